@@ -1,0 +1,135 @@
+//! The `people` resource: the model, its table on each backend, and deterministic seed rows.
+//! `main.rs` serves it; the end-to-end tests drive the same code.
+
+use expose_runtime::{expose, Backend, Db};
+
+/// A person, exposed at `/people`.
+#[expose(
+    as = "people",
+    all(fields = "-password"),
+    list(
+        filter = "id,name,email,age,is_admin,bio,created_at",
+        sort = "id,name,age,bio,created_at",
+        order = "id",
+        limit = 100,
+        max_limit = 1000
+    ),
+    retrieve,
+    create(fields = "name,email,password,age,bio"),
+    update(fields = "name,email,password,age,bio"),
+    remove
+)]
+pub struct Person {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub age: i32,
+    #[expose(default)]
+    pub is_admin: bool,
+    pub bio: Option<String>,
+    #[expose(generated)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The router of the example.
+pub fn app(db: Db) -> axum::Router {
+    axum::Router::new().merge(Person::router()).with_state(db)
+}
+
+/// Creates the `people` table if it is missing.
+pub async fn create_table(db: &Db) -> Result<(), sqlx::Error> {
+    let ddl = match db.backend() {
+        Backend::Sqlite => {
+            "CREATE TABLE IF NOT EXISTS people (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                name TEXT NOT NULL,
+                email TEXT NOT NULL UNIQUE,
+                password TEXT NOT NULL,
+                age INTEGER NOT NULL,
+                is_admin BOOLEAN NOT NULL DEFAULT FALSE,
+                bio TEXT,
+                created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))
+            )"
+        }
+        Backend::Postgres => {
+            "CREATE TABLE IF NOT EXISTS people (
+                id BIGSERIAL PRIMARY KEY,
+                name TEXT NOT NULL,
+                email TEXT NOT NULL UNIQUE,
+                password TEXT NOT NULL,
+                age INTEGER NOT NULL,
+                is_admin BOOLEAN NOT NULL DEFAULT FALSE,
+                bio TEXT,
+                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )"
+        }
+        Backend::MySql => {
+            "CREATE TABLE IF NOT EXISTS people (
+                id BIGINT AUTO_INCREMENT PRIMARY KEY,
+                name VARCHAR(255) NOT NULL,
+                email VARCHAR(255) NOT NULL UNIQUE,
+                password VARCHAR(255) NOT NULL,
+                age INT NOT NULL,
+                is_admin BOOLEAN NOT NULL DEFAULT FALSE,
+                bio TEXT NULL,
+                created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
+            ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
+        }
+    };
+    db.execute(ddl).await.map(|_| ())
+}
+
+/// Row `n` of the seed data: (name, email, age, is_admin, bio).
+pub fn seed_row(n: u64) -> (String, String, i32, bool, Option<String>) {
+    (
+        format!("Person {n}"),
+        format!("person{n}@example.com"),
+        18 + (n % 60) as i32,
+        n % 50 == 0,
+        (n % 3 != 0).then(|| format!("Bio of person {n}")),
+    )
+}
+
+/// Inserts `rows` deterministic people with ids 1..=rows when the table is empty, in batches.
+/// Returns how many rows were inserted.
+pub async fn seed(db: &Db, rows: u64) -> Result<u64, sqlx::Error> {
+    if count(db).await? > 0 {
+        return Ok(0);
+    }
+    const BATCH: u64 = 1000;
+    let mut start = 1;
+    while start <= rows {
+        let end = (start + BATCH - 1).min(rows);
+        let mut sql = String::from(
+            "INSERT INTO people (id, name, email, password, age, is_admin, bio) VALUES ",
+        );
+        for n in start..=end {
+            let (name, email, age, admin, bio) = seed_row(n);
+            // The values are generated here, never taken from input: literals are safe.
+            let bio = bio.map_or("NULL".to_owned(), |b| format!("'{b}'"));
+            let admin = if admin { "TRUE" } else { "FALSE" };
+            if n > start {
+                sql.push(',');
+            }
+            sql.push_str(&format!(
+                "({n}, '{name}', '{email}', 'secret-{n}', {age}, {admin}, {bio})"
+            ));
+        }
+        db.execute(&sql).await?;
+        start = end + 1;
+    }
+    if db.backend() == Backend::Postgres && rows > 0 {
+        db.execute(
+            "SELECT setval(pg_get_serial_sequence('people', 'id'), (SELECT MAX(id) FROM people))",
+        )
+        .await?;
+    }
+    Ok(rows)
+}
+
+/// The number of rows in `people`.
+pub async fn count(db: &Db) -> Result<i64, sqlx::Error> {
+    db.fetch_i64("SELECT COUNT(*) FROM people").await
+}

@@ -1,0 +1,77 @@
+//! The parsed attribute and struct, keeping the original tokens for error spans.
+
+use syn::{Ident, LitInt, LitStr, Type};
+
+/// One field of the struct.
+pub(crate) struct Field {
+    pub(crate) ident: Ident,
+    pub(crate) ty: Type,
+    /// Name in JSON and query parameters.
+    pub(crate) name: String,
+    /// SQL column.
+    pub(crate) column: String,
+    pub(crate) key: Option<Ident>,
+    pub(crate) generated: Option<Ident>,
+    pub(crate) default: bool,
+}
+
+/// The five operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    List,
+    Retrieve,
+    Create,
+    Update,
+    Remove,
+}
+
+impl OpKind {
+    pub(crate) const ALL: [OpKind; 5] = [
+        OpKind::List,
+        OpKind::Retrieve,
+        OpKind::Create,
+        OpKind::Update,
+        OpKind::Remove,
+    ];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            OpKind::List => "list",
+            OpKind::Retrieve => "retrieve",
+            OpKind::Create => "create",
+            OpKind::Update => "update",
+            OpKind::Remove => "remove",
+        }
+    }
+
+    pub(crate) fn writes(self) -> bool {
+        matches!(self, OpKind::Create | OpKind::Update)
+    }
+}
+
+/// The options of one operation (or of `all(...)`) as written.
+#[derive(Default, Clone)]
+pub(crate) struct Op {
+    pub(crate) fields: Option<LitStr>,
+    pub(crate) filter: Option<LitStr>,
+    pub(crate) sort: Option<LitStr>,
+    pub(crate) order: Option<LitStr>,
+    pub(crate) fixed_order: Option<LitStr>,
+    pub(crate) wheres: Vec<LitStr>,
+    pub(crate) limit: Option<LitInt>,
+    pub(crate) max_limit: Option<LitInt>,
+    pub(crate) fixed_limit: Option<LitInt>,
+    pub(crate) max_conditions: Option<LitInt>,
+    pub(crate) max_depth: Option<LitInt>,
+    pub(crate) max_in: Option<LitInt>,
+}
+
+/// The struct-level attribute.
+#[derive(Default)]
+pub(crate) struct Attr {
+    pub(crate) path: Option<LitStr>,
+    pub(crate) table: Option<LitStr>,
+    pub(crate) all: Op,
+    /// Operations in the order written, with the keyword for spans.
+    pub(crate) ops: Vec<(OpKind, Ident, Op)>,
+}

@@ -1,0 +1,468 @@
+//! Validation against the struct: every name resolved, every policy consistent. The output
+//! is what `expand` writes, in Rust field names.
+
+use crate::ast::{Attr, Field, Op, OpKind};
+use crate::attr::did_you_mean;
+use crate::ctxt::Ctxt;
+use syn::{LitInt, LitStr};
+
+/// A checked operation, options merged with `all(...)`.
+pub(crate) struct CheckedOp {
+    pub(crate) kind: OpKind,
+    pub(crate) fields: Vec<String>,
+    pub(crate) filterable: Option<Vec<String>>,
+    pub(crate) sortable: Option<Vec<String>>,
+    pub(crate) order: Option<String>,
+    pub(crate) fixed_order: bool,
+    pub(crate) wheres: Vec<String>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) max_limit: Option<u64>,
+    pub(crate) fixed_limit: bool,
+    pub(crate) max_conditions: Option<u64>,
+    pub(crate) max_depth: Option<u64>,
+    pub(crate) max_in: Option<u64>,
+}
+
+/// The value kind of a field, read off its Rust type where it is one we know.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Int,
+    Float,
+    Bool,
+    Text,
+    Json,
+    Other,
+}
+
+fn kind_of(ty: &syn::Type) -> Kind {
+    let syn::Type::Path(p) = ty else {
+        return Kind::Other;
+    };
+    let Some(last) = p.path.segments.last() else {
+        return Kind::Other;
+    };
+    if last.ident == "Option" {
+        if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                return kind_of(inner);
+            }
+        }
+    }
+    match last.ident.to_string().as_str() {
+        "i16" | "i32" | "i64" => Kind::Int,
+        "f32" | "f64" => Kind::Float,
+        "bool" => Kind::Bool,
+        "String" => Kind::Text,
+        "Value" => Kind::Json,
+        _ => Kind::Other,
+    }
+}
+
+const OPERATORS: &[&str] = &[
+    "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "in", "is",
+];
+
+/// Checks the attribute against the fields; returns the checked operations.
+pub(crate) fn check(
+    cx: &Ctxt,
+    attr: &Attr,
+    fields: &[Field],
+    struct_ident: &syn::Ident,
+) -> Vec<CheckedOp> {
+    if attr.path.is_none() {
+        cx.error_spanned_by(
+            struct_ident,
+            "#[expose] needs `as = \"...\"`, the URL segment of the resource, e.g. #[expose(as = \"people\", list)]",
+        );
+    }
+    if let Some(p) = &attr.path {
+        let v = p.value();
+        if v.is_empty()
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        {
+            cx.error_spanned_by(
+                p,
+                "`as` must be one URL segment of letters, digits, `-` and `_`",
+            );
+        }
+    }
+    let keys: Vec<&Field> = fields.iter().filter(|f| f.key.is_some()).collect();
+    match keys.as_slice() {
+        [] if fields.iter().any(|f| f.ident == "id") => {}
+        [] => cx.error_spanned_by(
+            struct_ident,
+            "#[expose] needs a primary key: mark one field with #[expose(id)] (or name it `id`)",
+        ),
+        [_] => {}
+        [_, second, ..] => cx.error_spanned_by(
+            second.key.as_ref().expect("filtered on key"),
+            "a model has exactly one primary key; remove #[expose(id)] from all fields but one",
+        ),
+    }
+    if fields.len() > 64 {
+        cx.error_spanned_by(struct_ident, "#[expose] supports at most 64 fields");
+    }
+    if attr.ops.is_empty() && attr.path.is_some() {
+        cx.error_spanned_by(
+            struct_ident,
+            "#[expose] exposes no operation: add some of list, retrieve, create, update, remove",
+        );
+    }
+    check_op_options(cx, OpKind::List, &attr.all, true);
+    attr.ops
+        .iter()
+        .map(|(kind, _, op)| {
+            check_op_options(cx, *kind, op, false);
+            checked_op(cx, *kind, op, &attr.all, fields)
+        })
+        .collect()
+}
+
+/// Refuses options that do not apply to the operation.
+fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
+    if is_all {
+        return;
+    }
+    let list_only: [(&str, Option<&dyn quote::ToTokens>); 9] = [
+        ("filter", op.filter.as_ref().map(|x| x as _)),
+        ("sort", op.sort.as_ref().map(|x| x as _)),
+        ("order", op.order.as_ref().map(|x| x as _)),
+        ("fixed_order", op.fixed_order.as_ref().map(|x| x as _)),
+        ("limit", op.limit.as_ref().map(|x| x as _)),
+        ("max_limit", op.max_limit.as_ref().map(|x| x as _)),
+        ("fixed_limit", op.fixed_limit.as_ref().map(|x| x as _)),
+        ("max_conditions", op.max_conditions.as_ref().map(|x| x as _)),
+        ("max_depth", op.max_depth.as_ref().map(|x| x as _)),
+    ];
+    if kind != OpKind::List {
+        for (name, tok) in list_only.iter().filter_map(|(n, t)| t.map(|t| (n, t))) {
+            cx.error_spanned_by(
+                tok,
+                format!("`{name}` applies to `list` only, not `{}`", kind.name()),
+            );
+        }
+        if let Some(t) = &op.max_in {
+            cx.error_spanned_by(
+                t,
+                format!("`max_in` applies to `list` only, not `{}`", kind.name()),
+            );
+        }
+    }
+    if !matches!(kind, OpKind::List | OpKind::Retrieve) {
+        for w in &op.wheres {
+            cx.error_spanned_by(
+                w,
+                format!(
+                    "`where` applies to `list` and `retrieve`, not `{}`",
+                    kind.name()
+                ),
+            );
+        }
+    }
+    if kind == OpKind::Remove {
+        if let Some(f) = &op.fields {
+            cx.error_spanned_by(f, "`remove` takes no `fields`: it deletes a whole row");
+        }
+    }
+}
+
+/// Resolves one name to a field, with a suggestion when it is not one.
+fn resolve<'f>(cx: &Ctxt, fields: &'f [Field], name: &str, lit: &LitStr) -> Option<&'f Field> {
+    let found = fields.iter().find(|f| f.ident == name);
+    if found.is_none() {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`{name}` is not a field of this struct{}",
+                did_you_mean(
+                    name,
+                    fields
+                        .iter()
+                        .map(|f| f.ident_str())
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .map(String::as_str)
+                )
+            ),
+        );
+    }
+    found
+}
+
+/// Parses `"a,b"` / `"-a,-b"` / `"a,-b"`: includes if any, minus excludes.
+fn field_list(cx: &Ctxt, lit: &LitStr, fields: &[Field], base: &[&Field]) -> Vec<String> {
+    let text = lit.value();
+    let mut include = Vec::new();
+    let mut exclude = Vec::new();
+    for item in text.split(',').map(str::trim) {
+        if item.is_empty() {
+            cx.error_spanned_by(lit, "empty name in field list; write names separated by commas, like \"name,email\" or \"-password\"");
+            continue;
+        }
+        let (neg, name) = match item.strip_prefix('-') {
+            Some(n) => (true, n.trim()),
+            None => (false, item),
+        };
+        if let Some(f) = resolve(cx, fields, name, lit) {
+            let (this, other) = if neg {
+                (&mut exclude, &include)
+            } else {
+                (&mut include, &exclude)
+            };
+            if other.contains(&f.ident_str()) {
+                cx.error_spanned_by(
+                    lit,
+                    format!("`{name}` is listed both included and excluded; keep one"),
+                );
+            } else if this.contains(&f.ident_str()) {
+                cx.error_spanned_by(lit, format!("`{name}` is listed twice"));
+            } else {
+                this.push(f.ident_str());
+            }
+        }
+    }
+    let start: Vec<&Field> = if include.is_empty() {
+        base.to_vec()
+    } else {
+        fields
+            .iter()
+            .filter(|f| include.contains(&f.ident_str()))
+            .collect()
+    };
+    start
+        .into_iter()
+        .filter(|f| !exclude.contains(&f.ident_str()))
+        .map(Field::ident_str)
+        .collect()
+}
+
+fn int(cx: &Ctxt, lit: &Option<LitInt>, min: u64) -> Option<u64> {
+    let lit = lit.as_ref()?;
+    match lit.base10_parse::<u64>() {
+        Ok(v) if v >= min => Some(v),
+        Ok(_) => {
+            cx.error_spanned_by(lit, format!("must be at least {min}"));
+            None
+        }
+        Err(e) => {
+            cx.syn_error(e);
+            None
+        }
+    }
+}
+
+fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> CheckedOp {
+    let pick = |a: &Option<LitStr>, b: &Option<LitStr>| a.clone().or_else(|| b.clone());
+    let is_key =
+        |f: &Field| f.key.is_some() || (f.ident == "id" && !fields.iter().any(|g| g.key.is_some()));
+    let base: Vec<&Field> = match kind {
+        OpKind::Create => fields.iter().filter(|f| f.generated.is_none()).collect(),
+        OpKind::Update => fields
+            .iter()
+            .filter(|f| f.generated.is_none() && !is_key(f))
+            .collect(),
+        _ => fields.iter().collect(),
+    };
+    let mut list = match (&op.fields, &all.fields) {
+        (Some(own), _) => {
+            let l = field_list(cx, own, fields, &base);
+            if kind.writes() {
+                for f in fields.iter().filter(|f| l.contains(&f.ident_str())) {
+                    if let Some(g) = &f.generated {
+                        let _ = g;
+                        cx.error_spanned_by(
+                            own,
+                            format!("`{}` is generated by the database and cannot be written; remove it from `{}` fields", f.ident, kind.name()),
+                        );
+                    }
+                }
+            }
+            l
+        }
+        (None, Some(shared)) => {
+            let l = field_list(cx, shared, fields, &base);
+            l.into_iter()
+                .filter(|n| base.iter().any(|f| f.ident_str() == *n))
+                .collect()
+        }
+        (None, None) => base.iter().map(|f| f.ident_str()).collect(),
+    };
+    if kind == OpKind::Remove {
+        list.clear();
+    }
+    let readable: Vec<String> = if kind.writes() || kind == OpKind::Remove {
+        Vec::new()
+    } else {
+        let mut r = list.clone();
+        if let Some(k) = fields.iter().find(|f| is_key(f)) {
+            if !r.contains(&k.ident_str()) {
+                r.push(k.ident_str());
+            }
+        }
+        r
+    };
+    let readable_fields: Vec<&Field> = fields
+        .iter()
+        .filter(|f| readable.contains(&f.ident_str()))
+        .collect();
+    let sub_list = |lit: Option<LitStr>, what: &str| -> Option<Vec<String>> {
+        let lit = lit?;
+        let l = field_list(cx, &lit, fields, &readable_fields);
+        for n in &l {
+            if !readable.contains(n) {
+                cx.error_spanned_by(
+                    &lit,
+                    format!("`{n}` is not readable in `{}`, so it cannot be {what}; add it to `fields` or remove it here", kind.name()),
+                );
+            }
+        }
+        Some(l)
+    };
+    let (filterable, sortable) = if kind == OpKind::List {
+        (
+            sub_list(pick(&op.filter, &all.filter), "filtered on"),
+            sub_list(pick(&op.sort, &all.sort), "sorted on"),
+        )
+    } else {
+        (None, None)
+    };
+    let (order, fixed_order) = match (
+        pick(&op.fixed_order, &all.fixed_order),
+        pick(&op.order, &all.order),
+    ) {
+        (Some(f), Some(o)) if kind == OpKind::List => {
+            cx.error_spanned_by(&o, "give either `order` or `fixed_order`, not both");
+            (Some(f), true)
+        }
+        (Some(f), _) => (Some(f), true),
+        (None, o) => (o, false),
+    };
+    let order = if kind == OpKind::List { order } else { None };
+    if let Some(o) = &order {
+        check_order(cx, o, fields, &readable);
+    }
+    let wheres: Vec<LitStr> = if matches!(kind, OpKind::List | OpKind::Retrieve) {
+        all.wheres.iter().chain(&op.wheres).cloned().collect()
+    } else {
+        Vec::new()
+    };
+    for w in &wheres {
+        check_where(cx, w, fields);
+    }
+    let fixed = int(cx, &op.fixed_limit, 1).or_else(|| int(cx, &all.fixed_limit, 1));
+    let limit = fixed.or_else(|| int(cx, &op.limit, 1).or_else(|| int(cx, &all.limit, 1)));
+    let max_limit =
+        fixed.or_else(|| int(cx, &op.max_limit, 1).or_else(|| int(cx, &all.max_limit, 1)));
+    if kind == OpKind::List {
+        let effective_max = max_limit.unwrap_or(1000);
+        if let Some(l) = limit.filter(|l| *l > effective_max) {
+            let tok = op.limit.as_ref().or(all.limit.as_ref());
+            if let Some(tok) = tok {
+                cx.error_spanned_by(tok, format!("default `limit` {l} is above `max_limit` {effective_max}; raise `max_limit` or lower `limit`"));
+            }
+        }
+    }
+    CheckedOp {
+        kind,
+        fields: if kind.writes() { list } else { readable },
+        filterable,
+        sortable,
+        order: order.map(|o| o.value()),
+        fixed_order,
+        wheres: wheres.iter().map(LitStr::value).collect(),
+        limit,
+        max_limit,
+        fixed_limit: fixed.is_some(),
+        max_conditions: int(cx, &op.max_conditions, 1).or_else(|| int(cx, &all.max_conditions, 1)),
+        max_depth: int(cx, &op.max_depth, 1).or_else(|| int(cx, &all.max_depth, 1)),
+        max_in: int(cx, &op.max_in, 1).or_else(|| int(cx, &all.max_in, 1)),
+    }
+}
+
+fn check_order(cx: &Ctxt, lit: &LitStr, fields: &[Field], readable: &[String]) {
+    for term in lit.value().split(',') {
+        let mut parts = term.trim().split('.');
+        let name = parts.next().unwrap_or("");
+        if let Some(f) = resolve(cx, fields, name, lit) {
+            if !readable.contains(&f.ident_str()) {
+                cx.error_spanned_by(
+                    lit,
+                    format!("`{name}` is not readable, so it cannot order the list"),
+                );
+            }
+        }
+        for m in parts {
+            if !matches!(m, "asc" | "desc" | "nullsfirst" | "nullslast") {
+                cx.error_spanned_by(
+                    lit,
+                    format!("unknown order modifier `{m}`; use asc, desc, nullsfirst or nullslast"),
+                );
+            }
+        }
+    }
+}
+
+/// Checks a forced filter `field.[not.]op.value` (or a logic group, whose field names are
+/// checked).
+fn check_where(cx: &Ctxt, lit: &LitStr, fields: &[Field]) {
+    let text = lit.value();
+    if text.starts_with("or(") || text.starts_with("and(") || text.starts_with("not.") {
+        return;
+    }
+    let mut parts = text.splitn(2, '.');
+    let name = parts.next().unwrap_or("");
+    let rest = parts.next().unwrap_or("");
+    let Some(f) = resolve(cx, fields, name, lit) else {
+        return;
+    };
+    let rest = rest.strip_prefix("not.").unwrap_or(rest);
+    let (op, value) = rest.split_once('.').unwrap_or((rest, ""));
+    if !OPERATORS.contains(&op) {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "unknown operator `{op}`{}; write `field.op.value` with op one of {}",
+                did_you_mean(op, OPERATORS.iter().copied()),
+                OPERATORS.join(", ")
+            ),
+        );
+        return;
+    }
+    let kind = kind_of(&f.ty);
+    let bad_op = match op {
+        "like" | "ilike" => kind != Kind::Text && kind != Kind::Other,
+        "gt" | "gte" | "lt" | "lte" => matches!(kind, Kind::Bool | Kind::Json),
+        "eq" | "neq" | "in" => kind == Kind::Json,
+        _ => false,
+    };
+    if bad_op {
+        cx.error_spanned_by(
+            lit,
+            format!("operator `{op}` is not supported by `{name}`'s type"),
+        );
+        return;
+    }
+    let ok_value = match (kind, op) {
+        (_, "is") => matches!(value, "null" | "not_null" | "true" | "false" | "unknown"),
+        (_, "in") => value.starts_with('(') && value.ends_with(')'),
+        (Kind::Int, _) => value.parse::<i64>().is_ok(),
+        (Kind::Float, _) => value.parse::<f64>().is_ok(),
+        (Kind::Bool, _) => matches!(value, "true" | "false"),
+        _ => true,
+    };
+    if !ok_value {
+        cx.error_spanned_by(
+            lit,
+            format!("`{value}` is not a valid value for `{name}` with `{op}`"),
+        );
+    }
+}
+
+impl Field {
+    pub(crate) fn ident_str(&self) -> String {
+        let s = self.ident.to_string();
+        s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+    }
+}

@@ -1,0 +1,153 @@
+//! Request bodies of create and update: content type, size, JSON syntax, and each member
+//! checked against the writable fields and typed by its field.
+
+use crate::problem::{Offender, Problem};
+use crate::resource::{FieldSet, Resource};
+use crate::value::Value;
+use axum::body::Body;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use std::fmt;
+
+/// Largest body accepted by default (bytes).
+pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
+
+/// Reads the body of a write: JSON only, bounded in size.
+pub(crate) async fn read(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<Vec<(String, serde_json::Value)>, Problem> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if !json {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "the body must be JSON, sent with Content-Type: application/json",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            format!("the body is larger than {limit} bytes"),
+        )
+    })?;
+    parse_object(&bytes)
+}
+
+/// Parses a JSON object, refusing duplicate members.
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Vec<(String, serde_json::Value)>, Problem> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = de
+        .deserialize_any(ObjectVisitor)
+        .and_then(|v| de.end().map(|()| v));
+    match parsed {
+        Ok(Ok(entries)) => Ok(entries),
+        Ok(Err(problem)) => Err(problem),
+        Err(e) if e.is_data() => Err(Problem::unprocessable(e.to_string(), Vec::new())),
+        Err(e) => Err(Problem::bad_request(format!(
+            "the body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+struct ObjectVisitor;
+
+impl<'de> Visitor<'de> for ObjectVisitor {
+    type Value = Result<Vec<(String, serde_json::Value)>, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut entries: Vec<(String, serde_json::Value)> = Vec::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value: serde_json::Value = map.next_value()?;
+            if entries.iter().any(|(k, _)| *k == key) {
+                return Ok(Err(Problem::unprocessable(
+                    format!("the body names `{key}` more than once"),
+                    vec![Offender {
+                        name: key,
+                        location: "body",
+                        detail: "appears more than once".into(),
+                    }],
+                )));
+            }
+            entries.push((key, value));
+        }
+        Ok(Ok(entries))
+    }
+}
+
+/// Checks and types the members of a write body. With `create`, every writable field that
+/// is neither nullable nor defaulted must be present.
+pub(crate) fn decode(
+    res: &Resource,
+    writable: FieldSet,
+    entries: Vec<(String, serde_json::Value)>,
+    create: bool,
+) -> Result<Vec<(usize, Value)>, Problem> {
+    let mut errors = Vec::new();
+    let mut values = Vec::with_capacity(entries.len());
+    let mut seen = FieldSet::default();
+    for (name, json) in entries {
+        let Some(i) = res.by_name(&name).filter(|i| writable.contains(*i)) else {
+            errors.push(Offender {
+                name,
+                location: "body",
+                detail: format!(
+                    "is not a field you can write; writable fields: {}",
+                    res.names(writable)
+                ),
+            });
+            continue;
+        };
+        let f = res.field(i);
+        match Value::from_json(f.ty, f.nullable, json) {
+            Ok(v) => {
+                seen.insert(i);
+                values.push((i, v));
+            }
+            Err(e) => errors.push(Offender {
+                name,
+                location: "body",
+                detail: e.0,
+            }),
+        }
+    }
+    if create {
+        for i in writable.iter() {
+            let f = res.field(i);
+            if !seen.contains(i)
+                && !f.nullable
+                && !f.default
+                && !errors.iter().any(|e| e.name == f.name)
+            {
+                errors.push(Offender {
+                    name: f.name.to_owned(),
+                    location: "body",
+                    detail: "is required".into(),
+                });
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        let list: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+        Err(Problem::unprocessable(
+            format!("the body has invalid fields: {}", list.join(", ")),
+            errors,
+        ))
+    }
+}

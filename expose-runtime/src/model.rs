@@ -1,0 +1,101 @@
+//! The declarative description of a model that `#[expose]` emits.
+//!
+//! Everything here is `const`-constructible: the macro writes one `static` [`Model`] per
+//! struct, naming fields, types and per-operation policies, and the runtime turns it into
+//! routes once, when the router is built.
+
+use crate::field_type::FieldType;
+
+/// One exposed struct: its URL segment, table, fields and the operations it allows.
+#[derive(Debug)]
+pub struct Model {
+    /// The Rust name of the struct, for messages.
+    pub rust_name: &'static str,
+    /// The URL segment: `people` serves `/people` and `/people/{id}`.
+    pub path: &'static str,
+    /// The SQL table.
+    pub table: &'static str,
+    /// Every field of the struct, in declaration order.
+    pub fields: &'static [Field],
+    /// `GET /path`, when exposed.
+    pub list: Option<Operation>,
+    /// `GET /path/{id}`, when exposed.
+    pub retrieve: Option<Operation>,
+    /// `POST /path`, when exposed.
+    pub create: Option<Operation>,
+    /// `PATCH /path/{id}`, when exposed.
+    pub update: Option<Operation>,
+    /// `DELETE /path/{id}`, when exposed.
+    pub remove: Option<Operation>,
+}
+
+/// One field of a model.
+#[derive(Debug)]
+pub struct Field {
+    /// The Rust identifier; attribute field lists name fields by it.
+    pub ident: &'static str,
+    /// The name in JSON bodies, output and query parameters (serde's rename, if any).
+    pub name: &'static str,
+    /// The SQL column.
+    pub column: &'static str,
+    /// The value type, from the Rust type.
+    pub ty: FieldType,
+    /// Whether the Rust type is an `Option`.
+    pub nullable: bool,
+    /// Whether this is the primary key.
+    pub key: bool,
+    /// Whether the database assigns it (never writable).
+    pub generated: bool,
+    /// Whether the column has a database default, so create may omit it.
+    pub default: bool,
+}
+
+/// The policy of one operation.
+///
+/// Field lists hold Rust identifiers that the macro has checked against the struct.
+#[derive(Debug)]
+pub struct Operation {
+    /// Readable fields (list, retrieve) or writable fields (create, update).
+    pub fields: &'static [&'static str],
+    /// Fields a client may filter on (list); `None` means the readable fields.
+    pub filterable: Option<&'static [&'static str]>,
+    /// Fields a client may sort on (list); `None` means the readable fields.
+    pub sortable: Option<&'static [&'static str]>,
+    /// The order used when the client gives none, in the `order=` grammar.
+    pub default_order: &'static str,
+    /// When true, clients may not send `order`; `default_order` always applies.
+    pub fixed_order: bool,
+    /// Filters every request gets ANDed in, in the `or=(...)` item grammar
+    /// (`is_admin.eq.false`), written with Rust identifiers.
+    pub forced_filters: &'static [&'static str],
+    /// Page size when the client asks for none.
+    pub default_limit: u64,
+    /// Largest page a client may ask for; larger requests are clamped to it.
+    pub max_limit: u64,
+    /// When true, clients may not send `limit`.
+    pub fixed_limit: bool,
+    /// Most conditions in one request, counting those inside logic trees.
+    pub max_conditions: usize,
+    /// Deepest nesting of `and(...)` / `or(...)`.
+    pub max_depth: usize,
+    /// Most items in one `in.(...)` list.
+    pub max_in_items: usize,
+}
+
+impl Operation {
+    /// The defaults every option falls back to; the macro writes `..Operation::DEFAULT`.
+    pub const DEFAULT: Operation = Operation {
+        fields: &[],
+        filterable: None,
+        sortable: None,
+        default_order: "",
+        fixed_order: false,
+        forced_filters: &[],
+        default_limit: 100,
+        max_limit: 1000,
+        fixed_limit: false,
+        max_conditions: 50,
+        max_depth: 8,
+        max_in_items: 100,
+    };
+}

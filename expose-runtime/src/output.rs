@@ -1,0 +1,59 @@
+//! JSON output written straight from database rows, column by column.
+
+use crate::query::Column;
+use crate::resource::Resource;
+use crate::sql::Backend;
+
+/// Writes one row as a JSON object with the given columns (in `SELECT` order).
+pub(crate) fn write_row<B: Backend>(
+    res: &Resource,
+    columns: &[Column],
+    row: &B::Row,
+    out: &mut Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    out.push(b'{');
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
+        serde_json::to_writer(&mut *out, name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        out.push(b':');
+        B::write_json(row, i, res.ty(c.field), out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Writes rows as a JSON array.
+pub(crate) fn write_rows<B: Backend>(
+    res: &Resource,
+    columns: &[Column],
+    rows: &[B::Row],
+    out: &mut Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    out.push(b'[');
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_row::<B>(res, columns, row, out)?;
+    }
+    out.push(b']');
+    Ok(())
+}
+
+/// The key of a row as it appears in a URL path.
+pub(crate) fn key_text<B: Backend>(
+    res: &Resource,
+    columns: &[Column],
+    row: &B::Row,
+) -> Option<String> {
+    let i = columns.iter().position(|c| c.field == res.key)?;
+    let mut buf = Vec::new();
+    B::write_json(row, i, res.ty(res.key), &mut buf).ok()?;
+    match serde_json::from_slice::<serde_json::Value>(&buf).ok()? {
+        serde_json::Value::String(s) => Some(s),
+        v => Some(v.to_string()),
+    }
+}

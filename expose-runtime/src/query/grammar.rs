@@ -1,0 +1,1858 @@
+//! Pure-syntax parser for the PostgREST URL grammar.
+//!
+//! This module turns already percent-decoded query pairs into an untyped syntax tree. It knows
+//! nothing about any model: a later layer checks field names against the exposure policy and
+//! converts operand text into typed values.
+//!
+//! The accepted grammar, a subset of PostgREST's:
+//!
+//! - field filter: `field=[not.]op.value`, e.g. `age=not.gt.5`, `name=in.(a,"b,c")`;
+//!   operators are `eq neq gt gte lt lte like ilike in is`;
+//! - logic tree: `or`, `and`, `not.or` or `not.and` `=(item,...)`, where an item is
+//!   `field.[not.]op.value` or a nested `and(...)`, `or(...)`, `not.and(...)`, `not.or(...)`,
+//!   e.g. `or=(age.lt.18,and(name.eq.x,email.is.null))`;
+//! - `order=field[.asc|.desc][.nullsfirst|.nullslast],...`, e.g. `order=age.desc,name`;
+//! - `select=*` or `select=[alias:]field,...`, e.g. `select=id,fullName:name`;
+//! - `limit` and `offset`: plain decimal digits; the `Range` header: `0-24` or `10-`.
+//!
+//! A value may be double-quoted, with `\"` and `\\` as escapes; inside quotes `,` `(` `)` and
+//! `.` are literal. Inside a logic tree a value containing `,` `(` `)` or `"` must be quoted.
+//! The `render_*` functions write syntax trees back in this form, quoting where needed.
+//!
+//! Whatever the input, the parsers return a [`SyntaxError`] naming the offending parameter
+//! rather than panicking; logic trees are parsed without recursion and bounded by a depth limit.
+
+use std::fmt;
+
+/// Comparison operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    /// `eq`: equal to.
+    Eq,
+    /// `neq`: not equal to.
+    Neq,
+    /// `gt`: greater than.
+    Gt,
+    /// `gte`: greater than or equal to.
+    Gte,
+    /// `lt`: less than.
+    Lt,
+    /// `lte`: less than or equal to.
+    Lte,
+    /// `like`: case-sensitive pattern match, `*` being the wildcard.
+    Like,
+    /// `ilike`: case-insensitive pattern match, `*` being the wildcard.
+    Ilike,
+    /// `in`: one of a parenthesized list.
+    In,
+    /// `is`: `null`, `not_null`, `true`, `false` or `unknown`.
+    Is,
+}
+
+impl Op {
+    /// Every operator, in the order error messages list them.
+    pub const ALL: [Op; 10] = [
+        Op::Eq,
+        Op::Neq,
+        Op::Gt,
+        Op::Gte,
+        Op::Lt,
+        Op::Lte,
+        Op::Like,
+        Op::Ilike,
+        Op::In,
+        Op::Is,
+    ];
+
+    /// The operator as written in a URL, e.g. `"gte"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Neq => "neq",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Like => "like",
+            Op::Ilike => "ilike",
+            Op::In => "in",
+            Op::Is => "is",
+        }
+    }
+
+    /// Parses an operator as written in a URL (case-sensitive); `None` if unknown.
+    pub fn parse(s: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.as_str() == s)
+    }
+}
+
+/// Right-hand side of `is.`
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IsValue {
+    /// `is.null`
+    Null,
+    /// `is.not_null`
+    NotNull,
+    /// `is.true`
+    True,
+    /// `is.false`
+    False,
+    /// `is.unknown` (a boolean that is null)
+    Unknown,
+}
+
+impl IsValue {
+    /// Every value, in the order error messages list them.
+    pub const ALL: [IsValue; 5] = [
+        IsValue::Null,
+        IsValue::NotNull,
+        IsValue::True,
+        IsValue::False,
+        IsValue::Unknown,
+    ];
+
+    /// The value as written in a URL, e.g. `"not_null"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IsValue::Null => "null",
+            IsValue::NotNull => "not_null",
+            IsValue::True => "true",
+            IsValue::False => "false",
+            IsValue::Unknown => "unknown",
+        }
+    }
+
+    /// Parses a value as written in a URL (case-sensitive); `None` if unknown.
+    pub fn parse(s: &str) -> Option<IsValue> {
+        IsValue::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// Operand as written (still untyped text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Operand {
+    /// A single value, unquoted; for `like`/`ilike` still with `*` wildcards.
+    Scalar(String),
+    /// The items of an `in.(...)` list, unquoted.
+    List(Vec<String>),
+    /// The right-hand side of `is`.
+    Is(IsValue),
+}
+
+/// One condition `field=[not.]op.value`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    /// The field name as written (not yet checked against any model).
+    pub field: String,
+    /// Whether the condition was prefixed with `not.`.
+    pub negated: bool,
+    /// The comparison operator.
+    pub op: Op,
+    /// The right-hand side: a [`Operand::List`] for `in`, [`Operand::Is`] for `is`, otherwise
+    /// a [`Operand::Scalar`].
+    pub operand: Operand,
+}
+
+/// A boolean expression tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Expr {
+    /// A single condition.
+    Cond(Condition),
+    /// All of the items hold (`and=(...)`, `and(...)`).
+    And(Vec<Expr>),
+    /// Any of the items holds (`or=(...)`, `or(...)`).
+    Or(Vec<Expr>),
+    /// The inner group does not hold (`not.and`, `not.or`).
+    Not(Box<Expr>),
+}
+
+/// One term of `order=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderTerm {
+    /// The field to sort by.
+    pub field: String,
+    /// `.desc` was given (`.asc` and no direction both mean ascending).
+    pub descending: bool,
+    /// Where nulls go, if `.nullsfirst` or `.nullslast` was given.
+    pub nulls: Option<Nulls>,
+}
+
+/// Placement of nulls in an [`OrderTerm`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Nulls {
+    /// `.nullsfirst`
+    First,
+    /// `.nullslast`
+    Last,
+}
+
+/// One item of `select=`: `field` or `alias:field`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectItem {
+    /// The output name, if renamed with `alias:field`.
+    pub alias: Option<String>,
+    /// The selected field.
+    pub field: String,
+}
+
+/// `select=` value: `*` or a list of items
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Select {
+    /// `select=*`: every field the policy allows.
+    All,
+    /// The listed items, in order.
+    Items(Vec<SelectItem>),
+}
+
+/// A syntax error: which query parameter and what was wrong, in a sentence a client can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// The query parameter's key as given (`Range` for the header).
+    pub param: String,
+    /// What was wrong, naming the parameter; this is also what `Display` prints.
+    pub message: String,
+}
+
+impl fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SyntaxError {}
+
+/// Whole query string pre-parsed (already percent-decoded pairs, in order).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParsedQuery {
+    /// `select=`, if given.
+    pub select: Option<Select>,
+    /// Field conditions and logic trees in the order written; the caller ANDs them.
+    pub filters: Vec<Expr>,
+    /// `order=`, if given.
+    pub order: Option<Vec<OrderTerm>>,
+    /// `limit=`, if given.
+    pub limit: Option<u64>,
+    /// `offset=`, if given.
+    pub offset: Option<u64>,
+}
+
+/// Bounds on the size of a query, checked by [`parse_query`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Deepest nesting of logic trees; `or=(...)` is depth 1, each nested group adds one.
+    pub max_depth: usize,
+    /// Most conditions in a query, counting those inside logic trees.
+    pub max_conditions: usize,
+    /// Most items in one `in` list.
+    pub max_in_items: usize,
+}
+
+impl Default for Limits {
+    /// Depth 8, 50 conditions, 100 `in` items.
+    fn default() -> Self {
+        Limits {
+            max_depth: 8,
+            max_conditions: 50,
+            max_in_items: 100,
+        }
+    }
+}
+
+const OPS: &str = "eq, neq, gt, gte, lt, lte, like, ilike, in, is";
+const IS_VALUES: &str = "null, not_null, true, false, unknown";
+const ORDER_FORM: &str = "`field[.asc|.desc][.nullsfirst|.nullslast]`";
+
+fn err(param: &str, message: impl Into<String>) -> SyntaxError {
+    SyntaxError {
+        param: param.to_owned(),
+        message: message.into(),
+    }
+}
+
+/// User text for a message: at most 40 characters, control characters escaped.
+fn show(s: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i == 40 {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Checks a field or alias name: non-empty, no `(`, `)`, `,`, `"` or whitespace.
+fn check_name(kind: &str, name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err(format!("empty {kind} name"));
+    }
+    match name
+        .chars()
+        .find(|&c| matches!(c, '(' | ')' | ',' | '"') || c.is_whitespace())
+    {
+        Some(c) if c.is_whitespace() => Err(format!(
+            "{kind} name `{}` must not contain whitespace",
+            show(name)
+        )),
+        Some(c) => Err(format!(
+            "{kind} name `{}` must not contain `{c}`",
+            show(name)
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Parses the body of a quoted string (the text after the opening `"`): returns the unescaped
+/// value and the text after the closing quote, or `None` if the quote is never closed.
+/// `\"` and `\\` are escapes; any other backslash is literal.
+fn unquote(body: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut chars = body.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, &body[i + 1..])),
+            '\\' => match chars.clone().next() {
+                Some((_, e @ ('"' | '\\'))) => {
+                    out.push(e);
+                    chars.next();
+                }
+                _ => out.push('\\'),
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// Writes `s` double-quoted with `"` and `\` escaped.
+fn push_quoted(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        if matches!(c, '"' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+}
+
+/// Parses a condition value (`[not.]op.operand`) for `field`; the error is a bare message.
+/// `tree` selects the rules inside a logic tree (operands with `,()"` must be quoted).
+fn parse_cond(field: &str, value: &str, tree: bool, max_in: usize) -> Result<Condition, String> {
+    check_name("field", field)?;
+    let (negated, rest) = match value.strip_prefix("not.") {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    let Some((op_text, text)) = rest.split_once('.') else {
+        return Err(if tree {
+            format!(
+                "condition `{}` must have the form `field.op.value`, e.g. `{}.eq.5`",
+                show(&format!("{field}.{value}")),
+                show(field)
+            )
+        } else {
+            format!(
+                "filter `{f}` must have the form `{f}=op.value`, e.g. `{f}=eq.5`; got `{f}={}`",
+                show(value),
+                f = show(field)
+            )
+        });
+    };
+    let Some(op) = Op::parse(op_text) else {
+        return Err(format!(
+            "unknown operator `{}` in `{}`; expected one of {OPS} (optionally prefixed with `not.`)",
+            show(op_text),
+            show(field)
+        ));
+    };
+    let operand = match op {
+        Op::In => Operand::List(parse_list(field, text, max_in)?),
+        Op::Is => Operand::Is(IsValue::parse(text).ok_or_else(|| {
+            format!(
+                "`is` on `{}` takes one of {IS_VALUES}; got `{}`",
+                show(field),
+                show(text)
+            )
+        })?),
+        _ => Operand::Scalar(parse_scalar(field, text, tree)?),
+    };
+    Ok(Condition {
+        field: field.to_owned(),
+        negated,
+        op,
+        operand,
+    })
+}
+
+fn parse_scalar(field: &str, text: &str, tree: bool) -> Result<String, String> {
+    if let Some(body) = text.strip_prefix('"') {
+        let (value, after) = unquote(body).ok_or_else(|| {
+            format!(
+                "the value of `{}` has an unterminated double quote",
+                show(field)
+            )
+        })?;
+        if after.is_empty() {
+            Ok(value)
+        } else {
+            Err(format!(
+                "unexpected `{}` after the closing quote of the value of `{}`",
+                show(after),
+                show(field)
+            ))
+        }
+    } else if tree && text.contains([',', '(', ')', '"']) {
+        Err(format!(
+            "the value `{}` of `{f}` contains `,`, `(`, `)` or `\"`; \
+             inside a logic tree wrap it in double quotes, e.g. `{f}.eq.\"a,b\"`",
+            show(text),
+            f = show(field)
+        ))
+    } else {
+        Ok(text.to_owned())
+    }
+}
+
+/// Parses an `in` operand: `(item,...)`, items optionally double-quoted.
+fn parse_list(field: &str, text: &str, max_items: usize) -> Result<Vec<String>, String> {
+    let f = show(field);
+    let Some(mut rest) = text.strip_prefix('(') else {
+        return Err(format!(
+            "`in` on `{f}` needs a parenthesized list, e.g. `in.(1,2,3)`; got `{}`",
+            show(text)
+        ));
+    };
+    let mut items = Vec::new();
+    if !rest.starts_with(')') {
+        loop {
+            let item = if let Some(body) = rest.strip_prefix('"') {
+                let (item, after) = unquote(body).ok_or_else(|| {
+                    format!("an item in the `in` list of `{f}` has an unterminated double quote")
+                })?;
+                rest = after;
+                item
+            } else {
+                let end = rest.find([',', ')', '(', '"']).unwrap_or(rest.len());
+                let (item, after) = rest.split_at(end);
+                if let Some(c @ ('(' | '"')) = after.chars().next() {
+                    return Err(format!(
+                        "the item `{}` in the `in` list of `{f}` contains `{c}`; \
+                         wrap the whole item in double quotes",
+                        show(&rest[..end + 1])
+                    ));
+                }
+                rest = after;
+                item.to_owned()
+            };
+            if items.len() >= max_items {
+                return Err(format!(
+                    "the `in` list of `{f}` has more than {max_items} items"
+                ));
+            }
+            items.push(item);
+            let mut chars = rest.chars();
+            match chars.next() {
+                Some(',') => rest = chars.as_str(),
+                Some(')') => break,
+                None => return Err(format!("the `in` list of `{f}` is missing its closing `)`")),
+                Some(c) => {
+                    return Err(format!(
+                        "unexpected `{c}` after a quoted item in the `in` list of `{f}`; \
+                         separate items with `,`"
+                    ))
+                }
+            }
+        }
+    }
+    // `rest` starts with the closing `)`.
+    match &rest[1..] {
+        "" => Ok(items),
+        after => Err(format!(
+            "unexpected `{}` after the closing `)` of the `in` list of `{f}`",
+            show(after)
+        )),
+    }
+}
+
+/// Parses `value` as the filter `field=[not.]op.value`, e.g. `("age", "not.gt.5")`.
+///
+/// The field name must be non-empty and must not contain `(`, `)`, `,`, `"` or whitespace;
+/// whether it exists is for the caller to decide. Errors name `field` as the parameter.
+pub fn parse_condition(field: &str, value: &str) -> Result<Condition, SyntaxError> {
+    parse_cond(field, value, false, usize::MAX).map_err(|m| err(field, m))
+}
+
+/// Counts conditions against [`Limits::max_conditions`] across a whole query.
+struct Budget {
+    left: usize,
+    max: usize,
+    max_in: usize,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Self {
+        Budget {
+            left: limits.max_conditions,
+            max: limits.max_conditions,
+            max_in: limits.max_in_items,
+        }
+    }
+
+    fn take(&mut self, param: &str) -> Result<(), SyntaxError> {
+        self.left = self.left.checked_sub(1).ok_or_else(|| {
+            err(
+                param,
+                format!(
+                    "too many filter conditions at `{}`; a query may have at most {}",
+                    show(param),
+                    self.max
+                ),
+            )
+        })?;
+        Ok(())
+    }
+}
+
+/// A logic group being parsed.
+struct Group {
+    negated: bool,
+    or: bool,
+    items: Vec<Expr>,
+}
+
+impl Group {
+    fn new(negated: bool, or: bool) -> Self {
+        Group {
+            negated,
+            or,
+            items: Vec::new(),
+        }
+    }
+
+    fn finish(self) -> Expr {
+        let expr = if self.or {
+            Expr::Or(self.items)
+        } else {
+            Expr::And(self.items)
+        };
+        if self.negated {
+            Expr::Not(Box::new(expr))
+        } else {
+            expr
+        }
+    }
+}
+
+/// Matches the opening of a nested group: `(negated, or, text after the "(")`.
+fn group_open(s: &str) -> Option<(bool, bool, &str)> {
+    [
+        ("and(", false, false),
+        ("or(", false, true),
+        ("not.and(", true, false),
+        ("not.or(", true, true),
+    ]
+    .into_iter()
+    .find_map(|(prefix, negated, or)| Some((negated, or, s.strip_prefix(prefix)?)))
+}
+
+/// Byte length of the tree item at the start of `s`: up to the first `,` or `)` outside quotes
+/// and parentheses. `None` if a quote is left open.
+fn item_end(s: &str) -> Option<usize> {
+    let (mut depth, mut quoted, mut skip) = (0usize, false, false);
+    for (i, b) in s.bytes().enumerate() {
+        match (quoted, b) {
+            _ if skip => skip = false,
+            (true, b'\\') => skip = true,
+            (true, b'"') => quoted = false,
+            (false, b'"') => quoted = true,
+            (false, b'(') => depth += 1,
+            (false, b')' | b',') if depth == 0 => return Some(i),
+            (false, b')') => depth -= 1,
+            _ => {}
+        }
+    }
+    (!quoted).then_some(s.len())
+}
+
+fn parse_logic_in(
+    key: &str,
+    value: &str,
+    max_depth: usize,
+    budget: &mut Budget,
+) -> Result<Expr, SyntaxError> {
+    let k = show(key);
+    let fail = |m: String| Err(err(key, m));
+    let (negated, or) = match key {
+        "and" => (false, false),
+        "or" => (false, true),
+        "not.and" => (true, false),
+        "not.or" => (true, true),
+        _ => {
+            return fail(format!(
+                "`{k}` is not a logic operator; expected `and`, `or`, `not.and` or `not.or`"
+            ))
+        }
+    };
+    let too_deep = || fail(format!("`{k}` nests deeper than {max_depth} levels"));
+    let unclosed = || fail(format!("`{k}` is missing a closing `)`"));
+    if max_depth == 0 {
+        return too_deep();
+    }
+    let Some(mut rest) = value.strip_prefix('(') else {
+        return fail(format!(
+            "`{k}` must be a parenthesized list of conditions, e.g. `{k}=(age.lt.18,age.gt.65)`"
+        ));
+    };
+    let mut current = Group::new(negated, or);
+    let mut parents: Vec<Group> = Vec::new();
+    'item: loop {
+        rest = rest.trim_start();
+        if let Some((negated, or, after)) = group_open(rest) {
+            if parents.len() + 1 >= max_depth {
+                return too_deep();
+            }
+            parents.push(std::mem::replace(&mut current, Group::new(negated, or)));
+            rest = after;
+            continue;
+        }
+        match rest.chars().next() {
+            None => return unclosed(),
+            Some(')') if current.items.is_empty() => {
+                return fail(format!(
+                    "empty group `()` in `{k}`; a group needs at least one condition"
+                ))
+            }
+            Some(',' | ')') => return fail(format!("empty item in `{k}`; remove the extra `,`")),
+            Some('(') => {
+                return fail(format!(
+                    "unexpected `(` in `{k}`; expected a condition such as `age.eq.5` \
+                     or a group such as `and(...)`"
+                ))
+            }
+            Some(_) => {}
+        }
+        let Some(end) = item_end(rest) else {
+            return fail(format!("`{k}` has an unterminated double quote"));
+        };
+        let (text, after) = rest.split_at(end);
+        rest = after;
+        let Some((field, cond)) = text.split_once('.') else {
+            return fail(format!(
+                "in `{k}`: `{}` is not a condition; expected `field.op.value`, e.g. `age.eq.5`",
+                show(text)
+            ));
+        };
+        budget.take(key)?;
+        let cond = parse_cond(field, cond, true, budget.max_in)
+            .map_err(|m| err(key, format!("in `{k}`: {m}")))?;
+        current.items.push(Expr::Cond(cond));
+        loop {
+            let mut chars = rest.chars();
+            match chars.next() {
+                Some(',') => {
+                    rest = chars.as_str();
+                    continue 'item;
+                }
+                Some(')') => {
+                    rest = chars.as_str();
+                    let done = current.finish();
+                    match parents.pop() {
+                        Some(parent) => {
+                            current = parent;
+                            current.items.push(done);
+                        }
+                        None if rest.is_empty() => return Ok(done),
+                        None => {
+                            return fail(format!(
+                                "unexpected `{}` after the closing `)` of `{k}`",
+                                show(rest)
+                            ))
+                        }
+                    }
+                }
+                None => return unclosed(),
+                Some(c) => {
+                    return fail(format!(
+                        "unexpected `{}` in `{k}`; separate items with `,`",
+                        show(&c.to_string())
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Parses a logic tree: `key` is `or`, `and`, `not.or` or `not.and`, and `value` a
+/// parenthesized list such as `(a.eq.1,and(b.lt.2,c.is.null))`.
+///
+/// `not.or=(...)` gives `Expr::Not(Box::new(Expr::Or(..)))`. The top-level group is depth 1
+/// and each nested group adds one; deeper than `max_depth` is an error. Parsing is iterative,
+/// so no input can overflow the stack. Errors name `key` as the parameter.
+pub fn parse_logic(key: &str, value: &str, max_depth: usize) -> Result<Expr, SyntaxError> {
+    let mut budget = Budget {
+        left: usize::MAX,
+        max: usize::MAX,
+        max_in: usize::MAX,
+    };
+    parse_logic_in(key, value, max_depth, &mut budget)
+}
+
+/// Parses `order=`: comma-separated `field[.asc|.desc][.nullsfirst|.nullslast]` terms, e.g.
+/// `age.desc,name.asc.nullslast,id`. Whitespace around terms is ignored.
+pub fn parse_order(value: &str) -> Result<Vec<OrderTerm>, SyntaxError> {
+    value
+        .split(',')
+        .map(|t| parse_order_term(t.trim()))
+        .collect()
+}
+
+fn parse_order_term(term: &str) -> Result<OrderTerm, SyntaxError> {
+    let fail = |m: String| Err(err("order", m));
+    if term.is_empty() {
+        return fail(format!(
+            "`order` has an empty term; expected comma-separated {ORDER_FORM}"
+        ));
+    }
+    let mut parts = term.split('.');
+    let field = parts.next().unwrap_or_default();
+    if let Err(m) = check_name("field", field) {
+        return fail(format!("in `order`: {m}"));
+    }
+    let (mut descending, mut nulls, mut stage) = (false, None, 0);
+    for modifier in parts {
+        match (modifier, stage) {
+            ("asc", 0) => stage = 1,
+            ("desc", 0) => (descending, stage) = (true, 1),
+            ("nullsfirst", 0 | 1) => (nulls, stage) = (Some(Nulls::First), 2),
+            ("nullslast", 0 | 1) => (nulls, stage) = (Some(Nulls::Last), 2),
+            ("asc" | "desc" | "nullsfirst" | "nullslast", _) => {
+                return fail(format!(
+                    "misplaced `{modifier}` in `order` term `{}`; expected {ORDER_FORM}",
+                    show(term)
+                ))
+            }
+            _ => {
+                return fail(format!(
+                    "unknown modifier `{}` in `order` term `{}`; expected {ORDER_FORM}",
+                    show(modifier),
+                    show(term)
+                ))
+            }
+        }
+    }
+    Ok(OrderTerm {
+        field: field.to_owned(),
+        descending,
+        nulls,
+    })
+}
+
+/// Parses `select=`: `*`, or comma-separated `field` / `alias:field` items, e.g.
+/// `name,fullName:name`. Whitespace around items is ignored; casts (`::`), embedding and
+/// mixing `*` with items are not supported.
+pub fn parse_select(value: &str) -> Result<Select, SyntaxError> {
+    let value = value.trim();
+    if value == "*" {
+        return Ok(Select::All);
+    }
+    let fail = |m: String| Err(err("select", m));
+    if value.is_empty() {
+        return fail("`select` is empty; use `*` or a comma-separated list of fields".into());
+    }
+    let mut items = Vec::new();
+    for item in value.split(',').map(str::trim) {
+        if item.is_empty() {
+            return fail("`select` has an empty item; remove the extra `,`".into());
+        }
+        if item.contains("::") {
+            return fail(format!(
+                "casts (`::`) are not supported in `select`; got `{}`",
+                show(item)
+            ));
+        }
+        let (alias, field) = match item.split_once(':') {
+            Some((alias, field)) => (Some(alias.trim()), field.trim()),
+            None => (None, item),
+        };
+        if field == "*" {
+            return fail("`*` cannot be combined with other items in `select`".into());
+        }
+        if field.contains(':') {
+            return fail(format!(
+                "`select` item `{}` has more than one `:`; expected `alias:field`",
+                show(item)
+            ));
+        }
+        let checked = alias
+            .map_or(Ok(()), |a| check_name("alias", a))
+            .and_then(|()| check_name("field", field));
+        if let Err(m) = checked {
+            return fail(format!("in `select`: {m}"));
+        }
+        items.push(SelectItem {
+            alias: alias.map(str::to_owned),
+            field: field.to_owned(),
+        });
+    }
+    Ok(Select::Items(items))
+}
+
+/// Parses plain decimal digits into a `u64`; the error completes "`x` ...".
+fn digits(s: &str) -> Result<u64, String> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "must be a non-negative integer (digits only); got `{}`",
+            show(s)
+        ));
+    }
+    s.parse()
+        .map_err(|_| format!("is too large; the maximum is {}", u64::MAX))
+}
+
+/// Parses `limit` or `offset`: decimal digits only, no sign; overflowing `u64` is an error.
+/// Errors name `param`.
+pub fn parse_non_negative(param: &str, value: &str) -> Result<u64, SyntaxError> {
+    digits(value).map_err(|m| err(param, format!("`{}` {m}", show(param))))
+}
+
+/// Parses a `Range` header value: `0-24` gives `(0, Some(24))`, `10-` gives `(10, None)`.
+/// An upper bound below the lower bound is an error. Errors name `Range` as the parameter.
+pub fn parse_range_header(value: &str) -> Result<(u64, Option<u64>), SyntaxError> {
+    let fail = |m: String| err("Range", m);
+    let Some((lo, hi)) = value.trim().split_once('-') else {
+        return Err(fail(format!(
+            "`Range` must look like `0-24` or `10-`; got `{}`",
+            show(value)
+        )));
+    };
+    let lo = digits(lo).map_err(|m| fail(format!("the `Range` lower bound {m}")))?;
+    if hi.is_empty() {
+        return Ok((lo, None));
+    }
+    let hi = digits(hi).map_err(|m| fail(format!("the `Range` upper bound {m}")))?;
+    if hi < lo {
+        return Err(fail(format!(
+            "the `Range` upper bound {hi} is less than the lower bound {lo}"
+        )));
+    }
+    Ok((lo, Some(hi)))
+}
+
+/// Parses a whole query string given as percent-decoded `(key, value)` pairs, in order.
+///
+/// `select`, `order`, `limit` and `offset` are reserved and may appear once each; `or`, `and`,
+/// `not.or` and `not.and` are logic trees; every other key is a field condition
+/// (`key=op.value`), passed through for the caller to check. Conditions (including those in
+/// trees), `in` list lengths and tree depth are checked against `limits`.
+pub fn parse_query<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    limits: &Limits,
+) -> Result<ParsedQuery, SyntaxError> {
+    fn once<T>(
+        slot: &mut Option<T>,
+        key: &str,
+        parse: impl FnOnce() -> Result<T, SyntaxError>,
+    ) -> Result<(), SyntaxError> {
+        if slot.is_some() {
+            return Err(err(key, format!("`{key}` may appear only once")));
+        }
+        *slot = Some(parse()?);
+        Ok(())
+    }
+    let mut query = ParsedQuery::default();
+    let mut budget = Budget::new(limits);
+    for (key, value) in pairs {
+        match key {
+            "" => {
+                return Err(err(
+                    "",
+                    "a query parameter has an empty name; expected `name=value`",
+                ))
+            }
+            "select" => once(&mut query.select, key, || parse_select(value))?,
+            "order" => once(&mut query.order, key, || parse_order(value))?,
+            "limit" | "offset" => {
+                let slot = if key == "limit" {
+                    &mut query.limit
+                } else {
+                    &mut query.offset
+                };
+                once(slot, key, || parse_non_negative(key, value))?;
+            }
+            "or" | "and" | "not.or" | "not.and" => {
+                let tree = parse_logic_in(key, value, limits.max_depth, &mut budget)?;
+                query.filters.push(tree);
+            }
+            field => {
+                budget.take(field)?;
+                let cond = parse_cond(field, value, false, limits.max_in_items)
+                    .map_err(|m| err(field, m))?;
+                query.filters.push(Expr::Cond(cond));
+            }
+        }
+    }
+    Ok(query)
+}
+
+fn needs_quotes(s: &str) -> bool {
+    s.contains([',', '(', ')', '"'])
+}
+
+fn push_operand(out: &mut String, operand: &Operand) {
+    match operand {
+        Operand::Scalar(s) if needs_quotes(s) => push_quoted(out, s),
+        Operand::Scalar(s) => out.push_str(s),
+        Operand::List(items) => {
+            out.push('(');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                if item.is_empty() || needs_quotes(item) {
+                    push_quoted(out, item);
+                } else {
+                    out.push_str(item);
+                }
+            }
+            out.push(')');
+        }
+        Operand::Is(v) => out.push_str(v.as_str()),
+    }
+}
+
+/// Renders the part of a condition after `field=`, e.g. `not.in.(1,"a,b")`, quoting operands
+/// that need it. [`parse_condition`] gives back the same condition when the operand kind
+/// matches the operator (a list for `in`, an `is` value for `is`, a scalar otherwise).
+pub fn render_condition_value(cond: &Condition) -> String {
+    let mut out = String::new();
+    if cond.negated {
+        out.push_str("not.");
+    }
+    out.push_str(cond.op.as_str());
+    out.push('.');
+    push_operand(&mut out, &cond.operand);
+    out
+}
+
+fn push_group(out: &mut String, items: &[Expr]) {
+    out.push('(');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_item(out, item);
+    }
+    out.push(')');
+}
+
+fn push_item(out: &mut String, expr: &Expr) {
+    match expr {
+        Expr::Cond(c) => {
+            out.push_str(&c.field);
+            out.push('.');
+            out.push_str(&render_condition_value(c));
+        }
+        Expr::And(items) => {
+            out.push_str("and");
+            push_group(out, items);
+        }
+        Expr::Or(items) => {
+            out.push_str("or");
+            push_group(out, items);
+        }
+        Expr::Not(inner) => {
+            out.push_str("not.");
+            match &**inner {
+                Expr::Or(items) => {
+                    out.push_str("or");
+                    push_group(out, items);
+                }
+                Expr::And(items) => {
+                    out.push_str("and");
+                    push_group(out, items);
+                }
+                other => {
+                    out.push_str("and");
+                    push_group(out, std::slice::from_ref(other));
+                }
+            }
+        }
+    }
+}
+
+/// Renders a logic tree as a query pair `(key, value)`, e.g. `("not.or", "(a.eq.1,b.lt.2)")`.
+///
+/// `And`, `Or`, `Not(And)` and `Not(Or)` roots round-trip through [`parse_logic`] provided
+/// every group is non-empty and each `Not` wraps a group. Other shapes are written in an
+/// equivalent form: a lone condition as `and=(cond)`, `Not(x)` as `not.and(x)`.
+pub fn render_logic(expr: &Expr) -> (String, String) {
+    let mut value = String::new();
+    let key = match expr {
+        Expr::And(items) => {
+            push_group(&mut value, items);
+            "and"
+        }
+        Expr::Or(items) => {
+            push_group(&mut value, items);
+            "or"
+        }
+        Expr::Not(inner) => match &**inner {
+            Expr::And(items) => {
+                push_group(&mut value, items);
+                "not.and"
+            }
+            Expr::Or(items) => {
+                push_group(&mut value, items);
+                "not.or"
+            }
+            other => {
+                push_group(&mut value, std::slice::from_ref(other));
+                "not.and"
+            }
+        },
+        Expr::Cond(_) => {
+            push_group(&mut value, std::slice::from_ref(expr));
+            "and"
+        }
+    };
+    (key.to_owned(), value)
+}
+
+/// Renders `order=` terms, e.g. `age.desc,name.nullslast` (ascending is left implicit).
+pub fn render_order(terms: &[OrderTerm]) -> String {
+    let terms: Vec<String> = terms
+        .iter()
+        .map(|t| {
+            let dir = if t.descending { ".desc" } else { "" };
+            let nulls = match t.nulls {
+                Some(Nulls::First) => ".nullsfirst",
+                Some(Nulls::Last) => ".nullslast",
+                None => "",
+            };
+            format!("{}{dir}{nulls}", t.field)
+        })
+        .collect();
+    terms.join(",")
+}
+
+/// Renders a `select=` value: `*` or `field,alias:field,...`.
+pub fn render_select(select: &Select) -> String {
+    match select {
+        Select::All => "*".to_owned(),
+        Select::Items(items) => items
+            .iter()
+            .map(|i| match &i.alias {
+                Some(alias) => format!("{alias}:{}", i.field),
+                None => i.field.clone(),
+            })
+            .collect::<Vec<_>>()
+            .join(","),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn scalar(field: &str, negated: bool, op: Op, v: &str) -> Condition {
+        let operand = Operand::Scalar(v.into());
+        Condition {
+            field: field.into(),
+            negated,
+            op,
+            operand,
+        }
+    }
+
+    fn list(field: &str, items: &[&str]) -> Condition {
+        let operand = Operand::List(items.iter().map(|s| s.to_string()).collect());
+        Condition {
+            field: field.into(),
+            negated: false,
+            op: Op::In,
+            operand,
+        }
+    }
+
+    fn is(field: &str, v: IsValue) -> Condition {
+        Condition {
+            field: field.into(),
+            negated: false,
+            op: Op::Is,
+            operand: Operand::Is(v),
+        }
+    }
+
+    fn eq(field: &str, v: &str) -> Expr {
+        Expr::Cond(scalar(field, false, Op::Eq, v))
+    }
+
+    fn not(e: Expr) -> Expr {
+        Expr::Not(Box::new(e))
+    }
+
+    /// Asserts an error naming `param` whose message contains `fragment`.
+    #[track_caller]
+    fn fails<T: fmt::Debug>(r: Result<T, SyntaxError>, param: &str, fragment: &str) {
+        let e = r.expect_err("expected a syntax error");
+        assert_eq!(e.param, param, "{e:?}");
+        assert!(
+            e.message.contains(fragment),
+            "{:?} lacks {fragment:?}",
+            e.message
+        );
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> Result<ParsedQuery, SyntaxError> {
+        parse_query(pairs.iter().copied(), &Limits::default())
+    }
+
+    #[test]
+    fn op_and_is_value_names() {
+        for op in Op::ALL {
+            assert_eq!(Op::parse(op.as_str()), Some(op));
+        }
+        assert_eq!(Op::ALL.map(Op::as_str).join(", "), OPS);
+        assert_eq!(
+            (Op::parse("EQ"), Op::parse("cs"), Op::parse("")),
+            (None, None, None)
+        );
+        for v in IsValue::ALL {
+            assert_eq!(IsValue::parse(v.as_str()), Some(v));
+        }
+        assert_eq!(IsValue::ALL.map(IsValue::as_str).join(", "), IS_VALUES);
+        assert_eq!(IsValue::parse("NULL"), None);
+    }
+
+    #[test]
+    fn conditions() {
+        use Op::*;
+        for (field, value, want) in [
+            ("age", "eq.5", scalar("age", false, Eq, "5")),
+            ("age", "not.gt.5", scalar("age", true, Gt, "5")),
+            ("x", "eq.1.5", scalar("x", false, Eq, "1.5")),
+            ("x", "eq.a.b", scalar("x", false, Eq, "a.b")),
+            ("x", "eq.", scalar("x", false, Eq, "")),
+            ("x", "neq.not.", scalar("x", false, Neq, "not.")),
+            ("x", "like.*ab*", scalar("x", false, Like, "*ab*")),
+            ("x", "not.ilike.A*", scalar("x", true, Ilike, "A*")),
+            ("x", "lte. a b ", scalar("x", false, Lte, " a b ")),
+            ("x", "gte.é\0\\", scalar("x", false, Gte, "é\0\\")),
+            ("x", "lt.a\\nb", scalar("x", false, Lt, "a\\nb")),
+            // At top level `,()` need no quotes and a quote inside a value is literal.
+            ("x", "eq.f(a,b)", scalar("x", false, Eq, "f(a,b)")),
+            ("x", "eq.a\"b", scalar("x", false, Eq, "a\"b")),
+            ("a.b", "lt.1", scalar("a.b", false, Lt, "1")),
+            // Quoted values.
+            ("x", "eq.\"a,b\"", scalar("x", false, Eq, "a,b")),
+            ("x", "eq.\"(a.b)\"", scalar("x", false, Eq, "(a.b)")),
+            (
+                "x",
+                r#"eq."say \"hi\"""#,
+                scalar("x", false, Eq, "say \"hi\""),
+            ),
+            (
+                "x",
+                r#"eq."back\\slash""#,
+                scalar("x", false, Eq, "back\\slash"),
+            ),
+            ("x", r#"eq."a\nb""#, scalar("x", false, Eq, "a\\nb")),
+            ("x", "eq.\"\"", scalar("x", false, Eq, "")),
+            // Lists.
+            ("x", "in.(1,2,3)", list("x", &["1", "2", "3"])),
+            ("x", "in.()", list("x", &[])),
+            ("x", "in.(,)", list("x", &["", ""])),
+            ("x", "in.(\"\")", list("x", &[""])),
+            ("x", "in.( a ,b.c)", list("x", &[" a ", "b.c"])),
+            (
+                "x",
+                r#"in.(a,"b,c","(d.e)","f\"g\\")"#,
+                list("x", &["a", "b,c", "(d.e)", "f\"g\\"]),
+            ),
+            (
+                "x",
+                "not.in.(1)",
+                Condition {
+                    negated: true,
+                    ..list("x", &["1"])
+                },
+            ),
+            ("x", "is.null", is("x", IsValue::Null)),
+            ("x", "is.not_null", is("x", IsValue::NotNull)),
+            ("x", "is.true", is("x", IsValue::True)),
+            ("x", "is.false", is("x", IsValue::False)),
+            (
+                "x",
+                "not.is.unknown",
+                Condition {
+                    negated: true,
+                    ..is("x", IsValue::Unknown)
+                },
+            ),
+        ] {
+            assert_eq!(parse_condition(field, value), Ok(want), "{field}={value}");
+        }
+    }
+
+    #[test]
+    fn condition_errors() {
+        let e = parse_condition("age", "foo.5").unwrap_err();
+        assert_eq!(e.param, "age");
+        assert_eq!(
+            e.message,
+            "unknown operator `foo` in `age`; expected one of eq, neq, gt, gte, lt, lte, \
+             like, ilike, in, is (optionally prefixed with `not.`)"
+        );
+        assert_eq!(e.to_string(), e.message);
+        for (value, fragment) in [
+            (
+                "5",
+                "filter `age` must have the form `age=op.value`, e.g. `age=eq.5`; got `age=5`",
+            ),
+            ("eq", "`age=op.value`"),
+            ("not.eq", "`age=op.value`"),
+            ("", "`age=op.value`"),
+            (".5", "unknown operator ``"),
+            ("not.not.eq.1", "unknown operator `not`"),
+            ("EQ.1", "unknown operator `EQ`"),
+            (
+                "eq.\"abc",
+                "the value of `age` has an unterminated double quote",
+            ),
+            (r#"eq."abc\""#, "unterminated"),
+            ("eq.\"a\"b", "unexpected `b` after the closing quote"),
+            (
+                "in.1,2",
+                "`in` on `age` needs a parenthesized list, e.g. `in.(1,2,3)`",
+            ),
+            ("in.", "parenthesized list"),
+            (
+                "in.(1,2",
+                "the `in` list of `age` is missing its closing `)`",
+            ),
+            ("in.(", "missing its closing `)`"),
+            ("in.(1)2", "unexpected `2` after the closing `)`"),
+            ("in.()2", "unexpected `2` after the closing `)`"),
+            (
+                "in.(a(b)",
+                "the item `a(` in the `in` list of `age` contains `(`; wrap the whole",
+            ),
+            ("in.(a\"b\")", "contains `\"`"),
+            ("in.(\"a\"b)", "unexpected `b` after a quoted item"),
+            ("in.(\"a)", "unterminated"),
+            (
+                "is.nil",
+                "`is` on `age` takes one of null, not_null, true, false, unknown; got `nil`",
+            ),
+            ("is.Null", "got `Null`"),
+        ] {
+            fails(parse_condition("age", value), "age", fragment);
+        }
+        fails(parse_condition("", "eq.1"), "", "empty field name");
+        for bad in ["a b", "a(b", "a)", "a,b", "a\"b", "a\tb"] {
+            fails(parse_condition(bad, "eq.1"), bad, "must not contain");
+        }
+        // Long input is shortened and control characters are escaped in messages.
+        let e = parse_condition("x", &format!("{}.1", "z".repeat(1000))).unwrap_err();
+        assert!(
+            e.message.len() < 300 && e.message.contains('…'),
+            "{}",
+            e.message
+        );
+        fails(parse_condition("x", "a\0b.1"), "x", "`a\\u{0}b`");
+    }
+
+    #[test]
+    fn logic_trees() {
+        let ok = |k, v| parse_logic(k, v, 8).unwrap();
+        assert_eq!(
+            ok("or", "(a.eq.1,and(b.lt.2,c.is.null))"),
+            Expr::Or(vec![
+                eq("a", "1"),
+                Expr::And(vec![
+                    Expr::Cond(scalar("b", false, Op::Lt, "2")),
+                    Expr::Cond(is("c", IsValue::Null)),
+                ]),
+            ])
+        );
+        assert_eq!(
+            ok("not.or", "(a.not.eq.1)"),
+            not(Expr::Or(vec![Expr::Cond(scalar("a", true, Op::Eq, "1"))]))
+        );
+        assert_eq!(
+            ok("and", "(not.and(a.eq.1),not.or(b.eq.2),or(c.eq.3))"),
+            Expr::And(vec![
+                not(Expr::And(vec![eq("a", "1")])),
+                not(Expr::Or(vec![eq("b", "2")])),
+                Expr::Or(vec![eq("c", "3")]),
+            ])
+        );
+        assert_eq!(
+            ok(
+                "not.and",
+                r#"(a.in.(1,"x,)"),b.eq."q,(r)",c.eq.1.5,d.eq.,e.in.())"#
+            ),
+            not(Expr::And(vec![
+                Expr::Cond(list("a", &["1", "x,)"])),
+                eq("b", "q,(r)"),
+                eq("c", "1.5"),
+                eq("d", ""),
+                Expr::Cond(list("e", &[])),
+            ]))
+        );
+        // Whitespace before an item is skipped; fields named like keywords are fields.
+        assert_eq!(
+            ok("or", "(a.eq.1, and.eq.2,\n not.eq.3, or.eq.*)"),
+            Expr::Or(vec![
+                eq("a", "1"),
+                eq("and", "2"),
+                eq("not", "3"),
+                eq("or", "*")
+            ])
+        );
+    }
+
+    #[test]
+    fn logic_errors() {
+        fails(
+            parse_logic("xor", "(a.eq.1)", 8),
+            "xor",
+            "`xor` is not a logic operator",
+        );
+        for (value, fragment) in [
+            (
+                "a.eq.1",
+                "`or` must be a parenthesized list of conditions, e.g. `or=(age.lt.18",
+            ),
+            ("", "parenthesized list"),
+            ("()", "empty group `()` in `or`"),
+            ("(and())", "empty group"),
+            ("(a.eq.1,)", "empty item in `or`"),
+            ("(,a.eq.1)", "empty item"),
+            ("(a.eq.1,,b.eq.2)", "empty item"),
+            ("(a.eq.1", "`or` is missing a closing `)`"),
+            ("(and(a.eq.1)", "missing a closing `)`"),
+            ("(", "missing a closing `)`"),
+            ("(a.eq.1))", "unexpected `)` after the closing `)` of `or`"),
+            ("(a.eq.1)x", "unexpected `x` after the closing `)`"),
+            (
+                "(and(a.eq.1)x)",
+                "unexpected `x` in `or`; separate items with `,`",
+            ),
+            ("((a.eq.1))", "unexpected `(` in `or`"),
+            (
+                "(a)",
+                "in `or`: `a` is not a condition; expected `field.op.value`",
+            ),
+            (
+                "(a.5)",
+                "in `or`: condition `a.5` must have the form `field.op.value`",
+            ),
+            ("(a.foo.1)", "in `or`: unknown operator `foo` in `a`"),
+            ("(a.eq.f(x))", "in `or`: the value `f(x)` of `a` contains"),
+            ("(a.eq.x\"y\")", "wrap it in double quotes"),
+            ("(a.eq.\"x)", "`or` has an unterminated double quote"),
+            ("(a.eq.\"x\"y)", "after the closing quote"),
+            ("(a b.eq.1)", "must not contain whitespace"),
+            ("(a.is.maybe)", "in `or`: `is` on `a` takes one of"),
+        ] {
+            fails(parse_logic("or", value, 8), "or", fragment);
+        }
+    }
+
+    #[test]
+    fn logic_depth() {
+        let nested = "(and(or(not.and(a.eq.1))))"; // depth 4
+        assert!(parse_logic("or", nested, 4).is_ok());
+        let e = parse_logic("or", nested, 3).unwrap_err();
+        assert_eq!(
+            (e.param.as_str(), e.message.as_str()),
+            ("or", "`or` nests deeper than 3 levels")
+        );
+        assert!(parse_logic("not.or", "(a.eq.1)", 1).is_ok());
+        fails(
+            parse_logic("not.or", "(and(a.eq.1))", 1),
+            "not.or",
+            "deeper than 1 levels",
+        );
+        fails(
+            parse_logic("or", "(a.eq.1)", 0),
+            "or",
+            "deeper than 0 levels",
+        );
+    }
+
+    #[test]
+    fn deep_input_does_not_overflow() {
+        for unit in ["(", "and(", "not.or(", "a.in.(", "\"", ")"] {
+            let s = unit.repeat(10_000 / unit.len());
+            for depth in [8, usize::MAX] {
+                assert!(parse_logic("or", &s, depth).is_err());
+                assert!(parse_logic("or", &format!("({s}"), depth).is_err());
+            }
+            assert!(parse_condition("a", &s).is_err());
+            assert!(parse_order(&s).is_err());
+            assert!(parse_select(&s).is_err());
+        }
+        // A legal tree 2000 levels deep parses (and drops) when the limit allows it.
+        let n = 2000;
+        let s = format!("({}a.eq.1{})", "and(".repeat(n), ")".repeat(n));
+        assert!(parse_logic("or", &s, usize::MAX).is_ok());
+        fails(parse_logic("or", &s, 8), "or", "deeper than 8 levels");
+    }
+
+    #[test]
+    fn order() {
+        let t = |f: &str, descending, nulls| OrderTerm {
+            field: f.into(),
+            descending,
+            nulls,
+        };
+        assert_eq!(
+            parse_order("age.desc,name.asc.nullslast,id, x.nullsfirst ,y.desc.nullsfirst"),
+            Ok(vec![
+                t("age", true, None),
+                t("name", false, Some(Nulls::Last)),
+                t("id", false, None),
+                t("x", false, Some(Nulls::First)),
+                t("y", true, Some(Nulls::First)),
+            ])
+        );
+        for (value, fragment) in [
+            (
+                "age.up",
+                "unknown modifier `up` in `order` term `age.up`; expected `field[.asc|",
+            ),
+            ("age.nullsfirst.desc", "misplaced `desc`"),
+            ("age.desc.asc", "misplaced `asc`"),
+            ("age.nullslast.nullsfirst", "misplaced `nullsfirst`"),
+            ("age.", "unknown modifier ``"),
+            ("", "`order` has an empty term"),
+            ("a,", "empty term"),
+            ("a,,b", "empty term"),
+            (".desc", "in `order`: empty field name"),
+            ("a(b)", "must not contain `(`"),
+        ] {
+            fails(parse_order(value), "order", fragment);
+        }
+    }
+
+    #[test]
+    fn select() {
+        let item = |alias: Option<&str>, field: &str| SelectItem {
+            alias: alias.map(Into::into),
+            field: field.into(),
+        };
+        assert_eq!(parse_select("*"), Ok(Select::All));
+        assert_eq!(parse_select(" * "), Ok(Select::All));
+        assert_eq!(
+            parse_select("name, fullName:name ,id,a : b"),
+            Ok(Select::Items(vec![
+                item(None, "name"),
+                item(Some("fullName"), "name"),
+                item(None, "id"),
+                item(Some("a"), "b"),
+            ]))
+        );
+        for (value, fragment) in [
+            ("", "`select` is empty"),
+            ("a,", "`select` has an empty item"),
+            ("*,a", "`*` cannot be combined"),
+            ("a,x:*", "`*` cannot be combined"),
+            ("a::text", "casts (`::`) are not supported"),
+            ("x:a::text", "casts (`::`)"),
+            ("a:b:c", "`select` item `a:b:c` has more than one `:`"),
+            (":a", "in `select`: empty alias name"),
+            ("a:", "empty field name"),
+            ("items(*)", "must not contain `(`"),
+            ("a b", "must not contain whitespace"),
+        ] {
+            fails(parse_select(value), "select", fragment);
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_non_negative("limit", "0"), Ok(0));
+        assert_eq!(parse_non_negative("limit", "007"), Ok(7));
+        assert_eq!(
+            parse_non_negative("offset", &u64::MAX.to_string()),
+            Ok(u64::MAX)
+        );
+        for bad in ["", "-1", "+1", " 1", "1.0", "1e3", "٣", "0x10"] {
+            fails(
+                parse_non_negative("limit", bad),
+                "limit",
+                "`limit` must be a non-negative integer",
+            );
+        }
+        fails(
+            parse_non_negative("offset", "18446744073709551616"),
+            "offset",
+            "`offset` is too large",
+        );
+    }
+
+    #[test]
+    fn range_header() {
+        assert_eq!(parse_range_header("0-24"), Ok((0, Some(24))));
+        assert_eq!(parse_range_header("10-"), Ok((10, None)));
+        assert_eq!(parse_range_header(" 5-5 "), Ok((5, Some(5))));
+        for (value, fragment) in [
+            (
+                "10-5",
+                "the `Range` upper bound 5 is less than the lower bound 10",
+            ),
+            (
+                "-5",
+                "the `Range` lower bound must be a non-negative integer",
+            ),
+            ("5", "`Range` must look like `0-24` or `10-`"),
+            ("", "must look like"),
+            ("1-2-3", "upper bound must be"),
+            ("items=0-5", "lower bound must be"),
+            ("0-99999999999999999999", "upper bound is too large"),
+        ] {
+            fails(parse_range_header(value), "Range", fragment);
+        }
+    }
+
+    #[test]
+    fn whole_query() {
+        let q = query(&[
+            ("select", "id,fullName:name"),
+            ("age", "gte.18"),
+            ("or", "(a.eq.1,b.eq.2)"),
+            ("age", "lt.65"),
+            ("order", "age.desc"),
+            ("limit", "10"),
+            ("offset", "20"),
+            ("not.and", "(c.is.true)"),
+            ("a.b", "eq.1"),
+            ("not", "eq.1"),
+        ]);
+        let want = ParsedQuery {
+            select: parse_select("id,fullName:name").ok(),
+            filters: vec![
+                Expr::Cond(scalar("age", false, Op::Gte, "18")),
+                Expr::Or(vec![eq("a", "1"), eq("b", "2")]),
+                Expr::Cond(scalar("age", false, Op::Lt, "65")),
+                not(Expr::And(vec![Expr::Cond(is("c", IsValue::True))])),
+                eq("a.b", "1"),
+                eq("not", "1"),
+            ],
+            order: parse_order("age.desc").ok(),
+            limit: Some(10),
+            offset: Some(20),
+        };
+        assert_eq!(q, Ok(want));
+        assert_eq!(query(&[]), Ok(ParsedQuery::default()));
+        for (key, value) in [
+            ("select", "a"),
+            ("order", "a"),
+            ("limit", "1"),
+            ("offset", "1"),
+        ] {
+            let e = query(&[(key, value), ("x", "eq.1"), (key, value)]).unwrap_err();
+            assert_eq!(
+                (e.param.as_str(), e.message),
+                (key, format!("`{key}` may appear only once"))
+            );
+        }
+        for (key, value, fragment) in [
+            ("", "x", "a query parameter has an empty name"),
+            ("limit", "-1", "non-negative"),
+            ("select", "", "empty"),
+            ("order", "a.b", "unknown modifier `b`"),
+            ("age", "5", "`age=op.value`"),
+            ("a b", "eq.5", "whitespace"),
+            ("or", "a.eq.1", "parenthesized"),
+        ] {
+            fails(query(&[(key, value)]), key, fragment);
+        }
+    }
+
+    #[test]
+    fn query_limits() {
+        let d = Limits::default();
+        assert_eq!(
+            (d.max_depth, d.max_conditions, d.max_in_items),
+            (8, 50, 100)
+        );
+        let small = Limits {
+            max_depth: 2,
+            max_conditions: 3,
+            max_in_items: 2,
+        };
+        let run = |pairs: &[(&str, &str)]| parse_query(pairs.iter().copied(), &small);
+        assert!(run(&[("a", "eq.1"), ("or", "(b.eq.1,and(c.eq.1))")]).is_ok());
+        assert!(run(&[("a", "in.(1,2)"), ("or", "(b.in.(1,2))")]).is_ok());
+        for (pairs, param, fragment) in [
+            (
+                &[("a", "eq.1"), ("or", "(b.eq.1,and(c.eq.1,d.eq.1))")][..],
+                "or",
+                "too many filter conditions at `or`",
+            ),
+            (
+                &[("or", "(b.eq.1,c.eq.1,d.eq.1)"), ("a", "eq.1")],
+                "a",
+                "too many filter conditions at `a`; a query may have at most 3",
+            ),
+            (
+                &[("a", "in.(1,2,3)")],
+                "a",
+                "the `in` list of `a` has more than 2 items",
+            ),
+            (
+                &[("or", "(b.in.(1,2,3))")],
+                "or",
+                "in `or`: the `in` list of `b` has more than 2 items",
+            ),
+            (
+                &[("or", "(or(or(a.eq.1)))")],
+                "or",
+                "`or` nests deeper than 2 levels",
+            ),
+            (
+                &[("not.and", "(or(or(a.eq.1)))")],
+                "not.and",
+                "`not.and` nests deeper than 2 levels",
+            ),
+        ] {
+            fails(run(pairs), param, fragment);
+        }
+        // parse_logic and parse_condition alone are not limited in size.
+        assert!(parse_condition("a", "in.(1,2,3)").is_ok());
+        assert!(parse_logic("or", "(a.eq.1,b.eq.1,c.eq.1,d.eq.1)", 1).is_ok());
+    }
+
+    #[test]
+    fn render_shapes() {
+        let value = |c| render_condition_value(&c);
+        assert_eq!(
+            value(list("a", &["1", "", "x,y", "q\"\\"])),
+            r#"in.(1,"","x,y","q\"\\")"#
+        );
+        assert_eq!(
+            value(scalar("a", true, Op::Like, "*x.y* \\")),
+            "not.like.*x.y* \\"
+        );
+        assert_eq!(value(scalar("a", false, Op::Eq, "\"")), r#"eq."\"""#);
+        assert_eq!(value(scalar("a", false, Op::Eq, "f(x)")), r#"eq."f(x)""#);
+        assert_eq!(value(is("a", IsValue::NotNull)), "is.not_null");
+        let pair = |k: &str, v: &str| (k.to_owned(), v.to_owned());
+        let tree = Expr::Or(vec![
+            eq("a", "1,2"),
+            Expr::And(vec![Expr::Cond(list("b", &["x"]))]),
+        ]);
+        assert_eq!(
+            render_logic(&not(tree)),
+            pair("not.or", r#"(a.eq."1,2",and(b.in.(x)))"#)
+        );
+        // Shapes without a direct spelling render as equivalents.
+        assert_eq!(render_logic(&eq("a", "1")), pair("and", "(a.eq.1)"));
+        assert_eq!(
+            render_logic(&not(eq("a", "1"))),
+            pair("not.and", "(a.eq.1)")
+        );
+        assert_eq!(
+            render_logic(&Expr::Or(vec![not(eq("a", "1"))])),
+            pair("or", "(not.and(a.eq.1))")
+        );
+        assert_eq!(
+            render_order(&parse_order("a.asc,b.desc.nullslast").unwrap()),
+            "a,b.desc.nullslast"
+        );
+        assert_eq!(render_select(&Select::All), "*");
+        assert_eq!(render_select(&parse_select("a, b:c").unwrap()), "a,b:c");
+    }
+
+    // ---- property tests ----
+
+    fn field() -> impl Strategy<Value = String> {
+        "[a-z_][a-z0-9_]{0,8}"
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![any::<String>(), r#"[,()".\\*a-z é\x00\t]{0,12}"#]
+    }
+
+    fn condition() -> impl Strategy<Value = Condition> {
+        let scalar_op = prop::sample::select(Op::ALL[..8].to_vec());
+        let operand = prop_oneof![
+            (scalar_op, value()).prop_map(|(op, v)| (op, Operand::Scalar(v))),
+            prop::collection::vec(value(), 0..5).prop_map(|l| (Op::In, Operand::List(l))),
+            prop::sample::select(IsValue::ALL.to_vec()).prop_map(|v| (Op::Is, Operand::Is(v))),
+        ];
+        (field(), any::<bool>(), operand).prop_map(|(field, negated, (op, operand))| Condition {
+            field,
+            negated,
+            op,
+            operand,
+        })
+    }
+
+    fn group_of(items: impl Strategy<Value = Vec<Expr>>) -> impl Strategy<Value = Expr> {
+        (items, 0..4u8).prop_map(|(items, shape)| match shape {
+            0 => Expr::And(items),
+            1 => Expr::Or(items),
+            2 => Expr::Not(Box::new(Expr::And(items))),
+            _ => Expr::Not(Box::new(Expr::Or(items))),
+        })
+    }
+
+    /// Logic trees whose root is a group; at most 5 levels deep.
+    fn tree() -> impl Strategy<Value = Expr> {
+        let item = condition()
+            .prop_map(Expr::Cond)
+            .prop_recursive(4, 24, 4, |inner| {
+                group_of(prop::collection::vec(inner, 1..4))
+            });
+        group_of(prop::collection::vec(item, 1..4))
+    }
+
+    fn order_terms() -> impl Strategy<Value = Vec<OrderTerm>> {
+        let nulls = prop::option::of(prop_oneof![Just(Nulls::First), Just(Nulls::Last)]);
+        prop::collection::vec(
+            (field(), any::<bool>(), nulls).prop_map(|(field, descending, nulls)| OrderTerm {
+                field,
+                descending,
+                nulls,
+            }),
+            1..5,
+        )
+    }
+
+    fn selects() -> impl Strategy<Value = Select> {
+        let item = (prop::option::of(field()), field())
+            .prop_map(|(alias, field)| SelectItem { alias, field });
+        prop_oneof![
+            Just(Select::All),
+            prop::collection::vec(item, 1..5).prop_map(Select::Items),
+        ]
+    }
+
+    /// Text made of grammar fragments, up to ~12k characters.
+    fn grammar_soup() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            Just("("),
+            Just(")"),
+            Just(","),
+            Just("."),
+            Just("\""),
+            Just("\\"),
+            Just("and("),
+            Just("not.or("),
+            Just("a.eq.1"),
+            Just("in.("),
+            Just("not."),
+            Just("é"),
+            Just("\0"),
+        ];
+        // A short random run repeated keeps generation cheap while reaching ~10k characters.
+        (prop::collection::vec(piece, 0..300), 1..12usize).prop_map(|(v, n)| v.concat().repeat(n))
+    }
+
+    fn any_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            grammar_soup(),
+            (0..10_000usize).prop_map(|n| "(".repeat(n)),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "select", "order", "limit", "offset", "or", "and", "not.or", "not.and", "a", ""
+            ])
+            .prop_map(String::from),
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(k in key(), v in any_text(), depth in 0usize..12) {
+            let _ = parse_condition(&k, &v);
+            let _ = parse_logic(&k, &v, depth);
+            let _ = parse_logic("or", &v, depth);
+            let _ = parse_logic("not.and", &v, usize::MAX);
+            let _ = parse_order(&v);
+            let _ = parse_select(&v);
+            let _ = parse_non_negative(&k, &v);
+            let _ = parse_range_header(&v);
+        }
+
+        #[test]
+        fn parse_query_never_panics(pairs in prop::collection::vec((key(), any_text()), 0..4)) {
+            let _ = parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &Limits::default());
+        }
+
+        #[test]
+        fn condition_round_trips(c in condition()) {
+            let rendered = render_condition_value(&c);
+            prop_assert_eq!(parse_condition(&c.field, &rendered), Ok(c));
+        }
+
+        #[test]
+        fn logic_round_trips(expr in tree()) {
+            let (key, value) = render_logic(&expr);
+            prop_assert_eq!(parse_logic(&key, &value, 8), Ok(expr));
+        }
+
+        #[test]
+        fn order_round_trips(terms in order_terms()) {
+            prop_assert_eq!(parse_order(&render_order(&terms)), Ok(terms));
+        }
+
+        #[test]
+        fn select_round_trips(select in selects()) {
+            prop_assert_eq!(parse_select(&render_select(&select)), Ok(select));
+        }
+
+        #[test]
+        fn query_round_trips(
+            select in prop::option::of(selects()),
+            order in prop::option::of(order_terms()),
+            limit in prop::option::of(any::<u64>()),
+            offset in prop::option::of(any::<u64>()),
+            filters in prop::collection::vec(prop_oneof![
+                condition()
+                    .prop_filter("reserved key", |c| !matches!(
+                        c.field.as_str(),
+                        "select" | "order" | "limit" | "offset" | "or" | "and"
+                    ))
+                    .prop_map(Expr::Cond),
+                tree(),
+            ], 0..5),
+        ) {
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            for f in &filters {
+                pairs.push(match f {
+                    Expr::Cond(c) => (c.field.clone(), render_condition_value(c)),
+                    tree => render_logic(tree),
+                });
+            }
+            let mut reserved = vec![];
+            reserved.extend(select.as_ref().map(|s| ("select".to_string(), render_select(s))));
+            reserved.extend(order.as_ref().map(|o| ("order".to_string(), render_order(o))));
+            reserved.extend(limit.map(|n| ("limit".to_string(), n.to_string())));
+            reserved.extend(offset.map(|n| ("offset".to_string(), n.to_string())));
+            // Interleave reserved keys among the filters.
+            for (i, pair) in reserved.into_iter().enumerate() {
+                pairs.insert((i * 2).min(pairs.len()), pair);
+            }
+            let limits = Limits { max_depth: 8, max_conditions: usize::MAX, max_in_items: usize::MAX };
+            let parsed = parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits);
+            prop_assert_eq!(parsed, Ok(ParsedQuery { select, filters, order, limit, offset }));
+        }
+    }
+}

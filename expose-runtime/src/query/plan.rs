@@ -1,0 +1,348 @@
+//! From parsed syntax to a checked, typed plan: every field name is resolved against the
+//! policy, every value typed by its field; nothing unchecked reaches the SQL builder.
+
+use super::grammar::{self, Expr, IsValue, Op, Select};
+use crate::field_type::FieldType;
+use crate::problem::Problem;
+use crate::resource::{FieldSet, ReadPolicy, Resource};
+use crate::value::Value;
+
+/// A typed filter tree over field indices.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Filter {
+    Cond(Cond),
+    And(Vec<Filter>),
+    Or(Vec<Filter>),
+    Not(Box<Filter>),
+}
+
+/// One typed condition.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cond {
+    pub(crate) field: usize,
+    pub(crate) op: Op,
+    pub(crate) negated: bool,
+    pub(crate) operand: Operand,
+}
+
+/// A typed right-hand side.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Operand {
+    One(Value),
+    Many(Vec<Value>),
+    Is(IsValue),
+}
+
+/// One `ORDER BY` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OrderKey {
+    pub(crate) field: usize,
+    pub(crate) desc: bool,
+    pub(crate) nulls_first: bool,
+}
+
+/// One output column, with the name it is written under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Column {
+    pub(crate) field: usize,
+    pub(crate) alias: Option<String>,
+}
+
+/// A checked list request.
+#[derive(Debug)]
+pub(crate) struct ListPlan {
+    pub(crate) columns: Vec<Column>,
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) order: Vec<OrderKey>,
+    pub(crate) limit: u64,
+    pub(crate) offset: u64,
+}
+
+/// Whether names in a policy string are Rust identifiers or API names.
+#[derive(Clone, Copy)]
+enum Names {
+    Ident,
+    Api,
+}
+
+fn resolve(res: &Resource, names: Names, name: &str) -> Option<usize> {
+    match names {
+        Names::Ident => res.by_ident(name),
+        Names::Api => res.by_name(name),
+    }
+}
+
+fn syntax(e: grammar::SyntaxError) -> Problem {
+    Problem::invalid_parameter(e.param, e.message)
+}
+
+/// Pre-decodes a raw query string into owned pairs.
+pub(crate) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default()
+}
+
+/// Parses a policy's order string (Rust identifiers).
+pub(crate) fn compile_order(res: &Resource, order: &str) -> Result<Vec<OrderKey>, String> {
+    let terms = grammar::parse_order(order).map_err(|e| e.message)?;
+    terms
+        .into_iter()
+        .map(|t| {
+            let field = res
+                .by_ident(&t.field)
+                .ok_or_else(|| format!("unknown field {}", t.field))?;
+            Ok(order_key(field, &t))
+        })
+        .collect()
+}
+
+/// Parses a policy's forced filter (Rust identifiers, `field.op.value`).
+pub(crate) fn compile_forced(res: &Resource, filter: &str) -> Result<Filter, String> {
+    let expr = grammar::parse_logic("and", &format!("({filter})"), 64).map_err(|e| e.message)?;
+    let all = FieldSet(u64::MAX >> (64 - res.model.fields.len()));
+    type_expr(res, all, Names::Ident, "filter", expr).map_err(|p| p.detail().to_owned())
+}
+
+fn order_key(field: usize, t: &grammar::OrderTerm) -> OrderKey {
+    OrderKey {
+        field,
+        desc: t.descending,
+        // PostgreSQL's default, made explicit so every backend orders nulls alike.
+        nulls_first: match t.nulls {
+            Some(grammar::Nulls::First) => true,
+            Some(grammar::Nulls::Last) => false,
+            None => t.descending,
+        },
+    }
+}
+
+fn type_expr(
+    res: &Resource,
+    allowed: FieldSet,
+    names: Names,
+    param: &str,
+    expr: Expr,
+) -> Result<Filter, Problem> {
+    let many = |v: Vec<Expr>| -> Result<Vec<Filter>, Problem> {
+        v.into_iter()
+            .map(|e| type_expr(res, allowed, names, param, e))
+            .collect()
+    };
+    Ok(match expr {
+        Expr::Cond(c) => Filter::Cond(type_cond(res, allowed, names, param, c)?),
+        Expr::And(v) => Filter::And(many(v)?),
+        Expr::Or(v) => Filter::Or(many(v)?),
+        Expr::Not(e) => Filter::Not(Box::new(type_expr(res, allowed, names, param, *e)?)),
+    })
+}
+
+fn type_cond(
+    res: &Resource,
+    allowed: FieldSet,
+    names: Names,
+    param: &str,
+    c: grammar::Condition,
+) -> Result<Cond, Problem> {
+    let where_ = if param == c.field {
+        format!("`{}`", c.field)
+    } else {
+        format!("`{}` in `{param}`", c.field)
+    };
+    let field = resolve(res, names, &c.field)
+        .filter(|i| allowed.contains(*i))
+        .ok_or_else(|| {
+            Problem::invalid_parameter(
+                param,
+                format!(
+                    "{where_} is not a field you can filter on; filterable fields: {}",
+                    res.names(allowed)
+                ),
+            )
+        })?;
+    let ty = res.ty(field);
+    let refuse = |what: String| Problem::invalid_parameter(param, format!("{where_}: {what}"));
+    let typed =
+        |s: &str| Value::parse(ty, s).map_err(|e| refuse(format!("`{s}` is not valid: {}", e.0)));
+    let operand = match (c.op, c.operand) {
+        (Op::Is, grammar::Operand::Is(v)) => {
+            if matches!(v, IsValue::True | IsValue::False | IsValue::Unknown)
+                && ty != FieldType::Bool
+            {
+                return Err(refuse(format!(
+                    "`is.{}` applies to true/false fields only; use is.null or is.not_null",
+                    v.as_str()
+                )));
+            }
+            Operand::Is(v)
+        }
+        (Op::In, grammar::Operand::List(items)) => {
+            if ty == FieldType::Json {
+                return Err(refuse("JSON fields can only be tested with `is`".into()));
+            }
+            Operand::Many(items.iter().map(|s| typed(s)).collect::<Result<_, _>>()?)
+        }
+        (Op::Like | Op::Ilike, grammar::Operand::Scalar(s)) => {
+            if ty != FieldType::Text {
+                return Err(refuse(format!(
+                    "`{}` applies to text fields only",
+                    c.op.as_str()
+                )));
+            }
+            Operand::One(typed(&s.replace('*', "%"))?)
+        }
+        (op, grammar::Operand::Scalar(s)) => {
+            if ty == FieldType::Json {
+                return Err(refuse("JSON fields can only be tested with `is`".into()));
+            }
+            if matches!(op, Op::Gt | Op::Gte | Op::Lt | Op::Lte) && ty == FieldType::Bool {
+                return Err(refuse(format!(
+                    "`{}` does not apply to true/false fields",
+                    op.as_str()
+                )));
+            }
+            Operand::One(typed(&s)?)
+        }
+        (op, _) => {
+            return Err(refuse(format!(
+                "operator `{}` does not take that kind of value",
+                op.as_str()
+            )))
+        }
+    };
+    Ok(Cond {
+        field,
+        op: c.op,
+        negated: c.negated,
+        operand,
+    })
+}
+
+/// Resolves `select=` against the readable fields; `None` selects them all.
+pub(crate) fn plan_select(
+    res: &Resource,
+    readable: FieldSet,
+    select: Option<Select>,
+) -> Result<Vec<Column>, Problem> {
+    let all = || {
+        readable
+            .iter()
+            .map(|field| Column { field, alias: None })
+            .collect()
+    };
+    match select {
+        None | Some(Select::All) => Ok(all()),
+        Some(Select::Items(items)) => items
+            .into_iter()
+            .map(|it| {
+                let field = res
+                    .by_name(&it.field)
+                    .filter(|i| readable.contains(*i))
+                    .ok_or_else(|| {
+                        Problem::invalid_parameter(
+                            "select",
+                            format!(
+                                "`{}` is not a field you can select; readable fields: {}",
+                                it.field,
+                                res.names(readable)
+                            ),
+                        )
+                    })?;
+                Ok(Column {
+                    field,
+                    alias: it.alias,
+                })
+            })
+            .collect(),
+    }
+}
+
+/// Checks a list request's query string against the policy.
+pub(crate) fn plan_list(
+    res: &Resource,
+    policy: &ReadPolicy,
+    pairs: &[(String, String)],
+    range: Option<(u64, Option<u64>)>,
+) -> Result<ListPlan, Problem> {
+    let op = policy.op;
+    let limits = grammar::Limits {
+        max_depth: op.max_depth,
+        max_conditions: op.max_conditions,
+        max_in_items: op.max_in_items,
+    };
+    let parsed = grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
+        .map_err(syntax)?;
+    let columns = plan_select(res, policy.readable, parsed.select)?;
+    let mut filters = policy.forced.clone();
+    for (expr, param) in parsed.filters.into_iter().zip(filter_params(pairs)) {
+        filters.push(type_expr(res, policy.filterable, Names::Api, param, expr)?);
+    }
+    let mut order = match parsed.order {
+        Some(_) if op.fixed_order => {
+            return Err(Problem::invalid_parameter(
+                "order",
+                format!(
+                    "the order of {} is fixed and cannot be changed",
+                    res.model.path
+                ),
+            ))
+        }
+        Some(terms) => terms
+            .iter()
+            .map(|t| {
+                res.by_name(&t.field)
+                    .filter(|i| policy.sortable.contains(*i))
+                    .map(|f| order_key(f, t))
+                    .ok_or_else(|| {
+                        Problem::invalid_parameter(
+                            "order",
+                            format!(
+                                "`{}` is not a field you can sort on; sortable fields: {}",
+                                t.field,
+                                res.names(policy.sortable)
+                            ),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        None => policy.default_order.clone(),
+    };
+    if !order.iter().any(|k| k.field == res.key) {
+        order.push(OrderKey {
+            field: res.key,
+            desc: false,
+            nulls_first: false,
+        });
+    }
+    if parsed.limit.is_some() && op.fixed_limit {
+        return Err(Problem::invalid_parameter(
+            "limit",
+            format!("the page size of {} is fixed", res.model.path),
+        ));
+    }
+    let (range_offset, range_limit) = match range {
+        Some((lo, Some(hi))) => (Some(lo), Some(hi - lo + 1)),
+        Some((lo, None)) => (Some(lo), None),
+        None => (None, None),
+    };
+    let limit = parsed
+        .limit
+        .or(range_limit)
+        .unwrap_or(op.default_limit)
+        .min(op.max_limit);
+    let offset = parsed.offset.or(range_offset).unwrap_or(0);
+    Ok(ListPlan {
+        columns,
+        filters,
+        order,
+        limit,
+        offset,
+    })
+}
+
+/// The parameter each parsed filter came from, in the order `parse_query` returns them.
+fn filter_params(pairs: &[(String, String)]) -> impl Iterator<Item = &str> {
+    pairs
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| !matches!(*k, "select" | "order" | "limit" | "offset"))
+}

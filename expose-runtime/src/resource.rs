@@ -1,0 +1,174 @@
+//! A [`Model`] compiled once, when its router is built: field lists resolved to indices,
+//! policies parsed, so that a request does no name lookups it can avoid.
+
+use crate::field_type::FieldType;
+use crate::model::{Field, Model, Operation};
+use crate::query::{self, Filter, OrderKey};
+
+/// A set of field indices (a model has at most 64 fields; the macro checks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FieldSet(pub(crate) u64);
+
+impl FieldSet {
+    pub(crate) fn contains(self, i: usize) -> bool {
+        self.0 & (1 << i) != 0
+    }
+    pub(crate) fn insert(&mut self, i: usize) {
+        self.0 |= 1 << i;
+    }
+    pub(crate) fn iter(self) -> impl Iterator<Item = usize> {
+        (0..64).filter(move |i| self.contains(*i))
+    }
+}
+
+/// The compiled policy of a read operation (list or retrieve).
+#[derive(Debug)]
+pub(crate) struct ReadPolicy {
+    pub(crate) readable: FieldSet,
+    pub(crate) filterable: FieldSet,
+    pub(crate) sortable: FieldSet,
+    pub(crate) default_order: Vec<OrderKey>,
+    pub(crate) forced: Vec<Filter>,
+    pub(crate) op: &'static Operation,
+}
+
+/// The compiled policy of a write operation (create or update).
+#[derive(Debug)]
+pub(crate) struct WritePolicy {
+    pub(crate) writable: FieldSet,
+}
+
+/// A model ready to serve.
+#[derive(Debug)]
+pub(crate) struct Resource {
+    pub(crate) model: &'static Model,
+    pub(crate) key: usize,
+    pub(crate) list: Option<ReadPolicy>,
+    pub(crate) retrieve: Option<ReadPolicy>,
+    pub(crate) create: Option<WritePolicy>,
+    pub(crate) update: Option<WritePolicy>,
+    pub(crate) remove: bool,
+    /// What create and update answer with: retrieve's fields, else list's, else the key.
+    pub(crate) output: FieldSet,
+}
+
+impl Resource {
+    pub(crate) fn field(&self, i: usize) -> &'static Field {
+        &self.model.fields[i]
+    }
+
+    pub(crate) fn key_field(&self) -> &'static Field {
+        self.field(self.key)
+    }
+
+    /// The index of a field by its Rust identifier.
+    pub(crate) fn by_ident(&self, ident: &str) -> Option<usize> {
+        self.model.fields.iter().position(|f| f.ident == ident)
+    }
+
+    /// The index of a field by its API name.
+    pub(crate) fn by_name(&self, name: &str) -> Option<usize> {
+        self.model.fields.iter().position(|f| f.name == name)
+    }
+
+    /// Builds the resource.
+    ///
+    /// # Panics
+    /// When the model names a field it does not have, or a policy does not parse: the macro
+    /// checks both at compile time, so this only fires on a hand-written `Model`.
+    pub(crate) fn compile(model: &'static Model) -> Resource {
+        let key = model
+            .fields
+            .iter()
+            .position(|f| f.key)
+            .unwrap_or_else(|| panic!("model {} has no key field", model.rust_name));
+        assert!(model.fields.len() <= 64, "a model has at most 64 fields");
+        let mut r = Resource {
+            model,
+            key,
+            list: None,
+            retrieve: None,
+            create: None,
+            update: None,
+            remove: model.remove.is_some(),
+            output: FieldSet::default(),
+        };
+        r.list = model.list.as_ref().map(|op| r.read_policy(op));
+        r.retrieve = model.retrieve.as_ref().map(|op| r.read_policy(op));
+        r.create = model.create.as_ref().map(|op| r.write_policy(op));
+        r.update = model.update.as_ref().map(|op| r.write_policy(op));
+        r.output = match (&r.retrieve, &r.list) {
+            (Some(p), _) | (None, Some(p)) => p.readable,
+            (None, None) => {
+                let mut s = FieldSet::default();
+                s.insert(key);
+                s
+            }
+        };
+        r
+    }
+
+    fn set(&self, idents: &[&str], what: &str) -> FieldSet {
+        let mut s = FieldSet::default();
+        for id in idents {
+            let i = self.by_ident(id).unwrap_or_else(|| {
+                panic!(
+                    "{what} of {} names unknown field {id}",
+                    self.model.rust_name
+                )
+            });
+            s.insert(i);
+        }
+        s
+    }
+
+    fn read_policy(&self, op: &'static Operation) -> ReadPolicy {
+        let mut readable = self.set(op.fields, "read fields");
+        readable.insert(self.key);
+        let within = |s: FieldSet| FieldSet(s.0 & readable.0);
+        let filterable = op
+            .filterable
+            .map_or(readable, |f| within(self.set(f, "filterable fields")));
+        let sortable = op
+            .sortable
+            .map_or(readable, |f| within(self.set(f, "sortable fields")));
+        let default_order = if op.default_order.is_empty() {
+            Vec::new()
+        } else {
+            query::compile_order(self, op.default_order)
+                .unwrap_or_else(|e| panic!("default order of {}: {e}", self.model.rust_name))
+        };
+        let forced = op
+            .forced_filters
+            .iter()
+            .map(|f| {
+                query::compile_forced(self, f)
+                    .unwrap_or_else(|e| panic!("forced filter of {}: {e}", self.model.rust_name))
+            })
+            .collect();
+        ReadPolicy {
+            readable,
+            filterable,
+            sortable,
+            default_order,
+            forced,
+            op,
+        }
+    }
+
+    fn write_policy(&self, op: &'static Operation) -> WritePolicy {
+        let writable = self.set(op.fields, "write fields");
+        WritePolicy { writable }
+    }
+
+    /// The API names of a set of fields, for messages.
+    pub(crate) fn names(&self, set: FieldSet) -> String {
+        let names: Vec<&str> = set.iter().map(|i| self.field(i).name).collect();
+        names.join(", ")
+    }
+
+    /// The type of field `i`.
+    pub(crate) fn ty(&self, i: usize) -> FieldType {
+        self.field(i).ty
+    }
+}

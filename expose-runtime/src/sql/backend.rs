@@ -1,0 +1,183 @@
+//! Binding values and decoding rows, once per backend.
+//!
+//! The body of each method is the same text for every backend; a macro instantiates it with
+//! the concrete sqlx types, which keeps the rest of the runtime generic over [`Backend`]
+//! without sqlx's per-type trait bounds.
+
+use super::Dialect;
+use crate::field_type::FieldType;
+use crate::value::Value;
+use sqlx::{Database, Row};
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, as the trait's async methods return.
+pub(crate) type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an `INSERT`, `UPDATE` or `DELETE` reports.
+pub(crate) struct Executed {
+    pub(crate) rows: u64,
+    pub(crate) last_insert_id: Option<i64>,
+}
+
+/// One sqlx database the runtime can drive.
+pub(crate) trait Backend: Database {
+    const DIALECT: &'static Dialect;
+
+    fn fetch_all<'e>(
+        conn: &'e mut Self::Connection,
+        sql: &'e str,
+        args: &'e [Value],
+    ) -> BoxFut<'e, Result<Vec<Self::Row>, sqlx::Error>>;
+
+    fn execute<'e>(
+        conn: &'e mut Self::Connection,
+        sql: &'e str,
+        args: &'e [Value],
+    ) -> BoxFut<'e, Result<Executed, sqlx::Error>>;
+
+    /// Writes column `i` of `row` as JSON.
+    fn write_json(
+        row: &Self::Row,
+        i: usize,
+        ty: FieldType,
+        out: &mut Vec<u8>,
+    ) -> Result<(), sqlx::Error>;
+
+    /// Reads column `i` as an integer (counts).
+    fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error>;
+}
+
+fn json_to(out: &mut Vec<u8>, v: &impl serde::Serialize) -> Result<(), sqlx::Error> {
+    serde_json::to_writer(out, v).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+macro_rules! backend {
+    ($db:ty, $dialect:expr, $last_id:expr) => {
+        impl Backend for $db {
+            const DIALECT: &'static Dialect = &$dialect;
+
+            fn fetch_all<'e>(
+                conn: &'e mut Self::Connection,
+                sql: &'e str,
+                args: &'e [Value],
+            ) -> BoxFut<'e, Result<Vec<Self::Row>, sqlx::Error>> {
+                Box::pin(async move {
+                    let q = bind_all(sqlx::query::<$db>(sql), args);
+                    q.fetch_all(&mut *conn).await
+                })
+            }
+
+            fn execute<'e>(
+                conn: &'e mut Self::Connection,
+                sql: &'e str,
+                args: &'e [Value],
+            ) -> BoxFut<'e, Result<Executed, sqlx::Error>> {
+                Box::pin(async move {
+                    let q = bind_all(sqlx::query::<$db>(sql), args);
+                    let r = q.execute(&mut *conn).await?;
+                    let last: fn(&<$db as Database>::QueryResult) -> Option<i64> = $last_id;
+                    Ok(Executed {
+                        rows: r.rows_affected(),
+                        last_insert_id: last(&r),
+                    })
+                })
+            }
+
+            fn write_json(
+                row: &Self::Row,
+                i: usize,
+                ty: FieldType,
+                out: &mut Vec<u8>,
+            ) -> Result<(), sqlx::Error> {
+                match ty {
+                    FieldType::I16 => json_to(out, &row.try_get::<Option<i16>, _>(i)?),
+                    FieldType::I32 => json_to(out, &row.try_get::<Option<i32>, _>(i)?),
+                    FieldType::I64 => json_to(out, &row.try_get::<Option<i64>, _>(i)?),
+                    FieldType::F32 => json_to(out, &row.try_get::<Option<f32>, _>(i)?),
+                    FieldType::F64 => json_to(out, &row.try_get::<Option<f64>, _>(i)?),
+                    FieldType::Bool => json_to(out, &row.try_get::<Option<bool>, _>(i)?),
+                    FieldType::Text => json_to(out, &row.try_get::<Option<&str>, _>(i)?),
+                    FieldType::DateTime => json_to(
+                        out,
+                        &row.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)?,
+                    ),
+                    FieldType::Date => {
+                        json_to(out, &row.try_get::<Option<chrono::NaiveDate>, _>(i)?)
+                    }
+                    FieldType::Uuid => json_to(out, &row.try_get::<Option<uuid::Uuid>, _>(i)?),
+                    FieldType::Json => json_to(
+                        out,
+                        &row.try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?,
+                    ),
+                }
+            }
+
+            fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error> {
+                row.try_get::<i64, _>(i)
+            }
+        }
+    };
+}
+
+macro_rules! binder {
+    ($name:ident, $db:ty) => {
+        fn $name<'q>(
+            mut q: sqlx::query::Query<'q, $db, <$db as Database>::Arguments<'q>>,
+            args: &'q [Value],
+        ) -> sqlx::query::Query<'q, $db, <$db as Database>::Arguments<'q>> {
+            for v in args {
+                q = match v {
+                    Value::Null(ty) => match ty {
+                        FieldType::I16 => q.bind(None::<i16>),
+                        FieldType::I32 => q.bind(None::<i32>),
+                        FieldType::I64 => q.bind(None::<i64>),
+                        FieldType::F32 => q.bind(None::<f32>),
+                        FieldType::F64 => q.bind(None::<f64>),
+                        FieldType::Bool => q.bind(None::<bool>),
+                        FieldType::Text => q.bind(None::<&str>),
+                        FieldType::DateTime => q.bind(None::<chrono::DateTime<chrono::Utc>>),
+                        FieldType::Date => q.bind(None::<chrono::NaiveDate>),
+                        FieldType::Uuid => q.bind(None::<uuid::Uuid>),
+                        FieldType::Json => q.bind(None::<sqlx::types::Json<&serde_json::Value>>),
+                    },
+                    Value::I16(x) => q.bind(*x),
+                    Value::I32(x) => q.bind(*x),
+                    Value::I64(x) => q.bind(*x),
+                    Value::F32(x) => q.bind(*x),
+                    Value::F64(x) => q.bind(*x),
+                    Value::Bool(x) => q.bind(*x),
+                    Value::Text(x) => q.bind(x.as_str()),
+                    Value::DateTime(x) => q.bind(*x),
+                    Value::Date(x) => q.bind(*x),
+                    Value::Uuid(x) => q.bind(*x),
+                    Value::Json(x) => q.bind(sqlx::types::Json(x)),
+                };
+            }
+            q
+        }
+    };
+}
+
+mod sqlite {
+    use super::*;
+    binder!(bind_all, sqlx::Sqlite);
+    backend!(sqlx::Sqlite, Dialect::SQLITE, |r| Some(
+        r.last_insert_rowid()
+    ));
+}
+
+mod postgres {
+    use super::*;
+    binder!(bind_all, sqlx::Postgres);
+    backend!(sqlx::Postgres, Dialect::POSTGRES, |_| None);
+}
+
+mod mysql {
+    use super::*;
+    binder!(bind_all, sqlx::MySql);
+    backend!(sqlx::MySql, Dialect::MYSQL, |r| i64::try_from(
+        r.last_insert_id()
+    )
+    .ok());
+}

@@ -1,0 +1,56 @@
+//! What differs between SQLite, PostgreSQL and MySQL/MariaDB.
+
+/// The SQL features the statement builder adapts to.
+#[derive(Debug)]
+pub(crate) struct Dialect {
+    /// Identifier quote character.
+    pub(crate) quote: char,
+    /// `$1, $2` (PostgreSQL) rather than `?`.
+    pub(crate) numbered_params: bool,
+    /// `INSERT/UPDATE ... RETURNING` (else: write, then select in the same transaction).
+    pub(crate) returning: bool,
+    /// `ORDER BY x NULLS FIRST` (else emulated with `x IS NULL`).
+    pub(crate) nulls_order: bool,
+    /// How `like` (case-sensitive) is written.
+    pub(crate) like: Like,
+    /// An insert of no columns.
+    pub(crate) insert_defaults: &'static str,
+}
+
+/// How a case-sensitive `LIKE` is spelled.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Like {
+    /// `LIKE` is case-sensitive (PostgreSQL).
+    Native,
+    /// `LIKE` ignores case for ASCII: use `GLOB` with a translated pattern (SQLite).
+    Glob,
+    /// `LIKE` follows the column's collation: compare as binary (MySQL).
+    Binary,
+}
+
+impl Dialect {
+    pub(crate) const SQLITE: Dialect = Dialect {
+        quote: '"',
+        numbered_params: false,
+        returning: true,
+        nulls_order: true,
+        like: Like::Glob,
+        insert_defaults: " DEFAULT VALUES",
+    };
+    pub(crate) const POSTGRES: Dialect = Dialect {
+        quote: '"',
+        numbered_params: true,
+        returning: true,
+        nulls_order: true,
+        like: Like::Native,
+        insert_defaults: " DEFAULT VALUES",
+    };
+    pub(crate) const MYSQL: Dialect = Dialect {
+        quote: '`',
+        numbered_params: false,
+        returning: false,
+        nulls_order: false,
+        like: Like::Binary,
+        insert_defaults: " () VALUES ()",
+    };
+}

@@ -1,0 +1,12 @@
+//! SQL building: a writer that takes identifiers only from the compiled model and every value
+//! as a bound parameter, the per-backend dialects, and the statements of each operation.
+
+mod backend;
+mod dialect;
+mod statements;
+mod writer;
+
+pub(crate) use backend::Backend;
+pub(crate) use dialect::Dialect;
+pub(crate) use statements::*;
+pub(crate) use writer::SqlWriter;

@@ -1,0 +1,286 @@
+//! The statements of each operation, written once for every dialect.
+
+use super::dialect::Like;
+use super::SqlWriter;
+use crate::query::grammar::{IsValue, Op};
+use crate::query::{Column, Cond, Filter, ListPlan, Operand, OrderKey};
+use crate::resource::Resource;
+use crate::value::Value;
+
+fn select_columns(w: &mut SqlWriter, res: &Resource, columns: &[Column]) {
+    w.push("SELECT ");
+    w.ident_list(columns.iter().map(|c| res.field(c.field).column));
+    w.push(" FROM ").ident(res.model.table);
+}
+
+/// `WHERE a AND b ...` for a list of filters (nothing when empty).
+fn where_all(w: &mut SqlWriter, res: &Resource, filters: &[Filter]) {
+    for (i, f) in filters.iter().enumerate() {
+        w.push(if i == 0 { " WHERE " } else { " AND " });
+        filter(w, res, f);
+    }
+}
+
+fn filter(w: &mut SqlWriter, res: &Resource, f: &Filter) {
+    match f {
+        Filter::Cond(c) => cond(w, res, c),
+        Filter::And(v) | Filter::Or(v) => {
+            let (joint, empty) = match f {
+                Filter::And(_) => (" AND ", "1=1"),
+                _ => (" OR ", "1=0"),
+            };
+            if v.is_empty() {
+                w.push(empty);
+                return;
+            }
+            w.push("(");
+            for (i, f) in v.iter().enumerate() {
+                if i > 0 {
+                    w.push(joint);
+                }
+                filter(w, res, f);
+            }
+            w.push(")");
+        }
+        Filter::Not(f) => {
+            w.push("NOT (");
+            filter(w, res, f);
+            w.push(")");
+        }
+    }
+}
+
+fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
+    let col = res.field(c.field).column;
+    if c.negated {
+        w.push("NOT (");
+    }
+    match (&c.op, &c.operand) {
+        (Op::Is, Operand::Is(v)) => {
+            w.ident(col);
+            w.push(match v {
+                IsValue::Null | IsValue::Unknown => " IS NULL",
+                IsValue::NotNull => " IS NOT NULL",
+                IsValue::True => " IS TRUE",
+                IsValue::False => " IS FALSE",
+            });
+        }
+        (Op::In, Operand::Many(items)) => {
+            if items.is_empty() {
+                w.push("1=0");
+            } else {
+                w.ident(col).push(" IN (");
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        w.push(", ");
+                    }
+                    w.bind(v.clone());
+                }
+                w.push(")");
+            }
+        }
+        (Op::Like, Operand::One(v)) => match w.dialect.like {
+            Like::Native => {
+                w.ident(col).push(" LIKE ").bind(v.clone());
+            }
+            Like::Glob => {
+                w.ident(col).push(" GLOB ").bind(glob(v));
+            }
+            Like::Binary => {
+                w.ident(col).push(" LIKE BINARY ").bind(v.clone());
+            }
+        },
+        (Op::Ilike, Operand::One(v)) => match w.dialect.like {
+            Like::Native => {
+                w.ident(col).push(" ILIKE ").bind(v.clone());
+            }
+            // SQLite's LIKE already ignores ASCII case.
+            Like::Glob => {
+                w.ident(col).push(" LIKE ").bind(v.clone());
+            }
+            Like::Binary => {
+                w.push("LOWER(").ident(col).push(") LIKE LOWER(");
+                w.bind(v.clone()).push(")");
+            }
+        },
+        (op, Operand::One(v)) => {
+            w.ident(col).push(match op {
+                Op::Eq => " = ",
+                Op::Neq => " <> ",
+                Op::Gt => " > ",
+                Op::Gte => " >= ",
+                Op::Lt => " < ",
+                _ => " <= ",
+            });
+            w.bind(v.clone());
+        }
+        // The planner pairs operators with operands; any other pairing matches nothing.
+        _ => {
+            w.push("1=0");
+        }
+    }
+    if c.negated {
+        w.push(")");
+    }
+}
+
+/// Turns a LIKE pattern (`%`, `_`, `\` escapes) into a GLOB pattern.
+fn glob(v: &Value) -> Value {
+    let Value::Text(p) = v else {
+        return v.clone();
+    };
+    let mut out = String::with_capacity(p.len() + 4);
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '%' => out.push('*'),
+            '_' => out.push('?'),
+            '\\' => match chars.next() {
+                Some(e @ ('*' | '?' | '[')) => {
+                    out.push('[');
+                    out.push(e);
+                    out.push(']');
+                }
+                Some(e) => out.push(e),
+                None => out.push('\\'),
+            },
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
+        }
+    }
+    Value::Text(out)
+}
+
+fn order_by(w: &mut SqlWriter, res: &Resource, order: &[OrderKey]) {
+    for (i, k) in order.iter().enumerate() {
+        w.push(if i == 0 { " ORDER BY " } else { ", " });
+        let f = res.field(k.field);
+        let dir = if k.desc { " DESC" } else { " ASC" };
+        if !f.nullable {
+            w.ident(f.column).push(dir);
+        } else if w.dialect.nulls_order {
+            w.ident(f.column).push(dir);
+            w.push(if k.nulls_first {
+                " NULLS FIRST"
+            } else {
+                " NULLS LAST"
+            });
+        } else {
+            w.ident(f.column).push(" IS NULL");
+            w.push(if k.nulls_first { " DESC, " } else { " ASC, " });
+            w.ident(f.column).push(dir);
+        }
+    }
+}
+
+/// `SELECT cols FROM t WHERE ... ORDER BY ... LIMIT n OFFSET m`.
+pub(crate) fn list(w: &mut SqlWriter, res: &Resource, plan: &ListPlan, limit: u64) {
+    select_columns(w, res, &plan.columns);
+    where_all(w, res, &plan.filters);
+    order_by(w, res, &plan.order);
+    w.push(" LIMIT ").number(limit);
+    if plan.offset > 0 {
+        w.push(" OFFSET ").number(plan.offset);
+    }
+}
+
+/// `SELECT COUNT(*) FROM t WHERE ...`.
+pub(crate) fn count(w: &mut SqlWriter, res: &Resource, filters: &[Filter]) {
+    w.push("SELECT COUNT(*) FROM ").ident(res.model.table);
+    where_all(w, res, filters);
+}
+
+fn key_filter(res: &Resource, key: Value) -> Filter {
+    Filter::Cond(Cond {
+        field: res.key,
+        op: Op::Eq,
+        negated: false,
+        operand: Operand::One(key),
+    })
+}
+
+/// `SELECT cols FROM t WHERE key = ? AND ...`.
+pub(crate) fn by_key(
+    w: &mut SqlWriter,
+    res: &Resource,
+    columns: &[Column],
+    key: Value,
+    filters: &[Filter],
+) {
+    select_columns(w, res, columns);
+    where_all(w, res, &[key_filter(res, key)]);
+    for f in filters {
+        w.push(" AND ");
+        filter(w, res, f);
+    }
+}
+
+fn returning(w: &mut SqlWriter, res: &Resource, columns: Option<&[Column]>) {
+    if let Some(cols) = columns {
+        w.push(" RETURNING ");
+        w.ident_list(cols.iter().map(|c| res.field(c.field).column));
+    }
+}
+
+/// `INSERT INTO t (a, b) VALUES (?, ?) [RETURNING cols]`.
+pub(crate) fn insert(
+    w: &mut SqlWriter,
+    res: &Resource,
+    values: Vec<(usize, Value)>,
+    ret: Option<&[Column]>,
+) {
+    w.push("INSERT INTO ").ident(res.model.table);
+    if values.is_empty() {
+        w.push(w.dialect.insert_defaults);
+    } else {
+        w.push(" (");
+        w.ident_list(values.iter().map(|(i, _)| res.field(*i).column));
+        w.push(") VALUES (");
+        for (n, (_, v)) in values.into_iter().enumerate() {
+            if n > 0 {
+                w.push(", ");
+            }
+            w.bind(v);
+        }
+        w.push(")");
+    }
+    returning(w, res, ret);
+}
+
+/// `UPDATE t SET a = ? WHERE key = ? AND ... [RETURNING cols]`.
+pub(crate) fn update(
+    w: &mut SqlWriter,
+    res: &Resource,
+    key: Value,
+    values: Vec<(usize, Value)>,
+    filters: &[Filter],
+    ret: Option<&[Column]>,
+) {
+    w.push("UPDATE ").ident(res.model.table).push(" SET ");
+    for (n, (i, v)) in values.into_iter().enumerate() {
+        if n > 0 {
+            w.push(", ");
+        }
+        w.ident(res.field(i).column).push(" = ").bind(v);
+    }
+    where_all(w, res, &[key_filter(res, key)]);
+    for f in filters {
+        w.push(" AND ");
+        filter(w, res, f);
+    }
+    returning(w, res, ret);
+}
+
+/// `DELETE FROM t WHERE key = ? AND ...`.
+pub(crate) fn delete(w: &mut SqlWriter, res: &Resource, key: Value, filters: &[Filter]) {
+    w.push("DELETE FROM ").ident(res.model.table);
+    where_all(w, res, &[key_filter(res, key)]);
+    for f in filters {
+        w.push(" AND ");
+        filter(w, res, f);
+    }
+}

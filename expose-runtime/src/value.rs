@@ -1,0 +1,134 @@
+//! Typed values: what a request body or query parameter holds once checked against a field.
+
+use crate::field_type::FieldType;
+
+/// A value bound to a SQL parameter, typed by its field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// SQL `NULL`, carrying the column's type so strict backends accept it.
+    Null(FieldType),
+    /// A `SMALLINT`.
+    I16(i16),
+    /// An `INTEGER`.
+    I32(i32),
+    /// A `BIGINT`.
+    I64(i64),
+    /// A `REAL`.
+    F32(f32),
+    /// A `DOUBLE PRECISION`.
+    F64(f64),
+    /// A `BOOLEAN`.
+    Bool(bool),
+    /// Text.
+    Text(String),
+    /// A UTC date-time.
+    DateTime(chrono::DateTime<chrono::Utc>),
+    /// A date.
+    Date(chrono::NaiveDate),
+    /// A UUID.
+    Uuid(uuid::Uuid),
+    /// A JSON document.
+    Json(serde_json::Value),
+}
+
+/// Why a value does not fit its field; the caller adds which field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValueError(pub String);
+
+fn expected(ty: FieldType) -> ValueError {
+    ValueError(format!("expected {}", ty.describe()))
+}
+
+fn checked_text(s: &str) -> Result<String, ValueError> {
+    if s.contains('\0') {
+        return Err(ValueError("text must not contain NUL characters".into()));
+    }
+    Ok(s.to_owned())
+}
+
+impl Value {
+    /// Reads a query-string or path value as the given type.
+    pub fn parse(ty: FieldType, s: &str) -> Result<Value, ValueError> {
+        let bad = || expected(ty);
+        Ok(match ty {
+            FieldType::I16 => Value::I16(s.parse().map_err(|_| bad())?),
+            FieldType::I32 => Value::I32(s.parse().map_err(|_| bad())?),
+            FieldType::I64 => Value::I64(s.parse().map_err(|_| bad())?),
+            FieldType::F32 => {
+                let v: f32 = s.parse().map_err(|_| bad())?;
+                if !v.is_finite() {
+                    return Err(bad());
+                }
+                Value::F32(v)
+            }
+            FieldType::F64 => {
+                let v: f64 = s.parse().map_err(|_| bad())?;
+                if !v.is_finite() {
+                    return Err(bad());
+                }
+                Value::F64(v)
+            }
+            FieldType::Bool => match s {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(bad()),
+            },
+            FieldType::Text => Value::Text(checked_text(s)?),
+            FieldType::DateTime => Value::DateTime(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map_err(|_| bad())?
+                    .with_timezone(&chrono::Utc),
+            ),
+            FieldType::Date => Value::Date(s.parse().map_err(|_| bad())?),
+            FieldType::Uuid => Value::Uuid(s.parse().map_err(|_| bad())?),
+            FieldType::Json => Value::Json(
+                serde_json::from_str(s).map_err(|_| ValueError("expected JSON".into()))?,
+            ),
+        })
+    }
+
+    /// Reads a JSON body member as the given type; `null` only where `nullable`.
+    pub fn from_json(
+        ty: FieldType,
+        nullable: bool,
+        v: serde_json::Value,
+    ) -> Result<Value, ValueError> {
+        use serde_json::Value as J;
+        if v.is_null() {
+            return if nullable {
+                Ok(Value::Null(ty))
+            } else {
+                Err(ValueError("must not be null".into()))
+            };
+        }
+        let bad = || expected(ty);
+        Ok(match (ty, v) {
+            (FieldType::I16, J::Number(n)) => Value::I16(
+                n.as_i64()
+                    .and_then(|i| i16::try_from(i).ok())
+                    .ok_or_else(bad)?,
+            ),
+            (FieldType::I32, J::Number(n)) => Value::I32(
+                n.as_i64()
+                    .and_then(|i| i32::try_from(i).ok())
+                    .ok_or_else(bad)?,
+            ),
+            (FieldType::I64, J::Number(n)) => Value::I64(n.as_i64().ok_or_else(bad)?),
+            (FieldType::F32, J::Number(n)) => {
+                let f = n.as_f64().ok_or_else(bad)? as f32;
+                if !f.is_finite() {
+                    return Err(bad());
+                }
+                Value::F32(f)
+            }
+            (FieldType::F64, J::Number(n)) => Value::F64(n.as_f64().ok_or_else(bad)?),
+            (FieldType::Bool, J::Bool(b)) => Value::Bool(b),
+            (FieldType::Text, J::String(s)) => Value::Text(checked_text(&s)?),
+            (FieldType::DateTime | FieldType::Date | FieldType::Uuid, J::String(s)) => {
+                Value::parse(ty, &s)?
+            }
+            (FieldType::Json, v) => Value::Json(v),
+            _ => return Err(bad()),
+        })
+    }
+}
