@@ -1,0 +1,230 @@
+//! Shared by the end-to-end tests: one isolated database per test on each backend, and a
+//! small HTTP client over `tower::ServiceExt::oneshot`.
+//!
+//! SQLite always runs (a fresh file per test). PostgreSQL runs when `EXPOSE_TEST_POSTGRES`
+//! holds a URL (a fresh schema per test), MySQL/MariaDB when `EXPOSE_TEST_MYSQL` does (a
+//! fresh database per test). A URL that is set but unreachable fails the test.
+#![allow(dead_code)]
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use expose_runtime::{Backend, Db};
+use std::str::FromStr;
+use tower::ServiceExt;
+
+/// An isolated database for one test.
+pub struct TestDb {
+    pub db: Db,
+    pub backend: Backend,
+    drop_sql: Option<(Db, String)>,
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+impl TestDb {
+    /// A fresh database of the backend, or `None` when its URL is not configured.
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("{}.db", unique("expose_test")));
+                let db = Db::connect(&format!("sqlite:{}", path.display()))
+                    .await
+                    .expect("open a SQLite file");
+                Some(TestDb {
+                    db,
+                    backend,
+                    drop_sql: None,
+                })
+            }
+            Backend::Postgres => {
+                let url = std::env::var("EXPOSE_TEST_POSTGRES").ok()?;
+                let schema = unique("t");
+                let admin = sqlx::PgPool::connect(&url)
+                    .await
+                    .unwrap_or_else(|e| panic!("EXPOSE_TEST_POSTGRES={url} is unreachable: {e}"));
+                sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&admin)
+                    .await
+                    .expect("create a test schema");
+                let opts = sqlx::postgres::PgConnectOptions::from_str(&url)
+                    .expect("parse EXPOSE_TEST_POSTGRES")
+                    .options([("search_path", schema.as_str())]);
+                let pool = sqlx::pool::PoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await
+                    .expect("connect to the test schema");
+                Some(TestDb {
+                    db: Db::Postgres(pool),
+                    backend,
+                    drop_sql: Some((Db::Postgres(admin), format!("DROP SCHEMA {schema} CASCADE"))),
+                })
+            }
+            Backend::MySql => {
+                let url = std::env::var("EXPOSE_TEST_MYSQL").ok()?;
+                let name = unique("t");
+                let admin = sqlx::MySqlPool::connect(&url)
+                    .await
+                    .unwrap_or_else(|e| panic!("EXPOSE_TEST_MYSQL={url} is unreachable: {e}"));
+                sqlx::raw_sql(&format!(
+                    "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                ))
+                .execute(&admin)
+                .await
+                .expect("create a test database");
+                let opts = sqlx::mysql::MySqlConnectOptions::from_str(&url)
+                    .expect("parse EXPOSE_TEST_MYSQL")
+                    .database(&name);
+                let pool = sqlx::pool::PoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await
+                    .expect("connect to the test database");
+                Some(TestDb {
+                    db: Db::MySql(pool),
+                    backend,
+                    drop_sql: Some((Db::MySql(admin), format!("DROP DATABASE {name}"))),
+                })
+            }
+        }
+    }
+
+    /// Drops the schema or database (SQLite files live in the temp dir).
+    pub async fn cleanup(self) {
+        self.db.close().await;
+        if let Some((admin, sql)) = self.drop_sql {
+            let _ = admin.execute(&sql).await;
+            admin.close().await;
+        }
+    }
+}
+
+/// Declares one `#[tokio::test]` per backend for each `async fn name(t: &TestDb)`.
+///
+/// The PostgreSQL and MySQL variants say on stderr when their URL is not set, and pass.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { $crate::support::run(expose_runtime::Backend::Sqlite, super::$name).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { $crate::support::run(expose_runtime::Backend::Postgres, super::$name).await })*
+        }
+        mod mysql {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { $crate::support::run(expose_runtime::Backend::MySql, super::$name).await })*
+        }
+    };
+}
+
+/// Runs one test body against a fresh database of `backend`.
+pub async fn run<F, Fut>(backend: Backend, test: F)
+where
+    F: FnOnce(std::sync::Arc<TestDb>) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let Some(t) = TestDb::new(backend).await else {
+        eprintln!("not run on {backend:?}: set EXPOSE_TEST_POSTGRES / EXPOSE_TEST_MYSQL to run it");
+        return;
+    };
+    let t = std::sync::Arc::new(t);
+    test(t.clone()).await;
+    if let Ok(t) = std::sync::Arc::try_unwrap(t) {
+        t.cleanup().await;
+    }
+}
+
+/// A response as the tests read it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON (panics with the body text when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the status and that the body is an RFC 9457 problem; returns it.
+    pub fn problem(&self, status: u16) -> serde_json::Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json")
+        );
+        let p = self.json();
+        assert_eq!(p["status"], status);
+        assert!(
+            p["type"].is_string() && p["title"].is_string() && p["detail"].is_string(),
+            "{p}"
+        );
+        p
+    }
+}
+
+/// Sends one request to the app.
+pub async fn send(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Reply {
+    let mut req = Request::builder()
+        .method(Method::from_bytes(method.as_bytes()).expect("method"))
+        .uri(uri);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if body.is_some()
+        && !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
+        .expect("request");
+    let res = app.clone().oneshot(req).await.expect("infallible");
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = http_body_util::BodyExt::collect(res.into_body())
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// `GET uri`.
+pub async fn get(app: &axum::Router, uri: &str) -> Reply {
+    send(app, "GET", uri, &[], None).await
+}
