@@ -218,6 +218,28 @@ pub(crate) fn parse_field(
     })
 }
 
+/// The documentation comment in `attrs`: every `#[doc = "..."]` line, one leading space
+/// removed, joined with newlines and trimmed.
+pub(crate) fn doc(attrs: &[syn::Attribute]) -> String {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(syn::MetaNameValue {
+                value:
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }),
+                ..
+            }) => Some(s.value()),
+            _ => None,
+        })
+        .map(|l| l.strip_prefix(' ').unwrap_or(&l).trim_end().to_owned())
+        .collect();
+    lines.join("\n").trim().to_owned()
+}
+
 /// Consumes the value of a serde option we do not read.
 fn skip(meta: &ParseNestedMeta) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {

@@ -22,12 +22,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let attr = attr::parse_struct_attr(&cx, args);
     let rename_all = attr::rename_all(&input.attrs);
     let mut fields = Vec::new();
+    let mut docs = Vec::new();
     match &mut input.data {
         syn::Data::Struct(s) => match &mut s.fields {
             syn::Fields::Named(named) => {
                 for f in named.named.iter_mut() {
+                    let doc = attr::doc(&f.attrs);
                     if let Some(f) = attr::parse_field(&cx, f, rename_all.as_deref()) {
                         fields.push(f);
+                        docs.push(doc);
                     }
                 }
             }
@@ -74,7 +77,8 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .as_ref()
         .map(syn::LitStr::value)
         .unwrap_or_else(|| path.clone());
-    let model = model(&input.ident, &path, &table, &fields, &ops);
+    let doc = attr::doc(&input.attrs);
+    let model = model(&input.ident, &path, &table, &fields, &ops, (&doc, &docs));
     // Every field is a column the generated API reads or writes, even when no Rust code does.
     quote!(#[allow(dead_code)] #input #model)
 }
@@ -85,10 +89,11 @@ fn model(
     table: &str,
     fields: &[Field],
     ops: &[CheckedOp],
+    (struct_doc, docs): (&str, &[String]),
 ) -> TokenStream {
     let rust_name = ident.to_string();
     let has_key = fields.iter().any(|f| f.key.is_some());
-    let field_descs = fields.iter().map(|f| {
+    let field_descs = fields.iter().zip(docs).map(|(f, doc)| {
         let ident = f.ident_str();
         let (name, column, ty) = (&f.name, &f.column, &f.ty);
         let key = f.key.is_some() || (!has_key && ident == "id");
@@ -106,6 +111,7 @@ fn model(
                 key: #key,
                 generated: #generated,
                 default: #default,
+                doc: #doc,
             }
         }
     });
@@ -169,6 +175,7 @@ fn model(
                     rust_name: #rust_name,
                     path: #path,
                     table: #table,
+                    doc: #struct_doc,
                     fields: &[#(#field_descs),*],
                     list: #list,
                     retrieve: #retrieve,

@@ -15,6 +15,8 @@ pub struct Model {
     pub path: &'static str,
     /// The SQL table.
     pub table: &'static str,
+    /// The struct's documentation comment (lines joined, trimmed); empty when it has none.
+    pub doc: &'static str,
     /// Every field of the struct, in declaration order.
     pub fields: &'static [Field],
     /// `GET /path`, when exposed.
@@ -48,6 +50,8 @@ pub struct Field {
     pub generated: bool,
     /// Whether the column has a database default, so create may omit it.
     pub default: bool,
+    /// The field's documentation comment (lines joined, trimmed); empty when it has none.
+    pub doc: &'static str,
 }
 
 /// The policy of one operation.
