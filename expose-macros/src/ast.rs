@@ -64,6 +64,12 @@ pub(crate) struct Op {
     pub(crate) max_conditions: Option<LitInt>,
     pub(crate) max_depth: Option<LitInt>,
     pub(crate) max_in: Option<LitInt>,
+    pub(crate) pre: Vec<syn::Path>,
+    pub(crate) post: Vec<syn::Path>,
+    pub(crate) scope: Option<syn::Path>,
+    pub(crate) fields_for: Option<syn::Path>,
+    /// `force(field = f)` (overwrite false) and `overwrite(field = f)` (true).
+    pub(crate) force: Vec<(Ident, syn::Path, bool)>,
 }
 
 /// The struct-level attribute.

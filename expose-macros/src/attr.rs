@@ -141,6 +141,50 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                 };
                 set(cx, &meta, slot, v);
             }
+            "pre" | "post" => {
+                let value = meta.value()?;
+                let paths: Vec<syn::Path> = if value.peek(syn::token::Bracket) {
+                    let content;
+                    syn::bracketed!(content in value);
+                    content
+                        .parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?
+                        .into_iter()
+                        .collect()
+                } else {
+                    vec![value.parse()?]
+                };
+                if name == "pre" {
+                    &mut op.pre
+                } else {
+                    &mut op.post
+                }
+                .extend(paths);
+            }
+            "scope" | "fields_for" => {
+                let v: syn::Path = meta.value()?.parse()?;
+                let slot = if name == "scope" {
+                    &mut op.scope
+                } else {
+                    &mut op.fields_for
+                };
+                set(cx, &meta, slot, v);
+            }
+            "force" | "overwrite" => {
+                let overwrite = name == "overwrite";
+                meta.parse_nested_meta(|inner| {
+                    let field = inner.path.require_ident()?.clone();
+                    let f: syn::Path = inner.value()?.parse()?;
+                    if op.force.iter().any(|(g, _, _)| *g == field) {
+                        cx.error_spanned_by(
+                            &field,
+                            format!("`{field}` is forced twice; give it once"),
+                        );
+                    } else {
+                        op.force.push((field, f, overwrite));
+                    }
+                    Ok(())
+                })?;
+            }
             _ => return Err(unknown(&meta, "operation option", OP_KEYS)),
         }
         Ok(())

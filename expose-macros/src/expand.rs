@@ -78,13 +78,22 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .map(syn::LitStr::value)
         .unwrap_or_else(|| path.clone());
     let doc = attr::doc(&input.attrs);
-    let model = model(&input.ident, &path, &table, &fields, &ops, (&doc, &docs));
+    let model = model(
+        &input.ident,
+        &input.vis,
+        &path,
+        &table,
+        &fields,
+        &ops,
+        (&doc, &docs),
+    );
     // Every field is a column the generated API reads or writes, even when no Rust code does.
     quote!(#[allow(dead_code)] #input #model)
 }
 
 fn model(
     ident: &syn::Ident,
+    vis: &syn::Visibility,
     path: &str,
     table: &str,
     fields: &[Field],
@@ -115,12 +124,74 @@ fn model(
             }
         }
     });
-    let op_slot = |kind: OpKind| {
+    let mut glue = Vec::new();
+    let mut op_slot = |kind: OpKind| {
         let Some(op) = ops.iter().find(|o| o.kind == kind) else {
             return quote!(__e::None);
         };
         let fields = &op.fields;
         let mut opts = vec![quote!(fields: &[#(#fields),*])];
+        let op_name = kind.name();
+        for (which, hooks) in [("pre", &op.pre), ("post", &op.post)] {
+            if hooks.is_empty() {
+                continue;
+            }
+            let names: Vec<syn::Ident> = (0..hooks.len())
+                .map(|i| quote::format_ident!("__{}_{}_{}", which, op_name, i))
+                .collect();
+            for (name, path) in names.iter().zip(hooks) {
+                let call = quote_spanned!(path.span()=> #path(ctx));
+                glue.push(quote! {
+                    fn #name(ctx: &mut __e::HookCtx) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
+                        __e::Box::pin(#call)
+                    }
+                });
+            }
+            let slot = syn::Ident::new(which, proc_macro2::Span::call_site());
+            opts.push(quote!(#slot: &[#(#names),*]));
+        }
+        if let Some(path) = &op.scope {
+            let name = quote::format_ident!("__scope_{}", op_name);
+            let call = quote_spanned!(path.span()=> #path(ctx));
+            glue.push(quote! {
+                fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<()>>, __e::Problem> {
+                    let scope: __e::Option<__e::Cond<#ident>> = #call?;
+                    __e::Ok(scope.map(__e::Cond::erase))
+                }
+            });
+            opts.push(quote!(scope: __e::Some(#name)));
+        }
+        if let Some(path) = &op.fields_for {
+            let name = quote::format_ident!("__fields_for_{}", op_name);
+            let call = quote_spanned!(path.span()=> #path(ctx, &mut mask));
+            glue.push(quote! {
+                fn #name(ctx: &__e::HookCtx, bits: &mut u64) -> __e::Result<(), __e::Problem> {
+                    let mut mask = __e::FieldMask::<#ident>::from_bits(*bits);
+                    #call?;
+                    *bits &= mask.bits();
+                    __e::Ok(())
+                }
+            });
+            opts.push(quote!(fields_for: __e::Some(#name)));
+        }
+        if !op.force.is_empty() {
+            let mut entries = Vec::new();
+            for (i, (field, ty, path, overwrite)) in op.force.iter().enumerate() {
+                let name = quote::format_ident!("__force_{}_{}", op_name, i);
+                let call = quote_spanned!(path.span()=> #path(ctx));
+                glue.push(quote! {
+                    fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Value, __e::Problem> {
+                        let value: #ty = #call?;
+                        __e::Ok(__e::Value::from(value))
+                    }
+                });
+                let field = field.to_string();
+                entries.push(
+                    quote!(__e::Force { field: #field, overwrite: #overwrite, value: #name }),
+                );
+            }
+            opts.push(quote!(force: &[#(#entries),*]));
+        }
         if let Some(f) = &op.filterable {
             opts.push(quote!(filterable: __e::Some(&[#(#f),*])));
         }
@@ -162,14 +233,34 @@ fn model(
         op_slot(OpKind::Update),
         op_slot(OpKind::Remove),
     );
+    let fields_ty = quote::format_ident!("{}Fields", ident);
+    let handles = fields.iter().enumerate().map(|(i, f)| {
+        let (name, ty) = (&f.ident, &f.ty);
+        let col = quote_spanned!(ty.span()=> ::expose_runtime::Col::<#ident, #ty>);
+        quote!(#name: #col::new(#i))
+    });
+    let handle_fields = fields.iter().map(|f| {
+        let (name, ty) = (&f.ident, &f.ty);
+        quote!(pub #name: ::expose_runtime::Col<#ident, #ty>)
+    });
+    let fields_doc =
+        format!("Typed handles on the fields of [`{ident}`], for scopes and `fields_for`.");
     let doc = format!(
         "The routes of `/{path}` and `/{path}/{{id}}`, for any state that holds a [`Db`](::expose_runtime::Db)."
     );
     quote! {
         #[automatically_derived]
         #[allow(unused_qualifications, clippy::all, clippy::pedantic)]
+        #[doc = #fields_doc]
+        #[allow(dead_code)]
+        #vis struct #fields_ty {
+            #(#handle_fields,)*
+        }
+        #[automatically_derived]
+        #[allow(unused_qualifications, clippy::all, clippy::pedantic)]
         const _: () = {
             use ::expose_runtime::__private as __e;
+            #(#glue)*
             impl __e::Exposed for #ident {
                 const MODEL: &'static __e::Model = &__e::Model {
                     rust_name: #rust_name,
@@ -188,6 +279,9 @@ fn model(
         #[automatically_derived]
         #[allow(unused_qualifications, clippy::all, clippy::pedantic)]
         impl #ident {
+            /// Typed handles on the fields, for scopes and `fields_for`.
+            pub const FIELDS: #fields_ty = #fields_ty { #(#handles,)* };
+
             #[doc = #doc]
             pub fn router<S>() -> ::expose_runtime::__private::Router<S>
             where

@@ -90,14 +90,15 @@ impl<'de> Visitor<'de> for ObjectVisitor {
 }
 
 /// Checks and types the members of a write body. With `create`, every writable field that
-/// is neither nullable nor defaulted must be present.
+/// is neither nullable nor defaulted must be present. `errors` may
+/// already hold offenders found earlier; they are reported together.
 pub(crate) fn decode(
     res: &Resource,
     writable: FieldSet,
     entries: Vec<(String, serde_json::Value)>,
     create: bool,
+    errors: &mut Vec<Offender>,
 ) -> Result<Vec<(usize, Value)>, Problem> {
-    let mut errors = Vec::new();
     let mut values = Vec::with_capacity(entries.len());
     let mut seen = FieldSet::default();
     for (name, json) in entries {
@@ -147,7 +148,7 @@ pub(crate) fn decode(
         let list: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
         Err(Problem::unprocessable(
             format!("the body has invalid fields: {}", list.join(", ")),
-            errors,
+            std::mem::take(errors),
         ))
     }
 }

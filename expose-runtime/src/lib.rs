@@ -42,20 +42,24 @@ mod db;
 mod db_error;
 mod field_type;
 mod handlers;
+mod hooks;
 mod model;
 mod output;
 mod problem;
 pub mod query;
 mod resource;
 mod router;
+mod scope;
 mod sql;
 mod value;
 
 pub use db::{Backend, Db, PoolConfig};
 pub use field_type::{FieldKind, FieldType};
-pub use model::{Field, Model, Operation};
+pub use hooks::{BoxFuture, Hook, HookCtx, Input, OperationKind};
+pub use model::{Field, Force, ForceFn, Model, Operation};
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{router, RouterConfig};
+pub use scope::{Col, Cond, FieldMask, FieldsFn, ScopeFn};
 pub use value::{Value, ValueError};
 
 /// Turns a struct into a REST resource. See the crate documentation for an example.
@@ -106,11 +110,14 @@ pub trait Exposed {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::field_type::{FieldKind, FieldType};
-    pub use crate::model::{Field, Model, Operation};
+    pub use crate::model::{Field, Force, Model, Operation};
     pub use crate::router::{router, RouterConfig};
-    pub use crate::Db;
+    pub use crate::scope::{Col, Cond, FieldMask};
     pub use crate::Exposed;
+    pub use crate::{BoxFuture, Db, HookCtx, Problem, Value};
     pub use axum::extract::FromRef;
     pub use axum::Router;
-    pub use core::option::Option::{None, Some};
+    pub use core::option::Option::{self, None, Some};
+    pub use core::result::Result::{self, Ok};
+    pub use std::boxed::Box;
 }

@@ -5,6 +5,8 @@
 //! routes once, when the router is built.
 
 use crate::field_type::FieldType;
+use crate::hooks::Hook;
+use crate::scope::{FieldsFn, ScopeFn};
 
 /// One exposed struct: its URL segment, table, fields and the operations it allows.
 #[derive(Debug)]
@@ -84,7 +86,31 @@ pub struct Operation {
     pub max_depth: usize,
     /// Most items in one `in.(...)` list.
     pub max_in_items: usize,
+    /// Hooks run before the operation, in order.
+    pub pre: &'static [Hook],
+    /// Hooks run after the operation, in order.
+    pub post: &'static [Hook],
+    /// Per-request row conditions (list, retrieve, update, remove).
+    pub scope: Option<ScopeFn>,
+    /// Per-request narrowing of `fields`.
+    pub fields_for: Option<FieldsFn>,
+    /// Fields the server sets on create / update, whatever the body says.
+    pub force: &'static [Force],
 }
+
+/// A field set by the server on write.
+#[derive(Debug)]
+pub struct Force {
+    /// The field (Rust identifier).
+    pub field: &'static str,
+    /// `true`: a client value is silently replaced; `false`: a client value is refused (422).
+    pub overwrite: bool,
+    /// Computes the value for the request.
+    pub value: ForceFn,
+}
+
+/// A forced-value function after the macro's adaptation.
+pub type ForceFn = fn(&crate::HookCtx) -> Result<crate::Value, crate::Problem>;
 
 impl Operation {
     /// The defaults every option falls back to; the macro writes `..Operation::DEFAULT`.
@@ -101,5 +127,10 @@ impl Operation {
         max_conditions: 50,
         max_depth: 8,
         max_in_items: 100,
+        pre: &[],
+        post: &[],
+        scope: None,
+        fields_for: None,
+        force: &[],
     };
 }

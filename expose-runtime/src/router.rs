@@ -2,7 +2,7 @@
 //! for every method that is not exposed.
 
 use crate::db::Db;
-use crate::handlers;
+use crate::handlers::{self, Req};
 use crate::model::Model;
 use crate::problem::Problem;
 use crate::resource::Resource;
@@ -12,6 +12,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
+use std::any::Any;
 use std::sync::Arc;
 
 /// Settings of the routers `#[expose]` builds.
@@ -59,31 +60,47 @@ where
 
     let mut collection = MethodRouter::<S>::new();
     let mut item = MethodRouter::<S>::new();
+    let boxes_state = [
+        &model.list,
+        &model.retrieve,
+        &model.create,
+        &model.update,
+        &model.remove,
+    ]
+    .iter()
+    .any(|op| op.as_ref().is_some_and(handlers::needs_ctx));
+    let make_req = move |state: S, parts| Req {
+        parts,
+        db: Db::from_ref(&state),
+        state: boxes_state.then(|| Arc::new(state) as Arc<dyn Any + Send + Sync>),
+    };
     if res.list.is_some() {
         let res = res.clone();
-        collection = collection.get(move |State(db): State<Db>, req: Request| async move {
+        collection = collection.get(move |State(s): State<S>, req: Request| async move {
             let (parts, _) = req.into_parts();
-            respond(handlers::list(&res, &db, &parts).await)
+            respond(handlers::list(&res, make_req(s, parts)).await)
         });
     }
     if res.create.is_some() {
         let res = res.clone();
-        collection = collection.post(move |State(db): State<Db>, req: Request| async move {
+        collection = collection.post(move |State(s): State<S>, req: Request| async move {
             let (parts, body) = req.into_parts();
-            respond(handlers::create(&res, &db, &parts, body, limit).await)
+            respond(handlers::create(&res, make_req(s, parts), limit, body).await)
         });
     }
     if res.retrieve.is_some() {
         let res = res.clone();
         item =
             item.get(
-                move |State(db): State<Db>,
+                move |State(s): State<S>,
                       key: Result<Path<String>, PathRejection>,
                       req: Request| async move {
                     let (parts, _) = req.into_parts();
                     respond(
-                        async { handlers::retrieve(&res, &db, &parts, &path_key(key)?).await }
-                            .await,
+                        async {
+                            handlers::retrieve(&res, make_req(s, parts), &path_key(key)?).await
+                        }
+                        .await,
                     )
                 },
             );
@@ -92,13 +109,14 @@ where
         let res = res.clone();
         item =
             item.patch(
-                move |State(db): State<Db>,
+                move |State(s): State<S>,
                       key: Result<Path<String>, PathRejection>,
                       req: Request| async move {
                     let (parts, body) = req.into_parts();
                     respond(
                         async {
-                            handlers::update(&res, &db, &parts, &path_key(key)?, body, limit).await
+                            handlers::update(&res, make_req(s, parts), &path_key(key)?, limit, body)
+                                .await
                         }
                         .await,
                     )
@@ -109,12 +127,13 @@ where
         let res = res.clone();
         item =
             item.delete(
-                move |State(db): State<Db>,
+                move |State(s): State<S>,
                       key: Result<Path<String>, PathRejection>,
                       req: Request| async move {
                     let (parts, _) = req.into_parts();
                     respond(
-                        async { handlers::remove(&res, &db, &parts, &path_key(key)?).await }.await,
+                        async { handlers::remove(&res, make_req(s, parts), &path_key(key)?).await }
+                            .await,
                     )
                 },
             );

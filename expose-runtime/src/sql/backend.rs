@@ -6,6 +6,7 @@
 
 use super::Dialect;
 use crate::field_type::FieldType;
+use crate::hooks::Tx;
 use crate::value::Value;
 use sqlx::{Database, Row};
 use std::future::Future;
@@ -46,6 +47,12 @@ pub(crate) trait Backend: Database {
 
     /// Reads column `i` as an integer (counts).
     fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error>;
+
+    /// Puts a transaction where hooks can use it.
+    fn wrap_tx(tx: sqlx::Transaction<'static, Self>) -> Tx;
+
+    /// Takes it back.
+    fn unwrap_tx(tx: Tx) -> Option<sqlx::Transaction<'static, Self>>;
 }
 
 fn json_to(out: &mut Vec<u8>, v: &impl serde::Serialize) -> Result<(), sqlx::Error> {
@@ -53,7 +60,7 @@ fn json_to(out: &mut Vec<u8>, v: &impl serde::Serialize) -> Result<(), sqlx::Err
 }
 
 macro_rules! backend {
-    ($db:ty, $dialect:expr, $last_id:expr) => {
+    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr) => {
         impl Backend for $db {
             const DIALECT: &'static Dialect = &$dialect;
 
@@ -116,6 +123,18 @@ macro_rules! backend {
             fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error> {
                 row.try_get::<i64, _>(i)
             }
+
+            fn wrap_tx(tx: sqlx::Transaction<'static, Self>) -> Tx {
+                Tx::$variant(tx)
+            }
+
+            fn unwrap_tx(tx: Tx) -> Option<sqlx::Transaction<'static, Self>> {
+                match tx {
+                    Tx::$variant(tx) => Some(tx),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -162,7 +181,7 @@ macro_rules! binder {
 mod sqlite {
     use super::*;
     binder!(bind_all, sqlx::Sqlite);
-    backend!(sqlx::Sqlite, Dialect::SQLITE, |r| Some(
+    backend!(sqlx::Sqlite, Sqlite, Dialect::SQLITE, |r| Some(
         r.last_insert_rowid()
     ));
 }
@@ -170,13 +189,13 @@ mod sqlite {
 mod postgres {
     use super::*;
     binder!(bind_all, sqlx::Postgres);
-    backend!(sqlx::Postgres, Dialect::POSTGRES, |_| None);
+    backend!(sqlx::Postgres, Postgres, Dialect::POSTGRES, |_| None);
 }
 
 mod mysql {
     use super::*;
     binder!(bind_all, sqlx::MySql);
-    backend!(sqlx::MySql, Dialect::MYSQL, |r| i64::try_from(
+    backend!(sqlx::MySql, MySql, Dialect::MYSQL, |r| i64::try_from(
         r.last_insert_id()
     )
     .ok());

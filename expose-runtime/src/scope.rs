@@ -1,0 +1,260 @@
+//! Row scopes and per-request field narrowing, over typed handles on a model's fields.
+//!
+//! `#[expose]` gives each model a `FIELDS` constant with one [`Col`] per field, so a scope is
+//! checked by the compiler: the field exists and the value has its type.
+//!
+//! ```
+//! use expose_runtime::{expose, Cond, HookCtx, Problem};
+//!
+//! #[derive(Clone)]
+//! struct CurrentUser { id: i64, admin: bool }
+//!
+//! #[expose(as = "posts", all(scope = visible_posts), list, retrieve)]
+//! pub struct Post {
+//!     pub id: i64,
+//!     pub owner_id: i64,
+//!     pub published: bool,
+//! }
+//!
+//! /// Anyone sees published posts; authors also see their own drafts; admins see all.
+//! fn visible_posts(ctx: &HookCtx) -> Result<Option<Cond<Post>>, Problem> {
+//!     let published = Post::FIELDS.published.eq(true);
+//!     Ok(match ctx.extension::<CurrentUser>() {
+//!         Some(u) if u.admin => None,
+//!         Some(u) => Some(published.or(Post::FIELDS.owner_id.eq(u.id))),
+//!         None => Some(published),
+//!     })
+//! }
+//! ```
+//!
+//! A scope applies to list (and its count), retrieve, update and remove: a row outside it is
+//! never listed and answers 404, as if it did not exist. There is no raw-SQL escape hatch:
+//! conditions are built only from these handles, and every value is a bound parameter.
+
+use crate::field_type::FieldType;
+use crate::problem::Problem;
+use crate::query::grammar::{IsValue, Op};
+use crate::query::{Cond as Condition, Filter, Operand};
+use crate::resource::FieldSet;
+use crate::value::Value;
+use std::marker::PhantomData;
+
+/// A typed handle on field `index` of model `M`, whose Rust type is `T`.
+pub struct Col<M, T> {
+    index: usize,
+    ty: FieldType,
+    nullable: bool,
+    _marker: PhantomData<fn() -> (M, T)>,
+}
+
+impl<M, T> Clone for Col<M, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<M, T> Copy for Col<M, T> {}
+
+impl<M, T> std::fmt::Debug for Col<M, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Col({})", self.index)
+    }
+}
+
+impl<M, T: crate::FieldKind> Col<M, T> {
+    /// The handle on field `index`; the macro builds these.
+    #[doc(hidden)]
+    pub const fn new(index: usize) -> Col<M, T> {
+        Col {
+            index,
+            ty: T::TYPE,
+            nullable: T::NULLABLE,
+            _marker: PhantomData,
+        }
+    }
+}
+
+impl<M, T: Into<Value>> Col<M, T> {
+    fn cond(self, op: Op, operand: Operand) -> Cond<M> {
+        Cond::new(Filter::Cond(Condition {
+            field: self.index,
+            op,
+            negated: false,
+            operand,
+        }))
+    }
+
+    fn one(self, v: impl Into<T>) -> Operand {
+        let v: T = v.into();
+        Operand::One(crate::hooks::coerce(v.into(), self.ty, true).unwrap_or(Value::Null(self.ty)))
+    }
+
+    /// `field = v`.
+    pub fn eq(self, v: impl Into<T>) -> Cond<M> {
+        let o = self.one(v);
+        self.cond(Op::Eq, o)
+    }
+
+    /// `field <> v`.
+    pub fn neq(self, v: impl Into<T>) -> Cond<M> {
+        let o = self.one(v);
+        self.cond(Op::Neq, o)
+    }
+
+    /// `field > v`.
+    pub fn gt(self, v: impl Into<T>) -> Cond<M> {
+        let o = self.one(v);
+        self.cond(Op::Gt, o)
+    }
+
+    /// `field >= v`.
+    pub fn gte(self, v: impl Into<T>) -> Cond<M> {
+        let o = self.one(v);
+        self.cond(Op::Gte, o)
+    }
+
+    /// `field < v`.
+    pub fn lt(self, v: impl Into<T>) -> Cond<M> {
+        let o = self.one(v);
+        self.cond(Op::Lt, o)
+    }
+
+    /// `field <= v`.
+    pub fn lte(self, v: impl Into<T>) -> Cond<M> {
+        let o = self.one(v);
+        self.cond(Op::Lte, o)
+    }
+
+    /// `field IN (...)`; an empty list matches nothing.
+    pub fn is_in<V: Into<T>>(self, vs: impl IntoIterator<Item = V>) -> Cond<M> {
+        let items = vs
+            .into_iter()
+            .map(|v| match self.one(v) {
+                Operand::One(v) => v,
+                _ => Value::Null(self.ty),
+            })
+            .collect();
+        self.cond(Op::In, Operand::Many(items))
+    }
+
+    /// `field IS NULL`.
+    pub fn is_null(self) -> Cond<M> {
+        self.cond(Op::Is, Operand::Is(IsValue::Null))
+    }
+
+    /// `field IS NOT NULL`.
+    pub fn is_not_null(self) -> Cond<M> {
+        self.cond(Op::Is, Operand::Is(IsValue::NotNull))
+    }
+
+    /// Whether the field can hold `NULL`.
+    pub fn nullable(self) -> bool {
+        self.nullable
+    }
+}
+
+/// A condition on the rows of model `M`.
+pub struct Cond<M> {
+    filter: Filter,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> Clone for Cond<M> {
+    fn clone(&self) -> Self {
+        Cond::new(self.filter.clone())
+    }
+}
+
+impl<M> std::fmt::Debug for Cond<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.filter)
+    }
+}
+
+impl<M> Cond<M> {
+    fn new(filter: Filter) -> Cond<M> {
+        Cond {
+            filter,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Both conditions.
+    pub fn and(self, other: Cond<M>) -> Cond<M> {
+        Cond::new(Filter::And(vec![self.filter, other.filter]))
+    }
+
+    /// Either condition.
+    pub fn or(self, other: Cond<M>) -> Cond<M> {
+        Cond::new(Filter::Or(vec![self.filter, other.filter]))
+    }
+
+    /// The negation (a `NULL` comparison stays unmatched, as in SQL).
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Cond<M> {
+        Cond::new(Filter::Not(Box::new(self.filter)))
+    }
+
+    /// Matches every row.
+    pub fn all() -> Cond<M> {
+        Cond::new(Filter::And(Vec::new()))
+    }
+
+    /// Matches no row.
+    pub fn none() -> Cond<M> {
+        Cond::new(Filter::Or(Vec::new()))
+    }
+
+    /// Forgets the model type (the macro's glue stores scopes this way).
+    #[doc(hidden)]
+    pub fn erase(self) -> Cond<()> {
+        Cond::new(self.filter)
+    }
+
+    pub(crate) fn into_filter(self) -> Filter {
+        self.filter
+    }
+}
+
+/// The fields an operation may read or write for this request; a `fields_for` function may
+/// only remove from it (it starts as the operation's policy).
+pub struct FieldMask<M> {
+    pub(crate) set: FieldSet,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> FieldMask<M> {
+    fn new(set: FieldSet) -> FieldMask<M> {
+        FieldMask {
+            set,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Removes a field for this request.
+    pub fn remove<T>(&mut self, col: Col<M, T>) -> &mut Self {
+        self.set.0 &= !(1u64 << col.index);
+        self
+    }
+
+    /// Whether the field is in the mask.
+    pub fn contains<T>(&self, col: Col<M, T>) -> bool {
+        self.set.contains(col.index)
+    }
+
+    #[doc(hidden)]
+    pub fn from_bits(bits: u64) -> FieldMask<M> {
+        FieldMask::new(FieldSet(bits))
+    }
+
+    #[doc(hidden)]
+    pub fn bits(&self) -> u64 {
+        self.set.0
+    }
+}
+
+/// A scope function after the macro's adaptation.
+pub type ScopeFn = fn(&crate::HookCtx) -> Result<Option<Cond<()>>, Problem>;
+
+/// A `fields_for` function after the macro's adaptation: narrows a set of field bits.
+pub type FieldsFn = fn(&crate::HookCtx, &mut u64) -> Result<(), Problem>;
