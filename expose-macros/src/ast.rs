@@ -13,6 +13,8 @@ pub(crate) struct Field {
     pub(crate) key: Option<Ident>,
     pub(crate) generated: Option<Ident>,
     pub(crate) default: bool,
+    /// `#[expose(version)]`: the row version behind ETags, bumped on every update.
+    pub(crate) version: Option<Ident>,
 }
 
 /// The five operations.
@@ -70,6 +72,8 @@ pub(crate) struct Op {
     pub(crate) fields_for: Option<syn::Path>,
     /// `force(field = f)` (overwrite false) and `overwrite(field = f)` (true).
     pub(crate) force: Vec<(Ident, syn::Path, bool)>,
+    /// Writes need `If-Match` (428 without).
+    pub(crate) require_if_match: Option<Ident>,
 }
 
 /// The struct-level attribute.

@@ -25,7 +25,7 @@ const OP_KEYS: &[&str] = &[
     "max_in",
 ];
 /// Field keys.
-const FIELD_KEYS: &[&str] = &["id", "generated", "default", "column"];
+const FIELD_KEYS: &[&str] = &["id", "generated", "default", "column", "version"];
 
 /// The closest of `candidates` to `word`, if it is close.
 pub(crate) fn did_you_mean<'a>(
@@ -129,6 +129,10 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                 set(cx, &meta, slot, v);
             }
             "where" => op.wheres.push(meta.value()?.parse()?),
+            "require_if_match" => {
+                let ident = meta.path.get_ident().cloned().expect("ident");
+                set(cx, &meta, &mut op.require_if_match, ident);
+            }
             "limit" | "max_limit" | "fixed_limit" | "max_conditions" | "max_depth" | "max_in" => {
                 let v: LitInt = meta.value()?.parse()?;
                 let slot = match name.as_str() {
@@ -202,6 +206,7 @@ pub(crate) fn parse_field(
     let mut key = None;
     let mut generated = None;
     let mut default = false;
+    let mut version = None;
     let mut column: Option<LitStr> = None;
     let mut rename: Option<String> = None;
     for attr in &field.attrs {
@@ -223,6 +228,9 @@ pub(crate) fn parse_field(
                     );
                 } else if meta.path.is_ident("default") {
                     default = true;
+                } else if meta.path.is_ident("version") {
+                    let ident = meta.path.get_ident().cloned().expect("ident");
+                    set(cx, &meta, &mut version, ident);
                 } else if meta.path.is_ident("column") {
                     let v: LitStr = meta.value()?.parse()?;
                     set(cx, &meta, &mut column, v);
@@ -259,6 +267,7 @@ pub(crate) fn parse_field(
         key,
         generated,
         default,
+        version,
     })
 }
 

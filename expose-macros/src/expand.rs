@@ -108,6 +108,7 @@ fn model(
         let key = f.key.is_some() || (!has_key && ident == "id");
         let generated = f.generated.is_some();
         let default = f.default;
+        let version = f.version.is_some();
         // Spanned at the user's type, so an unsupported type is reported there.
         let kind = quote_spanned!(ty.span()=> <#ty as __e::FieldKind>);
         quote! {
@@ -120,6 +121,7 @@ fn model(
                 key: #key,
                 generated: #generated,
                 default: #default,
+                version: #version,
                 doc: #doc,
             }
         }
@@ -173,6 +175,9 @@ fn model(
                 }
             });
             opts.push(quote!(fields_for: __e::Some(#name)));
+        }
+        if op.require_if_match {
+            opts.push(quote!(require_if_match: true));
         }
         if !op.force.is_empty() {
             let mut entries = Vec::new();

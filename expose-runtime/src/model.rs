@@ -52,6 +52,8 @@ pub struct Field {
     pub generated: bool,
     /// Whether the column has a database default, so create may omit it.
     pub default: bool,
+    /// Whether this is the row version behind `ETag`s, bumped by every update.
+    pub version: bool,
     /// The field's documentation comment (lines joined, trimmed); empty when it has none.
     pub doc: &'static str,
 }
@@ -96,6 +98,8 @@ pub struct Operation {
     pub fields_for: Option<FieldsFn>,
     /// Fields the server sets on create / update, whatever the body says.
     pub force: &'static [Force],
+    /// Update and remove answer 428 without an `If-Match` header.
+    pub require_if_match: bool,
 }
 
 /// A field set by the server on write.
@@ -132,5 +136,6 @@ impl Operation {
         scope: None,
         fields_for: None,
         force: &[],
+        require_if_match: false,
     };
 }
