@@ -128,6 +128,10 @@ where
     F: FnOnce(std::sync::Arc<TestDb>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("warn,expose_runtime=debug")
+        .try_init();
     let Some(t) = TestDb::new(backend).await else {
         eprintln!("not run on {backend:?}: set EXPOSE_TEST_POSTGRES / EXPOSE_TEST_MYSQL to run it");
         return;

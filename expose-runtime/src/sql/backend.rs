@@ -104,7 +104,20 @@ macro_rules! backend {
                     FieldType::F32 => json_to(out, &row.try_get::<Option<f32>, _>(i)?),
                     FieldType::F64 => json_to(out, &row.try_get::<Option<f64>, _>(i)?),
                     FieldType::Bool => json_to(out, &row.try_get::<Option<bool>, _>(i)?),
-                    FieldType::Text => json_to(out, &row.try_get::<Option<&str>, _>(i)?),
+                    FieldType::Text => match row.try_get::<Option<&str>, _>(i) {
+                        Ok(v) => json_to(out, &v),
+                        // MySQL reports columns with a binary collation (utf8mb4_bin) as
+                        // VARBINARY; their bytes are still the column's UTF-8 text.
+                        Err(sqlx::Error::ColumnDecode { .. }) => {
+                            let bytes = row.try_get::<Option<&[u8]>, _>(i)?;
+                            let text = bytes
+                                .map(std::str::from_utf8)
+                                .transpose()
+                                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                            json_to(out, &text)
+                        }
+                        Err(e) => Err(e),
+                    },
                     FieldType::DateTime => json_to(
                         out,
                         &row.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)?,

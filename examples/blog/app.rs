@@ -1,0 +1,257 @@
+//! The `blog` example: users, posts and an outbox, with bearer-token authentication.
+//!
+//! - anyone reads published posts; authors also see their own drafts; admins see everything;
+//! - only the author or an admin updates or removes a post (others get 404);
+//! - `owner_id` is forced from the token on create;
+//! - only admins list users, and only they see `email`;
+//! - creating a post writes an `outbox` row in the same transaction.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use expose_runtime::{expose, Backend, Cond, Db, FieldMask, HookCtx, Problem, Value};
+
+/// Who is calling, as the auth middleware found them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CurrentUser {
+    /// The user's id.
+    pub id: i64,
+    /// Whether the user is an admin.
+    pub is_admin: bool,
+}
+
+/// A user. Only admins list users; only admins see `email`; nobody sees `token`.
+#[expose(
+    as = "users",
+    all(fields = "-token", fields_for = user_fields),
+    list(pre = [require_admin]),
+    retrieve(pre = [require_user])
+)]
+pub struct User {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    #[expose(default)]
+    pub is_admin: bool,
+    pub token: String,
+}
+
+/// A blog post.
+#[expose(
+    as = "posts",
+    all(scope = visible_posts),
+    list(order = "created_at.desc", filter = "owner_id,title,published,created_at"),
+    retrieve,
+    create(
+        fields = "title,body,published",
+        pre = [require_user],
+        force(owner_id = current_user_id),
+        post = [announce_post]
+    ),
+    update(fields = "title,body,published", scope = own_posts),
+    remove(scope = own_posts)
+)]
+pub struct Post {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub owner_id: i64,
+    pub title: String,
+    pub body: String,
+    #[expose(default)]
+    pub published: bool,
+    #[expose(generated)]
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+fn user(ctx: &HookCtx) -> Option<CurrentUser> {
+    ctx.extension::<CurrentUser>().copied()
+}
+
+/// `pre` hook: the caller must be signed in.
+pub async fn require_user(ctx: &mut HookCtx) -> Result<(), Problem> {
+    user(ctx)
+        .map(|_| ())
+        .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <token>"))
+}
+
+/// `pre` hook: the caller must be an admin.
+pub async fn require_admin(ctx: &mut HookCtx) -> Result<(), Problem> {
+    match user(ctx) {
+        Some(u) if u.is_admin => Ok(()),
+        Some(_) => Err(Problem::forbidden("only admins may list users")),
+        None => Err(Problem::unauthorized("send Authorization: Bearer <token>")),
+    }
+}
+
+/// Only admins see users' email.
+pub fn user_fields(ctx: &HookCtx, fields: &mut FieldMask<User>) -> Result<(), Problem> {
+    if !user(ctx).is_some_and(|u| u.is_admin) {
+        fields.remove(User::FIELDS.email);
+    }
+    Ok(())
+}
+
+/// Published posts for everyone, plus one's own drafts; everything for admins.
+pub fn visible_posts(ctx: &HookCtx) -> Result<Option<Cond<Post>>, Problem> {
+    let published = Post::FIELDS.published.eq(true);
+    Ok(match user(ctx) {
+        Some(u) if u.is_admin => None,
+        Some(u) => Some(published.or(Post::FIELDS.owner_id.eq(u.id))),
+        None => Some(published),
+    })
+}
+
+/// Only the author (or an admin) may change or remove a post.
+pub fn own_posts(ctx: &HookCtx) -> Result<Option<Cond<Post>>, Problem> {
+    Ok(match user(ctx) {
+        Some(u) if u.is_admin => None,
+        Some(u) => Some(Post::FIELDS.owner_id.eq(u.id)),
+        None => Some(Cond::none()),
+    })
+}
+
+/// Forced value: the owner of a new post is the caller.
+pub fn current_user_id(ctx: &HookCtx) -> Result<i64, Problem> {
+    user(ctx)
+        .map(|u| u.id)
+        .ok_or_else(|| Problem::unauthorized("send Authorization: Bearer <token>"))
+}
+
+/// `post` hook of create: an outbox row in the same transaction as the post.
+pub async fn announce_post(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let payload = ctx.output().cloned().unwrap_or_default();
+    ctx.execute(
+        "INSERT INTO outbox (topic, payload) VALUES (?, ?)",
+        &[
+            Value::from("post.created"),
+            Value::from(payload.to_string()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Axum middleware: `Authorization: Bearer <token>` → [`CurrentUser`] in the extensions.
+/// No header means anonymous; an unknown token is 401.
+pub async fn authenticate(State(db): State<Db>, mut req: Request, next: Next) -> Response {
+    let token = req
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    if let Some(token) = token {
+        match find_user(&db, &token).await {
+            Ok(Some(u)) => {
+                req.extensions_mut().insert(u);
+            }
+            Ok(None) => return Problem::unauthorized("unknown token").into_response(),
+            Err(e) => return Problem::internal(&e).into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+async fn find_user(db: &Db, token: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
+    let sql = if db.backend() == Backend::Postgres {
+        "SELECT id, is_admin FROM users WHERE token = $1"
+    } else {
+        "SELECT id, is_admin FROM users WHERE token = ?"
+    };
+    let row: Option<(i64, bool)> = match db {
+        Db::Sqlite(p) => sqlx::query_as(sql).bind(token).fetch_optional(p).await?,
+        Db::Postgres(p) => sqlx::query_as(sql).bind(token).fetch_optional(p).await?,
+        Db::MySql(p) => sqlx::query_as(sql).bind(token).fetch_optional(p).await?,
+    };
+    Ok(row.map(|(id, is_admin)| CurrentUser { id, is_admin }))
+}
+
+/// The router of the example.
+pub fn app(db: Db) -> axum::Router {
+    axum::Router::new()
+        .merge(User::router())
+        .merge(Post::router())
+        .layer(axum::middleware::from_fn_with_state(
+            db.clone(),
+            authenticate,
+        ))
+        .with_state(db)
+}
+
+/// Creates the tables if they are missing.
+pub async fn create_tables(db: &Db) -> Result<(), sqlx::Error> {
+    let (id, text, ts, now, tail) = match db.backend() {
+        Backend::Sqlite => (
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "TEXT",
+            "TEXT",
+            "(strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))",
+            "",
+        ),
+        Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "TEXT", "TIMESTAMPTZ", "now()", ""),
+        Backend::MySql => (
+            "BIGINT AUTO_INCREMENT PRIMARY KEY",
+            "VARCHAR(255)",
+            "DATETIME(6)",
+            "CURRENT_TIMESTAMP(6)",
+            " DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
+        ),
+    };
+    for ddl in [
+        format!(
+            "CREATE TABLE IF NOT EXISTS users (id {id}, name {text} NOT NULL, \
+             email {text} NOT NULL UNIQUE, is_admin BOOLEAN NOT NULL DEFAULT FALSE, \
+             token {text} NOT NULL UNIQUE){tail}"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS posts (id {id}, \
+             owner_id BIGINT NOT NULL REFERENCES users (id), title {text} NOT NULL, \
+             body TEXT NOT NULL, published BOOLEAN NOT NULL DEFAULT FALSE, \
+             created_at {ts} NOT NULL DEFAULT {now}){tail}"
+        ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS outbox (id {id}, topic {text} NOT NULL, \
+             payload TEXT NOT NULL, created_at {ts} NOT NULL DEFAULT {now}){tail}"
+        ),
+    ] {
+        db.execute(&ddl).await?;
+    }
+    Ok(())
+}
+
+/// The demo tokens: (admin, user).
+pub const ADMIN_TOKEN: &str = "admin-token";
+/// See [`ADMIN_TOKEN`].
+pub const USER_TOKEN: &str = "alice-token";
+
+/// Seeds an admin (id 1), a user (id 2) and a few posts, when there are no users yet.
+pub async fn seed(db: &Db) -> Result<(), sqlx::Error> {
+    if db.fetch_i64("SELECT COUNT(*) FROM users").await? > 0 {
+        return Ok(());
+    }
+    db.execute(&format!(
+        "INSERT INTO users (id, name, email, is_admin, token) VALUES \
+         (1, 'Ada Admin', 'ada@example.com', TRUE, '{ADMIN_TOKEN}'), \
+         (2, 'Alice', 'alice@example.com', FALSE, '{USER_TOKEN}'), \
+         (3, 'Bob', 'bob@example.com', FALSE, 'bob-token')"
+    ))
+    .await?;
+    db.execute(
+        "INSERT INTO posts (id, owner_id, title, body, published) VALUES \
+         (1, 2, 'Hello', 'Alice says hello', TRUE), \
+         (2, 2, 'Draft', 'Alice is still writing', FALSE), \
+         (3, 3, 'Bob''s news', 'Bob writes', TRUE), \
+         (4, 3, 'Bob''s draft', 'unfinished', FALSE)",
+    )
+    .await?;
+    if db.backend() == Backend::Postgres {
+        for t in ["users", "posts"] {
+            db.execute(&format!(
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
+            ))
+            .await?;
+        }
+    }
+    Ok(())
+}

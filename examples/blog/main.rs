@@ -1,0 +1,43 @@
+//! `cargo run --example blog`: users and posts with bearer tokens, hooks and row scopes.
+//!
+//! `ADDR` (default `127.0.0.1:3001`) and `DATABASE_URL` (default `sqlite:blog.db`).
+
+mod app;
+
+use expose_runtime::Db;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3001".into());
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:blog.db".into());
+    let db = Db::connect(&url).await?;
+    app::create_tables(&db).await?;
+    app::seed(&db).await?;
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let local = listener.local_addr()?;
+    println!(
+        "blog API on http://{local} ({:?})\n  admin token: {}\n  user token:  {}\n  \
+         curl http://{local}/posts\n  \
+         curl http://{local}/posts -H 'Authorization: Bearer {}'\n  \
+         curl -X POST http://{local}/posts -H 'Authorization: Bearer {}' \
+         -H 'Content-Type: application/json' -d '{{\"title\":\"Hi\",\"body\":\"...\"}}'",
+        db.backend(),
+        app::ADMIN_TOKEN,
+        app::USER_TOKEN,
+        app::USER_TOKEN,
+        app::USER_TOKEN,
+    );
+    axum::serve(listener, app::app(db.clone()))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    db.close().await;
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! End-to-end: the `blog` example's rules (hooks, scopes, per-request fields, forced values,
+//! the outbox written in the create's transaction) on every backend.
+
+#[path = "../examples/blog/app.rs"]
+mod app;
+mod support;
+
+use std::sync::Arc;
+use support::{send, TestDb};
+
+const ADMIN: &str = "Bearer admin-token";
+const ALICE: &str = "Bearer alice-token"; // user 2: posts 1 (published) and 2 (draft)
+const BOB: &str = "Bearer bob-token"; // user 3: posts 3 (published) and 4 (draft)
+
+async fn blog(t: &TestDb) -> axum::Router {
+    app::create_tables(&t.db).await.expect("tables");
+    app::seed(&t.db).await.expect("seed");
+    app::app(t.db.clone())
+}
+
+async fn get_as(app: &axum::Router, uri: &str, auth: Option<&str>) -> support::Reply {
+    let headers: Vec<(&str, &str)> = auth.map(|a| ("authorization", a)).into_iter().collect();
+    send(app, "GET", uri, &headers, None).await
+}
+
+fn ids(r: &support::Reply) -> Vec<i64> {
+    let mut v: Vec<i64> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+async fn visibility(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    assert_eq!(ids(&get_as(&app, "/posts", None).await), [1, 3]);
+    assert_eq!(ids(&get_as(&app, "/posts", Some(ALICE)).await), [1, 2, 3]);
+    assert_eq!(
+        ids(&get_as(&app, "/posts", Some(ADMIN)).await),
+        [1, 2, 3, 4]
+    );
+    // Scoped-out rows: 404, absent from the count, unreachable through logic trees.
+    get_as(&app, "/posts/4", Some(ALICE)).await.problem(404);
+    get_as(&app, "/posts/2", None).await.problem(404);
+    assert_eq!(get_as(&app, "/posts/2", Some(ALICE)).await.status, 200);
+    let r = send(
+        &app,
+        "GET",
+        "/posts",
+        &[("authorization", ALICE), ("prefer", "count=exact")],
+        None,
+    )
+    .await;
+    assert_eq!(r.header("content-range"), Some("0-2/3"));
+    for q in [
+        "or=(published.eq.false,published.eq.true)",
+        "or=(owner_id.eq.3,title.neq.zzz)",
+        "not.and=(published.eq.true)",
+        "published=eq.false",
+    ] {
+        let r = get_as(&app, &format!("/posts?{q}"), Some(ALICE)).await;
+        assert_eq!(r.status, 200, "{q}");
+        assert!(
+            !ids(&r).contains(&4),
+            "{q} escaped the scope: {:?}",
+            ids(&r)
+        );
+    }
+    // An unknown token is refused.
+    get_as(&app, "/posts", Some("Bearer nope"))
+        .await
+        .problem(401);
+}
+
+async fn ownership(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    let patch = |auth: &'static str, id: i64| {
+        let app = app.clone();
+        async move {
+            send(
+                &app,
+                "PATCH",
+                &format!("/posts/{id}"),
+                &[("authorization", auth)],
+                Some(r#"{"title":"changed"}"#),
+            )
+            .await
+        }
+    };
+    // Bob cannot change Alice's published post (he can read it): 404, and it is unchanged.
+    patch(BOB, 1).await.problem(404);
+    assert_eq!(
+        get_as(&app, "/posts/1", None).await.json()["title"],
+        "Hello"
+    );
+    assert_eq!(patch(ALICE, 1).await.status, 200);
+    assert_eq!(patch(ADMIN, 3).await.status, 200);
+    send(&app, "PATCH", "/posts/1", &[], Some(r#"{"title":"x"}"#))
+        .await
+        .problem(404);
+    send(
+        &app,
+        "DELETE",
+        "/posts/3",
+        &[("authorization", ALICE)],
+        None,
+    )
+    .await
+    .problem(404);
+    assert_eq!(
+        send(&app, "DELETE", "/posts/3", &[("authorization", BOB)], None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        send(
+            &app,
+            "DELETE",
+            "/posts/2",
+            &[("authorization", ADMIN)],
+            None
+        )
+        .await
+        .status,
+        204
+    );
+    assert_eq!(
+        t.db.fetch_i64("SELECT COUNT(*) FROM posts").await.unwrap(),
+        2
+    );
+}
+
+async fn forced_owner_and_outbox(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    // Anonymous: refused by the pre hook, nothing written.
+    send(
+        &app,
+        "POST",
+        "/posts",
+        &[],
+        Some(r#"{"title":"t","body":"b"}"#),
+    )
+    .await
+    .problem(401);
+    // The owner comes from the token; a client-sent owner is refused.
+    let p = send(
+        &app,
+        "POST",
+        "/posts",
+        &[("authorization", BOB)],
+        Some(r#"{"title":"t","body":"b","owner_id":2}"#),
+    )
+    .await
+    .problem(422);
+    assert_eq!(p["errors"][0]["name"], "owner_id", "{p}");
+    let r = send(
+        &app,
+        "POST",
+        "/posts",
+        &[("authorization", BOB)],
+        Some(r#"{"title":"New","body":"b","published":true}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let post = r.json();
+    assert_eq!(post["owner_id"], 3);
+    assert_eq!(
+        t.db.fetch_i64("SELECT COUNT(*) FROM outbox").await.unwrap(),
+        1
+    );
+    let id = post["id"].as_i64().unwrap();
+    assert_eq!(r.header("location").unwrap(), format!("/posts/{id}"));
+    // Invalid body: no post, no outbox row.
+    send(
+        &app,
+        "POST",
+        "/posts",
+        &[("authorization", BOB)],
+        Some(r#"{"title":5}"#),
+    )
+    .await
+    .problem(422);
+    assert_eq!(
+        t.db.fetch_i64("SELECT COUNT(*) FROM outbox").await.unwrap(),
+        1
+    );
+    assert_eq!(
+        t.db.fetch_i64("SELECT COUNT(*) FROM posts").await.unwrap(),
+        5
+    );
+}
+
+async fn users_are_for_admins(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    get_as(&app, "/users", None).await.problem(401);
+    get_as(&app, "/users", Some(ALICE)).await.problem(403);
+    let r = get_as(&app, "/users", Some(ADMIN)).await;
+    assert_eq!(r.status, 200);
+    let users = r.json();
+    assert_eq!(users[0]["email"], "ada@example.com");
+    assert!(users[0].get("token").is_none());
+    // Non-admins see a user without email, and cannot name it anywhere.
+    let r = get_as(&app, "/users/2", Some(BOB)).await;
+    assert_eq!(r.status, 200);
+    assert!(r.json().get("email").is_none(), "{}", r.json());
+    assert_eq!(r.json()["name"], "Alice");
+    get_as(&app, "/users/2?select=email", Some(BOB))
+        .await
+        .problem(400);
+    assert_eq!(
+        get_as(&app, "/users/2?select=email", Some(ADMIN))
+            .await
+            .json()["email"],
+        "alice@example.com"
+    );
+    get_as(&app, "/users?email=eq.x", Some(ADMIN)).await;
+    // Admins filter on email; the filter is refused for nobody else because only admins list.
+    assert_eq!(
+        get_as(&app, "/users?email=eq.bob@example.com", Some(ADMIN))
+            .await
+            .json()[0]["id"],
+        3
+    );
+    // Users have no write operations: 405 with Allow.
+    let r = send(
+        &app,
+        "POST",
+        "/users",
+        &[("authorization", ADMIN)],
+        Some("{}"),
+    )
+    .await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+}
+
+backend_tests!(
+    visibility,
+    ownership,
+    forced_owner_and_outbox,
+    users_are_for_admins
+);

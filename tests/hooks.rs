@@ -1,0 +1,261 @@
+//! End-to-end: hook order, what hooks see and change, and rollback when a hook fails after
+//! the write, on every backend.
+
+mod support;
+
+use axum::extract::FromRef;
+use expose_runtime::{expose, Backend, Db, HookCtx, OperationKind, Problem, Value};
+use std::sync::Arc;
+use support::{send, TestDb};
+
+#[derive(Clone)]
+struct AppState {
+    db: Db,
+    greeting: &'static str,
+}
+
+impl FromRef<AppState> for Db {
+    fn from_ref(s: &AppState) -> Db {
+        s.db.clone()
+    }
+}
+
+#[expose(
+    as = "notes",
+    all(pre = [trace_all], post = [stamp_output]),
+    list,
+    retrieve(pre = [check_key]),
+    create(pre = [fill_input], post = [audit, fail_on_request]),
+    update(post = [audit, fail_on_request]),
+    remove(post = [audit, fail_on_request])
+)]
+pub struct Note {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub text: String,
+    pub author: Option<String>,
+}
+
+/// Runs first for every operation: records the order in a response header later.
+async fn trace_all(ctx: &mut HookCtx) -> Result<(), Problem> {
+    if ctx.headers().get("x-refuse").is_some() {
+        return Err(Problem::new(
+            axum::http::StatusCode::IM_A_TEAPOT,
+            "teapot",
+            "refused by a hook",
+        ));
+    }
+    Ok(())
+}
+
+/// Post hook for every operation: changes the output.
+async fn stamp_output(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let greeting = ctx
+        .state::<AppState>()
+        .map(|s| s.greeting)
+        .unwrap_or("none");
+    let op = format!("{:?}", ctx.operation());
+    match ctx.output_mut() {
+        Some(serde_json::Value::Object(o)) => {
+            o.insert("greeting".into(), greeting.into());
+            o.insert("op".into(), op.into());
+        }
+        Some(serde_json::Value::Array(items)) => {
+            for i in items {
+                i["op"] = op.clone().into();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn check_key(ctx: &mut HookCtx) -> Result<(), Problem> {
+    match ctx.key() {
+        Some(Value::I64(13)) => Err(Problem::not_found("note 13 is unlucky")),
+        Some(_) => Ok(()),
+        None => Err(Problem::internal(&"retrieve without a key")),
+    }
+}
+
+/// Sets `author` from a header, whatever the client sent.
+async fn fill_input(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let author = ctx
+        .headers()
+        .get("x-author")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let input = ctx
+        .input_mut()
+        .ok_or_else(|| Problem::internal(&"no input"))?;
+    if input.get("text") == Some(&Value::from("forbidden")) {
+        return Err(Problem::unprocessable(
+            "that text is not allowed",
+            Vec::new(),
+        ));
+    }
+    input.set("author", author)?;
+    Ok(())
+}
+
+/// Writes an audit row in the operation's transaction.
+async fn audit(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let what = format!("{:?}", ctx.operation());
+    let before = ctx.before().map(ToString::to_string).unwrap_or_default();
+    ctx.execute(
+        "INSERT INTO audit (what, before_row) VALUES (?, ?)",
+        &[Value::from(what), Value::from(before)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Fails after the write (and after the audit row) when asked to.
+async fn fail_on_request(ctx: &mut HookCtx) -> Result<(), Problem> {
+    if ctx.headers().get("x-fail-after-write").is_some() {
+        return Err(Problem::conflict("a post hook failed after the write"));
+    }
+    assert!(matches!(
+        ctx.operation(),
+        OperationKind::Create | OperationKind::Update | OperationKind::Remove
+    ));
+    Ok(())
+}
+
+async fn setup(t: &TestDb) -> axum::Router {
+    let id = match t.backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+        Backend::MySql => "BIGINT AUTO_INCREMENT PRIMARY KEY",
+    };
+    t.db.execute(&format!(
+        "CREATE TABLE notes (id {id}, text TEXT NOT NULL, author TEXT)"
+    ))
+    .await
+    .unwrap();
+    t.db.execute(&format!(
+        "CREATE TABLE audit (id {id}, what TEXT NOT NULL, before_row TEXT NOT NULL)"
+    ))
+    .await
+    .unwrap();
+    t.db.execute("INSERT INTO notes (text) VALUES ('first')")
+        .await
+        .unwrap();
+    axum::Router::new()
+        .merge(Note::router())
+        .with_state(AppState {
+            db: t.db.clone(),
+            greeting: "hello",
+        })
+}
+
+async fn counts(t: &TestDb) -> (i64, i64) {
+    (
+        t.db.fetch_i64("SELECT COUNT(*) FROM notes").await.unwrap(),
+        t.db.fetch_i64("SELECT COUNT(*) FROM audit").await.unwrap(),
+    )
+}
+
+async fn hooks_see_and_change(t: Arc<TestDb>) {
+    let app = setup(&t).await;
+    let r = send(
+        &app,
+        "POST",
+        "/notes",
+        &[("x-author", "ann")],
+        Some(r#"{"text":"hi","author":"mallory"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let note = r.json();
+    assert_eq!(note["author"], "ann", "the pre hook overrides the input");
+    assert_eq!(note["greeting"], "hello", "post hooks see the app state");
+    assert_eq!(note["op"], "Create");
+    assert_eq!(counts(&t).await, (2, 1));
+    let r = send(&app, "GET", "/notes", &[], None).await;
+    assert_eq!(r.json()[0]["op"], "List");
+    let r = send(&app, "GET", "/notes/1", &[], None).await;
+    assert_eq!(r.json()["op"], "Retrieve");
+    send(&app, "GET", "/notes/13", &[], None).await.problem(404);
+    send(&app, "GET", "/notes", &[("x-refuse", "1")], None)
+        .await
+        .problem(418);
+    send(&app, "POST", "/notes", &[], Some(r#"{"text":"forbidden"}"#))
+        .await
+        .problem(422);
+    // The post hook of update sees the row before the write.
+    let r = send(
+        &app,
+        "PATCH",
+        "/notes/1",
+        &[],
+        Some(r#"{"text":"changed"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["text"], "changed");
+    let before = match &t.db {
+        Db::Sqlite(p) => {
+            sqlx::query_scalar::<_, String>("SELECT before_row FROM audit WHERE what = 'Update'")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
+        Db::Postgres(p) => {
+            sqlx::query_scalar::<_, String>("SELECT before_row FROM audit WHERE what = 'Update'")
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
+        // The test database's binary collation makes MySQL report TEXT as BLOB.
+        Db::MySql(p) => String::from_utf8(
+            sqlx::query_scalar::<_, Vec<u8>>("SELECT before_row FROM audit WHERE what = 'Update'")
+                .fetch_one(p)
+                .await
+                .unwrap(),
+        )
+        .unwrap(),
+    };
+    assert!(before.contains("\"first\""), "{before}");
+}
+
+async fn failing_post_hook_rolls_back(t: Arc<TestDb>) {
+    let app = setup(&t).await;
+    let fail = [("x-fail-after-write", "1")];
+    send(&app, "POST", "/notes", &fail, Some(r#"{"text":"doomed"}"#))
+        .await
+        .problem(409);
+    assert_eq!(
+        counts(&t).await,
+        (1, 0),
+        "no note and no audit row after a failed create"
+    );
+    send(
+        &app,
+        "PATCH",
+        "/notes/1",
+        &fail,
+        Some(r#"{"text":"doomed"}"#),
+    )
+    .await
+    .problem(409);
+    assert_eq!(
+        send(&app, "GET", "/notes/1", &[], None).await.json()["text"],
+        "first"
+    );
+    send(&app, "DELETE", "/notes/1", &fail, None)
+        .await
+        .problem(409);
+    assert_eq!(
+        counts(&t).await,
+        (1, 0),
+        "the note survives a failed remove"
+    );
+    assert_eq!(
+        send(&app, "DELETE", "/notes/1", &[], None).await.status,
+        204
+    );
+    assert_eq!(counts(&t).await, (0, 1));
+}
+
+backend_tests!(hooks_see_and_change, failing_post_hook_rolls_back);
