@@ -35,7 +35,13 @@ pub struct Person {
 
 /// The router of the example.
 pub fn app(db: Db) -> axum::Router {
-    axum::Router::new().merge(Person::router()).with_state(db)
+    let api =
+        expose_runtime::OpenApi::new("people", env!("CARGO_PKG_VERSION")).resource::<Person>();
+    axum::Router::new()
+        .merge(Person::router())
+        .merge(api.router()) // GET /openapi.json
+        .merge(api.index_router("/"))
+        .with_state(db)
 }
 
 /// Creates the `people` table if it is missing.

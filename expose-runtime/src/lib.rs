@@ -38,12 +38,14 @@
 //! README. Requests the API refuses are answered with a [`Problem`].
 
 mod body;
+mod conditional;
 mod db;
 mod db_error;
 mod field_type;
 mod handlers;
 mod hooks;
 mod model;
+pub mod openapi;
 mod output;
 mod problem;
 pub mod query;
@@ -57,6 +59,7 @@ pub use db::{Backend, Db, PoolConfig};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, Hook, HookCtx, Input, OperationKind};
 pub use model::{Field, Force, ForceFn, Model, Operation};
+pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{router, RouterConfig};
 pub use scope::{Col, Cond, FieldMask, FieldsFn, ScopeFn};

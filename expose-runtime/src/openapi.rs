@@ -1,0 +1,1216 @@
+//! An OpenAPI 3.1 document generated from the same [`Model`]s that drive the handlers, so it
+//! cannot drift from them.
+//!
+//! ```
+//! use expose_runtime::{expose, Db, OpenApi};
+//!
+//! /// A person.
+//! #[expose(as = "people", list, retrieve)]
+//! pub struct Person {
+//!     #[expose(id, generated)]
+//!     pub id: i64,
+//!     /// The full name.
+//!     pub name: String,
+//! }
+//!
+//! let api = OpenApi::new("people", "1.0.0").resource::<Person>();
+//! let doc = api.document();
+//! assert_eq!(doc["openapi"], "3.1.0");
+//! assert!(doc["paths"]["/people"]["get"].is_object());
+//! assert!(doc["paths"]["/people"]["post"].is_null()); // create is not exposed
+//! let app: axum::Router<Db> = axum::Router::new()
+//!     .merge(Person::router())
+//!     .merge(api.router())            // GET /openapi.json
+//!     .merge(api.index_router("/")); // GET /: resources, operations, the document's address
+//! # let _ = app;
+//! ```
+//!
+//! What the document states, per resource:
+//!
+//! - the read schema `{Name}` holds exactly the readable fields (the key always); the write
+//!   schemas `{Name}Create` / `{Name}Update` exactly the writable ones, with `required` on
+//!   create for the fields that are neither nullable nor defaulted, and none on update;
+//! - list parameters: one per filterable field whose `pattern` is the exact set of
+//!   `[not.]op.value` forms the field's type accepts, `select`, `order` (sortable fields),
+//!   `limit`, `offset`, the logic trees `or`, `and`, `not.or`, `not.and`, and the `Prefer`,
+//!   `Range` and `Accept` headers;
+//! - every status each operation can answer, problems as `application/problem+json`;
+//! - only the operations the model exposes.
+//!
+//! What a JSON Schema cannot say is said in the descriptions: an upper `Range` bound must not
+//! be below the lower one, numbers must be finite, logic trees may nest `and(...)` / `or(...)`
+//! groups (the pattern shows one level), and hooks may refuse a request with any problem.
+
+use crate::field_type::FieldType;
+use crate::model::{Field, Model, Operation};
+use crate::problem::PROBLEM_JSON;
+use crate::query::OBJECT_JSON;
+use crate::resource::{FieldSet, Resource};
+use crate::Exposed;
+use axum::http::{header, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value as Json};
+use std::sync::Arc;
+
+/// The path the document is served at unless [`OpenApi::document_path`] says otherwise.
+pub const DEFAULT_DOCUMENT_PATH: &str = "/openapi.json";
+
+/// Builds the OpenAPI 3.1 document of one or more exposed models.
+///
+/// `OpenApi::new(title, version).resource::<Person>().resource::<Post>()` collects models;
+/// [`document`](OpenApi::document) renders the document, [`router`](OpenApi::router) serves
+/// it, [`index`](OpenApi::index) / [`index_router`](OpenApi::index_router) give a short
+/// listing of the resources. With the `utoipa` feature, [`merge_into`](OpenApi::merge_into)
+/// adds everything to a `utoipa::openapi::OpenApi`.
+#[derive(Debug, Clone)]
+pub struct OpenApi {
+    title: String,
+    version: String,
+    description: Option<String>,
+    document_path: String,
+    models: Vec<&'static Model>,
+}
+
+impl OpenApi {
+    /// A document with this `info.title` and `info.version` and no resources yet.
+    pub fn new(title: impl Into<String>, version: impl Into<String>) -> OpenApi {
+        OpenApi {
+            title: title.into(),
+            version: version.into(),
+            description: None,
+            document_path: DEFAULT_DOCUMENT_PATH.to_owned(),
+            models: Vec::new(),
+        }
+    }
+
+    /// Sets `info.description`.
+    pub fn description(mut self, text: impl Into<String>) -> OpenApi {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// Sets where [`router`](OpenApi::router) serves the document (default `/openapi.json`);
+    /// the index names this address.
+    pub fn document_path(mut self, path: impl Into<String>) -> OpenApi {
+        self.document_path = path.into();
+        self
+    }
+
+    /// Adds an `#[expose]`d struct.
+    pub fn resource<T: Exposed>(self) -> OpenApi {
+        self.model(T::MODEL)
+    }
+
+    /// Adds a model by its description (what `#[expose]` emits as `Exposed::MODEL`).
+    pub fn model(mut self, model: &'static Model) -> OpenApi {
+        self.models.push(model);
+        self
+    }
+
+    /// The OpenAPI 3.1 document.
+    ///
+    /// # Panics
+    /// When a model names a field it does not have, or a policy does not parse; models
+    /// written by `#[expose]` are checked at compile time (see the router, which panics
+    /// alike).
+    pub fn document(&self) -> Json {
+        let mut paths = Map::new();
+        let mut schemas = Map::new();
+        let mut tags = Vec::new();
+        schemas.insert("Problem".into(), problem_schema());
+        schemas.insert("Offender".into(), offender_schema());
+        for model in &self.models {
+            let res = Resource::compile(model);
+            Doc { res: &res }.add(&mut paths, &mut schemas);
+            let mut tag = json!({ "name": model.path });
+            if !model.doc.is_empty() {
+                tag["description"] = model.doc.into();
+            }
+            tags.push(tag);
+        }
+        let mut info = json!({ "title": self.title, "version": self.version });
+        if let Some(d) = &self.description {
+            info["description"] = d.as_str().into();
+        }
+        json!({
+            "openapi": "3.1.0",
+            "info": info,
+            "tags": tags,
+            "paths": paths,
+            "components": { "schemas": schemas },
+        })
+    }
+
+    /// A short listing: each resource, its operations (method and path), and the address of
+    /// the document.
+    pub fn index(&self) -> Json {
+        let resources: Vec<Json> = self
+            .models
+            .iter()
+            .map(|m| {
+                let collection = format!("/{}", m.path);
+                let item = format!("/{}/{{id}}", m.path);
+                let ops: Vec<Json> = [
+                    (m.list.is_some(), "list", "GET", &collection),
+                    (m.retrieve.is_some(), "retrieve", "GET", &item),
+                    (m.create.is_some(), "create", "POST", &collection),
+                    (m.update.is_some(), "update", "PATCH", &item),
+                    (m.remove.is_some(), "remove", "DELETE", &item),
+                ]
+                .into_iter()
+                .filter(|o| o.0)
+                .map(|(_, name, method, path)| {
+                    json!({ "operation": name, "method": method, "path": path })
+                })
+                .collect();
+                json!({
+                    "name": m.path,
+                    "description": m.doc,
+                    "operations": ops,
+                })
+            })
+            .collect();
+        json!({
+            "title": self.title,
+            "version": self.version,
+            "openapi": self.document_path,
+            "resources": resources,
+        })
+    }
+
+    /// Serves the document at its path (`GET /openapi.json` by default), rendered once.
+    pub fn router<S>(&self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let body: Arc<[u8]> = serde_json::to_vec(&self.document())
+            .unwrap_or_default()
+            .into();
+        Router::new().route(&self.document_path, get(move || json_bytes(body.clone())))
+    }
+
+    /// Serves the [`index`](OpenApi::index) at `path` (e.g. `/`).
+    pub fn index_router<S>(&self, path: &str) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let body: Arc<[u8]> = serde_json::to_vec(&self.index()).unwrap_or_default().into();
+        Router::new().route(path, get(move || json_bytes(body.clone())))
+    }
+
+    /// The document as a `utoipa::openapi::OpenApi`.
+    ///
+    /// # Errors
+    /// When utoipa's types cannot hold part of the document (which the tests check they can).
+    #[cfg(feature = "utoipa")]
+    pub fn to_utoipa(&self) -> Result<utoipa::openapi::OpenApi, serde_json::Error> {
+        serde_json::from_value(self.document())
+    }
+
+    /// Adds the paths, schemas and tags of this document to an existing utoipa document
+    /// (utoipa's [`merge`](utoipa::openapi::OpenApi::merge): what `target` already has wins).
+    ///
+    /// # Errors
+    /// As [`to_utoipa`](OpenApi::to_utoipa).
+    #[cfg(feature = "utoipa")]
+    pub fn merge_into(
+        &self,
+        target: &mut utoipa::openapi::OpenApi,
+    ) -> Result<(), serde_json::Error> {
+        target.merge(self.to_utoipa()?);
+        Ok(())
+    }
+}
+
+async fn json_bytes(body: Arc<[u8]>) -> axum::response::Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body.to_vec(),
+    )
+        .into_response()
+}
+
+// ---------------------------------------------------------------------------------------
+// the document of one resource
+
+struct Doc<'a> {
+    res: &'a Resource,
+}
+
+/// One operation of a resource.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    List,
+    Retrieve,
+    Create,
+    Update,
+    Remove,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::List => "list",
+            Kind::Retrieve => "retrieve",
+            Kind::Create => "create",
+            Kind::Update => "update",
+            Kind::Remove => "remove",
+        }
+    }
+}
+
+impl Doc<'_> {
+    fn model(&self) -> &'static Model {
+        self.res.model
+    }
+
+    fn schema_name(&self, suffix: &str) -> String {
+        format!("{}{suffix}", self.model().rust_name)
+    }
+
+    fn schema_ref(&self, suffix: &str) -> Json {
+        json!({ "$ref": format!("#/components/schemas/{}", self.schema_name(suffix)) })
+    }
+
+    fn op_id(&self, kind: Kind) -> String {
+        let path: String = self
+            .model()
+            .path
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        format!("{}_{path}", kind.name())
+    }
+
+    fn add(&self, paths: &mut Map<String, Json>, schemas: &mut Map<String, Json>) {
+        let m = self.model();
+        let res = self.res;
+        // The read schema: what list and retrieve answer, or (with neither) what writes
+        // answer, which is then the key alone.
+        let read = match (&res.retrieve, &res.list) {
+            (Some(p), _) | (None, Some(p)) => p.readable,
+            (None, None) => res.output,
+        };
+        schemas.insert(self.schema_name(""), self.read_schema(read));
+        if let (Some(p), Some(op)) = (&res.create, &m.create) {
+            schemas.insert(
+                self.schema_name("Create"),
+                self.write_schema(p.writable, op, true),
+            );
+        }
+        if let (Some(p), Some(op)) = (&res.update, &m.update) {
+            schemas.insert(
+                self.schema_name("Update"),
+                self.write_schema(p.writable, op, false),
+            );
+        }
+        if let (Some(p), Some(op)) = (&res.list, &m.list) {
+            schemas.insert(
+                self.schema_name("Tree"),
+                json!({
+                    "type": "string",
+                    "description": "One level of a logic tree: `(cond,...)`.",
+                    "pattern": tree_pattern(res, p.filterable, op),
+                }),
+            );
+        }
+        let mut collection = Map::new();
+        if let Some(op) = &m.list {
+            collection.insert("get".into(), self.list(op));
+        }
+        if let Some(op) = &m.create {
+            collection.insert("post".into(), self.create(op));
+        }
+        let mut item = Map::new();
+        if let Some(op) = &m.retrieve {
+            item.insert("get".into(), self.retrieve(op));
+        }
+        if let Some(op) = &m.update {
+            item.insert("patch".into(), self.update(op));
+        }
+        if let Some(op) = &m.remove {
+            item.insert("delete".into(), self.remove(op));
+        }
+        if !collection.is_empty() {
+            paths.insert(format!("/{}", m.path), Json::Object(collection));
+        }
+        if !item.is_empty() {
+            item.insert("parameters".into(), json!([self.key_parameter()]));
+            paths.insert(format!("/{}/{{id}}", m.path), Json::Object(item));
+        }
+    }
+
+    fn read_schema(&self, readable: FieldSet) -> Json {
+        let mut props = Map::new();
+        for i in readable.iter() {
+            let f = self.res.field(i);
+            props.insert(f.name.into(), field_schema(f, f.nullable));
+        }
+        let mut s = json!({
+            "type": "object",
+            "properties": props,
+            "description": join(&[
+                self.model().doc,
+                "Every property is present unless `select` names fewer (and renames those \
+                 written `alias:field`).",
+            ]),
+        });
+        s["x-expose-key"] = self.res.key_field().name.into();
+        s
+    }
+
+    fn write_schema(&self, writable: FieldSet, op: &Operation, create: bool) -> Json {
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        let forced = |f: &Field| op.force.iter().find(|x| x.field == f.ident);
+        for i in writable.iter() {
+            let f = self.res.field(i);
+            match forced(f) {
+                // A client value is refused (422): not part of the body.
+                Some(x) if !x.overwrite => continue,
+                // A client value is accepted and replaced by the server's.
+                Some(_) => {
+                    let mut s = field_schema(f, f.nullable);
+                    s["description"] =
+                        join(&[f.doc, "Set by the server: a value sent here is ignored."]).into();
+                    props.insert(f.name.into(), s);
+                }
+                None => {
+                    if create && !f.nullable && !f.default {
+                        required.push(f.name);
+                    }
+                    props.insert(f.name.into(), field_schema(f, f.nullable));
+                }
+            }
+        }
+        let mut s = json!({
+            "type": "object",
+            "properties": props,
+            "additionalProperties": false,
+        });
+        if !required.is_empty() {
+            s["required"] = json!(required);
+        }
+        let what = if create {
+            "The body of a create: the writable fields; those that are neither nullable nor \
+             defaulted by the database are required."
+        } else {
+            "The body of an update: any of the writable fields; those sent are changed."
+        };
+        s["description"] = join(&[what, dynamic_note(op)]).into();
+        s
+    }
+
+    fn key_parameter(&self) -> Json {
+        let key = self.res.key_field();
+        json!({
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "description": join(&[&format!("The `{}` of the {} record.", key.name, self.model().path), key.doc]),
+            "schema": path_schema(key.ty),
+        })
+    }
+
+    fn list(&self, op: &'static Operation) -> Json {
+        let Some(policy) = &self.res.list else {
+            return Json::Null;
+        };
+        let res = self.res;
+        let mut params = Vec::new();
+        let reserved = [
+            "select", "order", "limit", "offset", "or", "and", "not.or", "not.and",
+        ];
+        for i in policy.filterable.iter() {
+            let f = res.field(i);
+            if reserved.contains(&f.name) {
+                continue;
+            }
+            params.push(json!({
+                "name": f.name,
+                "in": "query",
+                "required": false,
+                "description": join(&[
+                    &format!(
+                        "Filter on `{}`: `[not.]op.value`, operators {}. `in.(a,b)` takes a list \
+                         of at most {} items; values containing `,` `(` `)` or starting with `\"` \
+                         are double-quoted, with `\\\"` and `\\\\` as escapes. {}",
+                        f.name,
+                        ops_text(f.ty),
+                        op.max_in_items,
+                        value_note(f.ty),
+                    ),
+                    f.doc,
+                ]),
+                "schema": {
+                    "type": "string",
+                    "pattern": format!("^{}$", filter_value(f.ty, op.max_in_items)),
+                },
+            }));
+        }
+        params.push(select_param(res, policy.readable));
+        if !op.fixed_order {
+            let names = res.names(policy.sortable);
+            params.push(json!({
+                "name": "order",
+                "in": "query",
+                "required": false,
+                "description": format!(
+                    "Sort order: comma-separated `field[.asc|.desc][.nullsfirst|.nullslast]`; \
+                     sortable fields: {names}. Ties are broken by `{}`.",
+                    res.key_field().name
+                ),
+                "schema": { "type": "string", "pattern": order_pattern(res, policy.sortable) },
+            }));
+        }
+        if !op.fixed_limit {
+            params.push(json!({
+                "name": "limit",
+                "in": "query",
+                "required": false,
+                "description": format!(
+                    "Page size, default {}; a larger value than {} is served as {} (clamped, \
+                     not refused).",
+                    op.default_limit, op.max_limit, op.max_limit
+                ),
+                "schema": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "maximum": u64::MAX,
+                    "default": op.default_limit,
+                    "x-clamped-to": op.max_limit,
+                },
+            }));
+        }
+        params.push(json!({
+            "name": "offset",
+            "in": "query",
+            "required": false,
+            "description": "Rows to skip, default 0.",
+            "schema": { "type": "integer", "minimum": 0, "maximum": u64::MAX, "default": 0 },
+        }));
+        for key in ["or", "and", "not.or", "not.and"] {
+            params.push(json!({
+                "name": key,
+                "in": "query",
+                "required": false,
+                "description": format!(
+                    "A logic tree over the filterable fields: `{key}=(cond,...)` with conditions \
+                     `field.[not.]op.value` (as the field parameters take them). Groups \
+                     `and(...)`, `or(...)`, `not.and(...)`, `not.or(...)` may nest up to {} \
+                     levels; the pattern shows one level. At most {} conditions per request \
+                     in all.",
+                    op.max_depth, op.max_conditions
+                ),
+                "schema": self.schema_ref("Tree"),
+            }));
+        }
+        params.push(prefer_param(true));
+        params.push(json!({
+            "name": "Range",
+            "in": "header",
+            "required": false,
+            "description": "Rows `first-last` (or `first-` for the rest), zero-based and \
+                inclusive, optionally prefixed with `items=`: `0-24`. `last` must not be below \
+                `first`. `offset` and `limit` take precedence.",
+            "schema": {
+                "type": "string",
+                "pattern": range_pattern(),
+            },
+        }));
+        params.push(json!({
+            "name": "Accept",
+            "in": "header",
+            "required": false,
+            "description": format!(
+                "`{OBJECT_JSON}` asks for the one matching row as an object instead of an \
+                 array (406 unless exactly one row matches); anything else gives an array."
+            ),
+            "schema": { "type": "string" },
+        }));
+        let mut responses = Map::new();
+        let range_header = json!({
+            "description": "The rows served, `first-last/total` (`*` for an empty page; the \
+                total is `*` unless `Prefer: count=exact`).",
+            "required": true,
+            "schema": { "type": "string", "pattern": "^(?:\\*|[0-9]+-[0-9]+)/(?:\\*|[0-9]+)$" },
+        });
+        let page = json!({
+            "application/json": { "schema": { "type": "array", "items": self.schema_ref("") } },
+        });
+        let mut ok_content = page.clone();
+        ok_content[OBJECT_JSON] = json!({ "schema": self.schema_ref("") });
+        responses.insert(
+            "200".into(),
+            json!({
+                "description": format!(
+                    "The page of rows; with `Accept: {OBJECT_JSON}`, the one matching row."
+                ),
+                "headers": {
+                    "Content-Range": range_header,
+                    "Preference-Applied": preference_applied(),
+                },
+                "content": ok_content,
+            }),
+        );
+        responses.insert(
+            "206".into(),
+            json!({
+                "description": "With `Prefer: count=exact`, a page holding fewer rows than \
+                    match.",
+                "headers": {
+                    "Content-Range": range_header,
+                    "Preference-Applied": preference_applied(),
+                },
+                "content": page,
+            }),
+        );
+        responses.insert(
+            "400".into(),
+            problem(
+                "A query parameter or header is not valid: unknown field, operator or value, \
+                 a field that cannot be filtered, sorted or selected, a fixed order or limit, \
+                 too many conditions.",
+            ),
+        );
+        responses.insert(
+            "406".into(),
+            problem(&format!(
+                "`Accept: {OBJECT_JSON}` and not exactly one row matches."
+            )),
+        );
+        let mut r416 = problem("With `Prefer: count=exact`, the offset is past the last row.");
+        r416["headers"] = json!({
+            "Content-Range": {
+                "description": "`*/total`.",
+                "required": true,
+                "schema": { "type": "string", "pattern": "^\\*/[0-9]+$" },
+            },
+        });
+        responses.insert("416".into(), r416);
+        self.common(&mut responses, op);
+        self.operation(
+            Kind::List,
+            &format!("List {}", self.model().path),
+            op,
+            params,
+            None,
+            responses,
+        )
+    }
+
+    fn retrieve(&self, op: &'static Operation) -> Json {
+        let Some(policy) = &self.res.retrieve else {
+            return Json::Null;
+        };
+        let params = vec![select_param(self.res, policy.readable)];
+        let mut responses = Map::new();
+        responses.insert(
+            "200".into(),
+            json!({
+                "description": "The record.",
+                "content": { "application/json": { "schema": self.schema_ref("") } },
+            }),
+        );
+        responses.insert(
+            "400".into(),
+            problem("The id is not valid, `select` is not, or an unknown query parameter."),
+        );
+        responses.insert("404".into(), problem("No such record."));
+        self.common(&mut responses, op);
+        self.operation(
+            Kind::Retrieve,
+            &format!("Retrieve one of {}", self.model().path),
+            op,
+            params,
+            None,
+            responses,
+        )
+    }
+
+    fn write_responses(&self, responses: &mut Map<String, Json>) {
+        responses.insert(
+            "409".into(),
+            problem("The change conflicts with another record (a unique or foreign key)."),
+        );
+        responses.insert(
+            "413".into(),
+            problem("The body is larger than the limit (1 MiB by default)."),
+        );
+        responses.insert(
+            "415".into(),
+            problem("The body is not sent as `application/json` (or another `+json` type)."),
+        );
+        responses.insert(
+            "422".into(),
+            problem(
+                "The body is not a JSON object, names a field twice or one that cannot be \
+                 written, has a value of the wrong type or null where none is allowed, misses \
+                 a required field, or breaks a rule of the table.",
+            ),
+        );
+    }
+
+    fn create(&self, op: &'static Operation) -> Json {
+        let res = self.res;
+        let params = vec![select_param(res, res.output), prefer_param(false)];
+        let body = json!({
+            "required": true,
+            "content": { "application/json": { "schema": self.schema_ref("Create") } },
+        });
+        let mut responses = Map::new();
+        let mut links = Map::new();
+        let key = res.key_field().name;
+        for (kind, exposed) in [
+            (Kind::Retrieve, res.retrieve.is_some()),
+            (Kind::Update, res.update.is_some()),
+            (Kind::Remove, res.remove),
+        ] {
+            if exposed {
+                links.insert(
+                    format!("{}Created", kind.name()),
+                    json!({
+                        "operationId": self.op_id(kind),
+                        "parameters": { "id": format!("$response.body#/{}", pointer(key)) },
+                    }),
+                );
+            }
+        }
+        let mut created = json!({
+            "description": "Created. The body is the new record unless `Prefer: \
+                return=minimal` or `return=headers-only` asked for none.",
+            "headers": {
+                "Location": {
+                    "description": "The address of the new record.",
+                    "required": true,
+                    "schema": { "type": "string" },
+                },
+                "Preference-Applied": preference_applied(),
+            },
+            "content": { "application/json": { "schema": self.schema_ref("") } },
+        });
+        if !links.is_empty() {
+            created["links"] = Json::Object(links);
+        }
+        responses.insert("201".into(), created);
+        responses.insert(
+            "400".into(),
+            problem("`select` is not valid, an unknown query parameter, the body is not valid JSON, or `Prefer` is refused (`handling=strict`)."),
+        );
+        self.write_responses(&mut responses);
+        self.common(&mut responses, op);
+        self.operation(
+            Kind::Create,
+            &format!("Create one of {}", self.model().path),
+            op,
+            params,
+            Some(body),
+            responses,
+        )
+    }
+
+    fn update(&self, op: &'static Operation) -> Json {
+        let res = self.res;
+        let params = vec![select_param(res, res.output), prefer_param(false)];
+        let body = json!({
+            "required": true,
+            "content": { "application/json": { "schema": self.schema_ref("Update") } },
+        });
+        let mut responses = Map::new();
+        responses.insert(
+            "200".into(),
+            json!({
+                "description": "The record as changed.",
+                "headers": { "Preference-Applied": preference_applied() },
+                "content": { "application/json": { "schema": self.schema_ref("") } },
+            }),
+        );
+        responses.insert(
+            "204".into(),
+            json!({
+                "description": "Changed, with `Prefer: return=minimal` or `return=headers-only`.",
+                "headers": { "Preference-Applied": preference_applied() },
+            }),
+        );
+        responses.insert(
+            "400".into(),
+            problem("The id is not valid, `select` is not, an unknown query parameter, the body is not valid JSON, or `Prefer` is refused (`handling=strict`)."),
+        );
+        responses.insert("404".into(), problem("No such record."));
+        self.write_responses(&mut responses);
+        self.common(&mut responses, op);
+        self.operation(
+            Kind::Update,
+            &format!("Update one of {}", self.model().path),
+            op,
+            params,
+            Some(body),
+            responses,
+        )
+    }
+
+    fn remove(&self, op: &'static Operation) -> Json {
+        let mut responses = Map::new();
+        responses.insert("204".into(), json!({ "description": "Removed." }));
+        responses.insert(
+            "400".into(),
+            problem("The id is not valid, or a query parameter was sent."),
+        );
+        responses.insert("404".into(), problem("No such record."));
+        responses.insert(
+            "409".into(),
+            problem("Other records still refer to this one."),
+        );
+        self.common(&mut responses, op);
+        self.operation(
+            Kind::Remove,
+            &format!("Remove one of {}", self.model().path),
+            op,
+            Vec::new(),
+            None,
+            responses,
+        )
+    }
+
+    /// Responses every operation can give.
+    fn common(&self, responses: &mut Map<String, Json>, op: &Operation) {
+        let mut r503 = problem("The database is busy or unreachable; try again shortly.");
+        r503["headers"] = json!({
+            "Retry-After": {
+                "description": "Seconds to wait.",
+                "required": true,
+                "schema": { "type": "string", "pattern": "^[0-9]+$" },
+            },
+        });
+        responses.insert("503".into(), r503);
+        if has_dynamic(op) {
+            responses.insert(
+                "default".into(),
+                problem("A hook or a per-request rule of the application refused the request."),
+            );
+        }
+    }
+
+    fn operation(
+        &self,
+        kind: Kind,
+        summary: &str,
+        op: &Operation,
+        params: Vec<Json>,
+        body: Option<Json>,
+        responses: Map<String, Json>,
+    ) -> Json {
+        let mut o = json!({
+            "operationId": self.op_id(kind),
+            "summary": summary,
+            "tags": [self.model().path],
+            "responses": responses,
+        });
+        let note = dynamic_note(op);
+        if !note.is_empty() {
+            o["description"] = note.into();
+        }
+        if !params.is_empty() {
+            o["parameters"] = Json::Array(params);
+        }
+        if let Some(b) = body {
+            o["requestBody"] = b;
+        }
+        o
+    }
+}
+
+fn has_dynamic(op: &Operation) -> bool {
+    !op.pre.is_empty()
+        || !op.post.is_empty()
+        || op.scope.is_some()
+        || op.fields_for.is_some()
+        || !op.force.is_empty()
+}
+
+fn dynamic_note(op: &Operation) -> &'static str {
+    match (
+        !op.pre.is_empty() || !op.post.is_empty(),
+        op.scope.is_some() || op.fields_for.is_some(),
+    ) {
+        (true, _) => {
+            "Application hooks run with this operation: they may refuse it with any problem \
+             and change what it answers; rows and fields may also be limited per request."
+        }
+        (false, true) => {
+            "The rows and fields this operation reaches may be limited per request by the \
+             application."
+        }
+        (false, false) => "",
+    }
+}
+
+/// Non-empty texts joined by a blank line.
+fn join(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// A JSON pointer segment.
+fn pointer(name: &str) -> String {
+    name.replace('~', "~0").replace('/', "~1")
+}
+
+fn preference_applied() -> Json {
+    json!({
+        "description": "The preferences of `Prefer` that were honoured.",
+        "required": false,
+        "schema": { "type": "string" },
+    })
+}
+
+fn prefer_param(list: bool) -> Json {
+    let known = if list {
+        "`count=exact` (also `planned`, `estimated`: the total in `Content-Range`)"
+    } else {
+        "`return=representation` (default), `return=minimal` or `return=headers-only` (no body)"
+    };
+    json!({
+        "name": "Prefer",
+        "in": "header",
+        "required": false,
+        "description": format!(
+            "RFC 7240 preferences, comma-separated: {known}, `handling=lenient` (default: \
+             unknown preferences are ignored) or `handling=strict` (they are refused with 400). \
+             Honoured ones are listed in `Preference-Applied`."
+        ),
+        "schema": { "type": "string", "pattern": "^[\\t -~]*$" },
+        "examples": {
+            "count": { "value": if list { "count=exact" } else { "return=minimal" } },
+        },
+    })
+}
+
+fn select_param(res: &Resource, readable: FieldSet) -> Json {
+    json!({
+        "name": "select",
+        "in": "query",
+        "required": false,
+        "description": format!(
+            "The fields to answer with: `*` or comma-separated `field` / `alias:field`; \
+             fields: {}.",
+            res.names(readable)
+        ),
+        "schema": { "type": "string", "pattern": select_pattern(res, readable) },
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// schemas
+
+fn problem(description: &str) -> Json {
+    json!({
+        "description": description,
+        "content": { PROBLEM_JSON: { "schema": { "$ref": "#/components/schemas/Problem" } } },
+    })
+}
+
+fn problem_schema() -> Json {
+    json!({
+        "type": "object",
+        "description": "An RFC 9457 problem: why the request was refused.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {
+                "type": "string",
+                "description": "`urn:expose:problem:<kind>`, e.g. `urn:expose:problem:not-found`.",
+            },
+            "title": { "type": "string", "description": "The status's reason phrase." },
+            "status": { "type": "integer", "minimum": 100, "maximum": 599 },
+            "detail": { "type": "string", "description": "What was wrong, for a person." },
+            "errors": {
+                "type": "array",
+                "description": "The offending fields, parameters or headers.",
+                "items": { "$ref": "#/components/schemas/Offender" },
+            },
+            "instance": {
+                "type": "string",
+                "description": "On 500: `urn:uuid:<error id>` as logged by the server.",
+            },
+        },
+    })
+}
+
+fn offender_schema() -> Json {
+    json!({
+        "type": "object",
+        "required": ["name", "in", "detail"],
+        "properties": {
+            "name": { "type": "string" },
+            "in": { "type": "string", "enum": ["body", "query", "path", "header"] },
+            "detail": { "type": "string" },
+        },
+    })
+}
+
+/// The JSON Schema of a field's values in bodies and output.
+fn field_schema(f: &Field, nullable: bool) -> Json {
+    let mut s = type_schema(f.ty, nullable);
+    if !f.doc.is_empty() {
+        s["description"] = f.doc.into();
+    }
+    s
+}
+
+fn type_schema(ty: FieldType, nullable: bool) -> Json {
+    let t = |name: &str| {
+        if nullable {
+            json!([name, "null"])
+        } else {
+            json!(name)
+        }
+    };
+    match ty {
+        FieldType::I16 => json!({ "type": t("integer"), "minimum": i16::MIN, "maximum": i16::MAX }),
+        FieldType::I32 => json!({
+            "type": t("integer"), "format": "int32", "minimum": i32::MIN, "maximum": i32::MAX,
+        }),
+        FieldType::I64 => json!({
+            "type": t("integer"), "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX,
+        }),
+        FieldType::F32 => json!({
+            "type": t("number"), "format": "float",
+            "minimum": -f64::from(f32::MAX), "maximum": f64::from(f32::MAX),
+        }),
+        FieldType::F64 => json!({ "type": t("number"), "format": "double" }),
+        FieldType::Bool => json!({ "type": t("boolean") }),
+        FieldType::Text => json!({ "type": t("string"), "pattern": "^[^\\u0000]*$" }),
+        FieldType::DateTime => json!({ "type": t("string"), "format": "date-time" }),
+        FieldType::Date => json!({ "type": t("string"), "format": "date" }),
+        FieldType::Uuid => json!({ "type": t("string"), "format": "uuid" }),
+        FieldType::Json if nullable => json!({}),
+        FieldType::Json => json!({ "not": { "type": "null" } }),
+    }
+}
+
+/// The schema of the `{id}` path segment.
+fn path_schema(ty: FieldType) -> Json {
+    match ty {
+        FieldType::I16 | FieldType::I32 | FieldType::I64 => type_schema(ty, false),
+        FieldType::Text => json!({ "type": "string", "minLength": 1, "pattern": "^[^\\u0000]+$" }),
+        _ => json!({ "type": "string", "pattern": format!("^{}$", atom(ty)) }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// patterns: exactly the texts the query grammar (query/grammar.rs) and value parsing
+// (value.rs) accept, written for ECMA-262, Python and Rust regex engines alike
+
+/// Rust's `char::is_whitespace`, which the grammar trims.
+const WS: &str =
+    "[\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+/// What a field or alias name may not contain, besides whitespace.
+const NAME_CHARS: &str = "[^(),\":\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+/// A double-quoted value: `\"` and `\\` escape, NUL never.
+const QUOTED: &str = "\"(?:[^\"\\\\\\u0000]|\\\\[^\\u0000])*\"";
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\^$.|?*+()[]{}".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn alternatives(res: &Resource, set: FieldSet) -> String {
+    let names: Vec<String> = set.iter().map(|i| escape(res.field(i).name)).collect();
+    format!("(?:{})", names.join("|"))
+}
+
+fn select_pattern(res: &Resource, readable: FieldSet) -> String {
+    let item = format!(
+        "{WS}*(?:{NAME_CHARS}+{WS}*:{WS}*)?{}{WS}*",
+        alternatives(res, readable)
+    );
+    format!("^{WS}*(?:\\*|{item}(?:,{item})*){WS}*$")
+}
+
+fn order_pattern(res: &Resource, sortable: FieldSet) -> String {
+    let term = format!(
+        "{WS}*{}(?:\\.(?:asc|desc))?(?:\\.(?:nullsfirst|nullslast))?{WS}*",
+        alternatives(res, sortable)
+    );
+    format!("^{term}(?:,{term})*$")
+}
+
+/// Decimal digits (without sign) of a number from 0 to `max`, leading zeros allowed.
+fn up_to(max: u128) -> String {
+    let digits: Vec<u8> = max.to_string().bytes().map(|b| b - b'0').collect();
+    let k = digits.len();
+    let mut alts = Vec::new();
+    match k {
+        0 | 1 => {}
+        2 => alts.push("[0-9]".to_owned()),
+        _ => alts.push(format!("[0-9]{{1,{}}}", k - 1)),
+    }
+    for i in 0..k {
+        if digits[i] == 0 {
+            continue;
+        }
+        let prefix: String = digits[..i].iter().map(|d| d.to_string()).collect();
+        let class = if digits[i] == 1 {
+            "0".to_owned()
+        } else {
+            format!("[0-{}]", digits[i] - 1)
+        };
+        let rest = k - i - 1;
+        let tail = match rest {
+            0 => String::new(),
+            1 => "[0-9]".to_owned(),
+            n => format!("[0-9]{{{n}}}"),
+        };
+        alts.push(format!("{prefix}{class}{tail}"));
+    }
+    alts.push(max.to_string());
+    format!("0*(?:{})", alts.join("|"))
+}
+
+/// A Rust integer `parse` accepts, within `min..=max`.
+fn integer(max: u128) -> String {
+    format!("(?:\\+?{}|-{})", up_to(max), up_to(max + 1))
+}
+
+const DATE: &str = "(?:[0-9]{4}-(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)|(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)-02-29)";
+const HEX: &str = "[0-9a-fA-F]";
+
+/// The text of one value of a type, as `Value::parse` accepts it, for types whose values
+/// contain none of `,` `(` `)` `"`.
+fn atom(ty: FieldType) -> String {
+    match ty {
+        FieldType::I16 => integer(i16::MAX as u128),
+        FieldType::I32 => integer(i32::MAX as u128),
+        FieldType::I64 => integer(i64::MAX as u128),
+        // Finite values only: an exponent that overflows is refused, which no pattern says.
+        FieldType::F32 | FieldType::F64 => {
+            "[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?".to_owned()
+        }
+        FieldType::Bool => "(?:true|false)".to_owned(),
+        FieldType::DateTime => format!(
+            "{DATE}[Tt ](?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\\.[0-9]+)?\
+             (?:[Zz]|[+\\u2212-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
+        ),
+        FieldType::Date => DATE.to_owned(),
+        FieldType::Uuid => {
+            let h = format!("{HEX}{{8}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{4}}-{HEX}{{12}}");
+            format!("(?:{HEX}{{32}}|{h}|\\{{{h}\\}}|urn:uuid:{h})")
+        }
+        // Only a key in a path takes these here: conditions on text depend on where they
+        // stand (see `condition`), and JSON values are never compared.
+        FieldType::Text | FieldType::Json => "[^\\u0000]+".to_owned(),
+    }
+}
+
+fn ops_text(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "eq, neq, gt, gte, lt, lte, like, ilike (`*` is the wildcard), in, is",
+        FieldType::Bool => "eq, neq, in, is (null, not_null, true, false, unknown)",
+        FieldType::Json => "is (null, not_null)",
+        _ => "eq, neq, gt, gte, lt, lte, in, is (null, not_null)",
+    }
+}
+
+fn value_note(ty: FieldType) -> String {
+    match ty {
+        FieldType::Text => "Text must not contain NUL.".to_owned(),
+        FieldType::Json => "JSON fields are only tested with `is`.".to_owned(),
+        FieldType::F32 | FieldType::F64 => "Values: finite numbers.".to_owned(),
+        _ => format!("Values: {}.", ty.describe()),
+    }
+}
+
+/// The comparison operators a type takes besides `in` and `is`.
+fn scalar_ops(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "eq|neq|gt|gte|lt|lte|like|ilike",
+        FieldType::Bool => "eq|neq",
+        FieldType::Json => "",
+        _ => "eq|neq|gt|gte|lt|lte",
+    }
+}
+
+fn is_values(ty: FieldType) -> &'static str {
+    if ty == FieldType::Bool {
+        "null|not_null|true|false|unknown"
+    } else {
+        "null|not_null"
+    }
+}
+
+/// `[not.]op.value` of a field, in a field parameter (`tree` false) or inside a logic tree.
+fn condition(ty: FieldType, max_in: usize, tree: bool) -> String {
+    let (scalar, item) = match ty {
+        FieldType::Text => {
+            let unquoted_item = "[^,()\"\\u0000]*";
+            let scalar = if tree {
+                format!("(?:{unquoted_item}|{QUOTED})")
+            } else {
+                format!("(?:[^\"\\u0000][^\\u0000]*|{QUOTED}|)")
+            };
+            (scalar, format!("(?:{unquoted_item}|{QUOTED})"))
+        }
+        _ => {
+            let a = atom(ty);
+            let v = format!("(?:{a}|\"{a}\")");
+            (v.clone(), v)
+        }
+    };
+    let mut alts = Vec::new();
+    let ops = scalar_ops(ty);
+    if !ops.is_empty() {
+        alts.push(format!("(?:{ops})\\.{scalar}"));
+        let more = max_in.saturating_sub(1);
+        let list = if max_in == 0 {
+            String::new()
+        } else {
+            format!("{item}(?:,{item}){{0,{more}}}")
+        };
+        alts.push(format!("in\\.\\((?:{list})?\\)"));
+    }
+    alts.push(format!("is\\.(?:{})", is_values(ty)));
+    format!("(?:not\\.)?(?:{})", alts.join("|"))
+}
+
+fn filter_value(ty: FieldType, max_in: usize) -> String {
+    condition(ty, max_in, false)
+}
+
+/// `(cond,...)` over the filterable fields: one level of a logic tree.
+fn tree_pattern(res: &Resource, filterable: FieldSet, op: &Operation) -> String {
+    let conds: Vec<String> = filterable
+        .iter()
+        .map(|i| {
+            let f = res.field(i);
+            format!(
+                "{}\\.{}",
+                escape(f.name),
+                condition(f.ty, op.max_in_items, true)
+            )
+        })
+        .collect();
+    let c = format!("{WS}*(?:{})", conds.join("|"));
+    let more = op.max_conditions.saturating_sub(1);
+    format!("^\\({c}(?:,{c}){{0,{more}}}\\)$")
+}
+
+/// The `Range` header: `[items=]first-[last]`, each bound a `u64`.
+fn range_pattern() -> String {
+    let n = up_to(u128::from(u64::MAX));
+    format!("^(?:items=)?{n}-(?:{n})?$")
+}
