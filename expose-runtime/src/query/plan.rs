@@ -188,6 +188,13 @@ fn type_cond(
                     c.op.as_str()
                 )));
             }
+            if dangling_escape(&s) {
+                return Err(refuse(format!(
+                    "the `{}` pattern ends with `\\`, which escapes nothing; \
+                     write `\\\\` for a backslash",
+                    c.op.as_str()
+                )));
+            }
             Operand::One(typed(&s.replace('*', "%"))?)
         }
         (op, grammar::Operand::Scalar(s)) => {
@@ -215,6 +222,12 @@ fn type_cond(
         negated: c.negated,
         operand,
     })
+}
+
+/// Whether a `like` pattern ends with an unpaired `\` (an escape of nothing: PostgreSQL
+/// refuses the pattern, MySQL and SQLite read it in different ways).
+fn dangling_escape(pattern: &str) -> bool {
+    pattern.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
 }
 
 /// Resolves `select=` against the readable fields; `None` selects them all.
@@ -345,4 +358,19 @@ fn filter_params(pairs: &[(String, String)]) -> impl Iterator<Item = &str> {
         .iter()
         .map(|(k, _)| k.as_str())
         .filter(|k| !matches!(*k, "select" | "order" | "limit" | "offset"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dangling_escape;
+
+    #[test]
+    fn a_pattern_may_not_end_in_a_lone_escape() {
+        for p in ["\\", "a\\", "a\\\\\\", "*\\"] {
+            assert!(dangling_escape(p), "{p}");
+        }
+        for p in ["", "a", "a\\\\", "\\%", "a\\\\\\\\", "\\a"] {
+            assert!(!dangling_escape(p), "{p}");
+        }
+    }
 }

@@ -2,6 +2,7 @@
 
 use super::dialect::Like;
 use super::SqlWriter;
+use crate::field_type::FieldType;
 use crate::query::grammar::{IsValue, Op};
 use crate::query::{Column, Cond, Filter, ListPlan, Operand, OrderKey};
 use crate::resource::Resource;
@@ -69,12 +70,12 @@ fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
             if items.is_empty() {
                 w.push("1=0");
             } else {
-                w.ident(col).push(" IN (");
+                column(w, res, c.field).push(" IN (");
                 for (i, v) in items.iter().enumerate() {
                     if i > 0 {
                         w.push(", ");
                     }
-                    w.bind(v.clone());
+                    value(w, res, c.field, v);
                 }
                 w.push(")");
             }
@@ -94,9 +95,11 @@ fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
             Like::Native => {
                 w.ident(col).push(" ILIKE ").bind(v.clone());
             }
-            // SQLite's LIKE already ignores ASCII case.
+            // SQLite's LIKE already ignores ASCII case; unlike the others it has no escape
+            // character unless told.
             Like::Glob => {
                 w.ident(col).push(" LIKE ").bind(v.clone());
+                w.push(" ESCAPE '\\'");
             }
             Like::Binary => {
                 w.push("LOWER(").ident(col).push(") LIKE LOWER(");
@@ -104,7 +107,7 @@ fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
             }
         },
         (op, Operand::One(v)) => {
-            w.ident(col).push(match op {
+            column(w, res, c.field).push(match op {
                 Op::Eq => " = ",
                 Op::Neq => " <> ",
                 Op::Gt => " > ",
@@ -112,7 +115,7 @@ fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
                 Op::Lt => " < ",
                 _ => " <= ",
             });
-            w.bind(v.clone());
+            value(w, res, c.field, v);
         }
         // The planner pairs operators with operands; any other pairing matches nothing.
         _ => {
@@ -121,6 +124,34 @@ fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
     }
     if c.negated {
         w.push(")");
+    }
+}
+
+/// Whether field `i` holds date-times stored as text (SQLite): there one instant has several
+/// spellings (`12:00:00+00:00`, `12:00:00.000+00:00`, ...), so a text comparison is wrong.
+/// Such fields are compared and sorted as instants, through `julianday()` (SQLite's own
+/// date-time resolution: milliseconds).
+fn text_datetime(w: &SqlWriter, res: &Resource, i: usize) -> bool {
+    // `Like::Glob` is SQLite's dialect, the only one without a date-time column type.
+    w.dialect.like == Like::Glob && res.ty(i) == FieldType::DateTime
+}
+
+/// The column of field `i`, as it is compared and sorted.
+fn column<'w>(w: &'w mut SqlWriter, res: &Resource, i: usize) -> &'w mut SqlWriter {
+    let col = res.field(i).column;
+    if text_datetime(w, res, i) {
+        w.push("julianday(").ident(col).push(")")
+    } else {
+        w.ident(col)
+    }
+}
+
+/// A bound value compared with field `i`.
+fn value(w: &mut SqlWriter, res: &Resource, i: usize, v: &Value) {
+    if text_datetime(w, res, i) {
+        w.push("julianday(").bind(v.clone()).push(")");
+    } else {
+        w.bind(v.clone());
     }
 }
 
@@ -161,9 +192,9 @@ fn order_by(w: &mut SqlWriter, res: &Resource, order: &[OrderKey]) {
         let f = res.field(k.field);
         let dir = if k.desc { " DESC" } else { " ASC" };
         if !f.nullable {
-            w.ident(f.column).push(dir);
+            column(w, res, k.field).push(dir);
         } else if w.dialect.nulls_order {
-            w.ident(f.column).push(dir);
+            column(w, res, k.field).push(dir);
             w.push(if k.nulls_first {
                 " NULLS FIRST"
             } else {
