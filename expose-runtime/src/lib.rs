@@ -37,6 +37,9 @@
 //! The attribute's reference is on [`expose`]; what a client may send is described in the
 //! README. Requests the API refuses are answered with a [`Problem`].
 
+// Lets `#[expose]`, whose expansion names `::expose_runtime`, be used in this crate's tests.
+extern crate self as expose_runtime;
+
 mod body;
 mod conditional;
 mod db;

@@ -11,15 +11,48 @@ pub(crate) fn write_row<B: Backend>(
     row: &B::Row,
     out: &mut Vec<u8>,
 ) -> Result<(), sqlx::Error> {
+    write_row_from::<B>(res, columns, row, 0, out)
+}
+
+/// Like [`write_row`], for columns that start at position `first` of the row.
+pub(crate) fn write_row_from<B: Backend>(
+    res: &Resource,
+    columns: &[Column],
+    row: &B::Row,
+    first: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), sqlx::Error> {
     out.push(b'{');
-    for (i, c) in columns.iter().enumerate() {
-        if i > 0 {
+    for (j, c) in columns.iter().enumerate() {
+        let i = first + j;
+        if j > 0 {
             out.push(b',');
         }
         let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
         serde_json::to_writer(&mut *out, name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
         out.push(b':');
         B::write_json(row, i, res.ty(c.field), out)?;
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// Like [`write_row`], for a row that selected every field in order (position = field).
+pub(crate) fn write_fields<B: Backend>(
+    res: &Resource,
+    columns: &[Column],
+    row: &B::Row,
+    out: &mut Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    out.push(b'{');
+    for (j, c) in columns.iter().enumerate() {
+        if j > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut *out, res.field(c.field).name)
+            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        out.push(b':');
+        B::write_json(row, c.field, res.ty(c.field), out)?;
     }
     out.push(b'}');
     Ok(())
@@ -56,4 +89,13 @@ pub(crate) fn key_text<B: Backend>(
         serde_json::Value::String(s) => Some(s),
         v => Some(v.to_string()),
     }
+}
+
+/// A strong `ETag` for a rendered representation.
+pub(crate) fn etag(bytes: &[u8]) -> String {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same bytes give the same tag in every process.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    format!("\"{:016x}\"", h.finish())
 }

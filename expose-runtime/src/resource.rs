@@ -50,6 +50,10 @@ pub(crate) struct Resource {
     pub(crate) remove: bool,
     /// What create and update answer with: retrieve's fields, else list's, else the key.
     pub(crate) output: FieldSet,
+    /// The row version field, bumped by every update.
+    pub(crate) version: Option<usize>,
+    /// What an `ETag` is computed from: the output fields and the version.
+    pub(crate) etag_columns: Vec<crate::query::Column>,
 }
 
 impl Resource {
@@ -92,6 +96,8 @@ impl Resource {
             update: None,
             remove: model.remove.is_some(),
             output: FieldSet::default(),
+            version: model.fields.iter().position(|f| f.version),
+            etag_columns: Vec::new(),
         };
         r.list = model.list.as_ref().map(|op| r.read_policy(op));
         r.retrieve = model.retrieve.as_ref().map(|op| r.read_policy(op));
@@ -105,6 +111,14 @@ impl Resource {
                 s
             }
         };
+        let mut etag = r.output;
+        if let Some(v) = r.version {
+            etag.insert(v);
+        }
+        r.etag_columns = etag
+            .iter()
+            .map(|field| crate::query::Column { field, alias: None })
+            .collect();
         r
     }
 

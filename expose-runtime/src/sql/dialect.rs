@@ -15,6 +15,10 @@ pub(crate) struct Dialect {
     pub(crate) like: Like,
     /// An insert of no columns.
     pub(crate) insert_defaults: &'static str,
+    /// `SELECT ... FOR UPDATE`.
+    pub(crate) row_locks: bool,
+    /// How a writing transaction starts (`None`: the driver's `BEGIN`).
+    pub(crate) begin_write: Option<&'static str>,
 }
 
 /// How a case-sensitive `LIKE` is spelled.
@@ -36,6 +40,10 @@ impl Dialect {
         nulls_order: true,
         like: Like::Glob,
         insert_defaults: " DEFAULT VALUES",
+        row_locks: false,
+        // Take the write lock at once: a read-then-write transaction that upgrades later
+        // fails with SQLITE_BUSY when another writer got there first.
+        begin_write: Some("BEGIN IMMEDIATE"),
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
         quote: '"',
@@ -44,6 +52,8 @@ impl Dialect {
         nulls_order: true,
         like: Like::Native,
         insert_defaults: " DEFAULT VALUES",
+        row_locks: true,
+        begin_write: None,
     };
     pub(crate) const MYSQL: Dialect = Dialect {
         quote: '`',
@@ -52,5 +62,7 @@ impl Dialect {
         nulls_order: false,
         like: Like::Binary,
         insert_defaults: " () VALUES ()",
+        row_locks: true,
+        begin_write: None,
     };
 }

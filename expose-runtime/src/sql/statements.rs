@@ -298,12 +298,24 @@ pub(crate) fn update(
         }
         w.ident(res.field(i).column).push(" = ").bind(v);
     }
+    if let Some(v) = res.version {
+        let col = res.field(v).column;
+        w.push(", ").ident(col).push(" = ").ident(col).push(" + 1");
+    }
     where_all(w, res, &[key_filter(res, key)]);
     for f in filters {
         w.push(" AND ");
         filter(w, res, f);
     }
     returning(w, res, ret);
+}
+
+/// Locks the rows a `SELECT` read until the transaction ends, where the dialect can
+/// (SQLite serialises writers with `BEGIN IMMEDIATE` instead).
+pub(crate) fn for_update(w: &mut SqlWriter) {
+    if w.dialect.row_locks {
+        w.push(" FOR UPDATE");
+    }
 }
 
 /// `DELETE FROM t WHERE key = ? AND ...`.

@@ -1,0 +1,144 @@
+//! `POST /path`: 201 with `Location` and the new row as retrieve shows it.
+
+use super::*;
+
+pub(crate) async fn create(
+    res: &Resource,
+    req: Req,
+    body_limit: usize,
+    body: Body,
+) -> Result<Response, Problem> {
+    let (policy, op) = res
+        .create
+        .as_ref()
+        .zip(res.model.create.as_ref())
+        .ok_or_else(not_allowed)?;
+    let db = req.db.clone();
+    let (prepared, parts) = prepare(op, OperationKind::Create, req, None)?;
+    let pairs = query::pairs(parts.uri.query());
+    only_params(&pairs, &["select"], "create")?;
+    let columns = select_columns(res, res.output, &pairs)?;
+    let prefer = query::prefer(&parts.headers)?;
+    let writable = narrow(policy.writable, prepared.fields, usize::MAX);
+    let values = write_input(
+        res,
+        op,
+        writable,
+        prepared.ctx.as_ref(),
+        &parts,
+        body,
+        body_limit,
+        true,
+    )
+    .await?;
+    let (key, out, etag) = on_backend!(&db, create_in(res, op, prepared.ctx, &columns, values))?;
+    let location = format!(
+        "{}/{}",
+        parts.uri.path().trim_end_matches('/'),
+        crate::router::encode_segment(&key)
+    );
+    let mut response = match prefer.ret {
+        Some(Return::Minimal | Return::HeadersOnly) => StatusCode::CREATED.into_response(),
+        _ => json_response(StatusCode::CREATED, out),
+    };
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    applied(response.headers_mut(), &prefer);
+    Ok(with_etag(response, &etag))
+}
+
+async fn create_in<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<HookCtx>,
+    columns: &[Column],
+    mut values: Vec<(usize, Value)>,
+) -> Result<(String, Vec<u8>, String), Problem> {
+    let map = |e| db_error::map(res, e);
+    let (selected, appended) = single_row_columns(res, columns);
+    let mut out = Vec::with_capacity(128);
+    let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) else {
+        let mut conn = pool.acquire().await.map_err(map)?;
+        let row = insert_row::<B>(&mut conn, res, &selected, values).await?;
+        let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
+        let key = new_key::<B>(res, &selected, &row)?;
+        return Ok((key, out, etag));
+    };
+    let mut tx = begin_write::<B>(pool).await.map_err(map)?;
+    ctx.input = Some(Input {
+        model: res.model,
+        values,
+    });
+    tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+    values = ctx.input.take().map(|i| i.values).unwrap_or_default();
+    let row = insert_row::<B>(&mut tx, res, &selected, values).await?;
+    let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
+    let key = new_key::<B>(res, &selected, &row)?;
+    ctx.key = parse_key(res, &key).ok();
+    let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    tx.commit().await.map_err(map)?;
+    Ok((key, out, etag))
+}
+
+fn new_key<B: Backend>(
+    res: &Resource,
+    selected: &[Column],
+    row: &B::Row,
+) -> Result<String, Problem> {
+    output::key_text::<B>(res, selected, row)
+        .ok_or_else(|| Problem::internal(&"the new row has no key"))
+}
+
+/// Inserts the row and reads it back (with `RETURNING`, or by its key where the dialect has
+/// none).
+async fn insert_row<B: Backend>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    selected: &[Column],
+    values: Vec<(usize, Value)>,
+) -> Result<B::Row, Problem> {
+    let map = |e| db_error::map(res, e);
+    let given_key = values
+        .iter()
+        .find(|(i, _)| *i == res.key)
+        .map(|(_, v)| v.clone());
+    let mut w = SqlWriter::new(B::DIALECT);
+    let returning = B::DIALECT.returning;
+    sql::insert(&mut w, res, values, returning.then_some(selected));
+    let rows = if returning {
+        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+    } else {
+        let done = B::execute(conn, &w.sql, &w.args).await.map_err(map)?;
+        let key = match given_key {
+            Some(k) => k,
+            None => {
+                let id = done.last_insert_id.ok_or_else(|| {
+                    Problem::internal(&"the database reported no id for the new row")
+                })?;
+                integer_key(res, id)?
+            }
+        };
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::by_key(&mut w, res, selected, key, &[]);
+        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+    };
+    rows.into_iter()
+        .next()
+        .ok_or_else(|| Problem::internal(&"the new row could not be read back"))
+}
+
+fn integer_key(res: &Resource, id: i64) -> Result<Value, Problem> {
+    use crate::field_type::FieldType;
+    Ok(match res.ty(res.key) {
+        FieldType::I64 => Value::I64(id),
+        FieldType::I32 => Value::I32(i32::try_from(id).map_err(|e| Problem::internal(&e))?),
+        FieldType::I16 => Value::I16(i16::try_from(id).map_err(|e| Problem::internal(&e))?),
+        _ => {
+            return Err(Problem::internal(
+                &"a generated key on this backend must be an integer",
+            ))
+        }
+    })
+}

@@ -1,0 +1,405 @@
+//! The five operations, generic over the backend; each returns a response or a problem.
+//!
+//! An operation without hooks runs its one statement on a pooled connection. With hooks, it
+//! runs in a transaction: `pre` hooks, the statement(s), `post` hooks, commit; any failure
+//! drops the transaction, which rolls everything back.
+
+use crate::body;
+use crate::conditional;
+use crate::db::Db;
+use crate::db_error;
+use crate::hooks::{HookCtx, Input, OperationKind};
+use crate::model::Operation;
+use crate::output;
+use crate::problem::{Offender, Problem};
+use crate::query::{self, Column, Filter, Return};
+use crate::resource::{FieldSet, ReadPolicy, Resource};
+use crate::sql::{self, Backend, SqlWriter};
+use crate::value::Value;
+use axum::body::Body;
+use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use sqlx::{Pool, Transaction};
+use std::any::Any;
+use std::sync::Arc;
+
+/// Runs `$f::<Backend>(pool, args...)` for whichever backend the `Db` holds.
+macro_rules! on_backend {
+    ($db:expr, $f:ident ( $($arg:expr),* )) => {
+        match $db {
+            Db::Sqlite(p) => $f::<sqlx::Sqlite>(p, $($arg),*).await,
+            Db::Postgres(p) => $f::<sqlx::Postgres>(p, $($arg),*).await,
+            Db::MySql(p) => $f::<sqlx::MySql>(p, $($arg),*).await,
+        }
+    };
+}
+
+mod create;
+mod list;
+mod remove;
+mod retrieve;
+mod update;
+
+pub(crate) use create::create;
+pub(crate) use list::list;
+pub(crate) use remove::remove;
+pub(crate) use retrieve::retrieve;
+pub(crate) use update::update;
+
+/// One request, as the router hands it over.
+pub(crate) struct Req {
+    pub(crate) parts: Parts,
+    pub(crate) db: Db,
+    /// The app's state, boxed only for operations with hooks.
+    pub(crate) state: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, JSON)], body).into_response()
+}
+
+fn not_allowed() -> Problem {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this operation is not exposed",
+    )
+}
+
+/// Whether an operation needs a hook context (hooks, scope, narrowing or forced values).
+pub(crate) fn needs_ctx(op: &Operation) -> bool {
+    !op.pre.is_empty()
+        || !op.post.is_empty()
+        || op.scope.is_some()
+        || op.fields_for.is_some()
+        || !op.force.is_empty()
+}
+
+fn has_hooks(op: &Operation) -> bool {
+    !op.pre.is_empty() || !op.post.is_empty()
+}
+
+/// Per-request policy: the hook context, the scope filter and the narrowed field set.
+struct Prepared {
+    ctx: Option<HookCtx>,
+    scope: Vec<Filter>,
+    fields: Option<FieldSet>,
+}
+
+fn prepare(
+    op: &'static Operation,
+    kind: OperationKind,
+    req: Req,
+    key: Option<Value>,
+) -> Result<(Prepared, Parts), Problem> {
+    if !needs_ctx(op) {
+        return Ok((
+            Prepared {
+                ctx: None,
+                scope: Vec::new(),
+                fields: None,
+            },
+            req.parts,
+        ));
+    }
+    let parts = req.parts.clone();
+    let ctx = HookCtx {
+        op: kind,
+        parts: req.parts,
+        key,
+        input: None,
+        output: None,
+        before: None,
+        state: req.state.unwrap_or_else(|| Arc::new(())),
+        db: req.db,
+        tx: None,
+    };
+    let scope = match op.scope {
+        Some(f) => f(&ctx)?.map(|c| c.into_filter()).into_iter().collect(),
+        None => Vec::new(),
+    };
+    let fields = match op.fields_for {
+        Some(f) => {
+            let mut bits = u64::MAX;
+            f(&ctx, &mut bits)?;
+            Some(FieldSet(bits))
+        }
+        None => None,
+    };
+    Ok((
+        Prepared {
+            ctx: Some(ctx),
+            scope,
+            fields,
+        },
+        parts,
+    ))
+}
+
+/// Runs hooks with the transaction lent to the context; returns it.
+async fn run_hooks<B: Backend>(
+    hooks: &[crate::Hook],
+    ctx: &mut HookCtx,
+    tx: Transaction<'static, B>,
+) -> Result<Transaction<'static, B>, Problem> {
+    if hooks.is_empty() {
+        return Ok(tx);
+    }
+    ctx.tx = Some(B::wrap_tx(tx));
+    for hook in hooks {
+        hook(ctx).await?;
+    }
+    ctx.tx
+        .take()
+        .and_then(B::unwrap_tx)
+        .ok_or_else(|| Problem::internal(&"a hook took the transaction"))
+}
+
+/// Refuses query parameters other than `allowed`.
+fn only_params(pairs: &[(String, String)], allowed: &[&str], op: &str) -> Result<(), Problem> {
+    match pairs.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
+        None => Ok(()),
+        Some((k, _)) => Err(Problem::invalid_parameter(
+            k.clone(),
+            if allowed.is_empty() {
+                format!("unknown query parameter `{k}`; {op} takes no query parameters")
+            } else {
+                format!(
+                    "unknown query parameter `{k}`; {op} accepts only {}",
+                    allowed.join(", ")
+                )
+            },
+        )),
+    }
+}
+
+/// Parses the `{id}` path segment as the key's type.
+pub(crate) fn parse_key(res: &Resource, raw: &str) -> Result<Value, Problem> {
+    let key = res.key_field();
+    Value::parse(key.ty, raw).map_err(|e| {
+        Problem::bad_request(format!(
+            "`{raw}` is not a valid {} of {}: {}",
+            key.name, res.model.path, e.0
+        ))
+        .with_offender(Offender {
+            name: key.name.to_owned(),
+            location: "path",
+            detail: e.0,
+        })
+    })
+}
+
+fn select_columns(
+    res: &Resource,
+    readable: FieldSet,
+    pairs: &[(String, String)],
+) -> Result<Vec<Column>, Problem> {
+    let select = match pairs.iter().find(|(k, _)| k == "select") {
+        Some((_, v)) => Some(
+            query::grammar::parse_select(v)
+                .map_err(|e| Problem::invalid_parameter(e.param, e.message))?,
+        ),
+        None => None,
+    };
+    query::plan_select(res, readable, select)
+}
+
+fn narrow(set: FieldSet, by: Option<FieldSet>, key: usize) -> FieldSet {
+    match by {
+        Some(b) => {
+            let mut s = FieldSet(set.0 & b.0);
+            if set.contains(key) {
+                s.insert(key);
+            }
+            s
+        }
+        None => set,
+    }
+}
+
+fn not_found(res: &Resource, key: &str) -> Problem {
+    Problem::not_found(format!("{} `{key}` does not exist", res.model.path))
+}
+
+fn applied(h: &mut HeaderMap, prefer: &query::Prefer) {
+    if !prefer.applied.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(&prefer.applied.join(", ")) {
+            h.insert("preference-applied", v);
+        }
+    }
+}
+
+/// Lets `post` hooks see and change a rendered body.
+async fn post_hooks<B: Backend>(
+    op: &Operation,
+    ctx: Option<&mut HookCtx>,
+    tx: Transaction<'static, B>,
+    out: &mut Vec<u8>,
+) -> Result<Transaction<'static, B>, Problem> {
+    let Some(ctx) = ctx.filter(|_| !op.post.is_empty()) else {
+        return Ok(tx);
+    };
+    ctx.output = Some(serde_json::from_slice(out).map_err(|e| Problem::internal(&e))?);
+    let tx = run_hooks::<B>(op.post, ctx, tx).await?;
+    *out = serde_json::to_vec(&ctx.output).map_err(|e| Problem::internal(&e))?;
+    Ok(tx)
+}
+
+/// Reads the body, applies forced values, and types every member.
+async fn write_input(
+    res: &Resource,
+    op: &Operation,
+    writable: FieldSet,
+    ctx: Option<&HookCtx>,
+    parts: &Parts,
+    body: Body,
+    body_limit: usize,
+    create: bool,
+) -> Result<Vec<(usize, Value)>, Problem> {
+    let mut entries = body::read(&parts.headers, body, body_limit).await?;
+    let mut refused = Vec::new();
+    for f in op.force {
+        let Some(i) = res.by_ident(f.field) else {
+            continue;
+        };
+        let name = res.field(i).name;
+        if let Some(pos) = entries.iter().position(|(k, _)| k == name) {
+            if f.overwrite {
+                entries.remove(pos);
+            } else {
+                refused.push(Offender {
+                    name: name.to_owned(),
+                    location: "body",
+                    detail: "is set by the server and cannot be sent".into(),
+                });
+                entries.remove(pos);
+            }
+        }
+    }
+    let mut writable = writable;
+    for f in op.force {
+        if let Some(i) = res.by_ident(f.field) {
+            writable.0 &= !(1 << i);
+        }
+    }
+    let mut values = body::decode(res, writable, entries, create, &mut refused)?;
+    if let Some(ctx) = ctx {
+        for f in op.force {
+            let Some(i) = res.by_ident(f.field) else {
+                continue;
+            };
+            let field = res.field(i);
+            let v = (f.value)(ctx)?;
+            let v = crate::hooks::coerce(v, field.ty, field.nullable).ok_or_else(|| {
+                Problem::internal(&format!(
+                    "forced value of `{}` has another type",
+                    field.name
+                ))
+            })?;
+            values.push((i, v));
+        }
+    }
+    Ok(values)
+}
+
+/// What a single-row statement selects: the response columns, then, when they differ, the
+/// columns its `ETag` is computed from (so the tag does not depend on `select`).
+pub(super) fn single_row_columns(res: &Resource, columns: &[Column]) -> (Vec<Column>, bool) {
+    if columns == res.etag_columns.as_slice() {
+        (columns.to_vec(), false)
+    } else {
+        let mut all = columns.to_vec();
+        all.extend(res.etag_columns.iter().cloned());
+        (all, true)
+    }
+}
+
+/// Renders one row's response body (the first `columns.len()` columns) and returns its tag.
+pub(super) fn render_one<B: Backend>(
+    res: &Resource,
+    columns: &[Column],
+    row: &B::Row,
+    appended: bool,
+    out: &mut Vec<u8>,
+) -> Result<String, Problem> {
+    let map = |e| db_error::map(res, e);
+    output::write_row::<B>(res, columns, row, out).map_err(map)?;
+    if !appended {
+        return Ok(output::etag(out));
+    }
+    let mut tagged = Vec::with_capacity(out.len());
+    output::write_row_from::<B>(res, &res.etag_columns, row, columns.len(), &mut tagged)
+        .map_err(map)?;
+    Ok(output::etag(&tagged))
+}
+
+/// Starts the transaction of a write.
+pub(super) async fn begin_write<B: Backend>(
+    pool: &Pool<B>,
+) -> Result<Transaction<'static, B>, sqlx::Error> {
+    match B::DIALECT.begin_write {
+        Some(statement) => pool.begin_with(statement).await,
+        None => pool.begin().await,
+    }
+}
+
+/// The current row by key within the scope, locked until the transaction ends: every field
+/// as JSON (for `before`), and its `ETag`.
+pub(super) async fn current_row<B: Backend>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    key: &Value,
+    scope: &[Filter],
+) -> Result<Option<(serde_json::Value, String)>, Problem> {
+    let map = |e| db_error::map(res, e);
+    let all: Vec<Column> = (0..res.model.fields.len())
+        .map(|field| Column { field, alias: None })
+        .collect();
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::by_key(&mut w, res, &all, key.clone(), scope);
+    sql::for_update(&mut w);
+    let rows = B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let mut out = Vec::new();
+    output::write_row::<B>(res, &all, row, &mut out).map_err(map)?;
+    let mut tagged = Vec::new();
+    output::write_fields::<B>(res, &res.etag_columns, row, &mut tagged).map_err(map)?;
+    let before = serde_json::from_slice(&out).map_err(|e| Problem::internal(&e))?;
+    Ok(Some((before, output::etag(&tagged))))
+}
+
+/// 428 when the operation requires `If-Match` and the request has none.
+pub(super) fn precondition(
+    op: &Operation,
+    headers: &HeaderMap,
+) -> Result<Option<conditional::Tags>, Problem> {
+    let tags = conditional::if_match(headers);
+    if tags.is_none() && op.require_if_match {
+        return Err(Problem::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "precondition-required",
+            "this write needs an If-Match header with the resource's current ETag",
+        ));
+    }
+    Ok(tags)
+}
+
+/// 412: the row changed since the client read it.
+pub(super) fn stale() -> Problem {
+    Problem::new(
+        StatusCode::PRECONDITION_FAILED,
+        "precondition-failed",
+        "the resource has changed since its ETag was read; read it again and retry",
+    )
+}
+
+pub(super) fn with_etag(mut response: Response, etag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(etag) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}

@@ -1,0 +1,71 @@
+//! `GET /path/{id}`: one row, with an `ETag`; `If-None-Match` answers 304.
+
+use super::*;
+
+pub(crate) async fn retrieve(res: &Resource, req: Req, key: &str) -> Result<Response, Problem> {
+    let (policy, op) = res
+        .retrieve
+        .as_ref()
+        .zip(res.model.retrieve.as_ref())
+        .ok_or_else(not_allowed)?;
+    let key_value = parse_key(res, key)?;
+    let db = req.db.clone();
+    let (prepared, parts) = prepare(op, OperationKind::Retrieve, req, Some(key_value.clone()))?;
+    let pairs = query::pairs(parts.uri.query());
+    only_params(&pairs, &["select"], "retrieve")?;
+    let readable = narrow(policy.readable, prepared.fields, res.key);
+    let columns = select_columns(res, readable, &pairs)?;
+    let mut filters = policy.forced.clone();
+    filters.extend(prepared.scope);
+    let (out, etag) = on_backend!(
+        &db,
+        retrieve_in(res, op, prepared.ctx, &columns, key_value, &filters)
+    )?
+    .ok_or_else(|| not_found(res, key))?;
+    if conditional::if_none_match(&parts.headers).is_some_and(|t| t.matches_weak(&etag)) {
+        return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), &etag));
+    }
+    Ok(with_etag(json_response(StatusCode::OK, out), &etag))
+}
+
+async fn retrieve_in<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<HookCtx>,
+    columns: &[Column],
+    key: Value,
+    filters: &[Filter],
+) -> Result<Option<(Vec<u8>, String)>, Problem> {
+    let map = |e| db_error::map(res, e);
+    let (selected, appended) = single_row_columns(res, columns);
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::by_key(&mut w, res, &selected, key, filters);
+    let mut out = Vec::with_capacity(128);
+    let etag = match ctx.as_mut().filter(|_| has_hooks(op)) {
+        None => {
+            let mut conn = pool.acquire().await.map_err(map)?;
+            let rows = B::fetch_all(&mut conn, &w.sql, &w.args)
+                .await
+                .map_err(map)?;
+            drop(conn);
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
+            render_one::<B>(res, columns, row, appended, &mut out)?
+        }
+        Some(ctx) => {
+            let tx = pool.begin().await.map_err(map)?;
+            let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+            let rows = B::fetch_all(&mut tx, &w.sql, &w.args).await.map_err(map)?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
+            let etag = render_one::<B>(res, columns, row, appended, &mut out)?;
+            let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+            tx.commit().await.map_err(map)?;
+            etag
+        }
+    };
+    Ok(Some((out, etag)))
+}

@@ -1,0 +1,160 @@
+//! `PATCH /path/{id}`: a partial update, guarded by `If-Match`.
+
+use super::*;
+
+pub(crate) async fn update(
+    res: &Resource,
+    req: Req,
+    key: &str,
+    body_limit: usize,
+    body: Body,
+) -> Result<Response, Problem> {
+    let (policy, op) = res
+        .update
+        .as_ref()
+        .zip(res.model.update.as_ref())
+        .ok_or_else(not_allowed)?;
+    let key_value = parse_key(res, key)?;
+    let db = req.db.clone();
+    let (prepared, parts) = prepare(op, OperationKind::Update, req, Some(key_value.clone()))?;
+    let pairs = query::pairs(parts.uri.query());
+    only_params(&pairs, &["select"], "update")?;
+    let columns = select_columns(res, res.output, &pairs)?;
+    let prefer = query::prefer(&parts.headers)?;
+    let if_match = precondition(op, &parts.headers)?;
+    let writable = narrow(policy.writable, prepared.fields, usize::MAX);
+    let values = write_input(
+        res,
+        op,
+        writable,
+        prepared.ctx.as_ref(),
+        &parts,
+        body,
+        body_limit,
+        false,
+    )
+    .await?;
+    let write = Write {
+        key: key_value,
+        scope: &prepared.scope,
+        if_match: if_match.as_ref(),
+    };
+    let (out, etag) = on_backend!(
+        &db,
+        update_in(res, op, prepared.ctx, &columns, values, write)
+    )?
+    .ok_or_else(|| not_found(res, key))?;
+    let response = match prefer.ret {
+        Some(Return::Minimal | Return::HeadersOnly) => StatusCode::NO_CONTENT.into_response(),
+        _ => json_response(StatusCode::OK, out),
+    };
+    let mut response = with_etag(response, &etag);
+    applied(response.headers_mut(), &prefer);
+    Ok(response)
+}
+
+/// Which row a write targets and under what conditions.
+pub(super) struct Write<'a> {
+    pub(super) key: Value,
+    pub(super) scope: &'a [Filter],
+    pub(super) if_match: Option<&'a conditional::Tags>,
+}
+
+impl Write<'_> {
+    /// Reads (and locks) the current row when hooks or `If-Match` need it; `Ok(false)` when
+    /// it does not exist within the scope.
+    pub(super) async fn check<B: Backend>(
+        &self,
+        conn: &mut B::Connection,
+        res: &Resource,
+        ctx: Option<&mut HookCtx>,
+    ) -> Result<bool, Problem> {
+        if ctx.is_none() && self.if_match.is_none() {
+            return Ok(true);
+        }
+        let Some((before, etag)) = current_row::<B>(conn, res, &self.key, self.scope).await? else {
+            return Ok(false);
+        };
+        if self.if_match.is_some_and(|t| !t.matches_strong(&etag)) {
+            return Err(stale());
+        }
+        if let Some(ctx) = ctx {
+            ctx.before = Some(before);
+        }
+        Ok(true)
+    }
+}
+
+async fn update_in<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<HookCtx>,
+    columns: &[Column],
+    mut values: Vec<(usize, Value)>,
+    write: Write<'_>,
+) -> Result<Option<(Vec<u8>, String)>, Problem> {
+    let map = |e| db_error::map(res, e);
+    let (selected, appended) = single_row_columns(res, columns);
+    let mut out = Vec::with_capacity(128);
+    let hooked = ctx.as_mut().filter(|_| has_hooks(op));
+    if hooked.is_none() && write.if_match.is_none() {
+        let mut conn = pool.acquire().await.map_err(map)?;
+        let Some(row) = update_row::<B>(&mut conn, res, &selected, &write, values).await? else {
+            return Ok(None);
+        };
+        let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
+        return Ok(Some((out, etag)));
+    }
+    let mut tx = begin_write::<B>(pool).await.map_err(map)?;
+    if !write.check::<B>(&mut tx, res, hooked).await? {
+        return Ok(None);
+    }
+    if let Some(ctx) = ctx.as_mut().filter(|_| !op.pre.is_empty()) {
+        ctx.input = Some(Input {
+            model: res.model,
+            values,
+        });
+        tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+        values = ctx.input.take().map(|i| i.values).unwrap_or_default();
+    }
+    let Some(row) = update_row::<B>(&mut tx, res, &selected, &write, values).await? else {
+        return Ok(None);
+    };
+    let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
+    let tx = post_hooks::<B>(op, ctx.as_mut(), tx, &mut out).await?;
+    tx.commit().await.map_err(map)?;
+    Ok(Some((out, etag)))
+}
+
+/// Updates the row and reads it back; `None` when no row matched.
+async fn update_row<B: Backend>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    selected: &[Column],
+    write: &Write<'_>,
+    values: Vec<(usize, Value)>,
+) -> Result<Option<B::Row>, Problem> {
+    let map = |e| db_error::map(res, e);
+    let (key, scope) = (write.key.clone(), write.scope);
+    let rows = if values.is_empty() {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::by_key(&mut w, res, selected, key, scope);
+        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+    } else if B::DIALECT.returning {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::update(&mut w, res, key, values, scope, Some(selected));
+        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+    } else {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::update(&mut w, res, key.clone(), values, scope, None);
+        // MySQL reports matched rows (sqlx connects with CLIENT_FOUND_ROWS).
+        if B::execute(conn, &w.sql, &w.args).await.map_err(map)?.rows == 0 {
+            return Ok(None);
+        }
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::by_key(&mut w, res, selected, key, &[]);
+        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+    };
+    Ok(rows.into_iter().next())
+}
