@@ -184,6 +184,18 @@ async fn comparison_operators(t: Arc<TestDb>) {
         (vec![("id", "lte.3")], vec![1, 2, 3]),
         (vec![("name", "eq.Person 7")], vec![7]),
         (vec![("name", "eq.person 7")], vec![]),
+        // Trailing spaces count (MySQL's PAD SPACE collations would ignore them).
+        (vec![("name", "eq.Person 7 ")], vec![]),
+        (vec![("name", "in.(Person 7 ,Person 8)")], vec![8]),
+        (
+            vec![("name", "neq.Person 7 "), ("id", "lte.7")],
+            (1..=7).collect(),
+        ),
+        (
+            vec![("name", "lt.Person 7 "), ("name", "gte.Person 7")],
+            vec![7],
+        ),
+        (vec![("email", "eq.PERSON7@example.com")], vec![]),
         (vec![("name", "neq.Person 7")], ids_where(&d, |p| p.id != 7)),
         (
             vec![("name", "gt.Person 95")],
@@ -1658,6 +1670,64 @@ async fn date_times(t: Arc<TestDb>) {
     assert_eq!(at, want);
 }
 
+/// Numbers at the edges of their types: a problem or a correct answer, never a server error.
+async fn huge_numbers(t: Arc<TestDb>) {
+    let app = people(&t, ROWS).await;
+    let all: Vec<i64> = (1..=ROWS as i64).collect();
+    expect(&app, &[("id", "gt.-9223372036854775808")], all.clone()).await;
+    expect(&app, &[("id", "lt.9223372036854775807")], all.clone()).await;
+    expect(&app, &[("id", "eq.9223372036854775807")], vec![]).await;
+    expect(&app, &[("age", "gte.-2147483648")], all.clone()).await;
+    refused(&app, &[("id", "eq.9223372036854775808")], "id").await;
+    refused(&app, &[("age", "eq.2147483648")], "age").await;
+    for offset in [
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551615",
+    ] {
+        for headers in [vec![], vec![COUNT]] {
+            let r = send(&app, "GET", &uri(&[("offset", offset)]), &headers, None).await;
+            match r.status.as_u16() {
+                200 if headers.is_empty() => {
+                    assert_eq!(ids(&r), Vec::<i64>::new());
+                    assert_eq!(r.header("content-range"), Some("*/*"));
+                }
+                416 if !headers.is_empty() => {
+                    r.problem(416);
+                    assert_eq!(r.header("content-range"), Some("*/200"));
+                }
+                400 => {
+                    r.problem(400);
+                }
+                s => panic!("offset={offset} {headers:?}: {s} {}", body_text(&r)),
+            }
+        }
+    }
+    for (range, first, last) in [
+        ("0-18446744073709551615", 1, 1000),
+        ("5-18446744073709551615", 6, 1005),
+        ("0-9223372036854775807", 1, 1000),
+    ] {
+        let r = send(&app, "GET", "/people", &[("range", range)], None).await;
+        assert_eq!(r.status, 200, "Range: {range}: {}", body_text(&r));
+        let want: Vec<i64> = (first..=last.min(ROWS as i64)).collect();
+        assert_eq!(ids(&r), want, "Range: {range}");
+    }
+    for range in [
+        "18446744073709551615-",
+        "18446744073709551615-18446744073709551615",
+    ] {
+        let r = send(&app, "GET", "/people", &[("range", range), COUNT], None).await;
+        assert!(
+            [400, 416].contains(&r.status.as_u16()),
+            "Range: {range}: {} {}",
+            r.status,
+            body_text(&r)
+        );
+        r.problem(r.status.as_u16());
+    }
+}
+
 backend_tests!(
     comparison_operators,
     pattern_operators,
@@ -1677,4 +1747,5 @@ backend_tests!(
     injection,
     pattern_escapes,
     date_times,
+    huge_numbers,
 );

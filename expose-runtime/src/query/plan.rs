@@ -333,7 +333,8 @@ pub(crate) fn plan_list(
         ));
     }
     let (range_offset, range_limit) = match range {
-        Some((lo, Some(hi))) => (Some(lo), Some(hi - lo + 1)),
+        // The parser guarantees `hi >= lo`; `0-18446744073709551615` is u64::MAX + 1 rows.
+        Some((lo, Some(hi))) => (Some(lo), Some((hi - lo).saturating_add(1))),
         Some((lo, None)) => (Some(lo), None),
         None => (None, None),
     };
@@ -342,7 +343,12 @@ pub(crate) fn plan_list(
         .or(range_limit)
         .unwrap_or(op.default_limit)
         .min(op.max_limit);
-    let offset = parsed.offset.or(range_offset).unwrap_or(0);
+    // SQL offsets are signed 64-bit: a larger one is past the end of any table all the same.
+    let offset = parsed
+        .offset
+        .or(range_offset)
+        .unwrap_or(0)
+        .min(i64::MAX as u64);
     Ok(ListPlan {
         columns,
         filters,

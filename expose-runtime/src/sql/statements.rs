@@ -147,9 +147,14 @@ fn column<'w>(w: &'w mut SqlWriter, res: &Resource, i: usize) -> &'w mut SqlWrit
 }
 
 /// A bound value compared with field `i`.
+///
+/// On MySQL/MariaDB text is compared as binary, as `like` is: the column's collation may
+/// ignore case, and even `utf8mb4_bin` pads with spaces (`'a' = 'a '`).
 fn value(w: &mut SqlWriter, res: &Resource, i: usize, v: &Value) {
     if text_datetime(w, res, i) {
         w.push("julianday(").bind(v.clone()).push(")");
+    } else if w.dialect.like == Like::Binary && res.ty(i) == FieldType::Text {
+        w.push("BINARY ").bind(v.clone());
     } else {
         w.bind(v.clone());
     }
