@@ -52,13 +52,22 @@ impl Db {
                 .max_connections(c.max_connections)
                 .acquire_timeout(c.acquire_timeout)
         }
+        use std::str::FromStr;
         if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Ok(Db::Postgres(options(&config).connect(url).await?))
+            let mut opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
+            if let Some(t) = config.statement_timeout {
+                opts = opts.options([("statement_timeout", t.as_millis().to_string())]);
+            }
+            Ok(Db::Postgres(options(&config).connect_with(opts).await?))
         } else if url.starts_with("mysql:") || url.starts_with("mariadb:") {
             let url = url.replacen("mariadb:", "mysql:", 1);
-            Ok(Db::MySql(options(&config).connect(&url).await?))
+            let millis = config.statement_timeout.map(|t| t.as_millis());
+            let pool = options(&config)
+                .after_connect(move |conn, _| mysql_statement_timeout(conn, millis))
+                .connect(&url)
+                .await?;
+            Ok(Db::MySql(pool))
         } else if url.starts_with("sqlite:") {
-            use std::str::FromStr;
             let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .foreign_keys(true)
@@ -139,6 +148,11 @@ pub struct PoolConfig {
     pub max_connections: u32,
     /// How long a request waits for a free connection before it is answered 503 (default 5 s).
     pub acquire_timeout: std::time::Duration,
+    /// Longest a statement may run before the database cancels it and the request is
+    /// answered 504 (default 20 s; PostgreSQL `statement_timeout`, MariaDB
+    /// `max_statement_time`, MySQL `max_execution_time` for reads; SQLite has none and relies
+    /// on the router's request timeout).
+    pub statement_timeout: Option<std::time::Duration>,
 }
 
 impl Default for PoolConfig {
@@ -146,6 +160,26 @@ impl Default for PoolConfig {
         PoolConfig {
             max_connections: 10,
             acquire_timeout: std::time::Duration::from_secs(5),
+            statement_timeout: Some(std::time::Duration::from_secs(20)),
         }
     }
+}
+
+/// Sets the session's statement timeout on a new MySQL/MariaDB connection.
+fn mysql_statement_timeout(
+    conn: &mut sqlx::MySqlConnection,
+    millis: Option<u128>,
+) -> crate::hooks::BoxFuture<'_, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        let Some(ms) = millis else {
+            return Ok(());
+        };
+        // MariaDB and MySQL name the setting differently; set the one the server knows.
+        let mariadb = format!("SET SESSION max_statement_time = {}", ms as f64 / 1000.0);
+        if sqlx::query(&mariadb).execute(&mut *conn).await.is_err() {
+            let mysql = format!("SET SESSION max_execution_time = {ms}");
+            sqlx::query(&mysql).execute(&mut *conn).await?;
+        }
+        Ok(())
+    })
 }

@@ -3,7 +3,64 @@
 use crate::problem::{Offender, Problem};
 use crate::resource::Resource;
 use axum::http::{header, HeaderValue, StatusCode};
-use sqlx::error::ErrorKind;
+use sqlx::error::{DatabaseError, ErrorKind};
+
+/// What a database error means for the client, independent of the backend.
+#[derive(Debug, PartialEq, Eq)]
+enum Meaning {
+    Unique,
+    /// A reference to a row that does not exist.
+    MissingReference,
+    /// A row that is still referenced.
+    StillReferenced,
+    Invalid,
+    /// Deadlock, serialization failure, lock wait, busy database: worth retrying.
+    Contention,
+    Timeout,
+    Other,
+}
+
+fn meaning(d: &dyn DatabaseError) -> Meaning {
+    let code = d.code();
+    let code = code.as_deref().unwrap_or("");
+    let mysql = d
+        .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+        .map(|e| e.number());
+    match mysql {
+        Some(1213 | 1205) => return Meaning::Contention,
+        Some(1969 | 3024) => return Meaning::Timeout,
+        Some(1452) => return Meaning::MissingReference,
+        Some(1451) => return Meaning::StillReferenced,
+        Some(1264 | 1406 | 1366 | 1048 | 3819 | 4025) => return Meaning::Invalid,
+        _ => {}
+    }
+    match code {
+        // PostgreSQL SQLSTATEs.
+        "40001" | "40P01" | "55P03" | "53300" => return Meaning::Contention,
+        "57014" => return Meaning::Timeout,
+        "22001" | "22003" | "22021" | "22P02" | "22007" | "22008" => return Meaning::Invalid,
+        // SQLite: SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+        "5" | "6" | "261" | "262" | "517" => return Meaning::Contention,
+        _ => {}
+    }
+    match d.kind() {
+        ErrorKind::UniqueViolation => Meaning::Unique,
+        ErrorKind::ForeignKeyViolation if d.message().contains("is not present") => {
+            Meaning::MissingReference
+        }
+        ErrorKind::ForeignKeyViolation if d.message().contains("still referenced") => {
+            Meaning::StillReferenced
+        }
+        ErrorKind::ForeignKeyViolation => Meaning::StillReferenced,
+        ErrorKind::NotNullViolation | ErrorKind::CheckViolation => Meaning::Invalid,
+        _ => Meaning::Other,
+    }
+}
+
+fn unavailable(detail: &str) -> Problem {
+    Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+}
 
 /// Maps an sqlx error met while serving `res`.
 pub(crate) fn map(res: &Resource, e: sqlx::Error) -> Problem {
@@ -18,33 +75,54 @@ pub(crate) fn map(res: &Resource, e: sqlx::Error) -> Problem {
                 }),
                 None => p,
             };
-            match d.kind() {
-                ErrorKind::UniqueViolation => with_field(
+            match meaning(d.as_ref()) {
+                Meaning::Unique => with_field(
                     Problem::conflict(match field {
                         Some(f) => format!("another {} already has this `{f}`", res.model.path),
                         None => format!("another {} already has these values", res.model.path),
                     }),
                     "must be unique",
                 ),
-                ErrorKind::ForeignKeyViolation => with_field(
-                    Problem::conflict("the change would break a reference between records"),
-                    "refers to a record that does not exist, or is still referred to",
+                Meaning::MissingReference => with_field(
+                    Problem::unprocessable(
+                        "a value refers to a record that does not exist",
+                        Vec::new(),
+                    ),
+                    "refers to a record that does not exist",
                 ),
-                ErrorKind::NotNullViolation | ErrorKind::CheckViolation => with_field(
-                    Problem::unprocessable("a value breaks a rule of the table", Vec::new()),
-                    "breaks a rule of the table",
+                Meaning::StillReferenced => with_field(
+                    Problem::conflict("other records still refer to this one"),
+                    "is still referred to",
                 ),
-                _ => Problem::internal(&e),
+                Meaning::Invalid => with_field(
+                    Problem::unprocessable(
+                        "a value does not fit the column it is stored in",
+                        Vec::new(),
+                    ),
+                    "does not fit its column",
+                ),
+                Meaning::Contention => {
+                    tracing::warn!(error = %e, "database contention");
+                    unavailable("the database is busy with conflicting work; try again")
+                }
+                Meaning::Timeout => {
+                    tracing::warn!(error = %e, "statement timeout");
+                    Problem::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "timeout",
+                        "the database took too long to answer",
+                    )
+                }
+                Meaning::Other => Problem::internal(&e),
             }
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => {
             tracing::warn!(error = %e, "database unavailable");
-            Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the database is busy or unreachable; try again shortly",
-            )
-            .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+            unavailable("the database is busy or unreachable; try again shortly")
         }
         _ => Problem::internal(&e),
     }
@@ -64,6 +142,7 @@ fn culprit(res: &Resource, constraint: &str, message: &str) -> Option<&'static s
                 || message.contains(&format!(".{c}"))
                 || message.contains(&format!("'{c}'"))
                 || message.contains(&format!("\"{c}\""))
+                || message.contains(&format!("`{c}`"))
         })
         .map(|f| f.name)
 }

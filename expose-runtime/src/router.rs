@@ -13,21 +13,90 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
 use std::any::Any;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Settings of the routers `#[expose]` builds.
+/// Settings of the routers `#[expose]` builds; `Default` gives safe limits.
+///
+/// ```
+/// use expose_runtime::RouterConfig;
+/// let config = RouterConfig {
+///     body_limit: 64 * 1024,
+///     ..RouterConfig::default()
+/// };
+/// # let _ = config;
+/// ```
 #[derive(Clone, Debug)]
 pub struct RouterConfig {
     /// Largest request body accepted, in bytes (413 beyond; default 1 MiB).
     pub body_limit: usize,
+    /// Longest query string accepted, in bytes (414 beyond; default 8 KiB).
+    pub max_query_length: usize,
+    /// How long one request may take before it is answered 504 and its transaction rolled
+    /// back (default 30 s).
+    pub request_timeout: Duration,
 }
 
 impl Default for RouterConfig {
     fn default() -> RouterConfig {
         RouterConfig {
             body_limit: crate::body::DEFAULT_BODY_LIMIT,
+            max_query_length: 8 * 1024,
+            request_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// Runs one operation: bounds its query string and its time, and traces the outcome with
+/// the resource, operation, status and latency.
+async fn serve<F>(
+    path: &'static str,
+    operation: &'static str,
+    config: &RouterConfig,
+    query_len: usize,
+    op: F,
+) -> Response
+where
+    F: Future<Output = Result<Response, Problem>>,
+{
+    let started = Instant::now();
+    let response = if query_len > config.max_query_length {
+        Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            format!(
+                "the query string is longer than {} bytes",
+                config.max_query_length
+            ),
+        )
+        .into_response()
+    } else {
+        match tokio::time::timeout(config.request_timeout, op).await {
+            Ok(r) => respond(r),
+            Err(_) => Problem::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                format!(
+                    "the request took longer than {} ms and was abandoned; nothing was written",
+                    config.request_timeout.as_millis()
+                ),
+            )
+            .into_response(),
+        }
+    };
+    tracing::info!(
+        resource = path,
+        operation,
+        status = response.status().as_u16(),
+        latency_us = started.elapsed().as_micros() as u64,
+        "expose request"
+    );
+    response
+}
+
+fn query_len(req: &Request) -> usize {
+    req.uri().query().map_or(0, str::len)
 }
 
 fn respond(r: Result<Response, Problem>) -> Response {
@@ -56,8 +125,8 @@ where
     Db: FromRef<S>,
 {
     let res = Arc::new(Resource::compile(model));
-    let limit = config.body_limit;
-
+    let config = Arc::new(config);
+    let path = model.path;
     let mut collection = MethodRouter::<S>::new();
     let mut item = MethodRouter::<S>::new();
     let boxes_state = [
@@ -75,66 +144,76 @@ where
         state: boxes_state.then(|| Arc::new(state) as Arc<dyn Any + Send + Sync>),
     };
     if res.list.is_some() {
-        let res = res.clone();
+        let (res, config) = (res.clone(), config.clone());
         collection = collection.get(move |State(s): State<S>, req: Request| async move {
+            let n = query_len(&req);
             let (parts, _) = req.into_parts();
-            respond(handlers::list(&res, make_req(s, parts)).await)
+            serve(
+                path,
+                "list",
+                &config,
+                n,
+                handlers::list(&res, make_req(s, parts)),
+            )
+            .await
         });
     }
     if res.create.is_some() {
-        let res = res.clone();
+        let (res, config) = (res.clone(), config.clone());
         collection = collection.post(move |State(s): State<S>, req: Request| async move {
+            let n = query_len(&req);
             let (parts, body) = req.into_parts();
-            respond(handlers::create(&res, make_req(s, parts), limit, body).await)
+            let limit = config.body_limit;
+            let op = handlers::create(&res, make_req(s, parts), limit, body);
+            serve(path, "create", &config, n, op).await
         });
     }
     if res.retrieve.is_some() {
-        let res = res.clone();
+        let (res, config) = (res.clone(), config.clone());
         item =
             item.get(
                 move |State(s): State<S>,
                       key: Result<Path<String>, PathRejection>,
                       req: Request| async move {
+                    let n = query_len(&req);
                     let (parts, _) = req.into_parts();
-                    respond(
-                        async {
-                            handlers::retrieve(&res, make_req(s, parts), &path_key(key)?).await
-                        }
-                        .await,
-                    )
+                    let op = async {
+                        handlers::retrieve(&res, make_req(s, parts), &path_key(key)?).await
+                    };
+                    serve(path, "retrieve", &config, n, op).await
                 },
             );
     }
     if res.update.is_some() {
-        let res = res.clone();
+        let (res, config) = (res.clone(), config.clone());
         item =
             item.patch(
                 move |State(s): State<S>,
                       key: Result<Path<String>, PathRejection>,
                       req: Request| async move {
+                    let n = query_len(&req);
                     let (parts, body) = req.into_parts();
-                    respond(
-                        async {
-                            handlers::update(&res, make_req(s, parts), &path_key(key)?, limit, body)
-                                .await
-                        }
-                        .await,
-                    )
+                    let limit = config.body_limit;
+                    let op = async {
+                        handlers::update(&res, make_req(s, parts), &path_key(key)?, limit, body)
+                            .await
+                    };
+                    serve(path, "update", &config, n, op).await
                 },
             );
     }
     if res.remove {
-        let res = res.clone();
+        let (res, config) = (res.clone(), config.clone());
         item =
             item.delete(
                 move |State(s): State<S>,
                       key: Result<Path<String>, PathRejection>,
                       req: Request| async move {
+                    let n = query_len(&req);
                     let (parts, _) = req.into_parts();
-                    respond(
-                        async { handlers::remove(&res, make_req(s, parts), &path_key(key)?).await }
-                            .await,
-                    )
+                    let op =
+                        async { handlers::remove(&res, make_req(s, parts), &path_key(key)?).await };
+                    serve(path, "remove", &config, n, op).await
                 },
             );
     }
