@@ -12,6 +12,29 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use support::{get, send, Reply, TestDb};
 
+/// A stricter policy over the same table: tight bounds, a fixed order and page size, a
+/// forced filter and fewer readable fields.
+#[expose_runtime::expose(
+    as = "strict",
+    table = "people",
+    list(
+        fields = "id,name,age,bio",
+        where = "age.lt.60",
+        fixed_order = "age.desc",
+        fixed_limit = 5,
+        max_conditions = 3,
+        max_depth = 2,
+        max_in = 2
+    )
+)]
+pub struct Strict {
+    #[expose(id)]
+    pub id: i64,
+    pub name: String,
+    pub age: i32,
+    pub bio: Option<String>,
+}
+
 /// Rows seeded by most tests.
 const ROWS: u64 = 200;
 
@@ -1738,6 +1761,122 @@ async fn huge_numbers(t: Arc<TestDb>) {
     }
 }
 
+async fn stricter_policy(t: Arc<TestDb>) {
+    let _ = people(&t, ROWS).await;
+    let app: axum::Router = Strict::router().with_state(t.db.clone());
+    let d = expected_rows(ROWS);
+    let get_ids = |pairs: Pairs<'static>| {
+        let app = app.clone();
+        async move {
+            let r = send(
+                &app,
+                "GET",
+                &uri(&pairs).replace("/people", "/strict"),
+                &[COUNT],
+                None,
+            )
+            .await;
+            assert!(
+                [200, 206].contains(&r.status.as_u16()),
+                "{pairs:?}: {}",
+                body_text(&r)
+            );
+            (ids(&r), r.header("content-range").map(str::to_owned))
+        }
+    };
+    let mut young: Vec<&P> = d.iter().filter(|p| p.age < 60).collect();
+    young.sort_by(|a, b| b.age.cmp(&a.age).then(a.id.cmp(&b.id)));
+    let young: Vec<i64> = young.iter().map(|p| p.id).collect();
+    let n = young.len();
+    // The forced filter, the fixed order and the fixed page size.
+    let (got, cr) = get_ids(vec![]).await;
+    assert_eq!(got, young[..5].to_vec());
+    assert_eq!(cr.as_deref(), Some(format!("0-4/{n}").as_str()));
+    let (got, cr) = get_ids(vec![("offset", "5")]).await;
+    assert_eq!(got, young[5..10].to_vec());
+    assert_eq!(cr.as_deref(), Some(format!("5-9/{n}").as_str()));
+    let r = send(&app, "GET", "/strict", &[("range", "10-")], None).await;
+    assert_eq!(ids(&r), young[10..15].to_vec());
+    // The forced filter ANDs with the client's, even inside `or`.
+    let (got, _) = get_ids(vec![("age", "gte.60")]).await;
+    assert!(got.is_empty());
+    let (got, cr) = get_ids(vec![("or", "(age.gt.70,id.eq.1)")]).await;
+    assert_eq!(got, vec![1]);
+    assert_eq!(cr.as_deref(), Some("0-0/1"));
+    let (got, _) = get_ids(vec![("not.and", "(age.lt.60)")]).await;
+    assert!(got.is_empty());
+    // Exactly at the bounds: 3 conditions, depth 2, 2 `in` items.
+    let (got, _) = get_ids(vec![
+        ("id", "in.(1,2)"),
+        ("or", "(age.gt.0,and(bio.is.null))"),
+    ])
+    .await;
+    assert_eq!(got, vec![2, 1], "the fixed order: age descending");
+    let at = |pairs: Pairs<'static>, param: &'static str| {
+        let app = app.clone();
+        async move {
+            let u = uri(&pairs).replace("/people", "/strict");
+            let p = get(&app, &u).await.problem(400);
+            if !param.is_empty() {
+                assert_eq!(p["errors"][0]["name"], param, "{pairs:?}: {p}");
+            }
+            p
+        }
+    };
+    at(vec![("id", "in.(1,2,3)")], "id").await;
+    at(vec![("or", "(id.eq.1,and(id.eq.1,or(id.eq.1)))")], "or").await;
+    at(
+        vec![
+            ("id", "gt.0"),
+            ("id", "gt.0"),
+            ("id", "gt.0"),
+            ("id", "gt.0"),
+        ],
+        "id",
+    )
+    .await;
+    at(
+        vec![("id", "gt.0"), ("or", "(id.gt.0,id.gt.0,id.gt.0)")],
+        "or",
+    )
+    .await;
+    at(vec![("order", "id")], "order").await;
+    at(vec![("order", "age.desc")], "order").await;
+    at(vec![("limit", "5")], "limit").await;
+    // Fields outside the policy read like missing ones.
+    for (k, v) in [
+        ("select", "email"),
+        ("email", "eq.x"),
+        ("or", "(is_admin.is.true)"),
+    ] {
+        let a = at(vec![(k, v)], k).await;
+        let other = v
+            .replace("email", "nonexistent")
+            .replace("is_admin", "nonexistent");
+        let k2 = k.replace("email", "nonexistent");
+        let u = format!(
+            "/strict?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair(&k2, &other)
+                .finish()
+        );
+        let b = get(&app, &u).await.problem(400);
+        assert_eq!(
+            a.to_string().replace("email", "X").replace("is_admin", "X"),
+            b.to_string().replace("nonexistent", "X")
+        );
+    }
+    // A bounded Range would change the fixed page size.
+    for range in ["0-1", "0-99"] {
+        let p = send(&app, "GET", "/strict", &[("range", range)], None)
+            .await
+            .problem(400);
+        assert!(p["detail"].as_str().unwrap().contains("fixed"), "{p}");
+    }
+    // Only list is exposed.
+    send(&app, "GET", "/strict/1", &[], None).await.problem(405);
+}
+
 backend_tests!(
     comparison_operators,
     pattern_operators,
@@ -1758,4 +1897,5 @@ backend_tests!(
     pattern_escapes,
     date_times,
     huge_numbers,
+    stricter_policy,
 );

@@ -332,6 +332,13 @@ pub(crate) fn plan_list(
             format!("the page size of {} is fixed", res.model.path),
         ));
     }
+    if matches!(range, Some((_, Some(_)))) && op.fixed_limit {
+        return Err(Problem::bad_request(format!(
+            "the page size of {} is fixed: a `Range` header may give the first row only, \
+             as in `Range: 20-`",
+            res.model.path
+        )));
+    }
     let (range_offset, range_limit) = match range {
         // The parser guarantees `hi >= lo`; `0-18446744073709551615` is u64::MAX + 1 rows.
         Some((lo, Some(hi))) => (Some(lo), Some((hi - lo).saturating_add(1))),
