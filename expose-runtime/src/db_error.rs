@@ -64,9 +64,15 @@ fn unavailable(detail: &str) -> Problem {
 
 /// Maps an sqlx error met while serving `res`.
 pub(crate) fn map(res: &Resource, e: sqlx::Error) -> Problem {
+    map_for(Some(res), e)
+}
+
+/// Maps an sqlx error; with a resource, constraint errors name the field.
+pub(crate) fn map_for(res: Option<&Resource>, e: sqlx::Error) -> Problem {
+    let path = res.map_or("record", |r| r.model.path);
     match &e {
         sqlx::Error::Database(d) => {
-            let field = culprit(res, d.constraint().unwrap_or(""), d.message());
+            let field = res.and_then(|r| culprit(r, d.constraint().unwrap_or(""), d.message()));
             let with_field = |p: Problem, detail: &str| match field {
                 Some(name) => p.with_offender(Offender {
                     name: name.to_owned(),
@@ -78,8 +84,8 @@ pub(crate) fn map(res: &Resource, e: sqlx::Error) -> Problem {
             match meaning(d.as_ref()) {
                 Meaning::Unique => with_field(
                     Problem::conflict(match field {
-                        Some(f) => format!("another {} already has this `{f}`", res.model.path),
-                        None => format!("another {} already has these values", res.model.path),
+                        Some(f) => format!("another {path} already has this `{f}`"),
+                        None => format!("another {path} already has these values"),
                     }),
                     "must be unique",
                 ),

@@ -241,7 +241,9 @@ impl HookCtx {
     /// Runs a statement in the operation's transaction. Write placeholders as `?`; they
     /// become `$1, $2, ...` on PostgreSQL. Returns the number of rows affected.
     ///
-    /// SQL errors are answered 500 (and logged), and roll the transaction back.
+    /// A failing statement fails the hook with the problem its error maps to (409 for a
+    /// unique violation, 503 for contention, 500 otherwise, logged), and the operation's
+    /// transaction rolls back.
     pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, Problem> {
         let pg;
         let sql = if matches!(self.db, Db::Postgres(_)) {
@@ -250,7 +252,7 @@ impl HookCtx {
         } else {
             sql
         };
-        let fail = |e: sqlx::Error| Problem::internal(&e);
+        let fail = |e: sqlx::Error| crate::db_error::map_for(None, e);
         use crate::sql::Backend;
         match &mut self.tx {
             Some(Tx::Sqlite(tx)) => Ok(sqlx::Sqlite::execute(tx, sql, args)
