@@ -1072,6 +1072,16 @@ async fn select_and_aliases(t: Arc<TestDb>) {
     )
     .await;
     assert_eq!(r.json(), json!([{"fullName": "Person 4", "id": 4}]));
+    // One field under two names; a field under another field's name.
+    let r = get(
+        &app,
+        &uri(&[("select", "name,alias:name,email:id"), ("id", "eq.4")]),
+    )
+    .await;
+    assert_eq!(
+        body_text(&r),
+        r#"[{"name":"Person 4","alias":"Person 4","email":4}]"#
+    );
     let r = get(
         &app,
         &uri(&[("select", " years : age , bio"), ("id", "in.(2,3)")]),
@@ -1127,8 +1137,19 @@ async fn select_and_aliases(t: Arc<TestDb>) {
     );
     let p = get(&app, "/people/6?age=eq.1").await.problem(400);
     assert_eq!(p["errors"][0]["name"], "age");
-    // Malformed select.
-    for bad in ["", "name,", "a:b:c", "name::text", "*,name", "na me"] {
+    // Malformed select, and two columns of one name (a JSON object would hold both).
+    for bad in [
+        "",
+        "name,",
+        "a:b:c",
+        "name::text",
+        "*,name",
+        "na me",
+        "id,id",
+        "a:id,a:name",
+        "name,name:email",
+        "id:name,id",
+    ] {
         refused(&app, &[("select", bad)], "select").await;
     }
 }

@@ -244,29 +244,54 @@ pub(crate) fn plan_select(
     };
     match select {
         None | Some(Select::All) => Ok(all()),
-        Some(Select::Items(items)) => items
-            .into_iter()
-            .map(|it| {
-                let field = res
-                    .by_name(&it.field)
-                    .filter(|i| readable.contains(*i))
-                    .ok_or_else(|| {
-                        Problem::invalid_parameter(
-                            "select",
-                            format!(
-                                "`{}` is not a field you can select; readable fields: {}",
-                                it.field,
-                                res.names(readable)
-                            ),
-                        )
-                    })?;
-                Ok(Column {
-                    field,
-                    alias: it.alias,
-                })
-            })
-            .collect(),
+        Some(Select::Items(items)) => {
+            let columns = select_items(res, readable, items)?;
+            let mut names = std::collections::HashSet::new();
+            for c in &columns {
+                let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
+                if !names.insert(name) {
+                    return Err(Problem::invalid_parameter(
+                        "select",
+                        format!(
+                            "`select` names two columns `{name}`; give each its own name, \
+                             as in `{name}2:{}`",
+                            res.field(c.field).name
+                        ),
+                    ));
+                }
+            }
+            Ok(columns)
+        }
     }
+}
+
+fn select_items(
+    res: &Resource,
+    readable: FieldSet,
+    items: Vec<grammar::SelectItem>,
+) -> Result<Vec<Column>, Problem> {
+    items
+        .into_iter()
+        .map(|it| {
+            let field = res
+                .by_name(&it.field)
+                .filter(|i| readable.contains(*i))
+                .ok_or_else(|| {
+                    Problem::invalid_parameter(
+                        "select",
+                        format!(
+                            "`{}` is not a field you can select; readable fields: {}",
+                            it.field,
+                            res.names(readable)
+                        ),
+                    )
+                })?;
+            Ok(Column {
+                field,
+                alias: it.alias,
+            })
+        })
+        .collect()
 }
 
 /// Checks a list request's query string against the policy.
