@@ -75,6 +75,25 @@ async fn refusals(t: Arc<TestDb>) {
     let r = send(&app, "DELETE", "/people", &[], None).await;
     r.problem(405);
     assert_eq!(r.header("allow"), Some("GET, HEAD, POST"));
+    // A client that accepts no JSON.
+    send(&app, "GET", "/people", &[("accept", "text/csv")], None)
+        .await
+        .problem(406);
+    send(&app, "GET", "/people/1", &[("accept", "text/html")], None)
+        .await
+        .problem(406);
+    assert_eq!(
+        send(
+            &app,
+            "GET",
+            "/people/1",
+            &[("accept", "text/html, */*;q=0.1")],
+            None
+        )
+        .await
+        .status,
+        200
+    );
     // Not JSON, malformed JSON, unknown and non-writable fields, wrong types, missing fields.
     send(
         &app,

@@ -1469,6 +1469,10 @@ async fn injection(t: Arc<TestDb>) {
                 400 => {
                     r.problem(400);
                 }
+                // An Accept header naming no JSON type is answered 406.
+                406 if h == "accept" => {
+                    r.problem(406);
+                }
                 s => panic!("{h}: {v}: {s} {}", body_text(&r)),
             }
         }

@@ -46,7 +46,7 @@ mod db;
 mod db_error;
 mod field_type;
 mod handlers;
-mod hooks;
+pub mod hooks;
 mod model;
 pub mod openapi;
 mod output;
@@ -54,7 +54,7 @@ mod problem;
 pub mod query;
 mod resource;
 mod router;
-mod scope;
+pub mod scope;
 mod sql;
 mod value;
 

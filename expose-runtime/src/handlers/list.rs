@@ -27,6 +27,7 @@ pub(crate) async fn list(res: &Resource, req: Req) -> Result<Response, Problem> 
         None => policy,
     };
     let pairs = query::pairs(parts.uri.query());
+    query::require_json(&parts.headers)?;
     let range = query::range(&parts.headers)?;
     let mut plan = query::plan_list(res, policy, &pairs, range)?;
     plan.filters.extend(prepared.scope);
@@ -81,6 +82,7 @@ async fn list_in<B: Backend>(
                 .await
                 .map_err(map)?;
             drop(conn);
+            past_end(&plan, total)?;
             render_list::<B>(res, &plan, &rows, singular, &mut out)?;
             (rows.len() as u64, total)
         }
@@ -90,6 +92,7 @@ async fn list_in<B: Backend>(
             let (rows, total) = list_rows::<B>(&mut tx, res, &plan, fetch, prefer.count)
                 .await
                 .map_err(map)?;
+            past_end(&plan, total)?;
             render_list::<B>(res, &plan, &rows, singular, &mut out)?;
             let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
             tx.commit().await.map_err(map)?;
@@ -103,17 +106,6 @@ async fn list_in<B: Backend>(
     };
     let total_text = total.map_or_else(|| "*".to_owned(), |t| t.to_string());
     let status = match total {
-        Some(t) if plan.offset > t => {
-            return Err(Problem::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "range-not-satisfiable",
-                format!("offset {} is past the {t} matching rows", plan.offset),
-            )
-            .with_header(
-                header::CONTENT_RANGE,
-                HeaderValue::from_str(&format!("*/{t}")).unwrap_or(JSON),
-            ))
-        }
         Some(t) if n < t && !singular => StatusCode::PARTIAL_CONTENT,
         _ => StatusCode::OK,
     };
@@ -132,6 +124,22 @@ async fn list_in<B: Backend>(
     Ok(response)
 }
 
+/// 416 when the offset is past the matching rows (known only with a count).
+fn past_end(plan: &query::ListPlan, total: Option<u64>) -> Result<(), Problem> {
+    match total {
+        Some(t) if plan.offset > t => Err(Problem::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            "range-not-satisfiable",
+            format!("offset {} is past the {t} matching rows", plan.offset),
+        )
+        .with_header(
+            header::CONTENT_RANGE,
+            HeaderValue::from_str(&format!("*/{t}")).unwrap_or(JSON),
+        )),
+        _ => Ok(()),
+    }
+}
+
 fn render_list<B: Backend>(
     res: &Resource,
     plan: &query::ListPlan,
@@ -147,7 +155,7 @@ fn render_list<B: Backend>(
                 StatusCode::NOT_ACCEPTABLE,
                 "not-singular",
                 format!(
-                    "the request asked for exactly one {} object, and {} rows match",
+                    "the request asked for exactly one {} object, and the query returned {} rows",
                     res.model.path,
                     if rows.is_empty() { "no" } else { "several" }
                 ),

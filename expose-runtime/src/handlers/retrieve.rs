@@ -13,6 +13,7 @@ pub(crate) async fn retrieve(res: &Resource, req: Req, key: &str) -> Result<Resp
     let (prepared, parts) = prepare(op, OperationKind::Retrieve, req, Some(key_value.clone()))?;
     let pairs = query::pairs(parts.uri.query());
     only_params(&pairs, &["select"], "retrieve")?;
+    query::require_json(&parts.headers)?;
     let readable = narrow(policy.readable, prepared.fields, res.key);
     let columns = select_columns(res, readable, &pairs)?;
     let mut filters = policy.forced.clone();

@@ -98,3 +98,41 @@ pub(crate) fn wants_object(headers: &HeaderMap) -> bool {
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.split(',').any(|m| m.trim().starts_with(OBJECT_JSON)))
 }
+
+/// Whether the client accepts a JSON answer (no `Accept` counts as yes).
+pub(crate) fn accepts_json(headers: &HeaderMap) -> bool {
+    let mut any = false;
+    for v in headers.get_all(header::ACCEPT) {
+        any = true;
+        let Ok(v) = v.to_str() else { continue };
+        for m in v.split(',') {
+            let m = m
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if matches!(
+                m.as_str(),
+                "*/*" | "application/*" | "application/json" | OBJECT_JSON
+            ) || (m.starts_with("application/") && m.ends_with("+json"))
+            {
+                return true;
+            }
+        }
+    }
+    !any
+}
+
+/// 406 when the client accepts no JSON.
+pub(crate) fn require_json(headers: &HeaderMap) -> Result<(), Problem> {
+    if accepts_json(headers) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            axum::http::StatusCode::NOT_ACCEPTABLE,
+            "not-acceptable",
+            "this API answers with application/json (or application/vnd.pgrst.object+json)",
+        ))
+    }
+}
