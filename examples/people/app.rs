@@ -93,8 +93,8 @@ pub fn seed_row(n: u64) -> (String, String, i32, bool, Option<String>) {
         format!("Person {n}"),
         format!("person{n}@example.com"),
         18 + (n % 60) as i32,
-        n % 50 == 0,
-        (n % 3 != 0).then(|| format!("Bio of person {n}")),
+        n.is_multiple_of(50),
+        (!n.is_multiple_of(3)).then(|| format!("Bio of person {n}")),
     )
 }
 

@@ -24,7 +24,7 @@ fn read(headers: &HeaderMap, name: HeaderName) -> Option<Tags> {
             }
         }
     }
-    seen.then(|| if any { Tags::Any } else { Tags::List(tags) })
+    seen.then_some(if any { Tags::Any } else { Tags::List(tags) })
 }
 
 /// `If-Match`, when sent.

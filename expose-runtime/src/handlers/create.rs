@@ -20,17 +20,8 @@ pub(crate) async fn create(
     let columns = select_columns(res, res.output, &pairs)?;
     let prefer = query::prefer(&parts.headers)?;
     let writable = narrow(policy.writable, prepared.fields, usize::MAX);
-    let values = write_input(
-        res,
-        op,
-        writable,
-        prepared.ctx.as_ref(),
-        &parts,
-        body,
-        body_limit,
-        true,
-    )
-    .await?;
+    let entries = body::read(&parts.headers, body, body_limit).await?;
+    let values = write_input(res, op, writable, prepared.ctx.as_ref(), entries, true)?;
     let (key, out, etag) = on_backend!(&db, create_in(res, op, prepared.ctx, &columns, values))?;
     let location = format!(
         "{}/{}",

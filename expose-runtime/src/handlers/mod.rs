@@ -247,18 +247,15 @@ async fn post_hooks<B: Backend>(
     Ok(tx)
 }
 
-/// Reads the body, applies forced values, and types every member.
-async fn write_input(
+/// Applies forced values to a body's members and types every member.
+fn write_input(
     res: &Resource,
     op: &Operation,
     writable: FieldSet,
     ctx: Option<&HookCtx>,
-    parts: &Parts,
-    body: Body,
-    body_limit: usize,
+    mut entries: Vec<(String, serde_json::Value)>,
     create: bool,
 ) -> Result<Vec<(usize, Value)>, Problem> {
-    let mut entries = body::read(&parts.headers, body, body_limit).await?;
     let mut refused = Vec::new();
     for f in op.force {
         let Some(i) = res.by_ident(f.field) else {

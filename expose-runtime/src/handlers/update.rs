@@ -23,17 +23,8 @@ pub(crate) async fn update(
     let prefer = query::prefer(&parts.headers)?;
     let if_match = precondition(op, &parts.headers)?;
     let writable = narrow(policy.writable, prepared.fields, usize::MAX);
-    let values = write_input(
-        res,
-        op,
-        writable,
-        prepared.ctx.as_ref(),
-        &parts,
-        body,
-        body_limit,
-        false,
-    )
-    .await?;
+    let entries = body::read(&parts.headers, body, body_limit).await?;
+    let values = write_input(res, op, writable, prepared.ctx.as_ref(), entries, false)?;
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
