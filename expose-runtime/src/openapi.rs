@@ -504,8 +504,8 @@ impl Doc<'_> {
                      `field.[not.]op.value` (as the field parameters take them). Groups \
                      `and(...)`, `or(...)`, `not.and(...)`, `not.or(...)` may nest up to {} \
                      levels; the pattern shows one level. At most {} conditions per request \
-                     in all.",
-                    op.max_depth, op.max_conditions
+                     in all, and {} items per `in` list.",
+                    op.max_depth, op.max_conditions, op.max_in_items
                 ),
                 "schema": self.schema_ref("Tree"),
             }));
@@ -523,16 +523,7 @@ impl Doc<'_> {
                 "pattern": range_pattern(),
             },
         }));
-        params.push(json!({
-            "name": "Accept",
-            "in": "header",
-            "required": false,
-            "description": format!(
-                "`{OBJECT_JSON}` asks for the one matching row as an object instead of an \
-                 array (406 unless exactly one row matches); anything else gives an array."
-            ),
-            "schema": { "type": "string" },
-        }));
+        params.push(accept_param(true));
         let mut responses = Map::new();
         let range_header = json!({
             "description": "The rows served, `first-last/total` (`*` for an empty page; the \
@@ -581,7 +572,8 @@ impl Doc<'_> {
         responses.insert(
             "406".into(),
             problem(&format!(
-                "`Accept: {OBJECT_JSON}` and not exactly one row matches."
+                "`Accept` names no JSON media type, or asks for `{OBJECT_JSON}` and not \
+                 exactly one row matches."
             )),
         );
         let mut r416 = problem("With `Prefer: count=exact`, the offset is past the last row.");
@@ -608,13 +600,32 @@ impl Doc<'_> {
         let Some(policy) = &self.res.retrieve else {
             return Json::Null;
         };
-        let params = vec![select_param(self.res, policy.readable)];
+        let params = vec![
+            select_param(self.res, policy.readable),
+            json!({
+                "name": "If-None-Match",
+                "in": "header",
+                "required": false,
+                "description": "Entity-tags (or `*`): when one matches the record's `ETag` \
+                    (weak comparison), the answer is 304 without a body.",
+                "schema": { "type": "string" },
+            }),
+            accept_param(false),
+        ];
         let mut responses = Map::new();
         responses.insert(
             "200".into(),
             json!({
                 "description": "The record.",
+                "headers": { "ETag": etag_header() },
                 "content": { "application/json": { "schema": self.schema_ref("") } },
+            }),
+        );
+        responses.insert(
+            "304".into(),
+            json!({
+                "description": "`If-None-Match` matched the record's current `ETag`.",
+                "headers": { "ETag": etag_header() },
             }),
         );
         responses.insert(
@@ -622,6 +633,7 @@ impl Doc<'_> {
             problem("The id is not valid, `select` is not, or an unknown query parameter."),
         );
         responses.insert("404".into(), problem("No such record."));
+        responses.insert("406".into(), problem("`Accept` names no JSON media type."));
         self.common(&mut responses, op);
         self.operation(
             Kind::Retrieve,
@@ -690,6 +702,7 @@ impl Doc<'_> {
                     "required": true,
                     "schema": { "type": "string" },
                 },
+                "ETag": etag_header(),
                 "Preference-Applied": preference_applied(),
             },
             "content": { "application/json": { "schema": self.schema_ref("") } },
@@ -716,7 +729,11 @@ impl Doc<'_> {
 
     fn update(&self, op: &'static Operation) -> Json {
         let res = self.res;
-        let params = vec![select_param(res, res.output), prefer_param(false)];
+        let params = vec![
+            select_param(res, res.output),
+            prefer_param(false),
+            if_match_param(op),
+        ];
         let body = json!({
             "required": true,
             "content": { "application/json": { "schema": self.schema_ref("Update") } },
@@ -726,7 +743,10 @@ impl Doc<'_> {
             "200".into(),
             json!({
                 "description": "The record as changed.",
-                "headers": { "Preference-Applied": preference_applied() },
+                "headers": {
+                    "ETag": etag_header(),
+                    "Preference-Applied": preference_applied(),
+                },
                 "content": { "application/json": { "schema": self.schema_ref("") } },
             }),
         );
@@ -734,9 +754,13 @@ impl Doc<'_> {
             "204".into(),
             json!({
                 "description": "Changed, with `Prefer: return=minimal` or `return=headers-only`.",
-                "headers": { "Preference-Applied": preference_applied() },
+                "headers": {
+                    "ETag": etag_header(),
+                    "Preference-Applied": preference_applied(),
+                },
             }),
         );
+        precondition_responses(&mut responses, op);
         responses.insert(
             "400".into(),
             problem("The id is not valid, `select` is not, an unknown query parameter, the body is not valid JSON, or `Prefer` is refused (`handling=strict`)."),
@@ -766,12 +790,13 @@ impl Doc<'_> {
             "409".into(),
             problem("Other records still refer to this one."),
         );
+        precondition_responses(&mut responses, op);
         self.common(&mut responses, op);
         self.operation(
             Kind::Remove,
             &format!("Remove one of {}", self.model().path),
             op,
-            Vec::new(),
+            vec![if_match_param(op)],
             None,
             responses,
         )
@@ -865,6 +890,62 @@ fn pointer(name: &str) -> String {
     name.replace('~', "~0").replace('/', "~1")
 }
 
+fn etag_header() -> Json {
+    json!({
+        "description": "The record's entity-tag, for `If-Match` and `If-None-Match`.",
+        "required": true,
+        "schema": { "type": "string" },
+    })
+}
+
+fn accept_param(list: bool) -> Json {
+    let object = if list {
+        format!(
+            " `{OBJECT_JSON}` asks for the one matching row as an object instead of an array \
+             (406 unless exactly one row matches)."
+        )
+    } else {
+        String::new()
+    };
+    json!({
+        "name": "Accept",
+        "in": "header",
+        "required": false,
+        "description": format!(
+            "Must admit JSON (`application/json`, `{OBJECT_JSON}`, `application/*+json`, \
+             `application/*` or `*/*`) when sent, else 406.{object}"
+        ),
+        "schema": { "type": "string" },
+    })
+}
+
+fn if_match_param(op: &Operation) -> Json {
+    json!({
+        "name": "If-Match",
+        "in": "header",
+        "required": op.require_if_match,
+        "description": format!(
+            "Entity-tags (or `*`): the write happens only while one matches the record's \
+             current `ETag` (strong comparison), else 412.{}",
+            if op.require_if_match { " Required: without it the answer is 428." } else { "" }
+        ),
+        "schema": { "type": "string" },
+    })
+}
+
+/// 412, and 428 where `If-Match` is required.
+fn precondition_responses(responses: &mut Map<String, Json>, op: &Operation) {
+    responses.insert(
+        "412".into(),
+        problem(
+            "`If-Match` matches no current `ETag` of the record: it changed since it was read.",
+        ),
+    );
+    if op.require_if_match {
+        responses.insert("428".into(), problem("`If-Match` is missing."));
+    }
+}
+
 fn preference_applied() -> Json {
     json!({
         "description": "The preferences of `Prefer` that were honoured.",
@@ -901,8 +982,8 @@ fn select_param(res: &Resource, readable: FieldSet) -> Json {
         "in": "query",
         "required": false,
         "description": format!(
-            "The fields to answer with: `*` or comma-separated `field` / `alias:field`; \
-             fields: {}.",
+            "The fields to answer with: `*` or comma-separated `field` / `alias:field`, no two \
+             giving the same name (400); fields: {}.",
             res.names(readable)
         ),
         "schema": { "type": "string", "pattern": select_pattern(res, readable) },
@@ -984,7 +1065,7 @@ fn type_schema(ty: FieldType, nullable: bool) -> Json {
         }),
         FieldType::F32 => json!({
             "type": t("number"), "format": "float",
-            "minimum": -f64::from(f32::MAX), "maximum": f64::from(f32::MAX),
+            "minimum": -F32_LIMIT, "maximum": F32_LIMIT,
         }),
         FieldType::F64 => json!({ "type": t("number"), "format": "double" }),
         FieldType::Bool => json!({ "type": t("boolean") }),
@@ -996,6 +1077,10 @@ fn type_schema(ty: FieldType, nullable: bool) -> Json {
         FieldType::Json => json!({ "not": { "type": "null" } }),
     }
 }
+
+/// Just below `f32::MAX`, written short so that it survives JSON parsers without exact
+/// float round-trips; larger magnitudes do not fit an `f32` field.
+const F32_LIMIT: f64 = 3.402_823_4e38;
 
 /// The schema of the `{id}` path segment.
 fn path_schema(ty: FieldType) -> Json {
@@ -1154,6 +1239,10 @@ fn is_values(ty: FieldType) -> &'static str {
 }
 
 /// `[not.]op.value` of a field, in a field parameter (`tree` false) or inside a logic tree.
+///
+/// In a field parameter the `in` list is bounded by `max_in` exactly; inside a tree, where
+/// the pattern would grow with every bound, lists and trees are unbounded in the pattern and
+/// the bounds are stated in the description.
 fn condition(ty: FieldType, max_in: usize, tree: bool) -> String {
     let (scalar, item) = match ty {
         FieldType::Text => {
@@ -1178,6 +1267,8 @@ fn condition(ty: FieldType, max_in: usize, tree: bool) -> String {
         let more = max_in.saturating_sub(1);
         let list = if max_in == 0 {
             String::new()
+        } else if tree {
+            format!("{item}(?:,{item})*")
         } else {
             format!("{item}(?:,{item}){{0,{more}}}")
         };
@@ -1205,12 +1296,289 @@ fn tree_pattern(res: &Resource, filterable: FieldSet, op: &Operation) -> String 
         })
         .collect();
     let c = format!("{WS}*(?:{})", conds.join("|"));
-    let more = op.max_conditions.saturating_sub(1);
-    format!("^\\({c}(?:,{c}){{0,{more}}}\\)$")
+    format!("^\\({c}(?:,{c})*\\)$")
 }
 
 /// The `Range` header: `[items=]first-[last]`, each bound a `u64`.
 fn range_pattern() -> String {
     let n = up_to(u128::from(u64::MAX));
     format!("^(?:items=)?{n}-(?:{n})?$")
+}
+
+#[cfg(test)]
+mod tests {
+    //! The patterns against the parsers they describe: a text a pattern generates must be
+    //! accepted, and a text the runtime accepts must match (apart from the documented gaps).
+
+    use super::*;
+    use crate::query::plan_list;
+    use proptest::prelude::*;
+
+    /// Every field type, nullable and not, and a name that needs escaping.
+    #[derive(serde::Serialize)]
+    #[crate::expose(as = "things", list(max_in = 4, max_conditions = 6))]
+    pub struct Thing {
+        #[expose(id)]
+        pub id: i64,
+        pub small: i16,
+        pub medium: Option<i32>,
+        pub single: f32,
+        pub double: f64,
+        pub flag: Option<bool>,
+        pub text: Option<String>,
+        pub at: chrono::DateTime<chrono::Utc>,
+        pub day: chrono::NaiveDate,
+        pub uid: uuid::Uuid,
+        pub data: Option<serde_json::Value>,
+        #[serde(rename = "sort-me")]
+        pub sort_me: String,
+    }
+
+    const MODEL: &Model = <Thing as Exposed>::MODEL;
+
+    fn res() -> &'static Resource {
+        static RES: std::sync::OnceLock<Resource> = std::sync::OnceLock::new();
+        RES.get_or_init(|| Resource::compile(MODEL))
+    }
+
+    fn accepts(key: &str, value: &str) -> Result<(), String> {
+        let r = res();
+        let policy = r.list.as_ref().expect("list");
+        let pairs = vec![(key.to_owned(), value.to_owned())];
+        plan_list(r, policy, &pairs, None)
+            .map(|_| ())
+            .map_err(|p| p.detail().to_owned())
+    }
+
+    fn regex(pattern: &str) -> regex::Regex {
+        regex::Regex::new(pattern).unwrap_or_else(|e| panic!("{pattern}: {e}"))
+    }
+
+    /// A strategy for the texts a `^...$` pattern matches.
+    fn texts(pattern: &str) -> BoxedStrategy<String> {
+        let inner = &pattern[1..pattern.len() - 1];
+        proptest::string::string_regex(inner)
+            .unwrap_or_else(|e| panic!("{inner}: {e}"))
+            .boxed()
+    }
+
+    /// Every parameter of the list operation, with its pattern.
+    fn params() -> Vec<(String, String)> {
+        let r = res();
+        let policy = r.list.as_ref().expect("list");
+        let op = MODEL.list.as_ref().expect("list");
+        let mut out: Vec<(String, String)> = policy
+            .filterable
+            .iter()
+            .map(|i| {
+                let f = r.field(i);
+                (
+                    f.name.to_owned(),
+                    format!("^{}$", filter_value(f.ty, op.max_in_items)),
+                )
+            })
+            .collect();
+        out.push(("select".into(), select_pattern(r, policy.readable)));
+        out.push(("order".into(), order_pattern(r, policy.sortable)));
+        out.push(("or".into(), tree_pattern(r, policy.filterable, op)));
+        out
+    }
+
+    /// The bounds a logic tree's pattern leaves to its description.
+    fn beyond_bounds(detail: &str) -> bool {
+        detail.contains("too many filter conditions") || detail.contains("items")
+    }
+
+    /// Text that overflows a float is refused, which the patterns do not say.
+    fn float_overflow(detail: &str) -> bool {
+        detail.contains("finite number")
+    }
+
+    #[test]
+    fn integers_bounds_are_exact() {
+        for (max, inside, outside) in [
+            (
+                i16::MAX as u128,
+                ["32767", "-32768", "+00032767", "-0"],
+                ["32768", "-32769"],
+            ),
+            (
+                i64::MAX as u128,
+                ["9223372036854775807", "-9223372036854775808", "0", "+1"],
+                ["9223372036854775808", "-9223372036854775809"],
+            ),
+        ] {
+            let re = regex(&format!("^{}$", integer(max)));
+            for s in inside {
+                assert!(re.is_match(s), "{s}");
+            }
+            for s in outside
+                .into_iter()
+                .chain(["", "-", "+", "1.0", "+-1", " 1"])
+            {
+                assert!(!re.is_match(s), "{s}");
+            }
+        }
+        let range = regex(&range_pattern());
+        assert!(range.is_match("items=0-18446744073709551615"));
+        assert!(range.is_match("10-"));
+        assert!(!range.is_match("0-18446744073709551616"));
+        assert!(!range.is_match("-5"));
+    }
+
+    #[test]
+    fn examples_of_each_pattern() {
+        let p: std::collections::HashMap<String, regex::Regex> =
+            params().into_iter().map(|(k, v)| (k, regex(&v))).collect();
+        for (key, value, ok) in [
+            ("id", "eq.5", true),
+            ("id", "not.in.(1,\"2\",-3)", true),
+            ("id", "eq.9223372036854775808", false),
+            ("small", "gt.32768", false),
+            ("flag", "is.unknown", true),
+            ("flag", "gt.true", false),
+            ("medium", "is.true", false),
+            ("text", "eq.a,b(c)\"", true),
+            ("text", "eq.\"a\\\"b\"", true),
+            ("text", "like.*x*", true),
+            ("text", "in.(a,\"b,c\",,)", true),
+            ("text", "in.(a,b,c,d,e)", false),
+            ("at", "eq.2024-02-29T23:59:60.5+05:30", true),
+            ("at", "eq.2023-02-29T00:00:00Z", false),
+            ("day", "lte.2000-02-29", true),
+            ("day", "eq.1900-02-29", false),
+            ("uid", "eq.{67e55044-10b1-426f-9247-bb680e5fe0c8}", true),
+            ("uid", "eq.67e5504410b1426f9247bb680e5fe0c8", true),
+            ("data", "is.not_null", true),
+            ("data", "eq.1", false),
+            ("select", " x : id , text ", true),
+            ("select", "*", true),
+            ("select", "a b:id", false),
+            ("order", "sort-me.desc.nullsfirst, id", true),
+            ("order", "id.nullsfirst.desc", false),
+            ("or", "( id.eq.1,text.eq.\"a,b\",flag.is.null)", true),
+            ("or", "(text.eq.a,b)", false),
+        ] {
+            let re = &p[key];
+            assert_eq!(re.is_match(value), ok, "pattern of {key} on {value}");
+            assert_eq!(
+                accepts(key, value).is_ok(),
+                ok,
+                "runtime on {key}={value}: {:?}",
+                accepts(key, value)
+            );
+        }
+    }
+
+    fn fragments() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "eq.",
+            "neq.",
+            "gt.",
+            "lte.",
+            "like.",
+            "ilike.",
+            "in.(",
+            "is.",
+            "not.",
+            "null",
+            "not_null",
+            "true",
+            "false",
+            "unknown",
+            "(",
+            ")",
+            ",",
+            "\"",
+            "\\",
+            ".",
+            "*",
+            " ",
+            "\u{0}",
+            "1",
+            "-",
+            "+",
+            "0",
+            "32768",
+            "9223372036854775808",
+            "1e5",
+            "1e99",
+            ".5",
+            "2024-02-29",
+            "2023-02-29",
+            "T",
+            "t",
+            "12:00:00",
+            "23:59:60",
+            ".123",
+            "Z",
+            "+05:30",
+            "67e55044-10b1-426f-9247-bb680e5fe0c8",
+            "{",
+            "}",
+            "urn:uuid:",
+            "abc",
+            "id",
+            "text",
+            "flag",
+            "sort-me",
+            "x:",
+            ":",
+            "and(",
+            "or(",
+            "not.or(",
+            "asc",
+            "desc",
+            "nullslast",
+        ]);
+        prop::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// What a pattern generates, the runtime accepts.
+        #[test]
+        fn generated_texts_are_accepted(
+            (key, value) in prop::sample::select(params()).prop_flat_map(|(k, p)| {
+                texts(&p).prop_map(move |v| (k.clone(), v))
+            })
+        ) {
+            if let Err(detail) = accepts(&key, &value) {
+                prop_assert!(
+                    float_overflow(&detail) || (key == "or" && beyond_bounds(&detail)),
+                    "{key}={value:?}: {detail}"
+                );
+            }
+        }
+
+        /// What the runtime accepts, the pattern matches (nested logic groups aside: the
+        /// pattern shows one level).
+        #[test]
+        fn accepted_texts_match(
+            (key, pattern) in prop::sample::select(params()),
+            value in fragments(),
+        ) {
+            let nested = key == "or" && ["and(", "or("].iter().any(|g| value.contains(g));
+            if accepts(&key, &value).is_ok() && !nested {
+                prop_assert!(regex(&pattern).is_match(&value), "{key}={value:?}");
+            }
+        }
+
+        /// The other way round, on the same texts.
+        #[test]
+        fn matching_texts_are_accepted(
+            (key, pattern) in prop::sample::select(params()),
+            value in fragments(),
+        ) {
+            if regex(&pattern).is_match(&value) {
+                if let Err(detail) = accepts(&key, &value) {
+                    prop_assert!(
+                        float_overflow(&detail) || (key == "or" && beyond_bounds(&detail)),
+                        "{key}={value:?}: {detail}"
+                    );
+                }
+            }
+        }
+    }
 }
