@@ -1,0 +1,414 @@
+//! The load generator: HTTP/1.1 keep-alive connections (hyper's client connection, one per
+//! simulated client) to a server on loopback, each sending its next request as soon as the
+//! previous answer's body has arrived. A run stops at a request count or a deadline,
+//! whichever comes first.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{CONTENT_TYPE, HOST};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The workloads of the benchmark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    /// `GET /people/{id}`, a random seeded id.
+    Retrieve,
+    /// `GET /people?limit=100`: the first 100 rows by id.
+    List,
+    /// `GET /people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100` with
+    /// `Prefer: count=exact`.
+    ListFiltered,
+    /// `POST /people` with a new e-mail each time.
+    Create,
+    /// `PATCH /people/{id}` of the age and bio of a random seeded id.
+    Update,
+    /// `DELETE /people/{id}` of rows inserted for the purpose.
+    Remove,
+    /// 80 % retrieve, 10 % list of 20 filtered rows, 10 % update.
+    Mixed,
+}
+
+impl Workload {
+    /// Every workload, in the order the benchmark runs them (create before remove).
+    pub const ALL: [Workload; 7] = [
+        Workload::Retrieve,
+        Workload::List,
+        Workload::ListFiltered,
+        Workload::Create,
+        Workload::Update,
+        Workload::Remove,
+        Workload::Mixed,
+    ];
+
+    /// The name used on the command line and in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Retrieve => "retrieve",
+            Workload::List => "list",
+            Workload::ListFiltered => "list-filtered",
+            Workload::Create => "create",
+            Workload::Update => "update",
+            Workload::Remove => "remove",
+            Workload::Mixed => "mixed",
+        }
+    }
+
+    /// What the workload sends, for the report.
+    pub fn description(self) -> &'static str {
+        match self {
+            Workload::Retrieve => "`GET /people/{id}` (random seeded id)",
+            Workload::List => "`GET /people?limit=100`",
+            Workload::ListFiltered => {
+                "`GET /people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100`, \
+                 `Prefer: count=exact`"
+            }
+            Workload::Create => "`POST /people` (new e-mail each time)",
+            Workload::Update => "`PATCH /people/{id}` `{\"age\",\"bio\"}` (random seeded id)",
+            Workload::Remove => "`DELETE /people/{id}` (rows inserted for it before each round)",
+            Workload::Mixed => "80 % retrieve, 10 % `GET /people?age=gte.40&limit=20`, 10 % update",
+        }
+    }
+
+    /// Parses a name given on the command line.
+    pub fn parse(s: &str) -> Option<Workload> {
+        Workload::ALL.into_iter().find(|w| w.name() == s)
+    }
+
+    /// Whether the workload writes (its rows need no warm-up before measuring).
+    pub fn writes(self) -> bool {
+        matches!(
+            self,
+            Workload::Create | Workload::Update | Workload::Remove | Workload::Mixed
+        )
+    }
+}
+
+/// What one run sends.
+#[derive(Clone, Debug)]
+pub enum Traffic {
+    /// A workload over the seeded rows `1..=seed_rows`.
+    Workload {
+        /// Which.
+        workload: Workload,
+        /// How many rows were seeded (ids `1..=seed_rows`).
+        seed_rows: u64,
+        /// Ids to delete ([`Workload::Remove`]); the run stops when they are used up.
+        remove_ids: Range<i64>,
+        /// Distinguishes this run's new e-mail addresses.
+        tag: String,
+    },
+    /// One fixed `GET` (path and query), optionally with `Prefer: count=exact`.
+    Get {
+        /// Path and query.
+        path: String,
+        /// Whether to send `Prefer: count=exact`.
+        count: bool,
+    },
+}
+
+/// The outcome of one run against one server.
+#[derive(Clone, Debug, Default)]
+pub struct RunResult {
+    /// Answers received with the expected status.
+    pub ok: u64,
+    /// Answers with another status, or transport errors.
+    pub errors: u64,
+    /// The first error, for the report.
+    pub first_error: Option<String>,
+    /// Wall time from the first request to the last answer.
+    pub elapsed: Duration,
+    /// Latency of each successful request, in microseconds.
+    pub latencies_us: Vec<u32>,
+}
+
+impl RunResult {
+    /// Adds another run's figures to this one.
+    pub fn merge(&mut self, other: RunResult) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        if self.first_error.is_none() {
+            self.first_error = other.first_error;
+        }
+        self.elapsed += other.elapsed;
+        self.latencies_us.extend(other.latencies_us);
+    }
+
+    /// Successful requests per second.
+    pub fn rps(&self) -> f64 {
+        let s = self.elapsed.as_secs_f64();
+        if s > 0.0 {
+            self.ok as f64 / s
+        } else {
+            0.0
+        }
+    }
+}
+
+/// A percentile (0..=100) of sorted latencies, in microseconds.
+pub fn percentile(sorted: &[u32], p: f64) -> u32 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// A small, fast generator of request parameters (xorshift64*).
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+type Body = Full<Bytes>;
+
+fn get(path: String, count: bool) -> (Request<Body>, &'static [StatusCode]) {
+    let mut b = Request::builder()
+        .method(Method::GET)
+        .uri(path)
+        .header(HOST, "127.0.0.1");
+    if count {
+        b = b.header("prefer", "count=exact");
+    }
+    let req = b.body(Full::new(Bytes::new())).expect("a valid request");
+    (req, &[StatusCode::OK, StatusCode::PARTIAL_CONTENT])
+}
+
+fn with_json(method: Method, path: String, body: String) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(HOST, "127.0.0.1")
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid request")
+}
+
+fn update(id: u64, n: u64) -> (Request<Body>, &'static [StatusCode]) {
+    // The age is the seeded one, so the filtered lists keep matching the same rows.
+    let (_, _, age, _, _) = crate::app::seed_row(id);
+    let body = format!(r#"{{"age":{age},"bio":"Bio updated {n}"}}"#);
+    (
+        with_json(Method::PATCH, format!("/people/{id}"), body),
+        &[StatusCode::OK],
+    )
+}
+
+/// The request number `n` of a run (`None` when there is nothing left to send).
+fn request(
+    traffic: &Traffic,
+    n: u64,
+    rng: &mut Rng,
+) -> Option<(Request<Body>, &'static [StatusCode])> {
+    let (workload, seed_rows, remove_ids, tag) = match traffic {
+        Traffic::Get { path, count } => return Some(get(path.clone(), *count)),
+        Traffic::Workload {
+            workload,
+            seed_rows,
+            remove_ids,
+            tag,
+        } => (*workload, *seed_rows, remove_ids, tag),
+    };
+    let id = 1 + rng.below(seed_rows);
+    Some(match workload {
+        Workload::Retrieve => get(format!("/people/{id}"), false),
+        Workload::List => get("/people?limit=100".into(), false),
+        Workload::ListFiltered => get(
+            "/people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100".into(),
+            true,
+        ),
+        Workload::Create => {
+            // Age 17 is below every seeded age: new rows never join the filtered lists.
+            let body = format!(
+                r#"{{"name":"Bench {tag} {n}","email":"bench-{tag}-{n}@example.com","password":"pw-{n}","age":17,"bio":"created by the benchmark"}}"#
+            );
+            (
+                with_json(Method::POST, "/people".into(), body),
+                &[StatusCode::CREATED],
+            )
+        }
+        Workload::Update => update(id, n),
+        Workload::Remove => {
+            let id = remove_ids.start.checked_add(i64::try_from(n).ok()?)?;
+            if id >= remove_ids.end {
+                return None;
+            }
+            let req = Request::builder()
+                .method(Method::DELETE)
+                .uri(format!("/people/{id}"))
+                .header(HOST, "127.0.0.1")
+                .body(Full::new(Bytes::new()))
+                .expect("a valid request");
+            (req, &[StatusCode::NO_CONTENT])
+        }
+        Workload::Mixed => match rng.below(100) {
+            0..80 => get(format!("/people/{id}"), false),
+            80..90 => get("/people?age=gte.40&limit=20".into(), false),
+            _ => update(id, n),
+        },
+    })
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Body>;
+
+async fn connect(addr: SocketAddr) -> Result<Sender, String> {
+    let stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connect to {addr}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("handshake with {addr}: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok(sender)
+}
+
+/// Sends `traffic` to `addr` over `concurrency` keep-alive connections until `max_requests`
+/// have been sent or `duration` has passed.
+pub async fn run(
+    addr: SocketAddr,
+    traffic: Arc<Traffic>,
+    concurrency: usize,
+    max_requests: u64,
+    duration: Duration,
+    seed: u64,
+) -> RunResult {
+    let mut senders = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        match connect(addr).await {
+            Ok(s) => senders.push(s),
+            Err(e) => {
+                return RunResult {
+                    errors: 1,
+                    first_error: Some(e),
+                    ..RunResult::default()
+                }
+            }
+        }
+    }
+    let issued = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::with_capacity(concurrency);
+    for (w, mut sender) in senders.into_iter().enumerate() {
+        let traffic = traffic.clone();
+        let issued = issued.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(seed ^ ((w as u64 + 1) << 32));
+            let mut out = RunResult::default();
+            loop {
+                if Instant::now() >= deadline {
+                    break;
+                }
+                let n = issued.fetch_add(1, Ordering::Relaxed);
+                if n >= max_requests {
+                    break;
+                }
+                let Some((req, expected)) = request(&traffic, n, &mut rng) else {
+                    break;
+                };
+                if let Err(e) = sender.ready().await {
+                    out.errors += 1;
+                    out.first_error.get_or_insert_with(|| e.to_string());
+                    break;
+                }
+                let t0 = Instant::now();
+                let answer = match sender.send_request(req).await {
+                    Ok(resp) => {
+                        let status = resp.status();
+                        resp.into_body()
+                            .collect()
+                            .await
+                            .map(|b| (status, b.to_bytes()))
+                            .map_err(|e| e.to_string())
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let took = t0.elapsed();
+                match answer {
+                    Ok((status, _)) if expected.contains(&status) => {
+                        out.ok += 1;
+                        out.latencies_us
+                            .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+                    }
+                    Ok((status, body)) => {
+                        out.errors += 1;
+                        out.first_error.get_or_insert_with(|| {
+                            format!(
+                                "{status}: {}",
+                                String::from_utf8_lossy(&body[..body.len().min(300)])
+                            )
+                        });
+                    }
+                    Err(e) => {
+                        out.errors += 1;
+                        out.first_error.get_or_insert(e);
+                        break;
+                    }
+                }
+            }
+            out
+        }));
+    }
+    let mut total = RunResult::default();
+    for t in tasks {
+        match t.await {
+            Ok(r) => total.merge(r),
+            Err(e) => {
+                total.errors += 1;
+                total.first_error.get_or_insert_with(|| e.to_string());
+            }
+        }
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_of_a_known_sample() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), 50);
+        assert_eq!(percentile(&v, 99.0), 99);
+        assert_eq!(percentile(&v, 100.0), 100);
+        assert_eq!(percentile(&[], 50.0), 0);
+    }
+
+    #[test]
+    fn remove_stops_at_the_end_of_its_ids() {
+        let t = Traffic::Workload {
+            workload: Workload::Remove,
+            seed_rows: 10,
+            remove_ids: 100..102,
+            tag: "t".into(),
+        };
+        let mut rng = Rng::new(1);
+        assert!(request(&t, 0, &mut rng).is_some());
+        assert!(request(&t, 1, &mut rng).is_some());
+        assert!(request(&t, 2, &mut rng).is_none());
+    }
+}

@@ -1,0 +1,152 @@
+//! `cargo run --release -p expose-bench -- [--backend sqlite,postgres,mysql] [--quick]
+//! [--scaling]`: measures the generated `people` API against hand-written axum + sqlx
+//! handlers and writes `bench/RESULTS.md` (or `bench/SCALING.md`). See `bench/README.md`.
+
+use clap::Parser;
+use expose_bench::load::Workload;
+use expose_bench::report::{self, Machine};
+use expose_bench::run::{self, Settings};
+use expose_bench::server::{self, Side};
+use expose_bench::setup::{BenchDb, Error};
+use expose_runtime::Backend;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Benchmark of the generated `people` API against hand-written axum + sqlx handlers.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Backends to measure, comma-separated: sqlite, postgres, mysql.
+    #[arg(long, value_delimiter = ',', default_value = "sqlite,postgres,mysql")]
+    backend: Vec<String>,
+    /// A short run (under two minutes for the three backends): fewer, shorter rounds.
+    #[arg(long)]
+    quick: bool,
+    /// Measure list latency against table size instead of the workloads (writes SCALING.md).
+    #[arg(long)]
+    scaling: bool,
+    /// PostgreSQL server; the benchmark owns the schema `expose_bench` in it.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
+    postgres: String,
+    /// MySQL/MariaDB server; the benchmark owns the database `expose_bench` on it.
+    #[arg(long, default_value = "mysql://root@127.0.0.1:3306/test")]
+    mysql: String,
+    /// Workloads to run, comma-separated (default all): retrieve, list, list-filtered,
+    /// create, update, remove, mixed.
+    #[arg(long, value_delimiter = ',')]
+    workloads: Option<Vec<String>>,
+    /// Concurrent connections, comma-separated (default 1,32).
+    #[arg(long, value_delimiter = ',')]
+    concurrency: Option<Vec<usize>>,
+    /// Measured rounds per cell (default 10; 4 with --quick; scaling 3 / 2).
+    #[arg(long)]
+    rounds: Option<u32>,
+    /// Milliseconds per side per round (default 300; 120 with --quick; scaling 400 / 250).
+    #[arg(long)]
+    round_ms: Option<u64>,
+    /// Rows seeded for the workloads (default 10000).
+    #[arg(long, default_value_t = 10_000)]
+    rows: u64,
+    /// Table sizes of --scaling, comma-separated (default 10000,100000,1000000; --quick
+    /// 10000,100000).
+    #[arg(long, value_delimiter = ',')]
+    sizes: Option<Vec<u64>>,
+    /// Where to write the report (default bench/RESULTS.md, or bench/SCALING.md).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Internal: serve one side (generated or handwritten) and print its address.
+    #[arg(long, hide = true)]
+    serve: Option<String>,
+    /// Internal: the database URL of --serve.
+    #[arg(long, hide = true)]
+    url: Option<String>,
+}
+
+fn backend_of(name: &str) -> Result<Backend, Error> {
+    match name {
+        "sqlite" => Ok(Backend::Sqlite),
+        "postgres" | "postgresql" => Ok(Backend::Postgres),
+        "mysql" | "mariadb" => Ok(Backend::MySql),
+        other => Err(format!("unknown backend `{other}`: use sqlite, postgres or mysql").into()),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let cli = Cli::parse();
+    if let Some(side) = &cli.serve {
+        let side = Side::parse(side).ok_or("--serve takes generated or handwritten")?;
+        let url = cli.url.as_deref().ok_or("--serve needs --url")?;
+        return server::serve(side, url).await;
+    }
+    let backends = cli
+        .backend
+        .iter()
+        .map(|b| backend_of(b))
+        .collect::<Result<Vec<_>, _>>()?;
+    let url_of = |b: Backend| match b {
+        Backend::Sqlite => "",
+        Backend::Postgres => cli.postgres.as_str(),
+        Backend::MySql => cli.mysql.as_str(),
+    };
+    let machine = Machine::read();
+    let mode = if cli.quick { "quick" } else { "full" };
+    let command = std::env::args()
+        .skip(1)
+        .fold("expose-bench".to_owned(), |c, a| c + " " + &a);
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+
+    if cli.scaling {
+        let sizes = cli.sizes.clone().unwrap_or_else(|| {
+            if cli.quick {
+                vec![10_000, 100_000]
+            } else {
+                vec![10_000, 100_000, 1_000_000]
+            }
+        });
+        let rounds = cli.rounds.unwrap_or(if cli.quick { 2 } else { 3 });
+        let round =
+            Duration::from_millis(cli.round_ms.unwrap_or(if cli.quick { 250 } else { 400 }));
+        let mut all = Vec::new();
+        for b in backends {
+            let bdb = BenchDb::create(b, url_of(b)).await?;
+            let r = run::scaling(&bdb, &sizes, rounds, round).await;
+            bdb.cleanup().await;
+            all.push(r?);
+        }
+        let md = report::scaling_markdown(&machine, &command, rounds, round.as_millis(), &all);
+        let out = cli.out.unwrap_or_else(|| manifest.join("SCALING.md"));
+        std::fs::write(&out, md)?;
+        eprintln!("wrote {}", out.display());
+        return Ok(());
+    }
+
+    let workloads = match &cli.workloads {
+        None => Workload::ALL.to_vec(),
+        Some(names) => names
+            .iter()
+            .map(|n| Workload::parse(n).ok_or_else(|| format!("unknown workload `{n}`")))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let settings = Settings {
+        rounds: cli.rounds.unwrap_or(if cli.quick { 4 } else { 10 }),
+        round: Duration::from_millis(cli.round_ms.unwrap_or(if cli.quick { 120 } else { 300 })),
+        warmup: Duration::from_millis(if cli.quick { 100 } else { 200 }),
+        max_requests: 200_000,
+        concurrency: cli.concurrency.clone().unwrap_or_else(|| vec![1, 32]),
+        workloads,
+        seed_rows: cli.rows,
+    };
+    let mut all = Vec::new();
+    for b in backends {
+        let bdb = BenchDb::create(b, url_of(b)).await?;
+        let r = run::workloads(&bdb, &settings).await;
+        bdb.cleanup().await;
+        all.push(r?);
+    }
+    let md = report::results_markdown(&machine, &settings, mode, &command, &all);
+    let out = cli.out.unwrap_or_else(|| manifest.join("RESULTS.md"));
+    std::fs::write(&out, md)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}

@@ -1,0 +1,291 @@
+//! The Markdown reports: `RESULTS.md` (workloads) and `SCALING.md` (list latency against
+//! table size), each headed by the machine they were measured on.
+
+use crate::run::{BackendResults, ScalingResults, Settings, SideFigures};
+use expose_runtime::Backend;
+use std::fmt::Write as _;
+
+/// Throughput the generated API must reach, as a share of the hand-written one.
+pub const BAR_THROUGHPUT: f64 = 0.95;
+/// p99 latency the generated API may not exceed, as a multiple of the hand-written one.
+pub const BAR_P99: f64 = 1.10;
+
+/// What the figures were taken on.
+#[derive(Clone, Debug)]
+pub struct Machine {
+    /// `nproc`.
+    pub cpus: usize,
+    /// The CPU model from `/proc/cpuinfo`.
+    pub cpu_model: String,
+    /// The load average when the run started (`/proc/loadavg`).
+    pub loadavg: String,
+    /// UTC time of the run.
+    pub date: String,
+    /// `git rev-parse HEAD` of the workspace, and whether the tree had changes.
+    pub commit: String,
+    /// `rustc --version`.
+    pub rustc: String,
+}
+
+fn command_output(cmd: &str, args: &[&str]) -> Option<String> {
+    let out = std::process::Command::new(cmd)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+impl Machine {
+    /// Reads the machine's facts.
+    pub fn read() -> Machine {
+        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+        let cpu_model = cpuinfo
+            .lines()
+            .find_map(|l| l.strip_prefix("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map_or_else(|| "unknown".to_owned(), |(_, m)| m.trim().to_owned());
+        let commit = match command_output("git", &["rev-parse", "--short=12", "HEAD"]) {
+            Some(c) => {
+                let dirty =
+                    command_output("git", &["status", "--porcelain", "--untracked-files=no"])
+                        .is_some_and(|s| !s.is_empty());
+                if dirty {
+                    format!("{c} (with uncommitted changes in the tree)")
+                } else {
+                    c
+                }
+            }
+            None => "unknown".to_owned(),
+        };
+        Machine {
+            cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
+            cpu_model,
+            loadavg: std::fs::read_to_string("/proc/loadavg")
+                .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+                .unwrap_or_default(),
+            date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
+            commit,
+            rustc: command_output("rustc", &["--version"]).unwrap_or_else(|| "unknown".into()),
+        }
+    }
+
+    fn markdown(&self, out: &mut String) {
+        let _ = writeln!(out, "| | |\n|---|---|");
+        let _ = writeln!(out, "| date | {} |", self.date);
+        let _ = writeln!(out, "| commit | {} |", self.commit);
+        let _ = writeln!(out, "| CPUs (`nproc`) | {} |", self.cpus);
+        let _ = writeln!(out, "| CPU | {} |", self.cpu_model);
+        let _ = writeln!(out, "| load average at start | {} |", self.loadavg);
+        let _ = writeln!(out, "| compiler | {} |", self.rustc);
+    }
+}
+
+fn backend_name(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "SQLite",
+        Backend::Postgres => "PostgreSQL",
+        Backend::MySql => "MySQL/MariaDB",
+    }
+}
+
+fn ms(us: u32) -> String {
+    if us >= 10_000 {
+        format!("{:.0} ms", f64::from(us) / 1000.0)
+    } else {
+        format!("{:.2} ms", f64::from(us) / 1000.0)
+    }
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(
+        || "?".to_owned(),
+        |k| format!("{:.1} MiB", k as f64 / 1024.0),
+    )
+}
+
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 {
+        a / b
+    } else {
+        f64::NAN
+    }
+}
+
+/// The workloads report.
+pub fn results_markdown(
+    machine: &Machine,
+    settings: &Settings,
+    mode: &str,
+    command: &str,
+    backends: &[BackendResults],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# expose vs hand-written axum + sqlx: latest figures\n\n\
+         Written by `{command}` ({mode} mode). How to rerun and what is measured: \
+         [README.md](README.md).\n"
+    );
+    machine.markdown(&mut out);
+    let _ = writeln!(
+        out,
+        "\n{} rows seeded; {} measured rounds per cell of {} ms per side (plus a {} ms warm-up \
+         per side), at most {} requests per run; the sides alternate within each round. \
+         Both servers are child processes of the bench binary, each with its own tokio runtime \
+         (default worker threads) and a pool of `Db::connect`'s defaults (10 connections); the \
+         load generator runs in the parent on the same machine.\n",
+        settings.seed_rows,
+        settings.rounds,
+        settings.round.as_millis(),
+        settings.warmup.as_millis(),
+        settings.max_requests
+    );
+    let _ = writeln!(
+        out,
+        "**ratio** = generated / hand-written. For throughput (higher is better) it is the \
+         median of the rounds' ratios, with the lowest and highest round in brackets: the spread \
+         shows how noisy the machine was. For p99 (lower is better) it is the ratio of the p99s \
+         of all measured requests. **bar**: throughput ≥ {BAR_THROUGHPUT}× and p99 ≤ {BAR_P99}× \
+         (issue 9); ✗ marks a miss.\n"
+    );
+    let _ = writeln!(out, "## Workloads\n");
+    for w in &settings.workloads {
+        let _ = writeln!(out, "- **{}**: {}", w.name(), w.description());
+    }
+    let mut misses = Vec::new();
+    for b in backends {
+        let _ = writeln!(
+            out,
+            "\n## {} ({})\n\nRun took {:.0} s. RSS right after start: generated {}, hand-written {}. \
+             Peak RSS is {} per cell.\n",
+            backend_name(b.backend),
+            b.version,
+            b.elapsed.as_secs_f64(),
+            mib(b.idle_rss_kib.0),
+            mib(b.idle_rss_kib.1),
+            if b.peak_reset {
+                "`VmHWM`, reset before"
+            } else {
+                "`VmHWM` since start (could not be reset)"
+            }
+        );
+        let _ = writeln!(
+            out,
+            "| workload | conc. | req/s gen. | req/s hand | ratio | p50 gen. | p50 hand | p99 gen. | p99 hand | p99 ratio | peak RSS gen. | peak RSS hand | bar |"
+        );
+        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
+        for c in &b.cells {
+            let (mut g, mut h) = (c.generated.clone(), c.handwritten.clone());
+            let (g50, g99) = g.p50_p99();
+            let (h50, h99) = h.p50_p99();
+            let (tr, tr_lo, tr_hi) = c.throughput_ratio();
+            let lr = ratio(f64::from(g99), f64::from(h99));
+            let ok = tr >= BAR_THROUGHPUT && lr <= BAR_P99;
+            if !ok {
+                misses.push(format!(
+                    "{} {} c={}: throughput {tr:.2}×, p99 {lr:.2}×",
+                    backend_name(b.backend),
+                    c.workload.name(),
+                    c.concurrency
+                ));
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+                c.workload.name(),
+                c.concurrency,
+                g.result.rps(),
+                h.result.rps(),
+                tr,
+                tr_lo,
+                tr_hi,
+                ms(g50),
+                ms(h50),
+                ms(g99),
+                ms(h99),
+                lr,
+                mib(g.peak_rss_kib),
+                mib(h.peak_rss_kib),
+                if ok { "✓" } else { "✗" }
+            );
+        }
+    }
+    let _ = writeln!(out, "\n## Misses of the bar\n");
+    if misses.is_empty() {
+        let _ = writeln!(out, "None.");
+    } else {
+        for m in misses {
+            let _ = writeln!(out, "- {m}");
+        }
+    }
+    out
+}
+
+fn p50(f: &SideFigures) -> u32 {
+    f.clone().p50_p99().0
+}
+
+/// The scaling report.
+pub fn scaling_markdown(
+    machine: &Machine,
+    command: &str,
+    rounds: u32,
+    round_ms: u128,
+    backends: &[ScalingResults],
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# List latency against table size\n\n\
+         Written by `{command}`. How to rerun: [README.md](README.md).\n"
+    );
+    machine.markdown(&mut out);
+    let _ = writeln!(
+        out,
+        "\nOne connection (concurrency 1), {rounds} rounds of {round_ms} ms per side, sides \
+         alternating; p50 latency of `GET` pages of 100 rows, default columns. `n` is the \
+         number of requests measured per side. *first page*: `?limit=100`; *deep offset*: the \
+         last page, `?limit=100&offset=N-100`; *keyset*: the same page, \
+         `?id=gt.(N-100)&order=id&limit=100`; *count*: with `Prefer: count=exact`.\n"
+    );
+    for b in backends {
+        let seeding: Vec<String> = b
+            .seeding
+            .iter()
+            .map(|(r, d)| format!("{r} rows in {:.1} s", d.as_secs_f64()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "## {} ({})\n\nSeeding: {}. Run took {:.0} s.\n",
+            backend_name(b.backend),
+            b.version,
+            seeding.join(", "),
+            b.elapsed.as_secs_f64()
+        );
+        let _ = writeln!(
+            out,
+            "| rows | paging | count | p50 gen. | p50 hand | ratio | n gen. | n hand |"
+        );
+        let _ = writeln!(out, "|--:|---|:-:|--:|--:|--:|--:|--:|");
+        for c in &b.cells {
+            let (g, h) = (p50(&c.generated), p50(&c.handwritten));
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {:.2} | {} | {} |",
+                c.rows,
+                c.paging.name(),
+                if c.count { "exact" } else { "–" },
+                ms(g),
+                ms(h),
+                ratio(f64::from(g), f64::from(h)),
+                c.generated.result.ok,
+                c.handwritten.result.ok
+            );
+        }
+        let _ = writeln!(out);
+    }
+    out
+}

@@ -1,0 +1,454 @@
+//! The measurements: both servers side by side on one backend, in alternating rounds
+//! (generated then hand-written, then the other way round), so that a noisy machine slows
+//! both alike and the ratio holds.
+
+use crate::load::{self, RunResult, Traffic, Workload};
+use crate::server::{Server, Side};
+use crate::setup::{BenchDb, Error};
+use expose_runtime::Backend;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long and how hard to measure.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Measured rounds per workload and concurrency; each round runs both sides once.
+    pub rounds: u32,
+    /// Length of one side's run in a round.
+    pub round: Duration,
+    /// Length of each side's unmeasured warm-up run before the rounds.
+    pub warmup: Duration,
+    /// Most requests in one run (the other bound is [`Settings::round`]).
+    pub max_requests: u64,
+    /// Concurrent connections to measure at.
+    pub concurrency: Vec<usize>,
+    /// Workloads to run.
+    pub workloads: Vec<Workload>,
+    /// Rows seeded before the workloads.
+    pub seed_rows: u64,
+}
+
+/// One side's figures in one cell.
+#[derive(Clone, Debug, Default)]
+pub struct SideFigures {
+    /// Every measured run, merged.
+    pub result: RunResult,
+    /// Peak RSS during the cell (or since start when it could not be reset), in KiB.
+    pub peak_rss_kib: Option<u64>,
+}
+
+impl SideFigures {
+    /// p50 and p99 latency in microseconds.
+    pub fn p50_p99(&mut self) -> (u32, u32) {
+        self.result.latencies_us.sort_unstable();
+        let l = &self.result.latencies_us;
+        (load::percentile(l, 50.0), load::percentile(l, 99.0))
+    }
+}
+
+/// One workload at one concurrency, both sides.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// The workload.
+    pub workload: Workload,
+    /// Concurrent connections.
+    pub concurrency: usize,
+    /// The generated API's figures.
+    pub generated: SideFigures,
+    /// The hand-written API's figures.
+    pub handwritten: SideFigures,
+    /// Requests per second of each measured round: (generated, hand-written).
+    pub round_rps: Vec<(f64, f64)>,
+}
+
+impl Cell {
+    /// Throughput ratio generated / hand-written: the median of the rounds' ratios, with
+    /// the smallest and largest (a round pairs two adjacent runs, so a slow spell of the
+    /// machine skews few rounds, where it would skew a ratio of totals).
+    pub fn throughput_ratio(&self) -> (f64, f64, f64) {
+        median_min_max(
+            self.round_rps
+                .iter()
+                .map(|(g, h)| if *h > 0.0 { g / h } else { f64::NAN })
+                .collect(),
+        )
+    }
+}
+
+/// The median, smallest and largest of some numbers (NaN when there are none).
+pub fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if !n.is_multiple_of(2) {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
+/// Everything measured on one backend.
+#[derive(Clone, Debug)]
+pub struct BackendResults {
+    /// The backend.
+    pub backend: Backend,
+    /// The server's version.
+    pub version: String,
+    /// Rows seeded.
+    pub seed_rows: u64,
+    /// RSS of each side right after start, in KiB.
+    pub idle_rss_kib: (Option<u64>, Option<u64>),
+    /// Whether the peak RSS could be reset per cell.
+    pub peak_reset: bool,
+    /// The cells, in the order run.
+    pub cells: Vec<Cell>,
+    /// Wall time of the backend's whole run.
+    pub elapsed: Duration,
+}
+
+fn seed_of(parts: &[u64]) -> u64 {
+    parts.iter().fold(0xcbf2_9ce4_8422_2325, |h, p| {
+        (h ^ p).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+/// The two servers of a backend.
+pub struct Pair {
+    /// The generated API's server.
+    pub generated: Server,
+    /// The hand-written API's server.
+    pub handwritten: Server,
+}
+
+impl Pair {
+    /// Starts both servers against `url`.
+    pub async fn start(url: &str) -> Result<Pair, Error> {
+        Ok(Pair {
+            generated: Server::start(Side::Generated, url).await?,
+            handwritten: Server::start(Side::Handwritten, url).await?,
+        })
+    }
+
+    /// The server of `side`.
+    pub fn get(&self, side: Side) -> &Server {
+        match side {
+            Side::Generated => &self.generated,
+            Side::Handwritten => &self.handwritten,
+        }
+    }
+
+    /// Stops both.
+    pub async fn stop(self) {
+        self.generated.stop().await;
+        self.handwritten.stop().await;
+    }
+}
+
+/// The order of the sides in round `r`: alternating, so neither always goes first.
+pub fn order(r: u32) -> [Side; 2] {
+    if r.is_multiple_of(2) {
+        [Side::Generated, Side::Handwritten]
+    } else {
+        [Side::Handwritten, Side::Generated]
+    }
+}
+
+/// Runs every workload at every concurrency on one backend.
+pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Error> {
+    let started = Instant::now();
+    eprintln!("[{:?}] seeding {} rows ...", bdb.backend, s.seed_rows);
+    bdb.reset_table(s.seed_rows).await?;
+    let version = bdb.version().await;
+    let pair = Pair::start(&bdb.url).await?;
+    let idle_rss_kib = (pair.generated.rss_kib(), pair.handwritten.rss_kib());
+    let mut peak_reset = true;
+    let mut cells = Vec::new();
+    // Requests per second of the writes so far, per side and concurrency: sizes the rows a
+    // remove run gets.
+    let mut write_rps: Vec<(Side, usize, f64)> = Vec::new();
+    for (wi, &workload) in s.workloads.iter().enumerate() {
+        for &conc in &s.concurrency {
+            let mut figures = [SideFigures::default(), SideFigures::default()];
+            for side in [Side::Generated, Side::Handwritten] {
+                peak_reset &= pair.get(side).reset_peak();
+            }
+            let pool_for = |side: Side, time: Duration| -> u64 {
+                let rps = write_rps
+                    .iter()
+                    .filter(|(sd, c, _)| *sd == side && *c == conc)
+                    .map(|t| t.2)
+                    .fold(0.0, f64::max);
+                let rps = if rps > 0.0 { rps } else { 5000.0 };
+                ((rps * time.as_secs_f64() * 2.0) as u64 + 100).min(s.max_requests)
+            };
+            // Warm-up: both sides, unmeasured (connections, statement caches, allocator).
+            for side in order(0) {
+                let traffic = traffic_for(bdb, workload, s, side, conc, u32::MAX, || {
+                    pool_for(side, s.warmup)
+                })
+                .await?;
+                let r = load::run(
+                    pair.get(side).addr,
+                    traffic,
+                    conc,
+                    s.max_requests,
+                    s.warmup,
+                    seed_of(&[wi as u64, conc as u64, 999]),
+                )
+                .await;
+                check(bdb.backend, workload, side, &r)?;
+            }
+            let mut round_rps = Vec::new();
+            for r in 0..s.rounds {
+                let mut rps = [0.0; 2];
+                for side in order(r) {
+                    let traffic =
+                        traffic_for(bdb, workload, s, side, conc, r, || pool_for(side, s.round))
+                            .await?;
+                    let result = load::run(
+                        pair.get(side).addr,
+                        traffic,
+                        conc,
+                        s.max_requests,
+                        s.round,
+                        seed_of(&[wi as u64, conc as u64, r as u64]),
+                    )
+                    .await;
+                    check(bdb.backend, workload, side, &result)?;
+                    rps[side as usize] = result.rps();
+                    figures[side as usize].result.merge(result);
+                }
+                round_rps.push((rps[0], rps[1]));
+            }
+            for side in [Side::Generated, Side::Handwritten] {
+                figures[side as usize].peak_rss_kib = pair.get(side).peak_rss_kib();
+                if matches!(workload, Workload::Create | Workload::Update) {
+                    write_rps.push((side, conc, figures[side as usize].result.rps()));
+                }
+            }
+            let [generated, handwritten] = figures;
+            let cell = Cell {
+                workload,
+                concurrency: conc,
+                generated,
+                handwritten,
+                round_rps,
+            };
+            let (ratio, lo, hi) = cell.throughput_ratio();
+            eprintln!(
+                "[{:?}] {:<14} c={:<3} generated {:>8.0} req/s, hand-written {:>8.0} req/s, \
+                 ratio {ratio:.2} ({lo:.2}-{hi:.2})",
+                bdb.backend,
+                workload.name(),
+                conc,
+                cell.generated.result.rps(),
+                cell.handwritten.result.rps(),
+            );
+            cells.push(cell);
+        }
+    }
+    pair.stop().await;
+    Ok(BackendResults {
+        backend: bdb.backend,
+        version,
+        seed_rows: s.seed_rows,
+        idle_rss_kib,
+        peak_reset,
+        cells,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// The traffic of one run; for a remove run, first inserts the rows it deletes.
+async fn traffic_for(
+    bdb: &BenchDb,
+    workload: Workload,
+    s: &Settings,
+    side: Side,
+    conc: usize,
+    round: u32,
+    pool_size: impl FnOnce() -> u64,
+) -> Result<Arc<Traffic>, Error> {
+    let remove_ids = if workload == Workload::Remove {
+        bdb.insert_pool(pool_size()).await?
+    } else {
+        0..0
+    };
+    let letter = match side {
+        Side::Generated => 'g',
+        Side::Handwritten => 'h',
+    };
+    Ok(Arc::new(Traffic::Workload {
+        workload,
+        seed_rows: s.seed_rows,
+        remove_ids,
+        tag: format!("{letter}{conc}r{round}"),
+    }))
+}
+
+/// Fails the benchmark when a run saw errors: a figure over failing requests means nothing.
+fn check(backend: Backend, workload: Workload, side: Side, r: &RunResult) -> Result<(), Error> {
+    if r.errors > 0 {
+        return Err(format!(
+            "[{backend:?}] {} on the {} server: {} failed requests, first: {}",
+            workload.name(),
+            side.name(),
+            r.errors,
+            r.first_error.as_deref().unwrap_or("?")
+        )
+        .into());
+    }
+    if r.ok == 0 {
+        return Err(format!(
+            "[{backend:?}] {} on the {} server: no request completed",
+            workload.name(),
+            side.name()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// One paging shape of the scaling measurement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paging {
+    /// `?limit=100`.
+    FirstPage,
+    /// `?limit=100&offset=rows-100`: the last page by offset.
+    DeepOffset,
+    /// `?id=gt.(rows-100)&order=id&limit=100`: the same page by keyset.
+    Keyset,
+}
+
+impl Paging {
+    /// Every shape.
+    pub const ALL: [Paging; 3] = [Paging::FirstPage, Paging::DeepOffset, Paging::Keyset];
+
+    /// The request's path and query for a table of `rows` rows.
+    pub fn path(self, rows: u64) -> String {
+        let deep = rows.saturating_sub(100);
+        match self {
+            Paging::FirstPage => "/people?limit=100".into(),
+            Paging::DeepOffset => format!("/people?limit=100&offset={deep}"),
+            Paging::Keyset => format!("/people?id=gt.{deep}&order=id&limit=100"),
+        }
+    }
+
+    /// The name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Paging::FirstPage => "first page",
+            Paging::DeepOffset => "deep offset",
+            Paging::Keyset => "keyset",
+        }
+    }
+}
+
+/// One scaling cell: a table size, a paging shape, with or without a count.
+#[derive(Clone, Debug)]
+pub struct ScalingCell {
+    /// Rows in the table.
+    pub rows: u64,
+    /// The paging shape.
+    pub paging: Paging,
+    /// Whether `Prefer: count=exact` was sent.
+    pub count: bool,
+    /// The request sent.
+    pub path: String,
+    /// The generated API's figures.
+    pub generated: SideFigures,
+    /// The hand-written API's figures.
+    pub handwritten: SideFigures,
+}
+
+/// The scaling measurement of one backend.
+#[derive(Clone, Debug)]
+pub struct ScalingResults {
+    /// The backend.
+    pub backend: Backend,
+    /// The server's version.
+    pub version: String,
+    /// The cells.
+    pub cells: Vec<ScalingCell>,
+    /// Seconds spent seeding each size.
+    pub seeding: Vec<(u64, Duration)>,
+    /// Wall time of the backend's whole run.
+    pub elapsed: Duration,
+}
+
+/// List latency against table size, at concurrency 1, for every paging shape with and
+/// without `count=exact`.
+pub async fn scaling(
+    bdb: &BenchDb,
+    sizes: &[u64],
+    rounds: u32,
+    round: Duration,
+) -> Result<ScalingResults, Error> {
+    let started = Instant::now();
+    let mut cells = Vec::new();
+    let mut seeding = Vec::new();
+    let mut version = String::new();
+    for &rows in sizes {
+        eprintln!("[{:?}] scaling: seeding {rows} rows ...", bdb.backend);
+        let t = Instant::now();
+        bdb.reset_table(rows).await?;
+        seeding.push((rows, t.elapsed()));
+        if version.is_empty() {
+            version = bdb.version().await;
+        }
+        // Fresh servers per size: no statement cached against the dropped table.
+        let pair = Pair::start(&bdb.url).await?;
+        for paging in Paging::ALL {
+            for count in [false, true] {
+                let path = paging.path(rows);
+                let traffic = Arc::new(Traffic::Get {
+                    path: path.clone(),
+                    count,
+                });
+                let mut figures = [SideFigures::default(), SideFigures::default()];
+                for side in order(0) {
+                    let r = load::run(pair.get(side).addr, traffic.clone(), 1, 1, round, 1).await;
+                    check(bdb.backend, Workload::List, side, &r)?;
+                }
+                for r in 0..rounds {
+                    for side in order(r) {
+                        let result =
+                            load::run(pair.get(side).addr, traffic.clone(), 1, u64::MAX, round, 1)
+                                .await;
+                        check(bdb.backend, Workload::List, side, &result)?;
+                        figures[side as usize].result.merge(result);
+                    }
+                }
+                let [generated, handwritten] = figures;
+                eprintln!(
+                    "[{:?}] {rows:>8} rows {:<12} count={:<5} generated p50 {:>7} us, hand-written p50 {:>7} us",
+                    bdb.backend,
+                    paging.name(),
+                    count,
+                    generated.clone().p50_p99().0,
+                    handwritten.clone().p50_p99().0,
+                );
+                cells.push(ScalingCell {
+                    rows,
+                    paging,
+                    count,
+                    path,
+                    generated,
+                    handwritten,
+                });
+            }
+        }
+        pair.stop().await;
+    }
+    Ok(ScalingResults {
+        backend: bdb.backend,
+        version,
+        cells,
+        seeding,
+        elapsed: started.elapsed(),
+    })
+}

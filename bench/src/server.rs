@@ -1,0 +1,144 @@
+//! The two servers, each a child process of the benchmark's own binary
+//! (`expose-bench --serve generated|handwritten --url URL`), so that each has its own
+//! runtime, pool and peak RSS (`VmHWM` in `/proc/<pid>/status`).
+
+use crate::setup::Error;
+use expose_runtime::Db;
+use std::net::SocketAddr;
+use std::process::Stdio;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+/// Which implementation a server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The `people` example: `#[expose]`'s generated handlers.
+    Generated,
+    /// The hand-written axum + sqlx reference ([`crate::handwritten`]).
+    Handwritten,
+}
+
+impl Side {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Generated => "generated",
+            Side::Handwritten => "handwritten",
+        }
+    }
+
+    /// Parses a name given on the command line.
+    pub fn parse(s: &str) -> Option<Side> {
+        match s {
+            "generated" => Some(Side::Generated),
+            "handwritten" => Some(Side::Handwritten),
+            _ => None,
+        }
+    }
+}
+
+/// Serves one side on a free loopback port until standard input closes (the child's end of
+/// [`Server::start`]). Prints `listening ADDR` once bound.
+pub async fn serve(side: Side, url: &str) -> Result<(), Error> {
+    use axum::serve::ListenerExt;
+    let db = Db::connect(url).await?;
+    let app = match side {
+        Side::Generated => crate::app::app(db.clone()),
+        Side::Handwritten => crate::handwritten::router(db.clone()),
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    println!("listening {addr}");
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            // The parent holds the other end: EOF (or its death) stops the server.
+            let mut sink = Vec::new();
+            let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+        })
+        .await?;
+    db.close().await;
+    Ok(())
+}
+
+/// A running server child.
+pub struct Server {
+    /// Which side it runs.
+    pub side: Side,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    child: tokio::process::Child,
+}
+
+impl Server {
+    /// Starts `side` against the database at `url` and waits until it listens.
+    pub async fn start(side: Side, url: &str) -> Result<Server, Error> {
+        let exe = std::env::current_exe()?;
+        let mut child = tokio::process::Command::new(exe)
+            .args(["--serve", side.name(), "--url", url])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut line = String::new();
+        let mut reader = BufReader::new(stdout);
+        let read = reader.read_line(&mut line);
+        tokio::time::timeout(std::time::Duration::from_secs(30), read)
+            .await
+            .map_err(|_| format!("the {} server did not start", side.name()))??;
+        let addr = line
+            .trim()
+            .strip_prefix("listening ")
+            .ok_or_else(|| format!("the {} server said {line:?}", side.name()))?
+            .parse()?;
+        Ok(Server { side, addr, child })
+    }
+
+    fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    /// Peak resident set size since start or the last [`Server::reset_peak`], in KiB.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.status_field("VmHWM:")
+    }
+
+    /// Current resident set size, in KiB.
+    pub fn rss_kib(&self) -> Option<u64> {
+        self.status_field("VmRSS:")
+    }
+
+    fn status_field(&self, name: &str) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    }
+
+    /// Resets the peak RSS to the current RSS (`5` into `/proc/<pid>/clear_refs`); false
+    /// when the kernel refused.
+    pub fn reset_peak(&self) -> bool {
+        self.pid()
+            .is_some_and(|pid| std::fs::write(format!("/proc/{pid}/clear_refs"), "5").is_ok())
+    }
+
+    /// Stops the server: closes its standard input, then kills it if it has not exited
+    /// within five seconds.
+    pub async fn stop(mut self) {
+        drop(self.child.stdin.take());
+        let wait = self.child.wait();
+        if tokio::time::timeout(std::time::Duration::from_secs(5), wait)
+            .await
+            .is_err()
+        {
+            let _ = self.child.kill().await;
+        }
+    }
+}
