@@ -15,6 +15,8 @@ pub(crate) struct Field {
     pub(crate) default: bool,
     /// `#[expose(version)]`: the row version behind ETags, bumped on every update.
     pub(crate) version: Option<Ident>,
+    /// The field's doc comment.
+    pub(crate) doc: String,
 }
 
 /// The five operations.

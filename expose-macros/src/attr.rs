@@ -3,7 +3,7 @@
 use crate::ast::{Attr, Field, Op, OpKind};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
-use syn::{LitInt, LitStr};
+use syn::{Ident, LitInt, LitStr};
 
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
@@ -23,6 +23,13 @@ const OP_KEYS: &[&str] = &[
     "max_conditions",
     "max_depth",
     "max_in",
+    "pre",
+    "post",
+    "scope",
+    "fields_for",
+    "force",
+    "overwrite",
+    "require_if_match",
 ];
 /// Field keys.
 const FIELD_KEYS: &[&str] = &["id", "generated", "default", "column", "version"];
@@ -41,28 +48,86 @@ pub(crate) fn did_you_mean<'a>(
         .unwrap_or_default()
 }
 
-fn unknown(meta: &ParseNestedMeta, what: &str, keys: &[&str]) -> syn::Error {
-    let word = meta
-        .path
-        .get_ident()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    meta.error(format!(
-        "unknown {what} `{word}`{}; expected one of: {}",
-        did_you_mean(&word, keys.iter().copied()),
-        keys.join(", ")
-    ))
+/// The key as written (`a::b` for a path).
+fn key(meta: &ParseNestedMeta) -> String {
+    let s = quote::ToTokens::to_token_stream(&meta.path)
+        .to_string()
+        .replace(' ', "");
+    s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
 }
 
+/// Records an unknown key at its token and skips its value, so parsing goes on.
+fn unknown(cx: &Ctxt, meta: &ParseNestedMeta, what: &str, keys: &[&str]) -> syn::Result<()> {
+    let word = key(meta);
+    let msg = if what == "expose option" && OP_KEYS.contains(&word.as_str()) {
+        format!("`{word}` is an operation option: write it inside `list(...)` (or another operation, or `all(...)`)")
+    } else if what == "expose option" && FIELD_KEYS.contains(&word.as_str()) {
+        format!("`{word}` is a field option: write #[expose({word})] on the field")
+    } else {
+        match did_you_mean(&word, keys.iter().copied()) {
+            hint if hint.is_empty() => format!(
+                "unknown {what} `{word}`; expected one of: {}",
+                keys.join(", ")
+            ),
+            hint => format!("unknown {what} `{word}`{hint}"),
+        }
+    };
+    cx.syn_error(meta.error(msg));
+    skip(meta)
+}
+
+/// Stores a value, or reports a duplicate at its second occurrence.
 fn set<T>(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) {
     if slot.is_some() {
         cx.syn_error(meta.error(format!(
             "duplicate expose option `{}`; give it once",
-            meta.path.get_ident().map(ToString::to_string).unwrap_or_default()
+            key(meta)
         )));
     } else {
         *slot = Some(value);
     }
+}
+
+/// `key = "..."`; a value of another kind is reported with an example.
+fn lit_str(meta: &ParseNestedMeta, example: &str) -> syn::Result<LitStr> {
+    let expr: syn::Expr = meta.value()?.parse()?;
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(s),
+            ..
+        }) => Ok(s),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{}` takes a string, like {example}", key(meta)),
+        )),
+    }
+}
+
+/// `key = 10`; a value of another kind is reported with an example.
+fn lit_int(meta: &ParseNestedMeta) -> syn::Result<LitInt> {
+    let expr: syn::Expr = meta.value()?.parse()?;
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => Ok(i),
+        other => Err(syn::Error::new_spanned(
+            other,
+            format!("`{0}` takes a whole number, like {0} = 100", key(meta)),
+        )),
+    }
+}
+
+/// A flag takes no value: `require_if_match`, not `require_if_match = true`.
+fn flag(meta: &ParseNestedMeta) -> syn::Result<Ident> {
+    if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+        let k = key(meta);
+        skip(meta)?;
+        return Err(meta.error(format!(
+            "`{k}` is a flag and takes no value: write just `{k}`"
+        )));
+    }
+    Ok(meta.path.get_ident().cloned().expect("flags are idents"))
 }
 
 /// Parses the arguments of `#[expose(...)]` on the struct.
@@ -70,35 +135,58 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
     let mut attr = Attr::default();
     let mut seen_all = false;
     let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("as") {
-            let v: LitStr = meta.value()?.parse()?;
-            set(cx, &meta, &mut attr.path, v);
-        } else if meta.path.is_ident("table") {
-            let v: LitStr = meta.value()?.parse()?;
-            set(cx, &meta, &mut attr.table, v);
-        } else if meta.path.is_ident("all") {
-            if seen_all {
-                cx.syn_error(meta.error("duplicate expose option `all`; give it once"));
-            }
-            seen_all = true;
-            attr.all = parse_op(cx, &meta)?;
-        } else if let Some(kind) = OpKind::ALL.iter().find(|k| meta.path.is_ident(k.name())) {
-            let ident = meta.path.get_ident().cloned().expect("checked by is_ident");
-            let op = if meta.input.peek(syn::token::Paren) {
-                parse_op(cx, &meta)?
+        let r = (|| {
+            if meta.path.is_ident("as") {
+                let v = lit_str(&meta, "as = \"people\"")?;
+                set(cx, &meta, &mut attr.path, v);
+            } else if meta.path.is_ident("table") {
+                let v = lit_str(&meta, "table = \"person\"")?;
+                set(cx, &meta, &mut attr.table, v);
+            } else if meta.path.is_ident("all") {
+                if !meta.input.peek(syn::token::Paren) {
+                    return Err(meta.error(
+                        "`all` takes options shared by every operation, like all(fields = \"-password\")",
+                    ));
+                }
+                let op = parse_op(cx, &meta)?;
+                if seen_all {
+                    cx.syn_error(meta.error("duplicate expose option `all`; give it once"));
+                } else {
+                    attr.all = op;
+                }
+                seen_all = true;
+            } else if let Some(kind) = OpKind::ALL.iter().find(|k| meta.path.is_ident(k.name())) {
+                let ident = meta.path.get_ident().cloned().expect("checked by is_ident");
+                let op = if meta.input.peek(syn::token::Paren) {
+                    parse_op(cx, &meta)?
+                } else if meta.input.is_empty() || meta.input.peek(syn::Token![,]) {
+                    Op::default()
+                } else {
+                    skip(&meta)?;
+                    return Err(meta.error(format!(
+                        "write `{0}` or `{0}(...)` with its options in parentheses",
+                        kind.name()
+                    )));
+                };
+                if attr.ops.iter().any(|(k, _, _)| k == kind) {
+                    cx.error_spanned_by(
+                        &ident,
+                        format!(
+                            "duplicate operation `{}`; give it once, with all its options",
+                            kind.name()
+                        ),
+                    );
+                } else {
+                    attr.ops.push((*kind, ident, op));
+                }
             } else {
-                Op::default()
-            };
-            if attr.ops.iter().any(|(k, _, _)| k == kind) {
-                cx.error_spanned_by(
-                    &ident,
-                    format!("duplicate operation `{}`; give it once", kind.name()),
-                );
-            } else {
-                attr.ops.push((*kind, ident, op));
+                return unknown(cx, &meta, "expose option", STRUCT_KEYS);
             }
-        } else {
-            return Err(unknown(&meta, "expose option", STRUCT_KEYS));
+            Ok(())
+        })();
+        if let Err(e) = r {
+            cx.syn_error(e);
+            skip(&meta)?;
         }
         Ok(())
     });
@@ -108,134 +196,171 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
     attr
 }
 
+/// `pre = f` or `pre = [f, g]`.
+fn paths(meta: &ParseNestedMeta) -> syn::Result<Vec<syn::Path>> {
+    let value = meta.value()?;
+    if value.peek(syn::token::Bracket) {
+        let content;
+        syn::bracketed!(content in value);
+        Ok(content
+            .parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?
+            .into_iter()
+            .collect())
+    } else {
+        Ok(vec![value.call(syn::Path::parse_mod_style)?])
+    }
+}
+
 fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
     let mut op = Op::default();
+    let mut seen_pre = false;
+    let mut seen_post = false;
     outer.parse_nested_meta(|meta| {
-        let name = meta
-            .path
-            .get_ident()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        match name.as_str() {
-            "fields" | "filter" | "sort" | "order" | "fixed_order" => {
-                let v: LitStr = meta.value()?.parse()?;
-                let slot = match name.as_str() {
-                    "fields" => &mut op.fields,
-                    "filter" => &mut op.filter,
-                    "sort" => &mut op.sort,
-                    "order" => &mut op.order,
-                    _ => &mut op.fixed_order,
-                };
-                set(cx, &meta, slot, v);
-            }
-            "where" => op.wheres.push(meta.value()?.parse()?),
-            "require_if_match" => {
-                let ident = meta.path.get_ident().cloned().expect("ident");
-                set(cx, &meta, &mut op.require_if_match, ident);
-            }
-            "limit" | "max_limit" | "fixed_limit" | "max_conditions" | "max_depth" | "max_in" => {
-                let v: LitInt = meta.value()?.parse()?;
-                let slot = match name.as_str() {
-                    "limit" => &mut op.limit,
-                    "max_limit" => &mut op.max_limit,
-                    "fixed_limit" => &mut op.fixed_limit,
-                    "max_conditions" => &mut op.max_conditions,
-                    "max_depth" => &mut op.max_depth,
-                    _ => &mut op.max_in,
-                };
-                set(cx, &meta, slot, v);
-            }
-            "pre" | "post" => {
-                let value = meta.value()?;
-                let paths: Vec<syn::Path> = if value.peek(syn::token::Bracket) {
-                    let content;
-                    syn::bracketed!(content in value);
-                    content
-                        .parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?
-                        .into_iter()
-                        .collect()
-                } else {
-                    vec![value.parse()?]
-                };
-                if name == "pre" {
-                    &mut op.pre
-                } else {
-                    &mut op.post
+        let r = (|| {
+            let name = key(&meta);
+            match name.as_str() {
+                "fields" | "filter" | "sort" | "order" | "fixed_order" => {
+                    let example = match name.as_str() {
+                        "fields" => "fields = \"name,email\" or fields = \"-password\"",
+                        "filter" => "filter = \"name,age\"",
+                        "sort" => "sort = \"name,age\"",
+                        _ => "order = \"age.desc,name\"",
+                    };
+                    let v = lit_str(&meta, example)?;
+                    let slot = match name.as_str() {
+                        "fields" => &mut op.fields,
+                        "filter" => &mut op.filter,
+                        "sort" => &mut op.sort,
+                        "order" => &mut op.order,
+                        _ => &mut op.fixed_order,
+                    };
+                    set(cx, &meta, slot, v);
                 }
-                .extend(paths);
-            }
-            "scope" | "fields_for" => {
-                let v: syn::Path = meta.value()?.parse()?;
-                let slot = if name == "scope" {
-                    &mut op.scope
-                } else {
-                    &mut op.fields_for
-                };
-                set(cx, &meta, slot, v);
-            }
-            "force" | "overwrite" => {
-                let overwrite = name == "overwrite";
-                meta.parse_nested_meta(|inner| {
-                    let field = inner.path.require_ident()?.clone();
-                    let f: syn::Path = inner.value()?.parse()?;
-                    if op.force.iter().any(|(g, _, _)| *g == field) {
-                        cx.error_spanned_by(
-                            &field,
-                            format!("`{field}` is forced twice; give it once"),
-                        );
+                "where" => op
+                    .wheres
+                    .push(lit_str(&meta, "where = \"is_admin.eq.false\"")?),
+                "require_if_match" => {
+                    let ident = flag(&meta)?;
+                    set(cx, &meta, &mut op.require_if_match, ident);
+                }
+                "limit" | "max_limit" | "fixed_limit" | "max_conditions" | "max_depth"
+                | "max_in" => {
+                    let v = lit_int(&meta)?;
+                    let slot = match name.as_str() {
+                        "limit" => &mut op.limit,
+                        "max_limit" => &mut op.max_limit,
+                        "fixed_limit" => &mut op.fixed_limit,
+                        "max_conditions" => &mut op.max_conditions,
+                        "max_depth" => &mut op.max_depth,
+                        _ => &mut op.max_in,
+                    };
+                    set(cx, &meta, slot, v);
+                }
+                "pre" | "post" => {
+                    let found = paths(&meta)?;
+                    let seen = if name == "pre" {
+                        &mut seen_pre
                     } else {
-                        op.force.push((field, f, overwrite));
+                        &mut seen_post
+                    };
+                    if *seen {
+                        cx.syn_error(meta.error(format!(
+                            "duplicate expose option `{name}`; list every hook once: {name} = [first, second]"
+                        )));
                     }
-                    Ok(())
-                })?;
+                    *seen = true;
+                    let list = if name == "pre" { &mut op.pre } else { &mut op.post };
+                    for p in found {
+                        if list.contains(&p) {
+                            cx.error_spanned_by(&p, "this hook is already listed; give it once");
+                        } else {
+                            list.push(p);
+                        }
+                    }
+                }
+                "scope" | "fields_for" => {
+                    let v: syn::Path = meta.value()?.call(syn::Path::parse_mod_style)?;
+                    let slot = if name == "scope" {
+                        &mut op.scope
+                    } else {
+                        &mut op.fields_for
+                    };
+                    set(cx, &meta, slot, v);
+                }
+                "force" | "overwrite" => {
+                    let overwrite = name == "overwrite";
+                    if !meta.input.peek(syn::token::Paren) {
+                        return Err(meta.error(format!(
+                            "`{name}` takes field = function pairs, like {name}(owner_id = current_user_id)"
+                        )));
+                    }
+                    meta.parse_nested_meta(|inner| {
+                        let field = inner.path.require_ident()?.clone();
+                        let f: syn::Path = inner.value()?.call(syn::Path::parse_mod_style)?;
+                        if op.force.iter().any(|(g, _, _)| *g == field) {
+                            cx.error_spanned_by(
+                                &field,
+                                format!("`{field}` is forced twice; give it once"),
+                            );
+                        } else {
+                            op.force.push((field, f, overwrite));
+                        }
+                        Ok(())
+                    })?;
+                }
+                _ => return unknown(cx, &meta, "operation option", OP_KEYS),
             }
-            _ => return Err(unknown(&meta, "operation option", OP_KEYS)),
+            Ok(())
+        })();
+        if let Err(e) = r {
+            cx.syn_error(e);
+            skip(&meta)?;
         }
         Ok(())
     })?;
     Ok(op)
 }
 
-/// Reads `#[expose(...)]` and serde's renames off one field, removing the expose attribute.
+/// Reads `#[expose(...)]`, serde's renames and the doc comment of one named field.
 pub(crate) fn parse_field(
     cx: &Ctxt,
-    field: &mut syn::Field,
+    field: &syn::Field,
     rename_all: Option<&str>,
 ) -> Option<Field> {
     let ident = field.ident.clone()?;
     let mut key = None;
     let mut generated = None;
-    let mut default = false;
+    let mut default = None;
     let mut version = None;
     let mut column: Option<LitStr> = None;
     let mut rename: Option<String> = None;
     for attr in &field.attrs {
         if attr.path().is_ident("expose") {
             let r = attr.parse_nested_meta(|meta| {
-                if meta.path.is_ident("id") {
-                    set(
-                        cx,
-                        &meta,
-                        &mut key,
-                        meta.path.get_ident().cloned().expect("ident"),
-                    );
-                } else if meta.path.is_ident("generated") {
-                    set(
-                        cx,
-                        &meta,
-                        &mut generated,
-                        meta.path.get_ident().cloned().expect("ident"),
-                    );
-                } else if meta.path.is_ident("default") {
-                    default = true;
-                } else if meta.path.is_ident("version") {
-                    let ident = meta.path.get_ident().cloned().expect("ident");
-                    set(cx, &meta, &mut version, ident);
-                } else if meta.path.is_ident("column") {
-                    let v: LitStr = meta.value()?.parse()?;
-                    set(cx, &meta, &mut column, v);
-                } else {
-                    return Err(unknown(&meta, "field option", FIELD_KEYS));
+                let r = (|| {
+                    if meta.path.is_ident("id") {
+                        let i = flag(&meta)?;
+                        set(cx, &meta, &mut key, i);
+                    } else if meta.path.is_ident("generated") {
+                        let i = flag(&meta)?;
+                        set(cx, &meta, &mut generated, i);
+                    } else if meta.path.is_ident("default") {
+                        let i = flag(&meta)?;
+                        set(cx, &meta, &mut default, i);
+                    } else if meta.path.is_ident("version") {
+                        let i = flag(&meta)?;
+                        set(cx, &meta, &mut version, i);
+                    } else if meta.path.is_ident("column") {
+                        let v = lit_str(&meta, "column = \"person_id\"")?;
+                        set(cx, &meta, &mut column, v);
+                    } else {
+                        return unknown(cx, &meta, "field option", FIELD_KEYS);
+                    }
+                    Ok(())
+                })();
+                if let Err(e) = r {
+                    cx.syn_error(e);
+                    skip(&meta)?;
                 }
                 Ok(())
             });
@@ -255,19 +380,19 @@ pub(crate) fn parse_field(
             });
         }
     }
-    field.attrs.retain(|a| !a.path().is_ident("expose"));
     let rust = ident.to_string();
     let rust = rust.strip_prefix("r#").unwrap_or(&rust).to_owned();
     let name = rename.unwrap_or_else(|| apply_rename_all(&rust, rename_all));
     Some(Field {
-        column: column.map(|c| c.value()).unwrap_or_else(|| rust.clone()),
+        column: column.map_or_else(|| rust.clone(), |c| c.value()),
         ident,
         ty: field.ty.clone(),
         name,
         key,
         generated,
-        default,
+        default: default.is_some(),
         version,
+        doc: doc(&field.attrs),
     })
 }
 
@@ -298,7 +423,9 @@ fn skip(meta: &ParseNestedMeta) -> syn::Result<()> {
     if meta.input.peek(syn::Token![=]) {
         meta.value()?.parse::<syn::Expr>()?;
     } else if meta.input.peek(syn::token::Paren) {
-        meta.parse_nested_meta(|inner| skip(&inner))?;
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<proc_macro2::TokenStream>()?;
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 use crate::ast::{Attr, Field, Op, OpKind};
 use crate::attr::did_you_mean;
 use crate::ctxt::Ctxt;
+use quote::ToTokens;
 use syn::{LitInt, LitStr};
 
 /// A checked operation, options merged with `all(...)`.
@@ -38,6 +39,9 @@ enum Kind {
     Bool,
     Text,
     Json,
+    /// Dates, date-times, UUIDs: ordered, not text.
+    Scalar,
+    /// A type this check does not know (an alias, say); the runtime decides.
     Other,
 }
 
@@ -61,6 +65,7 @@ fn kind_of(ty: &syn::Type) -> Kind {
         "bool" => Kind::Bool,
         "String" => Kind::Text,
         "Value" => Kind::Json,
+        "DateTime" | "NaiveDate" | "Uuid" => Kind::Scalar,
         _ => Kind::Other,
     }
 }
@@ -76,7 +81,10 @@ pub(crate) fn check(
     fields: &[Field],
     struct_ident: &syn::Ident,
 ) -> Vec<CheckedOp> {
-    if attr.path.is_none() {
+    // Absences are reported only when the attribute parsed cleanly: after `as = people` or
+    // `lsit`, "needs `as`" and "no operation" would only repeat the first error.
+    let parsed = !cx.has_errors();
+    if attr.path.is_none() && parsed {
         cx.error_spanned_by(
             struct_ident,
             "#[expose] needs `as = \"...\"`, the URL segment of the resource, e.g. #[expose(as = \"people\", list)]",
@@ -126,7 +134,7 @@ pub(crate) fn check(
     if fields.len() > 64 {
         cx.error_spanned_by(struct_ident, "#[expose] supports at most 64 fields");
     }
-    if attr.ops.is_empty() && attr.path.is_some() {
+    if attr.ops.is_empty() && parsed {
         cx.error_spanned_by(
             struct_ident,
             "#[expose] exposes no operation: add some of list, retrieve, create, update, remove",
@@ -229,7 +237,7 @@ fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
 
 /// Resolves one name to a field, with a suggestion when it is not one.
 fn resolve<'f>(cx: &Ctxt, fields: &'f [Field], name: &str, lit: &LitStr) -> Option<&'f Field> {
-    let found = fields.iter().find(|f| f.ident == name);
+    let found = fields.iter().find(|f| f.ident_str() == name);
     if found.is_none() {
         cx.error_spanned_by(
             lit,
@@ -297,14 +305,18 @@ fn field_list(cx: &Ctxt, lit: &LitStr, fields: &[Field], base: &[&Field]) -> Vec
         .collect()
 }
 
-fn int(cx: &Ctxt, lit: &Option<LitInt>, min: u64) -> Option<u64> {
-    let lit = lit.as_ref()?;
+/// A checked integer option: at least 1, because 0 would refuse or return nothing.
+fn int(cx: &Ctxt, name: &str, lit: Option<&LitInt>) -> Option<u64> {
+    let lit = lit?;
     match lit.base10_parse::<u64>() {
-        Ok(v) if v >= min => Some(v),
-        Ok(_) => {
-            cx.error_spanned_by(lit, format!("must be at least {min}"));
+        Ok(0) => {
+            cx.error_spanned_by(
+                lit,
+                format!("`{name}` must be at least 1; remove it to use the default"),
+            );
             None
         }
+        Ok(v) => Some(v),
         Err(e) => {
             cx.syn_error(e);
             None
@@ -312,15 +324,23 @@ fn int(cx: &Ctxt, lit: &Option<LitInt>, min: u64) -> Option<u64> {
     }
 }
 
+/// An integer option of the operation, else of `all(...)`.
+fn int_of(cx: &Ctxt, name: &str, op: Option<&LitInt>, all: Option<&LitInt>) -> Option<u64> {
+    int(cx, name, op).or_else(|| int(cx, name, all))
+}
+
 fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> CheckedOp {
     let pick = |a: &Option<LitStr>, b: &Option<LitStr>| a.clone().or_else(|| b.clone());
     let is_key =
         |f: &Field| f.key.is_some() || (f.ident == "id" && !fields.iter().any(|g| g.key.is_some()));
     let base: Vec<&Field> = match kind {
-        OpKind::Create => fields.iter().filter(|f| f.generated.is_none()).collect(),
+        OpKind::Create => fields
+            .iter()
+            .filter(|f| f.generated.is_none() && f.version.is_none())
+            .collect(),
         OpKind::Update => fields
             .iter()
-            .filter(|f| f.generated.is_none() && !is_key(f))
+            .filter(|f| f.generated.is_none() && f.version.is_none() && !is_key(f))
             .collect(),
         _ => fields.iter().collect(),
     };
@@ -415,10 +435,24 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
     for w in &wheres {
         check_where(cx, w, fields);
     }
-    let fixed = int(cx, &op.fixed_limit, 1).or_else(|| int(cx, &all.fixed_limit, 1));
-    let limit = fixed.or_else(|| int(cx, &op.limit, 1).or_else(|| int(cx, &all.limit, 1)));
-    let max_limit =
-        fixed.or_else(|| int(cx, &op.max_limit, 1).or_else(|| int(cx, &all.max_limit, 1)));
+    let (fixed, limit, max_limit) = if kind == OpKind::List {
+        let fixed = int_of(
+            cx,
+            "fixed_limit",
+            op.fixed_limit.as_ref(),
+            all.fixed_limit.as_ref(),
+        );
+        let limit = int_of(cx, "limit", op.limit.as_ref(), all.limit.as_ref());
+        let max = int_of(
+            cx,
+            "max_limit",
+            op.max_limit.as_ref(),
+            all.max_limit.as_ref(),
+        );
+        (fixed, fixed.or(limit), fixed.or(max))
+    } else {
+        (None, None, None)
+    };
     if kind == OpKind::List {
         let effective_max = max_limit.unwrap_or(1000);
         if let Some(l) = limit.filter(|l| *l > effective_max) {
@@ -428,6 +462,13 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
             }
         }
     }
+    let list_int = |name: &str, a: Option<&LitInt>, b: Option<&LitInt>| {
+        if kind == OpKind::List {
+            int_of(cx, name, a, b)
+        } else {
+            None
+        }
+    };
     CheckedOp {
         kind,
         fields: if kind.writes() { list } else { readable },
@@ -439,9 +480,13 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
         limit,
         max_limit,
         fixed_limit: fixed.is_some(),
-        max_conditions: int(cx, &op.max_conditions, 1).or_else(|| int(cx, &all.max_conditions, 1)),
-        max_depth: int(cx, &op.max_depth, 1).or_else(|| int(cx, &all.max_depth, 1)),
-        max_in: int(cx, &op.max_in, 1).or_else(|| int(cx, &all.max_in, 1)),
+        max_conditions: list_int(
+            "max_conditions",
+            op.max_conditions.as_ref(),
+            all.max_conditions.as_ref(),
+        ),
+        max_depth: list_int("max_depth", op.max_depth.as_ref(), all.max_depth.as_ref()),
+        max_in: list_int("max_in", op.max_in.as_ref(), all.max_in.as_ref()),
         pre: all.pre.iter().chain(&op.pre).cloned().collect(),
         post: all.post.iter().chain(&op.post).cloned().collect(),
         scope: if kind == OpKind::Create {
@@ -554,16 +599,26 @@ fn check_where(cx: &Ctxt, lit: &LitStr, fields: &[Field]) {
         return;
     }
     let kind = kind_of(&f.ty);
-    let bad_op = match op {
-        "like" | "ilike" => kind != Kind::Text && kind != Kind::Other,
-        "gt" | "gte" | "lt" | "lte" => matches!(kind, Kind::Bool | Kind::Json),
-        "eq" | "neq" | "in" => kind == Kind::Json,
-        _ => false,
+    let supported = match op {
+        "like" | "ilike" => matches!(kind, Kind::Text | Kind::Other),
+        "gt" | "gte" | "lt" | "lte" => !matches!(kind, Kind::Bool | Kind::Json),
+        "eq" | "neq" | "in" => kind != Kind::Json,
+        "is" if matches!(value, "true" | "false" | "unknown") => {
+            matches!(kind, Kind::Bool | Kind::Other)
+        }
+        _ => true,
     };
-    if bad_op {
+    if !supported {
+        let ty = f.ty.to_token_stream().to_string().replace(' ', "");
+        let hint = match kind {
+            Kind::Json => "JSON fields can only be tested with `is.null` or `is.not_null`",
+            Kind::Bool => "true/false fields take eq, neq, in and is",
+            _ if op == "is" => "only true/false fields take is.true, is.false and is.unknown",
+            _ => "like and ilike apply to String fields only",
+        };
         cx.error_spanned_by(
             lit,
-            format!("operator `{op}` is not supported by `{name}`'s type"),
+            format!("operator `{op}` is not supported by `{name}` of type `{ty}`: {hint}"),
         );
         return;
     }

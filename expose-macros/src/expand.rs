@@ -1,42 +1,45 @@
 //! Code generation: the struct as written (minus helper attributes), a static model
-//! description, and `router()`.
+//! description, typed field handles and `router()`.
+//!
+//! The emitted code is metadata: field names, types and policies, plus one small adapter per
+//! user function (hook, scope, `fields_for`, forced value), each spanned at the function's
+//! path in the attribute so that rustc reports a missing or mistyped function there.
 
 use crate::ast::{Field, OpKind};
 use crate::attr;
 use crate::check::{self, CheckedOp};
 use crate::ctxt::Ctxt;
-use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
-/// The whole expansion; on error, the struct still comes out next to `compile_error!`.
+/// The whole expansion. On error the struct still comes out, next to `compile_error!` and a
+/// model with no operations, so uses of `router()` and `FIELDS` elsewhere do not cascade.
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut input: syn::DeriveInput = match syn::parse2(item.clone()) {
         Ok(i) => i,
-        Err(e) => {
-            let err = e.to_compile_error();
-            return quote!(#item #err);
-        }
+        Err(_) => return not_a_struct(item),
     };
     let cx = Ctxt::new();
     let attr = attr::parse_struct_attr(&cx, args);
     let rename_all = attr::rename_all(&input.attrs);
     let mut fields = Vec::new();
-    let mut docs = Vec::new();
-    match &mut input.data {
-        syn::Data::Struct(s) => match &mut s.fields {
-            syn::Fields::Named(named) => {
-                for f in named.named.iter_mut() {
-                    let doc = attr::doc(&f.attrs);
-                    if let Some(f) = attr::parse_field(&cx, f, rename_all.as_deref()) {
-                        fields.push(f);
-                        docs.push(doc);
-                    }
+    let mut named = false;
+    match &input.data {
+        syn::Data::Struct(s) => match &s.fields {
+            syn::Fields::Named(n) => {
+                named = true;
+                for f in &n.named {
+                    fields.extend(attr::parse_field(&cx, f, rename_all.as_deref()));
                 }
             }
-            other => cx.error_spanned_by(
-                &*other,
-                "#[expose] needs a struct with named fields, one per column",
+            syn::Fields::Unnamed(u) => cx.error_spanned_by(
+                u,
+                "#[expose] needs named fields, one per column: write `struct Name { id: i64, ... }`",
+            ),
+            syn::Fields::Unit => cx.error_spanned_by(
+                &input.ident,
+                "#[expose] needs named fields, one per column: write `struct Name { id: i64, ... }`",
             ),
         },
         syn::Data::Enum(e) => cx.error_spanned_by(
@@ -48,25 +51,19 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             "#[expose] applies to structs with named fields, not unions",
         ),
     }
-    if !input.generics.params.is_empty() {
+    strip_helper_attrs(&mut input.data);
+    let generic = !input.generics.params.is_empty() || input.generics.where_clause.is_some();
+    if generic {
         cx.error_spanned_by(
             &input.generics,
-            "#[expose] does not support generic structs: a resource maps to one table",
+            "#[expose] does not support generic structs: a resource maps to one table; remove the parameters",
         );
     }
-    let ops = if matches!(input.data, syn::Data::Struct(_)) {
+    let ops = if named {
         check::check(&cx, &attr, &fields, &input.ident)
     } else {
         Vec::new()
     };
-    if cx.has_errors() {
-        let err = cx.check().err().map(|e| e.to_compile_error());
-        return quote!(#input #err);
-    }
-    if let Err(e) = cx.check() {
-        let err = e.to_compile_error();
-        return quote!(#input #err);
-    }
     let path = attr
         .path
         .as_ref()
@@ -75,197 +72,192 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let table = attr
         .table
         .as_ref()
-        .map(syn::LitStr::value)
-        .unwrap_or_else(|| path.clone());
+        .map_or_else(|| path.clone(), syn::LitStr::value);
     let doc = attr::doc(&input.attrs);
-    let model = model(
-        &input.ident,
-        &input.vis,
-        &path,
-        &table,
-        &fields,
-        &ops,
-        (&doc, &docs),
-    );
-    // Every field is a column the generated API reads or writes, even when no Rust code does.
-    quote!(#[allow(dead_code)] #input #model)
+    match cx.check() {
+        Ok(()) => model(&input, &path, &table, &doc, &fields, &ops),
+        Err(e) => {
+            let err = e.to_compile_error();
+            if named && !generic {
+                // Same items, no operations and no adapters: nothing more to report.
+                let stub = model(&input, &path, &table, &doc, &fields, &[]);
+                quote!(#err #stub)
+            } else {
+                quote!(#err #input)
+            }
+        }
+    }
+}
+
+/// The item is not a struct, enum or union: it comes back as written, with the error at its
+/// name (or keyword).
+fn not_a_struct(item: TokenStream) -> TokenStream {
+    let msg = "#[expose] applies to structs with named fields";
+    let err = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(f)) => syn::Error::new_spanned(&f.sig.ident, msg),
+        Ok(syn::Item::Impl(i)) => syn::Error::new_spanned(i.impl_token, msg),
+        Ok(syn::Item::Trait(t)) => syn::Error::new_spanned(&t.ident, msg),
+        Ok(syn::Item::Mod(m)) => syn::Error::new_spanned(&m.ident, msg),
+        Ok(syn::Item::Type(t)) => syn::Error::new_spanned(&t.ident, msg),
+        Ok(syn::Item::Const(c)) => syn::Error::new_spanned(&c.ident, msg),
+        Ok(syn::Item::Static(s)) => syn::Error::new_spanned(&s.ident, msg),
+        Ok(_) => syn::Error::new(Span::call_site(), msg),
+        Err(e) => e,
+    }
+    .to_compile_error();
+    quote!(#err #item)
+}
+
+/// Removes `#[expose(...)]` from every field, whatever the item's shape (rust-lang/rust#65823).
+fn strip_helper_attrs(data: &mut syn::Data) {
+    let strip = |fields: &mut syn::Fields| {
+        for f in fields.iter_mut() {
+            f.attrs.retain(|a| !a.path().is_ident("expose"));
+        }
+    };
+    match data {
+        syn::Data::Struct(s) => strip(&mut s.fields),
+        syn::Data::Enum(e) => e.variants.iter_mut().for_each(|v| strip(&mut v.fields)),
+        syn::Data::Union(u) => u
+            .fields
+            .named
+            .iter_mut()
+            .for_each(|f| f.attrs.retain(|a| !a.path().is_ident("expose"))),
+    }
+}
+
+/// The adapters of user functions, one per distinct function (and forced field).
+#[derive(Default)]
+struct Glue {
+    /// (what and path as written, adapter name)
+    names: Vec<(String, syn::Ident)>,
+    items: Vec<TokenStream>,
+}
+
+impl Glue {
+    /// The adapter for `key`, made by `make` the first time; named `__{prefix}_{path}`.
+    fn get(
+        &mut self,
+        prefix: &str,
+        path: &syn::Path,
+        make: impl FnOnce(&syn::Ident) -> TokenStream,
+    ) -> syn::Ident {
+        let key = format!("{prefix} {}", path.to_token_stream());
+        if let Some((_, name)) = self.names.iter().find(|(k, _)| *k == key) {
+            return name.clone();
+        }
+        let segments: Vec<String> = path
+            .segments
+            .iter()
+            .map(|s| {
+                let s = s.ident.to_string();
+                s.strip_prefix("r#").map(str::to_owned).unwrap_or(s)
+            })
+            .collect();
+        let mut name = format_ident!("__{}_{}", prefix, segments.join("_"));
+        let mut n = 1u32;
+        while self.names.iter().any(|(_, used)| *used == name) {
+            n += 1;
+            name = format_ident!("__{}_{}_{}", prefix, segments.join("_"), n);
+        }
+        self.items.push(make(&name));
+        self.names.push((key, name.clone()));
+        name
+    }
 }
 
 fn model(
-    ident: &syn::Ident,
-    vis: &syn::Visibility,
+    input: &syn::DeriveInput,
     path: &str,
     table: &str,
+    struct_doc: &str,
     fields: &[Field],
     ops: &[CheckedOp],
-    (struct_doc, docs): (&str, &[String]),
 ) -> TokenStream {
+    let (ident, vis) = (&input.ident, &input.vis);
     let rust_name = ident.to_string();
     let has_key = fields.iter().any(|f| f.key.is_some());
-    let field_descs = fields.iter().zip(docs).map(|(f, doc)| {
-        let ident = f.ident_str();
-        let (name, column, ty) = (&f.name, &f.column, &f.ty);
-        let key = f.key.is_some() || (!has_key && ident == "id");
-        let generated = f.generated.is_some();
-        let default = f.default;
-        let version = f.version.is_some();
+    let field_descs = fields.iter().map(|f| {
+        let rust = f.ident_str();
+        let ty = &f.ty;
         // Spanned at the user's type, so an unsupported type is reported there.
-        let kind = quote_spanned!(ty.span()=> <#ty as __e::FieldKind>);
-        quote! {
-            __e::Field {
-                ident: #ident,
-                name: #name,
-                column: #column,
-                ty: #kind::TYPE,
-                nullable: #kind::NULLABLE,
-                key: #key,
-                generated: #generated,
-                default: #default,
-                version: #version,
-                doc: #doc,
-            }
+        let mut desc = quote_spanned!(ty.span()=> __e::Field::of::<#ty>(#rust));
+        if f.name != rust {
+            let name = &f.name;
+            desc.extend(quote!(.name(#name)));
         }
+        if f.column != rust {
+            let column = &f.column;
+            desc.extend(quote!(.column(#column)));
+        }
+        if f.key.is_some() || (!has_key && rust == "id") {
+            desc.extend(quote!(.key()));
+        }
+        if f.generated.is_some() {
+            desc.extend(quote!(.generated()));
+        }
+        if f.default {
+            desc.extend(quote!(.default()));
+        }
+        if f.version.is_some() {
+            desc.extend(quote!(.version()));
+        }
+        if !f.doc.is_empty() {
+            let doc = &f.doc;
+            desc.extend(quote!(.doc(#doc)));
+        }
+        desc
     });
-    let mut glue = Vec::new();
-    let mut op_slot = |kind: OpKind| {
-        let Some(op) = ops.iter().find(|o| o.kind == kind) else {
-            return quote!(__e::None);
-        };
-        let fields = &op.fields;
-        let mut opts = vec![quote!(fields: &[#(#fields),*])];
-        let op_name = kind.name();
-        for (which, hooks) in [("pre", &op.pre), ("post", &op.post)] {
-            if hooks.is_empty() {
-                continue;
+    let mut glue = Glue::default();
+    let mut slot = |kind: OpKind| match ops.iter().find(|o| o.kind == kind) {
+        None => quote!(__e::None),
+        Some(op) => {
+            let opts = operation(op, ident, &mut glue);
+            if opts.is_empty() {
+                quote!(__e::Some(__e::Operation::DEFAULT))
+            } else {
+                quote!(__e::Some(__e::Operation { #(#opts,)* ..__e::Operation::DEFAULT }))
             }
-            let names: Vec<syn::Ident> = (0..hooks.len())
-                .map(|i| quote::format_ident!("__{}_{}_{}", which, op_name, i))
-                .collect();
-            for (name, path) in names.iter().zip(hooks) {
-                let call = quote_spanned!(path.span()=> #path(ctx));
-                glue.push(quote! {
-                    fn #name(ctx: &mut __e::HookCtx) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
-                        __e::Box::pin(#call)
-                    }
-                });
-            }
-            let slot = syn::Ident::new(which, proc_macro2::Span::call_site());
-            opts.push(quote!(#slot: &[#(#names),*]));
         }
-        if let Some(path) = &op.scope {
-            let name = quote::format_ident!("__scope_{}", op_name);
-            let call = quote_spanned!(path.span()=> #path(ctx));
-            glue.push(quote! {
-                fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<()>>, __e::Problem> {
-                    let scope: __e::Option<__e::Cond<#ident>> = #call?;
-                    __e::Ok(scope.map(__e::Cond::erase))
-                }
-            });
-            opts.push(quote!(scope: __e::Some(#name)));
-        }
-        if let Some(path) = &op.fields_for {
-            let name = quote::format_ident!("__fields_for_{}", op_name);
-            let call = quote_spanned!(path.span()=> #path(ctx, &mut mask));
-            glue.push(quote! {
-                fn #name(ctx: &__e::HookCtx, bits: &mut u64) -> __e::Result<(), __e::Problem> {
-                    let mut mask = __e::FieldMask::<#ident>::from_bits(*bits);
-                    #call?;
-                    *bits &= mask.bits();
-                    __e::Ok(())
-                }
-            });
-            opts.push(quote!(fields_for: __e::Some(#name)));
-        }
-        if op.require_if_match {
-            opts.push(quote!(require_if_match: true));
-        }
-        if !op.force.is_empty() {
-            let mut entries = Vec::new();
-            for (i, (field, ty, path, overwrite)) in op.force.iter().enumerate() {
-                let name = quote::format_ident!("__force_{}_{}", op_name, i);
-                let call = quote_spanned!(path.span()=> #path(ctx));
-                glue.push(quote! {
-                    fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Value, __e::Problem> {
-                        let value: #ty = #call?;
-                        __e::Ok(__e::Value::from(value))
-                    }
-                });
-                let field = field.to_string();
-                entries.push(
-                    quote!(__e::Force { field: #field, overwrite: #overwrite, value: #name }),
-                );
-            }
-            opts.push(quote!(force: &[#(#entries),*]));
-        }
-        if let Some(f) = &op.filterable {
-            opts.push(quote!(filterable: __e::Some(&[#(#f),*])));
-        }
-        if let Some(s) = &op.sortable {
-            opts.push(quote!(sortable: __e::Some(&[#(#s),*])));
-        }
-        if let Some(o) = &op.order {
-            opts.push(quote!(default_order: #o));
-        }
-        if op.fixed_order {
-            opts.push(quote!(fixed_order: true));
-        }
-        if !op.wheres.is_empty() {
-            let w = &op.wheres;
-            opts.push(quote!(forced_filters: &[#(#w),*]));
-        }
-        let num = |name: &str, v: Option<u64>, ty: TokenStream| {
-            v.map(|v| {
-                let name = syn::Ident::new(name, proc_macro2::Span::call_site());
-                let lit = proc_macro2::Literal::u64_unsuffixed(v);
-                let _ = ty;
-                quote!(#name: #lit)
-            })
-        };
-        opts.extend(num("default_limit", op.limit, quote!(u64)));
-        opts.extend(num("max_limit", op.max_limit, quote!(u64)));
-        if op.fixed_limit {
-            opts.push(quote!(fixed_limit: true));
-        }
-        opts.extend(num("max_conditions", op.max_conditions, quote!(usize)));
-        opts.extend(num("max_depth", op.max_depth, quote!(usize)));
-        opts.extend(num("max_in_items", op.max_in, quote!(usize)));
-        quote!(__e::Some(__e::Operation { #(#opts,)* ..__e::Operation::DEFAULT }))
     };
     let (list, retrieve, create, update, remove) = (
-        op_slot(OpKind::List),
-        op_slot(OpKind::Retrieve),
-        op_slot(OpKind::Create),
-        op_slot(OpKind::Update),
-        op_slot(OpKind::Remove),
+        slot(OpKind::List),
+        slot(OpKind::Retrieve),
+        slot(OpKind::Create),
+        slot(OpKind::Update),
+        slot(OpKind::Remove),
     );
-    let fields_ty = quote::format_ident!("{}Fields", ident);
-    let handles = fields.iter().enumerate().map(|(i, f)| {
-        let (name, ty) = (&f.ident, &f.ty);
-        let col = quote_spanned!(ty.span()=> ::expose_runtime::Col::<#ident, #ty>);
-        quote!(#name: #col::new(#i))
-    });
+    let glue = glue.items;
+    let fields_ty = format_ident!("{}Fields", ident);
     let handle_fields = fields.iter().map(|f| {
         let (name, ty) = (&f.ident, &f.ty);
         quote!(pub #name: ::expose_runtime::Col<#ident, #ty>)
     });
+    let handles = fields.iter().enumerate().map(|(i, f)| {
+        let (name, ty) = (&f.ident, &f.ty);
+        let i = proc_macro2::Literal::usize_unsuffixed(i);
+        let col = quote_spanned!(ty.span()=> ::expose_runtime::Col::<#ident, #ty>);
+        quote!(#name: #col::new(#i))
+    });
     let fields_doc =
-        format!("Typed handles on the fields of [`{ident}`], for scopes and `fields_for`.");
-    let doc = format!(
-        "The routes of `/{path}` and `/{path}/{{id}}`, for any state that holds a [`Db`](::expose_runtime::Db)."
+        format!(" Typed handles on the fields of [`{ident}`], for scopes and `fields_for`.");
+    let router_doc = format!(
+        " The routes of `/{path}` and `/{path}/{{id}}`, for any state that holds a [`Db`](::expose_runtime::Db)."
     );
     quote! {
-        #[automatically_derived]
-        #[allow(unused_qualifications, clippy::all, clippy::pedantic)]
-        #[doc = #fields_doc]
+        // Every field is a column the generated API reads or writes, even when no Rust code does.
         #[allow(dead_code)]
+        #input
+        #[doc = #fields_doc]
+        #[allow(dead_code, missing_docs, unused_qualifications)]
         #vis struct #fields_ty {
             #(#handle_fields,)*
         }
-        #[automatically_derived]
         #[allow(unused_qualifications, clippy::all, clippy::pedantic)]
         const _: () = {
             use ::expose_runtime::__private as __e;
             #(#glue)*
+            #[automatically_derived]
             impl __e::Exposed for #ident {
                 const MODEL: &'static __e::Model = &__e::Model {
                     rust_name: #rust_name,
@@ -287,7 +279,7 @@ fn model(
             /// Typed handles on the fields, for scopes and `fields_for`.
             pub const FIELDS: #fields_ty = #fields_ty { #(#handles,)* };
 
-            #[doc = #doc]
+            #[doc = #router_doc]
             pub fn router<S>() -> ::expose_runtime::__private::Router<S>
             where
                 S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
@@ -309,4 +301,118 @@ fn model(
             }
         }
     }
+}
+
+/// The non-default options of one operation, as `name: value` pairs of `Operation`.
+fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenStream> {
+    let mut opts = Vec::new();
+    if !op.fields.is_empty() {
+        let fields = &op.fields;
+        opts.push(quote!(fields: &[#(#fields),*]));
+    }
+    if let Some(f) = &op.filterable {
+        opts.push(quote!(filterable: __e::Some(&[#(#f),*])));
+    }
+    if let Some(s) = &op.sortable {
+        opts.push(quote!(sortable: __e::Some(&[#(#s),*])));
+    }
+    if let Some(o) = &op.order {
+        opts.push(quote!(default_order: #o));
+    }
+    if op.fixed_order {
+        opts.push(quote!(fixed_order: true));
+    }
+    if !op.wheres.is_empty() {
+        let w = &op.wheres;
+        opts.push(quote!(forced_filters: &[#(#w),*]));
+    }
+    let nums = [
+        ("default_limit", op.limit),
+        ("max_limit", op.max_limit),
+        ("max_conditions", op.max_conditions),
+        ("max_depth", op.max_depth),
+        ("max_in_items", op.max_in),
+    ];
+    for (name, value) in nums {
+        if let Some(v) = value {
+            let name = syn::Ident::new(name, Span::call_site());
+            let v = proc_macro2::Literal::u64_unsuffixed(v);
+            opts.push(quote!(#name: #v));
+        }
+    }
+    if op.fixed_limit {
+        opts.push(quote!(fixed_limit: true));
+    }
+    for (which, hooks) in [("pre", &op.pre), ("post", &op.post)] {
+        if hooks.is_empty() {
+            continue;
+        }
+        let names = hooks.iter().map(|path| {
+            glue.get("hook", path, |name| {
+                let call = quote_spanned!(path.span()=> __e::Box::pin(#path(ctx)));
+                quote! {
+                    fn #name(ctx: &mut __e::HookCtx) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
+                        #call
+                    }
+                }
+            })
+        });
+        let which = syn::Ident::new(which, Span::call_site());
+        opts.push(quote!(#which: &[#(#names),*]));
+    }
+    if let Some(path) = &op.scope {
+        let name = glue.get("scope", path, |name| {
+            let f = quote_spanned!(path.span()=>
+                let scope: fn(&__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<#model>>, __e::Problem> = #path;
+            );
+            quote! {
+                fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<()>>, __e::Problem> {
+                    #f
+                    scope(ctx).map(|c| c.map(__e::Cond::erase))
+                }
+            }
+        });
+        opts.push(quote!(scope: __e::Some(#name)));
+    }
+    if let Some(path) = &op.fields_for {
+        let name = glue.get("fields_for", path, |name| {
+            let f = quote_spanned!(path.span()=>
+                let fields_for: fn(&__e::HookCtx, &mut __e::FieldMask<#model>) -> __e::Result<(), __e::Problem> = #path;
+            );
+            quote! {
+                fn #name(ctx: &__e::HookCtx, bits: &mut u64) -> __e::Result<(), __e::Problem> {
+                    #f
+                    let mut mask = __e::FieldMask::from_bits(*bits);
+                    fields_for(ctx, &mut mask)?;
+                    *bits &= mask.bits();
+                    __e::Ok(())
+                }
+            }
+        });
+        opts.push(quote!(fields_for: __e::Some(#name)));
+    }
+    if !op.force.is_empty() {
+        let entries = op.force.iter().map(|(field, ty, path, overwrite)| {
+            let prefix = format!("force_{}", field.to_string().trim_start_matches("r#"));
+            let name = glue.get(&prefix, path, |name| {
+                let f = quote_spanned!(path.span()=>
+                    let force: fn(&__e::HookCtx) -> __e::Result<#ty, __e::Problem> = #path;
+                );
+                quote! {
+                    fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Value, __e::Problem> {
+                        #f
+                        force(ctx).map(__e::Value::from)
+                    }
+                }
+            });
+            let field = field.to_string();
+            let field = field.trim_start_matches("r#");
+            quote!(__e::Force { field: #field, overwrite: #overwrite, value: #name })
+        });
+        opts.push(quote!(force: &[#(#entries),*]));
+    }
+    if op.require_if_match {
+        opts.push(quote!(require_if_match: true));
+    }
+    opts
 }

@@ -12,6 +12,8 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
+#[cfg(test)]
+mod tests;
 
 /// Exposes a struct as a REST resource; see `expose_runtime::expose` for the reference.
 #[proc_macro_attribute]

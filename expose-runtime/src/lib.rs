@@ -68,43 +68,308 @@ pub use router::{router, RouterConfig};
 pub use scope::{Col, Cond, FieldMask, FieldsFn, ScopeFn};
 pub use value::{Value, ValueError};
 
-/// Turns a struct into a REST resource. See the crate documentation for an example.
+/// Turns a struct with named fields into a REST resource.
 ///
-/// # Attribute options
+/// ```
+/// use expose_runtime::{expose, Db};
 ///
-/// `#[expose(...)]` on the struct takes:
+/// /// A person, exposed at `/people`.
+/// #[expose(
+///     as = "people",                                  // GET/POST /people, GET/PATCH/DELETE /people/{id}
+///     all(fields = "-password"),                      // no operation reads or writes the password...
+///     list(order = "name", limit = 20),
+///     retrieve,
+///     create(fields = "name,email,password,age"),     // ...but create and update list it explicitly
+///     update(fields = "name,email,password,age"),
+///     remove,
+/// )]
+/// pub struct Person {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     pub name: String,
+///     pub email: String,
+///     pub password: String,
+///     pub age: i32,
+///     #[expose(default)]
+///     pub is_admin: bool,
+/// }
+///
+/// fn app(db: Db) -> axum::Router {
+///     axum::Router::new().merge(Person::router()).with_state(db)
+/// }
+/// ```
+///
+/// The struct comes out unchanged (minus the field attributes), next to:
+/// - an implementation of [`Exposed`]: a `static` [`Model`] naming every field, its type and
+///   each operation's policy (`cargo expand` shows it; the runtime does the work);
+/// - `Person::router()` and `Person::router_with(RouterConfig)`: an `axum::Router<S>` for any
+///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`);
+/// - `Person::FIELDS`, of the generated type `PersonFields`: one typed [`Col`] handle per
+///   field, for scopes and `fields_for`.
+///
+/// Structs only: an enum, a union, a tuple or unit struct, or a struct with generic
+/// parameters is refused. A model has at most 64 fields.
+///
+/// # Struct options
 ///
 /// | option | meaning | default |
 /// |---|---|---|
-/// | `as = "people"` | URL segment: `/people` and `/people/{id}` | required |
-/// | `table = "person"` | SQL table | the `as` value |
-/// | `all(...)` | defaults for every operation (same keys as below) | none |
-/// | `list(...)`, `retrieve(...)`, `create(...)`, `update(...)`, `remove` | the operations exposed; any other answers 405 | none |
+/// | `as = "people"` | the URL segment: `/people` and `/people/{id}`; letters, digits, `-`, `_` | required |
+/// | `table = "person"` | the SQL table | the `as` value |
+/// | `list`, `retrieve`, `create`, `update`, `remove` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
+/// | `all(...)` | options shared by every operation that they apply to | none |
 ///
-/// Inside an operation:
+/// An operation's own option wins over the same option in `all(...)`; `where`, `pre`, `post`
+/// and `force`/`overwrite` are combined (those of `all(...)` first). `all(fields = ...)` is
+/// applied to each operation's own default set: `all(fields = "-password")` hides the
+/// password from reads and writes alike; a write that must accept it lists its own `fields`.
 ///
-/// | key | operations | meaning | default |
+/// # Operation options
+///
+/// Field names in options are always the Rust names, whatever serde renames them to.
+///
+/// | option | operations | meaning | default |
 /// |---|---|---|---|
-/// | `fields = "a,b"` / `"-a,-b"` | all | readable (list, retrieve) or writable (create, update) fields: only those, or all but those | every field (reads); every non-generated field (writes) |
-/// | `filter = "a,b"` / `"-a"` | list | fields a client may filter on | the readable fields |
-/// | `sort = "a,b"` / `"-a"` | list | fields a client may order by | the readable fields |
-/// | `order = "age.desc,name"` | list | order when the client sends none | the key |
-/// | `fixed_order = "..."` | list | an order clients cannot change | none |
-/// | `where = "is_admin.eq.false"` | list, retrieve | a filter ANDed into every request (may repeat) | none |
+/// | `fields = "a,b"` or `"-a,-b"` | list, retrieve, create, update | readable fields (reads) or the fields a client may send (writes): only those, or all but those | reads: every field; create: every field neither `generated` nor `version`; update: the same, minus the key |
+/// | `filter = "a,b"` or `"-a"` | list | fields a client may filter on (`?age=gt.30`); each must be readable | the readable fields |
+/// | `sort = "a,b"` or `"-a"` | list | fields a client may `order` by; each must be readable | the readable fields |
+/// | `order = "age.desc,name"` | list | the order when the client sends none (modifiers `asc`, `desc`, `nullsfirst`, `nullslast`) | the key |
+/// | `fixed_order = "..."` | list | an order the client cannot change (`order=` is refused); not with `order` | none |
+/// | `where = "is_admin.eq.false"` | list, retrieve | a filter ANDed into every request: `field.op.value`, `field.not.op.value`, or a group `or(...)` / `and(...)`; repeat the option for several | none |
 /// | `limit = 100` | list | page size when the client asks for none | 100 |
-/// | `max_limit = 1000` | list | larger requests are clamped to it | 1000 |
-/// | `fixed_limit = 20` | list | a page size clients cannot change | none |
-/// | `max_conditions = 50`, `max_depth = 8`, `max_in = 100` | list | query complexity bounds | 50, 8, 100 |
+/// | `max_limit = 1000` | list | largest page; larger requests are clamped | 1000 |
+/// | `fixed_limit = 20` | list | a page size the client cannot change | none |
+/// | `max_conditions = 50` | list | most filter conditions in one request | 50 |
+/// | `max_depth = 8` | list | deepest nesting of `and(...)` / `or(...)` | 8 |
+/// | `max_in = 100` | list | most items in one `in.(...)` list | 100 |
+/// | `pre = [f, g]`, `post = [h]` | all five | hooks run before / after the operation, in its transaction (a single hook may be written `pre = f`) | none |
+/// | `scope = f` | list, retrieve, update, remove | a per-request row condition; rows outside it do not exist (404) | none |
+/// | `fields_for = f` | list, retrieve, create, update | per-request narrowing of `fields` | none |
+/// | `force(field = f)` | create, update | the server sets `field`; a client that sends it gets 422 | none |
+/// | `overwrite(field = f)` | create, update | the server sets `field`; a client value is silently replaced | none |
+/// | `require_if_match` | update, remove | requests without `If-Match` answer 428 | off |
 ///
-/// On fields, `#[expose(...)]` takes `id` (the primary key; exactly one), `generated` (the
-/// database assigns it; never writable), `default` (the column has a database default, so
-/// create may omit it) and `column = "name"` (the SQL column, default the field name).
-/// `#[serde(rename = "...")]` and `#[serde(rename_all = "...")]` set the name a field has in
-/// JSON and in query parameters; field lists in the attribute always use Rust names.
+/// Operators in `where`: `eq`, `neq`, `gt`, `gte`, `lt`, `lte`, `like`, `ilike` (`String`
+/// fields only; `*` is the wildcard), `in.(a,b)`, `is.null`, `is.not_null`, and `is.true`,
+/// `is.false`, `is.unknown` (`bool` fields only). `bool` fields are not ordered (no `gt`...);
+/// JSON fields take only `is`.
 ///
-/// The emitted code adds an inherent `router()` (and `router_with(RouterConfig)`) that
-/// returns an `axum::Router<S>` for any state `S` from which a [`Db`] can be taken
-/// (`Db: FromRef<S>`).
+/// ```
+/// use expose_runtime::expose;
+///
+/// #[expose(
+///     as = "articles",
+///     all(fields = "-draft_notes"),
+///     list(
+///         filter = "title,published,rating",
+///         sort = "-title",                        // every readable field but the title
+///         fixed_order = "rating.desc.nullslast,id",
+///         where = "published.is.true",
+///         where = "rating.gte.1",
+///         fixed_limit = 25,
+///         max_conditions = 10,
+///         max_depth = 2,
+///         max_in = 20,
+///     ),
+///     retrieve(where = "published.is.true"),
+///     create(fields = "title,draft_notes"),        // `published` keeps its database default
+///     update,
+///     remove,
+/// )]
+/// pub struct Article {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     pub title: String,
+///     pub draft_notes: Option<String>,
+///     #[expose(default)]
+///     pub published: bool,
+///     pub rating: Option<i32>,
+/// }
+/// ```
+///
+/// # Functions: hooks, scopes, `fields_for`, forced values
+///
+/// Each is a path to a function of this exact signature (`Model` is the struct, `T` the
+/// forced field's type); a wrong one is a type error at the path in the attribute.
+///
+/// | option | signature |
+/// |---|---|
+/// | `pre`, `post` | `async fn(&mut HookCtx) -> Result<(), Problem>` (its future must be `Send`) |
+/// | `scope` | `fn(&HookCtx) -> Result<Option<Cond<Model>>, Problem>` (`None`: every row) |
+/// | `fields_for` | `fn(&HookCtx, &mut FieldMask<Model>) -> Result<(), Problem>` |
+/// | `force(field = f)`, `overwrite(field = f)` | `fn(&HookCtx) -> Result<T, Problem>` |
+///
+/// See [`hooks`] and [`scope`] for what they can do.
+///
+/// ```
+/// use expose_runtime::{expose, Cond, FieldMask, HookCtx, Problem};
+///
+/// #[derive(Clone)]
+/// struct User { id: i64, admin: bool }
+///
+/// fn user(ctx: &HookCtx) -> Result<&User, Problem> {
+///     ctx.extension::<User>().ok_or_else(|| Problem::unauthorized("sign in first"))
+/// }
+///
+/// async fn signed_in(ctx: &mut HookCtx) -> Result<(), Problem> {
+///     user(ctx).map(|_| ())
+/// }
+///
+/// async fn audit(_ctx: &mut HookCtx) -> Result<(), Problem> {
+///     Ok(())
+/// }
+///
+/// /// Admins see every post, others their own.
+/// fn own_posts(ctx: &HookCtx) -> Result<Option<Cond<Post>>, Problem> {
+///     let u = user(ctx)?;
+///     Ok((!u.admin).then(|| Post::FIELDS.owner_id.eq(u.id)))
+/// }
+///
+/// /// Only admins read or write `pinned`.
+/// fn pinning(ctx: &HookCtx, fields: &mut FieldMask<Post>) -> Result<(), Problem> {
+///     if !user(ctx)?.admin {
+///         fields.remove(Post::FIELDS.pinned);
+///     }
+///     Ok(())
+/// }
+///
+/// fn current_user_id(ctx: &HookCtx) -> Result<i64, Problem> {
+///     user(ctx).map(|u| u.id)
+/// }
+///
+/// #[expose(
+///     as = "posts",
+///     all(pre = [signed_in], scope = own_posts, fields_for = pinning),
+///     list,
+///     retrieve,
+///     create(force(owner_id = current_user_id), post = [audit]),
+///     update(overwrite(owner_id = current_user_id), require_if_match),
+///     remove(require_if_match, post = [audit]),
+/// )]
+/// pub struct Post {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     pub owner_id: i64,
+///     pub body: String,
+///     #[expose(default)]
+///     pub pinned: bool,
+///     #[expose(version, default)]
+///     pub version: i64,
+/// }
+/// ```
+///
+/// # Field options
+///
+/// `#[expose(...)]` on a field takes:
+///
+/// | option | meaning | default |
+/// |---|---|---|
+/// | `id` | the primary key; exactly one per model | the field named `id` |
+/// | `generated` | the database assigns it (serial key, timestamp); never writable | off |
+/// | `default` | the column has a database default, so create may omit it | off |
+/// | `version` | the row version behind `ETag`s, bumped by every update; an integer; never writable; at most one | off |
+/// | `column = "person_id"` | the SQL column | the field name |
+///
+/// `#[serde(rename = "...")]` on a field and `#[serde(rename_all = "...")]` on the struct set
+/// the name the field has in JSON bodies, output and query parameters; the attribute's field
+/// lists keep using the Rust names. Other serde options are ignored.
+///
+/// ```
+/// use expose_runtime::expose;
+/// use serde::Serialize;
+///
+/// #[derive(Serialize)]
+/// #[serde(rename_all = "camelCase")]
+/// #[expose(as = "accounts", table = "account", list(sort = "created_on"), retrieve)]
+/// pub struct Account {
+///     #[expose(id, column = "account_id")]
+///     pub id: uuid::Uuid,
+///     #[serde(rename = "name")]
+///     pub display_name: String,                // `name` in JSON and in `?name=eq.x`
+///     pub created_on: chrono::NaiveDate,       // `createdOn`
+///     pub settings: Option<serde_json::Value>,
+/// }
+/// ```
+///
+/// # Field types
+///
+/// `i16`, `i32`, `i64`, `f32`, `f64`, `bool`, `String`, `chrono::DateTime<chrono::Utc>`,
+/// `chrono::NaiveDate`, `uuid::Uuid`, `serde_json::Value`, and `Option` of each (a nullable
+/// column). The set is the implementations of [`FieldKind`].
+///
+/// # Errors
+///
+/// Every mistake fails to compile with a message at the token to fix, and all of them are
+/// reported in one build. The struct itself is still emitted (with an empty model), so a
+/// mistake in the attribute does not cascade into errors where the struct is used. The
+/// `tests/ui/fail` directory of the repository holds one case per mistake with rustc's exact
+/// output. The messages read:
+///
+/// | mistake | message (at) |
+/// |---|---|
+/// | unknown option | ``unknown operation option `fitler`; did you mean `filter`?`` (the key) |
+/// | option given twice | ``duplicate expose option `limit`; give it once`` (the second) |
+/// | a name that is not a field | ``` `nmae` is not a field of this struct; did you mean `name`?``` (the string) |
+/// | included and excluded | ``` `name` is listed both included and excluded; keep one``` |
+/// | a generated or version field listed as writable | ``` `created_at` is generated by the database and cannot be written; remove it from `create` fields``` |
+/// | filter or sort on a hidden field | ``` `password` is not readable in `list`, so it cannot be filtered on; add it to `fields` or remove it here``` |
+/// | operator the type does not support | ``operator `like` is not supported by `age` of type `i32`: like and ilike apply to String fields only`` |
+/// | zero or inconsistent limits | ``` `limit` must be at least 1```, ``default `limit` 500 is above `max_limit` 100; raise `max_limit` or lower `limit` `` |
+/// | option on an operation it does not apply to | ``` `sort` applies to `list` only, not `retrieve` ``` |
+/// | no key, two keys | ``#[expose] needs a primary key: mark one field with #[expose(id)] (or name it `id`)``, ``a model has exactly one primary key; ...`` |
+/// | missing or mistyped function | rustc's ``cannot find function `check_admin` `` or ``mismatched types`` (the path) |
+/// | unsupported field type | `` `Vec<String>` is not a supported #[expose] field type`` (the type) |
+/// | enum, union, tuple struct, generics | ``#[expose] applies to structs with named fields, not enums`` |
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: unknown operation option `fitler`; did you mean `filter`?
+/// #[expose(as = "people", list(fitler = "name"))]
+/// pub struct Person { pub id: i64, pub name: String }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: `password` is not readable in `list`, so it cannot be sorted on; ...
+/// #[expose(as = "people", all(fields = "-password"), list(sort = "password"))]
+/// pub struct Person { pub id: i64, pub password: String }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: `created_at` is generated by the database and cannot be written; ...
+/// #[expose(as = "people", create(fields = "name,created_at"))]
+/// pub struct Person {
+///     pub id: i64,
+///     pub name: String,
+///     #[expose(generated)]
+///     pub created_at: chrono::DateTime<chrono::Utc>,
+/// }
+/// ```
+///
+/// ```compile_fail,E0308
+/// # use expose_runtime::{expose, Cond, HookCtx};
+/// // error[E0308]: mismatched types (at `mine`): expected
+/// // `fn(&HookCtx) -> Result<Option<Cond<Post>>, Problem>`
+/// fn mine(_: &HookCtx) -> Option<Cond<Post>> { None }
+///
+/// #[expose(as = "posts", list(scope = mine))]
+/// pub struct Post { pub id: i64 }
+/// ```
+///
+/// ```compile_fail,E0277
+/// # use expose_runtime::expose;
+/// // error[E0277]: `Vec<String>` is not a supported #[expose] field type (at `Vec<String>`)
+/// #[expose(as = "people", list)]
+/// pub struct Person { pub id: i64, pub tags: Vec<String> }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: #[expose] needs a primary key: mark one field with #[expose(id)] (or name it `id`)
+/// #[expose(as = "people", list)]
+/// pub struct Person { pub person_id: i64 }
+/// ```
 pub use expose_macros::expose;
 
 /// Implemented by `#[expose]` for each exposed struct: its static description.

@@ -4,7 +4,7 @@
 //! struct, naming fields, types and per-operation policies, and the runtime turns it into
 //! routes once, when the router is built.
 
-use crate::field_type::FieldType;
+use crate::field_type::{FieldKind, FieldType};
 use crate::hooks::Hook;
 use crate::scope::{FieldsFn, ScopeFn};
 
@@ -56,6 +56,68 @@ pub struct Field {
     pub version: bool,
     /// The field's documentation comment (lines joined, trimmed); empty when it has none.
     pub doc: &'static str,
+}
+
+impl Field {
+    /// A field called `ident` in Rust, JSON and SQL, with the value type of `T`; the methods
+    /// below set the rest. `#[expose]` writes one such line per field:
+    /// `Field::of::<i64>("id").key().generated()`.
+    pub const fn of<T: FieldKind>(ident: &'static str) -> Field {
+        Field {
+            ident,
+            name: ident,
+            column: ident,
+            ty: T::TYPE,
+            nullable: T::NULLABLE,
+            key: false,
+            generated: false,
+            default: false,
+            version: false,
+            doc: "",
+        }
+    }
+
+    /// Sets the name in JSON and query parameters.
+    pub const fn name(mut self, name: &'static str) -> Field {
+        self.name = name;
+        self
+    }
+
+    /// Sets the SQL column.
+    pub const fn column(mut self, column: &'static str) -> Field {
+        self.column = column;
+        self
+    }
+
+    /// Marks the primary key.
+    pub const fn key(mut self) -> Field {
+        self.key = true;
+        self
+    }
+
+    /// Marks a field the database assigns.
+    pub const fn generated(mut self) -> Field {
+        self.generated = true;
+        self
+    }
+
+    /// Marks a column with a database default.
+    pub const fn default(mut self) -> Field {
+        self.default = true;
+        self
+    }
+
+    /// Marks the row version.
+    pub const fn version(mut self) -> Field {
+        self.version = true;
+        self
+    }
+
+    /// Sets the documentation comment.
+    pub const fn doc(mut self, doc: &'static str) -> Field {
+        self.doc = doc;
+        self
+    }
 }
 
 /// The policy of one operation.

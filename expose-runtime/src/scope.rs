@@ -61,14 +61,16 @@ impl<M, T> std::fmt::Debug for Col<M, T> {
     }
 }
 
-impl<M, T: crate::FieldKind> Col<M, T> {
-    /// The handle on field `index`; the macro builds these.
+impl<M: crate::Exposed, T> Col<M, T> {
+    /// The handle on field `index`; the macro builds these. The type is read from the model
+    /// (not from a `T: FieldKind` bound), so an unsupported field type is reported once.
     #[doc(hidden)]
     pub const fn new(index: usize) -> Col<M, T> {
+        let field = &M::MODEL.fields[index];
         Col {
             index,
-            ty: T::TYPE,
-            nullable: T::NULLABLE,
+            ty: field.ty,
+            nullable: field.nullable,
             _marker: PhantomData,
         }
     }

@@ -1,0 +1,110 @@
+#[allow(dead_code)]
+/// A person, exposed at `/people`.
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub age: i32,
+    pub is_admin: bool,
+    pub bio: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+/// Typed handles on the fields of [`Person`], for scopes and `fields_for`.
+#[allow(dead_code, missing_docs, unused_qualifications)]
+pub struct PersonFields {
+    pub id: ::expose_runtime::Col<Person, i64>,
+    pub name: ::expose_runtime::Col<Person, String>,
+    pub email: ::expose_runtime::Col<Person, String>,
+    pub password: ::expose_runtime::Col<Person, String>,
+    pub age: ::expose_runtime::Col<Person, i32>,
+    pub is_admin: ::expose_runtime::Col<Person, bool>,
+    pub bio: ::expose_runtime::Col<Person, Option<String>>,
+    pub created_at: ::expose_runtime::Col<Person, chrono::DateTime<chrono::Utc>>,
+}
+#[allow(unused_qualifications, clippy::all, clippy::pedantic)]
+const _: () = {
+    use ::expose_runtime::__private as __e;
+    #[automatically_derived]
+    impl __e::Exposed for Person {
+        const MODEL: &'static __e::Model = &__e::Model {
+            rust_name: "Person",
+            path: "people",
+            table: "people",
+            doc: "A person, exposed at `/people`.",
+            fields: &[
+                __e::Field::of::<i64>("id").key().generated(),
+                __e::Field::of::<String>("name"),
+                __e::Field::of::<String>("email"),
+                __e::Field::of::<String>("password"),
+                __e::Field::of::<i32>("age"),
+                __e::Field::of::<bool>("is_admin").default(),
+                __e::Field::of::<Option<String>>("bio"),
+                __e::Field::of::<chrono::DateTime<chrono::Utc>>("created_at").generated(),
+            ],
+            list: __e::Some(__e::Operation {
+                fields: &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
+                filterable: __e::Some(
+                    &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
+                ),
+                sortable: __e::Some(&["id", "name", "age", "bio", "created_at"]),
+                default_order: "id",
+                default_limit: 100,
+                max_limit: 1000,
+                ..__e::Operation::DEFAULT
+            }),
+            retrieve: __e::Some(__e::Operation {
+                fields: &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
+                ..__e::Operation::DEFAULT
+            }),
+            create: __e::Some(__e::Operation {
+                fields: &["name", "email", "password", "age", "bio"],
+                ..__e::Operation::DEFAULT
+            }),
+            update: __e::Some(__e::Operation {
+                fields: &["name", "email", "password", "age", "bio"],
+                ..__e::Operation::DEFAULT
+            }),
+            remove: __e::Some(__e::Operation::DEFAULT),
+        };
+    }
+};
+#[automatically_derived]
+#[allow(unused_qualifications, clippy::all, clippy::pedantic)]
+impl Person {
+    /// Typed handles on the fields, for scopes and `fields_for`.
+    pub const FIELDS: PersonFields = PersonFields {
+        id: ::expose_runtime::Col::<Person, i64>::new(0),
+        name: ::expose_runtime::Col::<Person, String>::new(1),
+        email: ::expose_runtime::Col::<Person, String>::new(2),
+        password: ::expose_runtime::Col::<Person, String>::new(3),
+        age: ::expose_runtime::Col::<Person, i32>::new(4),
+        is_admin: ::expose_runtime::Col::<Person, bool>::new(5),
+        bio: ::expose_runtime::Col::<Person, Option<String>>::new(6),
+        created_at: ::expose_runtime::Col::<
+            Person,
+            chrono::DateTime<chrono::Utc>,
+        >::new(7),
+    };
+    /// The routes of `/people` and `/people/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
+    pub fn router<S>() -> ::expose_runtime::__private::Router<S>
+    where
+        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+    {
+        Self::router_with(::core::default::Default::default())
+    }
+    /// Like `router()`, with settings such as the body size limit.
+    pub fn router_with<S>(
+        config: ::expose_runtime::RouterConfig,
+    ) -> ::expose_runtime::__private::Router<S>
+    where
+        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+    {
+        ::expose_runtime::__private::router(
+            <Self as ::expose_runtime::__private::Exposed>::MODEL,
+            config,
+        )
+    }
+}

@@ -1,0 +1,159 @@
+#[allow(dead_code)]
+pub struct Post {
+    pub id: i64,
+    pub owner_id: i64,
+    pub title: String,
+    pub published: bool,
+    pub version: i64,
+}
+/// Typed handles on the fields of [`Post`], for scopes and `fields_for`.
+#[allow(dead_code, missing_docs, unused_qualifications)]
+pub struct PostFields {
+    pub id: ::expose_runtime::Col<Post, i64>,
+    pub owner_id: ::expose_runtime::Col<Post, i64>,
+    pub title: ::expose_runtime::Col<Post, String>,
+    pub published: ::expose_runtime::Col<Post, bool>,
+    pub version: ::expose_runtime::Col<Post, i64>,
+}
+#[allow(unused_qualifications, clippy::all, clippy::pedantic)]
+const _: () = {
+    use ::expose_runtime::__private as __e;
+    fn __hook_signed_in(
+        ctx: &mut __e::HookCtx,
+    ) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
+        __e::Box::pin(signed_in(ctx))
+    }
+    fn __scope_visible(
+        ctx: &__e::HookCtx,
+    ) -> __e::Result<__e::Option<__e::Cond<()>>, __e::Problem> {
+        let scope: fn(
+            &__e::HookCtx,
+        ) -> __e::Result<__e::Option<__e::Cond<Post>>, __e::Problem> = visible;
+        scope(ctx).map(|c| c.map(__e::Cond::erase))
+    }
+    fn __fields_for_hide_drafts_meta(
+        ctx: &__e::HookCtx,
+        bits: &mut u64,
+    ) -> __e::Result<(), __e::Problem> {
+        let fields_for: fn(
+            &__e::HookCtx,
+            &mut __e::FieldMask<Post>,
+        ) -> __e::Result<(), __e::Problem> = hide_drafts_meta;
+        let mut mask = __e::FieldMask::from_bits(*bits);
+        fields_for(ctx, &mut mask)?;
+        *bits &= mask.bits();
+        __e::Ok(())
+    }
+    fn __hook_audit(
+        ctx: &mut __e::HookCtx,
+    ) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
+        __e::Box::pin(audit(ctx))
+    }
+    fn __hook_notify(
+        ctx: &mut __e::HookCtx,
+    ) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
+        __e::Box::pin(notify(ctx))
+    }
+    fn __force_owner_id_current_user_id(
+        ctx: &__e::HookCtx,
+    ) -> __e::Result<__e::Value, __e::Problem> {
+        let force: fn(&__e::HookCtx) -> __e::Result<i64, __e::Problem> = current_user_id;
+        force(ctx).map(__e::Value::from)
+    }
+    #[automatically_derived]
+    impl __e::Exposed for Post {
+        const MODEL: &'static __e::Model = &__e::Model {
+            rust_name: "Post",
+            path: "posts",
+            table: "posts",
+            doc: "",
+            fields: &[
+                __e::Field::of::<i64>("id").key().generated(),
+                __e::Field::of::<i64>("owner_id"),
+                __e::Field::of::<String>("title"),
+                __e::Field::of::<bool>("published"),
+                __e::Field::of::<i64>("version").version(),
+            ],
+            list: __e::Some(__e::Operation {
+                fields: &["id", "owner_id", "title", "published", "version"],
+                forced_filters: &["published.eq.true"],
+                pre: &[__hook_signed_in],
+                scope: __e::Some(__scope_visible),
+                fields_for: __e::Some(__fields_for_hide_drafts_meta),
+                ..__e::Operation::DEFAULT
+            }),
+            retrieve: __e::Some(__e::Operation {
+                fields: &["id", "owner_id", "title", "published", "version"],
+                pre: &[__hook_signed_in],
+                scope: __e::Some(__scope_visible),
+                ..__e::Operation::DEFAULT
+            }),
+            create: __e::Some(__e::Operation {
+                fields: &["owner_id", "title", "published"],
+                pre: &[__hook_signed_in],
+                post: &[__hook_audit, __hook_notify],
+                force: &[
+                    __e::Force {
+                        field: "owner_id",
+                        overwrite: false,
+                        value: __force_owner_id_current_user_id,
+                    },
+                ],
+                ..__e::Operation::DEFAULT
+            }),
+            update: __e::Some(__e::Operation {
+                fields: &["owner_id", "title", "published"],
+                pre: &[__hook_signed_in],
+                scope: __e::Some(__scope_visible),
+                force: &[
+                    __e::Force {
+                        field: "owner_id",
+                        overwrite: true,
+                        value: __force_owner_id_current_user_id,
+                    },
+                ],
+                require_if_match: true,
+                ..__e::Operation::DEFAULT
+            }),
+            remove: __e::Some(__e::Operation {
+                pre: &[__hook_signed_in],
+                scope: __e::Some(__scope_visible),
+                require_if_match: true,
+                ..__e::Operation::DEFAULT
+            }),
+        };
+    }
+};
+#[automatically_derived]
+#[allow(unused_qualifications, clippy::all, clippy::pedantic)]
+impl Post {
+    /// Typed handles on the fields, for scopes and `fields_for`.
+    pub const FIELDS: PostFields = PostFields {
+        id: ::expose_runtime::Col::<Post, i64>::new(0),
+        owner_id: ::expose_runtime::Col::<Post, i64>::new(1),
+        title: ::expose_runtime::Col::<Post, String>::new(2),
+        published: ::expose_runtime::Col::<Post, bool>::new(3),
+        version: ::expose_runtime::Col::<Post, i64>::new(4),
+    };
+    /// The routes of `/posts` and `/posts/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
+    pub fn router<S>() -> ::expose_runtime::__private::Router<S>
+    where
+        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+    {
+        Self::router_with(::core::default::Default::default())
+    }
+    /// Like `router()`, with settings such as the body size limit.
+    pub fn router_with<S>(
+        config: ::expose_runtime::RouterConfig,
+    ) -> ::expose_runtime::__private::Router<S>
+    where
+        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+    {
+        ::expose_runtime::__private::router(
+            <Self as ::expose_runtime::__private::Exposed>::MODEL,
+            config,
+        )
+    }
+}

@@ -1,0 +1,77 @@
+#[allow(dead_code)]
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    pub id: uuid::Uuid,
+    #[serde(rename = "displayName")]
+    pub display_name: String,
+    pub created_at: chrono::NaiveDate,
+}
+/// Typed handles on the fields of [`Account`], for scopes and `fields_for`.
+#[allow(dead_code, missing_docs, unused_qualifications)]
+pub struct AccountFields {
+    pub id: ::expose_runtime::Col<Account, uuid::Uuid>,
+    pub display_name: ::expose_runtime::Col<Account, String>,
+    pub created_at: ::expose_runtime::Col<Account, chrono::NaiveDate>,
+}
+#[allow(unused_qualifications, clippy::all, clippy::pedantic)]
+const _: () = {
+    use ::expose_runtime::__private as __e;
+    #[automatically_derived]
+    impl __e::Exposed for Account {
+        const MODEL: &'static __e::Model = &__e::Model {
+            rust_name: "Account",
+            path: "accounts",
+            table: "account",
+            doc: "",
+            fields: &[
+                __e::Field::of::<uuid::Uuid>("id").column("account_id").key(),
+                __e::Field::of::<String>("display_name").name("displayName"),
+                __e::Field::of::<chrono::NaiveDate>("created_at").name("createdAt"),
+            ],
+            list: __e::Some(__e::Operation {
+                fields: &["id", "display_name", "created_at"],
+                sortable: __e::Some(&["created_at"]),
+                ..__e::Operation::DEFAULT
+            }),
+            retrieve: __e::Some(__e::Operation {
+                fields: &["id", "display_name", "created_at"],
+                ..__e::Operation::DEFAULT
+            }),
+            create: __e::None,
+            update: __e::None,
+            remove: __e::None,
+        };
+    }
+};
+#[automatically_derived]
+#[allow(unused_qualifications, clippy::all, clippy::pedantic)]
+impl Account {
+    /// Typed handles on the fields, for scopes and `fields_for`.
+    pub const FIELDS: AccountFields = AccountFields {
+        id: ::expose_runtime::Col::<Account, uuid::Uuid>::new(0),
+        display_name: ::expose_runtime::Col::<Account, String>::new(1),
+        created_at: ::expose_runtime::Col::<Account, chrono::NaiveDate>::new(2),
+    };
+    /// The routes of `/accounts` and `/accounts/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
+    pub fn router<S>() -> ::expose_runtime::__private::Router<S>
+    where
+        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+    {
+        Self::router_with(::core::default::Default::default())
+    }
+    /// Like `router()`, with settings such as the body size limit.
+    pub fn router_with<S>(
+        config: ::expose_runtime::RouterConfig,
+    ) -> ::expose_runtime::__private::Router<S>
+    where
+        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
+        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+    {
+        ::expose_runtime::__private::router(
+            <Self as ::expose_runtime::__private::Exposed>::MODEL,
+            config,
+        )
+    }
+}

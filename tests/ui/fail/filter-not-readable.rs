@@ -1,0 +1,10 @@
+use expose_runtime::expose;
+
+#[expose(as = "people", list(fields = "-password", filter = "name,password"))]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub password: String,
+}
+
+fn main() {}

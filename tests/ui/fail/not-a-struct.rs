@@ -1,0 +1,6 @@
+use expose_runtime::expose;
+
+#[expose(as = "people", list)]
+fn people() {}
+
+fn main() {}

@@ -1,0 +1,51 @@
+//! Every supported field type, and `Option` of each.
+#![deny(warnings)]
+
+use expose_runtime::expose;
+
+#[expose(as = "samples", list, retrieve, create, update, remove)]
+pub struct Sample {
+    #[expose(id)]
+    pub key: uuid::Uuid,
+    pub small: i16,
+    pub int: i32,
+    pub big: i64,
+    pub single: f32,
+    pub double: f64,
+    pub flag: bool,
+    pub text: String,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub day: chrono::NaiveDate,
+    pub other: uuid::Uuid,
+    pub json: serde_json::Value,
+    pub o_small: Option<i16>,
+    pub o_int: Option<i32>,
+    pub o_big: Option<i64>,
+    pub o_single: Option<f32>,
+    pub o_double: Option<f64>,
+    pub o_flag: Option<bool>,
+    pub o_text: Option<String>,
+    pub o_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub o_day: Option<chrono::NaiveDate>,
+    pub o_other: Option<uuid::Uuid>,
+    pub o_json: Option<serde_json::Value>,
+}
+
+/// Keys of the other integer types.
+#[expose(as = "smalls", list)]
+pub struct Small {
+    #[expose(id)]
+    pub id: i16,
+}
+
+#[expose(as = "texts", retrieve)]
+pub struct Text {
+    #[expose(id)]
+    pub code: String,
+}
+
+fn main() {
+    let _ = Sample::router::<expose_runtime::Db>();
+    let _ = Small::router::<expose_runtime::Db>();
+    let _ = Text::router::<expose_runtime::Db>();
+}
