@@ -46,6 +46,17 @@ fn checked_text(s: &str) -> Result<String, ValueError> {
     Ok(s.to_owned())
 }
 
+/// A JSON number as an integer: `36` and `36.0` alike (JSON Schema counts both as integers).
+fn integral(n: &serde_json::Number) -> Option<i64> {
+    if let Some(i) = n.as_i64() {
+        return Some(i);
+    }
+    let f = n.as_f64()?;
+    // 2^63 is exactly representable; anything at or past it does not fit an i64.
+    (f.fract() == 0.0 && f >= -9_223_372_036_854_775_808.0 && f < 9_223_372_036_854_775_808.0)
+        .then_some(f as i64)
+}
+
 impl Value {
     /// Reads a query-string or path value as the given type.
     pub fn parse(ty: FieldType, s: &str) -> Result<Value, ValueError> {
@@ -104,16 +115,16 @@ impl Value {
         let bad = || expected(ty);
         Ok(match (ty, v) {
             (FieldType::I16, J::Number(n)) => Value::I16(
-                n.as_i64()
+                integral(&n)
                     .and_then(|i| i16::try_from(i).ok())
                     .ok_or_else(bad)?,
             ),
             (FieldType::I32, J::Number(n)) => Value::I32(
-                n.as_i64()
+                integral(&n)
                     .and_then(|i| i32::try_from(i).ok())
                     .ok_or_else(bad)?,
             ),
-            (FieldType::I64, J::Number(n)) => Value::I64(n.as_i64().ok_or_else(bad)?),
+            (FieldType::I64, J::Number(n)) => Value::I64(integral(&n).ok_or_else(bad)?),
             (FieldType::F32, J::Number(n)) => {
                 let f = n.as_f64().ok_or_else(bad)? as f32;
                 if !f.is_finite() {
@@ -167,5 +178,26 @@ impl From<&str> for Value {
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(o: Option<T>) -> Value {
         o.map_or(Value::Null(FieldType::Text), Into::into)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_may_be_written_with_a_zero_fraction() {
+        let j = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+        assert_eq!(
+            Value::from_json(FieldType::I32, false, j("36.0")),
+            Ok(Value::I32(36))
+        );
+        assert!(Value::from_json(FieldType::I32, false, j("36.5")).is_err());
+        assert!(Value::from_json(FieldType::I32, false, j("3000000000")).is_err());
+        assert!(Value::from_json(FieldType::I64, false, j("1e19")).is_err());
+        assert_eq!(
+            Value::from_json(FieldType::I64, false, j("-1e3")),
+            Ok(Value::I64(-1000))
+        );
     }
 }
