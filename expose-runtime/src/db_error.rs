@@ -16,6 +16,8 @@ enum Meaning {
     Invalid,
     /// Deadlock, serialization failure, lock wait, busy database: worth retrying.
     Contention,
+    /// The database cannot be reached or opened.
+    Unavailable,
     Timeout,
     Other,
 }
@@ -41,14 +43,28 @@ fn meaning(d: &dyn DatabaseError) -> Meaning {
         "22001" | "22003" | "22021" | "22P02" | "22007" | "22008" => return Meaning::Invalid,
         // SQLite: SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
         "5" | "6" | "261" | "262" | "517" => return Meaning::Contention,
+        // SQLite: SQLITE_CANTOPEN, with its extended codes.
+        "14" | "270" | "526" | "782" | "1038" | "1294" | "1550" => return Meaning::Unavailable,
         _ => {}
     }
+    // PostgreSQL says which side of a foreign key failed in the message's first words and in
+    // its detail ("Key (team_id)=(9) is not present in table ...").
+    let detail = d
+        .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .and_then(|e| e.detail())
+        .unwrap_or("");
+    let message = d.message();
+    let says = |words: &str| message.contains(words) || detail.contains(words);
     match d.kind() {
         ErrorKind::UniqueViolation => Meaning::Unique,
-        ErrorKind::ForeignKeyViolation if d.message().contains("is not present") => {
+        ErrorKind::ForeignKeyViolation
+            if says("is not present") || message.starts_with("insert or update") =>
+        {
             Meaning::MissingReference
         }
-        ErrorKind::ForeignKeyViolation if d.message().contains("still referenced") => {
+        ErrorKind::ForeignKeyViolation
+            if says("still referenced") || message.starts_with("update or delete") =>
+        {
             Meaning::StillReferenced
         }
         ErrorKind::ForeignKeyViolation => Meaning::StillReferenced,
@@ -110,6 +126,10 @@ pub(crate) fn map_for(res: Option<&Resource>, e: sqlx::Error) -> Problem {
                 Meaning::Contention => {
                     tracing::warn!(error = %e, "database contention");
                     unavailable("the database is busy with conflicting work; try again")
+                }
+                Meaning::Unavailable => {
+                    tracing::warn!(error = %e, "database unavailable");
+                    unavailable("the database is busy or unreachable; try again shortly")
                 }
                 Meaning::Timeout => {
                     tracing::warn!(error = %e, "statement timeout");

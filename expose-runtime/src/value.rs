@@ -52,9 +52,11 @@ fn integral(n: &serde_json::Number) -> Option<i64> {
         return Some(i);
     }
     let f = n.as_f64()?;
-    // 2^63 is exactly representable; anything at or past it does not fit an i64.
-    (f.fract() == 0.0 && f >= -9_223_372_036_854_775_808.0 && f < 9_223_372_036_854_775_808.0)
-        .then_some(f as i64)
+    // Integer literals that fit an i64 were read exactly above. A number read as a float is
+    // taken only below 2^53, where a float holds every integer: past it, the text may have
+    // been rounded (`-9223372036854775809` reads as -2^63, which fits an i64 but is not what
+    // the client sent).
+    (f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0).then_some(f as i64)
 }
 
 impl Value {
@@ -195,6 +197,13 @@ mod tests {
         assert!(Value::from_json(FieldType::I32, false, j("36.5")).is_err());
         assert!(Value::from_json(FieldType::I32, false, j("3000000000")).is_err());
         assert!(Value::from_json(FieldType::I64, false, j("1e19")).is_err());
+        // Rounded to -2^63 when read as a float: refused, not stored as i64::MIN.
+        assert!(Value::from_json(FieldType::I64, false, j("-9223372036854775809")).is_err());
+        assert!(Value::from_json(FieldType::I64, false, j("9007199254740993.0")).is_err());
+        assert_eq!(
+            Value::from_json(FieldType::I64, false, j("-9223372036854775808")),
+            Ok(Value::I64(i64::MIN))
+        );
         assert_eq!(
             Value::from_json(FieldType::I64, false, j("-1e3")),
             Ok(Value::I64(-1000))

@@ -232,3 +232,47 @@ pub async fn send(
 pub async fn get(app: &axum::Router, uri: &str) -> Reply {
     send(app, "GET", uri, &[], None).await
 }
+
+/// A URL that opens the test's own database (the SQLite file, the PostgreSQL schema through
+/// `search_path`, the MySQL database), for a second pool with other settings
+/// (`Db::connect_with`).
+pub async fn url_of(t: &TestDb) -> String {
+    match &t.db {
+        Db::Sqlite(p) => {
+            let file: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(p)
+                    .await
+                    .expect("the SQLite file");
+            format!("sqlite:{file}")
+        }
+        Db::Postgres(p) => {
+            let schema: String = sqlx::query_scalar("SELECT current_schema()")
+                .fetch_one(p)
+                .await
+                .expect("the test schema");
+            let url = std::env::var("EXPOSE_TEST_POSTGRES").expect("EXPOSE_TEST_POSTGRES");
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}options[search_path]={schema}")
+        }
+        Db::MySql(p) => {
+            let name: String = sqlx::query_scalar("SELECT DATABASE()")
+                .fetch_one(p)
+                .await
+                .expect("the test database");
+            let url = std::env::var("EXPOSE_TEST_MYSQL").expect("EXPOSE_TEST_MYSQL");
+            let (base, query) = url.split_once('?').unwrap_or((&url, ""));
+            let host_end = base.find("://").map_or(0, |i| i + 3);
+            let host = match base[host_end..].find('/') {
+                Some(i) => &base[..host_end + i],
+                None => base,
+            };
+            let query = if query.is_empty() {
+                String::new()
+            } else {
+                format!("?{query}")
+            };
+            format!("{host}/{name}{query}")
+        }
+    }
+}
