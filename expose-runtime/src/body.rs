@@ -9,6 +9,9 @@ use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use std::fmt;
 
+/// Most members that are not fields named in one problem; the rest are counted.
+const MAX_UNKNOWN_LISTED: usize = 50;
+
 /// Largest body accepted by default (bytes).
 pub const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 
@@ -71,19 +74,28 @@ impl<'de> Visitor<'de> for ObjectVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entries: Vec<(String, serde_json::Value)> = Vec::new();
+        // A set, not a scan of `entries`: a body of many members stays linear.
+        let mut seen = std::collections::HashSet::new();
+        let mut duplicate = None;
+        // Every member is read, even after a duplicate, so that the rest of the body is
+        // still checked as JSON (the deserializer refuses a map left half-read).
         while let Some(key) = map.next_key::<String>()? {
             let value: serde_json::Value = map.next_value()?;
-            if entries.iter().any(|(k, _)| *k == key) {
-                return Ok(Err(Problem::unprocessable(
-                    format!("the body names `{key}` more than once"),
-                    vec![Offender {
-                        name: key,
-                        location: "body",
-                        detail: "appears more than once".into(),
-                    }],
-                )));
+            if !seen.insert(key.clone()) {
+                duplicate.get_or_insert(key);
+                continue;
             }
             entries.push((key, value));
+        }
+        if let Some(key) = duplicate {
+            return Ok(Err(Problem::unprocessable(
+                format!("the body names `{key}` more than once"),
+                vec![Offender {
+                    name: key,
+                    location: "body",
+                    detail: "appears more than once".into(),
+                }],
+            )));
         }
         Ok(Ok(entries))
     }
@@ -101,16 +113,23 @@ pub(crate) fn decode(
 ) -> Result<Vec<(usize, Value)>, Problem> {
     let mut values = Vec::with_capacity(entries.len());
     let mut seen = FieldSet::default();
+    let writable_names = res.names(writable);
+    // Members that are not fields are named up to a bound, so that a body of many members
+    // does not become a much larger problem response.
+    let mut unlisted = 0usize;
     for (name, json) in entries {
         let Some(i) = res.by_name(&name).filter(|i| writable.contains(*i)) else {
-            errors.push(Offender {
-                name,
-                location: "body",
-                detail: format!(
-                    "is not a field you can write; writable fields: {}",
-                    res.names(writable)
-                ),
-            });
+            if errors.len() < MAX_UNKNOWN_LISTED {
+                errors.push(Offender {
+                    name,
+                    location: "body",
+                    detail: format!(
+                        "is not a field you can write; writable fields: {writable_names}"
+                    ),
+                });
+            } else {
+                unlisted += 1;
+            }
             continue;
         };
         let f = res.field(i);
@@ -146,9 +165,34 @@ pub(crate) fn decode(
         Ok(values)
     } else {
         let list: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+        let more = match unlisted {
+            0 => String::new(),
+            n => format!(" and {n} more members that are not fields"),
+        };
         Err(Problem::unprocessable(
-            format!("the body has invalid fields: {}", list.join(", ")),
+            format!("the body has invalid fields: {}{more}", list.join(", ")),
             std::mem::take(errors),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_422_wherever_they_are() {
+        for body in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":1,"a":2,"b":3}"#,
+            r#"{"b":0,"a":1,"a":2,"a":3,"c":[1,{"d":2}]}"#,
+        ] {
+            let p = parse_object(body.as_bytes()).unwrap_err();
+            assert_eq!(p.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            assert_eq!(p.errors()[0].name, "a");
+        }
+        // Invalid JSON after a duplicate is still invalid JSON.
+        let p = parse_object(br#"{"a":1,"a":2,"b":}"#).unwrap_err();
+        assert_eq!(p.status(), StatusCode::BAD_REQUEST);
     }
 }
