@@ -267,6 +267,7 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                         cx.syn_error(meta.error(format!(
                             "duplicate expose option `{name}`; list every hook once: {name} = [first, second]"
                         )));
+                        return Ok(());
                     }
                     *seen = true;
                     let list = if name == "pre" { &mut op.pre } else { &mut op.post };
