@@ -259,7 +259,7 @@ fn created(person: Person) -> Response {
 
 /// Handlers shared by the three backends: `FromRow`, list, retrieve, remove and the router.
 macro_rules! common {
-    ($db:ty, $pool:ty, $row:ty, by_id = $by_id:literal, delete = $delete:literal) => {
+    ($db:ty, $pool:ty, $row:ty, text = $text:ident, by_id = $by_id:literal, delete = $delete:literal) => {
         use super::*;
         use sqlx::{QueryBuilder, Row};
 
@@ -270,11 +270,11 @@ macro_rules! common {
             fn from_row(row: &'r $row) -> Result<Person, sqlx::Error> {
                 Ok(Person {
                     id: row.try_get("id")?,
-                    name: row.try_get("name")?,
-                    email: row.try_get("email")?,
+                    name: row.$text("name")?,
+                    email: row.$text("email")?,
                     age: row.try_get("age")?,
                     is_admin: row.try_get("is_admin")?,
-                    bio: row.try_get("bio")?,
+                    bio: row.$text("bio")?,
                     created_at: row.try_get("created_at")?,
                 })
             }
@@ -423,6 +423,7 @@ pub mod sqlite {
         sqlx::Sqlite,
         sqlx::SqlitePool,
         sqlx::sqlite::SqliteRow,
+        text = try_get,
         by_id = "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE id = ?",
         delete = "DELETE FROM people WHERE id = ?"
     );
@@ -440,6 +441,7 @@ pub mod postgres {
         sqlx::Postgres,
         sqlx::PgPool,
         sqlx::postgres::PgRow,
+        text = try_get,
         by_id = "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE id = $1",
         delete = "DELETE FROM people WHERE id = $1"
     );
@@ -459,6 +461,10 @@ pub mod mysql {
         sqlx::MySql,
         sqlx::MySqlPool,
         sqlx::mysql::MySqlRow,
+        // MySQL/MariaDB flag text columns of a binary collation (`utf8mb4_bin`, as the
+        // example's table uses) as VARBINARY, which sqlx's type check refuses for `String`;
+        // their bytes are UTF-8 text, which the unchecked decode reads (and checks).
+        text = try_get_unchecked,
         by_id = "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE id = ?",
         delete = "DELETE FROM people WHERE id = ?"
     );

@@ -38,10 +38,10 @@ struct Cli {
     /// Concurrent connections, comma-separated (default 1,32).
     #[arg(long, value_delimiter = ',')]
     concurrency: Option<Vec<usize>>,
-    /// Measured rounds per cell (default 10; 4 with --quick; scaling 3 / 2).
+    /// Measured rounds per cell (default 20; 6 with --quick; scaling 3 / 2).
     #[arg(long)]
     rounds: Option<u32>,
-    /// Milliseconds per side per round (default 300; 120 with --quick; scaling 400 / 250).
+    /// Milliseconds per side per round (default 150; 80 with --quick; scaling 400 / 250).
     #[arg(long)]
     round_ms: Option<u64>,
     /// Rows seeded for the workloads (default 10000).
@@ -54,12 +54,25 @@ struct Cli {
     /// Where to write the report (default bench/RESULTS.md, or bench/SCALING.md).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// Internal: serve one side (generated or handwritten) and print its address.
-    #[arg(long, hide = true)]
+    /// Serve one side (generated or handwritten) on a free loopback port, print its address
+    /// and run until standard input closes (the bench starts its servers this way; alone, it
+    /// is a server to profile).
+    #[arg(long, requires = "url")]
     serve: Option<String>,
-    /// Internal: the database URL of --serve.
-    #[arg(long, hide = true)]
+    /// The database URL of --serve.
+    #[arg(long)]
     url: Option<String>,
+    /// With --serve: make the table and seed this many rows when it is empty.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Drive a server already listening on a loopback ADDR with the first of --workloads at
+    /// the first of --concurrency for --round-ms (default 10 s) or --requests, and print the
+    /// figures (remove is not available: it needs rows made for it).
+    #[arg(long, value_name = "ADDR")]
+    drive: Option<std::net::SocketAddr>,
+    /// With --drive: most requests to send.
+    #[arg(long, default_value_t = 1_000_000)]
+    requests: u64,
 }
 
 fn backend_of(name: &str) -> Result<Backend, Error> {
@@ -71,13 +84,59 @@ fn backend_of(name: &str) -> Result<Backend, Error> {
     }
 }
 
+/// `--drive`: one workload against a server started by hand (e.g. under a profiler).
+async fn drive(cli: &Cli, addr: std::net::SocketAddr) -> Result<(), Error> {
+    if !addr.ip().is_loopback() {
+        return Err(format!("--drive only targets loopback addresses, not {addr}").into());
+    }
+    let name = cli
+        .workloads
+        .as_ref()
+        .and_then(|w| w.first().cloned())
+        .unwrap_or_else(|| "retrieve".into());
+    let workload = Workload::parse(&name).ok_or_else(|| format!("unknown workload `{name}`"))?;
+    if workload == Workload::Remove {
+        return Err("--drive cannot run remove: it needs rows made for it".into());
+    }
+    let conc = cli
+        .concurrency
+        .as_ref()
+        .and_then(|c| c.first().copied())
+        .unwrap_or(1);
+    let traffic = std::sync::Arc::new(expose_bench::load::Traffic::Workload {
+        workload,
+        seed_rows: cli.rows,
+        remove_ids: 0..0,
+        tag: format!("drive{}", std::process::id()),
+    });
+    let duration = Duration::from_millis(cli.round_ms.unwrap_or(10_000));
+    let mut r = expose_bench::load::run(addr, traffic, conc, cli.requests, duration, 1).await;
+    r.latencies_us.sort_unstable();
+    println!(
+        "{} c={conc}: {} ok, {} errors, {:.0} req/s, p50 {} us, p99 {} us{}",
+        workload.name(),
+        r.ok,
+        r.errors,
+        r.rps(),
+        expose_bench::load::percentile(&r.latencies_us, 50.0),
+        expose_bench::load::percentile(&r.latencies_us, 99.0),
+        r.first_error
+            .map(|e| format!(", first error: {e}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let cli = Cli::parse();
     if let Some(side) = &cli.serve {
         let side = Side::parse(side).ok_or("--serve takes generated or handwritten")?;
         let url = cli.url.as_deref().ok_or("--serve needs --url")?;
-        return server::serve(side, url).await;
+        return server::serve(side, url, cli.seed).await;
+    }
+    if let Some(addr) = cli.drive {
+        return drive(&cli, addr).await;
     }
     let backends = cli
         .backend
@@ -129,9 +188,9 @@ async fn main() -> Result<(), Error> {
             .collect::<Result<Vec<_>, _>>()?,
     };
     let settings = Settings {
-        rounds: cli.rounds.unwrap_or(if cli.quick { 4 } else { 10 }),
-        round: Duration::from_millis(cli.round_ms.unwrap_or(if cli.quick { 120 } else { 300 })),
-        warmup: Duration::from_millis(if cli.quick { 100 } else { 200 }),
+        rounds: cli.rounds.unwrap_or(if cli.quick { 6 } else { 20 }),
+        round: Duration::from_millis(cli.round_ms.unwrap_or(if cli.quick { 80 } else { 150 })),
+        warmup: Duration::from_millis(if cli.quick { 80 } else { 200 }),
         max_requests: 200_000,
         concurrency: cli.concurrency.clone().unwrap_or_else(|| vec![1, 32]),
         workloads,

@@ -148,8 +148,19 @@ pub fn results_markdown(
         "**ratio** = generated / hand-written. For throughput (higher is better) it is the \
          median of the rounds' ratios, with the lowest and highest round in brackets: the spread \
          shows how noisy the machine was. For p99 (lower is better) it is the ratio of the p99s \
-         of all measured requests. **bar**: throughput ≥ {BAR_THROUGHPUT}× and p99 ≤ {BAR_P99}× \
+         of all measured requests. **CPU µs/req** is the CPU time the server process spent \
+         (all its threads, from `/proc/<pid>/task/*/schedstat`) per request over the measured \
+         runs: the cost of each side, much less sensitive to a busy machine than throughput \
+         (the database server's own CPU is not in it). **bar**: throughput ≥ {BAR_THROUGHPUT}× and p99 ≤ {BAR_P99}× \
          (issue 9); ✗ marks a miss.\n"
+    );
+    let _ = writeln!(
+        out,
+        "Figures from a small machine are provisional: the servers, the load generator and the \
+         database servers share its cores, often with other work (see the load average above); \
+         read the ratios with their spread, and the CPU per request, rather than the absolute \
+         numbers. Instruction counts per request, which do not depend on the machine's load, \
+         are in [PROFILE.md](PROFILE.md).\n"
     );
     let _ = writeln!(out, "## Workloads\n");
     for w in &settings.workloads {
@@ -174,9 +185,12 @@ pub fn results_markdown(
         );
         let _ = writeln!(
             out,
-            "| workload | conc. | req/s gen. | req/s hand | ratio | p50 gen. | p50 hand | p99 gen. | p99 hand | p99 ratio | peak RSS gen. | peak RSS hand | bar |"
+            "| workload | conc. | req/s gen. | req/s hand | ratio | p50 gen. | p50 hand | p99 gen. | p99 hand | p99 ratio | CPU µs/req gen. | CPU µs/req hand | CPU ratio | peak RSS gen. | peak RSS hand | bar |"
         );
-        let _ = writeln!(out, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|");
+        let _ = writeln!(
+            out,
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
+        );
         for c in &b.cells {
             let (mut g, mut h) = (c.generated.clone(), c.handwritten.clone());
             let (g50, g99) = g.p50_p99();
@@ -192,9 +206,15 @@ pub fn results_markdown(
                     c.concurrency
                 ));
             }
+            let (gc, hc) = (g.cpu_us_per_request(), h.cpu_us_per_request());
+            let cpu = |c: Option<f64>| c.map_or_else(|| "?".to_owned(), |c| format!("{c:.0}"));
+            let cpu_ratio = match (gc, hc) {
+                (Some(a), Some(b)) => format!("{:.2}", ratio(a, b)),
+                _ => "?".to_owned(),
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {:.2} | {} | {} | {} |",
+                "| {} | {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {:.2} | {} | {} | {} | {} | {} | {} |",
                 c.workload.name(),
                 c.concurrency,
                 g.result.rps(),
@@ -207,6 +227,9 @@ pub fn results_markdown(
                 ms(g99),
                 ms(h99),
                 lr,
+                cpu(gc),
+                cpu(hc),
+                cpu_ratio,
                 mib(g.peak_rss_kib),
                 mib(h.peak_rss_kib),
                 if ok { "✓" } else { "✗" }

@@ -35,9 +35,20 @@ pub struct SideFigures {
     pub result: RunResult,
     /// Peak RSS during the cell (or since start when it could not be reset), in KiB.
     pub peak_rss_kib: Option<u64>,
+    /// CPU time the server spent during the measured runs, in nanoseconds (`None` when
+    /// `/proc` could not tell).
+    pub cpu_ns: Option<u64>,
 }
 
 impl SideFigures {
+    /// Server CPU time per successful request, in microseconds.
+    pub fn cpu_us_per_request(&self) -> Option<f64> {
+        let n = self.result.ok;
+        self.cpu_ns
+            .filter(|_| n > 0)
+            .map(|ns| ns as f64 / 1000.0 / n as f64)
+    }
+
     /// p50 and p99 latency in microseconds.
     pub fn p50_p99(&mut self) -> (u32, u32) {
         self.result.latencies_us.sort_unstable();
@@ -206,6 +217,7 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
             for r in 0..s.rounds {
                 let mut rps = [0.0; 2];
                 for side in order(r) {
+                    let cpu_before = pair.get(side).cpu_ns();
                     let traffic =
                         traffic_for(bdb, workload, s, side, conc, r, || pool_for(side, s.round))
                             .await?;
@@ -219,6 +231,12 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                     )
                     .await;
                     check(bdb.backend, workload, side, &result)?;
+                    let f = &mut figures[side as usize];
+                    f.cpu_ns = match (cpu_before, pair.get(side).cpu_ns(), r) {
+                        (Some(a), Some(b), 0) => Some(b.saturating_sub(a)),
+                        (Some(a), Some(b), _) => f.cpu_ns.map(|c| c + b.saturating_sub(a)),
+                        _ => None,
+                    };
                     rps[side as usize] = result.rps();
                     figures[side as usize].result.merge(result);
                 }

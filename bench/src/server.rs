@@ -37,10 +37,15 @@ impl Side {
 }
 
 /// Serves one side on a free loopback port until standard input closes (the child's end of
-/// [`Server::start`]). Prints `listening ADDR` once bound.
-pub async fn serve(side: Side, url: &str) -> Result<(), Error> {
+/// [`Server::start`]). Prints `listening ADDR` once bound. With `seed`, first makes the table
+/// and seeds that many rows into it when it is empty (for profiling a side on its own).
+pub async fn serve(side: Side, url: &str, seed: Option<u64>) -> Result<(), Error> {
     use axum::serve::ListenerExt;
     let db = Db::connect(url).await?;
+    if let Some(rows) = seed {
+        crate::app::create_table(&db).await?;
+        crate::app::seed(&db, rows).await?;
+    }
     let app = match side {
         Side::Generated => crate::app::app(db.clone()),
         Side::Handwritten => crate::handwritten::router(db.clone()),
@@ -120,6 +125,25 @@ impl Server {
             .next()?
             .parse()
             .ok()
+    }
+
+    /// CPU time the server's threads have run so far, in nanoseconds (the first field of
+    /// `/proc/<pid>/task/*/schedstat`, summed over threads).
+    pub fn cpu_ns(&self) -> Option<u64> {
+        let pid = self.pid()?;
+        let mut total = 0u64;
+        for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+            let path = task.ok()?.path().join("schedstat");
+            // A thread may exit between the listing and the read.
+            if let Ok(s) = std::fs::read_to_string(path) {
+                total += s
+                    .split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+        }
+        Some(total)
     }
 
     /// Resets the peak RSS to the current RSS (`5` into `/proc/<pid>/clear_refs`); false
