@@ -572,12 +572,45 @@ fn check_order(cx: &Ctxt, lit: &LitStr, fields: &[Field], readable: &[String]) {
     }
 }
 
-/// Checks a forced filter `field.[not.]op.value` (or a logic group, whose field names are
-/// checked).
+/// Checks a forced filter: `field.[not.]op.value`, or a group `[not.]or(...)` /
+/// `[not.]and(...)` whose items are checked the same way.
 fn check_where(cx: &Ctxt, lit: &LitStr, fields: &[Field]) {
-    let text = lit.value();
-    if text.starts_with("or(") || text.starts_with("and(") || text.starts_with("not.") {
-        return;
+    check_where_item(cx, lit, &lit.value(), fields);
+}
+
+/// Splits `a,b(c,d),"e,f"` at its top-level commas.
+fn split_top(text: &str) -> Vec<&str> {
+    let (mut depth, mut quoted, mut start, mut out) = (0i32, false, 0, Vec::new());
+    for (i, c) in text.char_indices() {
+        match c {
+            '"' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => {
+                out.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&text[start..]);
+    out
+}
+
+fn check_where_item(cx: &Ctxt, lit: &LitStr, text: &str, fields: &[Field]) {
+    let group = text.strip_prefix("not.").unwrap_or(text);
+    for logic in ["or(", "and("] {
+        if let Some(inner) = group.strip_prefix(logic) {
+            match inner.strip_suffix(')') {
+                Some(inner) => {
+                    for item in split_top(inner) {
+                        check_where_item(cx, lit, item.trim(), fields);
+                    }
+                }
+                None => cx.error_spanned_by(lit, format!("`{group}` lacks its closing `)`")),
+            }
+            return;
+        }
     }
     let mut parts = text.splitn(2, '.');
     let name = parts.next().unwrap_or("");
