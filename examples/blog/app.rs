@@ -169,9 +169,14 @@ async fn find_user(db: &Db, token: &str) -> Result<Option<CurrentUser>, sqlx::Er
 
 /// The router of the example.
 pub fn app(db: Db) -> axum::Router {
+    let api = expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
+        .resource::<User>()
+        .resource::<Post>();
     axum::Router::new()
         .merge(User::router())
         .merge(Post::router())
+        .merge(api.router()) // GET /openapi.json
+        .merge(api.index_router("/"))
         .layer(axum::middleware::from_fn_with_state(
             db.clone(),
             authenticate,

@@ -11,7 +11,7 @@ pub(crate) struct FieldSet(pub(crate) u64);
 
 impl FieldSet {
     pub(crate) fn contains(self, i: usize) -> bool {
-        self.0 & (1 << i) != 0
+        i < 64 && self.0 & (1 << i) != 0
     }
     pub(crate) fn insert(&mut self, i: usize) {
         self.0 |= 1 << i;
