@@ -104,7 +104,10 @@ fn router(c: &mut Criterion) {
                 "plan-only/{name} must stop at the Prefer check: {s} {body}"
             );
             let (s, body) = answer(&app, uri, Some("count=exact")).await;
-            assert!(s.is_success(), "{name} must be an allowed query: {s} {body}");
+            assert!(
+                s.is_success(),
+                "{name} must be an allowed query: {s} {body}"
+            );
         }
         assert_eq!(status(&app, "/people/42", None).await, StatusCode::OK);
     });
