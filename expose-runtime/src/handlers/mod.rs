@@ -27,9 +27,11 @@ use std::sync::Arc;
 macro_rules! on_backend {
     ($db:expr, $f:ident ( $($arg:expr),* )) => {
         match $db {
-            Db::Sqlite(p) => $f::<sqlx::Sqlite>(p, $($arg),*).await,
-            Db::Postgres(p) => $f::<sqlx::Postgres>(p, $($arg),*).await,
-            Db::MySql(p) => $f::<sqlx::MySql>(p, $($arg),*).await,
+            // Boxed where it is created: the three backends' state machines are large, and
+            // the handler's own future stays small to move.
+            Db::Sqlite(p) => Box::pin($f::<sqlx::Sqlite>(p, $($arg),*)).await,
+            Db::Postgres(p) => Box::pin($f::<sqlx::Postgres>(p, $($arg),*)).await,
+            Db::MySql(p) => Box::pin($f::<sqlx::MySql>(p, $($arg),*)).await,
         }
     };
 }

@@ -60,7 +60,7 @@ fn json_to(out: &mut Vec<u8>, v: &impl serde::Serialize) -> Result<(), sqlx::Err
 }
 
 macro_rules! backend {
-    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr) => {
+    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr) => {
         impl Backend for $db {
             const DIALECT: &'static Dialect = &$dialect;
 
@@ -104,20 +104,14 @@ macro_rules! backend {
                     FieldType::F32 => json_to(out, &row.try_get::<Option<f32>, _>(i)?),
                     FieldType::F64 => json_to(out, &row.try_get::<Option<f64>, _>(i)?),
                     FieldType::Bool => json_to(out, &row.try_get::<Option<bool>, _>(i)?),
-                    FieldType::Text => match row.try_get::<Option<&str>, _>(i) {
-                        Ok(v) => json_to(out, &v),
-                        // MySQL reports columns with a binary collation (utf8mb4_bin) as
-                        // VARBINARY; their bytes are still the column's UTF-8 text.
-                        Err(sqlx::Error::ColumnDecode { .. }) => {
-                            let bytes = row.try_get::<Option<&[u8]>, _>(i)?;
-                            let text = bytes
-                                .map(std::str::from_utf8)
-                                .transpose()
-                                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                            json_to(out, &text)
-                        }
-                        Err(e) => Err(e),
-                    },
+                    // MySQL reports columns of a binary collation (utf8mb4_bin) as VARBINARY;
+                    // their bytes are still the column's text, checked as UTF-8 on decode.
+                    // The column's type is the model's, so MySQL reads it unchecked instead
+                    // of building (and dropping) a type-mismatch error for every value.
+                    FieldType::Text if $text_unchecked => {
+                        json_to(out, &row.try_get_unchecked::<Option<&str>, _>(i)?)
+                    }
+                    FieldType::Text => json_to(out, &row.try_get::<Option<&str>, _>(i)?),
                     FieldType::DateTime => json_to(
                         out,
                         &row.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)?,
@@ -194,22 +188,29 @@ macro_rules! binder {
 mod sqlite {
     use super::*;
     binder!(bind_all, sqlx::Sqlite);
-    backend!(sqlx::Sqlite, Sqlite, Dialect::SQLITE, |r| Some(
-        r.last_insert_rowid()
-    ));
+    backend!(
+        sqlx::Sqlite,
+        Sqlite,
+        Dialect::SQLITE,
+        |r| Some(r.last_insert_rowid()),
+        false
+    );
 }
 
 mod postgres {
     use super::*;
     binder!(bind_all, sqlx::Postgres);
-    backend!(sqlx::Postgres, Postgres, Dialect::POSTGRES, |_| None);
+    backend!(sqlx::Postgres, Postgres, Dialect::POSTGRES, |_| None, false);
 }
 
 mod mysql {
     use super::*;
     binder!(bind_all, sqlx::MySql);
-    backend!(sqlx::MySql, MySql, Dialect::MYSQL, |r| i64::try_from(
-        r.last_insert_id()
-    )
-    .ok());
+    backend!(
+        sqlx::MySql,
+        MySql,
+        Dialect::MYSQL,
+        |r| i64::try_from(r.last_insert_id()).ok(),
+        true
+    );
 }
