@@ -75,6 +75,12 @@ async fn refusals(t: Arc<TestDb>) {
     let r = send(&app, "DELETE", "/people", &[], None).await;
     r.problem(405);
     assert_eq!(r.header("allow"), Some("GET, HEAD, POST"));
+    // Paths no route matches, and `select` given twice.
+    get(&app, "/people/1/x").await.problem(404);
+    get(&app, "/nothing").await.problem(404);
+    get(&app, "/people/1?select=id&select=name")
+        .await
+        .problem(400);
     // A client that accepts no JSON.
     send(&app, "GET", "/people", &[("accept", "text/csv")], None)
         .await

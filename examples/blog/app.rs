@@ -177,6 +177,7 @@ pub fn app(db: Db) -> axum::Router {
         .merge(Post::router())
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))
+        .fallback(expose_runtime::not_found)
         .layer(axum::middleware::from_fn_with_state(
             db.clone(),
             authenticate,

@@ -41,6 +41,7 @@ pub fn app(db: Db) -> axum::Router {
         .merge(Person::router())
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))
+        .fallback(expose_runtime::not_found)
         .with_state(db)
 }
 

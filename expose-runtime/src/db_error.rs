@@ -100,8 +100,8 @@ pub(crate) fn map_for(res: Option<&Resource>, e: sqlx::Error) -> Problem {
             match meaning(d.as_ref()) {
                 Meaning::Unique => with_field(
                     Problem::conflict(match field {
-                        Some(f) => format!("another {path} already has this `{f}`"),
-                        None => format!("another {path} already has these values"),
+                        Some(f) => format!("another record of `{path}` already has this `{f}`"),
+                        None => format!("another record of `{path}` already has these values"),
                     }),
                     "must be unique",
                 ),

@@ -64,7 +64,7 @@ pub use hooks::{BoxFuture, Hook, HookCtx, Input, OperationKind};
 pub use model::{Field, Force, ForceFn, Model, Operation};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
-pub use router::{router, RouterConfig};
+pub use router::{not_found, router, RouterConfig};
 pub use scope::{Col, Cond, FieldMask, FieldsFn, ScopeFn};
 pub use value::{Value, ValueError};
 

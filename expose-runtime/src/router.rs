@@ -251,3 +251,15 @@ pub(crate) fn encode_segment(s: &str) -> String {
     }
     out
 }
+
+/// A fallback for the application's router: paths no route matches answer a 404
+/// problem instead of an empty body.
+///
+/// ```
+/// # use expose_runtime::not_found;
+/// let app: axum::Router = axum::Router::new().fallback(not_found);
+/// # let _ = app;
+/// ```
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    Problem::not_found(format!("no resource at `{}`", uri.path())).into_response()
+}

@@ -198,6 +198,12 @@ fn select_columns(
     readable: FieldSet,
     pairs: &[(String, String)],
 ) -> Result<Vec<Column>, Problem> {
+    if pairs.iter().filter(|(k, _)| k == "select").count() > 1 {
+        return Err(Problem::invalid_parameter(
+            "select",
+            "`select` may be given once; list every field in it",
+        ));
+    }
     let select = match pairs.iter().find(|(k, _)| k == "select") {
         Some((_, v)) => Some(
             query::grammar::parse_select(v)
