@@ -22,7 +22,9 @@ enum Meaning {
     Other,
 }
 
-fn meaning(d: &dyn DatabaseError) -> Meaning {
+/// `ambiguous_fk`: what a foreign-key error means when the backend does not say which side
+/// failed (SQLite): a missing reference for inserts and updates, a referenced row otherwise.
+fn meaning(d: &dyn DatabaseError, ambiguous_fk: Meaning) -> Meaning {
     let code = d.code();
     let code = code.as_deref().unwrap_or("");
     let mysql = d
@@ -67,7 +69,7 @@ fn meaning(d: &dyn DatabaseError) -> Meaning {
         {
             Meaning::StillReferenced
         }
-        ErrorKind::ForeignKeyViolation => Meaning::StillReferenced,
+        ErrorKind::ForeignKeyViolation => ambiguous_fk,
         ErrorKind::NotNullViolation | ErrorKind::CheckViolation => Meaning::Invalid,
         _ => Meaning::Other,
     }
@@ -80,11 +82,21 @@ fn unavailable(detail: &str) -> Problem {
 
 /// Maps an sqlx error met while serving `res`.
 pub(crate) fn map(res: &Resource, e: sqlx::Error) -> Problem {
-    map_for(Some(res), e)
+    map_with(Some(res), e, Meaning::StillReferenced)
+}
+
+/// Like [`map`], for statements that write a row's values (insert, update): a foreign-key
+/// error the backend does not explain is a reference to a missing row.
+pub(crate) fn map_writing(res: &Resource, e: sqlx::Error) -> Problem {
+    map_with(Some(res), e, Meaning::MissingReference)
 }
 
 /// Maps an sqlx error; with a resource, constraint errors name the field.
 pub(crate) fn map_for(res: Option<&Resource>, e: sqlx::Error) -> Problem {
+    map_with(res, e, Meaning::StillReferenced)
+}
+
+fn map_with(res: Option<&Resource>, e: sqlx::Error, ambiguous_fk: Meaning) -> Problem {
     let path = res.map_or("record", |r| r.model.path);
     match &e {
         sqlx::Error::Database(d) => {
@@ -97,7 +109,7 @@ pub(crate) fn map_for(res: Option<&Resource>, e: sqlx::Error) -> Problem {
                 }),
                 None => p,
             };
-            match meaning(d.as_ref()) {
+            match meaning(d.as_ref(), ambiguous_fk) {
                 Meaning::Unique => with_field(
                     Problem::conflict(match field {
                         Some(f) => format!("another record of `{path}` already has this `{f}`"),

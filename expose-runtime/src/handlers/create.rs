@@ -47,7 +47,7 @@ async fn create_in<B: Backend>(
     columns: &[Column],
     mut values: Vec<(usize, Value)>,
 ) -> Result<(String, Vec<u8>, String), Problem> {
-    let map = |e| db_error::map(res, e);
+    let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let mut out = Vec::with_capacity(128);
     let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) else {
@@ -90,7 +90,7 @@ async fn insert_row<B: Backend>(
     selected: &[Column],
     values: Vec<(usize, Value)>,
 ) -> Result<B::Row, Problem> {
-    let map = |e| db_error::map(res, e);
+    let map = |e| db_error::map_writing(res, e);
     let given_key = values
         .iter()
         .find(|(i, _)| *i == res.key)

@@ -85,7 +85,7 @@ async fn update_in<B: Backend>(
     mut values: Vec<(usize, Value)>,
     write: Write<'_>,
 ) -> Result<Option<(Vec<u8>, String)>, Problem> {
-    let map = |e| db_error::map(res, e);
+    let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let mut out = Vec::with_capacity(128);
     let hooked = ctx.as_mut().filter(|_| has_hooks(op));
@@ -126,7 +126,7 @@ async fn update_row<B: Backend>(
     write: &Write<'_>,
     values: Vec<(usize, Value)>,
 ) -> Result<Option<B::Row>, Problem> {
-    let map = |e| db_error::map(res, e);
+    let map = |e| db_error::map_writing(res, e);
     let (key, scope) = (write.key.clone(), write.scope);
     let rows = if values.is_empty() {
         let mut w = SqlWriter::new(B::DIALECT);
