@@ -54,6 +54,9 @@ pub(crate) struct Resource {
     pub(crate) version: Option<usize>,
     /// What an `ETag` is computed from: the output fields and the version.
     pub(crate) etag_columns: Vec<crate::query::Column>,
+    /// The SQL of the commonest read, retrieve's default columns by key, per dialect: built
+    /// once, since its text never changes.
+    pub(crate) retrieve_sql: [std::sync::OnceLock<String>; 3],
 }
 
 impl Resource {
@@ -98,6 +101,7 @@ impl Resource {
             output: FieldSet::default(),
             version: model.fields.iter().position(|f| f.version),
             etag_columns: Vec::new(),
+            retrieve_sql: Default::default(),
         };
         r.list = model.list.as_ref().map(|op| r.read_policy(op));
         r.retrieve = model.retrieve.as_ref().map(|op| r.read_policy(op));

@@ -3,6 +3,8 @@
 /// The SQL features the statement builder adapts to.
 #[derive(Debug)]
 pub(crate) struct Dialect {
+    /// Position in per-dialect caches.
+    pub(crate) id: usize,
     /// Identifier quote character.
     pub(crate) quote: char,
     /// `$1, $2` (PostgreSQL) rather than `?`.
@@ -34,6 +36,7 @@ pub(crate) enum Like {
 
 impl Dialect {
     pub(crate) const SQLITE: Dialect = Dialect {
+        id: 0,
         quote: '"',
         numbered_params: false,
         returning: true,
@@ -46,6 +49,7 @@ impl Dialect {
         begin_write: Some("BEGIN IMMEDIATE"),
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
+        id: 1,
         quote: '"',
         numbered_params: true,
         returning: true,
@@ -56,6 +60,7 @@ impl Dialect {
         begin_write: None,
     };
     pub(crate) const MYSQL: Dialect = Dialect {
+        id: 2,
         quote: '`',
         numbered_params: false,
         returning: false,
