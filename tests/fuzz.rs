@@ -22,7 +22,6 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::sync::Arc;
 use support::{Reply, TestDb};
-use tower::ServiceExt;
 
 const ROWS: u64 = 30;
 
@@ -528,21 +527,10 @@ fn send(
     // a server.
     let req = req.body(body.map_or_else(Body::empty, Body::from)).ok()?;
     let app = app.clone();
-    Some(tokio::runtime::Handle::current().block_on(async move {
-        let res = app.oneshot(req).await.expect("infallible");
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = http_body_util::BodyExt::collect(res.into_body())
-            .await
-            .expect("body")
-            .to_bytes()
-            .to_vec();
-        Reply {
-            status,
-            headers,
-            body,
-        }
-    }))
+    Some(
+        tokio::runtime::Handle::current()
+            .block_on(async move { support::request(&app, req).await }),
+    )
 }
 
 /// Whether a JSON value holds a `password` member anywhere.

@@ -17,7 +17,6 @@ use axum::http::Request;
 use expose_runtime::{Backend, Db};
 use std::sync::Arc;
 use support::{send, Reply, TestDb};
-use tower::ServiceExt;
 
 const ROWS: u64 = 20;
 
@@ -123,23 +122,7 @@ async fn run(app: &axum::Router, case: &Case) -> Reply {
         req = req.header(k.as_str(), v.as_str());
     }
     let body = case.body.clone().map_or_else(Body::empty, Body::from);
-    let res = app
-        .clone()
-        .oneshot(req.body(body).expect("request"))
-        .await
-        .expect("infallible");
-    let status = res.status();
-    let headers = res.headers().clone();
-    let body = http_body_util::BodyExt::collect(res.into_body())
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec();
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    support::request(app, req.body(body).expect("request")).await
 }
 
 /// What no response may contain: driver messages, SQL errors, panics, hidden values.

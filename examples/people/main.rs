@@ -44,30 +44,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         backend = db.backend()
     );
     axum::serve(listener, app::app(db.clone()))
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(expose_runtime::shutdown_signal())
         .await?;
     db.close().await;
     Ok(())
-}
-
-/// Resolves on Ctrl-C or SIGTERM: the server stops accepting, in-flight requests finish
-/// (their transactions commit or roll back), then the pool closes.
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

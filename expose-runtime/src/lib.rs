@@ -55,6 +55,7 @@ pub mod query;
 mod resource;
 mod router;
 pub mod scope;
+mod shutdown;
 mod sql;
 mod value;
 
@@ -66,6 +67,7 @@ pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, router, RouterConfig};
 pub use scope::{Col, Cond, FieldMask, FieldsFn, ScopeFn};
+pub use shutdown::shutdown_signal;
 pub use value::{Value, ValueError};
 
 /// Turns a struct with named fields into a REST resource.

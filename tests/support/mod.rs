@@ -213,6 +213,11 @@ pub async fn send(
     let req = req
         .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
         .expect("request");
+    request(app, req).await
+}
+
+/// Sends a request built by the caller.
+pub async fn request(app: &axum::Router, req: Request<Body>) -> Reply {
     let res = app.clone().oneshot(req).await.expect("infallible");
     let status = res.status();
     let headers = res.headers().clone();
