@@ -74,18 +74,27 @@ impl<'de> Visitor<'de> for ObjectVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut entries: Vec<(String, serde_json::Value)> = Vec::new();
-        // A set, not a scan of `entries`: a body of many members stays linear.
-        let mut seen = std::collections::HashSet::new();
+        // Small bodies (the usual case) are checked by a scan; past a few members a set
+        // keeps a body of many members linear.
+        const SCAN: usize = 16;
+        let mut seen: Option<std::collections::HashSet<String>> = None;
         let mut duplicate = None;
         // Every member is read, even after a duplicate, so that the rest of the body is
         // still checked as JSON (the deserializer refuses a map left half-read).
         while let Some(key) = map.next_key::<String>()? {
             let value: serde_json::Value = map.next_value()?;
-            if !seen.insert(key.clone()) {
+            let repeated = match seen.as_mut() {
+                Some(set) => !set.insert(key.clone()),
+                None => entries.iter().any(|(k, _)| *k == key),
+            };
+            if repeated {
                 duplicate.get_or_insert(key);
                 continue;
             }
             entries.push((key, value));
+            if seen.is_none() && entries.len() >= SCAN {
+                seen = Some(entries.iter().map(|(k, _)| k.clone()).collect());
+            }
         }
         if let Some(key) = duplicate {
             return Ok(Err(Problem::unprocessable(
@@ -191,6 +200,19 @@ mod tests {
             assert_eq!(p.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
             assert_eq!(p.errors()[0].name, "a");
         }
+        // Past the scan, the set finds duplicates too, of early and late members alike.
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        for dup in ["k3", "k39"] {
+            let body = format!("{{{},\"{dup}\":0}}", many.join(","));
+            let p = parse_object(body.as_bytes()).unwrap_err();
+            assert_eq!(p.errors()[0].name, dup);
+        }
+        assert_eq!(
+            parse_object(format!("{{{}}}", many.join(",")).as_bytes())
+                .unwrap()
+                .len(),
+            40
+        );
         // Invalid JSON after a duplicate is still invalid JSON.
         let p = parse_object(br#"{"a":1,"a":2,"b":}"#).unwrap_err();
         assert_eq!(p.status(), StatusCode::BAD_REQUEST);
