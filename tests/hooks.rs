@@ -172,7 +172,12 @@ async fn hooks_see_and_change(t: Arc<TestDb>) {
     assert_eq!(note["greeting"], "hello", "post hooks see the app state");
     assert_eq!(note["op"], "Create");
     // Post hooks see and return the object with its fields in declaration order.
-    let keys: Vec<&str> = note.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = note
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["id", "text", "author", "greeting", "op"]);
     assert_eq!(counts(&t).await, (2, 1));
     let r = send(&app, "GET", "/notes", &[], None).await;
