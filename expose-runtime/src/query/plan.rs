@@ -188,13 +188,10 @@ fn type_cond(
                     c.op.as_str()
                 )));
             }
-            if dangling_escape(&s) {
-                return Err(refuse(format!(
-                    "the `{}` pattern ends with `\\`, which escapes nothing; \
-                     write `\\\\` for a backslash",
-                    c.op.as_str()
-                )));
-            }
+            // A pattern ending in an unpaired `\` (an escape of nothing, which PostgreSQL
+            // refuses and MySQL and SQLite read differently) means a literal backslash on
+            // every backend.
+            let s = if dangling_escape(&s) { s + "\\" } else { s };
             Operand::One(typed(&s.replace('*', "%"))?)
         }
         (op, grammar::Operand::Scalar(s)) => {
@@ -224,8 +221,7 @@ fn type_cond(
     })
 }
 
-/// Whether a `like` pattern ends with an unpaired `\` (an escape of nothing: PostgreSQL
-/// refuses the pattern, MySQL and SQLite read it in different ways).
+/// Whether a `like` pattern ends with an unpaired `\`.
 fn dangling_escape(pattern: &str) -> bool {
     pattern.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
 }
