@@ -11,7 +11,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=debug".into()),
         )
         .init();
     let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3001".into());
@@ -33,7 +33,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         app::USER_TOKEN,
         app::USER_TOKEN,
     );
-    axum::serve(listener, app::app(db.clone()))
+    // tower-http traces each HTTP request (method, URI, status, latency) around the
+    // runtime's own `expose request` line (resource, operation, status, latency).
+    let app = app::app(db.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
+    axum::serve(listener, app)
         .with_graceful_shutdown(expose_runtime::shutdown_signal())
         .await?;
     db.close().await;
