@@ -66,9 +66,19 @@ pub trait FieldKind {
     const NULLABLE: bool = false;
 }
 
+/// The one table of supported types: each gets its `FieldKind` and its `Value` conversion.
 macro_rules! kinds {
     ($($t:ty => $v:ident),* $(,)?) => {
-        $(impl FieldKind for $t { const TYPE: FieldType = FieldType::$v; })*
+        $(
+            impl FieldKind for $t {
+                const TYPE: FieldType = FieldType::$v;
+            }
+            impl From<$t> for crate::value::Value {
+                fn from(x: $t) -> crate::value::Value {
+                    crate::value::Value::$v(x)
+                }
+            }
+        )*
     };
 }
 

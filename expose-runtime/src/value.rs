@@ -146,30 +146,6 @@ impl Value {
     }
 }
 
-macro_rules! from_rust {
-    ($($t:ty => $v:ident),* $(,)?) => {
-        $(impl From<$t> for Value {
-            fn from(x: $t) -> Value {
-                Value::$v(x)
-            }
-        })*
-    };
-}
-
-from_rust! {
-    i16 => I16,
-    i32 => I32,
-    i64 => I64,
-    f32 => F32,
-    f64 => F64,
-    bool => Bool,
-    String => Text,
-    chrono::DateTime<chrono::Utc> => DateTime,
-    chrono::NaiveDate => Date,
-    uuid::Uuid => Uuid,
-    serde_json::Value => Json,
-}
-
 impl From<&str> for Value {
     fn from(s: &str) -> Value {
         Value::Text(s.to_owned())
