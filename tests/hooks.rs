@@ -266,4 +266,38 @@ async fn failing_post_hook_rolls_back(t: Arc<TestDb>) {
     assert_eq!(counts(&t).await, (0, 1));
 }
 
-backend_tests!(hooks_see_and_change, failing_post_hook_rolls_back);
+/// `fields_for` on a write: only callers sending `x-editor` may write `author`.
+#[expose(as = "memos", table = "notes", create(fields_for = memo_fields), retrieve)]
+pub struct Memo {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub text: String,
+    pub author: Option<String>,
+}
+
+fn memo_fields(ctx: &HookCtx, fields: &mut expose_runtime::FieldMask<Memo>) -> Result<(), Problem> {
+    if ctx.headers().get("x-editor").is_none() {
+        fields.remove(Memo::FIELDS.author);
+    }
+    Ok(())
+}
+
+async fn writes_narrowed_per_request(t: Arc<TestDb>) {
+    let notes = setup(&t).await;
+    drop(notes);
+    let app = axum::Router::new()
+        .merge(Memo::router())
+        .with_state(t.db.clone());
+    let body = Some(r#"{"text":"t","author":"ann"}"#);
+    let p = send(&app, "POST", "/memos", &[], body).await.problem(422);
+    assert_eq!(p["errors"][0]["name"], "author", "{p}");
+    let r = send(&app, "POST", "/memos", &[("x-editor", "1")], body).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["author"], "ann");
+}
+
+backend_tests!(
+    hooks_see_and_change,
+    failing_post_hook_rolls_back,
+    writes_narrowed_per_request
+);

@@ -19,7 +19,7 @@ pub(crate) async fn create(
     only_params(&pairs, &["select"], "create")?;
     let columns = select_columns(res, res.output, &pairs)?;
     let prefer = query::prefer(&parts.headers)?;
-    let writable = narrow(policy.writable, prepared.fields, usize::MAX);
+    let writable = narrow_writable(policy.writable, prepared.fields);
     let entries = body::read(&parts.headers, body, body_limit).await?;
     let values = write_input(res, op, writable, prepared.ctx.as_ref(), entries, true)?;
     let (key, out, etag) = on_backend!(&db, create_in(res, op, prepared.ctx, &columns, values))?;

@@ -13,7 +13,7 @@ pub(crate) async fn list(res: &Resource, req: Req) -> Result<Response, Problem> 
     let narrowed;
     let policy = match prepared.fields {
         Some(by) => {
-            let readable = narrow(policy.readable, Some(by), res.key);
+            let readable = narrow_readable(res, policy.readable, Some(by));
             narrowed = ReadPolicy {
                 readable,
                 filterable: FieldSet(policy.filterable.0 & readable.0),

@@ -214,17 +214,18 @@ fn select_columns(
     query::plan_select(res, readable, select)
 }
 
-fn narrow(set: FieldSet, by: Option<FieldSet>, key: usize) -> FieldSet {
-    match by {
-        Some(b) => {
-            let mut s = FieldSet(set.0 & b.0);
-            if set.contains(key) {
-                s.insert(key);
-            }
-            s
-        }
-        None => set,
+/// The fields a write may set for this request: the policy's, narrowed by `fields_for`.
+fn narrow_writable(set: FieldSet, by: Option<FieldSet>) -> FieldSet {
+    by.map_or(set, |b| FieldSet(set.0 & b.0))
+}
+
+/// The fields a read returns for this request: narrowed by `fields_for`, the key kept.
+fn narrow_readable(res: &Resource, set: FieldSet, by: Option<FieldSet>) -> FieldSet {
+    let mut s = narrow_writable(set, by);
+    if set.contains(res.key) {
+        s.insert(res.key);
     }
+    s
 }
 
 fn not_found(res: &Resource, key: &str) -> Problem {

@@ -14,7 +14,7 @@ pub(crate) async fn retrieve(res: &Resource, req: Req, key: &str) -> Result<Resp
     let pairs = query::pairs(parts.uri.query());
     only_params(&pairs, &["select"], "retrieve")?;
     query::require_json(&parts.headers)?;
-    let readable = narrow(policy.readable, prepared.fields, res.key);
+    let readable = narrow_readable(res, policy.readable, prepared.fields);
     let columns = select_columns(res, readable, &pairs)?;
     let mut filters = policy.forced.clone();
     filters.extend(prepared.scope);

@@ -22,7 +22,7 @@ pub(crate) async fn update(
     let columns = select_columns(res, res.output, &pairs)?;
     let prefer = query::prefer(&parts.headers)?;
     let if_match = precondition(op, &parts.headers)?;
-    let writable = narrow(policy.writable, prepared.fields, usize::MAX);
+    let writable = narrow_writable(policy.writable, prepared.fields);
     let entries = body::read(&parts.headers, body, body_limit).await?;
     let values = write_input(res, op, writable, prepared.ctx.as_ref(), entries, false)?;
     let write = Write {
