@@ -57,7 +57,14 @@ pub(crate) struct Resource {
     /// The SQL of the commonest read, retrieve's default columns by key, per dialect: built
     /// once, since its text never changes.
     pub(crate) retrieve_sql: [std::sync::OnceLock<String>; 3],
+    /// The SQL of create by the set of columns written (per dialect), for the default
+    /// answer columns. Bounded: clients choose which optional fields they send.
+    pub(crate) insert_sql:
+        [std::sync::RwLock<std::collections::HashMap<u64, std::sync::Arc<str>>>; 3],
 }
+
+/// Most statement shapes an `insert_sql` cache keeps; past it, statements are built per request.
+pub(crate) const INSERT_SHAPES: usize = 64;
 
 impl Resource {
     pub(crate) fn field(&self, i: usize) -> &'static Field {
@@ -102,6 +109,7 @@ impl Resource {
             version: model.fields.iter().position(|f| f.version),
             etag_columns: Vec::new(),
             retrieve_sql: Default::default(),
+            insert_sql: Default::default(),
         };
         r.list = model.list.as_ref().map(|op| r.read_policy(op));
         r.retrieve = model.retrieve.as_ref().map(|op| r.read_policy(op));

@@ -95,13 +95,12 @@ async fn insert_row<B: Backend>(
         .iter()
         .find(|(i, _)| *i == res.key)
         .map(|(_, v)| v.clone());
-    let mut w = SqlWriter::new(B::DIALECT);
     let returning = B::DIALECT.returning;
-    sql::insert(&mut w, res, values, returning.then_some(selected));
+    let (sql, args) = insert_statement::<B>(res, selected, values);
     let rows = if returning {
-        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+        B::fetch_all(conn, &sql, &args).await.map_err(map)?
     } else {
-        let done = B::execute(conn, &w.sql, &w.args).await.map_err(map)?;
+        let done = B::execute(conn, &sql, &args).await.map_err(map)?;
         let key = match given_key {
             Some(k) => k,
             None => {
@@ -132,4 +131,36 @@ fn integer_key(res: &Resource, id: i64) -> Result<Value, Problem> {
             ))
         }
     })
+}
+
+/// The `INSERT` for these values: its text depends only on which columns are written (and
+/// the answer's columns), so the common shapes are built once and reused.
+fn insert_statement<B: Backend>(
+    res: &Resource,
+    selected: &[Column],
+    mut values: Vec<(usize, Value)>,
+) -> (std::sync::Arc<str>, Vec<Value>) {
+    let returning = B::DIALECT.returning.then_some(selected);
+    let cacheable = returning.is_none_or(|cols| cols == res.etag_columns.as_slice());
+    if !cacheable {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::insert(&mut w, res, values, returning);
+        return (w.sql.into(), w.args);
+    }
+    values.sort_unstable_by_key(|(i, _)| *i);
+    let shape = values.iter().fold(0u64, |m, (i, _)| m | 1 << i);
+    let cache = &res.insert_sql[B::DIALECT.id];
+    let cached = cache.read().ok().and_then(|c| c.get(&shape).cloned());
+    if let Some(sql) = cached {
+        return (sql, values.into_iter().map(|(_, v)| v).collect());
+    }
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::insert(&mut w, res, values, returning);
+    let sql: std::sync::Arc<str> = w.sql.into();
+    if let Ok(mut c) = cache.write() {
+        if c.len() < crate::resource::INSERT_SHAPES {
+            c.insert(shape, sql.clone());
+        }
+    }
+    (sql, w.args)
 }
