@@ -122,13 +122,14 @@ pub(crate) fn decode(
 ) -> Result<Vec<(usize, Value)>, Problem> {
     let mut values = Vec::with_capacity(entries.len());
     let mut seen = FieldSet::default();
-    let writable_names = res.names(writable);
+    let mut writable_names: Option<String> = None;
     // Members that are not fields are named up to a bound, so that a body of many members
     // does not become a much larger problem response.
     let mut unlisted = 0usize;
     for (name, json) in entries {
         let Some(i) = res.by_name(&name).filter(|i| writable.contains(*i)) else {
             if errors.len() < MAX_UNKNOWN_LISTED {
+                let writable_names = writable_names.get_or_insert_with(|| res.names(writable));
                 errors.push(Offender {
                     name,
                     location: "body",

@@ -28,9 +28,14 @@ pub(crate) fn write_row_from<B: Backend>(
         if j > 0 {
             out.push(b',');
         }
-        let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
-        serde_json::to_writer(&mut *out, name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        out.push(b':');
+        match c.alias.as_deref() {
+            Some(alias) => {
+                serde_json::to_writer(&mut *out, alias)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                out.push(b':');
+            }
+            None => out.extend_from_slice(&res.json_keys[c.field]),
+        }
         B::write_json(row, i, res.ty(c.field), out)?;
     }
     out.push(b'}');
@@ -49,9 +54,7 @@ pub(crate) fn write_fields<B: Backend>(
         if j > 0 {
             out.push(b',');
         }
-        serde_json::to_writer(&mut *out, res.field(c.field).name)
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        out.push(b':');
+        out.extend_from_slice(&res.json_keys[c.field]);
         B::write_json(row, c.field, res.ty(c.field), out)?;
     }
     out.push(b'}');

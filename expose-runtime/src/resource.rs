@@ -54,17 +54,14 @@ pub(crate) struct Resource {
     pub(crate) version: Option<usize>,
     /// What an `ETag` is computed from: the output fields and the version.
     pub(crate) etag_columns: Vec<crate::query::Column>,
-    /// The SQL of the commonest read, retrieve's default columns by key, per dialect: built
-    /// once, since its text never changes.
-    pub(crate) retrieve_sql: [std::sync::OnceLock<String>; 3],
-    /// The SQL of create by the set of columns written (per dialect), for the default
-    /// answer columns. Bounded: clients choose which optional fields they send.
-    pub(crate) insert_sql:
-        [std::sync::RwLock<std::collections::HashMap<u64, std::sync::Arc<str>>>; 3],
+    /// The statements of single-row reads and writes of the default columns, built once
+    /// per shape.
+    pub(crate) statements: crate::sql::StatementCache,
+    /// The default answer columns: the output fields.
+    pub(crate) output_columns: Vec<crate::query::Column>,
+    /// Each field's member name as JSON output writes it, quoted and escaped, with its `:`.
+    pub(crate) json_keys: Vec<Box<[u8]>>,
 }
-
-/// Most statement shapes an `insert_sql` cache keeps; past it, statements are built per request.
-pub(crate) const INSERT_SHAPES: usize = 64;
 
 impl Resource {
     pub(crate) fn field(&self, i: usize) -> &'static Field {
@@ -108,8 +105,17 @@ impl Resource {
             output: FieldSet::default(),
             version: model.fields.iter().position(|f| f.version),
             etag_columns: Vec::new(),
-            retrieve_sql: Default::default(),
-            insert_sql: Default::default(),
+            statements: Default::default(),
+            output_columns: Vec::new(),
+            json_keys: model
+                .fields
+                .iter()
+                .map(|f| {
+                    let mut key = serde_json::to_vec(f.name).expect("a string serialises");
+                    key.push(b':');
+                    key.into_boxed_slice()
+                })
+                .collect(),
         };
         r.list = model.list.as_ref().map(|op| r.read_policy(op));
         r.retrieve = model.retrieve.as_ref().map(|op| r.read_policy(op));
@@ -123,6 +129,11 @@ impl Resource {
                 s
             }
         };
+        r.output_columns = r
+            .output
+            .iter()
+            .map(|field| crate::query::Column { field, alias: None })
+            .collect();
         let mut etag = r.output;
         if let Some(v) = r.version {
             etag.insert(v);

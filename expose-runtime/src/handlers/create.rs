@@ -49,6 +49,8 @@ async fn create_in<B: Backend>(
 ) -> Result<(String, Vec<u8>, String), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
+    // Held until the write is done (SQLite: one writer at a time, queued here).
+    let _turn = sql::write_turn(pool).await.map_err(map)?;
     let mut out = Vec::with_capacity(128);
     let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) else {
         let mut conn = pool.acquire().await.map_err(map)?;
@@ -110,9 +112,8 @@ async fn insert_row<B: Backend>(
                 integer_key(res, id)?
             }
         };
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::by_key(&mut w, res, selected, key, &[]);
-        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+        let (sql, args) = by_key_statement::<B>(res, selected, key, &[]);
+        B::fetch_all(conn, &sql, &args).await.map_err(map)?
     };
     rows.into_iter()
         .next()
@@ -139,28 +140,21 @@ fn insert_statement<B: Backend>(
     res: &Resource,
     selected: &[Column],
     mut values: Vec<(usize, Value)>,
-) -> (std::sync::Arc<str>, Vec<Value>) {
+) -> (Arc<str>, Vec<Value>) {
     let returning = B::DIALECT.returning.then_some(selected);
-    let cacheable = returning.is_none_or(|cols| cols == res.etag_columns.as_slice());
-    if !cacheable {
+    let build = |values: Vec<(usize, Value)>| {
         let mut w = SqlWriter::new(B::DIALECT);
         sql::insert(&mut w, res, values, returning);
+        w
+    };
+    if returning.is_some_and(|cols| cols != res.etag_columns.as_slice()) {
+        let w = build(values);
         return (w.sql.into(), w.args);
     }
-    values.sort_unstable_by_key(|(i, _)| *i);
-    let shape = values.iter().fold(0u64, |m, (i, _)| m | 1 << i);
-    let cache = &res.insert_sql[B::DIALECT.id];
-    let cached = cache.read().ok().and_then(|c| c.get(&shape).cloned());
-    if let Some(sql) = cached {
-        return (sql, values.into_iter().map(|(_, v)| v).collect());
-    }
-    let mut w = SqlWriter::new(B::DIALECT);
-    sql::insert(&mut w, res, values, returning);
-    let sql: std::sync::Arc<str> = w.sql.into();
-    if let Ok(mut c) = cache.write() {
-        if c.len() < crate::resource::INSERT_SHAPES {
-            c.insert(shape, sql.clone());
-        }
-    }
-    (sql, w.args)
+    let fields = sql::written(&mut values);
+    let args = values.into_iter().map(|(_, v)| v).collect();
+    res.statements
+        .statement(B::DIALECT, Shape::Insert(fields), args, |args| {
+            build(FieldSet(fields).iter().zip(args).collect())
+        })
 }

@@ -14,13 +14,14 @@ use crate::output;
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
 use crate::resource::{FieldSet, ReadPolicy, Resource};
-use crate::sql::{self, Backend, SqlWriter};
+use crate::sql::{self, Backend, Shape, SqlWriter};
 use crate::value::Value;
 use axum::body::Body;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sqlx::{Pool, Transaction};
 use std::any::Any;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Runs `$f::<Backend>(pool, args...)` for whichever backend the `Db` holds.
@@ -193,12 +194,18 @@ pub(crate) fn parse_key(res: &Resource, raw: &str) -> Result<Value, Problem> {
     })
 }
 
-fn select_columns(
-    res: &Resource,
+/// The columns a single-row answer shows: `select`, planned against `readable`, or the
+/// default columns (borrowed from the resource when they are its output columns).
+fn select_columns<'r>(
+    res: &'r Resource,
     readable: FieldSet,
     pairs: &[(String, String)],
-) -> Result<Vec<Column>, Problem> {
-    if pairs.iter().filter(|(k, _)| k == "select").count() > 1 {
+) -> Result<Cow<'r, [Column]>, Problem> {
+    let selects = pairs.iter().filter(|(k, _)| k == "select").count();
+    if selects == 0 && readable == res.output {
+        return Ok(Cow::Borrowed(&res.output_columns));
+    }
+    if selects > 1 {
         return Err(Problem::invalid_parameter(
             "select",
             "`select` may be given once; list every field in it",
@@ -211,7 +218,7 @@ fn select_columns(
         ),
         None => None,
     };
-    query::plan_select(res, readable, select)
+    query::plan_select(res, readable, select).map(Cow::Owned)
 }
 
 /// The fields a write may set for this request: the policy's, narrowed by `fields_for`.
@@ -312,14 +319,43 @@ fn write_input(
 
 /// What a single-row statement selects: the response columns, then, when they differ, the
 /// columns its `ETag` is computed from (so the tag does not depend on `select`).
-pub(super) fn single_row_columns(res: &Resource, columns: &[Column]) -> (Vec<Column>, bool) {
+pub(super) fn single_row_columns<'r>(
+    res: &'r Resource,
+    columns: &[Column],
+) -> (Cow<'r, [Column]>, bool) {
     if columns == res.etag_columns.as_slice() {
-        (columns.to_vec(), false)
+        (Cow::Borrowed(&res.etag_columns), false)
     } else {
         let mut all = columns.to_vec();
         all.extend(res.etag_columns.iter().cloned());
-        (all, true)
+        (Cow::Owned(all), true)
     }
+}
+
+/// `SELECT cols FROM t WHERE key = ? AND filters`, from the cache for the default columns
+/// without filters.
+pub(super) fn by_key_statement<B: Backend>(
+    res: &Resource,
+    selected: &[Column],
+    key: Value,
+    filters: &[Filter],
+) -> (Arc<str>, Vec<Value>) {
+    let build = |args: Vec<Value>| {
+        let mut w = SqlWriter::new(B::DIALECT);
+        let key = args
+            .into_iter()
+            .next()
+            .expect("the key is the one argument");
+        sql::by_key(&mut w, res, selected, key, filters);
+        w
+    };
+    if filters.is_empty() && selected == res.etag_columns.as_slice() {
+        return res
+            .statements
+            .statement(B::DIALECT, Shape::ByKey, vec![key], build);
+    }
+    let w = build(vec![key]);
+    (w.sql.into(), w.args)
 }
 
 /// Renders one row's response body (the first `columns.len()` columns) and returns its tag.

@@ -30,16 +30,13 @@ async fn remove_in<B: Backend>(
     write: Write<'_>,
 ) -> Result<bool, Problem> {
     let map = |e| db_error::map(res, e);
-    let mut w = SqlWriter::new(B::DIALECT);
-    sql::delete(&mut w, res, write.key.clone(), write.scope);
+    let (sql, args) = delete_statement::<B>(res, write.key.clone(), write.scope);
+    // Held until the write is done (SQLite: one writer at a time, queued here).
+    let _turn = sql::write_turn(pool).await.map_err(map)?;
     let hooked = ctx.as_mut().filter(|_| has_hooks(op));
     if hooked.is_none() && write.if_match.is_none() {
         let mut conn = pool.acquire().await.map_err(map)?;
-        return Ok(B::execute(&mut conn, &w.sql, &w.args)
-            .await
-            .map_err(map)?
-            .rows
-            > 0);
+        return Ok(B::execute(&mut conn, &sql, &args).await.map_err(map)?.rows > 0);
     }
     let mut tx = begin_write::<B>(pool).await.map_err(map)?;
     if !write.check::<B>(&mut tx, res, hooked).await? {
@@ -48,12 +45,7 @@ async fn remove_in<B: Backend>(
     if let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     }
-    if B::execute(&mut tx, &w.sql, &w.args)
-        .await
-        .map_err(map)?
-        .rows
-        == 0
-    {
+    if B::execute(&mut tx, &sql, &args).await.map_err(map)?.rows == 0 {
         return Ok(false);
     }
     if let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) {
@@ -61,4 +53,27 @@ async fn remove_in<B: Backend>(
     }
     tx.commit().await.map_err(map)?;
     Ok(true)
+}
+
+/// The `DELETE`: built once when it has no filter besides the key.
+fn delete_statement<B: Backend>(
+    res: &Resource,
+    key: Value,
+    scope: &[Filter],
+) -> (Arc<str>, Vec<Value>) {
+    let build = |args: Vec<Value>| {
+        let mut w = SqlWriter::new(B::DIALECT);
+        let key = args
+            .into_iter()
+            .next()
+            .expect("the key is the one argument");
+        sql::delete(&mut w, res, key, scope);
+        w
+    };
+    if !scope.is_empty() {
+        let w = build(vec![key]);
+        return (w.sql.into(), w.args);
+    }
+    res.statements
+        .statement(B::DIALECT, Shape::Delete, vec![key], build)
 }

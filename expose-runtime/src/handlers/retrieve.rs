@@ -40,26 +40,12 @@ async fn retrieve_in<B: Backend>(
 ) -> Result<Option<(Vec<u8>, String)>, Problem> {
     let map = |e| db_error::map(res, e);
     let (selected, appended) = single_row_columns(res, columns);
-    let build = |key| {
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::by_key(&mut w, res, &selected, key, filters);
-        w
-    };
-    let w;
-    let args;
-    let (sql, args): (&str, &[Value]) = if !appended && filters.is_empty() {
-        let sql = res.retrieve_sql[B::DIALECT.id].get_or_init(|| build(key.clone()).sql);
-        args = [key];
-        (sql, &args)
-    } else {
-        w = build(key);
-        (&w.sql, &w.args)
-    };
+    let (sql, args) = by_key_statement::<B>(res, &selected, key, filters);
     let mut out = Vec::with_capacity(128);
     let etag = match ctx.as_mut().filter(|_| has_hooks(op)) {
         None => {
             let mut conn = pool.acquire().await.map_err(map)?;
-            let rows = B::fetch_all(&mut conn, sql, args).await.map_err(map)?;
+            let rows = B::fetch_all(&mut conn, &sql, &args).await.map_err(map)?;
             drop(conn);
             let Some(row) = rows.first() else {
                 return Ok(None);
@@ -69,7 +55,7 @@ async fn retrieve_in<B: Backend>(
         Some(ctx) => {
             let tx = pool.begin().await.map_err(map)?;
             let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-            let rows = B::fetch_all(&mut tx, sql, args).await.map_err(map)?;
+            let rows = B::fetch_all(&mut tx, &sql, &args).await.map_err(map)?;
             let Some(row) = rows.first() else {
                 return Ok(None);
             };

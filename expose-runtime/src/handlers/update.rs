@@ -88,6 +88,8 @@ async fn update_in<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let mut out = Vec::with_capacity(128);
+    // Held until the write is done (SQLite: one writer at a time, queued here).
+    let _turn = sql::write_turn(pool).await.map_err(map)?;
     let hooked = ctx.as_mut().filter(|_| has_hooks(op));
     if hooked.is_none() && write.if_match.is_none() {
         let mut conn = pool.acquire().await.map_err(map)?;
@@ -129,23 +131,47 @@ async fn update_row<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (key, scope) = (write.key.clone(), write.scope);
     let rows = if values.is_empty() {
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::by_key(&mut w, res, selected, key, scope);
-        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+        let (sql, args) = by_key_statement::<B>(res, selected, key, scope);
+        B::fetch_all(conn, &sql, &args).await.map_err(map)?
     } else if B::DIALECT.returning {
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::update(&mut w, res, key, values, scope, Some(selected));
-        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+        let (sql, args) = update_statement::<B>(res, key, values, scope, Some(selected));
+        B::fetch_all(conn, &sql, &args).await.map_err(map)?
     } else {
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::update(&mut w, res, key.clone(), values, scope, None);
+        let (sql, args) = update_statement::<B>(res, key.clone(), values, scope, None);
         // MySQL reports matched rows (sqlx connects with CLIENT_FOUND_ROWS).
-        if B::execute(conn, &w.sql, &w.args).await.map_err(map)?.rows == 0 {
+        if B::execute(conn, &sql, &args).await.map_err(map)?.rows == 0 {
             return Ok(None);
         }
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::by_key(&mut w, res, selected, key, &[]);
-        B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?
+        let (sql, args) = by_key_statement::<B>(res, selected, key, &[]);
+        B::fetch_all(conn, &sql, &args).await.map_err(map)?
     };
     Ok(rows.into_iter().next())
+}
+
+/// The `UPDATE` for these values: built once per set of columns written when it has no
+/// filter besides the key and returns the default columns.
+fn update_statement<B: Backend>(
+    res: &Resource,
+    key: Value,
+    mut values: Vec<(usize, Value)>,
+    scope: &[Filter],
+    returning: Option<&[Column]>,
+) -> (Arc<str>, Vec<Value>) {
+    let build = |values: Vec<(usize, Value)>, key: Value| {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::update(&mut w, res, key, values, scope, returning);
+        w
+    };
+    if !scope.is_empty() || returning.is_some_and(|c| c != res.etag_columns.as_slice()) {
+        let w = build(values, key);
+        return (w.sql.into(), w.args);
+    }
+    let fields = sql::written(&mut values);
+    let mut args: Vec<Value> = values.into_iter().map(|(_, v)| v).collect();
+    args.push(key);
+    res.statements
+        .statement(B::DIALECT, Shape::Update(fields), args, |mut args| {
+            let key = args.pop().expect("the key is the last argument");
+            build(FieldSet(fields).iter().zip(args).collect(), key)
+        })
 }

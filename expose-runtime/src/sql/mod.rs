@@ -2,11 +2,15 @@
 //! as a bound parameter, the per-backend dialects, and the statements of each operation.
 
 mod backend;
+mod cache;
 mod dialect;
 mod statements;
+mod write_queue;
 mod writer;
 
 pub(crate) use backend::Backend;
+pub(crate) use cache::{written, Shape, StatementCache};
 pub(crate) use dialect::Dialect;
 pub(crate) use statements::*;
+pub(crate) use write_queue::turn as write_turn;
 pub(crate) use writer::SqlWriter;

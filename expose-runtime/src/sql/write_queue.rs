@@ -1,0 +1,88 @@
+//! SQLite's writers, queued in the process.
+//!
+//! A SQLite database has one writer at a time. Without a queue, concurrent writes from a
+//! pool's connections collide on the file lock and wait in SQLite's busy handler, which
+//! sleeps 1, 2, 5, 10 ... 100 ms between attempts: under load, throughput falls and the
+//! slowest writes wait far longer than the queue ahead of them. So every write the runtime
+//! makes on SQLite first takes its turn on a first-come-first-served lock per database file,
+//! then a connection; the busy timeout still covers other processes and writes made outside
+//! the runtime. PostgreSQL and MySQL lock rows, not the database: their writes do not queue.
+
+use super::Backend;
+use sqlx::{Pool, SqlitePool};
+use std::any::Any;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock, Mutex};
+use tokio::sync::OwnedMutexGuard;
+
+/// The queue of each SQLite database file of the process.
+static QUEUES: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Default::default);
+
+/// A write's turn: the database is this write's until it is dropped.
+pub(crate) struct Turn {
+    _guard: Option<OwnedMutexGuard<()>>,
+}
+
+/// Waits for the turn of a write on `pool`'s database (at once on backends that lock rows).
+/// A write waits for its turn at most as long as for a connection (the pool's acquire
+/// timeout); past it, it fails as a pool timeout does (503 with `Retry-After`).
+pub(crate) async fn turn<B: Backend>(pool: &Pool<B>) -> Result<Turn, sqlx::Error> {
+    if !B::DIALECT.one_writer {
+        return Ok(Turn { _guard: None });
+    }
+    let Some(pool) = (pool as &dyn Any).downcast_ref::<SqlitePool>() else {
+        return Ok(Turn { _guard: None });
+    };
+    let wait = pool.options().get_acquire_timeout();
+    match tokio::time::timeout(wait, queue(pool).lock_owned()).await {
+        Ok(guard) => Ok(Turn {
+            _guard: Some(guard),
+        }),
+        Err(_) => Err(sqlx::Error::PoolTimedOut),
+    }
+}
+
+fn queue(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
+    let file = pool.connect_options().get_filename().to_path_buf();
+    let mut queues = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
+    queues.entry(file).or_default().clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn writes_to_one_file_take_turns_and_other_files_do_not_wait() {
+        let dir = std::env::temp_dir().join(format!("expose-queue-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = |name: &str| format!("sqlite:{}?mode=rwc", dir.join(name).display());
+        let a1 = SqlitePool::connect_lazy(&url("a.db")).unwrap();
+        let a2 = SqlitePool::connect_lazy(&url("a.db")).unwrap();
+        let b = SqlitePool::connect_lazy(&url("b.db")).unwrap();
+        let first = turn::<sqlx::Sqlite>(&a1).await.unwrap();
+        // Another pool on the same file waits for the first turn ...
+        let waiting = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            turn::<sqlx::Sqlite>(&a2),
+        );
+        assert!(waiting.await.is_err());
+        // ... a pool on another file does not.
+        let _other = turn::<sqlx::Sqlite>(&b).await.unwrap();
+        drop(first);
+        let second = turn::<sqlx::Sqlite>(&a2).await.unwrap();
+        // A turn not given within the pool's acquire timeout is a pool timeout.
+        let impatient = sqlx::sqlite::SqlitePoolOptions::new()
+            .acquire_timeout(std::time::Duration::from_millis(20))
+            .connect_lazy(&url("a.db"))
+            .unwrap();
+        assert!(matches!(
+            turn::<sqlx::Sqlite>(&impatient).await,
+            Err(sqlx::Error::PoolTimedOut)
+        ));
+        drop(second);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
