@@ -70,24 +70,44 @@ pub struct Cell {
     pub handwritten: SideFigures,
     /// Requests per second of each measured round: (generated, hand-written).
     pub round_rps: Vec<(f64, f64)>,
+    /// p99 latency of each measured round in microseconds: (generated, hand-written).
+    pub round_p99: Vec<(u32, u32)>,
 }
 
 impl Cell {
-    /// Throughput ratio generated / hand-written: the median of the rounds' ratios, with
-    /// the smallest and largest (a round pairs two adjacent runs, so a slow spell of the
-    /// machine skews few rounds, where it would skew a ratio of totals).
+    /// Throughput ratio generated / hand-written: the median of the rounds' ratios, with a
+    /// 95 % confidence interval of that median (a round pairs two adjacent runs, so a slow
+    /// spell of the machine skews few rounds, where it would skew a ratio of totals).
     pub fn throughput_ratio(&self) -> (f64, f64, f64) {
-        median_min_max(
+        median_ci(
             self.round_rps
                 .iter()
                 .map(|(g, h)| if *h > 0.0 { g / h } else { f64::NAN })
                 .collect(),
         )
     }
+
+    /// p99 ratio generated / hand-written, paired the same way: the median of the rounds'
+    /// ratios of p99s, with its 95 % confidence interval.
+    pub fn p99_ratio(&self) -> (f64, f64, f64) {
+        median_ci(
+            self.round_p99
+                .iter()
+                .map(|&(g, h)| {
+                    if h > 0 {
+                        f64::from(g) / f64::from(h)
+                    } else {
+                        f64::NAN
+                    }
+                })
+                .collect(),
+        )
+    }
 }
 
-/// The median, smallest and largest of some numbers (NaN when there are none).
-pub fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
+/// The median of some numbers and a distribution-free 95 % confidence interval for it (the
+/// order statistics at n/2 ∓ 0.98·√n); NaN when there are none.
+pub fn median_ci(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.retain(|x| x.is_finite());
     if v.is_empty() {
         return (f64::NAN, f64::NAN, f64::NAN);
@@ -99,7 +119,10 @@ pub fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
     } else {
         (v[n / 2 - 1] + v[n / 2]) / 2.0
     };
-    (median, v[0], v[n - 1])
+    let half = 0.98 * (n as f64).sqrt();
+    let lo = ((n as f64 / 2.0 - half).floor().max(1.0) as usize).min(n) - 1;
+    let hi = ((n as f64 / 2.0 + half).ceil() as usize + 1).clamp(1, n) - 1;
+    (median, v[lo], v[hi])
 }
 
 /// Everything measured on one backend.
@@ -214,8 +237,10 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                 check(bdb.backend, workload, side, &r)?;
             }
             let mut round_rps = Vec::new();
+            let mut round_p99 = Vec::new();
             for r in 0..s.rounds {
                 let mut rps = [0.0; 2];
+                let mut p99 = [0u32; 2];
                 for side in order(r) {
                     let cpu_before = pair.get(side).cpu_ns();
                     let traffic =
@@ -238,9 +263,13 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                         _ => None,
                     };
                     rps[side as usize] = result.rps();
+                    let mut latencies = result.latencies_us.clone();
+                    latencies.sort_unstable();
+                    p99[side as usize] = load::percentile(&latencies, 99.0);
                     figures[side as usize].result.merge(result);
                 }
                 round_rps.push((rps[0], rps[1]));
+                round_p99.push((p99[0], p99[1]));
             }
             for side in [Side::Generated, Side::Handwritten] {
                 figures[side as usize].peak_rss_kib = pair.get(side).peak_rss_kib();
@@ -255,6 +284,7 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                 generated,
                 handwritten,
                 round_rps,
+                round_p99,
             };
             let (ratio, lo, hi) = cell.throughput_ratio();
             eprintln!(
