@@ -43,7 +43,8 @@ prepare() { # side: an empty database of its own
 
 # Counts one side on one workload; prints the instructions per request.
 count() { # side workload
-  local side=$1 wl=$2 fifo="$OUT/in-$side" out="$OUT/cg-$backend-$side-$wl"
+  local side=$1 wl=$2
+  local fifo="$OUT/in-$side" out="$OUT/cg-$backend-$side-$wl"
   rm -f "$fifo" "$out"*; mkfifo "$fifo"
   sleep 3600 > "$fifo" & local keep=$!
   valgrind --tool=callgrind --callgrind-out-file="$out" \
@@ -57,11 +58,11 @@ count() { # side workload
   done
   [ -n "$addr" ] || { echo "the $side server did not start" >&2; kill $keep; exit 1; }
   $B --drive "$addr" --workloads "$wl" --requests 200 --round-ms 600000 > /dev/null
-  callgrind_control -z $vg > /dev/null
+  callgrind_control -z $vg > /dev/null 2>&1
   local ok
   ok=$($B --drive "$addr" --workloads "$wl" --requests "$requests" --round-ms 600000 |
     sed -n 's/.*: \([0-9]*\) ok, 0 errors.*/\1/p')
-  callgrind_control -d $vg > /dev/null
+  callgrind_control -d $vg > /dev/null 2>&1
   kill $keep; wait $vg || true
   [ -n "$ok" ] || { echo "$side $wl: requests failed" >&2; exit 1; }
   local total

@@ -94,11 +94,35 @@ pub(crate) fn key_text<B: Backend>(
     }
 }
 
-/// A strong `ETag` for a rendered representation.
+/// A strong `ETag` for a rendered representation: a 64-bit hash of the bytes in hex.
 pub(crate) fn etag(bytes: &[u8]) -> String {
-    use std::hash::{Hash, Hasher};
+    use std::hash::Hasher;
     // SipHash with fixed keys: the same bytes give the same tag in every process.
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    bytes.hash(&mut h);
-    format!("\"{:016x}\"", h.finish())
+    h.write(bytes);
+    let n = h.finish();
+    let mut tag = String::with_capacity(18);
+    tag.push('"');
+    for shift in (0..16).rev() {
+        tag.push(char::from(
+            b"0123456789abcdef"[(n >> (shift * 4)) as usize & 15],
+        ));
+    }
+    tag.push('"');
+    tag
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn etags_are_quoted_hex_and_follow_the_bytes() {
+        let a = super::etag(b"{\"id\":1}");
+        assert_eq!(a.len(), 18);
+        assert!(a.starts_with('"') && a.ends_with('"'));
+        assert!(a[1..17]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+        assert_eq!(a, super::etag(b"{\"id\":1}"));
+        assert_ne!(a, super::etag(b"{\"id\":2}"));
+    }
 }

@@ -45,30 +45,49 @@ async fn create_in<B: Backend>(
     op: &Operation,
     mut ctx: Option<HookCtx>,
     columns: &[Column],
-    mut values: Vec<(usize, Value)>,
+    values: Vec<(usize, Value)>,
 ) -> Result<(String, Vec<u8>, String), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
-    // Held until the write is done (SQLite: one writer at a time, queued here).
-    let _turn = sql::write_turn(pool).await.map_err(map)?;
-    let mut out = Vec::with_capacity(128);
     let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) else {
-        let mut conn = pool.acquire().await.map_err(map)?;
+        let mut out = Vec::with_capacity(128);
+        let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         let row = insert_row::<B>(&mut conn, res, &selected, values).await?;
         let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
         let key = new_key::<B>(res, &selected, &row)?;
         return Ok((key, out, etag));
     };
-    let mut tx = begin_write::<B>(pool).await.map_err(map)?;
+    // Boxed, so that the hooks' futures do not make every create's state larger.
+    Box::pin(create_hooked::<B>(
+        pool, res, op, ctx, columns, &selected, appended, values,
+    ))
+    .await
+}
+
+/// A create with hooks: in a transaction, between the `pre` and `post` hooks.
+#[allow(clippy::too_many_arguments)]
+async fn create_hooked<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    ctx: &mut HookCtx,
+    columns: &[Column],
+    selected: &[Column],
+    appended: bool,
+    mut values: Vec<(usize, Value)>,
+) -> Result<(String, Vec<u8>, String), Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let mut out = Vec::with_capacity(128);
+    let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
     ctx.input = Some(Input {
         model: res.model,
         values,
     });
     tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     values = ctx.input.take().map(|i| i.values).unwrap_or_default();
-    let row = insert_row::<B>(&mut tx, res, &selected, values).await?;
+    let row = insert_row::<B>(&mut tx, res, selected, values).await?;
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
-    let key = new_key::<B>(res, &selected, &row)?;
+    let key = new_key::<B>(res, selected, &row)?;
     ctx.key = parse_key(res, &key).ok();
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
     tx.commit().await.map_err(map)?;
@@ -99,8 +118,8 @@ async fn insert_row<B: Backend>(
         .map(|(_, v)| v.clone());
     let returning = B::DIALECT.returning;
     let (sql, args) = insert_statement::<B>(res, selected, values);
-    let rows = if returning {
-        B::fetch_all(conn, &sql, &args).await.map_err(map)?
+    let row = if returning {
+        B::fetch_optional(conn, &sql, &args).await.map_err(map)?
     } else {
         let done = B::execute(conn, &sql, &args).await.map_err(map)?;
         let key = match given_key {
@@ -113,11 +132,9 @@ async fn insert_row<B: Backend>(
             }
         };
         let (sql, args) = by_key_statement::<B>(res, selected, key, &[]);
-        B::fetch_all(conn, &sql, &args).await.map_err(map)?
+        B::fetch_optional(conn, &sql, &args).await.map_err(map)?
     };
-    rows.into_iter()
-        .next()
-        .ok_or_else(|| Problem::internal(&"the new row could not be read back"))
+    row.ok_or_else(|| Problem::internal(&"the new row could not be read back"))
 }
 
 fn integer_key(res: &Resource, id: i64) -> Result<Value, Problem> {

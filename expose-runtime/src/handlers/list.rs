@@ -74,9 +74,9 @@ async fn list_in<B: Backend>(
     } else {
         plan.limit
     };
-    let mut out = Vec::new();
-    let (n, total) = match ctx.as_mut().filter(|_| has_hooks(op)) {
+    let (n, total, out) = match ctx.as_mut().filter(|_| has_hooks(op)) {
         None => {
+            let mut out = Vec::new();
             let mut conn = pool.acquire().await.map_err(map)?;
             let (rows, total) = list_rows::<B>(&mut conn, res, &plan, fetch, prefer.count)
                 .await
@@ -84,19 +84,12 @@ async fn list_in<B: Backend>(
             drop(conn);
             past_end(&plan, total)?;
             render_list::<B>(res, &plan, &rows, singular, &mut out)?;
-            (rows.len() as u64, total)
+            (rows.len() as u64, total, out)
         }
+        // Boxed, so that the hooks' futures do not make every list's state larger.
         Some(ctx) => {
-            let tx = pool.begin().await.map_err(map)?;
-            let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-            let (rows, total) = list_rows::<B>(&mut tx, res, &plan, fetch, prefer.count)
-                .await
-                .map_err(map)?;
-            past_end(&plan, total)?;
-            render_list::<B>(res, &plan, &rows, singular, &mut out)?;
-            let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
-            tx.commit().await.map_err(map)?;
-            (rows.len() as u64, total)
+            let hooked = list_hooked::<B>(pool, res, op, ctx, &plan, &prefer, fetch, singular);
+            Box::pin(hooked).await?
         }
     };
     let range = if n == 0 {
@@ -122,6 +115,33 @@ async fn list_in<B: Backend>(
     }
     applied(h, &prefer);
     Ok(response)
+}
+
+/// A list with hooks: in a transaction, between the `pre` and `post` hooks; the page's
+/// length, the count and the rendered body.
+#[allow(clippy::too_many_arguments)]
+async fn list_hooked<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    ctx: &mut HookCtx,
+    plan: &query::ListPlan,
+    prefer: &query::Prefer,
+    fetch: u64,
+    singular: bool,
+) -> Result<(u64, Option<u64>, Vec<u8>), Problem> {
+    let map = |e| db_error::map(res, e);
+    let tx = pool.begin().await.map_err(map)?;
+    let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+    let (rows, total) = list_rows::<B>(&mut tx, res, plan, fetch, prefer.count)
+        .await
+        .map_err(map)?;
+    past_end(plan, total)?;
+    let mut out = Vec::new();
+    render_list::<B>(res, plan, &rows, singular, &mut out)?;
+    let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    tx.commit().await.map_err(map)?;
+    Ok((rows.len() as u64, total, out))
 }
 
 /// 416 when the offset is past the matching rows (known only with a count).

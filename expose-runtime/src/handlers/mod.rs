@@ -14,11 +14,12 @@ use crate::output;
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
 use crate::resource::{FieldSet, ReadPolicy, Resource};
-use crate::sql::{self, Backend, Shape, SqlWriter};
+use crate::sql::{self, Backend, Shape, SqlWriter, WriteTurn};
 use crate::value::Value;
 use axum::body::Body;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 use std::any::Any;
 use std::borrow::Cow;
@@ -378,13 +379,24 @@ pub(super) fn render_one<B: Backend>(
 }
 
 /// Starts the transaction of a write.
+/// The transaction holds the write's turn (declared first, so it is released last).
 pub(super) async fn begin_write<B: Backend>(
     pool: &Pool<B>,
-) -> Result<Transaction<'static, B>, sqlx::Error> {
-    match B::DIALECT.begin_write {
-        Some(statement) => pool.begin_with(statement).await,
-        None => pool.begin().await,
-    }
+) -> Result<(WriteTurn, Transaction<'static, B>), sqlx::Error> {
+    let (turn, conn) = write_conn::<B>(pool).await?;
+    // What `Pool::begin_with` does, on the connection already taken.
+    let statement = B::DIALECT.begin_write.map(Cow::Borrowed);
+    Ok((turn, Transaction::begin(conn, statement).await?))
+}
+
+/// A connection for a write, then the write's turn: SQLite has one writer at a time, and
+/// its writes queue in the process (`sql::write_queue`). The connection comes first, so
+/// that the turn is held only by a write ready to run.
+pub(super) async fn write_conn<B: Backend>(
+    pool: &Pool<B>,
+) -> Result<(WriteTurn, PoolConnection<B>), sqlx::Error> {
+    let conn = pool.acquire().await?;
+    Ok((sql::write_turn(pool).await?, conn))
 }
 
 /// The current row by key within the scope, locked until the transaction ends: every field
@@ -402,8 +414,10 @@ pub(super) async fn current_row<B: Backend>(
     let mut w = SqlWriter::new(B::DIALECT);
     sql::by_key(&mut w, res, &all, key.clone(), scope);
     sql::for_update(&mut w);
-    let rows = B::fetch_all(conn, &w.sql, &w.args).await.map_err(map)?;
-    let Some(row) = rows.first() else {
+    let row = B::fetch_optional(conn, &w.sql, &w.args)
+        .await
+        .map_err(map)?;
+    let Some(row) = row.as_ref() else {
         return Ok(None);
     };
     let mut out = Vec::new();

@@ -26,26 +26,47 @@ async fn remove_in<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<HookCtx>,
+    ctx: Option<HookCtx>,
     write: Write<'_>,
 ) -> Result<bool, Problem> {
     let map = |e| db_error::map(res, e);
     let (sql, args) = delete_statement::<B>(res, write.key.clone(), write.scope);
-    // Held until the write is done (SQLite: one writer at a time, queued here).
-    let _turn = sql::write_turn(pool).await.map_err(map)?;
-    let hooked = ctx.as_mut().filter(|_| has_hooks(op));
-    if hooked.is_none() && write.if_match.is_none() {
-        let mut conn = pool.acquire().await.map_err(map)?;
+    if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
+        let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         return Ok(B::execute(&mut conn, &sql, &args).await.map_err(map)?.rows > 0);
     }
-    let mut tx = begin_write::<B>(pool).await.map_err(map)?;
+    // Boxed, so that the transaction's futures do not make every remove's state larger.
+    Box::pin(remove_checked::<B>(
+        pool,
+        res,
+        op,
+        ctx,
+        write,
+        (&sql, &args),
+    ))
+    .await
+}
+
+/// A remove that reads the row first (for `If-Match` or hooks): in a transaction, between
+/// the `pre` and `post` hooks.
+async fn remove_checked<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<HookCtx>,
+    write: Write<'_>,
+    (sql, args): (&str, &[Value]),
+) -> Result<bool, Problem> {
+    let map = |e| db_error::map(res, e);
+    let hooked = ctx.as_mut().filter(|_| has_hooks(op));
+    let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
     if !write.check::<B>(&mut tx, res, hooked).await? {
         return Ok(false);
     }
     if let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     }
-    if B::execute(&mut tx, &sql, &args).await.map_err(map)?.rows == 0 {
+    if B::execute(&mut tx, sql, args).await.map_err(map)?.rows == 0 {
         return Ok(false);
     }
     if let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) {

@@ -45,25 +45,50 @@ async fn retrieve_in<B: Backend>(
     let etag = match ctx.as_mut().filter(|_| has_hooks(op)) {
         None => {
             let mut conn = pool.acquire().await.map_err(map)?;
-            let rows = B::fetch_all(&mut conn, &sql, &args).await.map_err(map)?;
+            let row = B::fetch_optional(&mut conn, &sql, &args)
+                .await
+                .map_err(map)?;
             drop(conn);
-            let Some(row) = rows.first() else {
+            let Some(row) = row else {
                 return Ok(None);
             };
-            render_one::<B>(res, columns, row, appended, &mut out)?
+            render_one::<B>(res, columns, &row, appended, &mut out)?
         }
+        // Boxed, so that the hooks' futures do not make every retrieve's state larger.
         Some(ctx) => {
-            let tx = pool.begin().await.map_err(map)?;
-            let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-            let rows = B::fetch_all(&mut tx, &sql, &args).await.map_err(map)?;
-            let Some(row) = rows.first() else {
-                return Ok(None);
-            };
-            let etag = render_one::<B>(res, columns, row, appended, &mut out)?;
-            let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
-            tx.commit().await.map_err(map)?;
-            etag
+            let read = read_hooked::<B>(pool, res, op, ctx, columns, (&sql, &args), appended);
+            match Box::pin(read).await? {
+                Some(read) => {
+                    out = read.0;
+                    read.1
+                }
+                None => return Ok(None),
+            }
         }
     };
+    Ok(Some((out, etag)))
+}
+
+/// A retrieve with hooks: in a transaction, between the `pre` and `post` hooks.
+async fn read_hooked<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    ctx: &mut HookCtx,
+    columns: &[Column],
+    (sql, args): (&str, &[Value]),
+    appended: bool,
+) -> Result<Option<(Vec<u8>, String)>, Problem> {
+    let map = |e| db_error::map(res, e);
+    let tx = pool.begin().await.map_err(map)?;
+    let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+    let row = B::fetch_optional(&mut tx, sql, args).await.map_err(map)?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut out = Vec::with_capacity(128);
+    let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
+    let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
 }

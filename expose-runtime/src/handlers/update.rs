@@ -80,26 +80,42 @@ async fn update_in<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<HookCtx>,
+    ctx: Option<HookCtx>,
     columns: &[Column],
-    mut values: Vec<(usize, Value)>,
+    values: Vec<(usize, Value)>,
     write: Write<'_>,
 ) -> Result<Option<(Vec<u8>, String)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
-    let mut out = Vec::with_capacity(128);
-    // Held until the write is done (SQLite: one writer at a time, queued here).
-    let _turn = sql::write_turn(pool).await.map_err(map)?;
-    let hooked = ctx.as_mut().filter(|_| has_hooks(op));
-    if hooked.is_none() && write.if_match.is_none() {
-        let mut conn = pool.acquire().await.map_err(map)?;
+    if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
+        let mut out = Vec::with_capacity(128);
+        let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         let Some(row) = update_row::<B>(&mut conn, res, &selected, &write, values).await? else {
             return Ok(None);
         };
         let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
         return Ok(Some((out, etag)));
     }
-    let mut tx = begin_write::<B>(pool).await.map_err(map)?;
+    // Boxed, so that the transaction's futures do not make every update's state larger.
+    let cols = (columns, &*selected, appended);
+    Box::pin(update_checked::<B>(pool, res, op, ctx, cols, values, write)).await
+}
+
+/// An update that reads the row first (for `If-Match` or hooks): in a transaction, between
+/// the `pre` and `post` hooks.
+async fn update_checked<B: Backend>(
+    pool: &Pool<B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<HookCtx>,
+    (columns, selected, appended): (&[Column], &[Column], bool),
+    mut values: Vec<(usize, Value)>,
+    write: Write<'_>,
+) -> Result<Option<(Vec<u8>, String)>, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let hooked = ctx.as_mut().filter(|_| has_hooks(op));
+    let mut out = Vec::with_capacity(128);
+    let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
     if !write.check::<B>(&mut tx, res, hooked).await? {
         return Ok(None);
     }
@@ -111,7 +127,7 @@ async fn update_in<B: Backend>(
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
         values = ctx.input.take().map(|i| i.values).unwrap_or_default();
     }
-    let Some(row) = update_row::<B>(&mut tx, res, &selected, &write, values).await? else {
+    let Some(row) = update_row::<B>(&mut tx, res, selected, &write, values).await? else {
         return Ok(None);
     };
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
@@ -130,12 +146,12 @@ async fn update_row<B: Backend>(
 ) -> Result<Option<B::Row>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (key, scope) = (write.key.clone(), write.scope);
-    let rows = if values.is_empty() {
+    let row = if values.is_empty() {
         let (sql, args) = by_key_statement::<B>(res, selected, key, scope);
-        B::fetch_all(conn, &sql, &args).await.map_err(map)?
+        B::fetch_optional(conn, &sql, &args).await.map_err(map)?
     } else if B::DIALECT.returning {
         let (sql, args) = update_statement::<B>(res, key, values, scope, Some(selected));
-        B::fetch_all(conn, &sql, &args).await.map_err(map)?
+        B::fetch_optional(conn, &sql, &args).await.map_err(map)?
     } else {
         let (sql, args) = update_statement::<B>(res, key.clone(), values, scope, None);
         // MySQL reports matched rows (sqlx connects with CLIENT_FOUND_ROWS).
@@ -143,9 +159,9 @@ async fn update_row<B: Backend>(
             return Ok(None);
         }
         let (sql, args) = by_key_statement::<B>(res, selected, key, &[]);
-        B::fetch_all(conn, &sql, &args).await.map_err(map)?
+        B::fetch_optional(conn, &sql, &args).await.map_err(map)?
     };
-    Ok(rows.into_iter().next())
+    Ok(row)
 }
 
 /// The `UPDATE` for these values: built once per set of columns written when it has no

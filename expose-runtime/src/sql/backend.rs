@@ -31,6 +31,13 @@ pub(crate) trait Backend: Database {
         args: &'e [Value],
     ) -> BoxFut<'e, Result<Vec<Self::Row>, sqlx::Error>>;
 
+    /// The first row of a single-row statement (by key, or a write's `RETURNING`).
+    fn fetch_optional<'e>(
+        conn: &'e mut Self::Connection,
+        sql: &'e str,
+        args: &'e [Value],
+    ) -> BoxFut<'e, Result<Option<Self::Row>, sqlx::Error>>;
+
     fn execute<'e>(
         conn: &'e mut Self::Connection,
         sql: &'e str,
@@ -72,6 +79,17 @@ macro_rules! backend {
                 Box::pin(async move {
                     let q = bind_all(sqlx::query::<$db>(sql), args);
                     q.fetch_all(&mut *conn).await
+                })
+            }
+
+            fn fetch_optional<'e>(
+                conn: &'e mut Self::Connection,
+                sql: &'e str,
+                args: &'e [Value],
+            ) -> BoxFut<'e, Result<Option<Self::Row>, sqlx::Error>> {
+                Box::pin(async move {
+                    let q = bind_all(sqlx::query::<$db>(sql), args);
+                    q.fetch_optional(&mut *conn).await
                 })
             }
 

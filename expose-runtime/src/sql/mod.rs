@@ -12,5 +12,5 @@ pub(crate) use backend::Backend;
 pub(crate) use cache::{written, Shape, StatementCache};
 pub(crate) use dialect::Dialect;
 pub(crate) use statements::*;
-pub(crate) use write_queue::turn as write_turn;
+pub(crate) use write_queue::{turn as write_turn, Turn as WriteTurn};
 pub(crate) use writer::SqlWriter;

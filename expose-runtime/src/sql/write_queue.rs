@@ -4,9 +4,9 @@
 //! pool's connections collide on the file lock and wait in SQLite's busy handler, which
 //! sleeps 1, 2, 5, 10 ... 100 ms between attempts: under load, throughput falls and the
 //! slowest writes wait far longer than the queue ahead of them. So every write the runtime
-//! makes on SQLite first takes its turn on a first-come-first-served lock per database file,
-//! then a connection; the busy timeout still covers other processes and writes made outside
-//! the runtime. PostgreSQL and MySQL lock rows, not the database: their writes do not queue.
+//! makes on SQLite, once it has its connection, takes its turn on a first-come-first-served
+//! lock per database file before it starts; the busy timeout still covers other processes
+//! and writes made outside the runtime. PostgreSQL and MySQL lock rows, not the database: their writes do not queue.
 
 use super::Backend;
 use sqlx::{Pool, SqlitePool};
