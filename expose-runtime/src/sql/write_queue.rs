@@ -35,19 +35,30 @@ pub(crate) async fn turn<B: Backend>(pool: &Pool<B>) -> Result<Turn, sqlx::Error
     let Some(pool) = (pool as &dyn Any).downcast_ref::<SqlitePool>() else {
         return Ok(Turn { _guard: None });
     };
-    let wait = pool.options().get_acquire_timeout();
-    match tokio::time::timeout(wait, queue(pool).lock_owned()).await {
-        Ok(guard) => Ok(Turn {
-            _guard: Some(guard),
-        }),
-        Err(_) => Err(sqlx::Error::PoolTimedOut),
-    }
+    let queue = queue(pool);
+    // Uncontended (the common case): no timer.
+    let guard = match queue.clone().try_lock_owned() {
+        Ok(guard) => guard,
+        Err(_) => {
+            let wait = pool.options().get_acquire_timeout();
+            tokio::time::timeout(wait, queue.lock_owned())
+                .await
+                .map_err(|_| sqlx::Error::PoolTimedOut)?
+        }
+    };
+    Ok(Turn {
+        _guard: Some(guard),
+    })
 }
 
 fn queue(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
-    let file = pool.connect_options().get_filename().to_path_buf();
+    let options = pool.connect_options();
+    let file = options.get_filename();
     let mut queues = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
-    queues.entry(file).or_default().clone()
+    if let Some(queue) = queues.get(file) {
+        return queue.clone();
+    }
+    queues.entry(file.to_path_buf()).or_default().clone()
 }
 
 #[cfg(test)]
