@@ -1,12 +1,15 @@
 //! Request bodies of create and update: content type, size, JSON syntax, and each member
 //! checked against the writable fields and typed by its field.
 
+use crate::field_type::FieldType;
 use crate::problem::{Offender, Problem};
 use crate::resource::{FieldSet, Resource};
 use crate::value::Value;
+use crate::value::ValueError;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 use std::fmt;
 
 /// Most members that are not fields named in one problem; the rest are counted.
@@ -20,7 +23,7 @@ pub(crate) async fn read(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
-) -> Result<Vec<(String, serde_json::Value)>, Problem> {
+) -> Result<axum::body::Bytes, Problem> {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -37,24 +40,42 @@ pub(crate) async fn read(
             "the body must be JSON, sent with Content-Type: application/json",
         ));
     }
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
             format!("the body is larger than {limit} bytes"),
         )
-    })?;
-    parse_object(&bytes)
+    })
 }
 
-/// Parses a JSON object, refusing duplicate members.
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Vec<(String, serde_json::Value)>, Problem> {
+/// What a write body may hold.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Writes {
+    /// Fields the client may send.
+    pub(crate) writable: FieldSet,
+    /// Fields the server sets: a client value is refused.
+    pub(crate) refused: FieldSet,
+    /// Fields the server sets: a client value is dropped.
+    pub(crate) overwritten: FieldSet,
+    /// A create: every writable field that is neither nullable nor defaulted is required.
+    pub(crate) create: bool,
+}
+
+/// Parses a write body (a JSON object) in one pass, each member checked against the
+/// writable fields and typed by its field as it is read; every offender is reported
+/// together, a repeated member alone.
+pub(crate) fn decode(
+    res: &Resource,
+    writes: Writes,
+    bytes: &[u8],
+) -> Result<Vec<(usize, Value)>, Problem> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let parsed = de
-        .deserialize_any(ObjectVisitor)
+        .deserialize_any(BodyVisitor { res, writes })
         .and_then(|v| de.end().map(|()| v));
     match parsed {
-        Ok(Ok(entries)) => Ok(entries),
+        Ok(Ok(values)) => Ok(values),
         Ok(Err(problem)) => Err(problem),
         Err(e) if e.is_data() => Err(Problem::unprocessable(e.to_string(), Vec::new())),
         Err(e) => Err(Problem::bad_request(format!(
@@ -63,37 +84,94 @@ pub(crate) fn parse_object(bytes: &[u8]) -> Result<Vec<(String, serde_json::Valu
     }
 }
 
-struct ObjectVisitor;
+struct BodyVisitor<'r> {
+    res: &'r Resource,
+    writes: Writes,
+}
 
-impl<'de> Visitor<'de> for ObjectVisitor {
-    type Value = Result<Vec<(String, serde_json::Value)>, Problem>;
+impl<'de> Visitor<'de> for BodyVisitor<'_> {
+    type Value = Result<Vec<(usize, Value)>, Problem>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut entries: Vec<(String, serde_json::Value)> = Vec::new();
-        // Small bodies (the usual case) are checked by a scan; past a few members a set
-        // keeps a body of many members linear.
-        const SCAN: usize = 16;
-        let mut seen: Option<std::collections::HashSet<String>> = None;
+        let (res, w) = (self.res, self.writes);
+        let mut values = Vec::new();
+        let mut errors: Vec<Offender> = Vec::new();
+        let mut seen = FieldSet::default();
+        // Members that are not fields: their names (to find repeats; a set past a few), and
+        // how many were not listed in the problem.
+        let mut others: Vec<String> = Vec::new();
+        let mut others_set: Option<std::collections::HashSet<String>> = None;
+        let mut unlisted = 0usize;
+        let mut writable_names: Option<String> = None;
         let mut duplicate = None;
         // Every member is read, even after a duplicate, so that the rest of the body is
         // still checked as JSON (the deserializer refuses a map left half-read).
         while let Some(key) = map.next_key::<String>()? {
-            let value: serde_json::Value = map.next_value()?;
-            let repeated = match seen.as_mut() {
-                Some(set) => !set.insert(key.clone()),
-                None => entries.iter().any(|(k, _)| *k == key),
+            let field = res.by_name(&key).filter(|i| {
+                w.writable.contains(*i) || w.refused.contains(*i) || w.overwritten.contains(*i)
+            });
+            let repeated = match field {
+                Some(i) => seen.contains(i),
+                None => match others_set.as_mut() {
+                    Some(set) => !set.insert(key.clone()),
+                    None => others.contains(&key),
+                },
             };
-            if repeated {
-                duplicate.get_or_insert(key);
+            if repeated || duplicate.is_some() {
+                map.next_value::<Skip>()?;
+                if repeated {
+                    duplicate.get_or_insert(key);
+                }
                 continue;
             }
-            entries.push((key, value));
-            if seen.is_none() && entries.len() >= SCAN {
-                seen = Some(entries.iter().map(|(k, _)| k.clone()).collect());
+            let Some(i) = field else {
+                map.next_value::<Skip>()?;
+                if others.len() < SCAN {
+                    others.push(key.clone());
+                } else {
+                    others_set
+                        .get_or_insert_with(|| others.iter().cloned().collect())
+                        .insert(key.clone());
+                }
+                if errors.len() < MAX_UNKNOWN_LISTED {
+                    let names = writable_names.get_or_insert_with(|| res.names(w.writable));
+                    errors.push(Offender {
+                        name: key,
+                        location: "body",
+                        detail: format!("is not a field you can write; writable fields: {names}"),
+                    });
+                } else {
+                    unlisted += 1;
+                }
+                continue;
+            };
+            seen.insert(i);
+            if !w.writable.contains(i) {
+                map.next_value::<Skip>()?;
+                if w.refused.contains(i) {
+                    errors.push(Offender {
+                        name: key,
+                        location: "body",
+                        detail: "is set by the server and cannot be sent".into(),
+                    });
+                }
+                continue;
+            }
+            let f = res.field(i);
+            match map.next_value_seed(Typed {
+                ty: f.ty,
+                nullable: f.nullable,
+            })? {
+                Ok(v) => values.push((i, v)),
+                Err(e) => errors.push(Offender {
+                    name: key,
+                    location: "body",
+                    detail: e.0,
+                }),
             }
         }
         if let Some(key) = duplicate {
@@ -106,116 +184,252 @@ impl<'de> Visitor<'de> for ObjectVisitor {
                 }],
             )));
         }
-        Ok(Ok(entries))
-    }
-}
-
-/// Checks and types the members of a write body. With `create`, every writable field that
-/// is neither nullable nor defaulted must be present. `errors` may
-/// already hold offenders found earlier; they are reported together.
-pub(crate) fn decode(
-    res: &Resource,
-    writable: FieldSet,
-    entries: Vec<(String, serde_json::Value)>,
-    create: bool,
-    errors: &mut Vec<Offender>,
-) -> Result<Vec<(usize, Value)>, Problem> {
-    let mut values = Vec::with_capacity(entries.len());
-    let mut seen = FieldSet::default();
-    let mut writable_names: Option<String> = None;
-    // Members that are not fields are named up to a bound, so that a body of many members
-    // does not become a much larger problem response.
-    let mut unlisted = 0usize;
-    for (name, json) in entries {
-        let Some(i) = res.by_name(&name).filter(|i| writable.contains(*i)) else {
-            if errors.len() < MAX_UNKNOWN_LISTED {
-                let writable_names = writable_names.get_or_insert_with(|| res.names(writable));
-                errors.push(Offender {
-                    name,
-                    location: "body",
-                    detail: format!(
-                        "is not a field you can write; writable fields: {writable_names}"
-                    ),
-                });
-            } else {
-                unlisted += 1;
-            }
-            continue;
-        };
-        let f = res.field(i);
-        match Value::from_json(f.ty, f.nullable, json) {
-            Ok(v) => {
-                seen.insert(i);
-                values.push((i, v));
-            }
-            Err(e) => errors.push(Offender {
-                name,
-                location: "body",
-                detail: e.0,
-            }),
-        }
-    }
-    if create {
-        for i in writable.iter() {
-            let f = res.field(i);
-            if !seen.contains(i)
-                && !f.nullable
-                && !f.default
-                && !errors.iter().any(|e| e.name == f.name)
-            {
-                errors.push(Offender {
-                    name: f.name.to_owned(),
-                    location: "body",
-                    detail: "is required".into(),
-                });
+        if w.create {
+            for i in w.writable.iter() {
+                let f = res.field(i);
+                if !seen.contains(i) && !f.nullable && !f.default {
+                    errors.push(Offender {
+                        name: f.name.to_owned(),
+                        location: "body",
+                        detail: "is required".into(),
+                    });
+                }
             }
         }
-    }
-    if errors.is_empty() {
-        Ok(values)
-    } else {
+        if errors.is_empty() {
+            return Ok(Ok(values));
+        }
         let list: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
         let more = match unlisted {
             0 => String::new(),
             n => format!(" and {n} more members that are not fields"),
         };
-        Err(Problem::unprocessable(
+        Ok(Err(Problem::unprocessable(
             format!("the body has invalid fields: {}{more}", list.join(", ")),
-            std::mem::take(errors),
-        ))
+            errors,
+        )))
+    }
+}
+
+/// A value read and dropped. Unlike serde's `IgnoredAny`, it is read like a kept value, so
+/// the parser's nesting limit applies to it too (a body nested past it is not JSON we
+/// accept: 400).
+struct Skip;
+
+impl<'de> Deserialize<'de> for Skip {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Skip, D::Error> {
+        d.deserialize_any(Skip)
+    }
+}
+
+impl<'de> Visitor<'de> for Skip {
+    type Value = Skip;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_unit<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_none<E>(self) -> Result<Skip, E> {
+        Ok(Skip)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Skip, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skip, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(Skip)
+    }
+}
+
+/// Past this many members that are not fields, repeats are found with a set.
+const SCAN: usize = 16;
+
+/// A member's value typed by its field as it is read: a value that does not fit is an
+/// offender (the `Err` inside), not a parse error, so the rest of the body is still read.
+struct Typed {
+    ty: FieldType,
+    nullable: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Typed {
+    type Value = Result<Value, ValueError>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        if self.ty == FieldType::Json {
+            let json = serde_json::Value::deserialize(d)?;
+            return Ok(Value::from_json(self.ty, self.nullable, json));
+        }
+        d.deserialize_any(self)
+    }
+}
+
+impl Typed {
+    fn scalar(&self, json: serde_json::Value) -> Result<Value, ValueError> {
+        Value::from_json(self.ty, self.nullable, json)
+    }
+}
+
+impl<'de> Visitor<'de> for Typed {
+    type Value = Result<Value, ValueError>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(self.scalar(v.into()))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(self.scalar(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(self.scalar(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(self.scalar(v.into()))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(self.scalar(v.into()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(self.scalar(v.into()))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(self.scalar(serde_json::Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(self.scalar(serde_json::Value::Null))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<Skip>()?.is_some() {}
+        Ok(self.scalar(serde_json::Value::Array(Vec::new())))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<Skip, Skip>()?.is_some() {}
+        Ok(self.scalar(serde_json::Value::Object(serde_json::Map::new())))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Exposed;
+
+    #[derive(serde::Serialize)]
+    #[crate::expose(as = "notes", retrieve, create, update)]
+    pub struct Note {
+        #[expose(id, generated)]
+        pub id: i64,
+        pub title: String,
+        pub stars: Option<i32>,
+        pub data: Option<serde_json::Value>,
+    }
+
+    fn decode_note(body: &str, create: bool) -> Result<Vec<(usize, Value)>, Problem> {
+        static RES: std::sync::OnceLock<Resource> = std::sync::OnceLock::new();
+        let res = RES.get_or_init(|| Resource::compile(<Note as Exposed>::MODEL));
+        let writes = Writes {
+            writable: res.create.as_ref().unwrap().writable,
+            refused: FieldSet::default(),
+            overwritten: FieldSet::default(),
+            create,
+        };
+        decode(res, writes, body.as_bytes())
+    }
 
     #[test]
     fn duplicates_are_422_wherever_they_are() {
-        for body in [
-            r#"{"a":1,"a":2}"#,
-            r#"{"a":1,"a":2,"b":3}"#,
-            r#"{"b":0,"a":1,"a":2,"a":3,"c":[1,{"d":2}]}"#,
+        for (body, name) in [
+            (r#"{"a":1,"a":2}"#, "a"),
+            (r#"{"a":1,"a":2,"title":"t"}"#, "a"),
+            (r#"{"b":0,"a":1,"a":2,"a":3,"c":[1,{"d":2}]}"#, "a"),
+            (r#"{"title":"t","stars":1,"title":"u"}"#, "title"),
+            (r#"{"id":1,"title":"t","id":2}"#, "id"),
         ] {
-            let p = parse_object(body.as_bytes()).unwrap_err();
+            let p = decode_note(body, false).unwrap_err();
             assert_eq!(p.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-            assert_eq!(p.errors()[0].name, "a");
+            assert_eq!(p.errors().len(), 1, "{body}");
+            assert_eq!(p.errors()[0].name, name, "{body}");
         }
         // Past the scan, the set finds duplicates too, of early and late members alike.
         let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
         for dup in ["k3", "k39"] {
             let body = format!("{{{},\"{dup}\":0}}", many.join(","));
-            let p = parse_object(body.as_bytes()).unwrap_err();
+            let p = decode_note(&body, false).unwrap_err();
+            assert_eq!(p.errors().len(), 1);
             assert_eq!(p.errors()[0].name, dup);
         }
-        assert_eq!(
-            parse_object(format!("{{{}}}", many.join(",")).as_bytes())
-                .unwrap()
-                .len(),
-            40
-        );
+        // Without repeats, each member that is not a field is an offender.
+        let p = decode_note(&format!("{{{}}}", many.join(",")), false).unwrap_err();
+        assert_eq!(p.errors().len(), 40);
         // Invalid JSON after a duplicate is still invalid JSON.
-        let p = parse_object(br#"{"a":1,"a":2,"b":}"#).unwrap_err();
+        let p = decode_note(r#"{"a":1,"a":2,"b":}"#, false).unwrap_err();
         assert_eq!(p.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn members_are_typed_as_they_are_read_and_every_offender_is_named() {
+        let v = decode_note(
+            r#"{"stars":3,"title":"t","data":{"deep":[1,{"x":null}]}}"#,
+            true,
+        )
+        .unwrap();
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0], (2, Value::I32(3)));
+        assert_eq!(v[1], (1, Value::Text("t".into())));
+        assert!(matches!(&v[2], (3, Value::Json(j)) if j["deep"][1]["x"].is_null()));
+        // Wrong types (a scalar, an array, an object), a member that is not a field, and a
+        // missing required field are reported together, and the rest is still read.
+        let p = decode_note(r#"{"stars":[1,2],"title":{"a":[]},"x":1,"id":5}"#, true).unwrap_err();
+        let names: Vec<&str> = p.errors().iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["stars", "title", "x", "id"]);
+        assert!(p.errors()[0].detail.starts_with("expected"));
+        let p = decode_note(r#"{"stars":2.5}"#, true).unwrap_err();
+        let names: Vec<&str> = p.errors().iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["stars", "title"]);
+        assert_eq!(p.errors()[1].detail, "is required");
+        // Nested past the parser's limit, even where the value is dropped: not accepted JSON.
+        let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        for body in [
+            format!(r#"{{"title":{deep}}}"#),
+            format!(r#"{{"x":{deep}}}"#),
+            format!(r#"{{"data":{deep}}}"#),
+        ] {
+            assert_eq!(
+                decode_note(&body, false).unwrap_err().status(),
+                StatusCode::BAD_REQUEST
+            );
+        }
+        // Not an object at all.
+        assert_eq!(
+            decode_note("[1]", false).unwrap_err().status(),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        // `null` only where nullable.
+        assert!(decode_note(r#"{"stars":null}"#, false).is_ok());
+        assert_eq!(
+            decode_note(r#"{"title":null}"#, false)
+                .unwrap_err()
+                .errors()[0]
+                .detail,
+            "must not be null"
+        );
     }
 }

@@ -20,8 +20,8 @@ pub(crate) async fn create(
     let columns = select_columns(res, res.output, &pairs)?;
     let prefer = query::prefer(&parts.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
-    let entries = body::read(&parts.headers, body, body_limit).await?;
-    let values = write_input(res, op, writable, prepared.ctx.as_ref(), entries, true)?;
+    let bytes = body::read(&parts.headers, body, body_limit).await?;
+    let values = write_input(res, op, writable, prepared.ctx.as_ref(), &bytes, true)?;
     let (key, out, etag) = on_backend!(&db, create_in(res, op, prepared.ctx, &columns, values))?;
     let location = format!(
         "{}/{}",

@@ -264,41 +264,33 @@ async fn post_hooks<B: Backend>(
     Ok(tx)
 }
 
-/// Applies forced values to a body's members and types every member.
+/// Types every member of a write body against the writable fields, then adds the forced
+/// values.
 fn write_input(
     res: &Resource,
     op: &Operation,
     writable: FieldSet,
     ctx: Option<&HookCtx>,
-    mut entries: Vec<(String, serde_json::Value)>,
+    bytes: &[u8],
     create: bool,
 ) -> Result<Vec<(usize, Value)>, Problem> {
-    let mut refused = Vec::new();
+    let mut writes = body::Writes {
+        writable,
+        refused: FieldSet::default(),
+        overwritten: FieldSet::default(),
+        create,
+    };
     for f in op.force {
-        let Some(i) = res.by_ident(f.field) else {
-            continue;
-        };
-        let name = res.field(i).name;
-        if let Some(pos) = entries.iter().position(|(k, _)| k == name) {
+        if let Some(i) = res.by_ident(f.field) {
+            writes.writable.0 &= !(1 << i);
             if f.overwrite {
-                entries.remove(pos);
+                writes.overwritten.insert(i);
             } else {
-                refused.push(Offender {
-                    name: name.to_owned(),
-                    location: "body",
-                    detail: "is set by the server and cannot be sent".into(),
-                });
-                entries.remove(pos);
+                writes.refused.insert(i);
             }
         }
     }
-    let mut writable = writable;
-    for f in op.force {
-        if let Some(i) = res.by_ident(f.field) {
-            writable.0 &= !(1 << i);
-        }
-    }
-    let mut values = body::decode(res, writable, entries, create, &mut refused)?;
+    let mut values = body::decode(res, writes, bytes)?;
     if let Some(ctx) = ctx {
         for f in op.force {
             let Some(i) = res.by_ident(f.field) else {

@@ -23,8 +23,8 @@ pub(crate) async fn update(
     let prefer = query::prefer(&parts.headers)?;
     let if_match = precondition(op, &parts.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
-    let entries = body::read(&parts.headers, body, body_limit).await?;
-    let values = write_input(res, op, writable, prepared.ctx.as_ref(), entries, false)?;
+    let bytes = body::read(&parts.headers, body, body_limit).await?;
+    let values = write_input(res, op, writable, prepared.ctx.as_ref(), &bytes, false)?;
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
