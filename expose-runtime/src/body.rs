@@ -306,6 +306,10 @@ impl<'de> Visitor<'de> for Typed {
         Ok(self.scalar(v.into()))
     }
     fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        if self.ty == FieldType::Text {
+            // Straight to the value: one copy of the text.
+            return Ok(Value::parse(FieldType::Text, v));
+        }
         Ok(self.scalar(v.into()))
     }
     fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {

@@ -88,6 +88,10 @@ pub(crate) fn key_text<B: Backend>(
     let i = columns.iter().position(|c| c.field == res.key)?;
     let mut buf = Vec::new();
     B::write_json(row, i, res.ty(res.key), &mut buf).ok()?;
+    if buf.first().is_some_and(u8::is_ascii_digit) || buf.first() == Some(&b'-') {
+        // A number: its JSON is its text.
+        return String::from_utf8(buf).ok();
+    }
     match serde_json::from_slice::<serde_json::Value>(&buf).ok()? {
         serde_json::Value::String(s) => Some(s),
         v => Some(v.to_string()),

@@ -11,14 +11,12 @@
 use super::Backend;
 use sqlx::{Pool, SqlitePool};
 use std::any::Any;
-use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use tokio::sync::OwnedMutexGuard;
 
-/// The queue of each SQLite database file of the process.
-static QUEUES: LazyLock<Mutex<HashMap<PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-    LazyLock::new(Default::default);
+/// The queue of each SQLite database file of the process (a process has few: a list).
+static QUEUES: Mutex<Vec<(PathBuf, Arc<tokio::sync::Mutex<()>>)>> = Mutex::new(Vec::new());
 
 /// A write's turn: the database is this write's until it is dropped.
 pub(crate) struct Turn {
@@ -55,10 +53,16 @@ fn queue(pool: &SqlitePool) -> Arc<tokio::sync::Mutex<()>> {
     let options = pool.connect_options();
     let file = options.get_filename();
     let mut queues = QUEUES.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(queue) = queues.get(file) {
+    // Compared as bytes: hashing a `Path` walks its components.
+    if let Some((_, queue)) = queues
+        .iter()
+        .find(|(f, _)| f.as_os_str() == file.as_os_str())
+    {
         return queue.clone();
     }
-    queues.entry(file.to_path_buf()).or_default().clone()
+    let queue = Arc::new(tokio::sync::Mutex::new(()));
+    queues.push((file.to_path_buf(), queue.clone()));
+    queue
 }
 
 #[cfg(test)]
