@@ -61,24 +61,6 @@ pub(crate) fn write_fields<B: Backend>(
     Ok(())
 }
 
-/// Writes rows as a JSON array.
-pub(crate) fn write_rows<B: Backend>(
-    res: &Resource,
-    columns: &[Column],
-    rows: &[B::Row],
-    out: &mut Vec<u8>,
-) -> Result<(), sqlx::Error> {
-    out.push(b'[');
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_row::<B>(res, columns, row, out)?;
-    }
-    out.push(b']');
-    Ok(())
-}
-
 /// The key of a row as it appears in a URL path.
 pub(crate) fn key_text<B: Backend>(
     res: &Resource,

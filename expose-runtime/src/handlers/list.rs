@@ -36,17 +36,38 @@ pub(crate) async fn list(res: &Resource, req: Req) -> Result<Response, Problem> 
     on_backend!(&db, list_in(res, op, prepared.ctx, plan, prefer, singular))
 }
 
-/// Runs the list statement (and the count, when asked) on one connection.
+/// Runs the list statement, rendering each row as it arrives, and the count when asked, on
+/// one connection; the number of rows and the count.
 async fn list_rows<B: Backend>(
     conn: &mut B::Connection,
     res: &Resource,
     plan: &query::ListPlan,
-    fetch: u64,
-    count: bool,
-) -> Result<(Vec<B::Row>, Option<u64>), sqlx::Error> {
+    (fetch, count, singular): (u64, bool, bool),
+    out: &mut Vec<u8>,
+) -> Result<(u64, Option<u64>), sqlx::Error> {
     let mut w = SqlWriter::new(B::DIALECT);
     sql::list(&mut w, res, plan, fetch);
-    let rows = B::fetch_all(conn, &w.sql, &w.args).await?;
+    let mut n = 0u64;
+    out.reserve(64 + fetch.min(1000) as usize * 96);
+    if !singular {
+        out.push(b'[');
+    }
+    let mut render = |row: &B::Row| {
+        n += 1;
+        match (singular, n) {
+            (true, 1) => output::write_row::<B>(res, &plan.columns, row, out),
+            (true, _) => Ok(()),
+            (false, 1) => output::write_row::<B>(res, &plan.columns, row, out),
+            (false, _) => {
+                out.push(b',');
+                output::write_row::<B>(res, &plan.columns, row, out)
+            }
+        }
+    };
+    B::fetch_each(conn, &w.sql, &w.args, &mut render).await?;
+    if !singular {
+        out.push(b']');
+    }
     let total = if count {
         let mut w = SqlWriter::new(B::DIALECT);
         sql::count(&mut w, res, &plan.filters);
@@ -56,7 +77,7 @@ async fn list_rows<B: Backend>(
     } else {
         None
     };
-    Ok((rows, total))
+    Ok((n, total))
 }
 
 async fn list_in<B: Backend>(
@@ -78,13 +99,13 @@ async fn list_in<B: Backend>(
         None => {
             let mut out = Vec::new();
             let mut conn = pool.acquire().await.map_err(map)?;
-            let (rows, total) = list_rows::<B>(&mut conn, res, &plan, fetch, prefer.count)
+            let shape = (fetch, prefer.count, singular);
+            let (n, total) = list_rows::<B>(&mut conn, res, &plan, shape, &mut out)
                 .await
                 .map_err(map)?;
-            drop(conn);
             past_end(&plan, total)?;
-            render_list::<B>(res, &plan, &rows, singular, &mut out)?;
-            (rows.len() as u64, total, out)
+            singular_check(res, singular, n)?;
+            (n, total, out)
         }
         // Boxed, so that the hooks' futures do not make every list's state larger.
         Some(ctx) => {
@@ -133,15 +154,16 @@ async fn list_hooked<B: Backend>(
     let map = |e| db_error::map(res, e);
     let tx = pool.begin().await.map_err(map)?;
     let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-    let (rows, total) = list_rows::<B>(&mut tx, res, plan, fetch, prefer.count)
+    let mut out = Vec::new();
+    let shape = (fetch, prefer.count, singular);
+    let (n, total) = list_rows::<B>(&mut tx, res, plan, shape, &mut out)
         .await
         .map_err(map)?;
     past_end(plan, total)?;
-    let mut out = Vec::new();
-    render_list::<B>(res, plan, &rows, singular, &mut out)?;
+    singular_check(res, singular, n)?;
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
     tx.commit().await.map_err(map)?;
-    Ok((rows.len() as u64, total, out))
+    Ok((n, total, out))
 }
 
 /// 416 when the offset is past the matching rows (known only with a count).
@@ -160,29 +182,18 @@ fn past_end(plan: &query::ListPlan, total: Option<u64>) -> Result<(), Problem> {
     }
 }
 
-fn render_list<B: Backend>(
-    res: &Resource,
-    plan: &query::ListPlan,
-    rows: &[B::Row],
-    singular: bool,
-    out: &mut Vec<u8>,
-) -> Result<(), Problem> {
-    let map = |e| db_error::map(res, e);
-    out.reserve(64 + rows.len() * 96);
-    if singular {
-        if rows.len() != 1 {
-            return Err(Problem::new(
-                StatusCode::NOT_ACCEPTABLE,
-                "not-singular",
-                format!(
-                    "the request asked for exactly one {} object, and the query returned {} rows",
-                    res.model.path,
-                    if rows.is_empty() { "no" } else { "several" }
-                ),
-            ));
-        }
-        output::write_row::<B>(res, &plan.columns, &rows[0], out).map_err(map)
-    } else {
-        output::write_rows::<B>(res, &plan.columns, rows, out).map_err(map)
+/// 406 when the client asked for one object and the query did not return exactly one row.
+fn singular_check(res: &Resource, singular: bool, n: u64) -> Result<(), Problem> {
+    if singular && n != 1 {
+        return Err(Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "not-singular",
+            format!(
+                "the request asked for exactly one {} object, and the query returned {} rows",
+                res.model.path,
+                if n == 0 { "no" } else { "several" }
+            ),
+        ));
     }
+    Ok(())
 }

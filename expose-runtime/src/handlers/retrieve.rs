@@ -48,7 +48,6 @@ async fn retrieve_in<B: Backend>(
             let row = B::fetch_optional(&mut conn, &sql, &args)
                 .await
                 .map_err(map)?;
-            drop(conn);
             let Some(row) = row else {
                 return Ok(None);
             };

@@ -31,6 +31,15 @@ pub(crate) trait Backend: Database {
         args: &'e [Value],
     ) -> BoxFut<'e, Result<Vec<Self::Row>, sqlx::Error>>;
 
+    /// Runs a statement and hands each row to `f` as it arrives (lists render rows as they
+    /// stream in, rather than collect them first).
+    fn fetch_each<'e>(
+        conn: &'e mut Self::Connection,
+        sql: &'e str,
+        args: &'e [Value],
+        f: &'e mut (dyn FnMut(&Self::Row) -> Result<(), sqlx::Error> + Send),
+    ) -> BoxFut<'e, Result<(), sqlx::Error>>;
+
     /// The first row of a single-row statement (by key, or a write's `RETURNING`).
     fn fetch_optional<'e>(
         conn: &'e mut Self::Connection,
@@ -79,6 +88,26 @@ macro_rules! backend {
                 Box::pin(async move {
                     let q = bind_all(sqlx::query::<$db>(sql), args);
                     q.fetch_all(&mut *conn).await
+                })
+            }
+
+            fn fetch_each<'e>(
+                conn: &'e mut Self::Connection,
+                sql: &'e str,
+                args: &'e [Value],
+                f: &'e mut (dyn FnMut(&Self::Row) -> Result<(), sqlx::Error> + Send),
+            ) -> BoxFut<'e, Result<(), sqlx::Error>> {
+                Box::pin(async move {
+                    let q = bind_all(sqlx::query::<$db>(sql), args);
+                    let mut rows = q.fetch(&mut *conn);
+                    while let Some(row) = std::future::poll_fn(|cx| {
+                        futures_core::Stream::poll_next(rows.as_mut(), cx)
+                    })
+                    .await
+                    {
+                        f(&row?)?;
+                    }
+                    Ok(())
                 })
             }
 
