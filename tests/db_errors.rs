@@ -509,6 +509,51 @@ async fn request_timeout(t: Arc<TestDb>) {
     let r = send(&app, "POST", "/members", &[], Some(&member(1, "a@x.io"))).await;
     assert_eq!(r.status, 201, "{}", text(&r));
     assert_eq!(count(&t.db, "members").await, 1);
+    // A write already sent when the deadline passes is not abandoned (the database decides
+    // it, and would apply it after a 504): the request waits for the database and answers
+    // what happened. Another connection holds a write lock on `teams` for 600 ms.
+    let teams = axum::Router::new()
+        .merge(Team::router_with(RouterConfig {
+            request_timeout: Duration::from_millis(150),
+            ..RouterConfig::default()
+        }))
+        .with_state(t.db.clone());
+    let holder = lock_teams_for(&t, Duration::from_millis(600)).await;
+    let started = Instant::now();
+    let r = send(&teams, "POST", "/teams", &[], Some(r#"{"name":"late"}"#)).await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "the write was not held up"
+    );
+    holder.await.unwrap();
+    let late =
+        t.db.fetch_i64("SELECT COUNT(*) FROM teams WHERE name = 'late'")
+            .await
+            .unwrap();
+    assert_eq!(late, 1);
+}
+
+/// Holds a lock that blocks inserts into `teams`, from another connection, for `hold`.
+async fn lock_teams_for(t: &TestDb, hold: Duration) -> tokio::task::JoinHandle<()> {
+    macro_rules! hold {
+        ($tx:expr, $sql:expr) => {{
+            let mut tx = $tx.await.unwrap();
+            sqlx::query($sql).execute(&mut *tx).await.unwrap();
+            tokio::spawn(async move {
+                tokio::time::sleep(hold).await;
+                tx.rollback().await.unwrap();
+            })
+        }};
+    }
+    match &t.db {
+        // The runtime's own writers queue in the process; this one is outside the runtime,
+        // so the insert waits in SQLite's busy handler.
+        Db::Sqlite(p) => hold!(p.begin_with("BEGIN IMMEDIATE"), "SELECT 1"),
+        Db::Postgres(p) => hold!(p.begin(), "LOCK TABLE teams IN EXCLUSIVE MODE"),
+        // A locking read of every row locks the gaps too (next-key locks): inserts wait.
+        Db::MySql(p) => hold!(p.begin(), "SELECT * FROM teams FOR UPDATE"),
+    }
 }
 
 backend_tests!(

@@ -41,6 +41,7 @@
 extern crate self as expose_runtime;
 
 mod body;
+mod commit_point;
 mod conditional;
 mod db;
 mod db_error;

@@ -34,7 +34,10 @@ pub struct RouterConfig {
     /// Longest query string accepted, in bytes (414 beyond; default 8 KiB).
     pub max_query_length: usize,
     /// How long one request may take before it is answered 504 and its transaction rolled
-    /// back (default 30 s).
+    /// back (default 30 s). A write whose statement (or `COMMIT`) was already sent when the
+    /// deadline passes is not abandoned, since the database would still apply it: the
+    /// request waits for its outcome (bounded by the statement and busy timeouts of
+    /// [`PoolConfig`](crate::PoolConfig)), so a 504 always means nothing was written.
     pub request_timeout: Duration,
 }
 
@@ -72,8 +75,13 @@ where
         )
         .into_response()
     } else {
-        match tokio::time::timeout(config.request_timeout, op).await {
+        let sent = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let op = crate::commit_point::watch(sent.clone(), op);
+        tokio::pin!(op);
+        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
             Ok(r) => respond(r),
+            // The write was sent before the deadline: its outcome is the answer.
+            Err(_) if crate::commit_point::was_passed(&sent) => respond(op.await),
             Err(_) => Problem::new(
                 StatusCode::GATEWAY_TIMEOUT,
                 "timeout",

@@ -52,6 +52,7 @@ async fn create_in<B: Backend>(
     let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) else {
         let mut out = Vec::with_capacity(128);
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
+        crate::commit_point::passed();
         let row = insert_row::<B>(&mut conn, res, &selected, values).await?;
         let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
         let key = new_key::<B>(res, &selected, &row)?;
@@ -90,6 +91,7 @@ async fn create_hooked<B: Backend>(
     let key = new_key::<B>(res, selected, &row)?;
     ctx.key = parse_key(res, &key).ok();
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok((key, out, etag))
 }

@@ -162,6 +162,7 @@ async fn list_hooked<B: Backend>(
     past_end(plan, total)?;
     singular_check(res, singular, n)?;
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok((n, total, out))
 }

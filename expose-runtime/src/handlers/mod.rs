@@ -333,22 +333,38 @@ pub(super) fn by_key_statement<B: Backend>(
     key: Value,
     filters: &[Filter],
 ) -> (Arc<str>, Vec<Value>) {
+    let cached = filters.is_empty() && selected == res.etag_columns.as_slice();
+    key_statement::<B>(res, cached.then_some(Shape::ByKey), key, |w, key| {
+        sql::by_key(w, res, selected, key, filters);
+    })
+}
+
+/// A statement whose one argument is the key, written by `write`: from the cache under
+/// `shape` when there is one, else built for this request.
+pub(super) fn key_statement<B: Backend>(
+    res: &Resource,
+    shape: Option<Shape>,
+    key: Value,
+    write: impl FnOnce(&mut SqlWriter, Value),
+) -> (Arc<str>, Vec<Value>) {
     let build = |args: Vec<Value>| {
         let mut w = SqlWriter::new(B::DIALECT);
         let key = args
             .into_iter()
             .next()
             .expect("the key is the one argument");
-        sql::by_key(&mut w, res, selected, key, filters);
+        write(&mut w, key);
         w
     };
-    if filters.is_empty() && selected == res.etag_columns.as_slice() {
-        return res
+    match shape {
+        Some(shape) => res
             .statements
-            .statement(B::DIALECT, Shape::ByKey, vec![key], build);
+            .statement(B::DIALECT, shape, vec![key], build),
+        None => {
+            let w = build(vec![key]);
+            (w.sql.into(), w.args)
+        }
     }
-    let w = build(vec![key]);
-    (w.sql.into(), w.args)
 }
 
 /// Renders one row's response body (the first `columns.len()` columns) and returns its tag.

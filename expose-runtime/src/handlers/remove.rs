@@ -33,6 +33,7 @@ async fn remove_in<B: Backend>(
     let (sql, args) = delete_statement::<B>(res, write.key.clone(), write.scope);
     if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
+        crate::commit_point::passed();
         return Ok(B::execute(&mut conn, &sql, &args).await.map_err(map)?.rows > 0);
     }
     // Boxed, so that the transaction's futures do not make every remove's state larger.
@@ -72,6 +73,7 @@ async fn remove_checked<B: Backend>(
     if let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.post, ctx, tx).await?;
     }
+    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok(true)
 }
@@ -82,19 +84,6 @@ fn delete_statement<B: Backend>(
     key: Value,
     scope: &[Filter],
 ) -> (Arc<str>, Vec<Value>) {
-    let build = |args: Vec<Value>| {
-        let mut w = SqlWriter::new(B::DIALECT);
-        let key = args
-            .into_iter()
-            .next()
-            .expect("the key is the one argument");
-        sql::delete(&mut w, res, key, scope);
-        w
-    };
-    if !scope.is_empty() {
-        let w = build(vec![key]);
-        return (w.sql.into(), w.args);
-    }
-    res.statements
-        .statement(B::DIALECT, Shape::Delete, vec![key], build)
+    let shape = scope.is_empty().then_some(Shape::Delete);
+    key_statement::<B>(res, shape, key, |w, key| sql::delete(w, res, key, scope))
 }

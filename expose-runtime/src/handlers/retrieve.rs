@@ -88,6 +88,7 @@ async fn read_hooked<B: Backend>(
     let mut out = Vec::with_capacity(128);
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
 }

@@ -90,6 +90,7 @@ async fn update_in<B: Backend>(
     if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
         let mut out = Vec::with_capacity(128);
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
+        crate::commit_point::passed();
         let Some(row) = update_row::<B>(&mut conn, res, &selected, &write, values).await? else {
             return Ok(None);
         };
@@ -132,6 +133,7 @@ async fn update_checked<B: Backend>(
     };
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let tx = post_hooks::<B>(op, ctx.as_mut(), tx, &mut out).await?;
+    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
 }
