@@ -71,8 +71,8 @@ async fn list_rows<B: Backend>(
     let total = if count {
         let mut w = SqlWriter::new(B::DIALECT);
         sql::count(&mut w, res, &plan.filters);
-        let row = B::fetch_all(conn, &w.sql, &w.args).await?;
-        let n = row.first().map(|r| B::get_i64(r, 0)).transpose()?;
+        let row = B::fetch_optional(conn, &w.sql, &w.args).await?;
+        let n = row.as_ref().map(|r| B::get_i64(r, 0)).transpose()?;
         Some(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
     } else {
         None

@@ -25,12 +25,6 @@ pub(crate) struct Executed {
 pub(crate) trait Backend: Database {
     const DIALECT: &'static Dialect;
 
-    fn fetch_all<'e>(
-        conn: &'e mut Self::Connection,
-        sql: &'e str,
-        args: &'e [Value],
-    ) -> BoxFut<'e, Result<Vec<Self::Row>, sqlx::Error>>;
-
     /// Runs a statement and hands each row to `f` as it arrives (lists render rows as they
     /// stream in, rather than collect them first).
     fn fetch_each<'e>(
@@ -40,7 +34,7 @@ pub(crate) trait Backend: Database {
         f: &'e mut (dyn FnMut(&Self::Row) -> Result<(), sqlx::Error> + Send),
     ) -> BoxFut<'e, Result<(), sqlx::Error>>;
 
-    /// The first row of a single-row statement (by key, or a write's `RETURNING`).
+    /// The first row of a single-row statement (by key, a write's `RETURNING`, a count).
     fn fetch_optional<'e>(
         conn: &'e mut Self::Connection,
         sql: &'e str,
@@ -79,17 +73,6 @@ macro_rules! backend {
     ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr) => {
         impl Backend for $db {
             const DIALECT: &'static Dialect = &$dialect;
-
-            fn fetch_all<'e>(
-                conn: &'e mut Self::Connection,
-                sql: &'e str,
-                args: &'e [Value],
-            ) -> BoxFut<'e, Result<Vec<Self::Row>, sqlx::Error>> {
-                Box::pin(async move {
-                    let q = bind_all(sqlx::query::<$db>(sql), args);
-                    q.fetch_all(&mut *conn).await
-                })
-            }
 
             fn fetch_each<'e>(
                 conn: &'e mut Self::Connection,
