@@ -4,43 +4,49 @@
 //! answer (bounded by the statement and busy timeouts) instead of being abandoned by the
 //! request timeout: a 504 then always means that nothing was written.
 
+use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::pin::Pin;
+use tokio::task::futures::TaskLocalFuture;
 
 tokio::task_local! {
-    static SENT: Arc<AtomicBool>;
+    static SENT: Cell<bool>;
 }
 
-/// Runs `op`, recording in `flag` whether it passed its point of no return.
-pub(crate) async fn watch<F: Future>(flag: Arc<AtomicBool>, op: F) -> F::Output {
-    SENT.scope(flag, op).await
+/// An operation whose point of no return is recorded (see [`watch`]).
+pub(crate) type Watched<F> = TaskLocalFuture<Cell<bool>, F>;
+
+/// Runs `op`, recording whether it passes its point of no return.
+pub(crate) fn watch<F: Future>(op: F) -> Watched<F> {
+    SENT.scope(Cell::new(false), op)
 }
 
 /// Marks the point of no return of the current request: its write is about to be sent.
 pub(crate) fn passed() {
-    let _ = SENT.try_with(|f| f.store(true, Ordering::Release));
+    let _ = SENT.try_with(|sent| sent.set(true));
 }
 
-/// Whether the request watched with `flag` passed its point of no return.
-pub(crate) fn was_passed(flag: &AtomicBool) -> bool {
-    flag.load(Ordering::Acquire)
+/// Whether the watched operation passed its point of no return. Asked once, when its
+/// deadline has passed: the record is taken out of the operation, which may still be
+/// driven to its end (a write already sent) but records nothing more.
+pub(crate) fn take_passed<F: Future>(op: Pin<&mut Watched<F>>) -> bool {
+    op.take_value().is_some_and(Cell::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::pin::pin;
 
     #[tokio::test]
-    async fn the_flag_follows_the_request_that_passes() {
-        let (a, b) = (
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(AtomicBool::new(false)),
-        );
-        watch(a.clone(), async { passed() }).await;
-        watch(b.clone(), async {}).await;
+    async fn the_record_follows_the_operation_that_passes() {
+        let mut a = pin!(watch(async { passed() }));
+        a.as_mut().await;
+        let mut b = pin!(watch(async {}));
+        b.as_mut().await;
         passed(); // outside any request: nothing to mark
-        assert!(was_passed(&a));
-        assert!(!was_passed(&b));
+        assert!(take_passed(a.as_mut()));
+        assert!(!take_passed(b.as_mut()));
+        assert!(!take_passed(a), "taken once");
     }
 }

@@ -80,22 +80,37 @@ pub(crate) fn key_text<B: Backend>(
     }
 }
 
-/// A strong `ETag` for a rendered representation: a 64-bit hash of the bytes in hex.
-pub(crate) fn etag(bytes: &[u8]) -> String {
-    use std::hash::Hasher;
-    // SipHash with fixed keys: the same bytes give the same tag in every process.
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+/// A strong `ETag` for a rendered representation: `"` + a 64-bit hash of the bytes in
+/// hex + `"`, kept inline (no allocation). The hash is foldhash's quality variant with a
+/// fixed seed: the same bytes give the same tag in every process of the same build.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct ETag([u8; 18]);
+
+impl ETag {
+    /// The tag as the `ETag` header's value.
+    pub(crate) fn header_value(&self) -> axum::http::HeaderValue {
+        axum::http::HeaderValue::from_bytes(&self.0).expect("quoted hex is a valid header value")
+    }
+}
+
+impl std::ops::Deref for ETag {
+    type Target = str;
+    fn deref(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("quoted hex is ASCII")
+    }
+}
+
+pub(crate) fn etag(bytes: &[u8]) -> ETag {
+    use std::hash::{BuildHasher, Hasher};
+    const SEED: u64 = 0x6578_706f_7365; // "expose"
+    let mut h = foldhash::quality::FixedState::with_seed(SEED).build_hasher();
     h.write(bytes);
     let n = h.finish();
-    let mut tag = String::with_capacity(18);
-    tag.push('"');
-    for shift in (0..16).rev() {
-        tag.push(char::from(
-            b"0123456789abcdef"[(n >> (shift * 4)) as usize & 15],
-        ));
+    let mut tag = [b'"'; 18];
+    for (i, d) in tag[1..17].iter_mut().enumerate() {
+        *d = b"0123456789abcdef"[(n >> ((15 - i) * 4)) as usize & 15];
     }
-    tag.push('"');
-    tag
+    ETag(tag)
 }
 
 #[cfg(test)]

@@ -59,6 +59,9 @@ pub(crate) struct Resource {
     pub(crate) statements: crate::sql::StatementCache,
     /// The default answer columns: the output fields.
     pub(crate) output_columns: Vec<crate::query::Column>,
+    /// Whether `output_columns` and `etag_columns` are the same list (no version field
+    /// outside the output).
+    output_is_etag: bool,
     /// Each field's member name as JSON output writes it, quoted and escaped, with its `:`.
     pub(crate) json_keys: Vec<Box<[u8]>>,
 }
@@ -107,6 +110,7 @@ impl Resource {
             etag_columns: Vec::new(),
             statements: Default::default(),
             output_columns: Vec::new(),
+            output_is_etag: false,
             json_keys: model
                 .fields
                 .iter()
@@ -142,7 +146,17 @@ impl Resource {
             .iter()
             .map(|field| crate::query::Column { field, alias: None })
             .collect();
+        r.output_is_etag = r.output_columns == r.etag_columns;
         r
+    }
+
+    /// Whether `columns` are [`Self::etag_columns`], the columns of the cached single-row
+    /// statements: by address first (the default columns are borrowed from here), then by
+    /// value.
+    pub(crate) fn is_etag_columns(&self, columns: &[crate::query::Column]) -> bool {
+        std::ptr::eq(columns, self.etag_columns.as_slice())
+            || (self.output_is_etag && std::ptr::eq(columns, self.output_columns.as_slice()))
+            || columns == self.etag_columns.as_slice()
     }
 
     fn set(&self, idents: &[&str], what: &str) -> FieldSet {

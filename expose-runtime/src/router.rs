@@ -8,12 +8,13 @@ use crate::problem::Problem;
 use crate::resource::Resource;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRef, Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, request::Parts, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
 use std::any::Any;
 use std::future::Future;
+use std::pin::{pin, Pin};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -51,19 +52,22 @@ impl Default for RouterConfig {
     }
 }
 
+/// The future of one operation, pinned where the handler created it: the layers around
+/// it (timeout, commit point) hold a pointer, so the operation's state is never moved.
+type Op<'a> = Pin<&'a mut (dyn Future<Output = Result<Response, Problem>> + Send)>;
+
 /// Runs one operation: bounds its query string and its time, and traces the outcome with
-/// the resource, operation, status and latency.
-async fn serve<F>(
+/// the resource, operation, status and latency. `writes`: whether the operation can write
+/// (its point of no return is then watched, see [`crate::commit_point`]).
+async fn serve(
     path: &'static str,
     operation: &'static str,
     config: &RouterConfig,
     query_len: usize,
-    op: F,
-) -> Response
-where
-    F: Future<Output = Result<Response, Problem>>,
-{
-    let started = Instant::now();
+    writes: bool,
+    mut op: Op<'_>,
+) -> Response {
+    let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
     let response = if query_len > config.max_query_length {
         Problem::new(
             StatusCode::URI_TOO_LONG,
@@ -74,33 +78,42 @@ where
             ),
         )
         .into_response()
-    } else {
-        let sent = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let op = crate::commit_point::watch(sent.clone(), op);
-        tokio::pin!(op);
+    } else if writes {
+        let mut op = pin!(crate::commit_point::watch(op));
         match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
             Ok(r) => respond(r),
             // The write was sent before the deadline: its outcome is the answer.
-            Err(_) if crate::commit_point::was_passed(&sent) => respond(op.await),
-            Err(_) => Problem::new(
-                StatusCode::GATEWAY_TIMEOUT,
-                "timeout",
-                format!(
-                    "the request took longer than {} ms and was abandoned; nothing was written",
-                    config.request_timeout.as_millis()
-                ),
-            )
-            .into_response(),
+            Err(_) if crate::commit_point::take_passed(op.as_mut()) => respond(op.await),
+            Err(_) => timed_out(config),
+        }
+    } else {
+        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
+            Ok(r) => respond(r),
+            Err(_) => timed_out(config),
         }
     };
-    tracing::info!(
-        resource = path,
-        operation,
-        status = response.status().as_u16(),
-        latency_us = started.elapsed().as_micros() as u64,
-        "expose request"
-    );
+    if let Some(started) = started {
+        tracing::info!(
+            resource = path,
+            operation,
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            "expose request"
+        );
+    }
     response
+}
+
+fn timed_out(config: &RouterConfig) -> Response {
+    Problem::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        "timeout",
+        format!(
+            "the request took longer than {} ms and was abandoned; nothing was written",
+            config.request_timeout.as_millis()
+        ),
+    )
+    .into_response()
 }
 
 fn query_len(req: &Request) -> usize {
@@ -146,24 +159,17 @@ where
     ]
     .iter()
     .any(|op| op.as_ref().is_some_and(handlers::needs_ctx));
-    let make_req = move |state: S, parts| Req {
-        parts,
-        db: Db::from_ref(&state),
-        state: boxes_state.then(|| Arc::new(state) as Arc<dyn Any + Send + Sync>),
-    };
+    // Reads write nothing unless their hooks do (then they commit a transaction).
+    let read_writes =
+        |op: &Option<crate::model::Operation>| op.as_ref().is_some_and(handlers::has_hooks);
     if res.list.is_some() {
         let (res, config) = (res.clone(), config.clone());
+        let writes = read_writes(&model.list);
         collection = collection.get(move |State(s): State<S>, req: Request| async move {
             let n = query_len(&req);
             let (parts, _) = req.into_parts();
-            serve(
-                path,
-                "list",
-                &config,
-                n,
-                handlers::list(&res, make_req(s, parts)),
-            )
-            .await
+            let op = pin!(handlers::list(&res, make_req(s, &parts, boxes_state)));
+            serve(path, "list", &config, n, writes, op).await
         });
     }
     if res.create.is_some() {
@@ -172,12 +178,18 @@ where
             let n = query_len(&req);
             let (parts, body) = req.into_parts();
             let limit = config.body_limit;
-            let op = handlers::create(&res, make_req(s, parts), limit, body);
-            serve(path, "create", &config, n, op).await
+            let op = pin!(handlers::create(
+                &res,
+                make_req(s, &parts, boxes_state),
+                limit,
+                body
+            ));
+            serve(path, "create", &config, n, true, op).await
         });
     }
     if res.retrieve.is_some() {
         let (res, config) = (res.clone(), config.clone());
+        let writes = read_writes(&model.retrieve);
         item =
             item.get(
                 move |State(s): State<S>,
@@ -185,10 +197,11 @@ where
                       req: Request| async move {
                     let n = query_len(&req);
                     let (parts, _) = req.into_parts();
-                    let op = async {
-                        handlers::retrieve(&res, make_req(s, parts), &path_key(key)?).await
-                    };
-                    serve(path, "retrieve", &config, n, op).await
+                    let op = pin!(async {
+                        handlers::retrieve(&res, make_req(s, &parts, boxes_state), &path_key(key)?)
+                            .await
+                    });
+                    serve(path, "retrieve", &config, n, writes, op).await
                 },
             );
     }
@@ -202,11 +215,17 @@ where
                     let n = query_len(&req);
                     let (parts, body) = req.into_parts();
                     let limit = config.body_limit;
-                    let op = async {
-                        handlers::update(&res, make_req(s, parts), &path_key(key)?, limit, body)
-                            .await
-                    };
-                    serve(path, "update", &config, n, op).await
+                    let op = pin!(async {
+                        handlers::update(
+                            &res,
+                            make_req(s, &parts, boxes_state),
+                            &path_key(key)?,
+                            limit,
+                            body,
+                        )
+                        .await
+                    });
+                    serve(path, "update", &config, n, true, op).await
                 },
             );
     }
@@ -219,9 +238,11 @@ where
                       req: Request| async move {
                     let n = query_len(&req);
                     let (parts, _) = req.into_parts();
-                    let op =
-                        async { handlers::remove(&res, make_req(s, parts), &path_key(key)?).await };
-                    serve(path, "remove", &config, n, op).await
+                    let op = pin!(async {
+                        handlers::remove(&res, make_req(s, &parts, boxes_state), &path_key(key)?)
+                            .await
+                    });
+                    serve(path, "remove", &config, n, true, op).await
                 },
             );
     }
@@ -239,6 +260,20 @@ where
     Router::new()
         .route(&format!("/{}", model.path), collection)
         .route(&format!("/{}/{{id}}", model.path), item)
+}
+
+/// The request as the handlers take it; the app's state is boxed only when some operation
+/// has a hook context to show it in.
+fn make_req<S>(state: S, parts: &Parts, boxes_state: bool) -> Req<'_>
+where
+    S: Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    Req {
+        parts,
+        db: Db::from_ref(&state),
+        state: boxes_state.then(|| Arc::new(state) as Arc<dyn Any + Send + Sync>),
+    }
 }
 
 /// The `Allow` header value for the exposed methods.

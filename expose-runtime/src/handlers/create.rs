@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) async fn create(
     res: &Resource,
-    req: Req,
+    req: Req<'_>,
     body_limit: usize,
     body: Body,
 ) -> Result<Response, Problem> {
@@ -13,19 +13,19 @@ pub(crate) async fn create(
         .as_ref()
         .zip(res.model.create.as_ref())
         .ok_or_else(not_allowed)?;
-    let db = req.db.clone();
-    let (prepared, parts) = prepare(op, OperationKind::Create, req, None)?;
-    let pairs = query::pairs(parts.uri.query());
+    let prepared = prepare(op, OperationKind::Create, &req, None)?;
+    let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "create")?;
     let columns = select_columns(res, res.output, &pairs)?;
-    let prefer = query::prefer(&parts.headers)?;
+    let prefer = query::prefer(&req.parts.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
-    let bytes = body::read(&parts.headers, body, body_limit).await?;
+    let bytes = body::read(&req.parts.headers, body, body_limit).await?;
     let values = write_input(res, op, writable, prepared.ctx.as_ref(), &bytes, true)?;
-    let (key, out, etag) = on_backend!(&db, create_in(res, op, prepared.ctx, &columns, values))?;
+    let (key, out, etag) =
+        on_backend!(&req.db, create_in(res, op, prepared.ctx, &columns, values))?;
     let location = format!(
         "{}/{}",
-        parts.uri.path().trim_end_matches('/'),
+        req.parts.uri.path().trim_end_matches('/'),
         crate::router::encode_segment(&key)
     );
     let mut response = match prefer.ret {
@@ -46,7 +46,7 @@ async fn create_in<B: Backend>(
     mut ctx: Option<HookCtx>,
     columns: &[Column],
     values: Vec<(usize, Value)>,
-) -> Result<(String, Vec<u8>, String), Problem> {
+) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) else {
@@ -76,7 +76,7 @@ async fn create_hooked<B: Backend>(
     selected: &[Column],
     appended: bool,
     mut values: Vec<(usize, Value)>,
-) -> Result<(String, Vec<u8>, String), Problem> {
+) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let mut out = Vec::with_capacity(128);
     let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
@@ -166,7 +166,7 @@ fn insert_statement<B: Backend>(
         sql::insert(&mut w, res, values, returning);
         w
     };
-    if returning.is_some_and(|cols| cols != res.etag_columns.as_slice()) {
+    if returning.is_some_and(|cols| !res.is_etag_columns(cols)) {
         let w = build(values);
         return (w.sql.into(), w.args);
     }

@@ -2,14 +2,13 @@
 
 use super::*;
 
-pub(crate) async fn list(res: &Resource, req: Req) -> Result<Response, Problem> {
+pub(crate) async fn list(res: &Resource, req: Req<'_>) -> Result<Response, Problem> {
     let (policy, op) = res
         .list
         .as_ref()
         .zip(res.model.list.as_ref())
         .ok_or_else(not_allowed)?;
-    let db = req.db.clone();
-    let (prepared, parts) = prepare(op, OperationKind::List, req, None)?;
+    let prepared = prepare(op, OperationKind::List, &req, None)?;
     let narrowed;
     let policy = match prepared.fields {
         Some(by) => {
@@ -26,14 +25,17 @@ pub(crate) async fn list(res: &Resource, req: Req) -> Result<Response, Problem> 
         }
         None => policy,
     };
-    let pairs = query::pairs(parts.uri.query());
-    query::require_json(&parts.headers)?;
-    let range = query::range(&parts.headers)?;
+    let pairs = query::pairs(req.parts.uri.query());
+    query::require_json(&req.parts.headers)?;
+    let range = query::range(&req.parts.headers)?;
     let mut plan = query::plan_list(res, policy, &pairs, range)?;
     plan.filters.extend(prepared.scope);
-    let prefer = query::prefer(&parts.headers)?;
-    let singular = query::wants_object(&parts.headers);
-    on_backend!(&db, list_in(res, op, prepared.ctx, plan, prefer, singular))
+    let prefer = query::prefer(&req.parts.headers)?;
+    let singular = query::wants_object(&req.parts.headers);
+    on_backend!(
+        &req.db,
+        list_in(res, op, prepared.ctx, plan, prefer, singular)
+    )
 }
 
 /// Runs the list statement, rendering each row as it arrives, and the count when asked, on

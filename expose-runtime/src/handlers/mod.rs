@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::db_error;
 use crate::hooks::{HookCtx, Input, OperationKind};
 use crate::model::Operation;
-use crate::output;
+use crate::output::{self, ETag};
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
 use crate::resource::{FieldSet, ReadPolicy, Resource};
@@ -50,9 +50,10 @@ pub(crate) use remove::remove;
 pub(crate) use retrieve::retrieve;
 pub(crate) use update::update;
 
-/// One request, as the router hands it over.
-pub(crate) struct Req {
-    pub(crate) parts: Parts,
+/// One request, as the router hands it over. The request's head is lent, not moved: it
+/// is copied only into a hook context.
+pub(crate) struct Req<'a> {
+    pub(crate) parts: &'a Parts,
     pub(crate) db: Db,
     /// The app's state, boxed only for operations with hooks.
     pub(crate) state: Option<Arc<dyn Any + Send + Sync>>,
@@ -61,7 +62,11 @@ pub(crate) struct Req {
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
-    (status, [(header::CONTENT_TYPE, JSON)], body).into_response()
+    // Built directly: `(status, headers, Vec<u8>)` would first set an octet-stream type.
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+    response
 }
 
 fn not_allowed() -> Problem {
@@ -81,7 +86,7 @@ pub(crate) fn needs_ctx(op: &Operation) -> bool {
         || !op.force.is_empty()
 }
 
-fn has_hooks(op: &Operation) -> bool {
+pub(crate) fn has_hooks(op: &Operation) -> bool {
     !op.pre.is_empty() || !op.post.is_empty()
 }
 
@@ -95,29 +100,25 @@ struct Prepared {
 fn prepare(
     op: &'static Operation,
     kind: OperationKind,
-    req: Req,
+    req: &Req<'_>,
     key: Option<Value>,
-) -> Result<(Prepared, Parts), Problem> {
+) -> Result<Prepared, Problem> {
     if !needs_ctx(op) {
-        return Ok((
-            Prepared {
-                ctx: None,
-                scope: Vec::new(),
-                fields: None,
-            },
-            req.parts,
-        ));
+        return Ok(Prepared {
+            ctx: None,
+            scope: Vec::new(),
+            fields: None,
+        });
     }
-    let parts = req.parts.clone();
     let ctx = HookCtx {
         op: kind,
-        parts: req.parts,
+        parts: req.parts.clone(),
         key,
         input: None,
         output: None,
         before: None,
-        state: req.state.unwrap_or_else(|| Arc::new(())),
-        db: req.db,
+        state: req.state.clone().unwrap_or_else(|| Arc::new(())),
+        db: req.db.clone(),
         tx: None,
     };
     let scope = match op.scope {
@@ -132,14 +133,11 @@ fn prepare(
         }
         None => None,
     };
-    Ok((
-        Prepared {
-            ctx: Some(ctx),
-            scope,
-            fields,
-        },
-        parts,
-    ))
+    Ok(Prepared {
+        ctx: Some(ctx),
+        scope,
+        fields,
+    })
 }
 
 /// Runs hooks with the transaction lent to the context; returns it.
@@ -316,7 +314,7 @@ pub(super) fn single_row_columns<'r>(
     res: &'r Resource,
     columns: &[Column],
 ) -> (Cow<'r, [Column]>, bool) {
-    if columns == res.etag_columns.as_slice() {
+    if res.is_etag_columns(columns) {
         (Cow::Borrowed(&res.etag_columns), false)
     } else {
         let mut all = columns.to_vec();
@@ -333,7 +331,7 @@ pub(super) fn by_key_statement<B: Backend>(
     key: Value,
     filters: &[Filter],
 ) -> (Arc<str>, Vec<Value>) {
-    let cached = filters.is_empty() && selected == res.etag_columns.as_slice();
+    let cached = filters.is_empty() && res.is_etag_columns(selected);
     key_statement::<B>(res, cached.then_some(Shape::ByKey), key, |w, key| {
         sql::by_key(w, res, selected, key, filters);
     })
@@ -374,7 +372,7 @@ pub(super) fn render_one<B: Backend>(
     row: &B::Row,
     appended: bool,
     out: &mut Vec<u8>,
-) -> Result<String, Problem> {
+) -> Result<ETag, Problem> {
     let map = |e| db_error::map(res, e);
     output::write_row::<B>(res, columns, row, out).map_err(map)?;
     if !appended {
@@ -414,7 +412,7 @@ pub(super) async fn current_row<B: Backend>(
     res: &Resource,
     key: &Value,
     scope: &[Filter],
-) -> Result<Option<(serde_json::Value, String)>, Problem> {
+) -> Result<Option<(serde_json::Value, ETag)>, Problem> {
     let map = |e| db_error::map(res, e);
     let all: Vec<Column> = (0..res.model.fields.len())
         .map(|field| Column { field, alias: None })
@@ -461,9 +459,9 @@ pub(super) fn stale() -> Problem {
     )
 }
 
-pub(super) fn with_etag(mut response: Response, etag: &str) -> Response {
-    if let Ok(v) = HeaderValue::from_str(etag) {
-        response.headers_mut().insert(header::ETAG, v);
-    }
+pub(super) fn with_etag(mut response: Response, etag: &ETag) -> Response {
+    response
+        .headers_mut()
+        .insert(header::ETAG, etag.header_value());
     response
 }

@@ -3,20 +3,19 @@
 use super::update::Write;
 use super::*;
 
-pub(crate) async fn remove(res: &Resource, req: Req, key: &str) -> Result<Response, Problem> {
+pub(crate) async fn remove(res: &Resource, req: Req<'_>, key: &str) -> Result<Response, Problem> {
     let op = res.model.remove.as_ref().ok_or_else(not_allowed)?;
     let key_value = parse_key(res, key)?;
-    let db = req.db.clone();
-    let (prepared, parts) = prepare(op, OperationKind::Remove, req, Some(key_value.clone()))?;
-    let pairs = query::pairs(parts.uri.query());
+    let prepared = prepare(op, OperationKind::Remove, &req, Some(key_value.clone()))?;
+    let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &[], "remove")?;
-    let if_match = precondition(op, &parts.headers)?;
+    let if_match = precondition(op, &req.parts.headers)?;
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
     };
-    if !on_backend!(&db, remove_in(res, op, prepared.ctx, write))? {
+    if !on_backend!(&req.db, remove_in(res, op, prepared.ctx, write))? {
         return Err(not_found(res, key));
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -2,28 +2,27 @@
 
 use super::*;
 
-pub(crate) async fn retrieve(res: &Resource, req: Req, key: &str) -> Result<Response, Problem> {
+pub(crate) async fn retrieve(res: &Resource, req: Req<'_>, key: &str) -> Result<Response, Problem> {
     let (policy, op) = res
         .retrieve
         .as_ref()
         .zip(res.model.retrieve.as_ref())
         .ok_or_else(not_allowed)?;
     let key_value = parse_key(res, key)?;
-    let db = req.db.clone();
-    let (prepared, parts) = prepare(op, OperationKind::Retrieve, req, Some(key_value.clone()))?;
-    let pairs = query::pairs(parts.uri.query());
+    let prepared = prepare(op, OperationKind::Retrieve, &req, Some(key_value.clone()))?;
+    let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "retrieve")?;
-    query::require_json(&parts.headers)?;
+    query::require_json(&req.parts.headers)?;
     let readable = narrow_readable(res, policy.readable, prepared.fields);
     let columns = select_columns(res, readable, &pairs)?;
     let mut filters = policy.forced.clone();
     filters.extend(prepared.scope);
     let (out, etag) = on_backend!(
-        &db,
+        &req.db,
         retrieve_in(res, op, prepared.ctx, &columns, key_value, &filters)
     )?
     .ok_or_else(|| not_found(res, key))?;
-    if conditional::if_none_match(&parts.headers).is_some_and(|t| t.matches_weak(&etag)) {
+    if conditional::if_none_match(&req.parts.headers).is_some_and(|t| t.matches_weak(&etag)) {
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), &etag));
     }
     Ok(with_etag(json_response(StatusCode::OK, out), &etag))
@@ -37,7 +36,7 @@ async fn retrieve_in<B: Backend>(
     columns: &[Column],
     key: Value,
     filters: &[Filter],
-) -> Result<Option<(Vec<u8>, String)>, Problem> {
+) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let (sql, args) = by_key_statement::<B>(res, &selected, key, filters);
@@ -77,7 +76,7 @@ async fn read_hooked<B: Backend>(
     columns: &[Column],
     (sql, args): (&str, &[Value]),
     appended: bool,
-) -> Result<Option<(Vec<u8>, String)>, Problem> {
+) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map(res, e);
     let tx = pool.begin().await.map_err(map)?;
     let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;

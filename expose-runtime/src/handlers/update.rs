@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) async fn update(
     res: &Resource,
-    req: Req,
+    req: Req<'_>,
     key: &str,
     body_limit: usize,
     body: Body,
@@ -15,15 +15,14 @@ pub(crate) async fn update(
         .zip(res.model.update.as_ref())
         .ok_or_else(not_allowed)?;
     let key_value = parse_key(res, key)?;
-    let db = req.db.clone();
-    let (prepared, parts) = prepare(op, OperationKind::Update, req, Some(key_value.clone()))?;
-    let pairs = query::pairs(parts.uri.query());
+    let prepared = prepare(op, OperationKind::Update, &req, Some(key_value.clone()))?;
+    let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "update")?;
     let columns = select_columns(res, res.output, &pairs)?;
-    let prefer = query::prefer(&parts.headers)?;
-    let if_match = precondition(op, &parts.headers)?;
+    let prefer = query::prefer(&req.parts.headers)?;
+    let if_match = precondition(op, &req.parts.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
-    let bytes = body::read(&parts.headers, body, body_limit).await?;
+    let bytes = body::read(&req.parts.headers, body, body_limit).await?;
     let values = write_input(res, op, writable, prepared.ctx.as_ref(), &bytes, false)?;
     let write = Write {
         key: key_value,
@@ -31,7 +30,7 @@ pub(crate) async fn update(
         if_match: if_match.as_ref(),
     };
     let (out, etag) = on_backend!(
-        &db,
+        &req.db,
         update_in(res, op, prepared.ctx, &columns, values, write)
     )?
     .ok_or_else(|| not_found(res, key))?;
@@ -84,7 +83,7 @@ async fn update_in<B: Backend>(
     columns: &[Column],
     values: Vec<(usize, Value)>,
     write: Write<'_>,
-) -> Result<Option<(Vec<u8>, String)>, Problem> {
+) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
@@ -112,7 +111,7 @@ async fn update_checked<B: Backend>(
     (columns, selected, appended): (&[Column], &[Column], bool),
     mut values: Vec<(usize, Value)>,
     write: Write<'_>,
-) -> Result<Option<(Vec<u8>, String)>, Problem> {
+) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let hooked = ctx.as_mut().filter(|_| has_hooks(op));
     let mut out = Vec::with_capacity(128);
@@ -180,7 +179,7 @@ fn update_statement<B: Backend>(
         sql::update(&mut w, res, key, values, scope, returning);
         w
     };
-    if !scope.is_empty() || returning.is_some_and(|c| c != res.etag_columns.as_slice()) {
+    if !scope.is_empty() || returning.is_some_and(|c| !res.is_etag_columns(c)) {
         let w = build(values, key);
         return (w.sql.into(), w.args);
     }
