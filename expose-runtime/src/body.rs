@@ -84,6 +84,31 @@ pub(crate) fn decode(
     }
 }
 
+/// A member name, borrowed from the body when it has no escapes (no allocation per member).
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
 struct BodyVisitor<'r> {
     res: &'r Resource,
     writes: Writes,
@@ -110,37 +135,37 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
         let mut duplicate = None;
         // Every member is read, even after a duplicate, so that the rest of the body is
         // still checked as JSON (the deserializer refuses a map left half-read).
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             let field = res.by_name(&key).filter(|i| {
                 w.writable.contains(*i) || w.refused.contains(*i) || w.overwritten.contains(*i)
             });
             let repeated = match field {
                 Some(i) => seen.contains(i),
                 None => match others_set.as_mut() {
-                    Some(set) => !set.insert(key.clone()),
-                    None => others.contains(&key),
+                    Some(set) => !set.insert(key.to_string()),
+                    None => others.iter().any(|o| *o == *key),
                 },
             };
             if repeated || duplicate.is_some() {
                 map.next_value::<Skip>()?;
                 if repeated {
-                    duplicate.get_or_insert(key);
+                    duplicate.get_or_insert(key.into_owned());
                 }
                 continue;
             }
             let Some(i) = field else {
                 map.next_value::<Skip>()?;
                 if others.len() < SCAN {
-                    others.push(key.clone());
+                    others.push(key.to_string());
                 } else {
                     others_set
                         .get_or_insert_with(|| others.iter().cloned().collect())
-                        .insert(key.clone());
+                        .insert(key.to_string());
                 }
                 if errors.len() < MAX_UNKNOWN_LISTED {
                     let names = writable_names.get_or_insert_with(|| res.names(w.writable));
                     errors.push(Offender {
-                        name: key,
+                        name: key.into_owned(),
                         location: "body",
                         detail: format!("is not a field you can write; writable fields: {names}"),
                     });
@@ -154,7 +179,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                 map.next_value::<Skip>()?;
                 if w.refused.contains(i) {
                     errors.push(Offender {
-                        name: key,
+                        name: key.into_owned(),
                         location: "body",
                         detail: "is set by the server and cannot be sent".into(),
                     });
@@ -168,7 +193,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
             })? {
                 Ok(v) => values.push((i, v)),
                 Err(e) => errors.push(Offender {
-                    name: key,
+                    name: key.into_owned(),
                     location: "body",
                     detail: e.0,
                 }),

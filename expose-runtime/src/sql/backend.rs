@@ -81,7 +81,7 @@ macro_rules! backend {
                 f: &'e mut (dyn FnMut(&Self::Row) -> Result<(), sqlx::Error> + Send),
             ) -> BoxFut<'e, Result<(), sqlx::Error>> {
                 Box::pin(async move {
-                    let q = bind_all(sqlx::query::<$db>(sql), args);
+                    let q = sqlx::query_with::<$db, _>(sql, bind_all(args)?);
                     let mut rows = q.fetch(&mut *conn);
                     while let Some(row) = std::future::poll_fn(|cx| {
                         futures_core::Stream::poll_next(rows.as_mut(), cx)
@@ -100,7 +100,7 @@ macro_rules! backend {
                 args: &'e [Value],
             ) -> BoxFut<'e, Result<Option<Self::Row>, sqlx::Error>> {
                 Box::pin(async move {
-                    let q = bind_all(sqlx::query::<$db>(sql), args);
+                    let q = sqlx::query_with::<$db, _>(sql, bind_all(args)?);
                     q.fetch_optional(&mut *conn).await
                 })
             }
@@ -111,7 +111,7 @@ macro_rules! backend {
                 args: &'e [Value],
             ) -> BoxFut<'e, Result<Executed, sqlx::Error>> {
                 Box::pin(async move {
-                    let q = bind_all(sqlx::query::<$db>(sql), args);
+                    let q = sqlx::query_with::<$db, _>(sql, bind_all(args)?);
                     let r = q.execute(&mut *conn).await?;
                     let last: fn(&<$db as Database>::QueryResult) -> Option<i64> = $last_id;
                     Ok(Executed {
@@ -178,39 +178,42 @@ macro_rules! backend {
 
 macro_rules! binder {
     ($name:ident, $db:ty) => {
-        fn $name<'q>(
-            mut q: sqlx::query::Query<'q, $db, <$db as Database>::Arguments<'q>>,
-            args: &'q [Value],
-        ) -> sqlx::query::Query<'q, $db, <$db as Database>::Arguments<'q>> {
+        /// The statement's arguments, added in place (binding through `Query::bind` moves
+        /// the whole query once per value).
+        fn $name<'q>(args: &'q [Value]) -> Result<<$db as Database>::Arguments<'q>, sqlx::Error> {
+            use sqlx::Arguments as _;
+            let mut a = <<$db as Database>::Arguments<'q>>::default();
+            a.reserve(args.len(), 8 * args.len());
             for v in args {
-                q = match v {
+                match v {
                     Value::Null(ty) => match ty {
-                        FieldType::I16 => q.bind(None::<i16>),
-                        FieldType::I32 => q.bind(None::<i32>),
-                        FieldType::I64 => q.bind(None::<i64>),
-                        FieldType::F32 => q.bind(None::<f32>),
-                        FieldType::F64 => q.bind(None::<f64>),
-                        FieldType::Bool => q.bind(None::<bool>),
-                        FieldType::Text => q.bind(None::<&str>),
-                        FieldType::DateTime => q.bind(None::<chrono::DateTime<chrono::Utc>>),
-                        FieldType::Date => q.bind(None::<chrono::NaiveDate>),
-                        FieldType::Uuid => q.bind(None::<uuid::Uuid>),
-                        FieldType::Json => q.bind(None::<sqlx::types::Json<&serde_json::Value>>),
+                        FieldType::I16 => a.add(None::<i16>),
+                        FieldType::I32 => a.add(None::<i32>),
+                        FieldType::I64 => a.add(None::<i64>),
+                        FieldType::F32 => a.add(None::<f32>),
+                        FieldType::F64 => a.add(None::<f64>),
+                        FieldType::Bool => a.add(None::<bool>),
+                        FieldType::Text => a.add(None::<&str>),
+                        FieldType::DateTime => a.add(None::<chrono::DateTime<chrono::Utc>>),
+                        FieldType::Date => a.add(None::<chrono::NaiveDate>),
+                        FieldType::Uuid => a.add(None::<uuid::Uuid>),
+                        FieldType::Json => a.add(None::<sqlx::types::Json<&serde_json::Value>>),
                     },
-                    Value::I16(x) => q.bind(*x),
-                    Value::I32(x) => q.bind(*x),
-                    Value::I64(x) => q.bind(*x),
-                    Value::F32(x) => q.bind(*x),
-                    Value::F64(x) => q.bind(*x),
-                    Value::Bool(x) => q.bind(*x),
-                    Value::Text(x) => q.bind(x.as_str()),
-                    Value::DateTime(x) => q.bind(*x),
-                    Value::Date(x) => q.bind(*x),
-                    Value::Uuid(x) => q.bind(*x),
-                    Value::Json(x) => q.bind(sqlx::types::Json(x)),
-                };
+                    Value::I16(x) => a.add(*x),
+                    Value::I32(x) => a.add(*x),
+                    Value::I64(x) => a.add(*x),
+                    Value::F32(x) => a.add(*x),
+                    Value::F64(x) => a.add(*x),
+                    Value::Bool(x) => a.add(*x),
+                    Value::Text(x) => a.add(x.as_str()),
+                    Value::DateTime(x) => a.add(*x),
+                    Value::Date(x) => a.add(*x),
+                    Value::Uuid(x) => a.add(*x),
+                    Value::Json(x) => a.add(sqlx::types::Json(x)),
+                }
+                .map_err(sqlx::Error::Encode)?;
             }
-            q
+            Ok(a)
         }
     };
 }

@@ -5,6 +5,7 @@
 
 use super::{Dialect, SqlWriter};
 use crate::value::Value;
+use foldhash::fast::FixedState;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -28,9 +29,10 @@ pub(crate) enum Shape {
 /// number of shapes is theirs to grow; past the bound, statements are built per request.
 const MAX_SHAPES: usize = 128;
 
-/// The cached texts, per dialect.
+/// The cached texts, per dialect (hashed with foldhash: the keys are the runtime's own
+/// shapes, and SipHash's resistance to chosen keys buys nothing here).
 #[derive(Debug, Default)]
-pub(crate) struct StatementCache([RwLock<HashMap<Shape, Arc<str>>>; 3]);
+pub(crate) struct StatementCache([RwLock<HashMap<Shape, Arc<str>, FixedState>>; 3]);
 
 impl StatementCache {
     /// The text of `shape` on `dialect` with its arguments `args` (in the order the text
