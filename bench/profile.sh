@@ -7,6 +7,7 @@
 #     workloads  comma-separated (default retrieve,list,create,update); remove is not
 #                available (it needs rows made for it)
 #     requests   per measurement (default 1000)
+#   CONCURRENCY=n  connections of the load (default 1)
 #
 # Prints a Markdown table; the callgrind files stay in $OUT (default target/profile) for
 # callgrind_annotate. Needs valgrind. Builds the bench in release mode first.
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/.."
 backend=${1:-sqlite}
 workloads=${2:-retrieve,list,create,update}
 requests=${3:-1000}
+conc=${CONCURRENCY:-1}
 OUT=${OUT:-target/profile}
 command -v valgrind >/dev/null || { echo "profile.sh needs valgrind" >&2; exit 1; }
 cargo build --release -q -p expose-bench
@@ -57,10 +59,10 @@ count() { # side workload
     sleep 0.5
   done
   [ -n "$addr" ] || { echo "the $side server did not start" >&2; kill $keep; exit 1; }
-  $B --drive "$addr" --workloads "$wl" --requests 200 --round-ms 600000 > /dev/null
+  $B --drive "$addr" --workloads "$wl" --concurrency "$conc" --requests 200 --round-ms 600000 > /dev/null
   callgrind_control -z $vg > /dev/null 2>&1
   local ok
-  ok=$($B --drive "$addr" --workloads "$wl" --requests "$requests" --round-ms 600000 |
+  ok=$($B --drive "$addr" --workloads "$wl" --concurrency "$conc" --requests "$requests" --round-ms 600000 |
     sed -n 's/.*: \([0-9]*\) ok, 0 errors.*/\1/p')
   callgrind_control -d $vg > /dev/null 2>&1
   kill $keep; wait $vg || true

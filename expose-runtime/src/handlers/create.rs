@@ -58,11 +58,12 @@ async fn create_in<B: Backend>(
         let key = new_key::<B>(res, &selected, &row)?;
         return Ok((key, out, etag));
     };
-    // Boxed, so that the hooks' futures do not make every create's state larger.
-    Box::pin(create_hooked::<B>(
+    // Boxed (in a `let`, see `on_backend!`), so that the hooks' futures do not make every
+    // create's state larger.
+    let hooked = Box::pin(create_hooked::<B>(
         pool, res, op, ctx, columns, &selected, appended, values,
-    ))
-    .await
+    ));
+    hooked.await
 }
 
 /// A create with hooks: in a transaction, between the `pre` and `post` hooks.

@@ -111,8 +111,10 @@ async fn list_in<B: Backend>(
         }
         // Boxed, so that the hooks' futures do not make every list's state larger.
         Some(ctx) => {
-            let hooked = list_hooked::<B>(pool, res, op, ctx, &plan, &prefer, fetch, singular);
-            Box::pin(hooked).await?
+            let hooked = Box::pin(list_hooked::<B>(
+                pool, res, op, ctx, &plan, &prefer, fetch, singular,
+            ));
+            hooked.await?
         }
     };
     let range = if n == 0 {

@@ -30,10 +30,22 @@ macro_rules! on_backend {
     ($db:expr, $f:ident ( $($arg:expr),* )) => {
         match $db {
             // Boxed where it is created: the three backends' state machines are large, and
-            // the handler's own future stays small to move.
-            Db::Sqlite(p) => Box::pin($f::<sqlx::Sqlite>(p, $($arg),*)).await,
-            Db::Postgres(p) => Box::pin($f::<sqlx::Postgres>(p, $($arg),*)).await,
-            Db::MySql(p) => Box::pin($f::<sqlx::MySql>(p, $($arg),*)).await,
+            // the handler's own future stays small to move. The box is made in a `let` of
+            // its own: in `Box::pin(f(..)).await` the unboxed future is a temporary that
+            // lives to the end of the statement, past the await, so the caller's state
+            // would keep room for it anyway.
+            Db::Sqlite(p) => {
+                let f = Box::pin($f::<sqlx::Sqlite>(p, $($arg),*));
+                f.await
+            }
+            Db::Postgres(p) => {
+                let f = Box::pin($f::<sqlx::Postgres>(p, $($arg),*));
+                f.await
+            }
+            Db::MySql(p) => {
+                let f = Box::pin($f::<sqlx::MySql>(p, $($arg),*));
+                f.await
+            }
         }
     };
 }

@@ -36,15 +36,15 @@ async fn remove_in<B: Backend>(
         return Ok(B::execute(&mut conn, &sql, &args).await.map_err(map)?.rows > 0);
     }
     // Boxed, so that the transaction's futures do not make every remove's state larger.
-    Box::pin(remove_checked::<B>(
+    let checked = Box::pin(remove_checked::<B>(
         pool,
         res,
         op,
         ctx,
         write,
         (&sql, &args),
-    ))
-    .await
+    ));
+    checked.await
 }
 
 /// A remove that reads the row first (for `If-Match` or hooks): in a transaction, between

@@ -54,8 +54,16 @@ async fn retrieve_in<B: Backend>(
         }
         // Boxed, so that the hooks' futures do not make every retrieve's state larger.
         Some(ctx) => {
-            let read = read_hooked::<B>(pool, res, op, ctx, columns, (&sql, &args), appended);
-            match Box::pin(read).await? {
+            let read = Box::pin(read_hooked::<B>(
+                pool,
+                res,
+                op,
+                ctx,
+                columns,
+                (&sql, &args),
+                appended,
+            ));
+            match read.await? {
                 Some(read) => {
                     out = read.0;
                     read.1

@@ -98,7 +98,8 @@ async fn update_in<B: Backend>(
     }
     // Boxed, so that the transaction's futures do not make every update's state larger.
     let cols = (columns, &*selected, appended);
-    Box::pin(update_checked::<B>(pool, res, op, ctx, cols, values, write)).await
+    let checked = Box::pin(update_checked::<B>(pool, res, op, ctx, cols, values, write));
+    checked.await
 }
 
 /// An update that reads the row first (for `If-Match` or hooks): in a transaction, between
