@@ -20,7 +20,7 @@ pub(crate) async fn create(
     let prefer = query::prefer(&req.parts.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
     let bytes = body::read(&req.parts.headers, body, body_limit).await?;
-    let values = write_input(res, op, writable, prepared.ctx.as_ref(), &bytes, true)?;
+    let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, true)?;
     let (key, out, etag) =
         on_backend!(&req.db, create_in(res, op, prepared.ctx, &columns, values))?;
     let location = format!(
@@ -43,13 +43,13 @@ async fn create_in<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<HookCtx>,
+    mut ctx: Option<Box<HookCtx>>,
     columns: &[Column],
     values: Vec<(usize, Value)>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
-    let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) else {
+    let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) else {
         let mut out = Vec::with_capacity(128);
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         crate::commit_point::passed();

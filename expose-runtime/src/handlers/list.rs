@@ -86,7 +86,7 @@ async fn list_in<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<HookCtx>,
+    mut ctx: Option<Box<HookCtx>>,
     plan: query::ListPlan,
     prefer: query::Prefer,
     singular: bool,
@@ -97,7 +97,7 @@ async fn list_in<B: Backend>(
     } else {
         plan.limit
     };
-    let (n, total, out) = match ctx.as_mut().filter(|_| has_hooks(op)) {
+    let (n, total, out) = match ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         None => {
             let mut out = Vec::new();
             let mut conn = pool.acquire().await.map_err(map)?;

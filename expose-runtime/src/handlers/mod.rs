@@ -104,7 +104,9 @@ pub(crate) fn has_hooks(op: &Operation) -> bool {
 
 /// Per-request policy: the hook context, the scope filter and the narrowed field set.
 struct Prepared {
-    ctx: Option<HookCtx>,
+    /// Boxed: a context is large (the request's head, the input, the transaction) and most
+    /// requests have none, so their futures stay small.
+    ctx: Option<Box<HookCtx>>,
     scope: Vec<Filter>,
     fields: Option<FieldSet>,
 }
@@ -146,7 +148,7 @@ fn prepare(
         None => None,
     };
     Ok(Prepared {
-        ctx: Some(ctx),
+        ctx: Some(Box::new(ctx)),
         scope,
         fields,
     })

@@ -25,7 +25,7 @@ async fn remove_in<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    ctx: Option<HookCtx>,
+    ctx: Option<Box<HookCtx>>,
     write: Write<'_>,
 ) -> Result<bool, Problem> {
     let map = |e| db_error::map(res, e);
@@ -53,23 +53,23 @@ async fn remove_checked<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<HookCtx>,
+    mut ctx: Option<Box<HookCtx>>,
     write: Write<'_>,
     (sql, args): (&str, &[Value]),
 ) -> Result<bool, Problem> {
     let map = |e| db_error::map(res, e);
-    let hooked = ctx.as_mut().filter(|_| has_hooks(op));
+    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
     let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
     if !write.check::<B>(&mut tx, res, hooked).await? {
         return Ok(false);
     }
-    if let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) {
+    if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     }
     if B::execute(&mut tx, sql, args).await.map_err(map)?.rows == 0 {
         return Ok(false);
     }
-    if let Some(ctx) = ctx.as_mut().filter(|_| has_hooks(op)) {
+    if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.post, ctx, tx).await?;
     }
     crate::commit_point::passed();

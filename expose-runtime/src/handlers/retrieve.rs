@@ -32,7 +32,7 @@ async fn retrieve_in<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<HookCtx>,
+    mut ctx: Option<Box<HookCtx>>,
     columns: &[Column],
     key: Value,
     filters: &[Filter],
@@ -41,7 +41,7 @@ async fn retrieve_in<B: Backend>(
     let (selected, appended) = single_row_columns(res, columns);
     let (sql, args) = by_key_statement::<B>(res, &selected, key, filters);
     let mut out = Vec::with_capacity(128);
-    let etag = match ctx.as_mut().filter(|_| has_hooks(op)) {
+    let etag = match ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         None => {
             let mut conn = pool.acquire().await.map_err(map)?;
             let row = B::fetch_optional(&mut conn, &sql, &args)

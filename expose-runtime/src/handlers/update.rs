@@ -23,7 +23,7 @@ pub(crate) async fn update(
     let if_match = precondition(op, &req.parts.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
     let bytes = body::read(&req.parts.headers, body, body_limit).await?;
-    let values = write_input(res, op, writable, prepared.ctx.as_ref(), &bytes, false)?;
+    let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
@@ -79,7 +79,7 @@ async fn update_in<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    ctx: Option<HookCtx>,
+    ctx: Option<Box<HookCtx>>,
     columns: &[Column],
     values: Vec<(usize, Value)>,
     write: Write<'_>,
@@ -108,19 +108,19 @@ async fn update_checked<B: Backend>(
     pool: &Pool<B>,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<HookCtx>,
+    mut ctx: Option<Box<HookCtx>>,
     (columns, selected, appended): (&[Column], &[Column], bool),
     mut values: Vec<(usize, Value)>,
     write: Write<'_>,
 ) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
-    let hooked = ctx.as_mut().filter(|_| has_hooks(op));
+    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
     let mut out = Vec::with_capacity(128);
     let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
     if !write.check::<B>(&mut tx, res, hooked).await? {
         return Ok(None);
     }
-    if let Some(ctx) = ctx.as_mut().filter(|_| !op.pre.is_empty()) {
+    if let Some(ctx) = ctx.as_deref_mut().filter(|_| !op.pre.is_empty()) {
         ctx.input = Some(Input {
             model: res.model,
             values,
@@ -132,7 +132,7 @@ async fn update_checked<B: Backend>(
         return Ok(None);
     };
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
-    let tx = post_hooks::<B>(op, ctx.as_mut(), tx, &mut out).await?;
+    let tx = post_hooks::<B>(op, ctx.as_deref_mut(), tx, &mut out).await?;
     crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
