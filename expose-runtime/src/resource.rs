@@ -85,6 +85,20 @@ impl Resource {
         self.model.fields.iter().position(|f| f.name == name)
     }
 
+    /// The resource of `model`, compiled once for the process: every router of the model
+    /// shares it (and its statement cache), and handlers hold it by reference.
+    pub(crate) fn compiled(model: &'static Model) -> &'static Resource {
+        use std::sync::Mutex;
+        static COMPILED: Mutex<Vec<&'static Resource>> = Mutex::new(Vec::new());
+        let mut all = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(res) = all.iter().find(|r| std::ptr::eq(r.model, model)) {
+            return res;
+        }
+        let res: &'static Resource = Box::leak(Box::new(Resource::compile(model)));
+        all.push(res);
+        res
+    }
+
     /// Builds the resource.
     ///
     /// # Panics

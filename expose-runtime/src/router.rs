@@ -2,21 +2,17 @@
 //! for every method that is not exposed.
 
 use crate::db::Db;
-use crate::handlers::{self, Req};
+use crate::endpoint::{Endpoint, Kind};
+use crate::handlers;
 use crate::model::Model;
 use crate::problem::Problem;
 use crate::resource::Resource;
-use axum::extract::rejection::PathRejection;
-use axum::extract::{FromRef, Path, Request, State};
-use axum::http::{header, request::Parts, HeaderValue, StatusCode};
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::MethodRouter;
 use axum::Router;
-use std::any::Any;
-use std::future::Future;
-use std::pin::{pin, Pin};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Settings of the routers `#[expose]` builds; `Default` gives safe limits.
 ///
@@ -52,78 +48,6 @@ impl Default for RouterConfig {
     }
 }
 
-/// The future of one operation, pinned where the handler created it: the layers around
-/// it (timeout, commit point) hold a pointer, so the operation's state is never moved.
-type Op<'a> = Pin<&'a mut (dyn Future<Output = Result<Response, Problem>> + Send)>;
-
-/// Runs one operation: bounds its query string and its time, and traces the outcome with
-/// the resource, operation, status and latency. `writes`: whether the operation can write
-/// (its point of no return is then watched, see [`crate::commit_point`]).
-async fn serve(
-    path: &'static str,
-    operation: &'static str,
-    config: &RouterConfig,
-    query_len: usize,
-    writes: bool,
-    mut op: Op<'_>,
-) -> Response {
-    let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
-    let response = if query_len > config.max_query_length {
-        Problem::new(
-            StatusCode::URI_TOO_LONG,
-            "uri-too-long",
-            format!(
-                "the query string is longer than {} bytes",
-                config.max_query_length
-            ),
-        )
-        .into_response()
-    } else if writes {
-        let mut op = pin!(crate::commit_point::watch(op));
-        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
-            Ok(r) => respond(r),
-            // The write was sent before the deadline: its outcome is the answer.
-            Err(_) if crate::commit_point::take_passed(op.as_mut()) => respond(op.await),
-            Err(_) => timed_out(config),
-        }
-    } else {
-        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
-            Ok(r) => respond(r),
-            Err(_) => timed_out(config),
-        }
-    };
-    if let Some(started) = started {
-        tracing::info!(
-            resource = path,
-            operation,
-            status = response.status().as_u16(),
-            latency_us = started.elapsed().as_micros() as u64,
-            "expose request"
-        );
-    }
-    response
-}
-
-fn timed_out(config: &RouterConfig) -> Response {
-    Problem::new(
-        StatusCode::GATEWAY_TIMEOUT,
-        "timeout",
-        format!(
-            "the request took longer than {} ms and was abandoned; nothing was written",
-            config.request_timeout.as_millis()
-        ),
-    )
-    .into_response()
-}
-
-fn query_len(req: &Request) -> usize {
-    req.uri().query().map_or(0, str::len)
-}
-
-fn respond(r: Result<Response, Problem>) -> Response {
-    r.unwrap_or_else(IntoResponse::into_response)
-}
-
 fn method_not_allowed(allow: &HeaderValue) -> Response {
     let detail = match allow.to_str() {
         Ok("") | Err(_) => "no method is exposed on this path".to_owned(),
@@ -134,20 +58,13 @@ fn method_not_allowed(allow: &HeaderValue) -> Response {
         .into_response()
 }
 
-fn path_key(p: Result<Path<String>, PathRejection>) -> Result<String, Problem> {
-    p.map(|Path(k)| k)
-        .map_err(|e| Problem::bad_request(format!("the id in the path is not valid: {e}")))
-}
-
 /// Builds the router of a model; the `router()` function `#[expose]` emits calls this.
 pub fn router<S>(model: &'static Model, config: RouterConfig) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
 {
-    let res = Arc::new(Resource::compile(model));
-    let config = Arc::new(config);
-    let path = model.path;
+    let res = Resource::compiled(model);
     let mut collection = MethodRouter::<S>::new();
     let mut item = MethodRouter::<S>::new();
     let boxes_state = [
@@ -159,92 +76,30 @@ where
     ]
     .iter()
     .any(|op| op.as_ref().is_some_and(handlers::needs_ctx));
+    let endpoint = |kind, writes| Endpoint {
+        res,
+        config: config.clone(),
+        kind,
+        writes,
+        boxes_state,
+    };
     // Reads write nothing unless their hooks do (then they commit a transaction).
     let read_writes =
         |op: &Option<crate::model::Operation>| op.as_ref().is_some_and(handlers::has_hooks);
     if res.list.is_some() {
-        let (res, config) = (res.clone(), config.clone());
-        let writes = read_writes(&model.list);
-        collection = collection.get(move |State(s): State<S>, req: Request| async move {
-            let n = query_len(&req);
-            let (parts, _) = req.into_parts();
-            let op = pin!(handlers::list(&res, make_req(s, &parts, boxes_state)));
-            serve(path, "list", &config, n, writes, op).await
-        });
+        collection = collection.get(endpoint(Kind::List, read_writes(&model.list)));
     }
     if res.create.is_some() {
-        let (res, config) = (res.clone(), config.clone());
-        collection = collection.post(move |State(s): State<S>, req: Request| async move {
-            let n = query_len(&req);
-            let (parts, body) = req.into_parts();
-            let limit = config.body_limit;
-            let op = pin!(handlers::create(
-                &res,
-                make_req(s, &parts, boxes_state),
-                limit,
-                body
-            ));
-            serve(path, "create", &config, n, true, op).await
-        });
+        collection = collection.post(endpoint(Kind::Create, true));
     }
     if res.retrieve.is_some() {
-        let (res, config) = (res.clone(), config.clone());
-        let writes = read_writes(&model.retrieve);
-        item =
-            item.get(
-                move |State(s): State<S>,
-                      key: Result<Path<String>, PathRejection>,
-                      req: Request| async move {
-                    let n = query_len(&req);
-                    let (parts, _) = req.into_parts();
-                    let op = pin!(async {
-                        handlers::retrieve(&res, make_req(s, &parts, boxes_state), &path_key(key)?)
-                            .await
-                    });
-                    serve(path, "retrieve", &config, n, writes, op).await
-                },
-            );
+        item = item.get(endpoint(Kind::Retrieve, read_writes(&model.retrieve)));
     }
     if res.update.is_some() {
-        let (res, config) = (res.clone(), config.clone());
-        item =
-            item.patch(
-                move |State(s): State<S>,
-                      key: Result<Path<String>, PathRejection>,
-                      req: Request| async move {
-                    let n = query_len(&req);
-                    let (parts, body) = req.into_parts();
-                    let limit = config.body_limit;
-                    let op = pin!(async {
-                        handlers::update(
-                            &res,
-                            make_req(s, &parts, boxes_state),
-                            &path_key(key)?,
-                            limit,
-                            body,
-                        )
-                        .await
-                    });
-                    serve(path, "update", &config, n, true, op).await
-                },
-            );
+        item = item.patch(endpoint(Kind::Update, true));
     }
     if res.remove {
-        let (res, config) = (res.clone(), config.clone());
-        item =
-            item.delete(
-                move |State(s): State<S>,
-                      key: Result<Path<String>, PathRejection>,
-                      req: Request| async move {
-                    let n = query_len(&req);
-                    let (parts, _) = req.into_parts();
-                    let op = pin!(async {
-                        handlers::remove(&res, make_req(s, &parts, boxes_state), &path_key(key)?)
-                            .await
-                    });
-                    serve(path, "remove", &config, n, true, op).await
-                },
-            );
+        item = item.delete(endpoint(Kind::Remove, true));
     }
     let collection_allow = allow(&[
         (res.list.is_some(), "GET, HEAD"),
@@ -260,20 +115,6 @@ where
     Router::new()
         .route(&format!("/{}", model.path), collection)
         .route(&format!("/{}/{{id}}", model.path), item)
-}
-
-/// The request as the handlers take it; the app's state is boxed only when some operation
-/// has a hook context to show it in.
-fn make_req<S>(state: S, parts: &Parts, boxes_state: bool) -> Req<'_>
-where
-    S: Send + Sync + 'static,
-    Db: FromRef<S>,
-{
-    Req {
-        parts,
-        db: Db::from_ref(&state),
-        state: boxes_state.then(|| Arc::new(state) as Arc<dyn Any + Send + Sync>),
-    }
 }
 
 /// The `Allow` header value for the exposed methods.

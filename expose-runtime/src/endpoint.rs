@@ -1,0 +1,208 @@
+//! One exposed operation as an axum handler, and what every operation's request goes
+//! through: the query-string bound, the request timeout (with the commit point of writes)
+//! and the trace line.
+//!
+//! [`Endpoint`] implements axum's [`Handler`] itself instead of being a closure with
+//! extractors: it takes the request and the app's state as they come and runs in one boxed
+//! future per request, made by operation so that its size is that operation's own (it is
+//! allocated and moved for every request).
+
+use crate::db::Db;
+use crate::handlers::{self, Req};
+use crate::problem::Problem;
+use crate::resource::Resource;
+use crate::router::RouterConfig;
+use axum::extract::{FromRef, FromRequestParts, Path, Request};
+use axum::handler::Handler;
+use axum::http::{request::Parts, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::any::Any;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Which operation an [`Endpoint`] runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kind {
+    List,
+    Create,
+    Retrieve,
+    Update,
+    Remove,
+}
+
+/// One operation of a compiled resource, routed by [`crate::router()`]. Cloned for every
+/// request (as axum does with handlers): references and copies only, no reference count.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    pub(crate) res: &'static Resource,
+    pub(crate) config: RouterConfig,
+    pub(crate) kind: Kind,
+    /// Whether the operation can write, so that its point of no return is watched
+    /// ([`crate::commit_point`]): every write, and reads whose hooks commit a transaction.
+    pub(crate) writes: bool,
+    /// Whether some operation of the resource shows the app's state to hooks.
+    pub(crate) boxes_state: bool,
+}
+
+/// The marker type of [`Endpoint`]'s [`Handler`] implementation.
+pub(crate) struct Direct;
+
+impl<S> Handler<Direct, S> for Endpoint
+where
+    S: Clone + Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
+
+    fn call(self, req: Request, state: S) -> Self::Future {
+        let (parts, body) = req.into_parts();
+        match self.kind {
+            Kind::List => Box::pin(list(self, parts, state)),
+            Kind::Create => Box::pin(create(self, parts, body, state)),
+            Kind::Retrieve => Box::pin(retrieve(self, parts, state)),
+            Kind::Update => Box::pin(update(self, parts, body, state)),
+            Kind::Remove => Box::pin(remove(self, parts, state)),
+        }
+    }
+}
+
+async fn list<S>(e: Endpoint, parts: Parts, state: S) -> Response
+where
+    S: Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    let op = pin!(handlers::list(e.res, e.req(state, &parts)));
+    serve(&e, "list", &parts, op).await
+}
+
+async fn create<S>(e: Endpoint, parts: Parts, body: axum::body::Body, state: S) -> Response
+where
+    S: Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    let limit = e.config.body_limit;
+    let op = pin!(handlers::create(e.res, e.req(state, &parts), limit, body));
+    serve(&e, "create", &parts, op).await
+}
+
+async fn retrieve<S>(e: Endpoint, mut parts: Parts, state: S) -> Response
+where
+    S: Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    let key = path_key(&mut parts).await;
+    let op = pin!(async { handlers::retrieve(e.res, e.req(state, &parts), &key?).await });
+    serve(&e, "retrieve", &parts, op).await
+}
+
+async fn update<S>(e: Endpoint, mut parts: Parts, body: axum::body::Body, state: S) -> Response
+where
+    S: Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    let key = path_key(&mut parts).await;
+    let limit = e.config.body_limit;
+    let op =
+        pin!(async { handlers::update(e.res, e.req(state, &parts), &key?, limit, body).await });
+    serve(&e, "update", &parts, op).await
+}
+
+async fn remove<S>(e: Endpoint, mut parts: Parts, state: S) -> Response
+where
+    S: Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    let key = path_key(&mut parts).await;
+    let op = pin!(async { handlers::remove(e.res, e.req(state, &parts), &key?).await });
+    serve(&e, "remove", &parts, op).await
+}
+
+impl Endpoint {
+    /// The request as the handlers take it; the app's state is boxed only when some
+    /// operation has a hook context to show it in.
+    fn req<'a, S>(&self, state: S, parts: &'a Parts) -> Req<'a>
+    where
+        S: Send + Sync + 'static,
+        Db: FromRef<S>,
+    {
+        Req {
+            parts,
+            db: Db::from_ref(&state),
+            state: self
+                .boxes_state
+                .then(|| Arc::new(state) as Arc<dyn Any + Send + Sync>),
+        }
+    }
+}
+
+/// The `{id}` segment of the path, as axum's router matched it.
+async fn path_key(parts: &mut Parts) -> Result<String, Problem> {
+    Path::<String>::from_request_parts(parts, &())
+        .await
+        .map(|Path(k)| k)
+        .map_err(|e| Problem::bad_request(format!("the id in the path is not valid: {e}")))
+}
+
+/// The future of one operation, pinned where it is created: the layers around it (timeout,
+/// commit point) hold a pointer, so the operation's state is never moved.
+type Op<'a> = Pin<&'a mut (dyn Future<Output = Result<Response, Problem>> + Send)>;
+
+/// Runs one operation: bounds its query string and its time, and traces the outcome with
+/// the resource, operation, status and latency.
+async fn serve(e: &Endpoint, operation: &'static str, parts: &Parts, mut op: Op<'_>) -> Response {
+    let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
+    let config = &e.config;
+    let query_len = parts.uri.query().map_or(0, str::len);
+    let response = if query_len > config.max_query_length {
+        Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            format!(
+                "the query string is longer than {} bytes",
+                config.max_query_length
+            ),
+        )
+        .into_response()
+    } else if e.writes {
+        let mut op = pin!(crate::commit_point::watch(op));
+        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
+            Ok(r) => respond(r),
+            // The write was sent before the deadline: its outcome is the answer.
+            Err(_) if crate::commit_point::take_passed(op.as_mut()) => respond(op.await),
+            Err(_) => timed_out(config),
+        }
+    } else {
+        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
+            Ok(r) => respond(r),
+            Err(_) => timed_out(config),
+        }
+    };
+    if let Some(started) = started {
+        tracing::info!(
+            resource = e.res.model.path,
+            operation,
+            status = response.status().as_u16(),
+            latency_us = started.elapsed().as_micros() as u64,
+            "expose request"
+        );
+    }
+    response
+}
+
+fn timed_out(config: &RouterConfig) -> Response {
+    Problem::new(
+        StatusCode::GATEWAY_TIMEOUT,
+        "timeout",
+        format!(
+            "the request took longer than {} ms and was abandoned; nothing was written",
+            config.request_timeout.as_millis()
+        ),
+    )
+    .into_response()
+}
+
+fn respond(r: Result<Response, Problem>) -> Response {
+    r.unwrap_or_else(IntoResponse::into_response)
+}
