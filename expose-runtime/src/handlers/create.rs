@@ -160,7 +160,7 @@ fn insert_statement<B: Backend>(
     res: &Resource,
     selected: &[Column],
     mut values: Vec<(usize, Value)>,
-) -> (Arc<str>, Vec<Value>) {
+) -> (Sql, Vec<Value>) {
     let returning = B::DIALECT.returning.then_some(selected);
     let build = |values: Vec<(usize, Value)>| {
         let mut w = SqlWriter::new(B::DIALECT);

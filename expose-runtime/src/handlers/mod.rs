@@ -14,7 +14,7 @@ use crate::output::{self, ETag};
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
 use crate::resource::{FieldSet, ReadPolicy, Resource};
-use crate::sql::{self, Backend, Shape, SqlWriter, WriteTurn};
+use crate::sql::{self, Backend, Shape, Sql, SqlWriter, WriteTurn};
 use crate::value::Value;
 use axum::body::Body;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
@@ -344,7 +344,7 @@ pub(super) fn by_key_statement<B: Backend>(
     selected: &[Column],
     key: Value,
     filters: &[Filter],
-) -> (Arc<str>, Vec<Value>) {
+) -> (Sql, Vec<Value>) {
     let cached = filters.is_empty() && res.is_etag_columns(selected);
     key_statement::<B>(res, cached.then_some(Shape::ByKey), key, |w, key| {
         sql::by_key(w, res, selected, key, filters);
@@ -358,7 +358,7 @@ pub(super) fn key_statement<B: Backend>(
     shape: Option<Shape>,
     key: Value,
     write: impl FnOnce(&mut SqlWriter, Value),
-) -> (Arc<str>, Vec<Value>) {
+) -> (Sql, Vec<Value>) {
     let build = |args: Vec<Value>| {
         let mut w = SqlWriter::new(B::DIALECT);
         let key = args

@@ -43,8 +43,7 @@ async fn retrieve_in<B: Backend>(
     let mut out = Vec::with_capacity(128);
     let etag = match ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         None => {
-            let mut conn = pool.acquire().await.map_err(map)?;
-            let row = B::fetch_optional(&mut conn, &sql, &args)
+            let row = B::fetch_optional_pooled(pool, &sql, &args)
                 .await
                 .map_err(map)?;
             let Some(row) = row else {

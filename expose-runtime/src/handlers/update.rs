@@ -174,7 +174,7 @@ fn update_statement<B: Backend>(
     mut values: Vec<(usize, Value)>,
     scope: &[Filter],
     returning: Option<&[Column]>,
-) -> (Arc<str>, Vec<Value>) {
+) -> (Sql, Vec<Value>) {
     let build = |values: Vec<(usize, Value)>, key: Value| {
         let mut w = SqlWriter::new(B::DIALECT);
         sql::update(&mut w, res, key, values, scope, returning);

@@ -41,6 +41,15 @@ pub(crate) trait Backend: Database {
         args: &'e [Value],
     ) -> BoxFut<'e, Result<Option<Self::Row>, sqlx::Error>>;
 
+    /// [`Self::fetch_optional`] on a connection of the pool, taken for this statement only
+    /// (sqlx's own pooled executor: the connection's wait is in sqlx's future, not in the
+    /// caller's state).
+    fn fetch_optional_pooled<'e>(
+        pool: &'e sqlx::Pool<Self>,
+        sql: &'e str,
+        args: &'e [Value],
+    ) -> BoxFut<'e, Result<Option<Self::Row>, sqlx::Error>>;
+
     fn execute<'e>(
         conn: &'e mut Self::Connection,
         sql: &'e str,
@@ -103,6 +112,19 @@ macro_rules! backend {
                     let q = sqlx::query_with::<$db, _>(sql, bind_all(args)?);
                     q.fetch_optional(&mut *conn).await
                 })
+            }
+
+            fn fetch_optional_pooled<'e>(
+                pool: &'e sqlx::Pool<Self>,
+                sql: &'e str,
+                args: &'e [Value],
+            ) -> BoxFut<'e, Result<Option<Self::Row>, sqlx::Error>> {
+                match bind_all(args) {
+                    Ok(args) => {
+                        sqlx::Executor::fetch_optional(pool, sqlx::query_with::<$db, _>(sql, args))
+                    }
+                    Err(e) => Box::pin(std::future::ready(Err(e))),
+                }
             }
 
             fn execute<'e>(

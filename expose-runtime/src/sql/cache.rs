@@ -6,8 +6,9 @@
 use super::{Dialect, SqlWriter};
 use crate::value::Value;
 use foldhash::fast::FixedState;
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::borrow::Cow;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 /// What a cached statement's text depends on, besides the dialect. Every shape selects (or
 /// returns) the resource's default answer columns and has no filter besides the key.
@@ -29,10 +30,20 @@ pub(crate) enum Shape {
 /// number of shapes is theirs to grow; past the bound, statements are built per request.
 const MAX_SHAPES: usize = 128;
 
-/// The cached texts, per dialect (hashed with foldhash: the keys are the runtime's own
-/// shapes, and SipHash's resistance to chosen keys buys nothing here).
+/// A statement's text: kept for the life of the process when cached, else built for one
+/// request.
+pub(crate) type Sql = Cow<'static, str>;
+
+/// The cached texts, per dialect: an open-addressed table of slots that are filled once and
+/// never emptied, so a lookup only reads (no lock, no reference count to bump: many worker
+/// threads look up the same statements). The texts are leaked, which bounds them by the
+/// number of shapes ([`MAX_SHAPES`] per dialect and model; a resource lives as long as the
+/// process, see `Resource::compiled`). Slots are allocated for a dialect when it is first
+/// used.
 #[derive(Debug, Default)]
-pub(crate) struct StatementCache([RwLock<HashMap<Shape, Arc<str>, FixedState>>; 3]);
+pub(crate) struct StatementCache([OnceLock<Box<[Slot]>>; 3]);
+
+type Slot = OnceLock<(Shape, &'static str)>;
 
 impl StatementCache {
     /// The text of `shape` on `dialect` with its arguments `args` (in the order the text
@@ -44,23 +55,41 @@ impl StatementCache {
         shape: Shape,
         args: Vec<Value>,
         build: impl FnOnce(Vec<Value>) -> SqlWriter,
-    ) -> (Arc<str>, Vec<Value>) {
-        let map = &self.0[dialect.id];
-        if let Some(sql) = map.read().ok().and_then(|m| m.get(&shape).cloned()) {
-            return (sql, args);
+    ) -> (Sql, Vec<Value>) {
+        let slots =
+            self.0[dialect.id].get_or_init(|| (0..MAX_SHAPES).map(|_| Slot::new()).collect());
+        let start = FixedState::default().hash_one(shape) as usize;
+        let mut free = None;
+        for i in 0..MAX_SHAPES {
+            let slot = &slots[(start + i) % MAX_SHAPES];
+            match slot.get() {
+                Some((s, sql)) if *s == shape => return (Cow::Borrowed(*sql), args),
+                Some(_) => continue,
+                None => {
+                    free = Some(slot);
+                    break;
+                }
+            }
         }
         let w = build(args.clone());
         debug_assert_eq!(
             w.args, args,
             "a cached {shape:?} binds its arguments in order"
         );
-        let sql: Arc<str> = w.sql.into();
-        if let Ok(mut m) = map.write() {
-            if m.len() < MAX_SHAPES {
-                m.insert(shape, sql.clone());
-            }
+        let Some(slot) = free else {
+            return (Cow::Owned(w.sql), args);
+        };
+        // Another request may fill the slot first, with this shape or another one; in the
+        // second case this text serves this request only.
+        let mut text = Some(w.sql);
+        let (filled, sql) = slot.get_or_init(|| {
+            let text = text.take().expect("taken once");
+            (shape, &*Box::leak(text.into_boxed_str()))
+        });
+        match text {
+            Some(text) if *filled != shape => (Cow::Owned(text), args),
+            _ => (Cow::Borrowed(*sql), args),
         }
-        (sql, args)
     }
 }
 
@@ -96,7 +125,7 @@ mod tests {
         let (a, args_a) = get(1);
         let (b, args_b) = get(2);
         assert_eq!(&*a, "DELETE FROM t WHERE id = $1");
-        assert!(Arc::ptr_eq(&a, &b));
+        assert!(matches!((&a, &b), (Cow::Borrowed(x), Cow::Borrowed(y)) if std::ptr::eq(*x, *y)));
         assert_eq!(args_a, vec![Value::I64(1)]);
         assert_eq!(args_b, vec![Value::I64(2)]);
         assert_eq!(builds, 1);
