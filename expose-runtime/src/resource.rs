@@ -62,6 +62,9 @@ pub(crate) struct Resource {
     /// Whether `output_columns` and `etag_columns` are the same list (no version field
     /// outside the output).
     output_is_etag: bool,
+    /// The longest single-row body rendered so far (bounded), so that a row's buffer is
+    /// allocated once at the right size rather than grown.
+    row_len: std::sync::atomic::AtomicUsize,
     /// Each field's member name as JSON output writes it, quoted and escaped, with its `:`.
     pub(crate) json_keys: Vec<Box<[u8]>>,
 }
@@ -125,6 +128,7 @@ impl Resource {
             statements: Default::default(),
             output_columns: Vec::new(),
             output_is_etag: false,
+            row_len: std::sync::atomic::AtomicUsize::new(128),
             json_keys: model
                 .fields
                 .iter()
@@ -162,6 +166,21 @@ impl Resource {
             .collect();
         r.output_is_etag = r.output_columns == r.etag_columns;
         r
+    }
+
+    /// A buffer for one row's body, sized like the longest row rendered so far.
+    pub(crate) fn row_buffer(&self) -> Vec<u8> {
+        Vec::with_capacity(self.row_len.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// Records the length of a rendered row (up to 4 KiB: one huge row does not make every
+    /// buffer huge). Written only when it grows, so the common read stays a shared load.
+    pub(crate) fn saw_row(&self, len: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let len = len.min(4096);
+        if len > self.row_len.load(Relaxed) {
+            self.row_len.fetch_max(len, Relaxed);
+        }
     }
 
     /// Whether `columns` are [`Self::etag_columns`], the columns of the cached single-row

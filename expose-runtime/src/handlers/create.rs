@@ -50,7 +50,7 @@ async fn create_in<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) else {
-        let mut out = Vec::with_capacity(128);
+        let mut out = res.row_buffer();
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         crate::commit_point::passed();
         let row = insert_row::<B>(&mut conn, res, &selected, values).await?;
@@ -79,7 +79,7 @@ async fn create_hooked<B: Backend>(
     mut values: Vec<(usize, Value)>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
-    let mut out = Vec::with_capacity(128);
+    let mut out = res.row_buffer();
     let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
     ctx.input = Some(Input {
         model: res.model,

@@ -389,6 +389,7 @@ pub(super) fn render_one<B: Backend>(
 ) -> Result<ETag, Problem> {
     let map = |e| db_error::map(res, e);
     output::write_row::<B>(res, columns, row, out).map_err(map)?;
+    res.saw_row(out.len());
     if !appended {
         return Ok(output::etag(out));
     }

@@ -40,7 +40,7 @@ async fn retrieve_in<B: Backend>(
     let map = |e| db_error::map(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let (sql, args) = by_key_statement::<B>(res, &selected, key, filters);
-    let mut out = Vec::with_capacity(128);
+    let mut out = res.row_buffer();
     let etag = match ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         None => {
             let row = B::fetch_optional_pooled(pool, &sql, &args)
@@ -91,7 +91,7 @@ async fn read_hooked<B: Backend>(
     let Some(row) = row else {
         return Ok(None);
     };
-    let mut out = Vec::with_capacity(128);
+    let mut out = res.row_buffer();
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
     crate::commit_point::passed();

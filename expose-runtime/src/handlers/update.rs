@@ -87,7 +87,7 @@ async fn update_in<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
-        let mut out = Vec::with_capacity(128);
+        let mut out = res.row_buffer();
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         crate::commit_point::passed();
         let Some(row) = update_row::<B>(&mut conn, res, &selected, &write, values).await? else {
@@ -115,7 +115,7 @@ async fn update_checked<B: Backend>(
 ) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
-    let mut out = Vec::with_capacity(128);
+    let mut out = res.row_buffer();
     let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
     if !write.check::<B>(&mut tx, res, hooked).await? {
         return Ok(None);
