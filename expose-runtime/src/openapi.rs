@@ -62,8 +62,8 @@ pub const DEFAULT_DOCUMENT_PATH: &str = "/openapi.json";
 /// `OpenApi::new(title, version).resource::<Person>().resource::<Post>()` collects models;
 /// [`document`](OpenApi::document) renders the document, [`router`](OpenApi::router) serves
 /// it, [`index`](OpenApi::index) / [`index_router`](OpenApi::index_router) give a short
-/// listing of the resources. With the `utoipa` feature, [`merge_into`](OpenApi::merge_into)
-/// adds everything to a `utoipa::openapi::OpenApi`.
+/// listing of the resources. With the `utoipa` feature, `OpenApi::merge_into` adds
+/// everything to a `utoipa::openapi::OpenApi`.
 #[derive(Debug, Clone)]
 pub struct OpenApi {
     title: String,
