@@ -59,9 +59,6 @@ pub(crate) struct Resource {
     pub(crate) statements: crate::sql::StatementCache,
     /// The default answer columns: the output fields.
     pub(crate) output_columns: Vec<crate::query::Column>,
-    /// Whether `output_columns` and `etag_columns` are the same list (no version field
-    /// outside the output).
-    output_is_etag: bool,
     /// The longest single-row body rendered so far (bounded), so that a row's buffer is
     /// allocated once at the right size rather than grown.
     row_len: std::sync::atomic::AtomicUsize,
@@ -127,7 +124,6 @@ impl Resource {
             etag_columns: Vec::new(),
             statements: Default::default(),
             output_columns: Vec::new(),
-            output_is_etag: false,
             row_len: std::sync::atomic::AtomicUsize::new(128),
             json_keys: model
                 .fields
@@ -164,7 +160,6 @@ impl Resource {
             .iter()
             .map(|field| crate::query::Column { field, alias: None })
             .collect();
-        r.output_is_etag = r.output_columns == r.etag_columns;
         r
     }
 
@@ -185,11 +180,15 @@ impl Resource {
 
     /// Whether `columns` are [`Self::etag_columns`], the columns of the cached single-row
     /// statements: by address first (the default columns are borrowed from here), then by
-    /// value.
+    /// value. The output columns are the tag's columns exactly when both lists have the
+    /// same length (the tag's are the output's plus the version field, when it is not
+    /// already in the output).
     pub(crate) fn is_etag_columns(&self, columns: &[crate::query::Column]) -> bool {
-        std::ptr::eq(columns, self.etag_columns.as_slice())
-            || (self.output_is_etag && std::ptr::eq(columns, self.output_columns.as_slice()))
-            || columns == self.etag_columns.as_slice()
+        let etag = self.etag_columns.as_slice();
+        std::ptr::eq(columns, etag)
+            || (std::ptr::eq(columns, self.output_columns.as_slice())
+                && columns.len() == etag.len())
+            || columns == etag
     }
 
     fn set(&self, idents: &[&str], what: &str) -> FieldSet {
