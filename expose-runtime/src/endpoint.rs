@@ -1,6 +1,6 @@
 //! One exposed operation as an axum handler, and what every operation's request goes
-//! through: the query-string bound, the request timeout (with the commit point of writes)
-//! and the trace line.
+//! through: the query-string bound, the request timeout ([`crate::deadline`], with the
+//! commit point of writes) and the trace line.
 //!
 //! [`Endpoint`] implements axum's [`Handler`] itself instead of being a closure with
 //! extractors: it takes the request and the app's state as they come and runs in one boxed
@@ -194,14 +194,14 @@ async fn serve(e: &Endpoint, operation: &'static str, parts: &Parts, mut op: Op<
         .into_response()
     } else if e.writes {
         let mut op = pin!(crate::commit_point::watch(op));
-        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
+        match crate::deadline::within(config.request_timeout, op.as_mut()).await {
             Ok(r) => respond(r),
             // The write was sent before the deadline: its outcome is the answer.
             Err(_) if crate::commit_point::take_passed(op.as_mut()) => respond(op.await),
             Err(_) => timed_out(config),
         }
     } else {
-        match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
+        match crate::deadline::within(config.request_timeout, op.as_mut()).await {
             Ok(r) => respond(r),
             Err(_) => timed_out(config),
         }

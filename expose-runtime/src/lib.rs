@@ -45,6 +45,7 @@ mod commit_point;
 mod conditional;
 mod db;
 mod db_error;
+mod deadline;
 mod endpoint;
 mod field_type;
 mod handlers;
