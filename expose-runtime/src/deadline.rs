@@ -181,14 +181,18 @@ impl Sweeper {
     }
 
     fn rewake(&self, slot: &mut Slot, waker: &Waker) {
-        if let Some(e) = self.shard(slot.shard).get_mut(slot.key) {
-            e.waker = waker.clone();
-            slot.waker = identity(waker);
-        }
+        let old = self
+            .shard(slot.shard)
+            .get_mut(slot.key)
+            .map(|e| std::mem::replace(&mut e.waker, waker.clone()));
+        slot.waker = identity(waker);
+        // Dropped after the lock is released (as in `unregister`).
+        drop(old);
     }
 
     fn unregister(&self, slot: Slot) {
-        // Dropped after the lock is released: dropping a waker may run the runtime's code.
+        // Dropped after the lock is released: dropping the last reference to a task runs
+        // the runtime's code, which must not find this shard locked.
         let entry = self.shard(slot.shard).try_remove(slot.key);
         drop(entry);
     }
