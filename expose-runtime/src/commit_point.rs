@@ -7,46 +7,94 @@
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
-use tokio::task::futures::TaskLocalFuture;
+use std::task::{Context, Poll};
 
-tokio::task_local! {
-    static SENT: Cell<bool>;
+thread_local! {
+    /// While a watched operation is polled on this thread: whether it passed its point of
+    /// no return during this poll. `None` outside any watched operation.
+    static SENT: Cell<Option<bool>> = const { Cell::new(None) };
 }
 
 /// An operation whose point of no return is recorded (see [`watch`]).
-pub(crate) type Watched<F> = TaskLocalFuture<Cell<bool>, F>;
+///
+/// The record is kept in a thread-local only while the operation is polled, and moved into
+/// the `Watched` after each poll: a few instructions per poll, where a tokio task-local
+/// (`RefCell` swapped in and out) cost about 130.
+pub(crate) struct Watched<F> {
+    op: F,
+    sent: bool,
+}
 
 /// Runs `op`, recording whether it passes its point of no return.
-pub(crate) fn watch<F: Future>(op: F) -> Watched<F> {
-    SENT.scope(Cell::new(false), op)
+pub(crate) fn watch<F: Future + Unpin>(op: F) -> Watched<F> {
+    Watched { op, sent: false }
 }
 
-/// Marks the point of no return of the current request: its write is about to be sent.
+/// Marks the point of no return of the operation being polled: its write is about to be
+/// sent. Outside a watched operation, does nothing.
 pub(crate) fn passed() {
-    let _ = SENT.try_with(|sent| sent.set(true));
+    SENT.with(|s| {
+        if s.get().is_some() {
+            s.set(Some(true));
+        }
+    });
 }
 
-/// Whether the watched operation passed its point of no return. Asked once, when its
-/// deadline has passed: the record is taken out of the operation, which may still be
-/// driven to its end (a write already sent) but records nothing more.
-pub(crate) fn take_passed<F: Future>(op: Pin<&mut Watched<F>>) -> bool {
-    op.take_value().is_some_and(Cell::into_inner)
+/// Whether the watched operation has passed its point of no return.
+pub(crate) fn take_passed<F>(op: &Watched<F>) -> bool {
+    op.sent
+}
+
+impl<F: Future + Unpin> Future for Watched<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        /// Puts back the record of an enclosing watched operation, also if `op` panics.
+        struct Restore(Option<bool>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                SENT.set(self.0);
+            }
+        }
+        let _outer = Restore(SENT.replace(Some(false)));
+        let out = Pin::new(&mut self.op).poll(cx);
+        if SENT.get() == Some(true) {
+            self.sent = true;
+        }
+        out
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::pin::pin;
 
     #[tokio::test]
     async fn the_record_follows_the_operation_that_passes() {
-        let mut a = pin!(watch(async { passed() }));
-        a.as_mut().await;
-        let mut b = pin!(watch(async {}));
-        b.as_mut().await;
+        let mut a = watch(Box::pin(async { passed() }));
+        (&mut a).await;
+        let mut b = watch(Box::pin(async {
+            tokio::task::yield_now().await;
+        }));
+        (&mut b).await;
         passed(); // outside any request: nothing to mark
-        assert!(take_passed(a.as_mut()));
-        assert!(!take_passed(b.as_mut()));
-        assert!(!take_passed(a), "taken once");
+        assert!(take_passed(&a));
+        assert!(!take_passed(&b));
+    }
+
+    #[tokio::test]
+    async fn a_pass_is_kept_across_polls_and_not_lent_to_an_enclosing_operation() {
+        let mut inner = watch(Box::pin(async {
+            passed();
+            tokio::task::yield_now().await;
+        }));
+        let mut outer = watch(Box::pin(async {
+            tokio::task::yield_now().await;
+            (&mut inner).await;
+            take_passed(&inner)
+        }));
+        assert!((&mut outer).await, "the inner operation passed");
+        assert!(!take_passed(&outer), "the outer one did not");
+        assert_eq!(SENT.get(), None, "nothing left on the thread");
     }
 }

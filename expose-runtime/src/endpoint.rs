@@ -18,7 +18,7 @@ use axum::http::{request::Parts, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
 use std::future::Future;
-use std::pin::{pin, Pin};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -193,11 +193,11 @@ async fn serve(e: &Endpoint, operation: &'static str, parts: &Parts, mut op: Op<
         )
         .into_response()
     } else if e.writes {
-        let mut op = pin!(crate::commit_point::watch(op));
-        match crate::deadline::within(config.request_timeout, op.as_mut()).await {
+        let mut op = crate::commit_point::watch(op);
+        match crate::deadline::within(config.request_timeout, &mut op).await {
             Ok(r) => respond(r),
             // The write was sent before the deadline: its outcome is the answer.
-            Err(_) if crate::commit_point::take_passed(op.as_mut()) => respond(op.await),
+            Err(_) if crate::commit_point::take_passed(&op) => respond(op.await),
             Err(_) => timed_out(config),
         }
     } else {
