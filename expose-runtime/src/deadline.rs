@@ -73,23 +73,14 @@ impl<F: Future + Unpin> Future for Within<F> {
         let Some(at) = this.at else {
             return Poll::Pending;
         };
-        match &this.slot {
-            None => {
-                if Instant::now() >= at {
-                    return Poll::Ready(Err(Elapsed));
-                }
-                this.slot = Some(sweeper().register(at, cx.waker()));
-            }
-            Some(slot) => {
-                if Instant::now() >= at {
-                    this.unregister();
-                    return Poll::Ready(Err(Elapsed));
-                }
-                if slot.waker != identity(cx.waker()) {
-                    let slot = this.slot.as_mut().expect("matched");
-                    sweeper().rewake(slot, cx.waker());
-                }
-            }
+        if Instant::now() >= at {
+            this.unregister();
+            return Poll::Ready(Err(Elapsed));
+        }
+        match &mut this.slot {
+            None => this.slot = Some(sweeper().register(at, cx.waker())),
+            Some(slot) if slot.waker != identity(cx.waker()) => sweeper().rewake(slot, cx.waker()),
+            Some(_) => {}
         }
         Poll::Pending
     }
