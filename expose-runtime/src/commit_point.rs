@@ -41,7 +41,7 @@ pub(crate) fn passed() {
 }
 
 /// Whether the watched operation has passed its point of no return.
-pub(crate) fn take_passed<F>(op: &Watched<F>) -> bool {
+pub(crate) fn has_passed<F>(op: &Watched<F>) -> bool {
     op.sent
 }
 
@@ -78,8 +78,8 @@ mod tests {
         }));
         (&mut b).await;
         passed(); // outside any request: nothing to mark
-        assert!(take_passed(&a));
-        assert!(!take_passed(&b));
+        assert!(has_passed(&a));
+        assert!(!has_passed(&b));
     }
 
     #[tokio::test]
@@ -91,10 +91,10 @@ mod tests {
         let mut outer = watch(Box::pin(async {
             tokio::task::yield_now().await;
             (&mut inner).await;
-            take_passed(&inner)
+            has_passed(&inner)
         }));
         assert!((&mut outer).await, "the inner operation passed");
-        assert!(!take_passed(&outer), "the outer one did not");
+        assert!(!has_passed(&outer), "the outer one did not");
         assert_eq!(SENT.get(), None, "nothing left on the thread");
     }
 }

@@ -73,12 +73,14 @@ impl<F: Future + Unpin> Future for Within<F> {
         let Some(at) = this.at else {
             return Poll::Pending;
         };
-        if Instant::now() >= at {
-            this.unregister();
-            return Poll::Ready(Err(Elapsed));
-        }
         match &mut this.slot {
+            // The deadline was taken from the clock just before the first poll: no second
+            // read. One that has already passed (a zero timeout) is the sweeper's at once.
             None => this.slot = Some(sweeper().register(at, cx.waker())),
+            Some(_) if Instant::now() >= at => {
+                this.unregister();
+                return Poll::Ready(Err(Elapsed));
+            }
             Some(slot) if slot.waker != identity(cx.waker()) => sweeper().rewake(slot, cx.waker()),
             Some(_) => {}
         }
@@ -261,6 +263,14 @@ mod tests {
         assert_eq!(r, Err(Elapsed));
         assert!(took >= Duration::from_millis(80), "{took:?}");
         assert!(took < Duration::from_millis(500), "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_zero_timeout_times_out_at_once() {
+        let started = Instant::now();
+        let r = within(Duration::ZERO, pin!(pending::<()>())).await;
+        assert_eq!(r, Err(Elapsed));
+        assert!(started.elapsed() < Duration::from_millis(500));
     }
 
     #[tokio::test]

@@ -37,6 +37,19 @@ pub(crate) enum Kind {
     Remove,
 }
 
+impl Kind {
+    /// The operation's name in the trace line.
+    fn name(self) -> &'static str {
+        match self {
+            Kind::List => "list",
+            Kind::Create => "create",
+            Kind::Retrieve => "retrieve",
+            Kind::Update => "update",
+            Kind::Remove => "remove",
+        }
+    }
+}
+
 /// One operation of a compiled resource, routed by [`crate::router()`]. Cloned for every
 /// request (as axum does with handlers): references and copies only, no reference count.
 #[derive(Clone)]
@@ -79,7 +92,7 @@ where
     Db: FromRef<S>,
 {
     let mut op = Box::pin(handlers::list(e.res, e.req(state, &parts)));
-    serve(&e, "list", &parts, op.as_mut()).await
+    serve(&e, &parts, op.as_mut()).await
 }
 
 async fn create<S>(e: Endpoint, parts: Parts, body: axum::body::Body, state: S) -> Response
@@ -89,7 +102,7 @@ where
 {
     let limit = e.config.body_limit;
     let mut op = Box::pin(handlers::create(e.res, e.req(state, &parts), limit, body));
-    serve(&e, "create", &parts, op.as_mut()).await
+    serve(&e, &parts, op.as_mut()).await
 }
 
 async fn retrieve<S>(e: Endpoint, mut parts: Parts, state: S) -> Response
@@ -99,7 +112,7 @@ where
 {
     let key = path_key(&mut parts).await;
     let mut op = Box::pin(async { handlers::retrieve(e.res, e.req(state, &parts), &key?).await });
-    serve(&e, "retrieve", &parts, op.as_mut()).await
+    serve(&e, &parts, op.as_mut()).await
 }
 
 async fn update<S>(e: Endpoint, mut parts: Parts, body: axum::body::Body, state: S) -> Response
@@ -111,7 +124,7 @@ where
     let limit = e.config.body_limit;
     let mut op =
         Box::pin(async { handlers::update(e.res, e.req(state, &parts), &key?, limit, body).await });
-    serve(&e, "update", &parts, op.as_mut()).await
+    serve(&e, &parts, op.as_mut()).await
 }
 
 async fn remove<S>(e: Endpoint, mut parts: Parts, state: S) -> Response
@@ -121,7 +134,7 @@ where
 {
     let key = path_key(&mut parts).await;
     let mut op = Box::pin(async { handlers::remove(e.res, e.req(state, &parts), &key?).await });
-    serve(&e, "remove", &parts, op.as_mut()).await
+    serve(&e, &parts, op.as_mut()).await
 }
 
 impl Endpoint {
@@ -178,7 +191,7 @@ type Op<'a> = Pin<&'a mut (dyn Future<Output = Result<Response, Problem>> + Send
 
 /// Runs one operation: bounds its query string and its time, and traces the outcome with
 /// the resource, operation, status and latency.
-async fn serve(e: &Endpoint, operation: &'static str, parts: &Parts, mut op: Op<'_>) -> Response {
+async fn serve(e: &Endpoint, parts: &Parts, mut op: Op<'_>) -> Response {
     let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
     let config = &e.config;
     let query_len = parts.uri.query().map_or(0, str::len);
@@ -197,7 +210,7 @@ async fn serve(e: &Endpoint, operation: &'static str, parts: &Parts, mut op: Op<
         match crate::deadline::within(config.request_timeout, &mut op).await {
             Ok(r) => respond(r),
             // The write was sent before the deadline: its outcome is the answer.
-            Err(_) if crate::commit_point::take_passed(&op) => respond(op.await),
+            Err(_) if crate::commit_point::has_passed(&op) => respond(op.await),
             Err(_) => timed_out(config),
         }
     } else {
@@ -209,7 +222,7 @@ async fn serve(e: &Endpoint, operation: &'static str, parts: &Parts, mut op: Op<
     if let Some(started) = started {
         tracing::info!(
             resource = e.res.model.path,
-            operation,
+            operation = e.kind.name(),
             status = response.status().as_u16(),
             latency_us = started.elapsed().as_micros() as u64,
             "expose request"
