@@ -38,7 +38,7 @@ struct Cli {
     /// Concurrent connections, comma-separated (default 1,32).
     #[arg(long, value_delimiter = ',')]
     concurrency: Option<Vec<usize>>,
-    /// Measured rounds per cell (default 40; 6 with --quick; scaling 3 / 2).
+    /// Measured rounds per cell (default 60; 6 with --quick; scaling 3 / 2).
     #[arg(long)]
     rounds: Option<u32>,
     /// Milliseconds per side per round (default 250; 80 with --quick; scaling 400 / 250).
@@ -188,7 +188,7 @@ async fn main() -> Result<(), Error> {
             .collect::<Result<Vec<_>, _>>()?,
     };
     let settings = Settings {
-        rounds: cli.rounds.unwrap_or(if cli.quick { 6 } else { 40 }),
+        rounds: cli.rounds.unwrap_or(if cli.quick { 6 } else { 60 }),
         round: Duration::from_millis(cli.round_ms.unwrap_or(if cli.quick { 80 } else { 250 })),
         warmup: Duration::from_millis(if cli.quick { 80 } else { 300 }),
         max_requests: 200_000,

@@ -14,7 +14,7 @@ use crate::resource::Resource;
 use crate::router::RouterConfig;
 use axum::extract::{FromRef, FromRequestParts, Path, Request};
 use axum::handler::Handler;
-use axum::http::{request::Parts, StatusCode};
+use axum::http::{request::Parts, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
 use std::future::Future;
@@ -75,72 +75,93 @@ where
     type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
 
     fn call(self, req: Request, state: S) -> Self::Future {
-        let (parts, body) = req.into_parts();
+        let (mut parts, body) = req.into_parts();
+        // Apart from the head, so that the operation can drop them once read.
+        let headers = std::mem::take(&mut parts.headers);
+        let head = (parts, headers);
         match self.kind {
-            Kind::List => Box::pin(list(self, parts, state)),
-            Kind::Create => Box::pin(create(self, parts, body, state)),
-            Kind::Retrieve => Box::pin(retrieve(self, parts, state)),
-            Kind::Update => Box::pin(update(self, parts, body, state)),
-            Kind::Remove => Box::pin(remove(self, parts, state)),
+            Kind::List => Box::pin(list(self, head, state)),
+            Kind::Create => Box::pin(create(self, head, body, state)),
+            Kind::Retrieve => Box::pin(retrieve(self, head, state)),
+            Kind::Update => Box::pin(update(self, head, body, state)),
+            Kind::Remove => Box::pin(remove(self, head, state)),
         }
     }
 }
 
-async fn list<S>(e: Endpoint, parts: Parts, state: S) -> Response
+async fn list<S>(e: Endpoint, (parts, headers): Head, state: S) -> Response
 where
     S: Send + Sync + 'static,
     Db: FromRef<S>,
 {
-    let mut op = Box::pin(handlers::list(e.res, e.req(state, &parts)));
+    let mut op = Box::pin(handlers::list(e.res, e.req(state, &parts, headers)));
     serve(&e, &parts, op.as_mut()).await
 }
 
-async fn create<S>(e: Endpoint, parts: Parts, body: axum::body::Body, state: S) -> Response
+async fn create<S>(
+    e: Endpoint,
+    (parts, headers): Head,
+    body: axum::body::Body,
+    state: S,
+) -> Response
 where
     S: Send + Sync + 'static,
     Db: FromRef<S>,
 {
     let limit = e.config.body_limit;
-    let mut op = Box::pin(handlers::create(e.res, e.req(state, &parts), limit, body));
+    let mut op = Box::pin(handlers::create(
+        e.res,
+        e.req(state, &parts, headers),
+        limit,
+        body,
+    ));
     serve(&e, &parts, op.as_mut()).await
 }
 
-async fn retrieve<S>(e: Endpoint, mut parts: Parts, state: S) -> Response
+async fn retrieve<S>(e: Endpoint, (mut parts, headers): Head, state: S) -> Response
 where
     S: Send + Sync + 'static,
     Db: FromRef<S>,
 {
     let key = path_key(&mut parts).await;
-    let mut op = Box::pin(async { handlers::retrieve(e.res, e.req(state, &parts), &key?).await });
-    serve(&e, &parts, op.as_mut()).await
-}
-
-async fn update<S>(e: Endpoint, mut parts: Parts, body: axum::body::Body, state: S) -> Response
-where
-    S: Send + Sync + 'static,
-    Db: FromRef<S>,
-{
-    let key = path_key(&mut parts).await;
-    let limit = e.config.body_limit;
     let mut op =
-        Box::pin(async { handlers::update(e.res, e.req(state, &parts), &key?, limit, body).await });
+        Box::pin(async { handlers::retrieve(e.res, e.req(state, &parts, headers), &key?).await });
     serve(&e, &parts, op.as_mut()).await
 }
 
-async fn remove<S>(e: Endpoint, mut parts: Parts, state: S) -> Response
+async fn update<S>(
+    e: Endpoint,
+    (mut parts, headers): Head,
+    body: axum::body::Body,
+    state: S,
+) -> Response
 where
     S: Send + Sync + 'static,
     Db: FromRef<S>,
 {
     let key = path_key(&mut parts).await;
-    let mut op = Box::pin(async { handlers::remove(e.res, e.req(state, &parts), &key?).await });
+    let limit = e.config.body_limit;
+    let mut op = Box::pin(async {
+        handlers::update(e.res, e.req(state, &parts, headers), &key?, limit, body).await
+    });
+    serve(&e, &parts, op.as_mut()).await
+}
+
+async fn remove<S>(e: Endpoint, (mut parts, headers): Head, state: S) -> Response
+where
+    S: Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    let key = path_key(&mut parts).await;
+    let mut op =
+        Box::pin(async { handlers::remove(e.res, e.req(state, &parts, headers), &key?).await });
     serve(&e, &parts, op.as_mut()).await
 }
 
 impl Endpoint {
     /// The request as the handlers take it; the app's state is boxed only when some
     /// operation has a hook context to show it in.
-    fn req<'a, S>(&self, state: S, parts: &'a Parts) -> Req<'a>
+    fn req<'a, S>(&self, state: S, parts: &'a Parts, headers: HeaderMap) -> Req<'a>
     where
         S: Send + Sync + 'static,
         Db: FromRef<S>,
@@ -148,6 +169,7 @@ impl Endpoint {
         if self.boxes_state {
             return Req {
                 parts,
+                headers,
                 db: Db::from_ref(&state),
                 state: Some(Arc::new(state)),
             };
@@ -161,11 +183,15 @@ impl Endpoint {
         };
         Req {
             parts,
+            headers,
             db,
             state: None,
         }
     }
 }
+
+/// The request's head without its headers, and its headers.
+type Head = (Parts, HeaderMap);
 
 /// The `{id}` segment of the path, as axum's router matched it.
 async fn path_key(parts: &mut Parts) -> Result<String, BadKey> {

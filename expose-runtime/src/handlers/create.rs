@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) async fn create(
     res: &Resource,
-    req: Req<'_>,
+    mut req: Req<'_>,
     body_limit: usize,
     body: Body,
 ) -> Result<Response, Problem> {
@@ -17,9 +17,10 @@ pub(crate) async fn create(
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "create")?;
     let columns = select_columns(res, res.output, &pairs)?;
-    let prefer = query::prefer(&req.parts.headers)?;
+    let prefer = query::prefer(&req.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
-    let bytes = body::read(&req.parts.headers, body, body_limit).await?;
+    let bytes = body::read(&req.headers, body, body_limit).await?;
+    req.release_headers();
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, true)?;
     let (key, out, etag) =
         on_backend!(&req.db, create_in(res, op, prepared.ctx, &columns, values))?;
@@ -50,10 +51,12 @@ async fn create_in<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) else {
-        let mut out = res.row_buffer();
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         crate::commit_point::passed();
         let row = insert_row::<B>(&mut conn, res, &selected, values).await?;
+        // Taken once the row is here: a buffer held across the awaits would be one more
+        // block per request in flight (see `retrieve_in`).
+        let mut out = res.row_buffer();
         let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
         let key = new_key::<B>(res, &selected, &row)?;
         return Ok((key, out, etag));

@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(crate) async fn list(res: &Resource, req: Req<'_>) -> Result<Response, Problem> {
+pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, Problem> {
     let (policy, op) = res
         .list
         .as_ref()
@@ -26,12 +26,13 @@ pub(crate) async fn list(res: &Resource, req: Req<'_>) -> Result<Response, Probl
         None => policy,
     };
     let pairs = query::pairs(req.parts.uri.query());
-    query::require_json(&req.parts.headers)?;
-    let range = query::range(&req.parts.headers)?;
+    query::require_json(&req.headers)?;
+    let range = query::range(&req.headers)?;
     let mut plan = query::plan_list(res, policy, &pairs, range)?;
     plan.filters.extend(prepared.scope);
-    let prefer = query::prefer(&req.parts.headers)?;
-    let singular = query::wants_object(&req.parts.headers);
+    let prefer = query::prefer(&req.headers)?;
+    let singular = query::wants_object(&req.headers);
+    req.release_headers();
     on_backend!(
         &req.db,
         list_in(res, op, prepared.ctx, plan, prefer, singular)

@@ -3,13 +3,18 @@
 use super::update::Write;
 use super::*;
 
-pub(crate) async fn remove(res: &Resource, req: Req<'_>, key: &str) -> Result<Response, Problem> {
+pub(crate) async fn remove(
+    res: &Resource,
+    mut req: Req<'_>,
+    key: &str,
+) -> Result<Response, Problem> {
     let op = res.model.remove.as_ref().ok_or_else(not_allowed)?;
     let key_value = parse_key(res, key)?;
     let prepared = prepare(op, OperationKind::Remove, &req, Some(key_value.clone()))?;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &[], "remove")?;
-    let if_match = precondition(op, &req.parts.headers)?;
+    let if_match = precondition(op, &req.headers)?;
+    req.release_headers();
     let write = Write {
         key: key_value,
         scope: &prepared.scope,

@@ -4,7 +4,7 @@ use super::*;
 
 pub(crate) async fn update(
     res: &Resource,
-    req: Req<'_>,
+    mut req: Req<'_>,
     key: &str,
     body_limit: usize,
     body: Body,
@@ -19,10 +19,11 @@ pub(crate) async fn update(
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "update")?;
     let columns = select_columns(res, res.output, &pairs)?;
-    let prefer = query::prefer(&req.parts.headers)?;
-    let if_match = precondition(op, &req.parts.headers)?;
+    let prefer = query::prefer(&req.headers)?;
+    let if_match = precondition(op, &req.headers)?;
     let writable = narrow_writable(policy.writable, prepared.fields);
-    let bytes = body::read(&req.parts.headers, body, body_limit).await?;
+    let bytes = body::read(&req.headers, body, body_limit).await?;
+    req.release_headers();
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
     let write = Write {
         key: key_value,
@@ -87,12 +88,13 @@ async fn update_in<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
-        let mut out = res.row_buffer();
         let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
         crate::commit_point::passed();
         let Some(row) = update_row::<B>(&mut conn, res, &selected, &write, values).await? else {
             return Ok(None);
         };
+        // Taken once the row is here (see `retrieve_in`).
+        let mut out = res.row_buffer();
         let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
         return Ok(Some((out, etag)));
     }
