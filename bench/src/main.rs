@@ -41,6 +41,11 @@ struct Cli {
     /// Measured rounds per cell (default 60; 6 with --quick; scaling 3 / 2).
     #[arg(long)]
     rounds: Option<u32>,
+    /// Most rounds per cell: past --rounds, a cell whose throughput or p99 ratio's 95 %
+    /// interval still contains the bar runs blocks of 20 more rounds, up to this many
+    /// (default twice --rounds; no more rounds with --quick).
+    #[arg(long)]
+    max_rounds: Option<u32>,
     /// Milliseconds per side per round (default 250; 80 with --quick; scaling 400 / 250).
     #[arg(long)]
     round_ms: Option<u64>,
@@ -187,8 +192,13 @@ async fn main() -> Result<(), Error> {
             .map(|n| Workload::parse(n).ok_or_else(|| format!("unknown workload `{n}`")))
             .collect::<Result<Vec<_>, _>>()?,
     };
+    let rounds = cli.rounds.unwrap_or(if cli.quick { 6 } else { 60 });
     let settings = Settings {
-        rounds: cli.rounds.unwrap_or(if cli.quick { 6 } else { 60 }),
+        rounds,
+        max_rounds: cli
+            .max_rounds
+            .unwrap_or(if cli.quick { rounds } else { 2 * rounds })
+            .max(rounds),
         round: Duration::from_millis(cli.round_ms.unwrap_or(if cli.quick { 80 } else { 250 })),
         warmup: Duration::from_millis(if cli.quick { 80 } else { 300 }),
         max_requests: 200_000,

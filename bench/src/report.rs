@@ -133,7 +133,9 @@ pub fn results_markdown(
     let _ = writeln!(
         out,
         "\n{} rows seeded; {} measured rounds per cell of {} ms per side (plus a {} ms warm-up \
-         per side), at most {} requests per run; the sides alternate within each round. \
+         per side), and blocks of {} more, up to {} rounds, for a cell whose throughput or p99 \
+         ratio's 95 % interval still contains the bar (the **rounds** column); at most {} \
+         requests per run; the sides alternate within each round. \
          Both servers are child processes of the bench binary, each with its own tokio runtime \
          (default worker threads) and a pool of `Db::connect`'s defaults (10 connections); the \
          load generator runs in the parent on the same machine.\n",
@@ -141,6 +143,8 @@ pub fn results_markdown(
         settings.rounds,
         settings.round.as_millis(),
         settings.warmup.as_millis(),
+        crate::run::EXTEND_BY,
+        settings.max_rounds,
         settings.max_requests
     );
     let _ = writeln!(
@@ -190,11 +194,11 @@ pub fn results_markdown(
         );
         let _ = writeln!(
             out,
-            "| workload | conc. | req/s gen. | req/s hand | ratio | p50 gen. | p50 hand | p99 gen. | p99 hand | p99 ratio | p99 pooled | CPU µs/req gen. | CPU µs/req hand | CPU ratio | peak RSS gen. | peak RSS hand | bar |"
+            "| workload | conc. | rounds | req/s gen. | req/s hand | ratio | p50 gen. | p50 hand | p99 gen. | p99 hand | p99 ratio | p99 pooled | CPU µs/req gen. | CPU µs/req hand | CPU ratio | peak RSS gen. | peak RSS hand | bar |"
         );
         let _ = writeln!(
             out,
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
         );
         for c in &b.cells {
             let (mut g, mut h) = (c.generated.clone(), c.handwritten.clone());
@@ -227,9 +231,10 @@ pub fn results_markdown(
             };
             let _ = writeln!(
                 out,
-                "| {} | {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {:.2} | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {:.2} | {} | {} | {} | {} | {} | {} |",
                 c.workload.name(),
                 c.concurrency,
+                c.round_rps.len(),
                 g.result.rps(),
                 h.result.rps(),
                 tr,

@@ -14,6 +14,10 @@ use std::time::{Duration, Instant};
 pub struct Settings {
     /// Measured rounds per workload and concurrency; each round runs both sides once.
     pub rounds: u32,
+    /// Most rounds of a cell: past [`Settings::rounds`], a cell runs blocks of
+    /// [`EXTEND_BY`] more rounds while its throughput or p99 ratio's 95 % interval still
+    /// contains the bar, up to this many.
+    pub max_rounds: u32,
     /// Length of one side's run in a round.
     pub round: Duration,
     /// Length of each side's unmeasured warm-up run before the rounds.
@@ -26,6 +30,59 @@ pub struct Settings {
     pub workloads: Vec<Workload>,
     /// Rows seeded before the workloads.
     pub seed_rows: u64,
+}
+
+/// Rounds added at a time to a cell whose ratios' intervals still contain the bar.
+pub const EXTEND_BY: u32 = 20;
+
+/// Whether a cell runs round `r` (counted from 0): its first [`Settings::rounds`], then,
+/// at each block's end, another block of [`EXTEND_BY`] while the measurement cannot yet
+/// tell the cell from the bar — its throughput ratio's interval contains 0.95 or its p99
+/// ratio's contains 1.1 — up to [`Settings::max_rounds`]. The rule looks at the intervals
+/// only, never at which side of the bar the median lies, so it adds rounds to a likely pass
+/// and a likely miss alike.
+fn another_round(s: &Settings, r: u32, rps: &[(f64, f64)], p99: &[(u32, u32)]) -> bool {
+    use crate::report::{BAR_P99, BAR_THROUGHPUT};
+    if r < s.rounds {
+        return true;
+    }
+    if r >= s.max_rounds {
+        return false;
+    }
+    if !(r - s.rounds).is_multiple_of(EXTEND_BY) {
+        return true;
+    }
+    let (_, t_lo, t_hi) = throughput_ratio(rps);
+    let (_, p_lo, p_hi) = p99_ratio(p99);
+    let contains = |lo: f64, hi: f64, bar: f64| lo <= bar && bar <= hi;
+    contains(t_lo, t_hi, BAR_THROUGHPUT) || contains(p_lo, p_hi, BAR_P99)
+}
+
+/// The median of the rounds' throughput ratios (generated / hand-written) and its 95 %
+/// confidence interval.
+fn throughput_ratio(rounds: &[(f64, f64)]) -> (f64, f64, f64) {
+    median_ci(
+        rounds
+            .iter()
+            .map(|(g, h)| if *h > 0.0 { g / h } else { f64::NAN })
+            .collect(),
+    )
+}
+
+/// The median of the rounds' p99 ratios and its 95 % confidence interval.
+fn p99_ratio(rounds: &[(u32, u32)]) -> (f64, f64, f64) {
+    median_ci(
+        rounds
+            .iter()
+            .map(|&(g, h)| {
+                if h > 0 {
+                    f64::from(g) / f64::from(h)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect(),
+    )
 }
 
 /// One side's figures in one cell.
@@ -79,29 +136,13 @@ impl Cell {
     /// 95 % confidence interval of that median (a round pairs two adjacent runs, so a slow
     /// spell of the machine skews few rounds, where it would skew a ratio of totals).
     pub fn throughput_ratio(&self) -> (f64, f64, f64) {
-        median_ci(
-            self.round_rps
-                .iter()
-                .map(|(g, h)| if *h > 0.0 { g / h } else { f64::NAN })
-                .collect(),
-        )
+        throughput_ratio(&self.round_rps)
     }
 
     /// p99 ratio generated / hand-written, paired the same way: the median of the rounds'
     /// ratios of p99s, with its 95 % confidence interval.
     pub fn p99_ratio(&self) -> (f64, f64, f64) {
-        median_ci(
-            self.round_p99
-                .iter()
-                .map(|&(g, h)| {
-                    if h > 0 {
-                        f64::from(g) / f64::from(h)
-                    } else {
-                        f64::NAN
-                    }
-                })
-                .collect(),
-        )
+        p99_ratio(&self.round_p99)
     }
 }
 
@@ -238,7 +279,8 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
             }
             let mut round_rps = Vec::new();
             let mut round_p99 = Vec::new();
-            for r in 0..s.rounds {
+            let mut r = 0;
+            while another_round(s, r, &round_rps, &round_p99) {
                 let mut rps = [0.0; 2];
                 let mut p99 = [0u32; 2];
                 for side in order(r) {
@@ -270,6 +312,7 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                 }
                 round_rps.push((rps[0], rps[1]));
                 round_p99.push((p99[0], p99[1]));
+                r += 1;
             }
             for side in [Side::Generated, Side::Handwritten] {
                 figures[side as usize].peak_rss_kib = pair.get(side).peak_rss_kib();
@@ -289,7 +332,7 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
             let (ratio, lo, hi) = cell.throughput_ratio();
             eprintln!(
                 "[{:?}] {:<14} c={:<3} generated {:>8.0} req/s, hand-written {:>8.0} req/s, \
-                 ratio {ratio:.2} ({lo:.2}-{hi:.2})",
+                 ratio {ratio:.2} ({lo:.2}-{hi:.2}), {r} rounds",
                 bdb.backend,
                 workload.name(),
                 conc,
@@ -499,4 +542,58 @@ pub async fn scaling(
         seeding,
         elapsed: started.elapsed(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(rounds: u32, max_rounds: u32) -> Settings {
+        Settings {
+            rounds,
+            max_rounds,
+            round: Duration::from_millis(1),
+            warmup: Duration::from_millis(1),
+            max_requests: 1,
+            concurrency: vec![1],
+            workloads: vec![Workload::Retrieve],
+            seed_rows: 1,
+        }
+    }
+
+    /// `n` rounds whose throughput ratios spread evenly over `lo..hi`, with equal p99s.
+    fn rounds(n: u32, lo: f64, hi: f64) -> (Vec<(f64, f64)>, Vec<(u32, u32)>) {
+        let rps = (0..n)
+            .map(|i| (lo + (hi - lo) * f64::from(i) / f64::from(n - 1), 1.0))
+            .collect();
+        (rps, vec![(1000, 1000); n as usize])
+    }
+
+    #[test]
+    fn a_cell_runs_its_rounds_then_blocks_while_an_interval_contains_the_bar() {
+        let s = settings(40, 80);
+        // The first rounds run whatever they show.
+        let (rps, p99) = rounds(30, 0.5, 0.6);
+        assert!(another_round(&s, 30, &rps, &p99));
+        // Clear of the bar on either side: no more rounds, a miss as well as a pass.
+        for (lo, hi) in [(1.0, 1.1), (0.8, 0.9)] {
+            let (rps, p99) = rounds(40, lo, hi);
+            assert!(!another_round(&s, 40, &rps, &p99), "{lo}..{hi}");
+        }
+        // An interval that contains 0.95, whichever side the median is on: a block more.
+        for (lo, hi) in [(0.90, 1.05), (0.85, 1.00)] {
+            let (rps, p99) = rounds(40, lo, hi);
+            assert!(another_round(&s, 40, &rps, &p99), "{lo}..{hi}");
+            // Within the block the rounds go on without a look ...
+            let (rps, p99) = rounds(41, lo, hi);
+            assert!(another_round(&s, 41, &rps, &p99));
+            // ... and they stop at the most rounds.
+            let (rps, p99) = rounds(80, lo, hi);
+            assert!(!another_round(&s, 80, &rps, &p99));
+        }
+        // A p99 ratio's interval that contains 1.1 adds rounds too.
+        let (rps, _) = rounds(40, 1.0, 1.1);
+        let p99: Vec<(u32, u32)> = (0..40).map(|i| (1000 + i * 5, 1000)).collect();
+        assert!(another_round(&s, 40, &rps, &p99));
+    }
 }
