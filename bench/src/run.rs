@@ -561,8 +561,11 @@ mod tests {
         }
     }
 
+    /// Each round's requests per second and p99s, of both sides.
+    type Rounds = (Vec<(f64, f64)>, Vec<(u32, u32)>);
+
     /// `n` rounds whose throughput ratios spread evenly over `lo..hi`, with equal p99s.
-    fn rounds(n: u32, lo: f64, hi: f64) -> (Vec<(f64, f64)>, Vec<(u32, u32)>) {
+    fn rounds(n: u32, lo: f64, hi: f64) -> Rounds {
         let rps = (0..n)
             .map(|i| (lo + (hi - lo) * f64::from(i) / f64::from(n - 1), 1.0))
             .collect();
