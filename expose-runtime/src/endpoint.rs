@@ -157,10 +157,9 @@ impl Endpoint {
         S: Send + Sync + 'static,
         Db: FromRef<S>,
     {
-        // Apart from the head, so that the operation can drop them once read. Taken here,
-        // inside the operation, so that the endpoint's own future holds no second map (96
-        // bytes, which took the update endpoint's future to 1 008 bytes: past the size
-        // glibc serves from its small bins).
+        // Apart from the head, so that the operation can drop them once read
+        // (`Req::release_headers`). Taken here, inside the operation's future, so that the
+        // endpoint's future does not hold a second map (`bench/PROFILE.md`).
         let headers = std::mem::take(&mut parts.headers);
         let parts = &*parts;
         if self.boxes_state {
