@@ -14,3 +14,4 @@ pub mod report;
 pub mod run;
 pub mod server;
 pub mod setup;
+pub mod stats;
