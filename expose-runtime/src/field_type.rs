@@ -75,7 +75,7 @@ macro_rules! kinds {
             }
             impl From<$t> for crate::value::Value {
                 fn from(x: $t) -> crate::value::Value {
-                    crate::value::Value::$v(x)
+                    crate::value::Value::$v(x.into())
                 }
             }
         )*

@@ -14,7 +14,7 @@ use crate::output::{self, ETag};
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
 use crate::resource::{FieldSet, ReadPolicy, Resource};
-use crate::sql::{self, Backend, Shape, Sql, SqlWriter, WriteTurn};
+use crate::sql::{self, Backend, KeyArgs, Shape, Sql, SqlWriter, WriteTurn};
 use crate::value::Value;
 use axum::body::Body;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
@@ -363,7 +363,7 @@ pub(super) fn by_key_statement<B: Backend>(
     selected: &[Column],
     key: Value,
     filters: &[Filter],
-) -> (Sql, Vec<Value>) {
+) -> (Sql, KeyArgs) {
     let cached = filters.is_empty() && res.is_etag_columns(selected);
     key_statement::<B>(res, cached.then_some(Shape::ByKey), key, |w, key| {
         sql::by_key(w, res, selected, key, filters);
@@ -377,8 +377,8 @@ pub(super) fn key_statement<B: Backend>(
     shape: Option<Shape>,
     key: Value,
     write: impl FnOnce(&mut SqlWriter, Value),
-) -> (Sql, Vec<Value>) {
-    let build = |args: Vec<Value>| {
+) -> (Sql, KeyArgs) {
+    let build = |args: KeyArgs| {
         let mut w = SqlWriter::new(B::DIALECT);
         let key = args
             .into_iter()
@@ -390,10 +390,10 @@ pub(super) fn key_statement<B: Backend>(
     match shape {
         Some(shape) => res
             .statements
-            .statement(B::DIALECT, shape, vec![key], build),
+            .statement(B::DIALECT, shape, smallvec::smallvec![key], build),
         None => {
-            let w = build(vec![key]);
-            (w.sql.into(), w.args)
+            let w = build(smallvec::smallvec![key]);
+            (w.sql.into(), KeyArgs::from_vec(w.args))
         }
     }
 }

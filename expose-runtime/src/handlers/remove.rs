@@ -83,7 +83,7 @@ async fn remove_checked<B: Backend>(
 }
 
 /// The `DELETE`: built once when it has no filter besides the key.
-fn delete_statement<B: Backend>(res: &Resource, key: Value, scope: &[Filter]) -> (Sql, Vec<Value>) {
+fn delete_statement<B: Backend>(res: &Resource, key: Value, scope: &[Filter]) -> (Sql, KeyArgs) {
     let shape = scope.is_empty().then_some(Shape::Delete);
     key_statement::<B>(res, shape, key, |w, key| sql::delete(w, res, key, scope))
 }

@@ -231,7 +231,7 @@ macro_rules! binder {
                     Value::DateTime(x) => a.add(*x),
                     Value::Date(x) => a.add(*x),
                     Value::Uuid(x) => a.add(*x),
-                    Value::Json(x) => a.add(sqlx::types::Json(x)),
+                    Value::Json(x) => a.add(sqlx::types::Json(&**x)),
                 }
                 .map_err(sqlx::Error::Encode)?;
             }

@@ -34,6 +34,11 @@ const MAX_SHAPES: usize = 128;
 /// request.
 pub(crate) type Sql = Cow<'static, str>;
 
+/// The arguments of a statement by key: the key alone, kept inline (a heap block would be
+/// held by every request in flight while it waits for the database); a statement with
+/// filters besides the key has more, on the heap.
+pub(crate) type KeyArgs = smallvec::SmallVec<[Value; 1]>;
+
 /// The cached texts, per dialect: an open-addressed table of slots that are filled once and
 /// never emptied, so a lookup only reads (no lock, no reference count to bump: many worker
 /// threads look up the same statements). The texts are leaked, which bounds them by the
@@ -47,15 +52,19 @@ type Slot = OnceLock<(Shape, &'static str)>;
 
 impl StatementCache {
     /// The text of `shape` on `dialect` with its arguments `args` (in the order the text
-    /// binds them). The first time, `build` writes the statement from a copy of the
-    /// arguments; its text is kept and its arguments must be `args`.
-    pub(crate) fn statement(
+    /// binds them; a `Vec`, or the inline [`KeyArgs`] of a statement by key). The first
+    /// time, `build` writes the statement from a copy of the arguments; its text is kept
+    /// and its arguments must be `args`.
+    pub(crate) fn statement<A>(
         &self,
         dialect: &'static Dialect,
         shape: Shape,
-        args: Vec<Value>,
-        build: impl FnOnce(Vec<Value>) -> SqlWriter,
-    ) -> (Sql, Vec<Value>) {
+        args: A,
+        build: impl FnOnce(A) -> SqlWriter,
+    ) -> (Sql, A)
+    where
+        A: Clone + std::ops::Deref<Target = [Value]>,
+    {
         let slots =
             self.0[dialect.id].get_or_init(|| (0..MAX_SHAPES).map(|_| Slot::new()).collect());
         let start = FixedState::default().hash_one(shape) as usize;
@@ -73,7 +82,8 @@ impl StatementCache {
         }
         let w = build(args.clone());
         debug_assert_eq!(
-            w.args, args,
+            w.args[..],
+            args[..],
             "a cached {shape:?} binds its arguments in order"
         );
         let Some(slot) = free else {

@@ -9,7 +9,7 @@ mod write_queue;
 mod writer;
 
 pub(crate) use backend::Backend;
-pub(crate) use cache::{written, Shape, Sql, StatementCache};
+pub(crate) use cache::{written, KeyArgs, Shape, Sql, StatementCache};
 pub(crate) use dialect::Dialect;
 pub(crate) use statements::*;
 pub(crate) use write_queue::{turn as write_turn, Turn as WriteTurn};
