@@ -201,9 +201,43 @@ async fn hidden_field_never_leaks(t: Arc<TestDb>) {
     );
 }
 
+/// The router nested under a prefix with a parameter of its own: the item operations still
+/// find their `{id}` (axum's path parameters then hold two), percent-decoded.
+async fn nested_under_a_parameter(t: Arc<TestDb>) {
+    app::create_table(&t.db).await.expect("create table");
+    app::seed(&t.db, 3).await.expect("seed");
+    let app = axum::Router::new()
+        .nest("/tenants/{tenant}", app::Person::router())
+        .with_state(t.db.clone());
+    let r = get(&app, "/tenants/acme/people/2").await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["id"], 2);
+    assert_eq!(get(&app, "/tenants/acme/people/%32").await.json()["id"], 2);
+    let r = send(
+        &app,
+        "PATCH",
+        "/tenants/a/people/2",
+        &[],
+        Some(r#"{"age":50}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["age"], 50);
+    let r = send(&app, "DELETE", "/tenants/a/people/3", &[], None).await;
+    assert_eq!(r.status, 204);
+    get(&app, "/tenants/a/people/3").await.problem(404);
+    let p = get(&app, "/tenants/a/people/x").await.problem(400);
+    assert_eq!(p["errors"][0]["in"], "path", "{p}");
+    // A segment that is not UTF-8 once decoded is refused like any other bad key.
+    let p = get(&app, "/tenants/a/people/%FF").await.problem(400);
+    assert_eq!(p["errors"][0]["name"], "id", "{p}");
+    assert_eq!(get(&app, "/tenants/a/people").await.status, 200);
+}
+
 backend_tests!(
     list_and_retrieve,
     create_update_remove,
     refusals,
-    hidden_field_never_leaks
+    hidden_field_never_leaks,
+    nested_under_a_parameter
 );

@@ -12,11 +12,12 @@ use crate::handlers::{self, Req};
 use crate::problem::Problem;
 use crate::resource::Resource;
 use crate::router::RouterConfig;
-use axum::extract::{FromRef, FromRequestParts, Path, Request};
+use axum::extract::{FromRef, Request};
 use axum::handler::Handler;
 use axum::http::{request::Parts, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::any::Any;
+use std::borrow::Cow;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -117,10 +118,12 @@ where
     S: Send + Sync + 'static,
     Db: FromRef<S>,
 {
-    let key = path_key(&mut parts).await;
     let query_len = query_len(&parts);
-    let mut op =
-        Box::pin(async { handlers::retrieve(e.res, e.req(state, &mut parts), &key?).await });
+    let mut op = Box::pin(async {
+        let req = e.req(state, &mut parts);
+        let key = path_key(e.res, req.parts)?;
+        handlers::retrieve(e.res, req, &key).await
+    });
     serve(&e, query_len, op.as_mut()).await
 }
 
@@ -129,11 +132,12 @@ where
     S: Send + Sync + 'static,
     Db: FromRef<S>,
 {
-    let key = path_key(&mut parts).await;
     let query_len = query_len(&parts);
     let limit = e.config.body_limit;
     let mut op = Box::pin(async {
-        handlers::update(e.res, e.req(state, &mut parts), &key?, limit, body).await
+        let req = e.req(state, &mut parts);
+        let key = path_key(e.res, req.parts)?;
+        handlers::update(e.res, req, &key, limit, body).await
     });
     serve(&e, query_len, op.as_mut()).await
 }
@@ -143,9 +147,12 @@ where
     S: Send + Sync + 'static,
     Db: FromRef<S>,
 {
-    let key = path_key(&mut parts).await;
     let query_len = query_len(&parts);
-    let mut op = Box::pin(async { handlers::remove(e.res, e.req(state, &mut parts), &key?).await });
+    let mut op = Box::pin(async {
+        let req = e.req(state, &mut parts);
+        let key = path_key(e.res, req.parts)?;
+        handlers::remove(e.res, req, &key).await
+    });
     serve(&e, query_len, op.as_mut()).await
 }
 
@@ -191,22 +198,16 @@ fn query_len(parts: &Parts) -> usize {
     parts.uri.query().map_or(0, str::len)
 }
 
-/// The `{id}` segment of the path, as axum's router matched it.
-async fn path_key(parts: &mut Parts) -> Result<String, BadKey> {
-    Path::<String>::from_request_parts(parts, &())
-        .await
-        .map(|Path(k)| k)
-        .map_err(|e| BadKey(e.to_string()))
-}
-
-/// Why the path's key was refused; a [`Problem`] when the operation answers (kept small in
-/// the meantime, as it lives in every item request's state).
-struct BadKey(String);
-
-impl From<BadKey> for Problem {
-    fn from(BadKey(why): BadKey) -> Problem {
-        Problem::bad_request(format!("the id in the path is not valid: {why}"))
-    }
+/// The `{id}` segment of an item's path: the path's last segment (the router's item route
+/// ends with it), percent-decoded as axum decodes its path parameters, and borrowed from
+/// the request unless it had escapes. Read from the path rather than with axum's `Path`,
+/// which wants exactly one parameter: the router also serves nested under a prefix with
+/// parameters of its own (`/tenants/{tenant}`).
+fn path_key<'p>(res: &Resource, parts: &'p Parts) -> Result<Cow<'p, str>, Problem> {
+    let raw = parts.uri.path().rsplit('/').next().unwrap_or_default();
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map_err(|_| handlers::bad_key(res, raw, "not UTF-8 once percent-decoded".into()))
 }
 
 /// The future of one operation, pinned where it is created: the layers around it (timeout,

@@ -212,17 +212,20 @@ fn only_params(pairs: &[(String, String)], allowed: &[&str], op: &str) -> Result
 
 /// Parses the `{id}` path segment as the key's type.
 pub(crate) fn parse_key(res: &Resource, raw: &str) -> Result<Value, Problem> {
+    Value::parse(res.key_field().ty, raw).map_err(|e| bad_key(res, raw, e.0))
+}
+
+/// The 400 of a path whose `{id}` segment `raw` is not a key of `res`, and why.
+pub(crate) fn bad_key(res: &Resource, raw: &str, detail: String) -> Problem {
     let key = res.key_field();
-    Value::parse(key.ty, raw).map_err(|e| {
-        Problem::bad_request(format!(
-            "`{raw}` is not a valid {} of {}: {}",
-            key.name, res.model.path, e.0
-        ))
-        .with_offender(Offender {
-            name: key.name.to_owned(),
-            location: "path",
-            detail: e.0,
-        })
+    Problem::bad_request(format!(
+        "`{raw}` is not a valid {} of {}: {detail}",
+        key.name, res.model.path
+    ))
+    .with_offender(Offender {
+        name: key.name.to_owned(),
+        location: "path",
+        detail,
     })
 }
 
