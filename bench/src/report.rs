@@ -2,6 +2,7 @@
 //! table size), each headed by the machine they were measured on.
 
 use crate::run::{BackendResults, ScalingResults, Settings, SideFigures};
+use crate::server::Side;
 use expose_runtime::Backend;
 use std::fmt::Write as _;
 
@@ -206,9 +207,9 @@ pub fn results_markdown(
             "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
         );
         for c in &b.cells {
-            let (mut g, mut h) = (c.generated.clone(), c.handwritten.clone());
-            let (g50, g99) = g.p50_p99();
-            let (h50, h99) = h.p50_p99();
+            let (g, h) = (&c.generated, &c.handwritten);
+            let (g50, g99) = c.p50_p99(Side::Generated);
+            let (h50, h99) = c.p50_p99(Side::Handwritten);
             let (tr, tr_lo, tr_hi) = c.throughput_ratio();
             let (lr, lr_lo, lr_hi) = c.p99_ratio();
             let (pr, pr_lo, pr_hi) = c.round_p99_ratio();

@@ -73,7 +73,9 @@ fn throughput_ratio(rounds: &[(f64, f64)]) -> (f64, f64, f64) {
 /// One side's figures in one cell.
 #[derive(Clone, Debug, Default)]
 pub struct SideFigures {
-    /// Every measured run, merged.
+    /// Every measured run, merged. A workload's cell keeps the latencies per round instead
+    /// ([`Cell::round_latencies`]), so here they are empty; a scaling measurement keeps
+    /// them here.
     pub result: RunResult,
     /// Peak RSS during the cell (or since start when it could not be reset), in KiB.
     pub peak_rss_kib: Option<u64>,
@@ -91,7 +93,8 @@ impl SideFigures {
             .map(|ns| ns as f64 / 1000.0 / n as f64)
     }
 
-    /// p50 and p99 latency in microseconds.
+    /// p50 and p99 latency of the merged runs, in microseconds (scaling measurements; a
+    /// workload's cell reads [`Cell::p50_p99`]).
     pub fn p50_p99(&mut self) -> (u32, u32) {
         self.result.latencies_us.sort_unstable();
         let l = &self.result.latencies_us;
@@ -122,6 +125,18 @@ impl Cell {
     /// spell of the machine skews few rounds, where it would skew a ratio of totals).
     pub fn throughput_ratio(&self) -> (f64, f64, f64) {
         throughput_ratio(&self.round_rps)
+    }
+
+    /// p50 and p99 latency of one side over all its measured requests, in microseconds
+    /// (0 when it has none).
+    pub fn p50_p99(&self, side: Side) -> (u32, u32) {
+        let runs: Vec<&[u32]> = self
+            .round_latencies
+            .iter()
+            .map(|r| r[side as usize].as_slice())
+            .collect();
+        let at = |p| stats::pooled_percentile(&runs, p).unwrap_or(0);
+        (at(50.0), at(99.0))
     }
 
     /// p99 ratio generated / hand-written, the one the bar reads: of all the measured
@@ -290,7 +305,8 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                         _ => None,
                     };
                     rps[side as usize] = result.rps();
-                    let mut sorted = result.latencies_us.clone();
+                    let mut result = result;
+                    let mut sorted = std::mem::take(&mut result.latencies_us);
                     sorted.sort_unstable();
                     latencies[side as usize] = sorted;
                     figures[side as usize].result.merge(result);
