@@ -204,7 +204,12 @@ fn query_len(parts: &Parts) -> usize {
 /// which wants exactly one parameter: the router also serves nested under a prefix with
 /// parameters of its own (`/tenants/{tenant}`).
 fn path_key<'p>(res: &Resource, parts: &'p Parts) -> Result<Cow<'p, str>, Problem> {
-    let raw = parts.uri.path().rsplit('/').next().unwrap_or_default();
+    let path = parts.uri.path();
+    // Keys are short: a byte loop, not `rsplit`'s searcher.
+    let raw = &path[path.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1)..];
+    if !raw.bytes().any(|b| b == b'%') {
+        return Ok(Cow::Borrowed(raw));
+    }
     percent_encoding::percent_decode_str(raw)
         .decode_utf8()
         .map_err(|_| handlers::bad_key(res, raw, "not UTF-8 once percent-decoded".into()))
