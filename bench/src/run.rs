@@ -288,7 +288,7 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                     let traffic =
                         traffic_for(bdb, workload, s, side, conc, r, || pool_for(side, s.round))
                             .await?;
-                    let result = load::run(
+                    let mut result = load::run(
                         pair.get(side).addr,
                         traffic,
                         conc,
@@ -305,7 +305,6 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                         _ => None,
                     };
                     rps[side as usize] = result.rps();
-                    let mut result = result;
                     let mut sorted = std::mem::take(&mut result.latencies_us);
                     sorted.sort_unstable();
                     latencies[side as usize] = sorted;
