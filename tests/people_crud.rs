@@ -232,6 +232,13 @@ async fn nested_under_a_parameter(t: Arc<TestDb>) {
     let p = get(&app, "/tenants/a/people/%FF").await.problem(400);
     assert_eq!(p["errors"][0]["name"], "id", "{p}");
     assert_eq!(get(&app, "/tenants/a/people").await.status, 200);
+    // `Location` names the created row under the prefix the client used.
+    let body = r#"{"name":"Nia","email":"nia@example.com","password":"pw","age":30}"#;
+    let r = send(&app, "POST", "/tenants/a/people", &[], Some(body)).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let location = format!("/tenants/a/people/{}", r.json()["id"]);
+    assert_eq!(r.header("location"), Some(location.as_str()));
+    assert_eq!(get(&app, &location).await.status, 200);
 }
 
 backend_tests!(

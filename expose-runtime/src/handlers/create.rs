@@ -24,9 +24,15 @@ pub(crate) async fn create(
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, true)?;
     let (key, out, etag) =
         on_backend!(&req.db, create_in(res, op, prepared.ctx, &columns, values))?;
+    // The path the client sent: under `Router::nest` the request's own URI has lost the
+    // prefix, which axum keeps in `OriginalUri`.
+    let path = match req.parts.extensions.get::<axum::extract::OriginalUri>() {
+        Some(original) => original.path(),
+        None => req.parts.uri.path(),
+    };
     let location = format!(
         "{}/{}",
-        req.parts.uri.path().trim_end_matches('/'),
+        path.trim_end_matches('/'),
         crate::router::encode_segment(&key)
     );
     let mut response = match prefer.ret {
