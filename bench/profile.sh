@@ -8,6 +8,7 @@
 #                available (it needs rows made for it)
 #     requests   per measurement (default 1000)
 #   CONCURRENCY=n  connections of the load (default 1)
+#   CALLGRIND_ARGS  more options for callgrind, e.g. "--cache-sim=yes" for simulated cache misses
 #
 # Prints a Markdown table; the callgrind files stay in $OUT (default target/profile) for
 # callgrind_annotate. Needs valgrind. Builds the bench in release mode first.
@@ -49,7 +50,7 @@ count() { # side workload
   local fifo="$OUT/in-$side" out="$OUT/cg-$backend-$side-$wl"
   rm -f "$fifo" "$out"*; mkfifo "$fifo"
   sleep 3600 > "$fifo" & local keep=$!
-  valgrind --tool=callgrind --callgrind-out-file="$out" \
+  valgrind --tool=callgrind ${CALLGRIND_ARGS:-} --callgrind-out-file="$out" \
     $B --serve "$side" --url "$(url_for "$side")" --seed 10000 \
     < "$fifo" > "$OUT/addr-$side" 2> "$OUT/valgrind-$side.log" &
   local vg=$! addr=

@@ -56,6 +56,7 @@ mod output;
 mod problem;
 pub mod query;
 mod resource;
+mod rfc3339;
 mod router;
 pub mod scope;
 mod shutdown;

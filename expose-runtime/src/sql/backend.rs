@@ -75,7 +75,11 @@ pub(crate) trait Backend: Database {
 }
 
 fn json_to(out: &mut Vec<u8>, v: &impl serde::Serialize) -> Result<(), sqlx::Error> {
-    serde_json::to_writer(out, v).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+    serde_json::to_writer(out, v).map_err(json_error)
+}
+
+fn json_error(e: serde_json::Error) -> sqlx::Error {
+    sqlx::Error::Decode(Box::new(e))
 }
 
 macro_rules! backend {
@@ -164,13 +168,17 @@ macro_rules! backend {
                         json_to(out, &row.try_get_unchecked::<Option<&str>, _>(i)?)
                     }
                     FieldType::Text => json_to(out, &row.try_get::<Option<&str>, _>(i)?),
-                    FieldType::DateTime => json_to(
-                        out,
-                        &row.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)?,
-                    ),
-                    FieldType::Date => {
-                        json_to(out, &row.try_get::<Option<chrono::NaiveDate>, _>(i)?)
+                    // chrono's text, written without the formatting machinery.
+                    FieldType::DateTime => {
+                        match row.try_get::<Option<chrono::DateTime<chrono::Utc>>, _>(i)? {
+                            Some(t) => crate::rfc3339::write_datetime(out, &t).map_err(json_error),
+                            None => json_to(out, &()),
+                        }
                     }
+                    FieldType::Date => match row.try_get::<Option<chrono::NaiveDate>, _>(i)? {
+                        Some(d) => crate::rfc3339::write_date(out, d).map_err(json_error),
+                        None => json_to(out, &()),
+                    },
                     FieldType::Uuid => json_to(out, &row.try_get::<Option<uuid::Uuid>, _>(i)?),
                     FieldType::Json => json_to(
                         out,
