@@ -5,7 +5,7 @@
 //! the fewest that hold the value (chrono's `SecondsFormat::AutoSi`); a date is
 //! `YYYY-MM-DD`. Through serde, chrono writes it with `collect_str` and the standard
 //! formatting machinery: about 2 400 instructions per timestamp (callgrind, one single-row
-//! read, `bench/PROFILE.md`), several times the rest of the row's JSON. Here it is a few
+//! read, `bench/PROFILE.md`), more than twice the rest of the row's JSON. Here it is a few
 //! dozen stores into a stack buffer. Years outside 0–9999, which chrono writes with a sign
 //! and five digits or more, are left to chrono.
 
