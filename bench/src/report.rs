@@ -164,7 +164,10 @@ pub fn results_markdown(
          **CPU µs/req** is the CPU time the server process spent \
          (all its threads, from `/proc/<pid>/task/*/schedstat`) per request over the measured \
          runs: the cost of each side, much less sensitive to a busy machine than throughput \
-         (the database server's own CPU is not in it). **bar**: throughput ≥ {BAR_THROUGHPUT}× \
+         (the database server's own CPU is not in it). **switches/req** is how many times the \
+         server's threads were put on a CPU per request (the third field of the same file): \
+         each follows a context switch, when a thread waited (for a lock, a channel, the next \
+         request) or its time slice ran out. **bar**: throughput ≥ {BAR_THROUGHPUT}× \
          (median) and p99 ≤ {BAR_P99}× (p99 ratio) (issue 9); ✗ marks a miss, and ✗? a miss \
          whose confidence interval still reaches the bar (the measurement cannot tell it from \
          a pass).\n"
@@ -200,11 +203,11 @@ pub fn results_markdown(
         );
         let _ = writeln!(
             out,
-            "| workload | conc. | rounds | req/s gen. | req/s hand | ratio | p50 gen. | p50 hand | p99 gen. | p99 hand | p99 ratio | p99 per round | CPU µs/req gen. | CPU µs/req hand | CPU ratio | peak RSS gen. | peak RSS hand | bar |"
+            "| workload | conc. | rounds | req/s gen. | req/s hand | ratio | p50 gen. | p50 hand | p99 gen. | p99 hand | p99 ratio | p99 per round | CPU µs/req gen. | CPU µs/req hand | CPU ratio | switches/req gen. | switches/req hand | peak RSS gen. | peak RSS hand | bar |"
         );
         let _ = writeln!(
             out,
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|:-:|"
         );
         for c in &b.cells {
             let (g, h) = (&c.generated, &c.handwritten);
@@ -235,9 +238,13 @@ pub fn results_markdown(
                 (Some(a), Some(b)) => format!("{:.2}", ratio(a, b)),
                 _ => "?".to_owned(),
             };
+            let switches = |f: &SideFigures| {
+                f.switches_per_request()
+                    .map_or_else(|| "?".to_owned(), |s| format!("{s:.1}"))
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {:.0} | {:.0} | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {:.2} ({:.2}–{:.2}) | {:.2} ({:.2}–{:.2}) | {} | {} | {} | {} | {} | {} | {} | {} |",
                 c.workload.name(),
                 c.concurrency,
                 c.round_rps.len(),
@@ -259,6 +266,8 @@ pub fn results_markdown(
                 cpu(gc),
                 cpu(hc),
                 cpu_ratio,
+                switches(g),
+                switches(h),
                 mib(g.peak_rss_kib),
                 mib(h.peak_rss_kib),
                 match (ok, within) {

@@ -3,7 +3,7 @@
 //! both alike and the ratio holds.
 
 use crate::load::{self, RunResult, Traffic, Workload};
-use crate::server::{Server, Side};
+use crate::server::{Server, Side, Usage};
 use crate::setup::{BenchDb, Error};
 use crate::stats::{self, median_ci, RoundLatencies};
 use expose_runtime::Backend;
@@ -79,18 +79,25 @@ pub struct SideFigures {
     pub result: RunResult,
     /// Peak RSS during the cell (or since start when it could not be reset), in KiB.
     pub peak_rss_kib: Option<u64>,
-    /// CPU time the server spent during the measured runs, in nanoseconds (`None` when
+    /// CPU time and context switches of the server during the measured runs (`None` when
     /// `/proc` could not tell).
-    pub cpu_ns: Option<u64>,
+    pub usage: Option<Usage>,
 }
 
 impl SideFigures {
     /// Server CPU time per successful request, in microseconds.
     pub fn cpu_us_per_request(&self) -> Option<f64> {
+        self.per_request(|u| u.cpu_ns as f64 / 1000.0)
+    }
+
+    /// Context switches of the server's threads per successful request.
+    pub fn switches_per_request(&self) -> Option<f64> {
+        self.per_request(|u| u.switches as f64)
+    }
+
+    fn per_request(&self, of: impl Fn(Usage) -> f64) -> Option<f64> {
         let n = self.result.ok;
-        self.cpu_ns
-            .filter(|_| n > 0)
-            .map(|ns| ns as f64 / 1000.0 / n as f64)
+        self.usage.filter(|_| n > 0).map(|u| of(u) / n as f64)
     }
 
     /// p50 and p99 latency of the merged runs, in microseconds (scaling measurements; a
@@ -284,7 +291,7 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                 let mut rps = [0.0; 2];
                 let mut latencies: RoundLatencies = Default::default();
                 for side in order(r) {
-                    let cpu_before = pair.get(side).cpu_ns();
+                    let before = pair.get(side).usage();
                     let traffic =
                         traffic_for(bdb, workload, s, side, conc, r, || pool_for(side, s.round))
                             .await?;
@@ -299,9 +306,9 @@ pub async fn workloads(bdb: &BenchDb, s: &Settings) -> Result<BackendResults, Er
                     .await;
                     check(bdb.backend, workload, side, &result)?;
                     let f = &mut figures[side as usize];
-                    f.cpu_ns = match (cpu_before, pair.get(side).cpu_ns(), r) {
-                        (Some(a), Some(b), 0) => Some(b.saturating_sub(a)),
-                        (Some(a), Some(b), _) => f.cpu_ns.map(|c| c + b.saturating_sub(a)),
+                    f.usage = match (before, pair.get(side).usage(), r) {
+                        (Some(a), Some(b), 0) => Some(b.since(a)),
+                        (Some(a), Some(b), _) => f.usage.map(|u| u.plus(b.since(a))),
                         _ => None,
                     };
                     rps[side as usize] = result.rps();

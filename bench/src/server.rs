@@ -127,20 +127,19 @@ impl Server {
             .ok()
     }
 
-    /// CPU time the server's threads have run so far, in nanoseconds (the first field of
-    /// `/proc/<pid>/task/*/schedstat`, summed over threads).
-    pub fn cpu_ns(&self) -> Option<u64> {
+    /// What the server's threads have used so far: CPU time and the number of times they
+    /// were put on a CPU (the first and third fields of `/proc/<pid>/task/*/schedstat`,
+    /// summed over threads).
+    pub fn usage(&self) -> Option<Usage> {
         let pid = self.pid()?;
-        let mut total = 0u64;
+        let mut total = Usage::default();
         for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
             let path = task.ok()?.path().join("schedstat");
             // A thread may exit between the listing and the read.
             if let Ok(s) = std::fs::read_to_string(path) {
-                total += s
-                    .split_whitespace()
-                    .next()
-                    .and_then(|v| v.parse::<u64>().ok())
-                    .unwrap_or(0);
+                let mut fields = s.split_whitespace().map(|v| v.parse::<u64>().unwrap_or(0));
+                total.cpu_ns += fields.next().unwrap_or(0);
+                total.switches += fields.nth(1).unwrap_or(0);
             }
         }
         Some(total)
@@ -163,6 +162,34 @@ impl Server {
             .is_err()
         {
             let _ = self.child.kill().await;
+        }
+    }
+}
+
+/// CPU use of a server process, summed over its threads ([`Server::usage`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// CPU time, in nanoseconds.
+    pub cpu_ns: u64,
+    /// Times a thread was put on a CPU: each follows a context switch, voluntary (the thread
+    /// waited: a lock, a channel, the next request) or not (its time slice ran out).
+    pub switches: u64,
+}
+
+impl Usage {
+    /// What was used between `earlier` and `self`.
+    pub fn since(self, earlier: Usage) -> Usage {
+        Usage {
+            cpu_ns: self.cpu_ns.saturating_sub(earlier.cpu_ns),
+            switches: self.switches.saturating_sub(earlier.switches),
+        }
+    }
+
+    /// Both counts added.
+    pub fn plus(self, other: Usage) -> Usage {
+        Usage {
+            cpu_ns: self.cpu_ns + other.cpu_ns,
+            switches: self.switches + other.switches,
         }
     }
 }

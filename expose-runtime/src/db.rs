@@ -40,7 +40,9 @@ pub enum Backend {
 impl Db {
     /// Connects by URL: `sqlite:...`, `postgres://...` or `mysql://...`.
     ///
-    /// A SQLite file that does not exist yet is created.
+    /// A SQLite file that does not exist yet is created. SQLite connections use WAL (for a
+    /// file), foreign keys, a 5 s busy timeout, and a row channel long enough for a page of
+    /// 1 000 rows.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         Db::connect_with(url, PoolConfig::default()).await
     }
@@ -71,7 +73,8 @@ impl Db {
             let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .foreign_keys(true)
-                .busy_timeout(std::time::Duration::from_secs(5));
+                .busy_timeout(std::time::Duration::from_secs(5))
+                .row_buffer_size(SQLITE_ROW_CHANNEL);
             let opts = if url.contains(":memory:") || url.contains("mode=memory") {
                 opts
             } else {
@@ -183,3 +186,14 @@ fn mysql_statement_timeout(
         Ok(())
     })
 }
+
+/// Rows sqlx's SQLite worker thread may queue for the request's task (sqlx's
+/// `row_buffer_size`; its default is 50).
+///
+/// sqlx runs each SQLite connection on a thread of its own, which sends every row through a
+/// bounded channel. Once the channel is full, the worker sleeps until the task takes a row,
+/// and is woken to send one more: a page longer than the channel can cost a sleep and a
+/// wake-up of the worker for each row past it. 1 024 is above the largest page a list allows by default (`max_limit = 1000`), so
+/// the worker steps through a page without waiting; the rows queued are no more than that
+/// page, which the response holds anyway.
+const SQLITE_ROW_CHANNEL: usize = 1024;
