@@ -193,7 +193,11 @@ fn mysql_statement_timeout(
 /// sqlx runs each SQLite connection on a thread of its own, which sends every row through a
 /// bounded channel. Once the channel is full, the worker sleeps until the task takes a row,
 /// and is woken to send one more: a page longer than the channel can cost a sleep and a
-/// wake-up of the worker for each row past it. 1 024 is above the largest page a list allows by default (`max_limit = 1000`), so
-/// the worker steps through a page without waiting; the rows queued are no more than that
-/// page, which the response holds anyway.
-const SQLITE_ROW_CHANNEL: usize = 1024;
+/// wake-up of the worker for each row past it. Derived from the largest page a list allows
+/// by default ([`Operation::DEFAULT`]'s `max_limit`, 1 000, so 1 024), the worker steps
+/// through a page without waiting; the rows queued are no more than that page, which the
+/// response holds anyway.
+///
+/// [`Operation::DEFAULT`]: crate::Operation::DEFAULT
+const SQLITE_ROW_CHANNEL: usize =
+    (crate::Operation::DEFAULT.max_limit as usize).next_power_of_two();
