@@ -50,20 +50,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// The type the macro adapts every hook function to.
 pub type Hook = for<'a> fn(&'a mut HookCtx) -> BoxFuture<'a, Result<(), Problem>>;
 
-/// Which of the five operations is running.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperationKind {
-    /// `GET /path`.
-    List,
-    /// `GET /path/{id}`.
-    Retrieve,
-    /// `POST /path`.
-    Create,
-    /// `PATCH /path/{id}`.
-    Update,
-    /// `DELETE /path/{id}`.
-    Remove,
-}
+pub use expose_core::OperationKind;
 
 /// A backend transaction, held by the context while hooks run.
 pub(crate) enum Tx {

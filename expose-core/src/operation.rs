@@ -1,0 +1,102 @@
+//! The operations a model can expose: one enum, and the facts about each in one place.
+
+/// One operation of an exposed model. Tables of per-operation data are indexed by it
+/// ([`OperationKind::index`]); a new operation is a new variant here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OperationKind {
+    /// `GET /path`: a page of rows.
+    List,
+    /// `GET /path/{id}`: one row.
+    Retrieve,
+    /// `POST /path`: a new row.
+    Create,
+    /// `PATCH /path/{id}`: changes to one row.
+    Update,
+    /// `DELETE /path/{id}`: one row removed.
+    Remove,
+}
+
+impl OperationKind {
+    /// Every operation, in the order of [`OperationKind::index`].
+    pub const ALL: [OperationKind; 5] = [
+        OperationKind::List,
+        OperationKind::Retrieve,
+        OperationKind::Create,
+        OperationKind::Update,
+        OperationKind::Remove,
+    ];
+
+    /// How many operations there are: the length of a table indexed by them.
+    pub const COUNT: usize = OperationKind::ALL.len();
+
+    /// The position of this operation in [`OperationKind::ALL`] and in tables indexed by it.
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The name in the attribute (`list(...)`), in traces and in messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            OperationKind::List => "list",
+            OperationKind::Retrieve => "retrieve",
+            OperationKind::Create => "create",
+            OperationKind::Update => "update",
+            OperationKind::Remove => "remove",
+        }
+    }
+
+    /// The operation called `name` in the attribute.
+    pub fn from_name(name: &str) -> Option<OperationKind> {
+        OperationKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The HTTP method that runs it.
+    pub const fn method(self) -> &'static str {
+        match self {
+            OperationKind::List | OperationKind::Retrieve => "GET",
+            OperationKind::Create => "POST",
+            OperationKind::Update => "PATCH",
+            OperationKind::Remove => "DELETE",
+        }
+    }
+
+    /// Whether it is served on the item path (`/path/{id}`) rather than the collection's.
+    pub const fn on_item(self) -> bool {
+        matches!(
+            self,
+            OperationKind::Retrieve | OperationKind::Update | OperationKind::Remove
+        )
+    }
+
+    /// Whether it reads rows (and so has readable fields, `select` and a row policy).
+    pub const fn reads(self) -> bool {
+        matches!(self, OperationKind::List | OperationKind::Retrieve)
+    }
+
+    /// Whether a client sends a body of fields to write.
+    pub const fn takes_body(self) -> bool {
+        matches!(self, OperationKind::Create | OperationKind::Update)
+    }
+
+    /// Whether it changes the table.
+    pub const fn writes(self) -> bool {
+        matches!(
+            self,
+            OperationKind::Create | OperationKind::Update | OperationKind::Remove
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OperationKind;
+
+    #[test]
+    fn the_table_order_is_the_enum_order_and_names_round_trip() {
+        for (i, k) in OperationKind::ALL.into_iter().enumerate() {
+            assert_eq!(k.index(), i);
+            assert_eq!(OperationKind::from_name(k.name()), Some(k));
+        }
+        assert_eq!(OperationKind::from_name("upsert"), None);
+    }
+}
