@@ -172,7 +172,7 @@ backend_tests!(shadowed_model_serves);
 
 #[test]
 fn model_reads_as_declared() {
-    use expose_runtime::Exposed;
+    use expose_runtime::{Exposed, OperationKind as Op};
     let m = <Note as Exposed>::MODEL;
     assert_eq!(m.path, "notes");
     assert_eq!(m.doc, "A note, readable by its owner.");
@@ -180,16 +180,16 @@ fn model_reads_as_declared() {
     assert_eq!(names, ["id", "owner_id", "text", "tag", "version"]);
     assert!(m.fields[0].key && m.fields[0].generated);
     assert!(m.fields[3].nullable && m.fields[4].version && m.fields[4].default);
-    let create = m.create.as_ref().expect("create");
+    let create = m.operation(Op::Create).expect("create");
     assert_eq!(create.fields, ["text", "tag"]);
     assert_eq!(create.force.len(), 1);
     assert!(!create.force[0].overwrite);
-    let update = m.update.as_ref().expect("update");
+    let update = m.operation(Op::Update).expect("update");
     assert!(update.force[0].overwrite && update.require_if_match);
-    let list = m.list.as_ref().expect("list");
+    let list = m.operation(Op::List).expect("list");
     assert_eq!((list.default_limit, list.max_limit), (10, 20));
     assert_eq!(list.forced_filters, ["id.gt.0"]);
     assert!(list.scope.is_some() && list.fields_for.is_some());
     assert_eq!(list.pre.len(), 1);
-    assert!(m.remove.as_ref().expect("remove").scope.is_some());
+    assert!(m.operation(Op::Remove).expect("remove").scope.is_some());
 }

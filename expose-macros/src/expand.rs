@@ -9,7 +9,7 @@ use crate::ast::{Field, OpKind};
 use crate::attr;
 use crate::check::{self, CheckedOp};
 use crate::ctxt::Ctxt;
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
@@ -209,24 +209,23 @@ fn model(
         desc
     });
     let mut glue = Glue::default();
-    let mut slot = |kind: OpKind| match ops.iter().find(|o| o.kind == kind) {
-        None => quote!(__e::None),
-        Some(op) => {
+    // One `const` per operation, named after it, so that the table reads as a list of names.
+    let (op_names, op_consts): (Vec<Ident>, Vec<TokenStream>) = OpKind::ALL
+        .iter()
+        .filter_map(|kind| ops.iter().find(|o| o.kind == *kind))
+        .map(|op| {
+            let variant = format!("{:?}", op.kind);
+            let name = format_ident!("__{}", variant.to_uppercase());
+            let kind = Ident::new(&variant, Span::call_site());
+            let base = quote!(__e::Operation::of(__e::OperationKind::#kind));
             let opts = operation(op, ident, &mut glue);
-            if opts.is_empty() {
-                quote!(__e::Some(__e::Operation::DEFAULT))
-            } else {
-                quote!(__e::Some(__e::Operation { #(#opts,)* ..__e::Operation::DEFAULT }))
-            }
-        }
-    };
-    let (list, retrieve, create, update, remove) = (
-        slot(OpKind::List),
-        slot(OpKind::Retrieve),
-        slot(OpKind::Create),
-        slot(OpKind::Update),
-        slot(OpKind::Remove),
-    );
+            let value = match opts.is_empty() {
+                true => base,
+                false => quote!(__e::Operation { #(#opts,)* ..#base }),
+            };
+            (name.clone(), quote!(const #name: __e::Operation = #value;))
+        })
+        .unzip();
     let glue = glue.items;
     let fields_ty = format_ident!("{}Fields", ident);
     let handle_fields = fields.iter().map(|f| {
@@ -257,6 +256,7 @@ fn model(
         const _: () = {
             use ::expose_runtime::__private as __e;
             #(#glue)*
+            #(#op_consts)*
             #[automatically_derived]
             impl __e::Exposed for #ident {
                 const MODEL: &'static __e::Model = &__e::Model {
@@ -265,11 +265,7 @@ fn model(
                     table: #table,
                     doc: #struct_doc,
                     fields: &[#(#field_descs),*],
-                    list: #list,
-                    retrieve: #retrieve,
-                    create: #create,
-                    update: #update,
-                    remove: #remove,
+                    operations: &[#(#op_names),*],
                 };
             }
         };
@@ -294,10 +290,7 @@ fn model(
                 S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
                 ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
             {
-                ::expose_runtime::__private::router(
-                    <Self as ::expose_runtime::__private::Exposed>::MODEL,
-                    config,
-                )
+                ::expose_runtime::__private::router::<Self, S>(config)
             }
         }
     }

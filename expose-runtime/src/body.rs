@@ -375,7 +375,7 @@ mod tests {
         static RES: std::sync::OnceLock<Resource> = std::sync::OnceLock::new();
         let res = RES.get_or_init(|| Resource::compile(<Note as Exposed>::MODEL));
         let writes = Writes {
-            writable: res.create.as_ref().unwrap().writable,
+            writable: res.policy(expose_core::OperationKind::Create).unwrap().fields,
             refused: FieldSet::default(),
             overwritten: FieldSet::default(),
             create,

@@ -41,11 +41,9 @@
 extern crate self as expose_runtime;
 
 mod body;
-mod commit_point;
 mod conditional;
 mod db;
 mod db_error;
-mod deadline;
 mod endpoint;
 mod field_type;
 mod handlers;
@@ -388,6 +386,7 @@ pub trait Exposed {
 pub mod __private {
     pub use crate::field_type::{FieldKind, FieldType};
     pub use crate::model::{Field, Force, Model, Operation};
+    pub use expose_core::OperationKind;
     pub use crate::router::{router, RouterConfig};
     pub use crate::scope::{Col, Cond, FieldMask};
     pub use crate::Exposed;

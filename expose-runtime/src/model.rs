@@ -6,6 +6,7 @@
 
 use crate::field_type::{FieldKind, FieldType};
 use crate::hooks::Hook;
+use expose_core::OperationKind;
 use crate::scope::{FieldsFn, ScopeFn};
 
 /// One exposed struct: its URL segment, table, fields and the operations it allows.
@@ -21,16 +22,15 @@ pub struct Model {
     pub doc: &'static str,
     /// Every field of the struct, in declaration order.
     pub fields: &'static [Field],
-    /// `GET /path`, when exposed.
-    pub list: Option<Operation>,
-    /// `GET /path/{id}`, when exposed.
-    pub retrieve: Option<Operation>,
-    /// `POST /path`, when exposed.
-    pub create: Option<Operation>,
-    /// `PATCH /path/{id}`, when exposed.
-    pub update: Option<Operation>,
-    /// `DELETE /path/{id}`, when exposed.
-    pub remove: Option<Operation>,
+    /// The operations exposed, each once; any other answers 405.
+    pub operations: &'static [Operation],
+}
+
+impl Model {
+    /// The policy of `kind`, when the model exposes it.
+    pub fn operation(&self, kind: OperationKind) -> Option<&'static Operation> {
+        self.operations.iter().find(|op| op.kind == kind)
+    }
 }
 
 /// One field of a model.
@@ -125,6 +125,8 @@ impl Field {
 /// Field lists hold Rust identifiers that the macro has checked against the struct.
 #[derive(Debug)]
 pub struct Operation {
+    /// Which operation this is the policy of.
+    pub kind: OperationKind,
     /// Readable fields (list, retrieve) or writable fields (create, update).
     pub fields: &'static [&'static str],
     /// Fields a client may filter on (list); `None` means the readable fields.
@@ -179,25 +181,29 @@ pub struct Force {
 pub type ForceFn = fn(&crate::HookCtx) -> Result<crate::Value, crate::Problem>;
 
 impl Operation {
-    /// The defaults every option falls back to; the macro writes `..Operation::DEFAULT`.
-    pub const DEFAULT: Operation = Operation {
-        fields: &[],
-        filterable: None,
-        sortable: None,
-        default_order: "",
-        fixed_order: false,
-        forced_filters: &[],
-        default_limit: 100,
-        max_limit: 1000,
-        fixed_limit: false,
-        max_conditions: 50,
-        max_depth: 8,
-        max_in_items: 100,
-        pre: &[],
-        post: &[],
-        scope: None,
-        fields_for: None,
-        force: &[],
-        require_if_match: false,
-    };
+    /// The policy of `kind` with every option at its default; the macro writes
+    /// `..Operation::of(OperationKind::List)` after the options it sets.
+    pub const fn of(kind: OperationKind) -> Operation {
+        Operation {
+            kind,
+            fields: &[],
+            filterable: None,
+            sortable: None,
+            default_order: "",
+            fixed_order: false,
+            forced_filters: &[],
+            default_limit: 100,
+            max_limit: 1000,
+            fixed_limit: false,
+            max_conditions: 50,
+            max_depth: 8,
+            max_in_items: 100,
+            pre: &[],
+            post: &[],
+            scope: None,
+            fields_for: None,
+            force: &[],
+            require_if_match: false,
+        }
+    }
 }

@@ -47,6 +47,7 @@ use crate::problem::PROBLEM_JSON;
 use crate::query::OBJECT_JSON;
 use crate::resource::{FieldSet, Resource};
 use crate::Exposed;
+use expose_core::OperationKind;
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -152,19 +153,14 @@ impl OpenApi {
             .map(|m| {
                 let collection = format!("/{}", m.path);
                 let item = format!("/{}/{{id}}", m.path);
-                let ops: Vec<Json> = [
-                    (m.list.is_some(), "list", "GET", &collection),
-                    (m.retrieve.is_some(), "retrieve", "GET", &item),
-                    (m.create.is_some(), "create", "POST", &collection),
-                    (m.update.is_some(), "update", "PATCH", &item),
-                    (m.remove.is_some(), "remove", "DELETE", &item),
-                ]
-                .into_iter()
-                .filter(|o| o.0)
-                .map(|(_, name, method, path)| {
-                    json!({ "operation": name, "method": method, "path": path })
-                })
-                .collect();
+                let ops: Vec<Json> = OperationKind::ALL
+                    .into_iter()
+                    .filter(|k| m.operation(*k).is_some())
+                    .map(|k| {
+                        let path = if k.on_item() { &item } else { &collection };
+                        json!({ "operation": k.name(), "method": k.method(), "path": path })
+                    })
+                    .collect();
                 json!({
                     "name": m.path,
                     "description": m.doc,
@@ -264,28 +260,6 @@ struct Doc<'a> {
     res: &'a Resource,
 }
 
-/// One operation of a resource.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    List,
-    Retrieve,
-    Create,
-    Update,
-    Remove,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::List => "list",
-            Kind::Retrieve => "retrieve",
-            Kind::Create => "create",
-            Kind::Update => "update",
-            Kind::Remove => "remove",
-        }
-    }
-}
-
 impl Doc<'_> {
     fn model(&self) -> &'static Model {
         self.res.model
@@ -299,7 +273,7 @@ impl Doc<'_> {
         json!({ "$ref": format!("#/components/schemas/{}", self.schema_name(suffix)) })
     }
 
-    fn op_id(&self, kind: Kind) -> String {
+    fn op_id(&self, kind: OperationKind) -> String {
         let path: String = self
             .model()
             .path
@@ -314,24 +288,21 @@ impl Doc<'_> {
         let res = self.res;
         // The read schema: what list and retrieve answer, or (with neither) what writes
         // answer, which is then the key alone.
-        let read = match (&res.retrieve, &res.list) {
-            (Some(p), _) | (None, Some(p)) => p.readable,
-            (None, None) => res.output,
-        };
-        schemas.insert(self.schema_name(""), self.read_schema(read));
-        if let (Some(p), Some(op)) = (&res.create, &m.create) {
+        schemas.insert(self.schema_name(""), self.read_schema(res.output));
+        if let Some(p) = res.policy(OperationKind::Create) {
             schemas.insert(
                 self.schema_name("Create"),
-                self.write_schema(p.writable, op, true),
+                self.write_schema(p.fields, p.op, true),
             );
         }
-        if let (Some(p), Some(op)) = (&res.update, &m.update) {
+        if let Some(p) = res.policy(OperationKind::Update) {
             schemas.insert(
                 self.schema_name("Update"),
-                self.write_schema(p.writable, op, false),
+                self.write_schema(p.fields, p.op, false),
             );
         }
-        if let (Some(p), Some(op)) = (&res.list, &m.list) {
+        if let Some(p) = res.policy(OperationKind::List) {
+            let op = p.op;
             schemas.insert(
                 self.schema_name("Tree"),
                 json!({
@@ -341,22 +312,18 @@ impl Doc<'_> {
                 }),
             );
         }
-        let mut collection = Map::new();
-        if let Some(op) = &m.list {
-            collection.insert("get".into(), self.list(op));
-        }
-        if let Some(op) = &m.create {
-            collection.insert("post".into(), self.create(op));
-        }
-        let mut item = Map::new();
-        if let Some(op) = &m.retrieve {
-            item.insert("get".into(), self.retrieve(op));
-        }
-        if let Some(op) = &m.update {
-            item.insert("patch".into(), self.update(op));
-        }
-        if let Some(op) = &m.remove {
-            item.insert("delete".into(), self.remove(op));
+        let (mut collection, mut item) = (Map::new(), Map::new());
+        for op in m.operations {
+            let kind = op.kind;
+            let doc = match kind {
+                OperationKind::List => self.list(op),
+                OperationKind::Retrieve => self.retrieve(op),
+                OperationKind::Create => self.create(op),
+                OperationKind::Update => self.update(op),
+                OperationKind::Remove => self.remove(op),
+            };
+            let path = if kind.on_item() { &mut item } else { &mut collection };
+            path.insert(kind.method().to_ascii_lowercase(), doc);
         }
         if !collection.is_empty() {
             paths.insert(format!("/{}", m.path), Json::Object(collection));
@@ -440,7 +407,7 @@ impl Doc<'_> {
     }
 
     fn list(&self, op: &'static Operation) -> Json {
-        let Some(policy) = &self.res.list else {
+        let Some(policy) = self.res.policy(OperationKind::List) else {
             return Json::Null;
         };
         let res = self.res;
@@ -475,7 +442,7 @@ impl Doc<'_> {
                 },
             }));
         }
-        params.push(select_param(res, policy.readable));
+        params.push(select_param(res, policy.fields));
         if !op.fixed_order {
             let names = res.names(policy.sortable);
             params.push(json!({
@@ -609,7 +576,7 @@ impl Doc<'_> {
         responses.insert("416".into(), r416);
         self.common(&mut responses, op);
         self.operation(
-            Kind::List,
+            OperationKind::List,
             &format!("List {}", self.model().path),
             op,
             params,
@@ -619,11 +586,11 @@ impl Doc<'_> {
     }
 
     fn retrieve(&self, op: &'static Operation) -> Json {
-        let Some(policy) = &self.res.retrieve else {
+        let Some(policy) = self.res.policy(OperationKind::Retrieve) else {
             return Json::Null;
         };
         let params = vec![
-            select_param(self.res, policy.readable),
+            select_param(self.res, policy.fields),
             json!({
                 "name": "If-None-Match",
                 "in": "header",
@@ -658,7 +625,7 @@ impl Doc<'_> {
         responses.insert("406".into(), problem("`Accept` names no JSON media type."));
         self.common(&mut responses, op);
         self.operation(
-            Kind::Retrieve,
+            OperationKind::Retrieve,
             &format!("Retrieve one of {}", self.model().path),
             op,
             params,
@@ -700,12 +667,8 @@ impl Doc<'_> {
         let mut responses = Map::new();
         let mut links = Map::new();
         let key = res.key_field().name;
-        for (kind, exposed) in [
-            (Kind::Retrieve, res.retrieve.is_some()),
-            (Kind::Update, res.update.is_some()),
-            (Kind::Remove, res.remove),
-        ] {
-            if exposed {
+        for kind in OperationKind::ALL.into_iter().filter(|k| k.on_item()) {
+            if res.policy(kind).is_some() {
                 links.insert(
                     format!("{}Created", kind.name()),
                     json!({
@@ -740,7 +703,7 @@ impl Doc<'_> {
         self.write_responses(&mut responses);
         self.common(&mut responses, op);
         self.operation(
-            Kind::Create,
+            OperationKind::Create,
             &format!("Create one of {}", self.model().path),
             op,
             params,
@@ -791,7 +754,7 @@ impl Doc<'_> {
         self.write_responses(&mut responses);
         self.common(&mut responses, op);
         self.operation(
-            Kind::Update,
+            OperationKind::Update,
             &format!("Update one of {}", self.model().path),
             op,
             params,
@@ -815,7 +778,7 @@ impl Doc<'_> {
         precondition_responses(&mut responses, op);
         self.common(&mut responses, op);
         self.operation(
-            Kind::Remove,
+            OperationKind::Remove,
             &format!("Remove one of {}", self.model().path),
             op,
             vec![if_match_param(op)],
@@ -845,7 +808,7 @@ impl Doc<'_> {
 
     fn operation(
         &self,
-        kind: Kind,
+        kind: OperationKind,
         summary: &str,
         op: &Operation,
         params: Vec<Json>,
@@ -1375,7 +1338,7 @@ mod tests {
 
     fn accepts(key: &str, value: &str) -> Result<(), String> {
         let r = res();
-        let policy = r.list.as_ref().expect("list");
+        let policy = r.policy(OperationKind::List).expect("list");
         let pairs = vec![(key.to_owned(), value.to_owned())];
         plan_list(r, policy, &pairs, None)
             .map(|_| ())
@@ -1397,8 +1360,8 @@ mod tests {
     /// Every parameter of the list operation, with its pattern.
     fn params() -> Vec<(String, String)> {
         let r = res();
-        let policy = r.list.as_ref().expect("list");
-        let op = MODEL.list.as_ref().expect("list");
+        let policy = r.policy(OperationKind::List).expect("list");
+        let op = policy.op;
         let mut out: Vec<(String, String)> = policy
             .filterable
             .iter()
@@ -1410,7 +1373,7 @@ mod tests {
                 )
             })
             .collect();
-        out.push(("select".into(), select_pattern(r, policy.readable)));
+        out.push(("select".into(), select_pattern(r, policy.fields)));
         out.push(("order".into(), order_pattern(r, policy.sortable)));
         out.push(("or".into(), tree_pattern(r, policy.filterable, op)));
         out

@@ -1,9 +1,10 @@
-//! A [`Model`] compiled once, when its router is built: field lists resolved to indices,
+//! A [`Model`] compiled when its router is built: field lists resolved to indices,
 //! policies parsed, so that a request does no name lookups it can avoid.
 
 use crate::field_type::FieldType;
 use crate::model::{Field, Model, Operation};
 use crate::query::{self, Filter, OrderKey};
+use expose_core::OperationKind;
 
 /// A set of field indices (a model has at most 64 fields; the macro checks).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -21,10 +22,12 @@ impl FieldSet {
     }
 }
 
-/// The compiled policy of a read operation (list or retrieve).
+/// The compiled policy of one operation.
 #[derive(Debug)]
-pub(crate) struct ReadPolicy {
-    pub(crate) readable: FieldSet,
+pub(crate) struct Policy {
+    /// The readable fields (list, retrieve; the key always among them) or the fields a
+    /// client may write (create, update); empty for remove.
+    pub(crate) fields: FieldSet,
     pub(crate) filterable: FieldSet,
     pub(crate) sortable: FieldSet,
     pub(crate) default_order: Vec<OrderKey>,
@@ -32,22 +35,13 @@ pub(crate) struct ReadPolicy {
     pub(crate) op: &'static Operation,
 }
 
-/// The compiled policy of a write operation (create or update).
-#[derive(Debug)]
-pub(crate) struct WritePolicy {
-    pub(crate) writable: FieldSet,
-}
-
-/// A model ready to serve.
+/// A model ready to serve: built once per router, shared by its operations.
 #[derive(Debug)]
 pub(crate) struct Resource {
     pub(crate) model: &'static Model,
     pub(crate) key: usize,
-    pub(crate) list: Option<ReadPolicy>,
-    pub(crate) retrieve: Option<ReadPolicy>,
-    pub(crate) create: Option<WritePolicy>,
-    pub(crate) update: Option<WritePolicy>,
-    pub(crate) remove: bool,
+    /// Each exposed operation's policy, indexed by [`OperationKind::index`].
+    policies: [Option<Policy>; OperationKind::COUNT],
     /// What create and update answer with: retrieve's fields, else list's, else the key.
     pub(crate) output: FieldSet,
     /// The row version field, bumped by every update.
@@ -85,21 +79,13 @@ impl Resource {
         self.model.fields.iter().position(|f| f.name == name)
     }
 
-    /// The resource of `model`, compiled once for the process: every router of the model
-    /// shares it (and its statement cache), and handlers hold it by reference.
-    pub(crate) fn compiled(model: &'static Model) -> &'static Resource {
-        use std::sync::Mutex;
-        static COMPILED: Mutex<Vec<&'static Resource>> = Mutex::new(Vec::new());
-        let mut all = COMPILED.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(res) = all.iter().find(|r| std::ptr::eq(r.model, model)) {
-            return res;
-        }
-        let res: &'static Resource = Box::leak(Box::new(Resource::compile(model)));
-        all.push(res);
-        res
+    /// The policy of `kind`, when the model exposes it.
+    pub(crate) fn policy(&self, kind: OperationKind) -> Option<&Policy> {
+        self.policies[kind.index()].as_ref()
     }
 
-    /// Builds the resource.
+    /// Builds the resource; every router of a model builds its own (and its statement
+    /// cache), which it owns.
     ///
     /// # Panics
     /// When the model names a field it does not have, or a policy does not parse: the macro
@@ -114,11 +100,7 @@ impl Resource {
         let mut r = Resource {
             model,
             key,
-            list: None,
-            retrieve: None,
-            create: None,
-            update: None,
-            remove: model.remove.is_some(),
+            policies: Default::default(),
             output: FieldSet::default(),
             version: model.fields.iter().position(|f| f.version),
             etag_columns: Vec::new(),
@@ -135,13 +117,19 @@ impl Resource {
                 })
                 .collect(),
         };
-        r.list = model.list.as_ref().map(|op| r.read_policy(op));
-        r.retrieve = model.retrieve.as_ref().map(|op| r.read_policy(op));
-        r.create = model.create.as_ref().map(|op| r.write_policy(op));
-        r.update = model.update.as_ref().map(|op| r.write_policy(op));
-        r.output = match (&r.retrieve, &r.list) {
-            (Some(p), _) | (None, Some(p)) => p.readable,
-            (None, None) => {
+        for op in model.operations {
+            let policy = match op.kind.reads() {
+                true => r.read_policy(op),
+                false => r.write_policy(op),
+            };
+            r.policies[op.kind.index()] = Some(policy);
+        }
+        let read = [OperationKind::Retrieve, OperationKind::List]
+            .into_iter()
+            .find_map(|k| r.policy(k));
+        r.output = match read {
+            Some(p) => p.fields,
+            None => {
                 let mut s = FieldSet::default();
                 s.insert(key);
                 s
@@ -205,7 +193,7 @@ impl Resource {
         s
     }
 
-    fn read_policy(&self, op: &'static Operation) -> ReadPolicy {
+    fn read_policy(&self, op: &'static Operation) -> Policy {
         let mut readable = self.set(op.fields, "read fields");
         readable.insert(self.key);
         let within = |s: FieldSet| FieldSet(s.0 & readable.0);
@@ -229,8 +217,8 @@ impl Resource {
                     .unwrap_or_else(|e| panic!("forced filter of {}: {e}", self.model.rust_name))
             })
             .collect();
-        ReadPolicy {
-            readable,
+        Policy {
+            fields: readable,
             filterable,
             sortable,
             default_order,
@@ -239,9 +227,15 @@ impl Resource {
         }
     }
 
-    fn write_policy(&self, op: &'static Operation) -> WritePolicy {
-        let writable = self.set(op.fields, "write fields");
-        WritePolicy { writable }
+    fn write_policy(&self, op: &'static Operation) -> Policy {
+        Policy {
+            fields: self.set(op.fields, "write fields"),
+            filterable: FieldSet::default(),
+            sortable: FieldSet::default(),
+            default_order: Vec::new(),
+            forced: Vec::new(),
+            op,
+        }
     }
 
     /// The API names of a set of fields, for messages.

@@ -2,16 +2,18 @@
 //! for every method that is not exposed.
 
 use crate::db::Db;
-use crate::endpoint::{Endpoint, Kind};
+use crate::endpoint::Endpoint;
 use crate::handlers;
 use crate::model::Model;
 use crate::problem::Problem;
 use crate::resource::Resource;
+use crate::Exposed;
 use axum::extract::FromRef;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::MethodRouter;
+use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Settings of the routers `#[expose]` builds; `Default` gives safe limits.
@@ -31,7 +33,7 @@ pub struct RouterConfig {
     /// Longest query string accepted, in bytes (414 beyond; default 8 KiB).
     pub max_query_length: usize,
     /// How long one request may take before it is answered 504 and its transaction rolled
-    /// back (default 30 s). A write whose statement (or `COMMIT`) was already sent when the
+    /// back (default 30 s; `tokio::time::timeout`, so it follows tokio's clock). A write whose statement (or `COMMIT`) was already sent when the
     /// deadline passes is not abandoned, since the database would still apply it: the
     /// request waits for its outcome (bounded by the statement and busy timeouts of
     /// [`PoolConfig`](crate::PoolConfig)), so a 504 always means nothing was written.
@@ -58,69 +60,49 @@ fn method_not_allowed(allow: &HeaderValue) -> Response {
         .into_response()
 }
 
-/// Builds the router of a model; the `router()` function `#[expose]` emits calls this.
-pub fn router<S>(model: &'static Model, config: RouterConfig) -> Router<S>
+/// Builds the router of an exposed model; the `router()` function `#[expose]` emits calls
+/// this.
+pub fn router<T: Exposed, S>(config: RouterConfig) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Db: FromRef<S>,
 {
-    let res = Resource::compiled(model);
-    let mut collection = MethodRouter::<S>::new();
-    let mut item = MethodRouter::<S>::new();
-    let boxes_state = [
-        &model.list,
-        &model.retrieve,
-        &model.create,
-        &model.update,
-        &model.remove,
-    ]
-    .iter()
-    .any(|op| op.as_ref().is_some_and(handlers::needs_ctx));
-    let endpoint = |kind, writes| Endpoint {
-        res,
-        config: config.clone(),
-        kind,
-        writes,
-        boxes_state,
-    };
-    // Reads write nothing unless their hooks do (then they commit a transaction).
-    let read_writes =
-        |op: &Option<crate::model::Operation>| op.as_ref().is_some_and(handlers::has_hooks);
-    if res.list.is_some() {
-        collection = collection.get(endpoint(Kind::List, read_writes(&model.list)));
+    model_router(T::MODEL, config)
+}
+
+/// Builds the router of a model.
+fn model_router<S>(model: &'static Model, config: RouterConfig) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    let res = Arc::new(Resource::compile(model));
+    let boxes_state = model.operations.iter().any(handlers::needs_ctx);
+    let mut paths = [(MethodRouter::<S>::new(), Vec::new()), (MethodRouter::new(), Vec::new())];
+    for op in model.operations {
+        let kind = op.kind;
+        let (routes, allow) = &mut paths[usize::from(kind.on_item())];
+        let endpoint = Endpoint {
+            res: res.clone(),
+            config: config.clone(),
+            kind,
+            boxes_state,
+        };
+        let method = Method::from_bytes(kind.method().as_bytes()).expect("a method name");
+        let filter = MethodFilter::try_from(method.clone()).expect("a routable method");
+        *routes = std::mem::take(routes).on(filter, endpoint);
+        allow.push(kind.method());
+        if method == Method::GET {
+            allow.push("HEAD");
+        }
     }
-    if res.create.is_some() {
-        collection = collection.post(endpoint(Kind::Create, true));
-    }
-    if res.retrieve.is_some() {
-        item = item.get(endpoint(Kind::Retrieve, read_writes(&model.retrieve)));
-    }
-    if res.update.is_some() {
-        item = item.patch(endpoint(Kind::Update, true));
-    }
-    if res.remove {
-        item = item.delete(endpoint(Kind::Remove, true));
-    }
-    let collection_allow = allow(&[
-        (res.list.is_some(), "GET, HEAD"),
-        (res.create.is_some(), "POST"),
-    ]);
-    let item_allow = allow(&[
-        (res.retrieve.is_some(), "GET, HEAD"),
-        (res.update.is_some(), "PATCH"),
-        (res.remove, "DELETE"),
-    ]);
-    collection = collection.fallback(move || async move { method_not_allowed(&collection_allow) });
-    item = item.fallback(move || async move { method_not_allowed(&item_allow) });
+    let [collection, item] = paths.map(|(routes, allow)| {
+        let allow = HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""));
+        routes.fallback(move || async move { method_not_allowed(&allow) })
+    });
     Router::new()
         .route(&format!("/{}", model.path), collection)
         .route(&format!("/{}/{{id}}", model.path), item)
-}
-
-/// The `Allow` header value for the exposed methods.
-fn allow(methods: &[(bool, &'static str)]) -> HeaderValue {
-    let v: Vec<&str> = methods.iter().filter(|m| m.0).map(|m| m.1).collect();
-    HeaderValue::from_str(&v.join(", ")).unwrap_or(HeaderValue::from_static(""))
 }
 
 /// Percent-encodes a key for use as one path segment.

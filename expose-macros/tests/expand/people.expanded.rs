@@ -25,6 +25,30 @@ pub struct PersonFields {
 #[allow(unused_qualifications, clippy::all, clippy::pedantic)]
 const _: () = {
     use ::expose_runtime::__private as __e;
+    const __LIST: __e::Operation = __e::Operation {
+        fields: &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
+        filterable: __e::Some(
+            &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
+        ),
+        sortable: __e::Some(&["id", "name", "age", "bio", "created_at"]),
+        default_order: "id",
+        default_limit: 100,
+        max_limit: 1000,
+        ..__e::Operation::of(__e::OperationKind::List)
+    };
+    const __RETRIEVE: __e::Operation = __e::Operation {
+        fields: &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
+        ..__e::Operation::of(__e::OperationKind::Retrieve)
+    };
+    const __CREATE: __e::Operation = __e::Operation {
+        fields: &["name", "email", "password", "age", "bio"],
+        ..__e::Operation::of(__e::OperationKind::Create)
+    };
+    const __UPDATE: __e::Operation = __e::Operation {
+        fields: &["name", "email", "password", "age", "bio"],
+        ..__e::Operation::of(__e::OperationKind::Update)
+    };
+    const __REMOVE: __e::Operation = __e::Operation::of(__e::OperationKind::Remove);
     #[automatically_derived]
     impl __e::Exposed for Person {
         const MODEL: &'static __e::Model = &__e::Model {
@@ -42,30 +66,7 @@ const _: () = {
                 __e::Field::of::<Option<String>>("bio"),
                 __e::Field::of::<chrono::DateTime<chrono::Utc>>("created_at").generated(),
             ],
-            list: __e::Some(__e::Operation {
-                fields: &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
-                filterable: __e::Some(
-                    &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
-                ),
-                sortable: __e::Some(&["id", "name", "age", "bio", "created_at"]),
-                default_order: "id",
-                default_limit: 100,
-                max_limit: 1000,
-                ..__e::Operation::DEFAULT
-            }),
-            retrieve: __e::Some(__e::Operation {
-                fields: &["id", "name", "email", "age", "is_admin", "bio", "created_at"],
-                ..__e::Operation::DEFAULT
-            }),
-            create: __e::Some(__e::Operation {
-                fields: &["name", "email", "password", "age", "bio"],
-                ..__e::Operation::DEFAULT
-            }),
-            update: __e::Some(__e::Operation {
-                fields: &["name", "email", "password", "age", "bio"],
-                ..__e::Operation::DEFAULT
-            }),
-            remove: __e::Some(__e::Operation::DEFAULT),
+            operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
         };
     }
 };
@@ -102,9 +103,6 @@ impl Person {
         S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
         ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
     {
-        ::expose_runtime::__private::router(
-            <Self as ::expose_runtime::__private::Exposed>::MODEL,
-            config,
-        )
+        ::expose_runtime::__private::router::<Self, S>(config)
     }
 }

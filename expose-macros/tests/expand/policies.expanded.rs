@@ -60,6 +60,53 @@ const _: () = {
         let force: fn(&__e::HookCtx) -> __e::Result<i64, __e::Problem> = current_user_id;
         force(ctx).map(__e::Value::from)
     }
+    const __LIST: __e::Operation = __e::Operation {
+        fields: &["id", "owner_id", "title", "published", "version"],
+        forced_filters: &["published.eq.true"],
+        pre: &[__hook_signed_in],
+        scope: __e::Some(__scope_visible),
+        fields_for: __e::Some(__fields_for_hide_drafts_meta),
+        ..__e::Operation::of(__e::OperationKind::List)
+    };
+    const __RETRIEVE: __e::Operation = __e::Operation {
+        fields: &["id", "owner_id", "title", "published", "version"],
+        pre: &[__hook_signed_in],
+        scope: __e::Some(__scope_visible),
+        ..__e::Operation::of(__e::OperationKind::Retrieve)
+    };
+    const __CREATE: __e::Operation = __e::Operation {
+        fields: &["owner_id", "title", "published"],
+        pre: &[__hook_signed_in],
+        post: &[__hook_audit, __hook_notify],
+        force: &[
+            __e::Force {
+                field: "owner_id",
+                overwrite: false,
+                value: __force_owner_id_current_user_id,
+            },
+        ],
+        ..__e::Operation::of(__e::OperationKind::Create)
+    };
+    const __UPDATE: __e::Operation = __e::Operation {
+        fields: &["owner_id", "title", "published"],
+        pre: &[__hook_signed_in],
+        scope: __e::Some(__scope_visible),
+        force: &[
+            __e::Force {
+                field: "owner_id",
+                overwrite: true,
+                value: __force_owner_id_current_user_id,
+            },
+        ],
+        require_if_match: true,
+        ..__e::Operation::of(__e::OperationKind::Update)
+    };
+    const __REMOVE: __e::Operation = __e::Operation {
+        pre: &[__hook_signed_in],
+        scope: __e::Some(__scope_visible),
+        require_if_match: true,
+        ..__e::Operation::of(__e::OperationKind::Remove)
+    };
     #[automatically_derived]
     impl __e::Exposed for Post {
         const MODEL: &'static __e::Model = &__e::Model {
@@ -74,53 +121,7 @@ const _: () = {
                 __e::Field::of::<bool>("published"),
                 __e::Field::of::<i64>("version").version(),
             ],
-            list: __e::Some(__e::Operation {
-                fields: &["id", "owner_id", "title", "published", "version"],
-                forced_filters: &["published.eq.true"],
-                pre: &[__hook_signed_in],
-                scope: __e::Some(__scope_visible),
-                fields_for: __e::Some(__fields_for_hide_drafts_meta),
-                ..__e::Operation::DEFAULT
-            }),
-            retrieve: __e::Some(__e::Operation {
-                fields: &["id", "owner_id", "title", "published", "version"],
-                pre: &[__hook_signed_in],
-                scope: __e::Some(__scope_visible),
-                ..__e::Operation::DEFAULT
-            }),
-            create: __e::Some(__e::Operation {
-                fields: &["owner_id", "title", "published"],
-                pre: &[__hook_signed_in],
-                post: &[__hook_audit, __hook_notify],
-                force: &[
-                    __e::Force {
-                        field: "owner_id",
-                        overwrite: false,
-                        value: __force_owner_id_current_user_id,
-                    },
-                ],
-                ..__e::Operation::DEFAULT
-            }),
-            update: __e::Some(__e::Operation {
-                fields: &["owner_id", "title", "published"],
-                pre: &[__hook_signed_in],
-                scope: __e::Some(__scope_visible),
-                force: &[
-                    __e::Force {
-                        field: "owner_id",
-                        overwrite: true,
-                        value: __force_owner_id_current_user_id,
-                    },
-                ],
-                require_if_match: true,
-                ..__e::Operation::DEFAULT
-            }),
-            remove: __e::Some(__e::Operation {
-                pre: &[__hook_signed_in],
-                scope: __e::Some(__scope_visible),
-                require_if_match: true,
-                ..__e::Operation::DEFAULT
-            }),
+            operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
         };
     }
 };
@@ -151,9 +152,6 @@ impl Post {
         S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
         ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
     {
-        ::expose_runtime::__private::router(
-            <Self as ::expose_runtime::__private::Exposed>::MODEL,
-            config,
-        )
+        ::expose_runtime::__private::router::<Self, S>(config)
     }
 }

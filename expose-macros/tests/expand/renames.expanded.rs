@@ -17,6 +17,15 @@ pub struct AccountFields {
 #[allow(unused_qualifications, clippy::all, clippy::pedantic)]
 const _: () = {
     use ::expose_runtime::__private as __e;
+    const __LIST: __e::Operation = __e::Operation {
+        fields: &["id", "display_name", "created_at"],
+        sortable: __e::Some(&["created_at"]),
+        ..__e::Operation::of(__e::OperationKind::List)
+    };
+    const __RETRIEVE: __e::Operation = __e::Operation {
+        fields: &["id", "display_name", "created_at"],
+        ..__e::Operation::of(__e::OperationKind::Retrieve)
+    };
     #[automatically_derived]
     impl __e::Exposed for Account {
         const MODEL: &'static __e::Model = &__e::Model {
@@ -29,18 +38,7 @@ const _: () = {
                 __e::Field::of::<String>("display_name").name("displayName"),
                 __e::Field::of::<chrono::NaiveDate>("created_at").name("createdAt"),
             ],
-            list: __e::Some(__e::Operation {
-                fields: &["id", "display_name", "created_at"],
-                sortable: __e::Some(&["created_at"]),
-                ..__e::Operation::DEFAULT
-            }),
-            retrieve: __e::Some(__e::Operation {
-                fields: &["id", "display_name", "created_at"],
-                ..__e::Operation::DEFAULT
-            }),
-            create: __e::None,
-            update: __e::None,
-            remove: __e::None,
+            operations: &[__LIST, __RETRIEVE],
         };
     }
 };
@@ -69,9 +67,6 @@ impl Account {
         S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
         ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
     {
-        ::expose_runtime::__private::router(
-            <Self as ::expose_runtime::__private::Exposed>::MODEL,
-            config,
-        )
+        ::expose_runtime::__private::router::<Self, S>(config)
     }
 }

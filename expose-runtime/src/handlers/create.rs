@@ -8,22 +8,21 @@ pub(crate) async fn create(
     body_limit: usize,
     body: Body,
 ) -> Result<Response, Problem> {
-    let (policy, op) = res
-        .create
-        .as_ref()
-        .zip(res.model.create.as_ref())
-        .ok_or_else(not_allowed)?;
-    let prepared = prepare(op, OperationKind::Create, &req, None)?;
+    let (policy, prepared) = prepare(res, OperationKind::Create, &req, None)?;
+    let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "create")?;
     let columns = select_columns(res, res.output, &pairs)?;
     let prefer = query::prefer(&req.headers)?;
-    let writable = narrow_writable(policy.writable, prepared.fields);
+    let writable = narrow_writable(policy.fields, prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
     req.release_headers();
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, true)?;
-    let (key, out, etag) =
-        on_backend!(&req.db, create_in(res, op, prepared.ctx, &columns, values))?;
+    let sent = req.sent;
+    let (key, out, etag) = on_backend!(
+        &req.db,
+        create_in(sent, res, op, prepared.ctx, &columns, values)
+    )?;
     // The path the client sent: under `Router::nest` the request's own URI has lost the
     // prefix, which axum keeps in `OriginalUri`.
     let path = match req.parts.extensions.get::<axum::extract::OriginalUri>() {
@@ -48,6 +47,7 @@ pub(crate) async fn create(
 
 async fn create_in<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
@@ -57,9 +57,8 @@ async fn create_in<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) else {
-        let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
-        crate::commit_point::passed();
-        let row = insert_row::<B>(&mut conn, res, &selected, values).await?;
+        let mut conn = sent.autocommit(pool).await.map_err(map)?;
+        let row = insert_row::<B>(conn.applying(), res, &selected, values).await?;
         // Taken once the row is here: a buffer held across the awaits would be one more
         // block per request in flight (see `retrieve_in`).
         let mut out = res.row_buffer();
@@ -70,7 +69,7 @@ async fn create_in<B: Backend>(
     // Boxed (in a `let`, see `on_backend!`), so that the hooks' futures do not make every
     // create's state larger.
     let hooked = Box::pin(create_hooked::<B>(
-        pool, res, op, ctx, columns, &selected, appended, values,
+        pool, sent, res, op, ctx, columns, &selected, appended, values,
     ));
     hooked.await
 }
@@ -79,6 +78,7 @@ async fn create_in<B: Backend>(
 #[allow(clippy::too_many_arguments)]
 async fn create_hooked<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     ctx: &mut HookCtx,
@@ -89,19 +89,18 @@ async fn create_hooked<B: Backend>(
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let mut out = res.row_buffer();
-    let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
+    let mut tx = sent.begin(pool).await.map_err(map)?;
     ctx.input = Some(Input {
         model: res.model,
         values,
     });
     tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     values = ctx.input.take().map(|i| i.values).unwrap_or_default();
-    let row = insert_row::<B>(&mut tx, res, selected, values).await?;
+    let row = insert_row::<B>(tx.conn(), res, selected, values).await?;
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let key = new_key::<B>(res, selected, &row)?;
     ctx.key = parse_key(res, &key).ok();
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
-    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok((key, out, etag))
 }
@@ -165,11 +164,11 @@ fn integer_key(res: &Resource, id: i64) -> Result<Value, Problem> {
 
 /// The `INSERT` for these values: its text depends only on which columns are written (and
 /// the answer's columns), so the common shapes are built once and reused.
-fn insert_statement<B: Backend>(
-    res: &Resource,
+fn insert_statement<'r, B: Backend>(
+    res: &'r Resource,
     selected: &[Column],
     mut values: Vec<(usize, Value)>,
-) -> (Sql, Vec<Value>) {
+) -> (Sql<'r>, Vec<Value>) {
     let returning = B::DIALECT.returning.then_some(selected);
     let build = |values: Vec<(usize, Value)>| {
         let mut w = SqlWriter::new(B::DIALECT);

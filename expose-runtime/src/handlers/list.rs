@@ -3,18 +3,14 @@
 use super::*;
 
 pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, Problem> {
-    let (policy, op) = res
-        .list
-        .as_ref()
-        .zip(res.model.list.as_ref())
-        .ok_or_else(not_allowed)?;
-    let prepared = prepare(op, OperationKind::List, &req, None)?;
+    let (policy, prepared) = prepare(res, OperationKind::List, &req, None)?;
+    let op = policy.op;
     let narrowed;
     let policy = match prepared.fields {
         Some(by) => {
-            let readable = narrow_readable(res, policy.readable, Some(by));
-            narrowed = ReadPolicy {
-                readable,
+            let readable = narrow_readable(res, policy.fields, Some(by));
+            narrowed = Policy {
+                fields: readable,
                 filterable: FieldSet(policy.filterable.0 & readable.0),
                 sortable: FieldSet(policy.sortable.0 & readable.0),
                 default_order: policy.default_order.clone(),
@@ -33,9 +29,10 @@ pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, P
     let prefer = query::prefer(&req.headers)?;
     let singular = query::wants_object(&req.headers);
     req.release_headers();
+    let sent = req.sent;
     on_backend!(
         &req.db,
-        list_in(res, op, prepared.ctx, plan, prefer, singular)
+        list_in(sent, res, op, prepared.ctx, plan, prefer, singular)
     )
 }
 
@@ -85,6 +82,7 @@ async fn list_rows<B: Backend>(
 
 async fn list_in<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
@@ -113,7 +111,7 @@ async fn list_in<B: Backend>(
         // Boxed, so that the hooks' futures do not make every list's state larger.
         Some(ctx) => {
             let hooked = Box::pin(list_hooked::<B>(
-                pool, res, op, ctx, &plan, &prefer, fetch, singular,
+                pool, sent, res, op, ctx, &plan, &prefer, fetch, singular,
             ));
             hooked.await?
         }
@@ -148,6 +146,7 @@ async fn list_in<B: Backend>(
 #[allow(clippy::too_many_arguments)]
 async fn list_hooked<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     ctx: &mut HookCtx,
@@ -157,17 +156,16 @@ async fn list_hooked<B: Backend>(
     singular: bool,
 ) -> Result<(u64, Option<u64>, Vec<u8>), Problem> {
     let map = |e| db_error::map(res, e);
-    let tx = pool.begin().await.map_err(map)?;
+    let tx = sent.begin_read(pool).await.map_err(map)?;
     let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     let mut out = Vec::new();
     let shape = (fetch, prefer.count, singular);
-    let (n, total) = list_rows::<B>(&mut tx, res, plan, shape, &mut out)
+    let (n, total) = list_rows::<B>(tx.conn(), res, plan, shape, &mut out)
         .await
         .map_err(map)?;
     past_end(plan, total)?;
     singular_check(res, singular, n)?;
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
-    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok((n, total, out))
 }

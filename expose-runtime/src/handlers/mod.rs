@@ -13,14 +13,13 @@ use crate::model::Operation;
 use crate::output::{self, ETag};
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
-use crate::resource::{FieldSet, ReadPolicy, Resource};
-use crate::sql::{self, Backend, KeyArgs, Shape, Sql, SqlWriter, WriteTurn};
+use crate::resource::{FieldSet, Policy, Resource};
+use crate::sql::{self, Backend, KeyArgs, Sent, Shape, Sql, SqlWriter, WriteTx};
 use crate::value::Value;
 use axum::body::Body;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use sqlx::pool::PoolConnection;
-use sqlx::{Pool, Transaction};
+use sqlx::Pool;
 use std::any::Any;
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -72,6 +71,8 @@ pub(crate) struct Req<'a> {
     pub(crate) db: Db,
     /// The app's state, boxed only for operations with hooks.
     pub(crate) state: Option<Arc<dyn Any + Send + Sync>>,
+    /// Whether the request's write was sent: the only way to a write connection.
+    pub(crate) sent: &'a Sent,
 }
 
 impl Req<'_> {
@@ -96,14 +97,6 @@ fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
     response
 }
 
-fn not_allowed() -> Problem {
-    Problem::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method-not-allowed",
-        "this operation is not exposed",
-    )
-}
-
 /// Whether an operation needs a hook context (hooks, scope, narrowing or forced values).
 pub(crate) fn needs_ctx(op: &Operation) -> bool {
     !op.pre.is_empty()
@@ -126,18 +119,25 @@ struct Prepared {
     fields: Option<FieldSet>,
 }
 
-fn prepare(
-    op: &'static Operation,
+/// What every operation does first: its policy, and the per-request policy from its hook
+/// context. The router routes only the operations the model exposes.
+fn prepare<'r>(
+    res: &'r Resource,
     kind: OperationKind,
     req: &Req<'_>,
     key: Option<Value>,
-) -> Result<Prepared, Problem> {
+) -> Result<(&'r Policy, Prepared), Problem> {
+    let policy = res
+        .policy(kind)
+        .ok_or_else(|| Problem::internal(&format!("{} is not exposed", kind.name())))?;
+    let op = policy.op;
     if !needs_ctx(op) {
-        return Ok(Prepared {
+        let prepared = Prepared {
             ctx: None,
             scope: Vec::new(),
             fields: None,
-        });
+        };
+        return Ok((policy, prepared));
     }
     let ctx = HookCtx {
         op: kind,
@@ -166,29 +166,34 @@ fn prepare(
         }
         None => None,
     };
-    Ok(Prepared {
+    let prepared = Prepared {
         ctx: Some(Box::new(ctx)),
         scope,
         fields,
-    })
+    };
+    Ok((policy, prepared))
 }
 
-/// Runs hooks with the transaction lent to the context; returns it.
-async fn run_hooks<B: Backend>(
+/// Runs hooks with the write's transaction lent to their context; returns it.
+async fn run_hooks<'s, B: Backend>(
     hooks: &[crate::Hook],
     ctx: &mut HookCtx,
-    tx: Transaction<'static, B>,
-) -> Result<Transaction<'static, B>, Problem> {
+    tx: WriteTx<'s, B>,
+) -> Result<WriteTx<'s, B>, Problem> {
     if hooks.is_empty() {
         return Ok(tx);
     }
+    let (tx, lent) = tx.lend();
     ctx.tx = Some(B::wrap_tx(tx));
     for hook in hooks {
-        hook(ctx).await?;
+        if let Err(e) = hook(ctx).await {
+            // Rolled back before the write's turn is released.
+            ctx.tx = None;
+            return Err(e);
+        }
     }
-    ctx.tx
-        .take()
-        .and_then(B::unwrap_tx)
+    let tx = ctx.tx.take().and_then(B::unwrap_tx);
+    tx.map(|tx| lent.back(tx))
         .ok_or_else(|| Problem::internal(&"a hook took the transaction"))
 }
 
@@ -283,12 +288,12 @@ fn applied(h: &mut HeaderMap, prefer: &query::Prefer) {
 }
 
 /// Lets `post` hooks see and change a rendered body.
-async fn post_hooks<B: Backend>(
+async fn post_hooks<'s, B: Backend>(
     op: &Operation,
     ctx: Option<&mut HookCtx>,
-    tx: Transaction<'static, B>,
+    tx: WriteTx<'s, B>,
     out: &mut Vec<u8>,
-) -> Result<Transaction<'static, B>, Problem> {
+) -> Result<WriteTx<'s, B>, Problem> {
     let Some(ctx) = ctx.filter(|_| !op.post.is_empty()) else {
         return Ok(tx);
     };
@@ -361,12 +366,12 @@ pub(super) fn single_row_columns<'r>(
 
 /// `SELECT cols FROM t WHERE key = ? AND filters`, from the cache for the default columns
 /// without filters.
-pub(super) fn by_key_statement<B: Backend>(
-    res: &Resource,
+pub(super) fn by_key_statement<'r, B: Backend>(
+    res: &'r Resource,
     selected: &[Column],
     key: Value,
     filters: &[Filter],
-) -> (Sql, KeyArgs) {
+) -> (Sql<'r>, KeyArgs) {
     let cached = filters.is_empty() && res.is_etag_columns(selected);
     key_statement::<B>(res, cached.then_some(Shape::ByKey), key, |w, key| {
         sql::by_key(w, res, selected, key, filters);
@@ -375,12 +380,12 @@ pub(super) fn by_key_statement<B: Backend>(
 
 /// A statement whose one argument is the key, written by `write`: from the cache under
 /// `shape` when there is one, else built for this request.
-pub(super) fn key_statement<B: Backend>(
-    res: &Resource,
+pub(super) fn key_statement<'r, B: Backend>(
+    res: &'r Resource,
     shape: Option<Shape>,
     key: Value,
     write: impl FnOnce(&mut SqlWriter, Value),
-) -> (Sql, KeyArgs) {
+) -> (Sql<'r>, KeyArgs) {
     let build = |args: KeyArgs| {
         let mut w = SqlWriter::new(B::DIALECT);
         let key = args
@@ -419,27 +424,6 @@ pub(super) fn render_one<B: Backend>(
     output::write_row_from::<B>(res, &res.etag_columns, row, columns.len(), &mut tagged)
         .map_err(map)?;
     Ok(output::etag(&tagged))
-}
-
-/// Starts the transaction of a write.
-/// The transaction holds the write's turn (declared first, so it is released last).
-pub(super) async fn begin_write<B: Backend>(
-    pool: &Pool<B>,
-) -> Result<(WriteTurn, Transaction<'static, B>), sqlx::Error> {
-    let (turn, conn) = write_conn::<B>(pool).await?;
-    // What `Pool::begin_with` does, on the connection already taken.
-    let statement = B::DIALECT.begin_write.map(Cow::Borrowed);
-    Ok((turn, Transaction::begin(conn, statement).await?))
-}
-
-/// A connection for a write, then the write's turn: SQLite has one writer at a time, and
-/// its writes queue in the process (`sql::write_queue`). The connection comes first, so
-/// that the turn is held only by a write ready to run.
-pub(super) async fn write_conn<B: Backend>(
-    pool: &Pool<B>,
-) -> Result<(WriteTurn, PoolConnection<B>), sqlx::Error> {
-    let conn = pool.acquire().await?;
-    Ok((sql::write_turn(pool).await?, conn))
 }
 
 /// The current row by key within the scope, locked until the transaction ends: every field

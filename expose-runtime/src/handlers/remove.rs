@@ -8,9 +8,9 @@ pub(crate) async fn remove(
     mut req: Req<'_>,
     key: &str,
 ) -> Result<Response, Problem> {
-    let op = res.model.remove.as_ref().ok_or_else(not_allowed)?;
     let key_value = parse_key(res, key)?;
-    let prepared = prepare(op, OperationKind::Remove, &req, Some(key_value.clone()))?;
+    let (policy, prepared) = prepare(res, OperationKind::Remove, &req, Some(key_value.clone()))?;
+    let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &[], "remove")?;
     let if_match = precondition(op, &req.headers)?;
@@ -20,7 +20,8 @@ pub(crate) async fn remove(
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
     };
-    if !on_backend!(&req.db, remove_in(res, op, prepared.ctx, write))? {
+    let sent = req.sent;
+    if !on_backend!(&req.db, remove_in(sent, res, op, prepared.ctx, write))? {
         return Err(not_found(res, key));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -28,6 +29,7 @@ pub(crate) async fn remove(
 
 async fn remove_in<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     ctx: Option<Box<HookCtx>>,
@@ -36,13 +38,14 @@ async fn remove_in<B: Backend>(
     let map = |e| db_error::map(res, e);
     let (sql, args) = delete_statement::<B>(res, write.key.clone(), write.scope);
     if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
-        let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
-        crate::commit_point::passed();
-        return Ok(B::execute(&mut conn, &sql, &args).await.map_err(map)?.rows > 0);
+        let mut conn = sent.autocommit(pool).await.map_err(map)?;
+        let done = B::execute(conn.applying(), &sql, &args).await;
+        return Ok(done.map_err(map)?.rows > 0);
     }
     // Boxed, so that the transaction's futures do not make every remove's state larger.
     let checked = Box::pin(remove_checked::<B>(
         pool,
+        sent,
         res,
         op,
         ctx,
@@ -56,6 +59,7 @@ async fn remove_in<B: Backend>(
 /// the `pre` and `post` hooks.
 async fn remove_checked<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
@@ -64,26 +68,29 @@ async fn remove_checked<B: Backend>(
 ) -> Result<bool, Problem> {
     let map = |e| db_error::map(res, e);
     let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
-    let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
-    if !write.check::<B>(&mut tx, res, hooked).await? {
+    let mut tx = sent.begin(pool).await.map_err(map)?;
+    if !write.check::<B>(tx.conn(), res, hooked).await? {
         return Ok(false);
     }
     if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     }
-    if B::execute(&mut tx, sql, args).await.map_err(map)?.rows == 0 {
+    if B::execute(tx.conn(), sql, args).await.map_err(map)?.rows == 0 {
         return Ok(false);
     }
     if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.post, ctx, tx).await?;
     }
-    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok(true)
 }
 
 /// The `DELETE`: built once when it has no filter besides the key.
-fn delete_statement<B: Backend>(res: &Resource, key: Value, scope: &[Filter]) -> (Sql, KeyArgs) {
+fn delete_statement<'r, B: Backend>(
+    res: &'r Resource,
+    key: Value,
+    scope: &[Filter],
+) -> (Sql<'r>, KeyArgs) {
     let shape = scope.is_empty().then_some(Shape::Delete);
     key_statement::<B>(res, shape, key, |w, key| sql::delete(w, res, key, scope))
 }

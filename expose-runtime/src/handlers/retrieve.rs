@@ -7,25 +7,22 @@ pub(crate) async fn retrieve(
     mut req: Req<'_>,
     key: &str,
 ) -> Result<Response, Problem> {
-    let (policy, op) = res
-        .retrieve
-        .as_ref()
-        .zip(res.model.retrieve.as_ref())
-        .ok_or_else(not_allowed)?;
     let key_value = parse_key(res, key)?;
-    let prepared = prepare(op, OperationKind::Retrieve, &req, Some(key_value.clone()))?;
+    let (policy, prepared) = prepare(res, OperationKind::Retrieve, &req, Some(key_value.clone()))?;
+    let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "retrieve")?;
     query::require_json(&req.headers)?;
     let if_none_match = conditional::if_none_match(&req.headers);
     req.release_headers();
-    let readable = narrow_readable(res, policy.readable, prepared.fields);
+    let readable = narrow_readable(res, policy.fields, prepared.fields);
     let columns = select_columns(res, readable, &pairs)?;
     let mut filters = policy.forced.clone();
     filters.extend(prepared.scope);
+    let sent = req.sent;
     let (out, etag) = on_backend!(
         &req.db,
-        retrieve_in(res, op, prepared.ctx, &columns, key_value, &filters)
+        retrieve_in(sent, res, op, prepared.ctx, &columns, key_value, &filters)
     )?
     .ok_or_else(|| not_found(res, key))?;
     if if_none_match.is_some_and(|t| t.matches_weak(&etag)) {
@@ -36,6 +33,7 @@ pub(crate) async fn retrieve(
 
 async fn retrieve_in<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
@@ -65,6 +63,7 @@ async fn retrieve_in<B: Backend>(
         Some(ctx) => {
             let read = Box::pin(read_hooked::<B>(
                 pool,
+                sent,
                 res,
                 op,
                 ctx,
@@ -84,6 +83,7 @@ async fn retrieve_in<B: Backend>(
 /// A retrieve with hooks: in a transaction, between the `pre` and `post` hooks.
 async fn read_hooked<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     ctx: &mut HookCtx,
@@ -92,16 +92,15 @@ async fn read_hooked<B: Backend>(
     appended: bool,
 ) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map(res, e);
-    let tx = pool.begin().await.map_err(map)?;
+    let tx = sent.begin_read(pool).await.map_err(map)?;
     let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-    let row = B::fetch_optional(&mut tx, sql, args).await.map_err(map)?;
+    let row = B::fetch_optional(tx.conn(), sql, args).await.map_err(map)?;
     let Some(row) = row else {
         return Ok(None);
     };
     let mut out = res.row_buffer();
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
-    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
 }

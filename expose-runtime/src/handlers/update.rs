@@ -9,19 +9,15 @@ pub(crate) async fn update(
     body_limit: usize,
     body: Body,
 ) -> Result<Response, Problem> {
-    let (policy, op) = res
-        .update
-        .as_ref()
-        .zip(res.model.update.as_ref())
-        .ok_or_else(not_allowed)?;
     let key_value = parse_key(res, key)?;
-    let prepared = prepare(op, OperationKind::Update, &req, Some(key_value.clone()))?;
+    let (policy, prepared) = prepare(res, OperationKind::Update, &req, Some(key_value.clone()))?;
+    let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "update")?;
     let columns = select_columns(res, res.output, &pairs)?;
     let prefer = query::prefer(&req.headers)?;
     let if_match = precondition(op, &req.headers)?;
-    let writable = narrow_writable(policy.writable, prepared.fields);
+    let writable = narrow_writable(policy.fields, prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
     req.release_headers();
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
@@ -30,9 +26,10 @@ pub(crate) async fn update(
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
     };
+    let sent = req.sent;
     let (out, etag) = on_backend!(
         &req.db,
-        update_in(res, op, prepared.ctx, &columns, values, write)
+        update_in(sent, res, op, prepared.ctx, &columns, values, write)
     )?
     .ok_or_else(|| not_found(res, key))?;
     let response = match prefer.ret {
@@ -78,6 +75,7 @@ impl Write<'_> {
 
 async fn update_in<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     ctx: Option<Box<HookCtx>>,
@@ -88,9 +86,9 @@ async fn update_in<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
-        let (_turn, mut conn) = write_conn::<B>(pool).await.map_err(map)?;
-        crate::commit_point::passed();
-        let Some(row) = update_row::<B>(&mut conn, res, &selected, &write, values).await? else {
+        let mut conn = sent.autocommit(pool).await.map_err(map)?;
+        let Some(row) = update_row::<B>(conn.applying(), res, &selected, &write, values).await?
+        else {
             return Ok(None);
         };
         // Taken once the row is here (see `retrieve_in`).
@@ -100,14 +98,18 @@ async fn update_in<B: Backend>(
     }
     // Boxed, so that the transaction's futures do not make every update's state larger.
     let cols = (columns, &*selected, appended);
-    let checked = Box::pin(update_checked::<B>(pool, res, op, ctx, cols, values, write));
+    let checked = Box::pin(update_checked::<B>(
+        pool, sent, res, op, ctx, cols, values, write,
+    ));
     checked.await
 }
 
 /// An update that reads the row first (for `If-Match` or hooks): in a transaction, between
 /// the `pre` and `post` hooks.
+#[allow(clippy::too_many_arguments)]
 async fn update_checked<B: Backend>(
     pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
@@ -118,8 +120,8 @@ async fn update_checked<B: Backend>(
     let map = |e| db_error::map_writing(res, e);
     let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
     let mut out = res.row_buffer();
-    let (_turn, mut tx) = begin_write::<B>(pool).await.map_err(map)?;
-    if !write.check::<B>(&mut tx, res, hooked).await? {
+    let mut tx = sent.begin(pool).await.map_err(map)?;
+    if !write.check::<B>(tx.conn(), res, hooked).await? {
         return Ok(None);
     }
     if let Some(ctx) = ctx.as_deref_mut().filter(|_| !op.pre.is_empty()) {
@@ -130,12 +132,11 @@ async fn update_checked<B: Backend>(
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
         values = ctx.input.take().map(|i| i.values).unwrap_or_default();
     }
-    let Some(row) = update_row::<B>(&mut tx, res, selected, &write, values).await? else {
+    let Some(row) = update_row::<B>(tx.conn(), res, selected, &write, values).await? else {
         return Ok(None);
     };
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let tx = post_hooks::<B>(op, ctx.as_deref_mut(), tx, &mut out).await?;
-    crate::commit_point::passed();
     tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
 }
@@ -170,13 +171,13 @@ async fn update_row<B: Backend>(
 
 /// The `UPDATE` for these values: built once per set of columns written when it has no
 /// filter besides the key and returns the default columns.
-fn update_statement<B: Backend>(
-    res: &Resource,
+fn update_statement<'r, B: Backend>(
+    res: &'r Resource,
     key: Value,
     mut values: Vec<(usize, Value)>,
     scope: &[Filter],
     returning: Option<&[Column]>,
-) -> (Sql, Vec<Value>) {
+) -> (Sql<'r>, Vec<Value>) {
     let build = |values: Vec<(usize, Value)>, key: Value| {
         let mut w = SqlWriter::new(B::DIALECT);
         sql::update(&mut w, res, key, values, scope, returning);

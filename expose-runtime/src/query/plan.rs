@@ -4,7 +4,7 @@
 use super::grammar::{self, Expr, IsValue, Op, Select};
 use crate::field_type::FieldType;
 use crate::problem::Problem;
-use crate::resource::{FieldSet, ReadPolicy, Resource};
+use crate::resource::{FieldSet, Policy, Resource};
 use crate::value::Value;
 
 /// A typed filter tree over field indices.
@@ -293,7 +293,7 @@ fn select_items(
 /// Checks a list request's query string against the policy.
 pub(crate) fn plan_list(
     res: &Resource,
-    policy: &ReadPolicy,
+    policy: &Policy,
     pairs: &[(String, String)],
     range: Option<(u64, Option<u64>)>,
 ) -> Result<ListPlan, Problem> {
@@ -305,7 +305,7 @@ pub(crate) fn plan_list(
     };
     let parsed = grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
         .map_err(syntax)?;
-    let columns = plan_select(res, policy.readable, parsed.select)?;
+    let columns = plan_select(res, policy.fields, parsed.select)?;
     let mut filters = policy.forced.clone();
     for (expr, param) in parsed.filters.into_iter().zip(filter_params(pairs)) {
         filters.push(type_expr(res, policy.filterable, Names::Api, param, expr)?);

@@ -72,6 +72,9 @@ pub(crate) trait Backend: Database {
 
     /// Takes it back.
     fn unwrap_tx(tx: Tx) -> Option<sqlx::Transaction<'static, Self>>;
+
+    /// The pool as SQLite's, on SQLite (whose writes queue in the process).
+    fn as_sqlite(pool: &sqlx::Pool<Self>) -> Option<&sqlx::SqlitePool>;
 }
 
 fn json_to(out: &mut Vec<u8>, v: &impl serde::Serialize) -> Result<(), sqlx::Error> {
@@ -83,7 +86,7 @@ fn json_error(e: serde_json::Error) -> sqlx::Error {
 }
 
 macro_rules! backend {
-    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr) => {
+    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr, $as_sqlite:expr) => {
         impl Backend for $db {
             const DIALECT: &'static Dialect = &$dialect;
 
@@ -195,6 +198,11 @@ macro_rules! backend {
                 Tx::$variant(tx)
             }
 
+            fn as_sqlite(pool: &sqlx::Pool<Self>) -> Option<&sqlx::SqlitePool> {
+                let f: fn(&sqlx::Pool<Self>) -> Option<&sqlx::SqlitePool> = $as_sqlite;
+                f(pool)
+            }
+
             fn unwrap_tx(tx: Tx) -> Option<sqlx::Transaction<'static, Self>> {
                 match tx {
                     Tx::$variant(tx) => Some(tx),
@@ -256,14 +264,22 @@ mod sqlite {
         Sqlite,
         Dialect::SQLITE,
         |r| Some(r.last_insert_rowid()),
-        false
+        false,
+        |p| Some(p)
     );
 }
 
 mod postgres {
     use super::*;
     binder!(bind_all, sqlx::Postgres);
-    backend!(sqlx::Postgres, Postgres, Dialect::POSTGRES, |_| None, false);
+    backend!(
+        sqlx::Postgres,
+        Postgres,
+        Dialect::POSTGRES,
+        |_| None,
+        false,
+        |_| None
+    );
 }
 
 mod mysql {
@@ -274,6 +290,7 @@ mod mysql {
         MySql,
         Dialect::MYSQL,
         |r| i64::try_from(r.last_insert_id()).ok(),
-        true
+        true,
+        |_| None
     );
 }

@@ -30,9 +30,8 @@ pub(crate) enum Shape {
 /// number of shapes is theirs to grow; past the bound, statements are built per request.
 const MAX_SHAPES: usize = 128;
 
-/// A statement's text: kept for the life of the process when cached, else built for one
-/// request.
-pub(crate) type Sql = Cow<'static, str>;
+/// A statement's text: borrowed from the resource's cache, or built for one request.
+pub(crate) type Sql<'r> = Cow<'r, str>;
 
 /// The arguments of a statement by key: the key alone, kept inline (a heap block would be
 /// held by every request in flight while it waits for the database); a statement with
@@ -41,14 +40,12 @@ pub(crate) type KeyArgs = smallvec::SmallVec<[Value; 1]>;
 
 /// The cached texts, per dialect: an open-addressed table of slots that are filled once and
 /// never emptied, so a lookup only reads (no lock, no reference count to bump: many worker
-/// threads look up the same statements). The texts are leaked, which bounds them by the
-/// number of shapes ([`MAX_SHAPES`] per dialect and model; a resource lives as long as the
-/// process, see `Resource::compiled`). Slots are allocated for a dialect when it is first
-/// used.
+/// threads look up the same statements); a request borrows its text from the cache, which
+/// its router owns. Slots are allocated for a dialect when it is first used.
 #[derive(Debug, Default)]
 pub(crate) struct StatementCache([OnceLock<Box<[Slot]>>; 3]);
 
-type Slot = OnceLock<(Shape, &'static str)>;
+type Slot = OnceLock<(Shape, Box<str>)>;
 
 impl StatementCache {
     /// The text of `shape` on `dialect` with its arguments `args` (in the order the text
@@ -61,7 +58,7 @@ impl StatementCache {
         shape: Shape,
         args: A,
         build: impl FnOnce(A) -> SqlWriter,
-    ) -> (Sql, A)
+    ) -> (Sql<'_>, A)
     where
         A: Clone + std::ops::Deref<Target = [Value]>,
     {
@@ -72,7 +69,7 @@ impl StatementCache {
         for i in 0..MAX_SHAPES {
             let slot = &slots[(start + i) % MAX_SHAPES];
             match slot.get() {
-                Some((s, sql)) if *s == shape => return (Cow::Borrowed(*sql), args),
+                Some((s, sql)) if *s == shape => return (Cow::Borrowed(&**sql), args),
                 Some(_) => continue,
                 None => {
                     free = Some(slot);
@@ -94,11 +91,11 @@ impl StatementCache {
         let mut text = Some(w.sql);
         let (filled, sql) = slot.get_or_init(|| {
             let text = text.take().expect("taken once");
-            (shape, &*Box::leak(text.into_boxed_str()))
+            (shape, text.into_boxed_str())
         });
         match text {
             Some(text) if *filled != shape => (Cow::Owned(text), args),
-            _ => (Cow::Borrowed(*sql), args),
+            _ => (Cow::Borrowed(&**sql), args),
         }
     }
 }

@@ -21,8 +21,6 @@ pub(crate) struct Dialect {
     pub(crate) row_locks: bool,
     /// How a writing transaction starts (`None`: the driver's `BEGIN`).
     pub(crate) begin_write: Option<&'static str>,
-    /// One writer at a time per database: writes queue in the process (`write_queue`).
-    pub(crate) one_writer: bool,
 }
 
 /// How a case-sensitive `LIKE` is spelled.
@@ -49,7 +47,6 @@ impl Dialect {
         // Take the write lock at once: a read-then-write transaction that upgrades later
         // fails with SQLITE_BUSY when another writer got there first.
         begin_write: Some("BEGIN IMMEDIATE"),
-        one_writer: true,
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
         id: 1,
@@ -61,7 +58,6 @@ impl Dialect {
         insert_defaults: " DEFAULT VALUES",
         row_locks: true,
         begin_write: None,
-        one_writer: false,
     };
     pub(crate) const MYSQL: Dialect = Dialect {
         id: 2,
@@ -73,6 +69,5 @@ impl Dialect {
         insert_defaults: " () VALUES ()",
         row_locks: true,
         begin_write: None,
-        one_writer: false,
     };
 }

@@ -3,6 +3,7 @@
 
 mod backend;
 mod cache;
+mod commit;
 mod dialect;
 mod statements;
 mod write_queue;
@@ -10,6 +11,7 @@ mod writer;
 
 pub(crate) use backend::Backend;
 pub(crate) use cache::{written, KeyArgs, Shape, Sql, StatementCache};
+pub(crate) use commit::{Sent, WriteTx};
 pub(crate) use dialect::Dialect;
 pub(crate) use statements::*;
 pub(crate) use write_queue::{turn as write_turn, Turn as WriteTurn};
