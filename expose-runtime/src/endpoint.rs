@@ -192,3 +192,54 @@ fn timed_out(config: &RouterConfig) -> Response {
 fn respond(r: Result<Response, Problem>) -> Response {
     r.unwrap_or_else(IntoResponse::into_response)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{expose, Db, RouterConfig};
+    use axum::body::{Body, Bytes};
+    use axum::http::{header, Request, StatusCode};
+    use std::convert::Infallible;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use std::time::Duration;
+    use tower::ServiceExt;
+
+    #[expose(as = "notes", create)]
+    struct Note {
+        #[expose(id, generated)]
+        id: i64,
+        text: String,
+    }
+
+    /// A request body that never ends.
+    struct Endless;
+
+    impl futures_core::Stream for Endless {
+        type Item = Result<Bytes, Infallible>;
+        fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Pending
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_request_timeout_follows_tokios_clock() {
+        // Lazy: the request never reaches the database.
+        let db: Db = sqlx::SqlitePool::connect_lazy("sqlite::memory:")
+            .unwrap()
+            .into();
+        let config = RouterConfig {
+            request_timeout: Duration::from_secs(30),
+            ..RouterConfig::default()
+        };
+        let app = Note::router_with(config).with_state(db);
+        let req = Request::post("/notes")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from_stream(Endless))
+            .unwrap();
+        let (paused, real) = (tokio::time::Instant::now(), std::time::Instant::now());
+        let response = app.oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert!(paused.elapsed() >= Duration::from_secs(30), "on tokio's clock");
+        assert!(real.elapsed() < Duration::from_secs(10), "not on the wall clock");
+    }
+}

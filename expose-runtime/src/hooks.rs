@@ -62,7 +62,7 @@ pub(crate) enum Tx {
 /// The field values a create or update writes: name → value.
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub(crate) model: &'static crate::Model,
+    pub(crate) model: &'static crate::model::Model,
     pub(crate) values: Vec<(usize, Value)>,
 }
 

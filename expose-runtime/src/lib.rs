@@ -37,6 +37,8 @@
 //! The attribute's reference is on [`expose`]; what a client may send is described in the
 //! README. Requests the API refuses are answered with a [`Problem`].
 
+#![forbid(unsafe_code)]
+
 // Lets `#[expose]`, whose expansion names `::expose_runtime`, be used in this crate's tests.
 extern crate self as expose_runtime;
 
@@ -47,28 +49,27 @@ mod db_error;
 mod endpoint;
 mod field_type;
 mod handlers;
-pub mod hooks;
+mod hooks;
 mod model;
 pub mod openapi;
 mod output;
 mod problem;
-pub mod query;
+mod query;
 mod resource;
 mod rfc3339;
 mod router;
-pub mod scope;
+mod scope;
 mod shutdown;
 mod sql;
 mod value;
 
 pub use db::{Backend, Db, PoolConfig};
 pub use field_type::{FieldKind, FieldType};
-pub use hooks::{BoxFuture, Hook, HookCtx, Input, OperationKind};
-pub use model::{Field, Force, ForceFn, Model, Operation};
+pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
-pub use router::{not_found, router, RouterConfig};
-pub use scope::{Col, Cond, FieldMask, FieldsFn, ScopeFn};
+pub use router::{not_found, RouterConfig};
+pub use scope::{Col, Cond, FieldMask};
 pub use shutdown::shutdown_signal;
 pub use value::{Value, ValueError};
 
@@ -104,7 +105,7 @@ pub use value::{Value, ValueError};
 /// ```
 ///
 /// The struct comes out unchanged (minus the field attributes), next to:
-/// - an implementation of [`Exposed`]: a `static` [`Model`] naming every field, its type and
+/// - an implementation of [`Exposed`]: a `static` model description naming every field, its type and
 ///   each operation's policy (`cargo expand` shows it; the runtime does the work);
 /// - `Person::router()` and `Person::router_with(RouterConfig)`: an `axum::Router<S>` for any
 ///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`);
@@ -379,13 +380,16 @@ pub use expose_macros::expose;
 /// Implemented by `#[expose]` for each exposed struct: its static description.
 pub trait Exposed {
     /// Fields, types and policies, as the attribute declared them.
-    const MODEL: &'static Model;
+    const MODEL: &'static model::Model;
 }
 
 #[doc(hidden)]
 pub mod __private {
     pub use crate::field_type::{FieldKind, FieldType};
-    pub use crate::model::{Field, Force, Model, Operation};
+    pub use crate::hooks::Hook;
+    pub use crate::model::{Field, Force, ForceFn, Model, Operation};
+    pub use crate::query::grammar;
+    pub use crate::scope::{FieldsFn, ScopeFn};
     pub use expose_core::OperationKind;
     pub use crate::router::{router, RouterConfig};
     pub use crate::scope::{Col, Cond, FieldMask};

@@ -105,6 +105,7 @@ impl OpenApi {
     }
 
     /// Adds a model by its description (what `#[expose]` emits as `Exposed::MODEL`).
+    #[doc(hidden)]
     pub fn model(mut self, model: &'static Model) -> OpenApi {
         self.models.push(model);
         self

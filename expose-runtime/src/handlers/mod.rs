@@ -176,7 +176,7 @@ fn prepare<'r>(
 
 /// Runs hooks with the write's transaction lent to their context; returns it.
 async fn run_hooks<'s, B: Backend>(
-    hooks: &[crate::Hook],
+    hooks: &[crate::hooks::Hook],
     ctx: &mut HookCtx,
     tx: WriteTx<'s, B>,
 ) -> Result<WriteTx<'s, B>, Problem> {
