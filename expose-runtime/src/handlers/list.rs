@@ -80,6 +80,7 @@ async fn list_rows<B: Backend>(
     Ok((n, total))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn list_in<B: Backend>(
     pool: &Pool<B>,
     sent: &Sent,

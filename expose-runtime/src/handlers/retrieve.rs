@@ -31,6 +31,7 @@ pub(crate) async fn retrieve(
     Ok(with_etag(json_response(StatusCode::OK, out), &etag))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn retrieve_in<B: Backend>(
     pool: &Pool<B>,
     sent: &Sent,
@@ -81,6 +82,7 @@ async fn retrieve_in<B: Backend>(
 }
 
 /// A retrieve with hooks: in a transaction, between the `pre` and `post` hooks.
+#[allow(clippy::too_many_arguments)]
 async fn read_hooked<B: Backend>(
     pool: &Pool<B>,
     sent: &Sent,

@@ -73,6 +73,7 @@ impl Write<'_> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn update_in<B: Backend>(
     pool: &Pool<B>,
     sent: &Sent,
