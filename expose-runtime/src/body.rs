@@ -3,7 +3,8 @@
 
 use crate::field_type::FieldType;
 use crate::problem::{Offender, Problem};
-use crate::resource::{FieldSet, Resource};
+use crate::field::FieldSet;
+use crate::resource::Resource;
 use crate::value::Value;
 use crate::value::ValueError;
 use axum::body::Body;

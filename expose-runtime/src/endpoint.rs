@@ -12,7 +12,7 @@ use crate::handlers::{self, Req};
 use crate::problem::Problem;
 use crate::resource::Resource;
 use crate::router::RouterConfig;
-use crate::sql::Sent;
+use crate::db::Sent;
 use axum::extract::{FromRef, Request};
 use axum::handler::Handler;
 use axum::http::{request::Parts, StatusCode};

@@ -66,36 +66,6 @@ pub trait FieldKind {
     const NULLABLE: bool = false;
 }
 
-/// The one table of supported types: each gets its `FieldKind` and its `Value` conversion.
-macro_rules! kinds {
-    ($($t:ty => $v:ident),* $(,)?) => {
-        $(
-            impl FieldKind for $t {
-                const TYPE: FieldType = FieldType::$v;
-            }
-            impl From<$t> for crate::value::Value {
-                fn from(x: $t) -> crate::value::Value {
-                    crate::value::Value::$v(x.into())
-                }
-            }
-        )*
-    };
-}
-
-kinds! {
-    i16 => I16,
-    i32 => I32,
-    i64 => I64,
-    f32 => F32,
-    f64 => F64,
-    bool => Bool,
-    String => Text,
-    chrono::DateTime<chrono::Utc> => DateTime,
-    chrono::NaiveDate => Date,
-    uuid::Uuid => Uuid,
-    serde_json::Value => Json,
-}
-
 impl<T: FieldKind> FieldKind for Option<T> {
     const TYPE: FieldType = T::TYPE;
     const NULLABLE: bool = true;

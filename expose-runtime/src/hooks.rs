@@ -34,35 +34,24 @@
 //! - run SQL in the operation's transaction with [`execute`](HookCtx::execute): when any
 //!   hook fails, or the write fails, everything rolls back.
 
-use crate::db::Db;
-use crate::field_type::FieldType;
+use crate::db::{Db, Tx};
+use crate::field::Field;
 use crate::problem::Problem;
 use crate::value::Value;
 use axum::http::{request::Parts, Extensions, HeaderMap, Method, Uri};
 use std::any::Any;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-/// A boxed, sendable future.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// The type the macro adapts every hook function to.
-pub type Hook = for<'a> fn(&'a mut HookCtx) -> BoxFuture<'a, Result<(), Problem>>;
+/// A boxed, sendable future: what the macro adapts every hook function to return.
+pub use futures_core::future::BoxFuture;
 
 pub use expose_core::OperationKind;
-
-/// A backend transaction, held by the context while hooks run.
-pub(crate) enum Tx {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
-    MySql(sqlx::Transaction<'static, sqlx::MySql>),
-}
 
 /// The field values a create or update writes: name → value.
 #[derive(Debug, Clone)]
 pub struct Input {
-    pub(crate) model: &'static crate::model::Model,
+    /// The model's name and fields, for lookups by name and messages.
+    pub(crate) model: (&'static str, &'static [Field]),
     pub(crate) values: Vec<(usize, Value)>,
 }
 
@@ -71,7 +60,7 @@ impl Input {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.values
             .iter()
-            .find(|(i, _)| self.model.fields[*i].name == name)
+            .find(|(i, _)| self.model.1[*i].name == name)
             .map(|(_, v)| v)
     }
 
@@ -79,17 +68,17 @@ impl Input {
     /// to the field's type. An unknown field or a value of another type is a programming
     /// error, answered 500 and logged.
     pub fn set(&mut self, name: &str, value: impl Into<Value>) -> Result<(), Problem> {
-        let Some(i) = self.model.fields.iter().position(|f| f.name == name) else {
+        let Some(i) = self.model.1.iter().position(|f| f.name == name) else {
             return Err(Problem::internal(&format!(
                 "a hook set unknown field `{name}` of {}",
-                self.model.rust_name
+                self.model.0
             )));
         };
-        let f = &self.model.fields[i];
-        let v = coerce(value.into(), f.ty, f.nullable).ok_or_else(|| {
+        let f = &self.model.1[i];
+        let v = crate::value::coerce(value.into(), f.ty, f.nullable).ok_or_else(|| {
             Problem::internal(&format!(
                 "a hook set `{name}` of {} to a value of another type",
-                self.model.rust_name
+                self.model.0
             ))
         })?;
         match self.values.iter_mut().find(|(j, _)| *j == i) {
@@ -104,41 +93,14 @@ impl Input {
         let pos = self
             .values
             .iter()
-            .position(|(i, _)| self.model.fields[*i].name == name)?;
+            .position(|(i, _)| self.model.1[*i].name == name)?;
         Some(self.values.remove(pos).1)
     }
 
     /// The API names of the fields written, in order.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.values.iter().map(|(i, _)| self.model.fields[*i].name)
+        self.values.iter().map(|(i, _)| self.model.1[*i].name)
     }
-}
-
-/// Converts a value to a field's type where that loses nothing.
-pub(crate) fn coerce(v: Value, ty: FieldType, nullable: bool) -> Option<Value> {
-    Some(match (v, ty) {
-        (Value::Null(_), ty) if nullable => Value::Null(ty),
-        (Value::Null(_), _) => return None,
-        (Value::I16(x), FieldType::I16) => Value::I16(x),
-        (Value::I16(x), FieldType::I32) => Value::I32(x.into()),
-        (Value::I16(x), FieldType::I64) => Value::I64(x.into()),
-        (Value::I32(x), FieldType::I16) => Value::I16(x.try_into().ok()?),
-        (Value::I32(x), FieldType::I32) => Value::I32(x),
-        (Value::I32(x), FieldType::I64) => Value::I64(x.into()),
-        (Value::I64(x), FieldType::I16) => Value::I16(x.try_into().ok()?),
-        (Value::I64(x), FieldType::I32) => Value::I32(x.try_into().ok()?),
-        (Value::I64(x), FieldType::I64) => Value::I64(x),
-        (Value::F32(x), FieldType::F32) => Value::F32(x),
-        (Value::F32(x), FieldType::F64) => Value::F64(x.into()),
-        (Value::F64(x), FieldType::F64) => Value::F64(x),
-        (v @ Value::Bool(_), FieldType::Bool)
-        | (v @ Value::Text(_), FieldType::Text)
-        | (v @ Value::DateTime(_), FieldType::DateTime)
-        | (v @ Value::Date(_), FieldType::Date)
-        | (v @ Value::Uuid(_), FieldType::Uuid)
-        | (v @ Value::Json(_), FieldType::Json) => v,
-        _ => return None,
-    })
 }
 
 /// What a hook sees of the request, and may change of the operation.
@@ -239,8 +201,8 @@ impl HookCtx {
         } else {
             sql
         };
-        let fail = |e: sqlx::Error| crate::db_error::map_for(None, e);
-        use crate::sql::Backend;
+        let fail = |e: sqlx::Error| crate::db::error::map_for(None, e);
+        use crate::db::Driver;
         match &mut self.tx {
             Some(Tx::Sqlite(tx)) => Ok(sqlx::Sqlite::execute(tx, sql, args)
                 .await
@@ -295,23 +257,5 @@ mod tests {
             numbered("INSERT INTO t (a, \"b?\") VALUES (?, '?', ?)"),
             "INSERT INTO t (a, \"b?\") VALUES ($1, '?', $2)"
         );
-    }
-
-    #[test]
-    fn coercion_widens_and_checks_ranges() {
-        assert_eq!(
-            coerce(Value::I32(5), FieldType::I64, false),
-            Some(Value::I64(5))
-        );
-        assert_eq!(coerce(Value::I64(1 << 40), FieldType::I32, false), None);
-        assert_eq!(
-            coerce(Value::Null(FieldType::Text), FieldType::I32, true),
-            Some(Value::Null(FieldType::I32))
-        );
-        assert_eq!(
-            coerce(Value::Null(FieldType::Text), FieldType::I32, false),
-            None
-        );
-        assert_eq!(coerce(Value::Text("x".into()), FieldType::I32, false), None);
     }
 }

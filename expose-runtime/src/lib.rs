@@ -45,8 +45,8 @@ extern crate self as expose_runtime;
 mod body;
 mod conditional;
 mod db;
-mod db_error;
 mod endpoint;
+mod field;
 mod field_type;
 mod handlers;
 mod hooks;
@@ -386,10 +386,9 @@ pub trait Exposed {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::field_type::{FieldKind, FieldType};
-    pub use crate::hooks::Hook;
-    pub use crate::model::{Field, Force, ForceFn, Model, Operation};
+    pub use crate::field::Field;
+    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn};
     pub use crate::query::grammar;
-    pub use crate::scope::{FieldsFn, ScopeFn};
     pub use expose_core::OperationKind;
     pub use crate::router::{router, RouterConfig};
     pub use crate::scope::{Col, Cond, FieldMask};

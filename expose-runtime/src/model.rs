@@ -4,10 +4,13 @@
 //! struct, naming fields, types and per-operation policies, and the runtime turns it into
 //! routes once, when the router is built.
 
-use crate::field_type::{FieldKind, FieldType};
-use crate::hooks::Hook;
+// TODO(merge): importers take it from `field`.
+pub(crate) use crate::field::Field;
+use crate::hooks::{BoxFuture, HookCtx};
+use crate::problem::Problem;
+use crate::scope::Cond;
+use crate::value::Value;
 use expose_core::OperationKind;
-use crate::scope::{FieldsFn, ScopeFn};
 
 /// One exposed struct: its URL segment, table, fields and the operations it allows.
 #[derive(Debug)]
@@ -30,93 +33,6 @@ impl Model {
     /// The policy of `kind`, when the model exposes it.
     pub fn operation(&self, kind: OperationKind) -> Option<&'static Operation> {
         self.operations.iter().find(|op| op.kind == kind)
-    }
-}
-
-/// One field of a model.
-#[derive(Debug)]
-pub struct Field {
-    /// The Rust identifier; attribute field lists name fields by it.
-    pub ident: &'static str,
-    /// The name in JSON bodies, output and query parameters (serde's rename, if any).
-    pub name: &'static str,
-    /// The SQL column.
-    pub column: &'static str,
-    /// The value type, from the Rust type.
-    pub ty: FieldType,
-    /// Whether the Rust type is an `Option`.
-    pub nullable: bool,
-    /// Whether this is the primary key.
-    pub key: bool,
-    /// Whether the database assigns it (never writable).
-    pub generated: bool,
-    /// Whether the column has a database default, so create may omit it.
-    pub default: bool,
-    /// Whether this is the row version behind `ETag`s, bumped by every update.
-    pub version: bool,
-    /// The field's documentation comment (lines joined, trimmed); empty when it has none.
-    pub doc: &'static str,
-}
-
-impl Field {
-    /// A field called `ident` in Rust, JSON and SQL, with the value type of `T`; the methods
-    /// below set the rest. `#[expose]` writes one such line per field:
-    /// `Field::of::<i64>("id").key().generated()`.
-    pub const fn of<T: FieldKind>(ident: &'static str) -> Field {
-        Field {
-            ident,
-            name: ident,
-            column: ident,
-            ty: T::TYPE,
-            nullable: T::NULLABLE,
-            key: false,
-            generated: false,
-            default: false,
-            version: false,
-            doc: "",
-        }
-    }
-
-    /// Sets the name in JSON and query parameters.
-    pub const fn name(mut self, name: &'static str) -> Field {
-        self.name = name;
-        self
-    }
-
-    /// Sets the SQL column.
-    pub const fn column(mut self, column: &'static str) -> Field {
-        self.column = column;
-        self
-    }
-
-    /// Marks the primary key.
-    pub const fn key(mut self) -> Field {
-        self.key = true;
-        self
-    }
-
-    /// Marks a field the database assigns.
-    pub const fn generated(mut self) -> Field {
-        self.generated = true;
-        self
-    }
-
-    /// Marks a column with a database default.
-    pub const fn default(mut self) -> Field {
-        self.default = true;
-        self
-    }
-
-    /// Marks the row version.
-    pub const fn version(mut self) -> Field {
-        self.version = true;
-        self
-    }
-
-    /// Sets the documentation comment.
-    pub const fn doc(mut self, doc: &'static str) -> Field {
-        self.doc = doc;
-        self
     }
 }
 
@@ -177,8 +93,17 @@ pub struct Force {
     pub value: ForceFn,
 }
 
+/// A hook function after the macro's adaptation.
+pub type Hook = for<'a> fn(&'a mut HookCtx) -> BoxFuture<'a, Result<(), Problem>>;
+
+/// A scope function after the macro's adaptation.
+pub type ScopeFn = fn(&HookCtx) -> Result<Option<Cond<()>>, Problem>;
+
+/// A `fields_for` function after the macro's adaptation: narrows a set of field bits.
+pub type FieldsFn = fn(&HookCtx, &mut u64) -> Result<(), Problem>;
+
 /// A forced-value function after the macro's adaptation.
-pub type ForceFn = fn(&crate::HookCtx) -> Result<crate::Value, crate::Problem>;
+pub type ForceFn = fn(&HookCtx) -> Result<Value, Problem>;
 
 impl Operation {
     /// The policy of `kind` with every option at its default; the macro writes

@@ -2,10 +2,10 @@
 
 use crate::query::Column;
 use crate::resource::Resource;
-use crate::sql::Backend;
+use crate::db::Driver;
 
 /// Writes one row as a JSON object with the given columns (in `SELECT` order).
-pub(crate) fn write_row<B: Backend>(
+pub(crate) fn write_row<B: Driver>(
     res: &Resource,
     columns: &[Column],
     row: &B::Row,
@@ -15,7 +15,7 @@ pub(crate) fn write_row<B: Backend>(
 }
 
 /// Like [`write_row`], for columns that start at position `first` of the row.
-pub(crate) fn write_row_from<B: Backend>(
+pub(crate) fn write_row_from<B: Driver>(
     res: &Resource,
     columns: &[Column],
     row: &B::Row,
@@ -43,7 +43,7 @@ pub(crate) fn write_row_from<B: Backend>(
 }
 
 /// Like [`write_row`], for a row that selected every field in order (position = field).
-pub(crate) fn write_fields<B: Backend>(
+pub(crate) fn write_fields<B: Driver>(
     res: &Resource,
     columns: &[Column],
     row: &B::Row,
@@ -62,7 +62,7 @@ pub(crate) fn write_fields<B: Backend>(
 }
 
 /// The key of a row as it appears in a URL path.
-pub(crate) fn key_text<B: Backend>(
+pub(crate) fn key_text<B: Driver>(
     res: &Resource,
     columns: &[Column],
     row: &B::Row,

@@ -2,25 +2,12 @@
 //! policies parsed, so that a request does no name lookups it can avoid.
 
 use crate::field_type::FieldType;
-use crate::model::{Field, Model, Operation};
+// TODO(merge): importers take it from `field`.
+pub(crate) use crate::field::FieldSet;
+use crate::field::Field;
+use crate::model::{Model, Operation};
 use crate::query::{self, Filter, OrderKey};
 use expose_core::OperationKind;
-
-/// A set of field indices (a model has at most 64 fields; the macro checks).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct FieldSet(pub(crate) u64);
-
-impl FieldSet {
-    pub(crate) fn contains(self, i: usize) -> bool {
-        i < 64 && self.0 & (1 << i) != 0
-    }
-    pub(crate) fn insert(&mut self, i: usize) {
-        self.0 |= 1 << i;
-    }
-    pub(crate) fn iter(self) -> impl Iterator<Item = usize> {
-        (0..64).filter(move |i| self.contains(*i))
-    }
-}
 
 /// The compiled policy of one operation.
 #[derive(Debug)]
@@ -58,6 +45,15 @@ pub(crate) struct Resource {
     row_len: std::sync::atomic::AtomicUsize,
     /// Each field's member name as JSON output writes it, quoted and escaped, with its `:`.
     pub(crate) json_keys: Vec<Box<[u8]>>,
+}
+
+impl From<&Resource> for crate::db::error::Subject {
+    fn from(res: &Resource) -> Self {
+        crate::db::error::Subject {
+            path: res.model.path,
+            fields: res.model.fields,
+        }
+    }
 }
 
 impl Resource {

@@ -32,10 +32,9 @@
 //! conditions are built only from these handles, and every value is a bound parameter.
 
 use crate::field_type::FieldType;
-use crate::problem::Problem;
 use crate::query::grammar::{IsValue, Op};
 use crate::query::{Cond as Condition, Filter, Operand};
-use crate::resource::FieldSet;
+use crate::field::FieldSet;
 use crate::value::Value;
 use std::marker::PhantomData;
 
@@ -88,7 +87,7 @@ impl<M, T: Into<Value>> Col<M, T> {
 
     fn one(self, v: impl Into<T>) -> Operand {
         let v: T = v.into();
-        Operand::One(crate::hooks::coerce(v.into(), self.ty, true).unwrap_or(Value::Null(self.ty)))
+        Operand::One(crate::value::coerce(v.into(), self.ty, true).unwrap_or(Value::Null(self.ty)))
     }
 
     /// `field = v`.
@@ -254,9 +253,3 @@ impl<M> FieldMask<M> {
         self.set.0
     }
 }
-
-/// A scope function after the macro's adaptation.
-pub type ScopeFn = fn(&crate::HookCtx) -> Result<Option<Cond<()>>, Problem>;
-
-/// A `fields_for` function after the macro's adaptation: narrows a set of field bits.
-pub type FieldsFn = fn(&crate::HookCtx, &mut u64) -> Result<(), Problem>;

@@ -1,6 +1,6 @@
 //! Typed values: what a request body or query parameter holds once checked against a field.
 
-use crate::field_type::FieldType;
+use crate::field_type::{FieldKind, FieldType};
 
 /// A value bound to a SQL parameter, typed by its field.
 #[derive(Debug, Clone, PartialEq)]
@@ -160,6 +160,63 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// The one table of supported types: each gets its `FieldKind` and its `Value` conversion.
+macro_rules! kinds {
+    ($($t:ty => $v:ident),* $(,)?) => {
+        $(
+            impl FieldKind for $t {
+                const TYPE: FieldType = FieldType::$v;
+            }
+            impl From<$t> for Value {
+                fn from(x: $t) -> Value {
+                    Value::$v(x.into())
+                }
+            }
+        )*
+    };
+}
+
+kinds! {
+    i16 => I16,
+    i32 => I32,
+    i64 => I64,
+    f32 => F32,
+    f64 => F64,
+    bool => Bool,
+    String => Text,
+    chrono::DateTime<chrono::Utc> => DateTime,
+    chrono::NaiveDate => Date,
+    uuid::Uuid => Uuid,
+    serde_json::Value => Json,
+}
+
+/// Converts a value to a field's type where that loses nothing.
+pub(crate) fn coerce(v: Value, ty: FieldType, nullable: bool) -> Option<Value> {
+    Some(match (v, ty) {
+        (Value::Null(_), ty) if nullable => Value::Null(ty),
+        (Value::Null(_), _) => return None,
+        (Value::I16(x), FieldType::I16) => Value::I16(x),
+        (Value::I16(x), FieldType::I32) => Value::I32(x.into()),
+        (Value::I16(x), FieldType::I64) => Value::I64(x.into()),
+        (Value::I32(x), FieldType::I16) => Value::I16(x.try_into().ok()?),
+        (Value::I32(x), FieldType::I32) => Value::I32(x),
+        (Value::I32(x), FieldType::I64) => Value::I64(x.into()),
+        (Value::I64(x), FieldType::I16) => Value::I16(x.try_into().ok()?),
+        (Value::I64(x), FieldType::I32) => Value::I32(x.try_into().ok()?),
+        (Value::I64(x), FieldType::I64) => Value::I64(x),
+        (Value::F32(x), FieldType::F32) => Value::F32(x),
+        (Value::F32(x), FieldType::F64) => Value::F64(x.into()),
+        (Value::F64(x), FieldType::F64) => Value::F64(x),
+        (v @ Value::Bool(_), FieldType::Bool)
+        | (v @ Value::Text(_), FieldType::Text)
+        | (v @ Value::DateTime(_), FieldType::DateTime)
+        | (v @ Value::Date(_), FieldType::Date)
+        | (v @ Value::Uuid(_), FieldType::Uuid)
+        | (v @ Value::Json(_), FieldType::Json) => v,
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,5 +253,23 @@ mod tests {
             Value::from_json(FieldType::I64, false, j("-1e3")),
             Ok(Value::I64(-1000))
         );
+    }
+
+    #[test]
+    fn coercion_widens_and_checks_ranges() {
+        assert_eq!(
+            coerce(Value::I32(5), FieldType::I64, false),
+            Some(Value::I64(5))
+        );
+        assert_eq!(coerce(Value::I64(1 << 40), FieldType::I32, false), None);
+        assert_eq!(
+            coerce(Value::Null(FieldType::Text), FieldType::I32, true),
+            Some(Value::Null(FieldType::I32))
+        );
+        assert_eq!(
+            coerce(Value::Null(FieldType::Text), FieldType::I32, false),
+            None
+        );
+        assert_eq!(coerce(Value::Text("x".into()), FieldType::I32, false), None);
     }
 }

@@ -45,7 +45,7 @@ pub(crate) async fn create(
     Ok(with_etag(response, &etag))
 }
 
-async fn create_in<B: Backend>(
+async fn create_in<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -76,7 +76,7 @@ async fn create_in<B: Backend>(
 
 /// A create with hooks: in a transaction, between the `pre` and `post` hooks.
 #[allow(clippy::too_many_arguments)]
-async fn create_hooked<B: Backend>(
+async fn create_hooked<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -91,7 +91,7 @@ async fn create_hooked<B: Backend>(
     let mut out = res.row_buffer();
     let mut tx = sent.begin(pool).await.map_err(map)?;
     ctx.input = Some(Input {
-        model: res.model,
+        model: (res.model.rust_name, res.model.fields),
         values,
     });
     tx = run_hooks::<B>(op.pre, ctx, tx).await?;
@@ -105,7 +105,7 @@ async fn create_hooked<B: Backend>(
     Ok((key, out, etag))
 }
 
-fn new_key<B: Backend>(
+fn new_key<B: Driver>(
     res: &Resource,
     selected: &[Column],
     row: &B::Row,
@@ -116,7 +116,7 @@ fn new_key<B: Backend>(
 
 /// Inserts the row and reads it back (with `RETURNING`, or by its key where the dialect has
 /// none).
-async fn insert_row<B: Backend>(
+async fn insert_row<B: Driver>(
     conn: &mut B::Connection,
     res: &Resource,
     selected: &[Column],
@@ -164,7 +164,7 @@ fn integer_key(res: &Resource, id: i64) -> Result<Value, Problem> {
 
 /// The `INSERT` for these values: its text depends only on which columns are written (and
 /// the answer's columns), so the common shapes are built once and reused.
-fn insert_statement<'r, B: Backend>(
+fn insert_statement<'r, B: Driver>(
     res: &'r Resource,
     selected: &[Column],
     mut values: Vec<(usize, Value)>,

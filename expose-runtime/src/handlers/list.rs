@@ -38,7 +38,7 @@ pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, P
 
 /// Runs the list statement, rendering each row as it arrives, and the count when asked, on
 /// one connection; the number of rows and the count.
-async fn list_rows<B: Backend>(
+async fn list_rows<B: Driver>(
     conn: &mut B::Connection,
     res: &Resource,
     plan: &query::ListPlan,
@@ -81,7 +81,7 @@ async fn list_rows<B: Backend>(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn list_in<B: Backend>(
+async fn list_in<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -145,7 +145,7 @@ async fn list_in<B: Backend>(
 /// A list with hooks: in a transaction, between the `pre` and `post` hooks; the page's
 /// length, the count and the rendered body.
 #[allow(clippy::too_many_arguments)]
-async fn list_hooked<B: Backend>(
+async fn list_hooked<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,

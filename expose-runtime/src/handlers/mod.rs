@@ -7,14 +7,16 @@
 use crate::body;
 use crate::conditional;
 use crate::db::Db;
-use crate::db_error;
+use crate::db::error as db_error;
 use crate::hooks::{HookCtx, Input, OperationKind};
 use crate::model::Operation;
 use crate::output::{self, ETag};
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
-use crate::resource::{FieldSet, Policy, Resource};
-use crate::sql::{self, Backend, KeyArgs, Sent, Shape, Sql, SqlWriter, WriteTx};
+use crate::field::FieldSet;
+use crate::resource::{Policy, Resource};
+use crate::db::{Driver, Sent, WriteTx};
+use crate::sql::{self, KeyArgs, Shape, Sql, SqlWriter};
 use crate::value::Value;
 use axum::body::Body;
 use axum::http::{header, request::Parts, HeaderMap, HeaderValue, StatusCode};
@@ -24,7 +26,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::sync::Arc;
 
-/// Runs `$f::<Backend>(pool, args...)` for whichever backend the `Db` holds.
+/// Runs `$f::<Driver>(pool, args...)` for whichever backend the `Db` holds.
 macro_rules! on_backend {
     ($db:expr, $f:ident ( $($arg:expr),* )) => {
         match $db {
@@ -175,8 +177,8 @@ fn prepare<'r>(
 }
 
 /// Runs hooks with the write's transaction lent to their context; returns it.
-async fn run_hooks<'s, B: Backend>(
-    hooks: &[crate::hooks::Hook],
+async fn run_hooks<'s, B: Driver>(
+    hooks: &[crate::model::Hook],
     ctx: &mut HookCtx,
     tx: WriteTx<'s, B>,
 ) -> Result<WriteTx<'s, B>, Problem> {
@@ -288,7 +290,7 @@ fn applied(h: &mut HeaderMap, prefer: &query::Prefer) {
 }
 
 /// Lets `post` hooks see and change a rendered body.
-async fn post_hooks<'s, B: Backend>(
+async fn post_hooks<'s, B: Driver>(
     op: &Operation,
     ctx: Option<&mut HookCtx>,
     tx: WriteTx<'s, B>,
@@ -337,7 +339,7 @@ fn write_input(
             };
             let field = res.field(i);
             let v = (f.value)(ctx)?;
-            let v = crate::hooks::coerce(v, field.ty, field.nullable).ok_or_else(|| {
+            let v = crate::value::coerce(v, field.ty, field.nullable).ok_or_else(|| {
                 Problem::internal(&format!(
                     "forced value of `{}` has another type",
                     field.name
@@ -366,7 +368,7 @@ pub(super) fn single_row_columns<'r>(
 
 /// `SELECT cols FROM t WHERE key = ? AND filters`, from the cache for the default columns
 /// without filters.
-pub(super) fn by_key_statement<'r, B: Backend>(
+pub(super) fn by_key_statement<'r, B: Driver>(
     res: &'r Resource,
     selected: &[Column],
     key: Value,
@@ -380,7 +382,7 @@ pub(super) fn by_key_statement<'r, B: Backend>(
 
 /// A statement whose one argument is the key, written by `write`: from the cache under
 /// `shape` when there is one, else built for this request.
-pub(super) fn key_statement<'r, B: Backend>(
+pub(super) fn key_statement<'r, B: Driver>(
     res: &'r Resource,
     shape: Option<Shape>,
     key: Value,
@@ -407,7 +409,7 @@ pub(super) fn key_statement<'r, B: Backend>(
 }
 
 /// Renders one row's response body (the first `columns.len()` columns) and returns its tag.
-pub(super) fn render_one<B: Backend>(
+pub(super) fn render_one<B: Driver>(
     res: &Resource,
     columns: &[Column],
     row: &B::Row,
@@ -428,7 +430,7 @@ pub(super) fn render_one<B: Backend>(
 
 /// The current row by key within the scope, locked until the transaction ends: every field
 /// as JSON (for `before`), and its `ETag`.
-pub(super) async fn current_row<B: Backend>(
+pub(super) async fn current_row<B: Driver>(
     conn: &mut B::Connection,
     res: &Resource,
     key: &Value,

@@ -27,7 +27,7 @@ pub(crate) async fn remove(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn remove_in<B: Backend>(
+async fn remove_in<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -57,7 +57,7 @@ async fn remove_in<B: Backend>(
 
 /// A remove that reads the row first (for `If-Match` or hooks): in a transaction, between
 /// the `pre` and `post` hooks.
-async fn remove_checked<B: Backend>(
+async fn remove_checked<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -86,7 +86,7 @@ async fn remove_checked<B: Backend>(
 }
 
 /// The `DELETE`: built once when it has no filter besides the key.
-fn delete_statement<'r, B: Backend>(
+fn delete_statement<'r, B: Driver>(
     res: &'r Resource,
     key: Value,
     scope: &[Filter],

@@ -32,7 +32,7 @@ pub(crate) async fn retrieve(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn retrieve_in<B: Backend>(
+async fn retrieve_in<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -83,7 +83,7 @@ async fn retrieve_in<B: Backend>(
 
 /// A retrieve with hooks: in a transaction, between the `pre` and `post` hooks.
 #[allow(clippy::too_many_arguments)]
-async fn read_hooked<B: Backend>(
+async fn read_hooked<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,

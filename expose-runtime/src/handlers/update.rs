@@ -51,7 +51,7 @@ pub(super) struct Write<'a> {
 impl Write<'_> {
     /// Reads (and locks) the current row when hooks or `If-Match` need it; `Ok(false)` when
     /// it does not exist within the scope.
-    pub(super) async fn check<B: Backend>(
+    pub(super) async fn check<B: Driver>(
         &self,
         conn: &mut B::Connection,
         res: &Resource,
@@ -74,7 +74,7 @@ impl Write<'_> {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn update_in<B: Backend>(
+async fn update_in<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -108,7 +108,7 @@ async fn update_in<B: Backend>(
 /// An update that reads the row first (for `If-Match` or hooks): in a transaction, between
 /// the `pre` and `post` hooks.
 #[allow(clippy::too_many_arguments)]
-async fn update_checked<B: Backend>(
+async fn update_checked<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -127,7 +127,7 @@ async fn update_checked<B: Backend>(
     }
     if let Some(ctx) = ctx.as_deref_mut().filter(|_| !op.pre.is_empty()) {
         ctx.input = Some(Input {
-            model: res.model,
+            model: (res.model.rust_name, res.model.fields),
             values,
         });
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
@@ -143,7 +143,7 @@ async fn update_checked<B: Backend>(
 }
 
 /// Updates the row and reads it back; `None` when no row matched.
-async fn update_row<B: Backend>(
+async fn update_row<B: Driver>(
     conn: &mut B::Connection,
     res: &Resource,
     selected: &[Column],
@@ -172,7 +172,7 @@ async fn update_row<B: Backend>(
 
 /// The `UPDATE` for these values: built once per set of columns written when it has no
 /// filter besides the key and returns the default columns.
-fn update_statement<'r, B: Backend>(
+fn update_statement<'r, B: Driver>(
     res: &'r Resource,
     key: Value,
     mut values: Vec<(usize, Value)>,

@@ -3,7 +3,8 @@
 //! the values, which are bound. The common shapes are cached in the resource; the rest are
 //! built per request.
 
-use super::{Dialect, SqlWriter};
+use super::SqlWriter;
+use crate::db::Dialect;
 use crate::value::Value;
 use foldhash::fast::FixedState;
 use std::borrow::Cow;

@@ -1,6 +1,6 @@
 //! The statements of each operation, written once for every dialect.
 
-use super::dialect::Like;
+use crate::db::Like;
 use super::SqlWriter;
 use crate::field_type::FieldType;
 use crate::query::grammar::{IsValue, Op};

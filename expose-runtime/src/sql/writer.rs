@@ -5,7 +5,7 @@
 //! one statement shape serves three dialects, so the writer keeps the values in a list that
 //! the backend binds in order.
 
-use super::Dialect;
+use crate::db::Dialect;
 use crate::value::Value;
 use std::fmt::Write;
 

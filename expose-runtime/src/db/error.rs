@@ -1,7 +1,7 @@
 //! Database errors mapped to problems: never a driver message or SQL text in a response.
 
 use crate::problem::{Offender, Problem};
-use crate::resource::Resource;
+use crate::field::Field;
 use axum::http::{header, HeaderValue, StatusCode};
 use sqlx::error::{DatabaseError, ErrorKind};
 
@@ -80,24 +80,33 @@ fn unavailable(detail: &str) -> Problem {
         .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
 }
 
+/// What a statement was about, so that an error can name the resource and the field a
+/// constraint guards.
+#[derive(Clone, Copy)]
+pub(crate) struct Subject {
+    /// The resource's URL segment.
+    pub(crate) path: &'static str,
+    pub(crate) fields: &'static [Field],
+}
+
 /// Maps an sqlx error met while serving `res`.
-pub(crate) fn map(res: &Resource, e: sqlx::Error) -> Problem {
-    map_with(Some(res), e, Meaning::StillReferenced)
+pub(crate) fn map(res: impl Into<Subject>, e: sqlx::Error) -> Problem {
+    map_with(Some(res.into()), e, Meaning::StillReferenced)
 }
 
 /// Like [`map`], for statements that write a row's values (insert, update): a foreign-key
 /// error the backend does not explain is a reference to a missing row.
-pub(crate) fn map_writing(res: &Resource, e: sqlx::Error) -> Problem {
-    map_with(Some(res), e, Meaning::MissingReference)
+pub(crate) fn map_writing(res: impl Into<Subject>, e: sqlx::Error) -> Problem {
+    map_with(Some(res.into()), e, Meaning::MissingReference)
 }
 
-/// Maps an sqlx error; with a resource, constraint errors name the field.
-pub(crate) fn map_for(res: Option<&Resource>, e: sqlx::Error) -> Problem {
+/// Maps an sqlx error; with a subject, constraint errors name the field.
+pub(crate) fn map_for(res: Option<Subject>, e: sqlx::Error) -> Problem {
     map_with(res, e, Meaning::StillReferenced)
 }
 
-fn map_with(res: Option<&Resource>, e: sqlx::Error, ambiguous_fk: Meaning) -> Problem {
-    let path = res.map_or("record", |r| r.model.path);
+fn map_with(res: Option<Subject>, e: sqlx::Error, ambiguous_fk: Meaning) -> Problem {
+    let path = res.map_or("record", |r| r.path);
     match &e {
         sqlx::Error::Database(d) => {
             let field = res.and_then(|r| culprit(r, d.constraint().unwrap_or(""), d.message()));
@@ -168,11 +177,10 @@ fn map_with(res: Option<&Resource>, e: sqlx::Error, ambiguous_fk: Meaning) -> Pr
 
 /// The API name of the field a constraint error is about, found by its column in the
 /// constraint name or the driver's message (never shown to the client as such).
-fn culprit(res: &Resource, constraint: &str, message: &str) -> Option<&'static str> {
-    res.model
-        .fields
+fn culprit(res: Subject, constraint: &str, message: &str) -> Option<&'static str> {
+    res.fields
         .iter()
-        .filter(|f| !f.key || res.model.fields.len() == 1)
+        .filter(|f| !f.key || res.fields.len() == 1)
         .find(|f| {
             let c = f.column;
             constraint.split(['_', '.']).any(|p| p == c)

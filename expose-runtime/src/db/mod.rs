@@ -1,4 +1,16 @@
-//! The database handle that routers take from the application's state.
+//! The database: the handle that routers take from the application's state, each backend's
+//! driver and dialect, the write's point of no return, and what database errors mean.
+
+mod commit;
+mod dialect;
+mod driver;
+pub(crate) mod error;
+mod write_queue;
+
+pub(crate) use commit::{Sent, WriteTx};
+pub(crate) use dialect::{Dialect, Like};
+pub(crate) use driver::{Driver, Tx};
+pub(crate) use write_queue::{turn as write_turn, Turn as WriteTurn};
 
 use axum::extract::FromRef;
 use sqlx::{MySqlPool, PgPool, SqlitePool};
@@ -172,7 +184,7 @@ impl Default for PoolConfig {
 fn mysql_statement_timeout(
     conn: &mut sqlx::MySqlConnection,
     millis: Option<u128>,
-) -> crate::hooks::BoxFuture<'_, Result<(), sqlx::Error>> {
+) -> futures_core::future::BoxFuture<'_, Result<(), sqlx::Error>> {
     Box::pin(async move {
         let Some(ms) = millis else {
             return Ok(());

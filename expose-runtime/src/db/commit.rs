@@ -3,7 +3,7 @@
 //! statement that applies it is sent. The endpoint reads it when the deadline passes: a
 //! write not yet sent is abandoned (nothing was applied), one already sent is waited for.
 
-use super::{write_turn, Backend, WriteTurn};
+use super::{write_turn, Driver, WriteTurn};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 use std::borrow::Cow;
@@ -22,7 +22,7 @@ impl Sent {
     }
 
     /// A pooled connection, with the write's turn, whose statements apply as they run.
-    pub(crate) async fn autocommit<'s, B: Backend>(
+    pub(crate) async fn autocommit<'s, B: Driver>(
         &'s self,
         pool: &Pool<B>,
     ) -> Result<Autocommit<'s, B>, sqlx::Error> {
@@ -36,7 +36,7 @@ impl Sent {
 
     /// A transaction, with the write's turn: nothing in it is applied until
     /// [`WriteTx::commit`]. Reads whose hooks may write take one too.
-    pub(crate) async fn begin<'s, B: Backend>(
+    pub(crate) async fn begin<'s, B: Driver>(
         &'s self,
         pool: &Pool<B>,
     ) -> Result<WriteTx<'s, B>, sqlx::Error> {
@@ -52,7 +52,7 @@ impl Sent {
 
     /// A transaction for a read whose hooks may write: as [`Sent::begin`], on a connection
     /// taken as reads take them (no write turn, the backend's plain `BEGIN`).
-    pub(crate) async fn begin_read<'s, B: Backend>(
+    pub(crate) async fn begin_read<'s, B: Driver>(
         &'s self,
         pool: &Pool<B>,
     ) -> Result<WriteTx<'s, B>, sqlx::Error> {
@@ -71,7 +71,7 @@ impl Sent {
 /// A connection for a write, then the write's turn: SQLite has one writer at a time, and
 /// its writes queue in the process (`sql::write_queue`). The connection comes first, so
 /// that the turn is held only by a write ready to run.
-async fn write_conn<B: Backend>(
+async fn write_conn<B: Driver>(
     pool: &Pool<B>,
 ) -> Result<(WriteTurn, PoolConnection<B>), sqlx::Error> {
     let conn = pool.acquire().await?;
@@ -79,14 +79,14 @@ async fn write_conn<B: Backend>(
 }
 
 /// A connection whose statements apply as they are sent (no transaction).
-pub(crate) struct Autocommit<'s, B: Backend> {
+pub(crate) struct Autocommit<'s, B: Driver> {
     conn: PoolConnection<B>,
     sent: &'s Sent,
     /// Released after the connection (fields drop in order).
     _turn: WriteTurn,
 }
 
-impl<B: Backend> Autocommit<'_, B> {
+impl<B: Driver> Autocommit<'_, B> {
     /// The connection, to send the statement that applies the write: from here on the
     /// request waits for its outcome.
     pub(crate) fn applying(&mut self) -> &mut B::Connection {
@@ -97,14 +97,14 @@ impl<B: Backend> Autocommit<'_, B> {
 
 /// A write's transaction: statements in it apply only at [`WriteTx::commit`]; dropped
 /// without it, it rolls back.
-pub(crate) struct WriteTx<'s, B: Backend> {
+pub(crate) struct WriteTx<'s, B: Driver> {
     tx: Transaction<'static, B>,
     sent: &'s Sent,
     /// Released after the transaction (fields drop in order).
     _turn: WriteTurn,
 }
 
-impl<'s, B: Backend> WriteTx<'s, B> {
+impl<'s, B: Driver> WriteTx<'s, B> {
     /// The transaction's connection, for statements that apply at commit.
     pub(crate) fn conn(&mut self) -> &mut B::Connection {
         &mut self.tx
@@ -135,7 +135,7 @@ pub(crate) struct Lent<'s> {
 
 impl<'s> Lent<'s> {
     /// The write's transaction again.
-    pub(crate) fn back<B: Backend>(self, tx: Transaction<'static, B>) -> WriteTx<'s, B> {
+    pub(crate) fn back<B: Driver>(self, tx: Transaction<'static, B>) -> WriteTx<'s, B> {
         WriteTx {
             tx,
             sent: self.sent,

@@ -13,7 +13,7 @@
 //! routers' apps, or tests) on one file share one. Measured: SQLite create at 32
 //! connections runs at 1.49–1.56× the hand-written handlers' throughput (`bench/RESULTS.md`).
 
-use super::Backend;
+use super::Driver;
 use sqlx::{Pool, SqlitePool};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -37,7 +37,7 @@ impl Turn {
 /// Waits for the turn of a write on `pool`'s database (at once on backends that lock rows).
 /// A write waits for its turn at most as long as for a connection (the pool's acquire
 /// timeout); past it, it fails as a pool timeout does (503 with `Retry-After`).
-pub(crate) async fn turn<B: Backend>(pool: &Pool<B>) -> Result<Turn, sqlx::Error> {
+pub(crate) async fn turn<B: Driver>(pool: &Pool<B>) -> Result<Turn, sqlx::Error> {
     let Some(pool) = B::as_sqlite(pool) else {
         return Ok(Turn::none());
     };

@@ -1,19 +1,21 @@
 //! Binding values and decoding rows, once per backend.
 //!
 //! The body of each method is the same text for every backend; a macro instantiates it with
-//! the concrete sqlx types, which keeps the rest of the runtime generic over [`Backend`]
+//! the concrete sqlx types, which keeps the rest of the runtime generic over [`Driver`]
 //! without sqlx's per-type trait bounds.
 
 use super::Dialect;
 use crate::field_type::FieldType;
-use crate::hooks::Tx;
 use crate::value::Value;
+use futures_core::future::BoxFuture as BoxFut;
 use sqlx::{Database, Row};
-use std::future::Future;
-use std::pin::Pin;
 
-/// A boxed future, as the trait's async methods return.
-pub(crate) type BoxFut<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+/// A backend transaction, held by a hook context while hooks run.
+pub(crate) enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+}
 
 /// What an `INSERT`, `UPDATE` or `DELETE` reports.
 pub(crate) struct Executed {
@@ -22,7 +24,7 @@ pub(crate) struct Executed {
 }
 
 /// One sqlx database the runtime can drive.
-pub(crate) trait Backend: Database {
+pub(crate) trait Driver: Database {
     const DIALECT: &'static Dialect;
 
     /// Runs a statement and hands each row to `f` as it arrives (lists render rows as they
@@ -87,7 +89,7 @@ fn json_error(e: serde_json::Error) -> sqlx::Error {
 
 macro_rules! backend {
     ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr, $as_sqlite:expr) => {
-        impl Backend for $db {
+        impl Driver for $db {
             const DIALECT: &'static Dialect = &$dialect;
 
             fn fetch_each<'e>(

@@ -1,0 +1,106 @@
+//! One field of a model as the runtime sees it, and sets of fields by index.
+
+use crate::field_type::{FieldKind, FieldType};
+
+/// One field of a model.
+#[derive(Debug)]
+pub struct Field {
+    /// The Rust identifier; attribute field lists name fields by it.
+    pub ident: &'static str,
+    /// The name in JSON bodies, output and query parameters (serde's rename, if any).
+    pub name: &'static str,
+    /// The SQL column.
+    pub column: &'static str,
+    /// The value type, from the Rust type.
+    pub ty: FieldType,
+    /// Whether the Rust type is an `Option`.
+    pub nullable: bool,
+    /// Whether this is the primary key.
+    pub key: bool,
+    /// Whether the database assigns it (never writable).
+    pub generated: bool,
+    /// Whether the column has a database default, so create may omit it.
+    pub default: bool,
+    /// Whether this is the row version behind `ETag`s, bumped by every update.
+    pub version: bool,
+    /// The field's documentation comment (lines joined, trimmed); empty when it has none.
+    pub doc: &'static str,
+}
+
+impl Field {
+    /// A field called `ident` in Rust, JSON and SQL, with the value type of `T`; the methods
+    /// below set the rest. `#[expose]` writes one such line per field:
+    /// `Field::of::<i64>("id").key().generated()`.
+    pub const fn of<T: FieldKind>(ident: &'static str) -> Field {
+        Field {
+            ident,
+            name: ident,
+            column: ident,
+            ty: T::TYPE,
+            nullable: T::NULLABLE,
+            key: false,
+            generated: false,
+            default: false,
+            version: false,
+            doc: "",
+        }
+    }
+
+    /// Sets the name in JSON and query parameters.
+    pub const fn name(mut self, name: &'static str) -> Field {
+        self.name = name;
+        self
+    }
+
+    /// Sets the SQL column.
+    pub const fn column(mut self, column: &'static str) -> Field {
+        self.column = column;
+        self
+    }
+
+    /// Marks the primary key.
+    pub const fn key(mut self) -> Field {
+        self.key = true;
+        self
+    }
+
+    /// Marks a field the database assigns.
+    pub const fn generated(mut self) -> Field {
+        self.generated = true;
+        self
+    }
+
+    /// Marks a column with a database default.
+    pub const fn default(mut self) -> Field {
+        self.default = true;
+        self
+    }
+
+    /// Marks the row version.
+    pub const fn version(mut self) -> Field {
+        self.version = true;
+        self
+    }
+
+    /// Sets the documentation comment.
+    pub const fn doc(mut self, doc: &'static str) -> Field {
+        self.doc = doc;
+        self
+    }
+}
+
+/// A set of field indices (a model has at most 64 fields; the macro checks).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct FieldSet(pub(crate) u64);
+
+impl FieldSet {
+    pub(crate) fn contains(self, i: usize) -> bool {
+        i < 64 && self.0 & (1 << i) != 0
+    }
+    pub(crate) fn insert(&mut self, i: usize) {
+        self.0 |= 1 << i;
+    }
+    pub(crate) fn iter(self) -> impl Iterator<Item = usize> {
+        (0..64).filter(move |i| self.contains(*i))
+    }
+}
