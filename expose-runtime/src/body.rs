@@ -1,10 +1,10 @@
 //! Request bodies of create and update: content type, size, JSON syntax, and each member
 //! checked against the writable fields and typed by its field.
 
+use crate::field::FieldSet;
 use crate::field_type::FieldType;
 use crate::problem::{Offender, Problem};
-use crate::field::FieldSet;
-use crate::resource::Resource;
+use crate::schema::Schema;
 use crate::value::Value;
 use crate::value::ValueError;
 use axum::body::Body;
@@ -67,7 +67,7 @@ pub(crate) struct Writes {
 /// writable fields and typed by its field as it is read; every offender is reported
 /// together, a repeated member alone.
 pub(crate) fn decode(
-    res: &Resource,
+    res: &Schema,
     writes: Writes,
     bytes: &[u8],
 ) -> Result<Vec<(usize, Value)>, Problem> {
@@ -111,7 +111,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 struct BodyVisitor<'r> {
-    res: &'r Resource,
+    res: &'r Schema,
     writes: Writes,
 }
 
@@ -373,10 +373,14 @@ mod tests {
     }
 
     fn decode_note(body: &str, create: bool) -> Result<Vec<(usize, Value)>, Problem> {
+        use crate::resource::Resource;
         static RES: std::sync::OnceLock<Resource> = std::sync::OnceLock::new();
         let res = RES.get_or_init(|| Resource::compile(<Note as Exposed>::MODEL));
         let writes = Writes {
-            writable: res.policy(expose_core::OperationKind::Create).unwrap().fields,
+            writable: res
+                .policy(expose_core::OperationKind::Create)
+                .unwrap()
+                .fields,
             refused: FieldSet::default(),
             overwritten: FieldSet::default(),
             create,

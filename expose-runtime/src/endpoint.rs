@@ -7,12 +7,12 @@
 //! operation in one boxed future of its own size (boxed apart from the request's: together
 //! they pass glibc's per-thread cache of 1 KiB blocks, `bench/PROFILE.md`).
 
+use crate::config::RouterConfig;
 use crate::db::Db;
+use crate::db::Sent;
 use crate::handlers::{self, Req};
 use crate::problem::Problem;
 use crate::resource::Resource;
-use crate::router::RouterConfig;
-use crate::db::Sent;
 use axum::extract::{FromRef, Request};
 use axum::handler::Handler;
 use axum::http::{request::Parts, StatusCode};
@@ -64,35 +64,35 @@ where
     let ep = &e;
     // The request (with its headers) is taken inside the operation's future, so that the
     // endpoint's future does not hold a second header map.
-    let mut op: Pin<Box<dyn Future<Output = Result<Response, Problem>> + Send + '_>> =
-        match e.kind {
-            OperationKind::List => Box::pin(async move {
-                let mut parts = parts;
-                handlers::list(res, ep.req(state, &mut parts, sent_ref)).await
-            }),
-            OperationKind::Create => Box::pin(async move {
-                let mut parts = parts;
-                handlers::create(res, ep.req(state, &mut parts, sent_ref), limit, body).await
-            }),
-            OperationKind::Retrieve => Box::pin(async move {
-                let mut parts = parts;
-                let req = ep.req(state, &mut parts, sent_ref);
-                let key = path_key(res, req.parts)?;
-                handlers::retrieve(res, req, &key).await
-            }),
-            OperationKind::Update => Box::pin(async move {
-                let mut parts = parts;
-                let req = ep.req(state, &mut parts, sent_ref);
-                let key = path_key(res, req.parts)?;
-                handlers::update(res, req, &key, limit, body).await
-            }),
-            OperationKind::Remove => Box::pin(async move {
-                let mut parts = parts;
-                let req = ep.req(state, &mut parts, sent_ref);
-                let key = path_key(res, req.parts)?;
-                handlers::remove(res, req, &key).await
-            }),
-        };
+    let mut op: Pin<Box<dyn Future<Output = Result<Response, Problem>> + Send + '_>> = match e.kind
+    {
+        OperationKind::List => Box::pin(async move {
+            let mut parts = parts;
+            handlers::list(res, ep.req(state, &mut parts, sent_ref)).await
+        }),
+        OperationKind::Create => Box::pin(async move {
+            let mut parts = parts;
+            handlers::create(res, ep.req(state, &mut parts, sent_ref), limit, body).await
+        }),
+        OperationKind::Retrieve => Box::pin(async move {
+            let mut parts = parts;
+            let req = ep.req(state, &mut parts, sent_ref);
+            let key = path_key(res, req.parts)?;
+            handlers::retrieve(res, req, &key).await
+        }),
+        OperationKind::Update => Box::pin(async move {
+            let mut parts = parts;
+            let req = ep.req(state, &mut parts, sent_ref);
+            let key = path_key(res, req.parts)?;
+            handlers::update(res, req, &key, limit, body).await
+        }),
+        OperationKind::Remove => Box::pin(async move {
+            let mut parts = parts;
+            let req = ep.req(state, &mut parts, sent_ref);
+            let key = path_key(res, req.parts)?;
+            handlers::remove(res, req, &key).await
+        }),
+    };
     serve(&e, query_len, &sent, op.as_mut()).await
 }
 
@@ -239,7 +239,13 @@ mod tests {
         let (paused, real) = (tokio::time::Instant::now(), std::time::Instant::now());
         let response = app.oneshot(req).await.unwrap();
         assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
-        assert!(paused.elapsed() >= Duration::from_secs(30), "on tokio's clock");
-        assert!(real.elapsed() < Duration::from_secs(10), "not on the wall clock");
+        assert!(
+            paused.elapsed() >= Duration::from_secs(30),
+            "on tokio's clock"
+        );
+        assert!(
+            real.elapsed() < Duration::from_secs(10),
+            "not on the wall clock"
+        );
     }
 }

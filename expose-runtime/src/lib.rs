@@ -44,6 +44,7 @@ extern crate self as expose_runtime;
 
 mod body;
 mod conditional;
+mod config;
 mod db;
 mod endpoint;
 mod field;
@@ -58,17 +59,19 @@ mod query;
 mod resource;
 mod rfc3339;
 mod router;
+mod schema;
 mod scope;
 mod shutdown;
 mod sql;
 mod value;
 
+pub use config::RouterConfig;
 pub use db::{Backend, Db, PoolConfig};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
-pub use router::{not_found, RouterConfig};
+pub use router::not_found;
 pub use scope::{Col, Cond, FieldMask};
 pub use shutdown::shutdown_signal;
 pub use value::{Value, ValueError};
@@ -385,12 +388,12 @@ pub trait Exposed {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::field_type::{FieldKind, FieldType};
+    pub use crate::config::RouterConfig;
     pub use crate::field::Field;
+    pub use crate::field_type::{FieldKind, FieldType};
     pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn};
     pub use crate::query::grammar;
-    pub use expose_core::OperationKind;
-    pub use crate::router::{router, RouterConfig};
+    pub use crate::router::router;
     pub use crate::scope::{Col, Cond, FieldMask};
     pub use crate::Exposed;
     pub use crate::{BoxFuture, Db, HookCtx, Problem, Value};
@@ -398,5 +401,6 @@ pub mod __private {
     pub use axum::Router;
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Ok};
+    pub use expose_core::OperationKind;
     pub use std::boxed::Box;
 }

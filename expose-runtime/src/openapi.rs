@@ -47,11 +47,11 @@ use crate::problem::PROBLEM_JSON;
 use crate::query::OBJECT_JSON;
 use crate::resource::{FieldSet, Resource};
 use crate::Exposed;
-use expose_core::OperationKind;
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use expose_core::OperationKind;
 use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
 
@@ -323,7 +323,11 @@ impl Doc<'_> {
                 OperationKind::Update => self.update(op),
                 OperationKind::Remove => self.remove(op),
             };
-            let path = if kind.on_item() { &mut item } else { &mut collection };
+            let path = if kind.on_item() {
+                &mut item
+            } else {
+                &mut collection
+            };
             path.insert(kind.method().to_ascii_lowercase(), doc);
         }
         if !collection.is_empty() {

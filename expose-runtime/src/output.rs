@@ -1,12 +1,12 @@
 //! JSON output written straight from database rows, column by column.
 
-use crate::query::Column;
-use crate::resource::Resource;
 use crate::db::Driver;
+use crate::query::Column;
+use crate::schema::Schema;
 
 /// Writes one row as a JSON object with the given columns (in `SELECT` order).
 pub(crate) fn write_row<B: Driver>(
-    res: &Resource,
+    res: &Schema,
     columns: &[Column],
     row: &B::Row,
     out: &mut Vec<u8>,
@@ -16,7 +16,7 @@ pub(crate) fn write_row<B: Driver>(
 
 /// Like [`write_row`], for columns that start at position `first` of the row.
 pub(crate) fn write_row_from<B: Driver>(
-    res: &Resource,
+    res: &Schema,
     columns: &[Column],
     row: &B::Row,
     first: usize,
@@ -44,7 +44,7 @@ pub(crate) fn write_row_from<B: Driver>(
 
 /// Like [`write_row`], for a row that selected every field in order (position = field).
 pub(crate) fn write_fields<B: Driver>(
-    res: &Resource,
+    res: &Schema,
     columns: &[Column],
     row: &B::Row,
     out: &mut Vec<u8>,
@@ -63,7 +63,7 @@ pub(crate) fn write_fields<B: Driver>(
 
 /// The key of a row as it appears in a URL path.
 pub(crate) fn key_text<B: Driver>(
-    res: &Resource,
+    res: &Schema,
     columns: &[Column],
     row: &B::Row,
 ) -> Option<String> {

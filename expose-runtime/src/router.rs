@@ -1,6 +1,7 @@
 //! Routes of a compiled resource: `/{path}` and `/{path}/{id}`, a 405 problem with `Allow`
 //! for every method that is not exposed.
 
+use crate::config::RouterConfig;
 use crate::db::Db;
 use crate::endpoint::Endpoint;
 use crate::handlers;
@@ -14,41 +15,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
 use std::sync::Arc;
-use std::time::Duration;
-
-/// Settings of the routers `#[expose]` builds; `Default` gives safe limits.
-///
-/// ```
-/// use expose_runtime::RouterConfig;
-/// let config = RouterConfig {
-///     body_limit: 64 * 1024,
-///     ..RouterConfig::default()
-/// };
-/// # let _ = config;
-/// ```
-#[derive(Clone, Debug)]
-pub struct RouterConfig {
-    /// Largest request body accepted, in bytes (413 beyond; default 1 MiB).
-    pub body_limit: usize,
-    /// Longest query string accepted, in bytes (414 beyond; default 8 KiB).
-    pub max_query_length: usize,
-    /// How long one request may take before it is answered 504 and its transaction rolled
-    /// back (default 30 s; `tokio::time::timeout`, so it follows tokio's clock). A write whose statement (or `COMMIT`) was already sent when the
-    /// deadline passes is not abandoned, since the database would still apply it: the
-    /// request waits for its outcome (bounded by the statement and busy timeouts of
-    /// [`PoolConfig`](crate::PoolConfig)), so a 504 always means nothing was written.
-    pub request_timeout: Duration,
-}
-
-impl Default for RouterConfig {
-    fn default() -> RouterConfig {
-        RouterConfig {
-            body_limit: crate::body::DEFAULT_BODY_LIMIT,
-            max_query_length: 8 * 1024,
-            request_timeout: Duration::from_secs(30),
-        }
-    }
-}
 
 fn method_not_allowed(allow: &HeaderValue) -> Response {
     let detail = match allow.to_str() {
@@ -78,7 +44,10 @@ where
 {
     let res = Arc::new(Resource::compile(model));
     let boxes_state = model.operations.iter().any(handlers::needs_ctx);
-    let mut paths = [(MethodRouter::<S>::new(), Vec::new()), (MethodRouter::new(), Vec::new())];
+    let mut paths = [
+        (MethodRouter::<S>::new(), Vec::new()),
+        (MethodRouter::new(), Vec::new()),
+    ];
     for op in model.operations {
         let kind = op.kind;
         let (routes, allow) = &mut paths[usize::from(kind.on_item())];
@@ -97,25 +66,13 @@ where
         }
     }
     let [collection, item] = paths.map(|(routes, allow)| {
-        let allow = HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""));
+        let allow =
+            HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""));
         routes.fallback(move || async move { method_not_allowed(&allow) })
     });
     Router::new()
         .route(&format!("/{}", model.path), collection)
         .route(&format!("/{}/{{id}}", model.path), item)
-}
-
-/// Percent-encodes a key for use as one path segment.
-pub(crate) fn encode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// A fallback for the application's router: paths no route matches answer a 404

@@ -31,10 +31,10 @@
 //! never listed and answers 404, as if it did not exist. There is no raw-SQL escape hatch:
 //! conditions are built only from these handles, and every value is a bound parameter.
 
+use crate::field::FieldSet;
 use crate::field_type::FieldType;
 use crate::query::grammar::{IsValue, Op};
 use crate::query::{Cond as Condition, Filter, Operand};
-use crate::field::FieldSet;
 use crate::value::Value;
 use std::marker::PhantomData;
 

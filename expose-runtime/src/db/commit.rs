@@ -157,7 +157,10 @@ mod tests {
             .execute(tx.conn())
             .await
             .unwrap();
-        assert!(!sent.get(), "a statement inside a transaction applies at commit");
+        assert!(
+            !sent.get(),
+            "a statement inside a transaction applies at commit"
+        );
         drop(tx);
         assert!(!sent.get(), "rolled back");
         let pool = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();

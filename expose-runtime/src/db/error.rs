@@ -1,7 +1,7 @@
 //! Database errors mapped to problems: never a driver message or SQL text in a response.
 
-use crate::problem::{Offender, Problem};
 use crate::field::Field;
+use crate::problem::{Offender, Problem};
 use axum::http::{header, HeaderValue, StatusCode};
 use sqlx::error::{DatabaseError, ErrorKind};
 

@@ -211,6 +211,6 @@ fn mysql_statement_timeout(
 /// response holds anyway.
 ///
 /// [`Operation::of`]: crate::model::Operation::of
-const SQLITE_ROW_CHANNEL: usize =
-    (crate::model::Operation::of(expose_core::OperationKind::List).max_limit as usize)
-        .next_power_of_two();
+const SQLITE_ROW_CHANNEL: usize = (crate::model::Operation::of(expose_core::OperationKind::List)
+    .max_limit as usize)
+    .next_power_of_two();

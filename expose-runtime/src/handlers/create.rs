@@ -29,11 +29,7 @@ pub(crate) async fn create(
         Some(original) => original.path(),
         None => req.parts.uri.path(),
     };
-    let location = format!(
-        "{}/{}",
-        path.trim_end_matches('/'),
-        crate::router::encode_segment(&key)
-    );
+    let location = format!("{}/{}", path.trim_end_matches('/'), encode_segment(&key));
     let mut response = match prefer.ret {
         Some(Return::Minimal | Return::HeadersOnly) => StatusCode::CREATED.into_response(),
         _ => json_response(StatusCode::CREATED, out),
@@ -185,4 +181,17 @@ fn insert_statement<'r, B: Driver>(
         .statement(B::DIALECT, Shape::Insert(fields), args, |args| {
             build(FieldSet(fields).iter().zip(args).collect())
         })
+}
+
+/// Percent-encodes a key for use as one path segment.
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -6,16 +6,16 @@
 
 use crate::body;
 use crate::conditional;
-use crate::db::Db;
 use crate::db::error as db_error;
+use crate::db::Db;
+use crate::db::{Driver, Sent, WriteTx};
+use crate::field::FieldSet;
 use crate::hooks::{HookCtx, Input, OperationKind};
 use crate::model::Operation;
 use crate::output::{self, ETag};
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Column, Filter, Return};
-use crate::field::FieldSet;
 use crate::resource::{Policy, Resource};
-use crate::db::{Driver, Sent, WriteTx};
 use crate::sql::{self, KeyArgs, Shape, Sql, SqlWriter};
 use crate::value::Value;
 use axum::body::Body;

@@ -2,9 +2,11 @@
 //! policy, every value typed by its field; nothing unchecked reaches the SQL builder.
 
 use super::grammar::{self, Expr, IsValue, Op, Select};
+use crate::field::FieldSet;
 use crate::field_type::FieldType;
 use crate::problem::Problem;
-use crate::resource::{FieldSet, Policy, Resource};
+use crate::resource::Policy;
+use crate::schema::Schema;
 use crate::value::Value;
 
 /// A typed filter tree over field indices.
@@ -65,7 +67,7 @@ enum Names {
     Api,
 }
 
-fn resolve(res: &Resource, names: Names, name: &str) -> Option<usize> {
+fn resolve(res: &Schema, names: Names, name: &str) -> Option<usize> {
     match names {
         Names::Ident => res.by_ident(name),
         Names::Api => res.by_name(name),
@@ -83,7 +85,7 @@ pub(crate) fn pairs(raw: Option<&str>) -> Vec<(String, String)> {
 }
 
 /// Parses a policy's order string (Rust identifiers).
-pub(crate) fn compile_order(res: &Resource, order: &str) -> Result<Vec<OrderKey>, String> {
+pub(crate) fn compile_order(res: &Schema, order: &str) -> Result<Vec<OrderKey>, String> {
     let terms = grammar::parse_order(order).map_err(|e| e.message)?;
     terms
         .into_iter()
@@ -97,7 +99,7 @@ pub(crate) fn compile_order(res: &Resource, order: &str) -> Result<Vec<OrderKey>
 }
 
 /// Parses a policy's forced filter (Rust identifiers, `field.op.value`).
-pub(crate) fn compile_forced(res: &Resource, filter: &str) -> Result<Filter, String> {
+pub(crate) fn compile_forced(res: &Schema, filter: &str) -> Result<Filter, String> {
     let expr = grammar::parse_logic("and", &format!("({filter})"), 64).map_err(|e| e.message)?;
     let all = FieldSet(u64::MAX >> (64 - res.model.fields.len()));
     type_expr(res, all, Names::Ident, "filter", expr).map_err(|p| p.detail().to_owned())
@@ -117,7 +119,7 @@ fn order_key(field: usize, t: &grammar::OrderTerm) -> OrderKey {
 }
 
 fn type_expr(
-    res: &Resource,
+    res: &Schema,
     allowed: FieldSet,
     names: Names,
     param: &str,
@@ -137,7 +139,7 @@ fn type_expr(
 }
 
 fn type_cond(
-    res: &Resource,
+    res: &Schema,
     allowed: FieldSet,
     names: Names,
     param: &str,
@@ -228,7 +230,7 @@ fn dangling_escape(pattern: &str) -> bool {
 
 /// Resolves `select=` against the readable fields; `None` selects them all.
 pub(crate) fn plan_select(
-    res: &Resource,
+    res: &Schema,
     readable: FieldSet,
     select: Option<Select>,
 ) -> Result<Vec<Column>, Problem> {
@@ -262,7 +264,7 @@ pub(crate) fn plan_select(
 }
 
 fn select_items(
-    res: &Resource,
+    res: &Schema,
     readable: FieldSet,
     items: Vec<grammar::SelectItem>,
 ) -> Result<Vec<Column>, Problem> {
@@ -292,7 +294,7 @@ fn select_items(
 
 /// Checks a list request's query string against the policy.
 pub(crate) fn plan_list(
-    res: &Resource,
+    res: &Schema,
     policy: &Policy,
     pairs: &[(String, String)],
     range: Option<(u64, Option<u64>)>,

@@ -1,28 +1,28 @@
 //! The statements of each operation, written once for every dialect.
 
-use crate::db::Like;
 use super::SqlWriter;
+use crate::db::Like;
 use crate::field_type::FieldType;
 use crate::query::grammar::{IsValue, Op};
 use crate::query::{Column, Cond, Filter, ListPlan, Operand, OrderKey};
-use crate::resource::Resource;
+use crate::schema::Schema;
 use crate::value::Value;
 
-fn select_columns(w: &mut SqlWriter, res: &Resource, columns: &[Column]) {
+fn select_columns(w: &mut SqlWriter, res: &Schema, columns: &[Column]) {
     w.push("SELECT ");
     w.ident_list(columns.iter().map(|c| res.field(c.field).column));
     w.push(" FROM ").ident(res.model.table);
 }
 
 /// `WHERE a AND b ...` for a list of filters (nothing when empty).
-fn where_all(w: &mut SqlWriter, res: &Resource, filters: &[Filter]) {
+fn where_all(w: &mut SqlWriter, res: &Schema, filters: &[Filter]) {
     for (i, f) in filters.iter().enumerate() {
         w.push(if i == 0 { " WHERE " } else { " AND " });
         filter(w, res, f);
     }
 }
 
-fn filter(w: &mut SqlWriter, res: &Resource, f: &Filter) {
+fn filter(w: &mut SqlWriter, res: &Schema, f: &Filter) {
     match f {
         Filter::Cond(c) => cond(w, res, c),
         Filter::And(v) | Filter::Or(v) => {
@@ -51,7 +51,7 @@ fn filter(w: &mut SqlWriter, res: &Resource, f: &Filter) {
     }
 }
 
-fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
+fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
     let col = res.field(c.field).column;
     if c.negated {
         w.push("NOT (");
@@ -131,13 +131,13 @@ fn cond(w: &mut SqlWriter, res: &Resource, c: &Cond) {
 /// spellings (`12:00:00+00:00`, `12:00:00.000+00:00`, ...), so a text comparison is wrong.
 /// Such fields are compared and sorted as instants, through `julianday()` (SQLite's own
 /// date-time resolution: milliseconds).
-fn text_datetime(w: &SqlWriter, res: &Resource, i: usize) -> bool {
+fn text_datetime(w: &SqlWriter, res: &Schema, i: usize) -> bool {
     // `Like::Glob` is SQLite's dialect, the only one without a date-time column type.
     w.dialect.like == Like::Glob && res.ty(i) == FieldType::DateTime
 }
 
 /// The column of field `i`, as it is compared and sorted.
-fn column<'w>(w: &'w mut SqlWriter, res: &Resource, i: usize) -> &'w mut SqlWriter {
+fn column<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter {
     let col = res.field(i).column;
     if text_datetime(w, res, i) {
         w.push("julianday(").ident(col).push(")")
@@ -150,7 +150,7 @@ fn column<'w>(w: &'w mut SqlWriter, res: &Resource, i: usize) -> &'w mut SqlWrit
 ///
 /// On MySQL/MariaDB text is compared as binary, as `like` is: the column's collation may
 /// ignore case, and even `utf8mb4_bin` pads with spaces (`'a' = 'a '`).
-fn value(w: &mut SqlWriter, res: &Resource, i: usize, v: &Value) {
+fn value(w: &mut SqlWriter, res: &Schema, i: usize, v: &Value) {
     if text_datetime(w, res, i) {
         w.push("julianday(").bind(v.clone()).push(")");
     } else if w.dialect.like == Like::Binary && res.ty(i) == FieldType::Text {
@@ -191,7 +191,7 @@ fn glob(v: &Value) -> Value {
     Value::Text(out)
 }
 
-fn order_by(w: &mut SqlWriter, res: &Resource, order: &[OrderKey]) {
+fn order_by(w: &mut SqlWriter, res: &Schema, order: &[OrderKey]) {
     for (i, k) in order.iter().enumerate() {
         w.push(if i == 0 { " ORDER BY " } else { ", " });
         let f = res.field(k.field);
@@ -214,7 +214,7 @@ fn order_by(w: &mut SqlWriter, res: &Resource, order: &[OrderKey]) {
 }
 
 /// `SELECT cols FROM t WHERE ... ORDER BY ... LIMIT n OFFSET m`.
-pub(crate) fn list(w: &mut SqlWriter, res: &Resource, plan: &ListPlan, limit: u64) {
+pub(crate) fn list(w: &mut SqlWriter, res: &Schema, plan: &ListPlan, limit: u64) {
     select_columns(w, res, &plan.columns);
     where_all(w, res, &plan.filters);
     order_by(w, res, &plan.order);
@@ -225,12 +225,12 @@ pub(crate) fn list(w: &mut SqlWriter, res: &Resource, plan: &ListPlan, limit: u6
 }
 
 /// `SELECT COUNT(*) FROM t WHERE ...`.
-pub(crate) fn count(w: &mut SqlWriter, res: &Resource, filters: &[Filter]) {
+pub(crate) fn count(w: &mut SqlWriter, res: &Schema, filters: &[Filter]) {
     w.push("SELECT COUNT(*) FROM ").ident(res.model.table);
     where_all(w, res, filters);
 }
 
-fn key_filter(res: &Resource, key: Value) -> Filter {
+fn key_filter(res: &Schema, key: Value) -> Filter {
     Filter::Cond(Cond {
         field: res.key,
         op: Op::Eq,
@@ -242,7 +242,7 @@ fn key_filter(res: &Resource, key: Value) -> Filter {
 /// `SELECT cols FROM t WHERE key = ? AND ...`.
 pub(crate) fn by_key(
     w: &mut SqlWriter,
-    res: &Resource,
+    res: &Schema,
     columns: &[Column],
     key: Value,
     filters: &[Filter],
@@ -255,7 +255,7 @@ pub(crate) fn by_key(
     }
 }
 
-fn returning(w: &mut SqlWriter, res: &Resource, columns: Option<&[Column]>) {
+fn returning(w: &mut SqlWriter, res: &Schema, columns: Option<&[Column]>) {
     if let Some(cols) = columns {
         w.push(" RETURNING ");
         w.ident_list(cols.iter().map(|c| res.field(c.field).column));
@@ -265,7 +265,7 @@ fn returning(w: &mut SqlWriter, res: &Resource, columns: Option<&[Column]>) {
 /// `INSERT INTO t (a, b) VALUES (?, ?) [RETURNING cols]`.
 pub(crate) fn insert(
     w: &mut SqlWriter,
-    res: &Resource,
+    res: &Schema,
     values: Vec<(usize, Value)>,
     ret: Option<&[Column]>,
 ) {
@@ -290,7 +290,7 @@ pub(crate) fn insert(
 /// `UPDATE t SET a = ? WHERE key = ? AND ... [RETURNING cols]`.
 pub(crate) fn update(
     w: &mut SqlWriter,
-    res: &Resource,
+    res: &Schema,
     key: Value,
     values: Vec<(usize, Value)>,
     filters: &[Filter],
@@ -324,7 +324,7 @@ pub(crate) fn for_update(w: &mut SqlWriter) {
 }
 
 /// `DELETE FROM t WHERE key = ? AND ...`.
-pub(crate) fn delete(w: &mut SqlWriter, res: &Resource, key: Value, filters: &[Filter]) {
+pub(crate) fn delete(w: &mut SqlWriter, res: &Schema, key: Value, filters: &[Filter]) {
     w.push("DELETE FROM ").ident(res.model.table);
     where_all(w, res, &[key_filter(res, key)]);
     for f in filters {

@@ -1,0 +1,37 @@
+//! The settings of the routers `#[expose]` builds, which every request is served under.
+
+use std::time::Duration;
+
+/// Settings of the routers `#[expose]` builds; `Default` gives safe limits.
+///
+/// ```
+/// use expose_runtime::RouterConfig;
+/// let config = RouterConfig {
+///     body_limit: 64 * 1024,
+///     ..RouterConfig::default()
+/// };
+/// # let _ = config;
+/// ```
+#[derive(Clone, Debug)]
+pub struct RouterConfig {
+    /// Largest request body accepted, in bytes (413 beyond; default 1 MiB).
+    pub body_limit: usize,
+    /// Longest query string accepted, in bytes (414 beyond; default 8 KiB).
+    pub max_query_length: usize,
+    /// How long one request may take before it is answered 504 and its transaction rolled
+    /// back (default 30 s; `tokio::time::timeout`, so it follows tokio's clock). A write whose statement (or `COMMIT`) was already sent when the
+    /// deadline passes is not abandoned, since the database would still apply it: the
+    /// request waits for its outcome (bounded by the statement and busy timeouts of
+    /// [`PoolConfig`](crate::PoolConfig)), so a 504 always means nothing was written.
+    pub request_timeout: Duration,
+}
+
+impl Default for RouterConfig {
+    fn default() -> RouterConfig {
+        RouterConfig {
+            body_limit: crate::body::DEFAULT_BODY_LIMIT,
+            max_query_length: 8 * 1024,
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}

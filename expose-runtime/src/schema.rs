@@ -1,0 +1,105 @@
+//! A model's fields as the query planner, the SQL writer and the JSON output read them: the
+//! key, lookups by name, and each field's JSON member name, resolved once.
+
+use crate::db::error::Subject;
+use crate::field::{Field, FieldSet};
+use crate::field_type::FieldType;
+use crate::model::Model;
+
+/// The fields of a model, resolved.
+#[derive(Debug)]
+pub(crate) struct Schema {
+    pub(crate) model: &'static Model,
+    /// The key field's index.
+    pub(crate) key: usize,
+    /// The row version field, bumped by every update.
+    pub(crate) version: Option<usize>,
+    /// Each field's member name as JSON output writes it, quoted and escaped, with its `:`.
+    pub(crate) json_keys: Vec<Box<[u8]>>,
+}
+
+impl Schema {
+    /// The schema of `model`.
+    ///
+    /// # Panics
+    /// When the model has no key field or more than 64 fields: the macro refuses both at
+    /// compile time, so this only fires on a hand-written `Model`.
+    pub(crate) fn new(model: &'static Model) -> Schema {
+        let key = model
+            .fields
+            .iter()
+            .position(|f| f.key)
+            .unwrap_or_else(|| panic!("model {} has no key field", model.rust_name));
+        assert!(model.fields.len() <= 64, "a model has at most 64 fields");
+        Schema {
+            model,
+            key,
+            version: model.fields.iter().position(|f| f.version),
+            json_keys: model
+                .fields
+                .iter()
+                .map(|f| {
+                    let mut key = serde_json::to_vec(f.name).expect("a string serialises");
+                    key.push(b':');
+                    key.into_boxed_slice()
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn field(&self, i: usize) -> &'static Field {
+        &self.model.fields[i]
+    }
+
+    pub(crate) fn key_field(&self) -> &'static Field {
+        self.field(self.key)
+    }
+
+    /// The index of a field by its Rust identifier.
+    pub(crate) fn by_ident(&self, ident: &str) -> Option<usize> {
+        self.model.fields.iter().position(|f| f.ident == ident)
+    }
+
+    /// The index of a field by its API name.
+    pub(crate) fn by_name(&self, name: &str) -> Option<usize> {
+        self.model.fields.iter().position(|f| f.name == name)
+    }
+
+    /// The API names of a set of fields, for messages.
+    pub(crate) fn names(&self, set: FieldSet) -> String {
+        let names: Vec<&str> = set.iter().map(|i| self.field(i).name).collect();
+        names.join(", ")
+    }
+
+    /// The type of field `i`.
+    pub(crate) fn ty(&self, i: usize) -> FieldType {
+        self.field(i).ty
+    }
+
+    /// The set of fields named by `idents` (Rust identifiers), for the policy `what`.
+    ///
+    /// # Panics
+    /// On an unknown name, which the macro refuses at compile time.
+    pub(crate) fn set(&self, idents: &[&str], what: &str) -> FieldSet {
+        let mut s = FieldSet::default();
+        for id in idents {
+            let i = self.by_ident(id).unwrap_or_else(|| {
+                panic!(
+                    "{what} of {} names unknown field {id}",
+                    self.model.rust_name
+                )
+            });
+            s.insert(i);
+        }
+        s
+    }
+}
+
+impl From<&Schema> for Subject {
+    fn from(s: &Schema) -> Subject {
+        Subject {
+            path: s.model.path,
+            fields: s.model.fields,
+        }
+    }
+}
