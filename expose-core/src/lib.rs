@@ -8,4 +8,4 @@
 
 mod operation;
 
-pub use operation::OperationKind;
+pub use operation::{defaults, OperationKind};

@@ -87,6 +87,21 @@ impl OperationKind {
     }
 }
 
+/// The defaults of a list's bounds, where the attribute sets none: the macro checks limits
+/// against them and the runtime applies them.
+pub mod defaults {
+    /// Page size when the client asks for none (`limit`).
+    pub const LIMIT: u64 = 100;
+    /// Largest page a client may ask for (`max_limit`).
+    pub const MAX_LIMIT: u64 = 1000;
+    /// Most filter conditions in one request (`max_conditions`).
+    pub const MAX_CONDITIONS: usize = 50;
+    /// Deepest nesting of `and(...)` / `or(...)` (`max_depth`).
+    pub const MAX_DEPTH: usize = 8;
+    /// Most items in one `in.(...)` list (`max_in`).
+    pub const MAX_IN_ITEMS: usize = 100;
+}
+
 #[cfg(test)]
 mod tests {
     use super::OperationKind;

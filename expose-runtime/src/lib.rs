@@ -49,6 +49,7 @@ mod db;
 mod endpoint;
 mod field;
 mod field_type;
+mod filter;
 mod handlers;
 mod hooks;
 mod model;

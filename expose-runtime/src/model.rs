@@ -10,7 +10,7 @@ use crate::hooks::{BoxFuture, HookCtx};
 use crate::problem::Problem;
 use crate::scope::Cond;
 use crate::value::Value;
-use expose_core::OperationKind;
+use expose_core::{defaults, OperationKind};
 
 /// One exposed struct: its URL segment, table, fields and the operations it allows.
 #[derive(Debug)]
@@ -117,12 +117,12 @@ impl Operation {
             default_order: "",
             fixed_order: false,
             forced_filters: &[],
-            default_limit: 100,
-            max_limit: 1000,
+            default_limit: defaults::LIMIT,
+            max_limit: defaults::MAX_LIMIT,
             fixed_limit: false,
-            max_conditions: 50,
-            max_depth: 8,
-            max_in_items: 100,
+            max_conditions: defaults::MAX_CONDITIONS,
+            max_depth: defaults::MAX_DEPTH,
+            max_in_items: defaults::MAX_IN_ITEMS,
             pre: &[],
             post: &[],
             scope: None,

@@ -4,24 +4,12 @@
 use crate::db::error::Subject;
 // TODO(merge): importers take it from `field`.
 pub(crate) use crate::field::FieldSet;
+use crate::filter::Column;
 use crate::model::{Model, Operation};
-use crate::query::{self, Column, Filter, OrderKey};
-use crate::schema::Schema;
+use crate::query;
+use crate::schema::{Policy, Schema};
 use expose_core::OperationKind;
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-/// The compiled policy of one operation.
-#[derive(Debug)]
-pub(crate) struct Policy {
-    /// The readable fields (list, retrieve; the key always among them) or the fields a
-    /// client may write (create, update); empty for remove.
-    pub(crate) fields: FieldSet,
-    pub(crate) filterable: FieldSet,
-    pub(crate) sortable: FieldSet,
-    pub(crate) default_order: Vec<OrderKey>,
-    pub(crate) forced: Vec<Filter>,
-    pub(crate) op: &'static Operation,
-}
 
 /// A model ready to serve: its schema, each operation's compiled policy and the caches
 /// of its statements and row sizes; built once per router, shared by its operations.

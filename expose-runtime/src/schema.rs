@@ -1,10 +1,12 @@
-//! A model's fields as the query planner, the SQL writer and the JSON output read them: the
-//! key, lookups by name, and each field's JSON member name, resolved once.
+//! A model's fields as the query planner, the SQL writer and the JSON output read them (the
+//! key, lookups by name, each field's JSON member name, resolved once), and the compiled
+//! policy of an operation that the planner applies.
 
 use crate::db::error::Subject;
 use crate::field::{Field, FieldSet};
 use crate::field_type::FieldType;
-use crate::model::Model;
+use crate::filter::{Filter, OrderKey};
+use crate::model::{Model, Operation};
 
 /// The fields of a model, resolved.
 #[derive(Debug)]
@@ -93,6 +95,19 @@ impl Schema {
         }
         s
     }
+}
+
+/// The compiled policy of one operation.
+#[derive(Debug)]
+pub(crate) struct Policy {
+    /// The readable fields (list, retrieve; the key always among them) or the fields a
+    /// client may write (create, update); empty for remove.
+    pub(crate) fields: FieldSet,
+    pub(crate) filterable: FieldSet,
+    pub(crate) sortable: FieldSet,
+    pub(crate) default_order: Vec<OrderKey>,
+    pub(crate) forced: Vec<Filter>,
+    pub(crate) op: &'static Operation,
 }
 
 impl From<&Schema> for Subject {

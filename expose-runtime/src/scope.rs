@@ -33,8 +33,8 @@
 
 use crate::field::FieldSet;
 use crate::field_type::FieldType;
+use crate::filter::{Cond as Condition, Filter, Operand};
 use crate::query::grammar::{IsValue, Op};
-use crate::query::{Cond as Condition, Filter, Operand};
 use crate::value::Value;
 use std::marker::PhantomData;
 

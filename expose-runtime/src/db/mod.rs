@@ -206,11 +206,6 @@ fn mysql_statement_timeout(
 /// bounded channel. Once the channel is full, the worker sleeps until the task takes a row,
 /// and is woken to send one more: a page longer than the channel can cost a sleep and a
 /// wake-up of the worker for each row past it. Derived from the largest page a list allows
-/// by default (the `max_limit` of [`Operation::of`], 1 000, so 1 024), the worker steps
-/// through a page without waiting; the rows queued are no more than that page, which the
-/// response holds anyway.
-///
-/// [`Operation::of`]: crate::model::Operation::of
-const SQLITE_ROW_CHANNEL: usize = (crate::model::Operation::of(expose_core::OperationKind::List)
-    .max_limit as usize)
-    .next_power_of_two();
+/// by default (`max_limit`, 1 000, so 1 024), the worker steps through a page without
+/// waiting; the rows queued are no more than that page, which the response holds anyway.
+const SQLITE_ROW_CHANNEL: usize = (expose_core::defaults::MAX_LIMIT as usize).next_power_of_two();

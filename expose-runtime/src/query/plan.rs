@@ -4,51 +4,10 @@
 use super::grammar::{self, Expr, IsValue, Op, Select};
 use crate::field::FieldSet;
 use crate::field_type::FieldType;
+pub(crate) use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
 use crate::problem::Problem;
-use crate::resource::Policy;
-use crate::schema::Schema;
+use crate::schema::{Policy, Schema};
 use crate::value::Value;
-
-/// A typed filter tree over field indices.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Filter {
-    Cond(Cond),
-    And(Vec<Filter>),
-    Or(Vec<Filter>),
-    Not(Box<Filter>),
-}
-
-/// One typed condition.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Cond {
-    pub(crate) field: usize,
-    pub(crate) op: Op,
-    pub(crate) negated: bool,
-    pub(crate) operand: Operand,
-}
-
-/// A typed right-hand side.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Operand {
-    One(Value),
-    Many(Vec<Value>),
-    Is(IsValue),
-}
-
-/// One `ORDER BY` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct OrderKey {
-    pub(crate) field: usize,
-    pub(crate) desc: bool,
-    pub(crate) nulls_first: bool,
-}
-
-/// One output column, with the name it is written under.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Column {
-    pub(crate) field: usize,
-    pub(crate) alias: Option<String>,
-}
 
 /// A checked list request.
 #[derive(Debug)]
