@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod grammar;
 mod operation;
 
 pub use operation::{defaults, OperationKind};

@@ -4,6 +4,7 @@
 use crate::ast::{Attr, Field, Op, OpKind};
 use crate::attr::did_you_mean;
 use crate::ctxt::Ctxt;
+use expose_core::grammar::{self, Expr, IsValue, Operand, TypeClass};
 use quote::ToTokens;
 use syn::{LitInt, LitStr};
 
@@ -34,15 +35,62 @@ pub(crate) struct CheckedOp {
 /// The value kind of a field, read off its Rust type where it is one we know.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Kind {
-    Int,
-    Float,
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
     Bool,
     Text,
     Json,
-    /// Dates, date-times, UUIDs: ordered, not text.
+    /// Dates, date-times, UUIDs: ordered, not text; their values are left to the runtime.
     Scalar,
     /// A type this check does not know (an alias, say); the runtime decides.
     Other,
+}
+
+impl Kind {
+    /// The class the grammar's operator table knows the kind by; `None` for [`Kind::Other`].
+    fn class(self) -> Option<TypeClass> {
+        Some(match self {
+            Kind::Text => TypeClass::Text,
+            Kind::Bool => TypeClass::Bool,
+            Kind::Json => TypeClass::Json,
+            Kind::I16 | Kind::I32 | Kind::I64 | Kind::F32 | Kind::F64 | Kind::Scalar => {
+                TypeClass::Ordered
+            }
+            Kind::Other => return None,
+        })
+    }
+
+    /// Checks one operand value as the runtime's `Value::parse` will at router build (for
+    /// the kinds it can tell here); the error says what is expected.
+    fn check_value(self, v: &str) -> Result<(), &'static str> {
+        fn finite<T: std::str::FromStr + Into<f64>>(v: &str) -> bool {
+            v.parse::<T>().is_ok_and(|x| x.into().is_finite())
+        }
+        let (ok, expected) = match self {
+            Kind::I16 => (v.parse::<i16>().is_ok(), "an integer from -32768 to 32767"),
+            Kind::I32 => (
+                v.parse::<i32>().is_ok(),
+                "an integer from -2147483648 to 2147483647",
+            ),
+            Kind::I64 => (
+                v.parse::<i64>().is_ok(),
+                "an integer from -9223372036854775808 to 9223372036854775807",
+            ),
+            Kind::F32 => (finite::<f32>(v), "a finite number"),
+            Kind::F64 => (finite::<f64>(v), "a finite number"),
+            Kind::Bool => (matches!(v, "true" | "false"), "`true` or `false`"),
+            Kind::Text => (!v.contains('\0'), "text without NUL characters"),
+            Kind::Json | Kind::Scalar | Kind::Other => (true, ""),
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(expected)
+        }
+    }
 }
 
 fn kind_of(ty: &syn::Type) -> Kind {
@@ -60,8 +108,11 @@ fn kind_of(ty: &syn::Type) -> Kind {
         }
     }
     match last.ident.to_string().as_str() {
-        "i16" | "i32" | "i64" => Kind::Int,
-        "f32" | "f64" => Kind::Float,
+        "i16" => Kind::I16,
+        "i32" => Kind::I32,
+        "i64" => Kind::I64,
+        "f32" => Kind::F32,
+        "f64" => Kind::F64,
         "bool" => Kind::Bool,
         "String" => Kind::Text,
         "Value" => Kind::Json,
@@ -69,10 +120,6 @@ fn kind_of(ty: &syn::Type) -> Kind {
         _ => Kind::Other,
     }
 }
-
-const OPERATORS: &[&str] = &[
-    "eq", "neq", "gt", "gte", "lt", "lte", "like", "ilike", "in", "is",
-];
 
 /// Checks the attribute against the fields; returns the checked operations.
 pub(crate) fn check(
@@ -124,7 +171,7 @@ pub(crate) fn check(
         );
     }
     for f in &versions {
-        if !matches!(kind_of(&f.ty), Kind::Int) {
+        if !matches!(kind_of(&f.ty), Kind::I16 | Kind::I32 | Kind::I64) {
             cx.error_spanned_by(
                 &f.ty,
                 "a version field must be an integer (i16, i32 or i64)",
@@ -549,125 +596,155 @@ fn forced(
     out
 }
 
+/// Checks `order` / `fixed_order` as the runtime reads it at router build (`compile_order`
+/// in expose-runtime's `query/plan.rs`, with `grammar::parse_order`): the syntax, then each
+/// term's field, which must be readable.
 fn check_order(cx: &Ctxt, lit: &LitStr, fields: &[Field], readable: &[String]) {
-    for term in lit.value().split(',') {
-        let mut parts = term.trim().split('.');
-        let name = parts.next().unwrap_or("");
-        if let Some(f) = resolve(cx, fields, name, lit) {
+    let terms = match grammar::parse_order(&lit.value()) {
+        Ok(terms) => terms,
+        Err(e) => return syntax_error(cx, lit, e),
+    };
+    for t in &terms {
+        if let Some(f) = resolve(cx, fields, &t.field, lit) {
             if !readable.contains(&f.ident_str()) {
                 cx.error_spanned_by(
                     lit,
-                    format!("`{name}` is not readable, so it cannot order the list"),
-                );
-            }
-        }
-        for m in parts {
-            if !matches!(m, "asc" | "desc" | "nullsfirst" | "nullslast") {
-                cx.error_spanned_by(
-                    lit,
-                    format!("unknown order modifier `{m}`; use asc, desc, nullsfirst or nullslast"),
+                    format!("`{}` is not readable, so it cannot order the list", t.field),
                 );
             }
         }
     }
 }
 
-/// Checks a forced filter: `field.[not.]op.value`, or a group `[not.]or(...)` /
-/// `[not.]and(...)` whose items are checked the same way.
+/// The nesting `compile_forced` (expose-runtime's `query/plan.rs`) allows a `where` filter.
+const WHERE_MAX_DEPTH: usize = 64;
+
+/// Checks a forced filter as the runtime reads it at router build (`compile_forced`, which
+/// parses it as `and=(...)`; [`grammar::parse_where`] accepts the same): the syntax, then
+/// every condition's field, operator and values against the struct.
 fn check_where(cx: &Ctxt, lit: &LitStr, fields: &[Field]) {
-    check_where_item(cx, lit, &lit.value(), fields);
+    match grammar::parse_where(&lit.value(), WHERE_MAX_DEPTH) {
+        Ok(expr) => check_expr(cx, lit, &expr, fields),
+        Err(e) => syntax_error(cx, lit, e),
+    }
 }
 
-/// Splits `a,b(c,d),"e,f"` at its top-level commas.
-fn split_top(text: &str) -> Vec<&str> {
-    let (mut depth, mut quoted, mut start, mut out) = (0i32, false, 0, Vec::new());
-    for (i, c) in text.char_indices() {
-        match c {
-            '"' => quoted = !quoted,
-            '(' if !quoted => depth += 1,
-            ')' if !quoted => depth -= 1,
-            ',' if !quoted && depth == 0 => {
-                out.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&text[start..]);
-    out
+/// Reports the grammar's message at the literal, with the nearest known word when the
+/// error is about a misspelt operator, `is` value or order modifier.
+fn syntax_error(cx: &Ctxt, lit: &LitStr, e: grammar::SyntaxError) {
+    let hint = e
+        .unknown
+        .as_ref()
+        .map(|u| did_you_mean(u.word(), u.candidates()))
+        .unwrap_or_default();
+    cx.error_spanned_by(lit, format!("{}{hint}", e.message));
 }
 
-fn check_where_item(cx: &Ctxt, lit: &LitStr, text: &str, fields: &[Field]) {
-    let group = text.strip_prefix("not.").unwrap_or(text);
-    for logic in ["or(", "and("] {
-        if let Some(inner) = group.strip_prefix(logic) {
-            match inner.strip_suffix(')') {
-                Some(inner) => {
-                    for item in split_top(inner) {
-                        check_where_item(cx, lit, item.trim(), fields);
-                    }
-                }
-                None => cx.error_spanned_by(lit, format!("`{group}` lacks its closing `)`")),
+fn check_expr(cx: &Ctxt, lit: &LitStr, expr: &Expr, fields: &[Field]) {
+    match expr {
+        Expr::Cond(c) => check_condition(cx, lit, c, fields),
+        Expr::And(items) | Expr::Or(items) => {
+            for item in items {
+                check_expr(cx, lit, item, fields);
             }
-            return;
         }
+        Expr::Not(inner) => check_expr(cx, lit, inner, fields),
     }
-    let mut parts = text.splitn(2, '.');
-    let name = parts.next().unwrap_or("");
-    let rest = parts.next().unwrap_or("");
-    let Some(f) = resolve(cx, fields, name, lit) else {
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Why an operator (or, with `is`, an `is` value) does not apply to a class: what the class
+/// takes instead, read off the grammar's operator table.
+fn not_applicable_hint(class: TypeClass, is: bool) -> String {
+    let ops = |keep: &dyn Fn(grammar::Op) -> bool| -> Vec<String> {
+        let ops = grammar::Op::ALL.into_iter().filter(|op| keep(*op));
+        ops.map(|op| op.as_str().to_owned()).collect()
+    };
+    let is_values = |keep: &dyn Fn(IsValue) -> bool| -> Vec<String> {
+        let values = IsValue::ALL.into_iter().filter(|v| keep(*v));
+        values.map(|v| format!("is.{}", v.as_str())).collect()
+    };
+    match class {
+        TypeClass::Json => {
+            let values = is_values(&|v| v.applies_to(class));
+            let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+            format!(
+                "JSON fields can only be tested with {}",
+                quoted.join(" or ")
+            )
+        }
+        TypeClass::Bool => format!(
+            "true/false fields take {}",
+            and_list(&ops(&|op| op.applies_to(class)))
+        ),
+        _ if is => format!(
+            "only true/false fields take {}",
+            and_list(&is_values(&IsValue::is_boolean))
+        ),
+        _ => format!(
+            "{} apply to String fields only",
+            and_list(&ops(&grammar::Op::is_pattern))
+        ),
+    }
+}
+
+/// Checks one condition of a `where` filter against the struct, as `type_cond` in the
+/// runtime will: the field exists, the operator (and `is` value) applies to its type, and
+/// each value parses as that type.
+fn check_condition(cx: &Ctxt, lit: &LitStr, c: &grammar::Condition, fields: &[Field]) {
+    let Some(f) = resolve(cx, fields, &c.field, lit) else {
         return;
     };
-    let rest = rest.strip_prefix("not.").unwrap_or(rest);
-    let (op, value) = rest.split_once('.').unwrap_or((rest, ""));
-    if !OPERATORS.contains(&op) {
+    let kind = kind_of(&f.ty);
+    let Some(class) = kind.class() else {
+        return;
+    };
+    let (name, op) = (&c.field, c.op.as_str());
+    let ty = || f.ty.to_token_stream().to_string().replace(' ', "");
+    if !c.op.applies_to(class) {
         cx.error_spanned_by(
             lit,
             format!(
-                "unknown operator `{op}`{}; write `field.op.value` with op one of {}",
-                did_you_mean(op, OPERATORS.iter().copied()),
-                OPERATORS.join(", ")
+                "operator `{op}` is not supported by `{name}` of type `{}`: {}",
+                ty(),
+                not_applicable_hint(class, false)
             ),
         );
         return;
     }
-    let kind = kind_of(&f.ty);
-    let supported = match op {
-        "like" | "ilike" => matches!(kind, Kind::Text | Kind::Other),
-        "gt" | "gte" | "lt" | "lte" => !matches!(kind, Kind::Bool | Kind::Json),
-        "eq" | "neq" | "in" => kind != Kind::Json,
-        "is" if matches!(value, "true" | "false" | "unknown") => {
-            matches!(kind, Kind::Bool | Kind::Other)
+    let values: &[String] = match &c.operand {
+        Operand::Is(v) => {
+            if !v.applies_to(class) {
+                cx.error_spanned_by(
+                    lit,
+                    format!(
+                        "`is.{}` is not supported by `{name}` of type `{}`: {}",
+                        v.as_str(),
+                        ty(),
+                        not_applicable_hint(class, true)
+                    ),
+                );
+            }
+            return;
         }
-        _ => true,
+        Operand::Scalar(v) => std::slice::from_ref(v),
+        Operand::List(items) => items,
     };
-    if !supported {
-        let ty = f.ty.to_token_stream().to_string().replace(' ', "");
-        let hint = match kind {
-            Kind::Json => "JSON fields can only be tested with `is.null` or `is.not_null`",
-            Kind::Bool => "true/false fields take eq, neq, in and is",
-            _ if op == "is" => "only true/false fields take is.true, is.false and is.unknown",
-            _ => "like and ilike apply to String fields only",
-        };
-        cx.error_spanned_by(
-            lit,
-            format!("operator `{op}` is not supported by `{name}` of type `{ty}`: {hint}"),
-        );
-        return;
-    }
-    let ok_value = match (kind, op) {
-        (_, "is") => matches!(value, "null" | "not_null" | "true" | "false" | "unknown"),
-        (_, "in") => value.starts_with('(') && value.ends_with(')'),
-        (Kind::Int, _) => value.parse::<i64>().is_ok(),
-        (Kind::Float, _) => value.parse::<f64>().is_ok(),
-        (Kind::Bool, _) => matches!(value, "true" | "false"),
-        _ => true,
-    };
-    if !ok_value {
-        cx.error_spanned_by(
-            lit,
-            format!("`{value}` is not a valid value for `{name}` with `{op}`"),
-        );
+    for v in values {
+        if let Err(expected) = kind.check_value(v) {
+            cx.error_spanned_by(
+                lit,
+                format!("`{v}` is not a valid value for `{name}` with `{op}`: expected {expected}"),
+            );
+        }
     }
 }
 

@@ -1085,8 +1085,44 @@ fn path_schema(ty: FieldType) -> Json {
 }
 
 // ---------------------------------------------------------------------------------------
-// patterns: exactly the texts the query grammar (query/grammar.rs) and value parsing
-// (value.rs) accept, written for ECMA-262, Python and Rust regex engines alike
+// patterns: exactly the texts the query grammar (expose_core::grammar) and value parsing
+// (value.rs) accept, written for ECMA-262, Python and Rust regex engines alike; operator
+// names, `is` values and order modifiers come from the grammar's tables
+
+use crate::query::grammar::{Direction, IsValue, Nulls, Op, OperandShape, TypeClass};
+
+/// A field type's class in the grammar's operator table.
+fn class(ty: FieldType) -> TypeClass {
+    match ty {
+        FieldType::Text => TypeClass::Text,
+        FieldType::Bool => TypeClass::Bool,
+        FieldType::Json => TypeClass::Json,
+        FieldType::I16
+        | FieldType::I32
+        | FieldType::I64
+        | FieldType::F32
+        | FieldType::F64
+        | FieldType::DateTime
+        | FieldType::Date
+        | FieldType::Uuid => TypeClass::Ordered,
+    }
+}
+
+/// The operators of a type's class taking the given operand, in table order.
+fn ops_of(ty: FieldType, shape: OperandShape) -> impl Iterator<Item = Op> {
+    let class = class(ty);
+    Op::ALL
+        .into_iter()
+        .filter(move |op| op.operand() == shape && op.applies_to(class))
+}
+
+/// The `is` values of a type's class, in table order.
+fn is_values_of(ty: FieldType) -> impl Iterator<Item = IsValue> {
+    let class = class(ty);
+    IsValue::ALL
+        .into_iter()
+        .filter(move |v| v.applies_to(class))
+}
 
 /// Rust's `char::is_whitespace`, which the grammar trims.
 const WS: &str =
@@ -1122,8 +1158,10 @@ fn select_pattern(res: &Resource, readable: FieldSet) -> String {
 
 fn order_pattern(res: &Resource, sortable: FieldSet) -> String {
     let term = format!(
-        "{WS}*{}(?:\\.(?:asc|desc))?(?:\\.(?:nullsfirst|nullslast))?{WS}*",
-        alternatives(res, sortable)
+        "{WS}*{}(?:\\.(?:{}))?(?:\\.(?:{}))?{WS}*",
+        alternatives(res, sortable),
+        Direction::ALL.map(Direction::as_str).join("|"),
+        Nulls::ALL.map(Nulls::as_str).join("|"),
     );
     format!("^{term}(?:,{term})*$")
 }
@@ -1195,13 +1233,27 @@ fn atom(ty: FieldType) -> String {
     }
 }
 
-fn ops_text(ty: FieldType) -> &'static str {
-    match ty {
-        FieldType::Text => "eq, neq, gt, gte, lt, lte, like, ilike (`*` is the wildcard), in, is",
-        FieldType::Bool => "eq, neq, in, is (null, not_null, true, false, unknown)",
-        FieldType::Json => "is (null, not_null)",
-        _ => "eq, neq, gt, gte, lt, lte, in, is (null, not_null)",
-    }
+/// The operators a type takes, for a description: e.g. `eq, neq, in, is (null, not_null,
+/// true, false, unknown)`. After the pattern operators comes a note on the wildcard; after
+/// `is`, its values, except on text (whose description is long enough).
+fn ops_text(ty: FieldType) -> String {
+    let last_pattern = Op::ALL.into_iter().rev().find(|op| op.is_pattern());
+    let class = class(ty);
+    let ops: Vec<String> = Op::ALL
+        .into_iter()
+        .filter(|op| op.applies_to(class))
+        .map(|op| {
+            if Some(op) == last_pattern {
+                format!("{} (`*` is the wildcard)", op.as_str())
+            } else if op.operand() == OperandShape::Is && ty != FieldType::Text {
+                let values: Vec<&str> = is_values_of(ty).map(IsValue::as_str).collect();
+                format!("{} ({})", op.as_str(), values.join(", "))
+            } else {
+                op.as_str().to_owned()
+            }
+        })
+        .collect();
+    ops.join(", ")
 }
 
 fn value_note(ty: FieldType) -> String {
@@ -1213,22 +1265,16 @@ fn value_note(ty: FieldType) -> String {
     }
 }
 
-/// The comparison operators a type takes besides `in` and `is`.
-fn scalar_ops(ty: FieldType) -> &'static str {
-    match ty {
-        FieldType::Text => "eq|neq|gt|gte|lt|lte|like|ilike",
-        FieldType::Bool => "eq|neq",
-        FieldType::Json => "",
-        _ => "eq|neq|gt|gte|lt|lte",
-    }
+/// The operators a type takes with one value (all but `in` and `is`), as alternatives.
+fn scalar_ops(ty: FieldType) -> String {
+    let ops: Vec<&str> = ops_of(ty, OperandShape::Scalar).map(Op::as_str).collect();
+    ops.join("|")
 }
 
-fn is_values(ty: FieldType) -> &'static str {
-    if ty == FieldType::Bool {
-        "null|not_null|true|false|unknown"
-    } else {
-        "null|not_null"
-    }
+/// The `is` values a type takes, as alternatives.
+fn is_values(ty: FieldType) -> String {
+    let values: Vec<&str> = is_values_of(ty).map(IsValue::as_str).collect();
+    values.join("|")
 }
 
 /// `[not.]op.value` of a field, in a field parameter (`tree` false) or inside a logic tree.
@@ -1257,6 +1303,8 @@ fn condition(ty: FieldType, max_in: usize, tree: bool) -> String {
     let ops = scalar_ops(ty);
     if !ops.is_empty() {
         alts.push(format!("(?:{ops})\\.{scalar}"));
+    }
+    for op in ops_of(ty, OperandShape::List) {
         let more = max_in.saturating_sub(1);
         let list = if max_in == 0 {
             String::new()
@@ -1265,9 +1313,11 @@ fn condition(ty: FieldType, max_in: usize, tree: bool) -> String {
         } else {
             format!("{item}(?:,{item}){{0,{more}}}")
         };
-        alts.push(format!("in\\.\\((?:{list})?\\)"));
+        alts.push(format!("{}\\.\\((?:{list})?\\)", op.as_str()));
     }
-    alts.push(format!("is\\.(?:{})", is_values(ty)));
+    for op in ops_of(ty, OperandShape::Is) {
+        alts.push(format!("{}\\.(?:{})", op.as_str(), is_values(ty)));
+    }
     format!("(?:not\\.)?(?:{})", alts.join("|"))
 }
 

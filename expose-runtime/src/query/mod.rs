@@ -1,8 +1,9 @@
-//! The list query language: PostgREST's grammar ([`grammar`]), checked against a resource's
-//! policy and typed by its fields (`plan`), and the request headers that shape a read
-//! (`headers`).
+//! The list query language: PostgREST's grammar ([`grammar`], which lives in `expose-core`
+//! so that the `#[expose]` macro checks attributes with the same parser), checked against a
+//! resource's policy and typed by its fields (`plan`), and the request headers that shape a
+//! read (`headers`).
 
-pub mod grammar;
+pub use expose_core::grammar;
 mod headers;
 mod plan;
 

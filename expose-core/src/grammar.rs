@@ -7,11 +7,12 @@
 //! The accepted grammar, a subset of PostgREST's:
 //!
 //! - field filter: `field=[not.]op.value`, e.g. `age=not.gt.5`, `name=in.(a,"b,c")`;
-//!   operators are `eq neq gt gte lt lte like ilike in is`;
+//!   operators are `eq neq gt gte lt lte like ilike in is` ([`Op::ALL`]);
 //! - logic tree: `or`, `and`, `not.or` or `not.and` `=(item,...)`, where an item is
 //!   `field.[not.]op.value` or a nested `and(...)`, `or(...)`, `not.and(...)`, `not.or(...)`,
 //!   e.g. `or=(age.lt.18,and(name.eq.x,email.is.null))`;
-//! - `order=field[.asc|.desc][.nullsfirst|.nullslast],...`, e.g. `order=age.desc,name`;
+//! - `order=field[.asc|.desc][.nullsfirst|.nullslast],...`, e.g. `order=age.desc,name`
+//!   ([`Direction::ALL`], [`Nulls::ALL`]);
 //! - `select=*` or `select=[alias:]field,...`, e.g. `select=id,fullName:name`;
 //! - `limit` and `offset`: plain decimal digits; the `Range` header: `0-24` or `10-`.
 //!
@@ -21,6 +22,11 @@
 //!
 //! Whatever the input, the parsers return a [`SyntaxError`] naming the offending parameter
 //! rather than panicking; logic trees are parsed without recursion and bounded by a depth limit.
+//!
+//! The operator table is [`Op::ALL`] with the facts each operator carries ([`Op::operand`],
+//! [`Op::is_ordering`], [`Op::is_pattern`], [`Op::applies_to`]) and [`IsValue::ALL`]; the
+//! parser, the `#[expose]` macro's check of `where` and `order`, and the runtime's OpenAPI
+//! patterns all read it, so an operator is added in one place.
 
 use std::fmt;
 
@@ -84,6 +90,67 @@ impl Op {
     pub fn parse(s: &str) -> Option<Op> {
         Op::ALL.into_iter().find(|op| op.as_str() == s)
     }
+
+    /// The operand the operator takes: a list for `in`, an [`IsValue`] for `is`, otherwise
+    /// a single value.
+    pub const fn operand(self) -> OperandShape {
+        match self {
+            Op::In => OperandShape::List,
+            Op::Is => OperandShape::Is,
+            _ => OperandShape::Scalar,
+        }
+    }
+
+    /// Whether the operator compares by order (`gt`, `gte`, `lt`, `lte`), which true/false
+    /// and JSON fields do not have.
+    pub const fn is_ordering(self) -> bool {
+        matches!(self, Op::Gt | Op::Gte | Op::Lt | Op::Lte)
+    }
+
+    /// Whether the operator matches a pattern with `*` as the wildcard (`like`, `ilike`),
+    /// which applies to text only.
+    pub const fn is_pattern(self) -> bool {
+        matches!(self, Op::Like | Op::Ilike)
+    }
+
+    /// Whether the operator applies to a field of the given class: `is` to every field
+    /// (with the values [`IsValue::applies_to`] allows), the others to all but JSON, the
+    /// ordering ones not to true/false, the pattern ones to text only.
+    pub const fn applies_to(self, class: TypeClass) -> bool {
+        match (self, class) {
+            (Op::Is, _) => true,
+            (_, TypeClass::Json) => false,
+            (op, TypeClass::Bool) => !op.is_ordering() && !op.is_pattern(),
+            (op, TypeClass::Ordered) => !op.is_pattern(),
+            (_, TypeClass::Text) => true,
+        }
+    }
+}
+
+/// The kind of operand an [`Op`] takes, see [`Op::operand`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OperandShape {
+    /// One value: [`Operand::Scalar`].
+    Scalar,
+    /// A parenthesized list: [`Operand::List`].
+    List,
+    /// One of [`IsValue::ALL`]: [`Operand::Is`].
+    Is,
+}
+
+/// What the operators tell apart in a field's type, see [`Op::applies_to`] and
+/// [`IsValue::applies_to`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TypeClass {
+    /// Text: every operator.
+    Text,
+    /// Numbers, dates, date-times, UUIDs: compared and ordered, not pattern-matched.
+    Ordered,
+    /// true/false: compared for equality only; the one class that takes `is.true`,
+    /// `is.false` and `is.unknown`.
+    Bool,
+    /// JSON: tested with `is.null` and `is.not_null` only.
+    Json,
 }
 
 /// Right-hand side of `is.`
@@ -125,6 +192,17 @@ impl IsValue {
     /// Parses a value as written in a URL (case-sensitive); `None` if unknown.
     pub fn parse(s: &str) -> Option<IsValue> {
         IsValue::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// Whether the value tests a truth value (`true`, `false`, `unknown`) rather than
+    /// nullness, and so applies to true/false fields only.
+    pub const fn is_boolean(self) -> bool {
+        matches!(self, IsValue::True | IsValue::False | IsValue::Unknown)
+    }
+
+    /// Whether `is.<value>` applies to a field of the given class.
+    pub const fn applies_to(self, class: TypeClass) -> bool {
+        !self.is_boolean() || matches!(class, TypeClass::Bool)
     }
 }
 
@@ -177,6 +255,34 @@ pub struct OrderTerm {
     pub nulls: Option<Nulls>,
 }
 
+/// The direction modifier of an `order=` term; an [`OrderTerm`] keeps it as
+/// [`OrderTerm::descending`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// `.asc` (also the default)
+    Asc,
+    /// `.desc`
+    Desc,
+}
+
+impl Direction {
+    /// Both directions, in the order messages list them.
+    pub const ALL: [Direction; 2] = [Direction::Asc, Direction::Desc];
+
+    /// The modifier as written in a URL, without its `.`: `"asc"` or `"desc"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Asc => "asc",
+            Direction::Desc => "desc",
+        }
+    }
+
+    /// Parses a modifier as written in a URL (case-sensitive); `None` if not a direction.
+    pub fn parse(s: &str) -> Option<Direction> {
+        Direction::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
 /// Placement of nulls in an [`OrderTerm`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Nulls {
@@ -184,6 +290,24 @@ pub enum Nulls {
     First,
     /// `.nullslast`
     Last,
+}
+
+impl Nulls {
+    /// Both placements, in the order messages list them.
+    pub const ALL: [Nulls; 2] = [Nulls::First, Nulls::Last];
+
+    /// The modifier as written in a URL, without its `.`: `"nullsfirst"` or `"nullslast"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Nulls::First => "nullsfirst",
+            Nulls::Last => "nullslast",
+        }
+    }
+
+    /// Parses a modifier as written in a URL (case-sensitive); `None` if not a placement.
+    pub fn parse(s: &str) -> Option<Nulls> {
+        Nulls::ALL.into_iter().find(|n| n.as_str() == s)
+    }
 }
 
 /// One item of `select=`: `field` or `alias:field`.
@@ -211,6 +335,42 @@ pub struct SyntaxError {
     pub param: String,
     /// What was wrong, naming the parameter; this is also what `Display` prints.
     pub message: String,
+    /// The unknown word the error is about, when it is one of the grammar's words misspelt,
+    /// for a caller that suggests the nearest known one (the message lists them all).
+    pub unknown: Option<Unknown>,
+}
+
+/// A word where the grammar expects one of a table's words, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unknown {
+    /// Not one of [`Op::ALL`].
+    Operator(String),
+    /// After `is.`, not one of [`IsValue::ALL`].
+    IsValue(String),
+    /// In an `order=` term, not one of [`Direction::ALL`] or [`Nulls::ALL`].
+    OrderModifier(String),
+}
+
+impl Unknown {
+    /// The word as written.
+    pub fn word(&self) -> &str {
+        match self {
+            Unknown::Operator(w) | Unknown::IsValue(w) | Unknown::OrderModifier(w) => w,
+        }
+    }
+
+    /// The words the grammar would take in its place, in table order.
+    pub fn candidates(&self) -> Vec<&'static str> {
+        match self {
+            Unknown::Operator(_) => Op::ALL.map(Op::as_str).to_vec(),
+            Unknown::IsValue(_) => IsValue::ALL.map(IsValue::as_str).to_vec(),
+            Unknown::OrderModifier(_) => Direction::ALL
+                .map(Direction::as_str)
+                .into_iter()
+                .chain(Nulls::ALL.map(Nulls::as_str))
+                .collect(),
+        }
+    }
 }
 
 impl fmt::Display for SyntaxError {
@@ -258,14 +418,56 @@ impl Default for Limits {
     }
 }
 
-const OPS: &str = "eq, neq, gt, gte, lt, lte, like, ilike, in, is";
-const IS_VALUES: &str = "null, not_null, true, false, unknown";
-const ORDER_FORM: &str = "`field[.asc|.desc][.nullsfirst|.nullslast]`";
+/// The operators for messages: `eq, neq, ..., is`.
+fn op_names() -> String {
+    Op::ALL.map(Op::as_str).join(", ")
+}
+
+/// The `is` values for messages: `null, not_null, ...`.
+fn is_value_names() -> String {
+    IsValue::ALL.map(IsValue::as_str).join(", ")
+}
+
+/// The form of an `order=` term for messages: `` `field[.asc|.desc][.nullsfirst|.nullslast]` ``.
+fn order_form() -> String {
+    format!(
+        "`field[.{}][.{}]`",
+        Direction::ALL.map(Direction::as_str).join("|."),
+        Nulls::ALL.map(Nulls::as_str).join("|.")
+    )
+}
 
 fn err(param: &str, message: impl Into<String>) -> SyntaxError {
     SyntaxError {
         param: param.to_owned(),
         message: message.into(),
+        unknown: None,
+    }
+}
+
+/// A condition's error before it is placed: the message and the unknown word, if any.
+struct Fail {
+    message: String,
+    unknown: Option<Unknown>,
+}
+
+impl From<String> for Fail {
+    fn from(message: String) -> Self {
+        Fail {
+            message,
+            unknown: None,
+        }
+    }
+}
+
+impl Fail {
+    /// The error of parameter `param`, its message prefixed with `prefix`.
+    fn at(self, param: &str, prefix: &str) -> SyntaxError {
+        SyntaxError {
+            param: param.to_owned(),
+            message: format!("{prefix}{}", self.message),
+            unknown: self.unknown,
+        }
     }
 }
 
@@ -343,14 +545,14 @@ fn push_quoted(out: &mut String, s: &str) {
 
 /// Parses a condition value (`[not.]op.operand`) for `field`; the error is a bare message.
 /// `tree` selects the rules inside a logic tree (operands with `,()"` must be quoted).
-fn parse_cond(field: &str, value: &str, tree: bool, max_in: usize) -> Result<Condition, String> {
+fn parse_cond(field: &str, value: &str, tree: bool, max_in: usize) -> Result<Condition, Fail> {
     check_name("field", field)?;
     let (negated, rest) = match value.strip_prefix("not.") {
         Some(rest) => (true, rest),
         None => (false, value),
     };
     let Some((op_text, text)) = rest.split_once('.') else {
-        return Err(if tree {
+        return Err(Fail::from(if tree {
             format!(
                 "condition `{}` must have the form `field.op.value`, e.g. `{}.eq.5`",
                 show(&format!("{field}.{value}")),
@@ -362,25 +564,37 @@ fn parse_cond(field: &str, value: &str, tree: bool, max_in: usize) -> Result<Con
                 show(value),
                 f = show(field)
             )
-        });
+        }));
     };
     let Some(op) = Op::parse(op_text) else {
-        return Err(format!(
-            "unknown operator `{}` in `{}`; expected one of {OPS} (optionally prefixed with `not.`)",
-            show(op_text),
-            show(field)
-        ));
-    };
-    let operand = match op {
-        Op::In => Operand::List(parse_list(field, text, max_in)?),
-        Op::Is => Operand::Is(IsValue::parse(text).ok_or_else(|| {
-            format!(
-                "`is` on `{}` takes one of {IS_VALUES}; got `{}`",
+        return Err(Fail {
+            message: format!(
+                "unknown operator `{}` in `{}`; expected one of {} (optionally prefixed with \
+                 `not.`)",
+                show(op_text),
                 show(field),
-                show(text)
-            )
-        })?),
-        _ => Operand::Scalar(parse_scalar(field, text, tree)?),
+                op_names()
+            ),
+            unknown: Some(Unknown::Operator(op_text.to_owned())),
+        });
+    };
+    let operand = match op.operand() {
+        OperandShape::List => Operand::List(parse_list(field, text, max_in)?),
+        OperandShape::Is => match IsValue::parse(text) {
+            Some(v) => Operand::Is(v),
+            None => {
+                return Err(Fail {
+                    message: format!(
+                        "`is` on `{}` takes one of {}; got `{}`",
+                        show(field),
+                        is_value_names(),
+                        show(text)
+                    ),
+                    unknown: Some(Unknown::IsValue(text.to_owned())),
+                })
+            }
+        },
+        OperandShape::Scalar => Operand::Scalar(parse_scalar(field, text, tree)?),
     };
     Ok(Condition {
         field: field.to_owned(),
@@ -485,7 +699,7 @@ fn parse_list(field: &str, text: &str, max_items: usize) -> Result<Vec<String>, 
 /// The field name must be non-empty and must not contain `(`, `)`, `,`, `"` or whitespace;
 /// whether it exists is for the caller to decide. Errors name `field` as the parameter.
 pub fn parse_condition(field: &str, value: &str) -> Result<Condition, SyntaxError> {
-    parse_cond(field, value, false, usize::MAX).map_err(|m| err(field, m))
+    parse_cond(field, value, false, usize::MAX).map_err(|f| f.at(field, ""))
 }
 
 /// Counts conditions against [`Limits::max_conditions`] across a whole query.
@@ -496,6 +710,14 @@ struct Budget {
 }
 
 impl Budget {
+    fn unlimited() -> Self {
+        Budget {
+            left: usize::MAX,
+            max: usize::MAX,
+            max_in: usize::MAX,
+        }
+    }
+
     fn new(limits: &Limits) -> Self {
         Budget {
             left: limits.max_conditions,
@@ -580,14 +802,17 @@ fn item_end(s: &str) -> Option<usize> {
     (!quoted).then_some(s.len())
 }
 
+/// Parses the logic tree `key=value`. Errors name `param` as the parameter and call the
+/// tree `` `label` `` (both `key` in a query).
 fn parse_logic_in(
     key: &str,
     value: &str,
     max_depth: usize,
     budget: &mut Budget,
+    (param, label): (&str, &str),
 ) -> Result<Expr, SyntaxError> {
-    let k = show(key);
-    let fail = |m: String| Err(err(key, m));
+    let k = show(label);
+    let fail = |m: String| Err(err(param, m));
     let (negated, or) = match key {
         "and" => (false, false),
         "or" => (false, true),
@@ -648,9 +873,9 @@ fn parse_logic_in(
                 show(text)
             ));
         };
-        budget.take(key)?;
+        budget.take(param)?;
         let cond = parse_cond(field, cond, true, budget.max_in)
-            .map_err(|m| err(key, format!("in `{k}`: {m}")))?;
+            .map_err(|f| f.at(param, &format!("in `{k}`: ")))?;
         current.items.push(Expr::Cond(cond));
         loop {
             let mut chars = rest.chars();
@@ -695,12 +920,31 @@ fn parse_logic_in(
 /// and each nested group adds one; deeper than `max_depth` is an error. Parsing is iterative,
 /// so no input can overflow the stack. Errors name `key` as the parameter.
 pub fn parse_logic(key: &str, value: &str, max_depth: usize) -> Result<Expr, SyntaxError> {
-    let mut budget = Budget {
-        left: usize::MAX,
-        max: usize::MAX,
-        max_in: usize::MAX,
-    };
-    parse_logic_in(key, value, max_depth, &mut budget)
+    parse_logic_in(key, value, max_depth, &mut Budget::unlimited(), (key, key))
+}
+
+/// Parses a filter written as the items of a logic tree without key or parentheses, the
+/// form of `#[expose(list(where = "..."))]`: conditions `field.[not.]op.value` and groups
+/// `and(...)`, `or(...)`, `not.and(...)`, `not.or(...)`, comma-separated and ANDed, e.g.
+/// `is_admin.eq.false,or(age.lt.18,age.gt.65)`.
+///
+/// It accepts exactly what `parse_logic("and", &format!("({filter})"), max_depth)` accepts,
+/// giving the same tree (always an [`Expr::And`]); only the errors differ: they name `where`
+/// as the parameter and in the message.
+pub fn parse_where(filter: &str, max_depth: usize) -> Result<Expr, SyntaxError> {
+    if filter.trim().is_empty() {
+        return Err(err(
+            "where",
+            "`where` is empty; give conditions such as `age.gte.18`",
+        ));
+    }
+    parse_logic_in(
+        "and",
+        &format!("({filter})"),
+        max_depth,
+        &mut Budget::unlimited(),
+        ("where", "where"),
+    )
 }
 
 /// Parses `order=`: comma-separated `field[.asc|.desc][.nullsfirst|.nullslast]` terms, e.g.
@@ -716,7 +960,8 @@ fn parse_order_term(term: &str) -> Result<OrderTerm, SyntaxError> {
     let fail = |m: String| Err(err("order", m));
     if term.is_empty() {
         return fail(format!(
-            "`order` has an empty term; expected comma-separated {ORDER_FORM}"
+            "`order` has an empty term; expected comma-separated {}",
+            order_form()
         ));
     }
     let mut parts = term.split('.');
@@ -726,23 +971,29 @@ fn parse_order_term(term: &str) -> Result<OrderTerm, SyntaxError> {
     }
     let (mut descending, mut nulls, mut stage) = (false, None, 0);
     for modifier in parts {
-        match (modifier, stage) {
-            ("asc", 0) => stage = 1,
-            ("desc", 0) => (descending, stage) = (true, 1),
-            ("nullsfirst", 0 | 1) => (nulls, stage) = (Some(Nulls::First), 2),
-            ("nullslast", 0 | 1) => (nulls, stage) = (Some(Nulls::Last), 2),
-            ("asc" | "desc" | "nullsfirst" | "nullslast", _) => {
+        match (Direction::parse(modifier), Nulls::parse(modifier), stage) {
+            (Some(d), _, 0) => (descending, stage) = (d == Direction::Desc, 1),
+            (_, Some(n), 0 | 1) => (nulls, stage) = (Some(n), 2),
+            (Some(_), _, _) | (_, Some(_), _) => {
                 return fail(format!(
-                    "misplaced `{modifier}` in `order` term `{}`; expected {ORDER_FORM}",
-                    show(term)
+                    "misplaced `{modifier}` in `order` term `{}`; expected {}",
+                    show(term),
+                    order_form()
                 ))
             }
-            _ => {
-                return fail(format!(
-                    "unknown modifier `{}` in `order` term `{}`; expected {ORDER_FORM}",
-                    show(modifier),
-                    show(term)
-                ))
+            (None, None, _) => {
+                return Err(SyntaxError {
+                    unknown: Some(Unknown::OrderModifier(modifier.to_owned())),
+                    ..err(
+                        "order",
+                        format!(
+                            "unknown modifier `{}` in `order` term `{}`; expected {}",
+                            show(modifier),
+                            show(term),
+                            order_form()
+                        ),
+                    )
+                })
             }
         }
     }
@@ -886,13 +1137,13 @@ pub fn parse_query<'a>(
                 once(slot, key, || parse_non_negative(key, value))?;
             }
             "or" | "and" | "not.or" | "not.and" => {
-                let tree = parse_logic_in(key, value, limits.max_depth, &mut budget)?;
+                let tree = parse_logic_in(key, value, limits.max_depth, &mut budget, (key, key))?;
                 query.filters.push(tree);
             }
             field => {
                 budget.take(field)?;
                 let cond = parse_cond(field, value, false, limits.max_in_items)
-                    .map_err(|m| err(field, m))?;
+                    .map_err(|f| f.at(field, ""))?;
                 query.filters.push(Expr::Cond(cond));
             }
         }
@@ -1029,13 +1280,16 @@ pub fn render_order(terms: &[OrderTerm]) -> String {
     let terms: Vec<String> = terms
         .iter()
         .map(|t| {
-            let dir = if t.descending { ".desc" } else { "" };
-            let nulls = match t.nulls {
-                Some(Nulls::First) => ".nullsfirst",
-                Some(Nulls::Last) => ".nullslast",
-                None => "",
-            };
-            format!("{}{dir}{nulls}", t.field)
+            let mut term = t.field.clone();
+            if t.descending {
+                term.push('.');
+                term.push_str(Direction::Desc.as_str());
+            }
+            if let Some(n) = t.nulls {
+                term.push('.');
+                term.push_str(n.as_str());
+            }
+            term
         })
         .collect();
     terms.join(",")
@@ -1119,7 +1373,7 @@ mod tests {
         for op in Op::ALL {
             assert_eq!(Op::parse(op.as_str()), Some(op));
         }
-        assert_eq!(Op::ALL.map(Op::as_str).join(", "), OPS);
+        assert_eq!(op_names(), "eq, neq, gt, gte, lt, lte, like, ilike, in, is");
         assert_eq!(
             (Op::parse("EQ"), Op::parse("cs"), Op::parse("")),
             (None, None, None)
@@ -1127,8 +1381,114 @@ mod tests {
         for v in IsValue::ALL {
             assert_eq!(IsValue::parse(v.as_str()), Some(v));
         }
-        assert_eq!(IsValue::ALL.map(IsValue::as_str).join(", "), IS_VALUES);
+        assert_eq!(is_value_names(), "null, not_null, true, false, unknown");
         assert_eq!(IsValue::parse("NULL"), None);
+        for d in Direction::ALL {
+            assert_eq!(Direction::parse(d.as_str()), Some(d));
+        }
+        for n in Nulls::ALL {
+            assert_eq!(Nulls::parse(n.as_str()), Some(n));
+        }
+        assert_eq!(order_form(), "`field[.asc|.desc][.nullsfirst|.nullslast]`");
+        assert_eq!(
+            (Direction::parse("DESC"), Nulls::parse("nulls")),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn operator_table() {
+        use TypeClass::*;
+        let names = |class| {
+            Op::ALL
+                .into_iter()
+                .filter(|op| op.applies_to(class))
+                .map(Op::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(names(Text), "eq neq gt gte lt lte like ilike in is");
+        assert_eq!(names(Ordered), "eq neq gt gte lt lte in is");
+        assert_eq!(names(Bool), "eq neq in is");
+        assert_eq!(names(Json), "is");
+        let shapes = Op::ALL.map(Op::operand);
+        assert_eq!(shapes[..8], [OperandShape::Scalar; 8]);
+        assert_eq!(shapes[8..], [OperandShape::List, OperandShape::Is]);
+        for class in [Text, Ordered, Json] {
+            let values: Vec<_> = IsValue::ALL
+                .into_iter()
+                .filter(|v| v.applies_to(class))
+                .collect();
+            assert_eq!(values, [IsValue::Null, IsValue::NotNull]);
+        }
+        assert!(IsValue::ALL.into_iter().all(|v| v.applies_to(Bool)));
+    }
+
+    #[test]
+    fn unknown_words() {
+        fn unknown<T: fmt::Debug>(r: Result<T, SyntaxError>) -> Option<Unknown> {
+            r.unwrap_err().unknown
+        }
+        assert_eq!(
+            unknown(parse_condition("a", "not.gtt.1")),
+            Some(Unknown::Operator("gtt".into()))
+        );
+        assert_eq!(
+            unknown(parse_logic("or", "(b.eq.1,a.is.nul)", 8)),
+            Some(Unknown::IsValue("nul".into()))
+        );
+        assert_eq!(
+            unknown(parse_where("and(a.EQ.1)", 8)),
+            Some(Unknown::Operator("EQ".into()))
+        );
+        let e = parse_order("a.desc,b.dsc").unwrap_err();
+        assert_eq!(e.unknown, Some(Unknown::OrderModifier("dsc".into())));
+        assert_eq!(e.unknown.as_ref().map(Unknown::word), Some("dsc"));
+        assert_eq!(
+            e.unknown.map(|u| u.candidates()),
+            Some(vec!["asc", "desc", "nullsfirst", "nullslast"])
+        );
+        assert_eq!(
+            Unknown::Operator(String::new()).candidates().join(" "),
+            "eq neq gt gte lt lte like ilike in is"
+        );
+        // Errors about anything else carry no word.
+        for r in [
+            parse_condition("a", "eq"),
+            parse_condition("a", "in.1"),
+            parse_condition("a b", "eq.1"),
+        ] {
+            assert_eq!(unknown(r), None);
+        }
+        assert_eq!(unknown(parse_order("a.desc.asc")), None);
+        assert_eq!(unknown(query(&[("limit", "x")])), None);
+    }
+
+    #[test]
+    fn where_filters() {
+        assert_eq!(
+            parse_where("a.eq.1, or(b.lt.2,c.is.null)", 8),
+            parse_logic("and", "(a.eq.1, or(b.lt.2,c.is.null))", 8)
+        );
+        assert_eq!(
+            parse_where("a.eq.\"x,y\"", 8),
+            Ok(Expr::And(vec![eq("a", "x,y")]))
+        );
+        for (value, fragment) in [
+            ("", "`where` is empty; give conditions such as `age.gte.18`"),
+            (" ", "`where` is empty"),
+            (
+                "a.gtt.1",
+                "in `where`: unknown operator `gtt` in `a`; expected one of eq",
+            ),
+            ("a.eq.x,y", "in `where`: `y` is not a condition"),
+            ("a.eq.\"x", "`where` has an unterminated double quote"),
+            ("or(a.eq.1", "`where` is missing a closing `)`"),
+            ("a.eq.1,", "empty item in `where`"),
+            ("or(or(a.eq.1))", "`where` nests deeper than 2 levels"),
+        ] {
+            fails(parse_where(value, 2), "where", fragment);
+        }
     }
 
     #[test]
@@ -1685,7 +2045,10 @@ mod tests {
     }
 
     fn condition() -> impl Strategy<Value = Condition> {
-        let scalar_op = prop::sample::select(Op::ALL[..8].to_vec());
+        let scalar_ops = Op::ALL
+            .into_iter()
+            .filter(|op| op.operand() == OperandShape::Scalar);
+        let scalar_op = prop::sample::select(scalar_ops.collect::<Vec<_>>());
         let operand = prop_oneof![
             (scalar_op, value()).prop_map(|(op, v)| (op, Operand::Scalar(v))),
             prop::collection::vec(value(), 0..5).prop_map(|l| (Op::In, Operand::List(l))),
@@ -1789,6 +2152,22 @@ mod tests {
             let _ = parse_select(&v);
             let _ = parse_non_negative(&k, &v);
             let _ = parse_range_header(&v);
+        }
+
+        #[test]
+        fn where_accepts_what_an_and_tree_accepts(v in any_text(), depth in 0usize..12) {
+            let tree = parse_logic("and", &format!("({v})"), depth);
+            let filter = parse_where(&v, depth);
+            prop_assert_eq!(filter.as_ref().ok(), tree.as_ref().ok(), "{:?} / {:?}", filter, tree);
+        }
+
+        #[test]
+        fn where_round_trips(
+            items in prop::collection::vec(prop_oneof![condition().prop_map(Expr::Cond), tree()], 1..4)
+        ) {
+            let expr = Expr::And(items);
+            let (_, value) = render_logic(&expr);
+            prop_assert_eq!(parse_where(&value[1..value.len() - 1], 8), Ok(expr));
         }
 
         #[test]
