@@ -1,7 +1,7 @@
 //! Per-request cost of the query-string parser and the policy checks, for a typical and the
 //! worst-case allowed list query (`expose_bench::queries`).
 //!
-//! - `grammar/*`: percent-decoding plus `expose_runtime::__private::grammar::parse_query`, the
+//! - `grammar/*`: percent-decoding plus `expose_core::grammar::parse_query`, the
 //!   public parser, with the runtime's default bounds.
 //! - `plan-only/*`: a whole request through the generated router, stopped right after the
 //!   policy checks: `Prefer: handling=strict, x-bench` is refused (400) after `plan_list`
@@ -19,7 +19,7 @@ use axum::http::{Request, StatusCode};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use expose_bench::app;
 use expose_bench::queries::{pairs, worst_allowed, TYPICAL};
-use expose_runtime::__private::grammar::{parse_query, Limits};
+use expose_core::grammar::{parse_query, Limits};
 use expose_runtime::Db;
 use std::hint::black_box;
 use std::time::Duration;

@@ -84,7 +84,7 @@ pub fn pairs(q: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use expose_runtime::__private::grammar::{parse_query, Limits};
+    use expose_core::grammar::{parse_query, Limits};
 
     fn parses(q: &str) -> Result<(), String> {
         let p = pairs(q);

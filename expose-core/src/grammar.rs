@@ -408,12 +408,12 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// Depth 8, 50 conditions, 100 `in` items.
+    /// The list defaults ([`crate::defaults`]): depth 8, 50 conditions, 100 `in` items.
     fn default() -> Self {
         Limits {
-            max_depth: 8,
-            max_conditions: 50,
-            max_in_items: 100,
+            max_depth: crate::defaults::MAX_DEPTH,
+            max_conditions: crate::defaults::MAX_CONDITIONS,
+            max_in_items: crate::defaults::MAX_IN_ITEMS,
         }
     }
 }

@@ -100,6 +100,9 @@ pub mod defaults {
     pub const MAX_DEPTH: usize = 8;
     /// Most items in one `in.(...)` list (`max_in`).
     pub const MAX_IN_ITEMS: usize = 100;
+    /// Deepest nesting of an attribute's `where` filter (checked by the macro, parsed at
+    /// router build).
+    pub const WHERE_MAX_DEPTH: usize = 64;
 }
 
 #[cfg(test)]

@@ -19,39 +19,7 @@ pub(crate) struct Field {
     pub(crate) doc: String,
 }
 
-/// The five operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum OpKind {
-    List,
-    Retrieve,
-    Create,
-    Update,
-    Remove,
-}
-
-impl OpKind {
-    pub(crate) const ALL: [OpKind; 5] = [
-        OpKind::List,
-        OpKind::Retrieve,
-        OpKind::Create,
-        OpKind::Update,
-        OpKind::Remove,
-    ];
-
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            OpKind::List => "list",
-            OpKind::Retrieve => "retrieve",
-            OpKind::Create => "create",
-            OpKind::Update => "update",
-            OpKind::Remove => "remove",
-        }
-    }
-
-    pub(crate) fn writes(self) -> bool {
-        matches!(self, OpKind::Create | OpKind::Update)
-    }
-}
+pub(crate) use expose_core::OperationKind;
 
 /// The options of one operation (or of `all(...)`) as written.
 #[derive(Default, Clone)]
@@ -85,5 +53,5 @@ pub(crate) struct Attr {
     pub(crate) table: Option<LitStr>,
     pub(crate) all: Op,
     /// Operations in the order written, with the keyword for spans.
-    pub(crate) ops: Vec<(OpKind, Ident, Op)>,
+    pub(crate) ops: Vec<(OperationKind, Ident, Op)>,
 }

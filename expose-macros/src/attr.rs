@@ -1,6 +1,6 @@
 //! Parsing: the struct attribute's arguments, the field attributes and serde's renames.
 
-use crate::ast::{Attr, Field, Op, OpKind};
+use crate::ast::{Attr, Field, Op, OperationKind};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
 use syn::{Ident, LitInt, LitStr};
@@ -155,7 +155,10 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
                     attr.all = op;
                 }
                 seen_all = true;
-            } else if let Some(kind) = OpKind::ALL.iter().find(|k| meta.path.is_ident(k.name())) {
+            } else if let Some(kind) = OperationKind::ALL
+                .iter()
+                .find(|k| meta.path.is_ident(k.name()))
+            {
                 let ident = meta.path.get_ident().cloned().expect("checked by is_ident");
                 let op = if meta.input.peek(syn::token::Paren) {
                     parse_op(cx, &meta)?

@@ -1,7 +1,7 @@
 //! Validation against the struct: every name resolved, every policy consistent. The output
 //! is what `expand` writes, in Rust field names.
 
-use crate::ast::{Attr, Field, Op, OpKind};
+use crate::ast::{Attr, Field, Op, OperationKind};
 use crate::attr::did_you_mean;
 use crate::ctxt::Ctxt;
 use expose_core::grammar::{self, Expr, IsValue, Operand, TypeClass};
@@ -10,7 +10,7 @@ use syn::{LitInt, LitStr};
 
 /// A checked operation, options merged with `all(...)`.
 pub(crate) struct CheckedOp {
-    pub(crate) kind: OpKind,
+    pub(crate) kind: OperationKind,
     pub(crate) fields: Vec<String>,
     pub(crate) filterable: Option<Vec<String>>,
     pub(crate) sortable: Option<Vec<String>>,
@@ -187,7 +187,7 @@ pub(crate) fn check(
             "#[expose] exposes no operation: add some of list, retrieve, create, update, remove",
         );
     }
-    check_op_options(cx, OpKind::List, &attr.all, true);
+    check_op_options(cx, OperationKind::List, &attr.all, true);
     attr.ops
         .iter()
         .map(|(kind, _, op)| {
@@ -198,7 +198,7 @@ pub(crate) fn check(
 }
 
 /// Refuses options that do not apply to the operation.
-fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
+fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op, is_all: bool) {
     if is_all {
         return;
     }
@@ -213,7 +213,7 @@ fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
         ("max_conditions", op.max_conditions.as_ref().map(|x| x as _)),
         ("max_depth", op.max_depth.as_ref().map(|x| x as _)),
     ];
-    if kind != OpKind::List {
+    if kind != OperationKind::List {
         for (name, tok) in list_only.iter().filter_map(|(n, t)| t.map(|t| (n, t))) {
             cx.error_spanned_by(
                 tok,
@@ -227,7 +227,7 @@ fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
             );
         }
     }
-    if !matches!(kind, OpKind::List | OpKind::Retrieve) {
+    if !matches!(kind, OperationKind::List | OperationKind::Retrieve) {
         for w in &op.wheres {
             cx.error_spanned_by(
                 w,
@@ -238,7 +238,7 @@ fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
             );
         }
     }
-    if kind == OpKind::Remove {
+    if kind == OperationKind::Remove {
         if let Some(f) = &op.fields {
             cx.error_spanned_by(f, "`remove` takes no `fields`: it deletes a whole row");
         }
@@ -249,7 +249,7 @@ fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
             );
         }
     }
-    if !matches!(kind, OpKind::Update | OpKind::Remove) {
+    if !matches!(kind, OperationKind::Update | OperationKind::Remove) {
         if let Some(t) = &op.require_if_match {
             cx.error_spanned_by(
                 t,
@@ -260,7 +260,7 @@ fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
             );
         }
     }
-    if kind == OpKind::Create {
+    if kind == OperationKind::Create {
         if let Some(s) = &op.scope {
             cx.error_spanned_by(
                 s,
@@ -268,7 +268,7 @@ fn check_op_options(cx: &Ctxt, kind: OpKind, op: &Op, is_all: bool) {
             );
         }
     }
-    if !kind.writes() {
+    if !kind.takes_body() {
         for (field, _, overwrite) in &op.force {
             let what = if *overwrite { "overwrite" } else { "force" };
             cx.error_spanned_by(
@@ -376,16 +376,16 @@ fn int_of(cx: &Ctxt, name: &str, op: Option<&LitInt>, all: Option<&LitInt>) -> O
     int(cx, name, op).or_else(|| int(cx, name, all))
 }
 
-fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> CheckedOp {
+fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field]) -> CheckedOp {
     let pick = |a: &Option<LitStr>, b: &Option<LitStr>| a.clone().or_else(|| b.clone());
     let is_key =
         |f: &Field| f.key.is_some() || (f.ident == "id" && !fields.iter().any(|g| g.key.is_some()));
     let base: Vec<&Field> = match kind {
-        OpKind::Create => fields
+        OperationKind::Create => fields
             .iter()
             .filter(|f| f.generated.is_none() && f.version.is_none())
             .collect(),
-        OpKind::Update => fields
+        OperationKind::Update => fields
             .iter()
             .filter(|f| f.generated.is_none() && f.version.is_none() && !is_key(f))
             .collect(),
@@ -394,7 +394,7 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
     let mut list = match (&op.fields, &all.fields) {
         (Some(own), _) => {
             let l = field_list(cx, own, fields, &base);
-            if kind.writes() {
+            if kind.takes_body() {
                 for f in fields.iter().filter(|f| l.contains(&f.ident_str())) {
                     if f.version.is_some() {
                         cx.error_spanned_by(
@@ -420,10 +420,10 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
         }
         (None, None) => base.iter().map(|f| f.ident_str()).collect(),
     };
-    if kind == OpKind::Remove {
+    if kind == OperationKind::Remove {
         list.clear();
     }
-    let readable: Vec<String> = if kind.writes() || kind == OpKind::Remove {
+    let readable: Vec<String> = if kind.takes_body() || kind == OperationKind::Remove {
         Vec::new()
     } else {
         let mut r = list.clone();
@@ -451,7 +451,7 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
         }
         Some(l)
     };
-    let (filterable, sortable) = if kind == OpKind::List {
+    let (filterable, sortable) = if kind == OperationKind::List {
         (
             sub_list(pick(&op.filter, &all.filter), "filtered on"),
             sub_list(pick(&op.sort, &all.sort), "sorted on"),
@@ -463,18 +463,22 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
         pick(&op.fixed_order, &all.fixed_order),
         pick(&op.order, &all.order),
     ) {
-        (Some(f), Some(o)) if kind == OpKind::List => {
+        (Some(f), Some(o)) if kind == OperationKind::List => {
             cx.error_spanned_by(&o, "give either `order` or `fixed_order`, not both");
             (Some(f), true)
         }
         (Some(f), _) => (Some(f), true),
         (None, o) => (o, false),
     };
-    let order = if kind == OpKind::List { order } else { None };
+    let order = if kind == OperationKind::List {
+        order
+    } else {
+        None
+    };
     if let Some(o) = &order {
         check_order(cx, o, fields, &readable);
     }
-    let wheres: Vec<LitStr> = if matches!(kind, OpKind::List | OpKind::Retrieve) {
+    let wheres: Vec<LitStr> = if matches!(kind, OperationKind::List | OperationKind::Retrieve) {
         all.wheres.iter().chain(&op.wheres).cloned().collect()
     } else {
         Vec::new()
@@ -482,7 +486,7 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
     for w in &wheres {
         check_where(cx, w, fields);
     }
-    let (fixed, limit, max_limit) = if kind == OpKind::List {
+    let (fixed, limit, max_limit) = if kind == OperationKind::List {
         let fixed = int_of(
             cx,
             "fixed_limit",
@@ -500,8 +504,8 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
     } else {
         (None, None, None)
     };
-    if kind == OpKind::List {
-        let effective_max = max_limit.unwrap_or(1000);
+    if kind == OperationKind::List {
+        let effective_max = max_limit.unwrap_or(expose_core::defaults::MAX_LIMIT);
         if let Some(l) = limit.filter(|l| *l > effective_max) {
             let tok = op.limit.as_ref().or(all.limit.as_ref());
             if let Some(tok) = tok {
@@ -510,7 +514,7 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
         }
     }
     let list_int = |name: &str, a: Option<&LitInt>, b: Option<&LitInt>| {
-        if kind == OpKind::List {
+        if kind == OperationKind::List {
             int_of(cx, name, a, b)
         } else {
             None
@@ -518,7 +522,7 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
     };
     CheckedOp {
         kind,
-        fields: if kind.writes() { list } else { readable },
+        fields: if kind.takes_body() { list } else { readable },
         filterable,
         sortable,
         order: order.map(|o| o.value()),
@@ -536,22 +540,22 @@ fn checked_op(cx: &Ctxt, kind: OpKind, op: &Op, all: &Op, fields: &[Field]) -> C
         max_in: list_int("max_in", op.max_in.as_ref(), all.max_in.as_ref()),
         pre: all.pre.iter().chain(&op.pre).cloned().collect(),
         post: all.post.iter().chain(&op.post).cloned().collect(),
-        scope: if kind == OpKind::Create {
+        scope: if kind == OperationKind::Create {
             None
         } else {
             op.scope.clone().or_else(|| all.scope.clone())
         },
-        fields_for: if kind == OpKind::Remove {
+        fields_for: if kind == OperationKind::Remove {
             None
         } else {
             op.fields_for.clone().or_else(|| all.fields_for.clone())
         },
-        force: if kind.writes() {
+        force: if kind.takes_body() {
             forced(cx, fields, all, op)
         } else {
             Vec::new()
         },
-        require_if_match: matches!(kind, OpKind::Update | OpKind::Remove)
+        require_if_match: matches!(kind, OperationKind::Update | OperationKind::Remove)
             && (op.require_if_match.is_some() || all.require_if_match.is_some()),
     }
 }
@@ -616,14 +620,11 @@ fn check_order(cx: &Ctxt, lit: &LitStr, fields: &[Field], readable: &[String]) {
     }
 }
 
-/// The nesting `compile_forced` (expose-runtime's `query/plan.rs`) allows a `where` filter.
-const WHERE_MAX_DEPTH: usize = 64;
-
-/// Checks a forced filter as the runtime reads it at router build (`compile_forced`, which
-/// parses it as `and=(...)`; [`grammar::parse_where`] accepts the same): the syntax, then
-/// every condition's field, operator and values against the struct.
+/// Checks a forced filter as the runtime reads it at router build (`compile_forced`, with
+/// the same [`grammar::parse_where`]): the syntax, then every condition's field, operator
+/// and values against the struct.
 fn check_where(cx: &Ctxt, lit: &LitStr, fields: &[Field]) {
-    match grammar::parse_where(&lit.value(), WHERE_MAX_DEPTH) {
+    match grammar::parse_where(&lit.value(), expose_core::defaults::WHERE_MAX_DEPTH) {
         Ok(expr) => check_expr(cx, lit, &expr, fields),
         Err(e) => syntax_error(cx, lit, e),
     }

@@ -5,7 +5,7 @@
 //! user function (hook, scope, `fields_for`, forced value), each spanned at the function's
 //! path in the attribute so that rustc reports a missing or mistyped function there.
 
-use crate::ast::{Field, OpKind};
+use crate::ast::{Field, OperationKind};
 use crate::attr;
 use crate::check::{self, CheckedOp};
 use crate::ctxt::Ctxt;
@@ -210,7 +210,7 @@ fn model(
     });
     let mut glue = Glue::default();
     // One `const` per operation, named after it, so that the table reads as a list of names.
-    let (op_names, op_consts): (Vec<Ident>, Vec<TokenStream>) = OpKind::ALL
+    let (op_names, op_consts): (Vec<Ident>, Vec<TokenStream>) = OperationKind::ALL
         .iter()
         .filter_map(|kind| ops.iter().find(|o| o.kind == *kind))
         .map(|op| {

@@ -1,8 +1,8 @@
 //! Typed row conditions, orders and output columns over field indices: what `where`,
 //! scopes and a request's filters become once checked, and what the SQL writer reads.
 
-use crate::query::grammar::{IsValue, Op};
 use crate::value::Value;
+use expose_core::grammar::{IsValue, Op};
 
 /// A typed filter tree over field indices.
 #[derive(Debug, Clone, PartialEq)]

@@ -393,7 +393,6 @@ pub mod __private {
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
     pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn};
-    pub use crate::query::grammar;
     pub use crate::router::router;
     pub use crate::scope::{Col, Cond, FieldMask};
     pub use crate::Exposed;
@@ -402,6 +401,7 @@ pub mod __private {
     pub use axum::Router;
     pub use core::option::Option::{self, None, Some};
     pub use core::result::Result::{self, Ok};
+    pub use expose_core::grammar;
     pub use expose_core::OperationKind;
     pub use std::boxed::Box;
 }

@@ -4,8 +4,7 @@
 //! struct, naming fields, types and per-operation policies, and the runtime turns it into
 //! routes once, when the router is built.
 
-// TODO(merge): importers take it from `field`.
-pub(crate) use crate::field::Field;
+use crate::field::Field;
 use crate::hooks::{BoxFuture, HookCtx};
 use crate::problem::Problem;
 use crate::scope::Cond;

@@ -41,11 +41,12 @@
 //! be below the lower one, numbers must be finite, logic trees may nest `and(...)` / `or(...)`
 //! groups (the pattern shows one level), and hooks may refuse a request with any problem.
 
+use crate::field::{Field, FieldSet};
 use crate::field_type::FieldType;
-use crate::model::{Field, Model, Operation};
+use crate::model::{Model, Operation};
 use crate::problem::PROBLEM_JSON;
 use crate::query::OBJECT_JSON;
-use crate::resource::{FieldSet, Resource};
+use crate::resource::Resource;
 use crate::Exposed;
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
@@ -1089,7 +1090,7 @@ fn path_schema(ty: FieldType) -> Json {
 // (value.rs) accept, written for ECMA-262, Python and Rust regex engines alike; operator
 // names, `is` values and order modifiers come from the grammar's tables
 
-use crate::query::grammar::{Direction, IsValue, Nulls, Op, OperandShape, TypeClass};
+use expose_core::grammar::{Direction, IsValue, Nulls, Op, OperandShape, TypeClass};
 
 /// A field type's class in the grammar's operator table.
 fn class(ty: FieldType) -> TypeClass {

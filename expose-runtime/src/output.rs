@@ -1,7 +1,7 @@
 //! JSON output written straight from database rows, column by column.
 
 use crate::db::Driver;
-use crate::query::Column;
+use crate::filter::Column;
 use crate::schema::Schema;
 
 /// Writes one row as a JSON object with the given columns (in `SELECT` order).

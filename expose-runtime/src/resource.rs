@@ -2,8 +2,7 @@
 //! resolved to indices, so that a request does no name lookups it can avoid.
 
 use crate::db::error::Subject;
-// TODO(merge): importers take it from `field`.
-pub(crate) use crate::field::FieldSet;
+use crate::field::FieldSet;
 use crate::filter::Column;
 use crate::model::{Model, Operation};
 use crate::query;

@@ -34,8 +34,8 @@
 use crate::field::FieldSet;
 use crate::field_type::FieldType;
 use crate::filter::{Cond as Condition, Filter, Operand};
-use crate::query::grammar::{IsValue, Op};
 use crate::value::Value;
+use expose_core::grammar::{IsValue, Op};
 use std::marker::PhantomData;
 
 /// A typed handle on field `index` of model `M`, whose Rust type is `T`.

@@ -3,7 +3,7 @@
 //! resource's policy and typed by its fields (`plan`), and the request headers that shape a
 //! read (`headers`).
 
-pub use expose_core::grammar;
+pub(crate) use expose_core::grammar;
 mod headers;
 mod plan;
 

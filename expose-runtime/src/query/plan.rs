@@ -59,7 +59,8 @@ pub(crate) fn compile_order(res: &Schema, order: &str) -> Result<Vec<OrderKey>, 
 
 /// Parses a policy's forced filter (Rust identifiers, `field.op.value`).
 pub(crate) fn compile_forced(res: &Schema, filter: &str) -> Result<Filter, String> {
-    let expr = grammar::parse_logic("and", &format!("({filter})"), 64).map_err(|e| e.message)?;
+    let expr = grammar::parse_where(filter, expose_core::defaults::WHERE_MAX_DEPTH)
+        .map_err(|e| e.message)?;
     let all = FieldSet(u64::MAX >> (64 - res.model.fields.len()));
     type_expr(res, all, Names::Ident, "filter", expr).map_err(|p| p.detail().to_owned())
 }

@@ -3,10 +3,11 @@
 use super::SqlWriter;
 use crate::db::Like;
 use crate::field_type::FieldType;
-use crate::query::grammar::{IsValue, Op};
-use crate::query::{Column, Cond, Filter, ListPlan, Operand, OrderKey};
+use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
+use crate::query::ListPlan;
 use crate::schema::Schema;
 use crate::value::Value;
+use expose_core::grammar::{IsValue, Op};
 
 fn select_columns(w: &mut SqlWriter, res: &Schema, columns: &[Column]) {
     w.push("SELECT ");
