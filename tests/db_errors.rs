@@ -7,6 +7,7 @@ mod support;
 use expose_runtime::{expose, Backend, Db, HookCtx, PoolConfig, Problem, RouterConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::proxy::{self, Mode, Proxy};
 use support::{get, send, url_of, Reply, TestDb};
 
 /// A team; its name is unique.
@@ -509,9 +510,11 @@ async fn request_timeout(t: Arc<TestDb>) {
     let r = send(&app, "POST", "/members", &[], Some(&member(1, "a@x.io"))).await;
     assert_eq!(r.status, 201, "{}", text(&r));
     assert_eq!(count(&t.db, "members").await, 1);
-    // A write already sent when the deadline passes is not abandoned (the database decides
-    // it, and would apply it after a 504): the request waits for the database and answers
-    // what happened. Another connection holds a write lock on `teams` for 600 ms.
+    // A write already sent when the deadline passes is the database's to decide: the
+    // request is answered at the deadline, "outcome unknown" (500, no `Retry-After`), not
+    // held for the database and not told to retry. Another connection holds a write lock on
+    // `teams` for 600 ms, which the insert waits for (whether it then runs depends on how far
+    // the driver had got; `replies_lost_after_a_write` shows one that was applied).
     let teams = axum::Router::new()
         .merge(Team::router_with(RouterConfig {
             request_timeout: Duration::from_millis(150),
@@ -521,17 +524,21 @@ async fn request_timeout(t: Arc<TestDb>) {
     let holder = lock_teams_for(&t, Duration::from_millis(600)).await;
     let started = Instant::now();
     let r = send(&teams, "POST", "/teams", &[], Some(r#"{"name":"late"}"#)).await;
-    assert_eq!(r.status, 201, "{}", text(&r));
+    let p = clean(&r, 500);
+    assert_eq!(p["type"], "urn:expose:problem:outcome-unknown", "{p}");
+    assert_eq!(p["title"], "Outcome unknown");
+    assert!(p["detail"].as_str().unwrap().contains("may or may not"));
+    assert!(r.header("retry-after").is_none());
+    let took = started.elapsed();
     assert!(
-        started.elapsed() >= Duration::from_millis(400),
-        "the write was not held up"
+        took < Duration::from_millis(150 + 1000),
+        "answered after {took:?}"
     );
     holder.await.unwrap();
-    let late =
-        t.db.fetch_i64("SELECT COUNT(*) FROM teams WHERE name = 'late'")
-            .await
-            .unwrap();
-    assert_eq!(late, 1);
+    // The abandoned write's connection went back to the pool only once it was done (sqlx's
+    // release check): the router still writes.
+    let r = send(&teams, "POST", "/teams", &[], Some(r#"{"name":"after"}"#)).await;
+    assert_eq!(r.status, 201, "{}", text(&r));
 }
 
 /// Holds a lock that blocks inserts into `teams`, from another connection, for `hold`.
@@ -556,6 +563,204 @@ async fn lock_teams_for(t: &TestDb, hold: Duration) -> tokio::task::JoinHandle<(
     }
 }
 
+/// A pool on the test's own database through a fault-injecting proxy (PostgreSQL, MySQL).
+async fn proxied(t: &TestDb, config: PoolConfig) -> (Db, Arc<Proxy>) {
+    let (upstream, url) = proxy::through(&url_of(t).await, 0);
+    let proxy = Proxy::start(upstream).await;
+    let (_, url) = proxy::through(&url, proxy.port);
+    let db = Db::connect_with(&url, config)
+        .await
+        .expect("connect through the proxy");
+    (db, proxy)
+}
+
+/// While the database is unreachable every request is answered 503 + `Retry-After` within
+/// the acquire timeout (1 s by default), the readiness handler says so, and the first
+/// request after the database is back succeeds.
+async fn database_down_and_back(t: Arc<TestDb>) {
+    let _ = setup(&t).await;
+    // SQLite's "down": its file's directory is gone (and comes back).
+    let dir = std::env::temp_dir().join(format!("expose-down-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (db, proxy) = match t.backend {
+        Backend::Sqlite => {
+            let url = format!("sqlite:{}", dir.join("db.sqlite").display());
+            let db = Db::connect_with(&url, PoolConfig::default()).await.unwrap();
+            create_tables(&db).await;
+            (db, None)
+        }
+        _ => {
+            let (db, proxy) = proxied(&t, PoolConfig::default()).await;
+            (db, Some(proxy))
+        }
+    };
+    let app = axum::Router::new()
+        .route("/ready", axum::routing::get(expose_runtime::ready))
+        .with_state(db.clone())
+        .merge(app_with(db.clone(), RouterConfig::default()));
+    assert_eq!(get(&app, "/teams").await.status, 200);
+    assert_eq!(get(&app, "/ready").await.status, 200);
+    match &proxy {
+        Some(p) => p.set(Mode::Refuse).await,
+        None => {
+            db.close().await;
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+    for (method, uri, body) in [
+        ("GET", "/teams", None),
+        ("GET", "/teams/1", None),
+        ("POST", "/members", Some(&*member(1, "a@x.io"))),
+        ("DELETE", "/teams/1", None),
+        ("GET", "/ready", None),
+    ] {
+        let started = Instant::now();
+        let r = send(&app, method, uri, &[], body).await;
+        clean(&r, 503);
+        assert!(r.header("retry-after").is_some(), "{method} {uri}");
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_millis(1500),
+            "{method} {uri}: {took:?}"
+        );
+    }
+    match &proxy {
+        Some(p) => p.set(Mode::Pass).await,
+        None => return, // a closed SQLite pool stays closed; the 503s are what it shows
+    }
+    let r = send(&app, "POST", "/teams", &[], Some(r#"{"name":"back"}"#)).await;
+    assert_eq!(
+        r.status,
+        201,
+        "the first request after the database is back: {}",
+        text(&r)
+    );
+    assert_eq!(get(&app, "/ready").await.status, 200);
+}
+
+/// The server's replies are lost after a write reached it: the write is answered "outcome
+/// unknown" by the request timeout (never 503 "retry"), and it was in fact applied.
+async fn replies_lost_after_a_write(t: Arc<TestDb>) {
+    let _ = setup(&t).await;
+    if t.backend == Backend::Sqlite {
+        return; // no network between the runtime and SQLite
+    }
+    // One connection, whose statements a first write prepares, and no ping before it is
+    // handed out: the lost write's statement is the first thing sent once replies are lost.
+    let (upstream, url) = proxy::through(&url_of(&t).await, 0);
+    let proxy = Proxy::start(upstream).await;
+    let (_, url) = proxy::through(&url, proxy.port);
+    macro_rules! pool {
+        () => {
+            sqlx::pool::PoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .connect(&url)
+                .await
+                .unwrap()
+        };
+    }
+    let db = match t.backend {
+        Backend::Postgres => Db::Postgres(pool!()),
+        _ => Db::MySql(pool!()),
+    };
+    let config = RouterConfig {
+        request_timeout: Duration::from_millis(300),
+        ..RouterConfig::default()
+    };
+    let app = app_with(db.clone(), config);
+    let r = send(
+        &app,
+        "POST",
+        "/members",
+        &[],
+        Some(&member(1, "first@x.io")),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    proxy.set(Mode::LoseReplies).await;
+    let started = Instant::now();
+    let r = send(&app, "POST", "/members", &[], Some(&member(1, "lost@x.io"))).await;
+    let p = clean(&r, 500);
+    assert_eq!(p["type"], "urn:expose:problem:outcome-unknown", "{p}");
+    assert!(r.header("retry-after").is_none());
+    assert!(started.elapsed() < Duration::from_millis(300 + 1000));
+    // The cut connection is found dead and replaced; the write was applied.
+    proxy.cut();
+    proxy.set(Mode::Pass).await;
+    let applied =
+        t.db.fetch_i64("SELECT COUNT(*) FROM members WHERE email = 'lost@x.io'")
+            .await
+            .unwrap();
+    assert_eq!(applied, 1, "the write reached the database");
+    let r = send(&app, "POST", "/members", &[], Some(&member(1, "next@x.io"))).await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+}
+
+/// The database stalls (nothing comes back, connections stay open) for longer than the
+/// request timeout: writes are answered by the timeout + 1 s, nothing answered 504 is
+/// written, and the pool serves again once the database does.
+async fn database_stalls(t: Arc<TestDb>) {
+    let _ = setup(&t).await;
+    if t.backend == Backend::Sqlite {
+        return; // no network between the runtime and SQLite
+    }
+    let (db, proxy) = proxied(&t, PoolConfig::default()).await;
+    let config = RouterConfig {
+        request_timeout: Duration::from_millis(300),
+        ..RouterConfig::default()
+    };
+    let app = app_with(db.clone(), config);
+    assert_eq!(get(&app, "/members").await.status, 200);
+    proxy.set(Mode::Stall).await;
+    for i in 0..3 {
+        let email = format!("stalled{i}@x.io");
+        let started = Instant::now();
+        let r = send(&app, "POST", "/members", &[], Some(&member(1, &email))).await;
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_millis(300 + 1000),
+            "answered after {took:?}"
+        );
+        let p = clean(&r, r.status.as_u16());
+        let written = || async {
+            t.db.fetch_i64(&format!(
+                "SELECT COUNT(*) FROM members WHERE email = '{email}'"
+            ))
+            .await
+            .unwrap()
+        };
+        match r.status.as_u16() {
+            // Nothing was sent: nothing may be written.
+            503 | 504 => assert_eq!(written().await, 0, "{p}"),
+            500 => assert_eq!(p["type"], "urn:expose:problem:outcome-unknown", "{p}"),
+            s => panic!("unexpected {s}: {p}"),
+        }
+    }
+    proxy.cut();
+    proxy.set(Mode::Pass).await;
+    let started = Instant::now();
+    loop {
+        let r = send(
+            &app,
+            "POST",
+            "/members",
+            &[],
+            Some(&member(1, "after@x.io")),
+        )
+        .await;
+        if r.status == 201 {
+            break;
+        }
+        let p = clean(&r, r.status.as_u16());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the pool never recovered: {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 backend_tests!(
     unique_violations,
     foreign_keys,
@@ -565,4 +770,7 @@ backend_tests!(
     database_unreachable,
     statement_timeout,
     request_timeout,
+    database_down_and_back,
+    replies_lost_after_a_write,
+    database_stalls,
 );

@@ -41,13 +41,24 @@ pub(crate) async fn read(
             "the body must be JSON, sent with Content-Type: application/json",
         ));
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let too_large = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
             format!("the body is larger than {limit} bytes"),
         )
-    })
+    };
+    // A declared length over the limit is refused before a byte of the body is read.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
 }
 
 /// What a write body may hold.

@@ -18,11 +18,11 @@ pub struct RouterConfig {
     pub body_limit: usize,
     /// Longest query string accepted, in bytes (414 beyond; default 8 KiB).
     pub max_query_length: usize,
-    /// How long one request may take before it is answered 504 and its transaction rolled
-    /// back (default 30 s; `tokio::time::timeout`, so it follows tokio's clock). A write whose statement (or `COMMIT`) was already sent when the
-    /// deadline passes is not abandoned, since the database would still apply it: the
-    /// request waits for its outcome (bounded by the statement and busy timeouts of
-    /// [`PoolConfig`](crate::PoolConfig)), so a 504 always means nothing was written.
+    /// How long one request may take (default 30 s; `tokio::time::timeout`, so it follows
+    /// tokio's clock). Past it, a request whose write was not yet sent is answered 504 and
+    /// its transaction rolled back: nothing was written. A write whose statement (or
+    /// `COMMIT`) was already sent is answered 500 `outcome-unknown` at the deadline: the
+    /// database decides it, and the answer says that it may or may not have been applied.
     pub request_timeout: Duration,
 }
 

@@ -159,9 +159,19 @@ async fn serve(e: &Endpoint, query_len: usize, sent: &Sent, mut op: Op<'_>) -> R
         .into_response()
     } else {
         match tokio::time::timeout(config.request_timeout, op.as_mut()).await {
+            // The connection failed after the write was sent: applied or not, nobody knows.
+            Ok(Err(p)) if p.is_unanswered() && sent.get() => {
+                Problem::outcome_unknown("its answer was lost").into_response()
+            }
             Ok(r) => respond(r),
-            // The write was sent before the deadline: its outcome is the answer.
-            Err(_) if sent.get() => respond(op.await),
+            // Sent before the deadline: the database decides it, and the request is not held
+            // for it. Dropping the operation returns its connection through sqlx's release
+            // check, which waits out the statement (or rolls back) before reuse.
+            Err(_) if sent.get() => Problem::outcome_unknown(&format!(
+                "did not answer within {} ms",
+                config.request_timeout.as_millis()
+            ))
+            .into_response(),
             Err(_) => timed_out(config),
         }
     };
@@ -246,6 +256,27 @@ mod tests {
         assert!(
             real.elapsed() < Duration::from_secs(10),
             "not on the wall clock"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_declared_length_over_the_limit_is_refused_before_the_body_is_read() {
+        let db: Db = sqlx::SqlitePool::connect_lazy("sqlite::memory:")
+            .unwrap()
+            .into();
+        let app = Note::router().with_state(db);
+        // The body never comes: only the header can answer this in time.
+        let req = Request::post("/notes")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, "10485760")
+            .body(Body::from_stream(Endless))
+            .unwrap();
+        let started = tokio::time::Instant::now();
+        let response = app.oneshot(req).await.unwrap();
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "answered at once"
         );
     }
 }

@@ -72,7 +72,7 @@ pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
-pub use router::not_found;
+pub use router::{not_found, ready};
 pub use scope::{Col, Cond, FieldMask};
 pub use shutdown::shutdown_signal;
 pub use value::{Value, ValueError};

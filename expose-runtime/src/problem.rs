@@ -34,6 +34,9 @@ pub struct Problem {
     errors: Vec<Offender>,
     instance: Option<String>,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// The database did not answer a statement (the connection failed or the reply was
+    /// lost): after a write was sent, its outcome is unknown.
+    unanswered: bool,
 }
 
 #[derive(Serialize)]
@@ -60,7 +63,33 @@ impl Problem {
             errors: Vec::new(),
             instance: None,
             headers: Vec::new(),
+            unanswered: false,
         }
+    }
+
+    /// 500: a write was sent to the database and its answer was lost, or came after the
+    /// request's deadline, so it may or may not have been applied. No `Retry-After`: a blind
+    /// retry could apply it twice.
+    pub(crate) fn outcome_unknown(why: &str) -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "outcome-unknown",
+            format!(
+                "the write was sent to the database and {why}: it may or may not have been \
+                 applied; read the record before writing it again"
+            ),
+        )
+    }
+
+    /// Marks a problem met when the database did not answer (see [`Problem::outcome_unknown`]).
+    pub(crate) fn unanswered(mut self) -> Problem {
+        self.unanswered = true;
+        self
+    }
+
+    /// Whether the database did not answer the statement this problem is about.
+    pub(crate) fn is_unanswered(&self) -> bool {
+        self.unanswered
     }
 
     /// 400: a query parameter, path value or header the client got wrong.
@@ -163,7 +192,10 @@ impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let body = Body {
             kind: format!("urn:expose:problem:{}", self.kind),
-            title: self.status.canonical_reason().unwrap_or("Error"),
+            title: match self.kind {
+                "outcome-unknown" => "Outcome unknown",
+                _ => self.status.canonical_reason().unwrap_or("Error"),
+            },
             status: self.status.as_u16(),
             detail: &self.detail,
             errors: &self.errors,

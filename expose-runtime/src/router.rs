@@ -86,3 +86,40 @@ where
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     Problem::not_found(format!("no resource at `{}`", uri.path())).into_response()
 }
+
+/// A readiness handler for a load balancer: `200 {"ready":true}` when the database answers,
+/// else a 503 problem with `Retry-After`, within a second either way. It takes a connection
+/// as requests do and pings it, so probes never open more connections than the pool allows.
+///
+/// ```
+/// use axum::routing::get;
+/// use expose_runtime::{ready, Db};
+/// let app: axum::Router<Db> = axum::Router::new().route("/ready", get(ready));
+/// # let _ = app;
+/// ```
+pub async fn ready(axum::extract::State(db): axum::extract::State<Db>) -> Response {
+    async fn ping<B: sqlx::Database>(pool: &sqlx::Pool<B>) -> bool {
+        use sqlx::Connection;
+        match pool.acquire().await {
+            Ok(mut conn) => conn.ping().await.is_ok(),
+            Err(_) => false,
+        }
+    }
+    let check = async {
+        match &db {
+            Db::Sqlite(p) => ping(p).await,
+            Db::Postgres(p) => ping(p).await,
+            Db::MySql(p) => ping(p).await,
+        }
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(1), check).await {
+        Ok(true) => axum::Json(serde_json::json!({ "ready": true })).into_response(),
+        _ => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database is not reachable",
+        )
+        .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+        .into_response(),
+    }
+}

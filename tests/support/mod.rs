@@ -6,6 +6,8 @@
 //! fresh database per test). A URL that is set but unreachable fails the test.
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use expose_runtime::{Backend, Db};

@@ -18,6 +18,8 @@ enum Meaning {
     Contention,
     /// The database cannot be reached or opened.
     Unavailable,
+    /// The statement's completion is unknown (PostgreSQL's `statement_completion_unknown`).
+    Unanswered,
     Timeout,
     Other,
 }
@@ -42,6 +44,8 @@ fn meaning(d: &dyn DatabaseError, ambiguous_fk: Meaning) -> Meaning {
         // PostgreSQL SQLSTATEs.
         "40001" | "40P01" | "55P03" | "53300" => return Meaning::Contention,
         "57014" => return Meaning::Timeout,
+        // statement_completion_unknown: the server itself cannot say.
+        "40003" => return Meaning::Unanswered,
         "22001" | "22003" | "22021" | "22P02" | "22007" | "22008" => return Meaning::Invalid,
         // SQLite: SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
         "5" | "6" | "261" | "262" | "517" => return Meaning::Contention,
@@ -152,6 +156,11 @@ fn map_with(res: Option<Subject>, e: sqlx::Error, ambiguous_fk: Meaning) -> Prob
                     tracing::warn!(error = %e, "database unavailable");
                     unavailable("the database is busy or unreachable; try again shortly")
                 }
+                Meaning::Unanswered => {
+                    tracing::warn!(error = %e, "statement completion unknown");
+                    unavailable("the database could not complete the request; try again")
+                        .unanswered()
+                }
                 Meaning::Timeout => {
                     tracing::warn!(error = %e, "statement timeout");
                     Problem::new(
@@ -163,13 +172,18 @@ fn map_with(res: Option<Subject>, e: sqlx::Error, ambiguous_fk: Meaning) -> Prob
                 Meaning::Other => Problem::internal(&e),
             }
         }
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => {
+        // Before a connection was had: nothing was sent.
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
             tracing::warn!(error = %e, "database unavailable");
             unavailable("the database is busy or unreachable; try again shortly")
+        }
+        // The connection failed: a statement on it may have been applied without an answer.
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => {
+            tracing::warn!(error = %e, "database unavailable");
+            unavailable("the database is busy or unreachable; try again shortly").unanswered()
         }
         _ => Problem::internal(&e),
     }

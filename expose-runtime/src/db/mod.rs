@@ -161,7 +161,9 @@ from_pool!(MySqlPool, MySql);
 pub struct PoolConfig {
     /// Most connections open at once (default 10).
     pub max_connections: u32,
-    /// How long a request waits for a free connection before it is answered 503 (default 5 s).
+    /// How long a request waits for a connection before it is answered 503 + `Retry-After`
+    /// (default 1 s): a busy pool's next free one, or a new one, which a database that is
+    /// down never gives. A pool made elsewhere (`Db::from(pool)`) keeps its own.
     pub acquire_timeout: std::time::Duration,
     /// Longest a statement may run before the database cancels it and the request is
     /// answered 504 (default 20 s; PostgreSQL `statement_timeout`, MariaDB
@@ -174,7 +176,7 @@ impl Default for PoolConfig {
     fn default() -> PoolConfig {
         PoolConfig {
             max_connections: 10,
-            acquire_timeout: std::time::Duration::from_secs(5),
+            acquire_timeout: std::time::Duration::from_secs(1),
             statement_timeout: Some(std::time::Duration::from_secs(20)),
         }
     }
