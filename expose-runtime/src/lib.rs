@@ -405,3 +405,88 @@ pub mod __private {
     pub use expose_core::OperationKind;
     pub use std::boxed::Box;
 }
+
+/// The layers of ARCHITECTURE.md, enforced: a module imports (outside its tests) only from
+/// its own layer or below.
+#[cfg(test)]
+mod layers {
+    /// Each module of the crate (its first path segment under `crate::`) and its layer.
+    const LAYERS: &[(&str, u8)] = &[
+        ("field_type", 1),
+        ("value", 1),
+        ("field", 1),
+        ("filter", 1),
+        ("problem", 1),
+        ("rfc3339", 1),
+        ("conditional", 1),
+        ("shutdown", 1),
+        ("db", 2),
+        ("hooks", 3),
+        ("scope", 3),
+        ("model", 4),
+        ("schema", 5),
+        ("query", 6),
+        ("sql", 6),
+        ("output", 6),
+        ("body", 6),
+        ("resource", 7),
+        ("handlers", 8),
+        ("config", 9),
+        ("endpoint", 9),
+        ("router", 9),
+        ("openapi", 9),
+    ];
+
+    fn layer(module: &str) -> Option<u8> {
+        LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
+    }
+
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn imports_go_down_the_layers() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut all = Vec::new();
+        files(&src, &mut all);
+        let mut wrong = Vec::new();
+        for path in all {
+            let rel = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let module = rel.split(['/', '.']).next().unwrap().to_owned();
+            if module == "lib" {
+                continue;
+            }
+            let own = layer(&module).unwrap_or_else(|| panic!("{rel}: add `{module}` to LAYERS"));
+            let text = std::fs::read_to_string(&path).unwrap();
+            let code = text.split("#[cfg(test)]").next().unwrap();
+            for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+                for (i, _) in line.match_indices("crate::") {
+                    let dep: String = line[i + 7..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if let Some(l) = layer(&dep).filter(|l| *l > own) {
+                        wrong.push(format!("{rel} (layer {own}) imports {dep} (layer {l})"));
+                    }
+                }
+            }
+        }
+        assert!(
+            wrong.is_empty(),
+            "imports that go up:\n{}",
+            wrong.join("\n")
+        );
+    }
+}
