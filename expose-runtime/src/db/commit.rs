@@ -1,7 +1,8 @@
 //! The point of no return of a write, as types: the only ways to a connection that can
 //! apply a write record, in a [`Sent`] that the request's caller holds, the moment the
-//! statement that applies it is sent. The endpoint reads it when the deadline passes: a
-//! write not yet sent is abandoned (nothing was applied), one already sent is waited for.
+//! statement that applies it is sent. The endpoint reads it when the deadline passes or the
+//! connection fails: before it, nothing was applied (504, 503); after it, the outcome is
+//! the database's (500 `outcome-unknown`).
 
 use super::{write_turn, Driver, WriteTurn};
 use sqlx::pool::PoolConnection;
