@@ -166,13 +166,17 @@ async fn serve(e: &Endpoint, query_len: usize, sent: &Sent, mut op: Op<'_>) -> R
             }
             Ok(r) => respond(r),
             // Sent before the deadline: the database decides it, and the request is not held
-            // for it. Dropping the operation returns its connection through sqlx's release
-            // check, which waits out the statement (or rolls back) before reuse.
-            Err(_) if sent.get() => Problem::outcome_unknown(&format!(
-                "did not answer within {} ms",
-                config.request_timeout.as_millis()
-            ))
-            .into_response(),
+            // for it. Dropping the operation closes a connection whose statement is in
+            // flight (`Autocommit`); a transaction's goes back through sqlx's release check,
+            // which waits out its `COMMIT` before the connection is reused.
+            Err(_) if sent.get() => {
+                sent.abandon();
+                Problem::outcome_unknown(&format!(
+                    "did not answer within {} ms",
+                    config.request_timeout.as_millis()
+                ))
+                .into_response()
+            }
             Err(_) => timed_out(config),
         }
     };

@@ -14,12 +14,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// statement or a [`WriteTx::commit`] is sent. Held by the endpoint, outside the operation's
 /// future (which a timeout may drop), and lent to it.
 #[derive(Debug, Default)]
-pub(crate) struct Sent(AtomicBool);
+pub(crate) struct Sent {
+    sent: AtomicBool,
+    /// The request stopped waiting for the write (its deadline passed after it was sent).
+    abandoned: AtomicBool,
+}
 
 impl Sent {
     /// Whether the write was sent (its outcome is the database's from then on).
     pub(crate) fn get(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Marks the write abandoned, before its operation is dropped: an [`Autocommit`]
+    /// connection with a statement in flight is then closed rather than returned to the
+    /// pool, so that a stalled database does not keep its slot.
+    pub(crate) fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
     }
 
     /// A pooled connection, with the write's turn, whose statements apply as they run.
@@ -29,7 +40,7 @@ impl Sent {
     ) -> Result<Autocommit<'s, B>, sqlx::Error> {
         let (turn, conn) = write_conn(pool).await?;
         Ok(Autocommit {
-            conn,
+            conn: Some(conn),
             sent: self,
             _turn: turn,
         })
@@ -65,7 +76,7 @@ impl Sent {
     }
 
     fn mark(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.sent.store(true, Ordering::Relaxed);
     }
 }
 
@@ -81,7 +92,8 @@ async fn write_conn<B: Driver>(
 
 /// A connection whose statements apply as they are sent (no transaction).
 pub(crate) struct Autocommit<'s, B: Driver> {
-    conn: PoolConnection<B>,
+    /// `None` only while it is dropped.
+    conn: Option<PoolConnection<B>>,
     sent: &'s Sent,
     /// Released after the connection (fields drop in order).
     _turn: WriteTurn,
@@ -92,7 +104,19 @@ impl<B: Driver> Autocommit<'_, B> {
     /// request waits for its outcome.
     pub(crate) fn applying(&mut self) -> &mut B::Connection {
         self.sent.mark();
-        &mut self.conn
+        self.conn.as_mut().expect("held until dropped")
+    }
+}
+
+impl<B: Driver> Drop for Autocommit<'_, B> {
+    fn drop(&mut self) {
+        if self.sent.abandoned.load(Ordering::Relaxed) {
+            // Its statement may still be running: the pool opens another connection
+            // instead of waiting for this one, which closes as it drops.
+            if let Some(conn) = self.conn.take() {
+                drop(conn.detach());
+            }
+        }
     }
 }
 
