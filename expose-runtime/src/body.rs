@@ -7,7 +7,7 @@ use crate::problem::{Offender, Problem};
 use crate::schema::Schema;
 use crate::value::Value;
 use crate::value::ValueError;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -41,13 +41,21 @@ pub(crate) async fn read(
             "the body must be JSON, sent with Content-Type: application/json",
         ));
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
+    let too_large = || {
         Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload-too-large",
             format!("the body is larger than {limit} bytes"),
         )
-    })
+    };
+    // A declared `Content-Length` over the limit is refused before a byte is read, so a
+    // client cannot hold the request open with a body it never sends.
+    if HttpBody::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
 }
 
 /// What a write body may hold.
@@ -465,5 +473,36 @@ mod tests {
                 .detail,
             "must not be null"
         );
+    }
+
+    /// A body that declares `Content-Length: 10485760` and never sends a byte.
+    struct Withheld;
+
+    impl HttpBody for Withheld {
+        type Data = axum::body::Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            hyper::body::SizeHint::with_exact(10 << 20)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_unread() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let read = read(&headers, Body::new(Withheld), DEFAULT_BODY_LIMIT);
+        let refused = tokio::time::timeout(std::time::Duration::from_secs(5), read)
+            .await
+            .expect("refused without waiting for the body")
+            .unwrap_err();
+        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }
