@@ -36,7 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // tower-http traces each HTTP request (method, URI, status, latency) around the
     // runtime's own `expose request` line (resource, operation, status, latency).
     let app = app::app(db.clone()).layer(tower_http::trace::TraceLayer::new_for_http());
-    axum::serve(listener, app)
+    // Header timeout, connection cap, header size bound and bounded graceful shutdown
+    // (`ServeConfig::default()`: 10 s, 512, 16 KiB, 10 s).
+    expose_runtime::serve(listener, app)
         .with_graceful_shutdown(expose_runtime::shutdown_signal())
         .await?;
     db.close().await;

@@ -7,7 +7,7 @@ use crate::problem::{Offender, Problem};
 use crate::schema::Schema;
 use crate::value::Value;
 use crate::value::ValueError;
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -48,12 +48,15 @@ pub(crate) async fn read(
             format!("the body is larger than {limit} bytes"),
         )
     };
-    // A declared length over the limit is refused before a byte of the body is read.
+    // A declared length over the limit (the header, or the body's own size) is refused
+    // before a byte is read, so a client cannot hold the request open with a body it never
+    // sends.
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    let limit64 = limit as u64;
+    if declared.is_some_and(|n| n > limit64) || HttpBody::size_hint(&body).lower() > limit64 {
         return Err(too_large());
     }
     axum::body::to_bytes(body, limit)
@@ -476,5 +479,36 @@ mod tests {
                 .detail,
             "must not be null"
         );
+    }
+
+    /// A body that declares `Content-Length: 10485760` and never sends a byte.
+    struct Withheld;
+
+    impl HttpBody for Withheld {
+        type Data = axum::body::Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+
+        fn size_hint(&self) -> hyper::body::SizeHint {
+            hyper::body::SizeHint::with_exact(10 << 20)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_declared_length_over_the_limit_is_refused_unread() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap());
+        let read = read(&headers, Body::new(Withheld), DEFAULT_BODY_LIMIT);
+        let refused = tokio::time::timeout(std::time::Duration::from_secs(5), read)
+            .await
+            .expect("refused without waiting for the body")
+            .unwrap_err();
+        assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 }

@@ -35,7 +35,9 @@
 //! ```
 //!
 //! The attribute's reference is on [`expose`]; what a client may send is described in the
-//! README. Requests the API refuses are answered with a [`Problem`].
+//! README. Requests the API refuses are answered with a [`Problem`]. Serve the router with
+//! [`serve()`] (timeouts and a cap on connections, [`ServeConfig`]) and stop it with
+//! [`shutdown_signal`].
 
 #![forbid(unsafe_code)]
 
@@ -62,6 +64,7 @@ mod rfc3339;
 mod router;
 mod schema;
 pub mod scope;
+mod serve;
 mod shutdown;
 mod sql;
 mod value;
@@ -74,6 +77,7 @@ pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, ready};
 pub use scope::{Col, Cond, FieldMask};
+pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
 pub use value::{Value, ValueError};
 

@@ -1,13 +1,14 @@
 //! Graceful shutdown for servers built with `expose`.
 
-/// Resolves on Ctrl-C or SIGTERM. Pass it to `axum::serve(...).with_graceful_shutdown`: the
-/// server stops accepting, in-flight requests finish (their transactions commit or roll
-/// back), then `serve` returns and the pool can be closed.
+/// Resolves on Ctrl-C or SIGTERM. Pass it to
+/// [`serve(...).with_graceful_shutdown`](crate::Serve::with_graceful_shutdown) (or
+/// `axum::serve`'s): the server stops accepting, in-flight requests finish (their
+/// transactions commit or roll back), then `serve` returns and the pool can be closed.
 ///
 /// ```no_run
 /// # async fn run(app: axum::Router) -> std::io::Result<()> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-/// axum::serve(listener, app)
+/// expose_runtime::serve(listener, app)
 ///     .with_graceful_shutdown(expose_runtime::shutdown_signal())
 ///     .await
 /// # }
