@@ -439,6 +439,7 @@ mod layers {
         ("endpoint", 9),
         ("router", 9),
         ("openapi", 9),
+        ("serve", 9),
     ];
 
     fn layer(module: &str) -> Option<u8> {
