@@ -31,6 +31,10 @@ async fn list_and_retrieve(t: Arc<TestDb>) {
     assert!(p.get("password").is_none());
     get(&app, "/people/999").await.problem(404);
     get(&app, "/people/abc").await.problem(400);
+    // The readiness handler a load balancer probes.
+    let r = get(&app, "/ready").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["ready"], true);
 }
 
 async fn create_update_remove(t: Arc<TestDb>) {

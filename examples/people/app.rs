@@ -41,6 +41,7 @@ pub fn app(db: Db) -> axum::Router {
         .merge(Person::router())
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))
+        .route("/ready", axum::routing::get(expose_runtime::ready)) // for a load balancer
         .fallback(expose_runtime::not_found)
         .with_state(db)
 }
