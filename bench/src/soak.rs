@@ -195,13 +195,14 @@ impl SoakResult {
         t.unexpected == 0 && t.unanswered == 0 && self.invariant_held()
     }
 
-    /// RSS growth in MiB per minute over the first and the second half of the soak.
+    /// RSS growth in MiB per minute over the first and the second half of the soak after its
+    /// first interval (the first interval is warm-up: the pool opens its connections, the
+    /// threads start, the caches fill).
     pub fn rss_slopes(&self) -> (Option<f64>, Option<f64>) {
-        let half = self.last().at / 2;
-        (
-            self.rss_slope(Duration::ZERO, half),
-            self.rss_slope(half, Duration::MAX),
-        )
+        let from = self.samples.get(1).map_or(Duration::ZERO, |s| s.at);
+        let end = self.last().at;
+        let mid = from + end.saturating_sub(from) / 2;
+        (self.rss_slope(from, mid), self.rss_slope(mid, end))
     }
 
     /// RSS growth in MiB per minute over the samples taken in `[from, to)` of the load (a
@@ -423,7 +424,8 @@ fn summary(name: &str, r: &SoakResult) -> String {
     let _ = writeln!(
         out,
         "[{name}]   rss {:.1} MiB before the load, {:.1} after the first interval, {:.1} at the end \
-         (max {:.1}); slope {} MiB/min over the first half, {} over the second",
+         (max {:.1}); after the first interval it grew {} MiB/min over the first half, {} over \
+         the second (least-squares slopes)",
         rss(first),
         r.samples.get(1).map_or(f64::NAN, rss),
         rss(last),
@@ -473,7 +475,7 @@ fn summary(name: &str, r: &SoakResult) -> String {
 /// The Markdown table of every backend's soak, for `SOAK.md`.
 pub fn markdown(results: &[SoakResult]) -> String {
     let mut out = String::from(
-        "| backend | RSS before → 1st sample → end (max) | slope 1st / 2nd half | open fds | answers | 5xx | invariant |\n\
+        "| backend | RSS before → 1st sample → end (max) | growth 1st / 2nd half after the 1st sample | open fds | answers | 5xx | invariant |\n\
          |---|---|---|---|---|---|---|\n",
     );
     for r in results {
@@ -651,6 +653,38 @@ mod tests {
         assert_eq!(op_of(54), Op::Retrieve);
         assert_eq!(op_of(55), Op::List);
         assert_eq!(op_of(99), Op::Create);
+    }
+
+    #[test]
+    fn rss_slopes_leave_out_the_first_interval() {
+        // 10 MiB before the load, 28 after 10 s, then +1 MiB per minute, then flat.
+        let rss = [10.0, 28.0, 28.5, 29.0, 29.0, 29.0];
+        let samples = rss
+            .iter()
+            .enumerate()
+            .map(|(i, mib)| Sample {
+                at: Duration::from_secs(30 * i as u64),
+                memory: Some(Memory {
+                    rss_kib: (mib * 1024.0) as u64,
+                    ..Memory::default()
+                }),
+                fds: None,
+                heap: None,
+                rows: Some(10),
+                wal_bytes: None,
+                tally: Tally::default(),
+            })
+            .collect();
+        let r = SoakResult {
+            backend: expose_runtime::Backend::Sqlite,
+            version: String::new(),
+            seed_rows: 10,
+            samples,
+        };
+        let (first, second) = r.rss_slopes();
+        assert!((first.unwrap() - 1.0).abs() < 1e-9, "{first:?}");
+        assert!(second.unwrap().abs() < 1e-9, "{second:?}");
+        assert!(r.invariant_held() && r.clean());
     }
 
     #[test]
