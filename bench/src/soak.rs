@@ -368,7 +368,15 @@ fn print_sample(name: &str, s: &Sample, seed_rows: u64) {
             let _ = write!(line, "  sqlite {:.1} MiB", mib(h.sqlite_used));
         }
         if let (Some(u), Some(f)) = (h.malloc_used, h.malloc_free) {
-            let _ = write!(line, "  malloc {:.1} used {:.1} free", mib(u), mib(f));
+            // What malloc has handed out besides SQLite's heap (SQLite allocates through
+            // malloc too): the server's own, Rust-side, memory.
+            let _ = write!(
+                line,
+                "  malloc {:.1} used ({:.2} not SQLite's) {:.1} free",
+                mib(u),
+                mib(u.saturating_sub(h.sqlite_used)),
+                mib(f)
+            );
         }
     }
     if let Some(w) = s.wal_bytes {
