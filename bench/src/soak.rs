@@ -111,7 +111,7 @@ pub struct Tally {
     pub unexpected: u64,
     /// Answers with a 5xx status.
     pub server_errors: u64,
-    /// The first [`MAX_LISTED`] unexpected answers and unanswered requests.
+    /// The first unexpected answers and unanswered requests (20 at most).
     pub listed: Vec<String>,
 }
 

@@ -64,9 +64,11 @@ impl Db {
     /// stay far below that bound (SQLite's whole heap: 1–5 MiB for 10 connections in the soak
     /// of `bench/SOAK.md`). The runtime's own statement texts are bounded too (128 shapes per
     /// resource and backend). The process's RSS still rises over the first minutes of such a
-    /// load (28 → 30 MiB from the 10th second to the 3rd minute, slowing): glibc keeps what
-    /// the connection threads free, in an arena per thread, for reuse. `MALLOC_ARENA_MAX=2`
-    /// in the server's environment keeps it at 20–22 MiB in the same soak.
+    /// load (28 → 30 MiB from the 10th second to the 3rd minute, slowing): not SQLite's, nor
+    /// the server's (what they hold stays level), but glibc's per-thread caches of freed
+    /// blocks (at most 7 of each small size per thread) and the arena space they keep from
+    /// being reused. With those caches off (`GLIBC_TUNABLES=glibc.malloc.tcache_count=0`) RSS
+    /// stays level from the 10th second; `MALLOC_ARENA_MAX=2` keeps it at 20–22 MiB.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         Db::connect_with(url, PoolConfig::default()).await
     }
