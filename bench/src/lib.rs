@@ -14,4 +14,5 @@ pub mod report;
 pub mod run;
 pub mod server;
 pub mod setup;
+pub mod soak;
 pub mod stats;

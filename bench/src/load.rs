@@ -160,10 +160,10 @@ pub fn percentile(sorted: &[u32], p: f64) -> u32 {
 }
 
 /// A small, fast generator of request parameters (xorshift64*).
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
     }
 
@@ -174,14 +174,16 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    /// A number in `0..n`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 }
 
-type Body = Full<Bytes>;
+pub(crate) type Body = Full<Bytes>;
 
-fn get(path: String, count: bool) -> (Request<Body>, &'static [StatusCode]) {
+/// `GET path`, optionally with `Prefer: count=exact`, and the statuses it expects.
+pub(crate) fn get(path: String, count: bool) -> (Request<Body>, &'static [StatusCode]) {
     let mut b = Request::builder()
         .method(Method::GET)
         .uri(path)
@@ -203,7 +205,8 @@ fn with_json(method: Method, path: String, body: String) -> Request<Body> {
         .expect("a valid request")
 }
 
-fn update(id: u64, n: u64, tag: &str) -> (Request<Body>, &'static [StatusCode]) {
+/// `PATCH /people/{id}` of the seeded age and a new bio (request `n` of the run `tag`).
+pub(crate) fn update(id: u64, n: u64, tag: &str) -> (Request<Body>, &'static [StatusCode]) {
     // The age is the seeded one, so the filtered lists keep matching the same rows. The bio
     // carries the run's tag: both sides of a round update the same rows in the same order,
     // and the second would otherwise write the values the first just wrote, which MariaDB
@@ -215,6 +218,29 @@ fn update(id: u64, n: u64, tag: &str) -> (Request<Body>, &'static [StatusCode]) 
         with_json(Method::PATCH, format!("/people/{id}"), body),
         &[StatusCode::OK],
     )
+}
+
+/// `POST /people` of a new person (request `n` of the run `tag`: a new e-mail address).
+pub(crate) fn create(n: u64, tag: &str) -> (Request<Body>, &'static [StatusCode]) {
+    // Age 17 is below every seeded age: new rows never join the filtered lists.
+    let body = format!(
+        r#"{{"name":"Bench {tag} {n}","email":"bench-{tag}-{n}@example.com","password":"pw-{n}","age":17,"bio":"created by the benchmark"}}"#
+    );
+    (
+        with_json(Method::POST, "/people".into(), body),
+        &[StatusCode::CREATED],
+    )
+}
+
+/// `DELETE /people/{id}`.
+pub(crate) fn remove(id: i64) -> (Request<Body>, &'static [StatusCode]) {
+    let req = Request::builder()
+        .method(Method::DELETE)
+        .uri(format!("/people/{id}"))
+        .header(HOST, "127.0.0.1")
+        .body(Full::new(Bytes::new()))
+        .expect("a valid request");
+    (req, &[StatusCode::NO_CONTENT])
 }
 
 /// The request number `n` of a run (`None` when there is nothing left to send).
@@ -240,29 +266,14 @@ fn request(
             "/people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100".into(),
             true,
         ),
-        Workload::Create => {
-            // Age 17 is below every seeded age: new rows never join the filtered lists.
-            let body = format!(
-                r#"{{"name":"Bench {tag} {n}","email":"bench-{tag}-{n}@example.com","password":"pw-{n}","age":17,"bio":"created by the benchmark"}}"#
-            );
-            (
-                with_json(Method::POST, "/people".into(), body),
-                &[StatusCode::CREATED],
-            )
-        }
+        Workload::Create => create(n, tag),
         Workload::Update => update(id, n, tag),
         Workload::Remove => {
             let id = remove_ids.start.checked_add(i64::try_from(n).ok()?)?;
             if id >= remove_ids.end {
                 return None;
             }
-            let req = Request::builder()
-                .method(Method::DELETE)
-                .uri(format!("/people/{id}"))
-                .header(HOST, "127.0.0.1")
-                .body(Full::new(Bytes::new()))
-                .expect("a valid request");
-            (req, &[StatusCode::NO_CONTENT])
+            remove(id)
         }
         Workload::Mixed => match rng.below(100) {
             0..80 => get(format!("/people/{id}"), false),
@@ -272,9 +283,11 @@ fn request(
     })
 }
 
-type Sender = hyper::client::conn::http1::SendRequest<Body>;
+/// One keep-alive client connection.
+pub(crate) type Sender = hyper::client::conn::http1::SendRequest<Body>;
 
-async fn connect(addr: SocketAddr) -> Result<Sender, String> {
+/// Opens a client connection to `addr`.
+pub(crate) async fn connect(addr: SocketAddr) -> Result<Sender, String> {
     let stream = tokio::net::TcpStream::connect(addr)
         .await
         .map_err(|e| format!("connect to {addr}: {e}"))?;
@@ -286,6 +299,19 @@ async fn connect(addr: SocketAddr) -> Result<Sender, String> {
         let _ = conn.await;
     });
     Ok(sender)
+}
+
+/// Sends one request on `sender`, which must be ready (`sender.ready().await`), and reads
+/// the whole answer; an error means the request went out, in part or whole, and no complete
+/// answer came back.
+pub(crate) async fn send(
+    sender: &mut Sender,
+    req: Request<Body>,
+) -> Result<hyper::Response<Bytes>, String> {
+    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let (parts, body) = resp.into_parts();
+    let body = body.collect().await.map_err(|e| e.to_string())?;
+    Ok(hyper::Response::from_parts(parts, body.to_bytes()))
 }
 
 /// Sends `traffic` to `addr` over `concurrency` keep-alive connections until `max_requests`
@@ -338,32 +364,18 @@ pub async fn run(
                     break;
                 }
                 let t0 = Instant::now();
-                let answer = match sender.send_request(req).await {
-                    Ok(resp) => {
-                        let status = resp.status();
-                        resp.into_body()
-                            .collect()
-                            .await
-                            .map(|b| (status, b.to_bytes()))
-                            .map_err(|e| e.to_string())
-                    }
-                    Err(e) => Err(e.to_string()),
-                };
+                let answer = send(&mut sender, req).await;
                 let took = t0.elapsed();
                 match answer {
-                    Ok((status, _)) if expected.contains(&status) => {
+                    Ok(resp) if expected.contains(&resp.status()) => {
                         out.ok += 1;
                         out.latencies_us
                             .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
                     }
-                    Ok((status, body)) => {
+                    Ok(resp) => {
                         out.errors += 1;
-                        out.first_error.get_or_insert_with(|| {
-                            format!(
-                                "{status}: {}",
-                                String::from_utf8_lossy(&body[..body.len().min(300)])
-                            )
-                        });
+                        out.first_error
+                            .get_or_insert_with(|| describe(resp.status(), resp.body()));
                     }
                     Err(e) => {
                         out.errors += 1;
@@ -387,6 +399,14 @@ pub async fn run(
     }
     total.elapsed = started.elapsed();
     total
+}
+
+/// An answer for a report: its status and the start of its body.
+pub(crate) fn describe(status: StatusCode, body: &[u8]) -> String {
+    format!(
+        "{status}: {}",
+        String::from_utf8_lossy(&body[..body.len().min(300)])
+    )
 }
 
 #[cfg(test)]

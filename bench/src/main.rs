@@ -1,6 +1,8 @@
 //! `cargo run --release -p expose-bench -- [--backend sqlite,postgres,mysql] [--quick]
 //! [--scaling]`: measures the generated `people` API against hand-written axum + sqlx
-//! handlers and writes `bench/RESULTS.md` (or `bench/SCALING.md`). See `bench/README.md`.
+//! handlers and writes `bench/RESULTS.md` (or `bench/SCALING.md`); `--soak` watches the
+//! generated server's memory, open files and answers under steady load instead (prints only).
+//! See `bench/README.md`.
 
 use clap::Parser;
 use expose_bench::load::Workload;
@@ -25,6 +27,18 @@ struct Cli {
     /// Measure list latency against table size instead of the workloads (writes SCALING.md).
     #[arg(long)]
     scaling: bool,
+    /// Run the generated server under steady mixed load on each backend for --soak-secs and
+    /// print its memory, open files, answers by status and the row invariant every
+    /// --interval-secs (see bench/SOAK.md); fails when an answer was unexpected or the
+    /// invariant broke.
+    #[arg(long, conflicts_with = "scaling")]
+    soak: bool,
+    /// With --soak: seconds of load per backend.
+    #[arg(long, default_value_t = 180)]
+    soak_secs: u64,
+    /// With --soak: seconds between samples.
+    #[arg(long, default_value_t = 10)]
+    interval_secs: u64,
     /// PostgreSQL server; the benchmark owns the schema `expose_bench` in it.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/test")]
     postgres: String,
@@ -35,7 +49,7 @@ struct Cli {
     /// create, update, remove, mixed.
     #[arg(long, value_delimiter = ',')]
     workloads: Option<Vec<String>>,
-    /// Concurrent connections, comma-separated (default 1,32).
+    /// Concurrent connections, comma-separated (default 1,32; --soak: the first, default 16).
     #[arg(long, value_delimiter = ',')]
     concurrency: Option<Vec<usize>>,
     /// Measured rounds per cell (default 60; 6 with --quick; scaling 3 / 2).
@@ -61,7 +75,8 @@ struct Cli {
     out: Option<PathBuf>,
     /// Serve one side (generated or handwritten) on a free loopback port, print its address
     /// and run until standard input closes (the bench starts its servers this way; alone, it
-    /// is a server to profile).
+    /// is a server to profile). A line `heap` on standard input prints what its allocators
+    /// hold (SQLite's and malloc's bytes).
     #[arg(long, requires = "url")]
     serve: Option<String>,
     /// The database URL of --serve.
@@ -132,6 +147,58 @@ async fn drive(cli: &Cli, addr: std::net::SocketAddr) -> Result<(), Error> {
     Ok(())
 }
 
+/// `--soak`: each backend in turn, then a table of all of them.
+async fn soak<'a>(
+    cli: &'a Cli,
+    machine: &Machine,
+    backends: Vec<Backend>,
+    url_of: impl Fn(Backend) -> &'a str,
+) -> Result<(), Error> {
+    use expose_bench::soak::{self, SoakSettings};
+    let settings = SoakSettings {
+        duration: Duration::from_secs(cli.soak_secs.max(1)),
+        interval: Duration::from_secs(cli.interval_secs.max(1)),
+        concurrency: cli
+            .concurrency
+            .as_ref()
+            .and_then(|c| c.first().copied())
+            .unwrap_or(16)
+            .max(1),
+        seed_rows: cli.rows,
+    };
+    println!(
+        "soak: {} on {} CPUs ({}), load average {}, commit {}, {}",
+        machine.date,
+        machine.cpus,
+        machine.cpu_model,
+        machine.loadavg,
+        machine.commit,
+        machine.rustc
+    );
+    let mut all = Vec::new();
+    for b in backends {
+        let bdb = BenchDb::create_named(b, url_of(b), soak::SOAK_SCHEMA).await?;
+        let r = soak::run(&bdb, &settings).await;
+        bdb.cleanup().await;
+        all.push(r?);
+    }
+    println!("\n{}", soak::markdown(&all));
+    let failed: Vec<String> = all
+        .iter()
+        .filter(|r| !r.clean())
+        .map(|r| format!("{:?}", r.backend))
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unexpected answers or a broken invariant on {}",
+            failed.join(", ")
+        )
+        .into())
+    }
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let cli = Cli::parse();
@@ -159,6 +226,10 @@ async fn main() -> Result<(), Error> {
         .skip(1)
         .fold("expose-bench".to_owned(), |c, a| c + " " + &a);
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+
+    if cli.soak {
+        return soak(&cli, &machine, backends, url_of).await;
+    }
 
     if cli.scaling {
         let sizes = cli.sizes.clone().unwrap_or_else(|| {

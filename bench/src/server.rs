@@ -1,12 +1,18 @@
 //! The two servers, each a child process of the benchmark's own binary
 //! (`expose-bench --serve generated|handwritten --url URL`), so that each has its own
 //! runtime, pool and peak RSS (`VmHWM` in `/proc/<pid>/status`).
+//!
+//! The child reads its standard input line by line: end of input stops it, and the line
+//! `heap` makes it answer one line on standard output with what its allocators hold
+//! ([`Server::heap`]), which `/proc` cannot tell from outside.
 
 use crate::setup::Error;
 use expose_runtime::Db;
 use std::net::SocketAddr;
 use std::process::Stdio;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{ChildStdin, ChildStdout};
 
 /// Which implementation a server runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,8 +43,9 @@ impl Side {
 }
 
 /// Serves one side on a free loopback port until standard input closes (the child's end of
-/// [`Server::start`]). Prints `listening ADDR` once bound. With `seed`, first makes the table
-/// and seeds that many rows into it when it is empty (for profiling a side on its own).
+/// [`Server::start`]). Prints `listening ADDR` once bound, and answers each `heap` line on
+/// standard input with a `heap ...` line ([`Heap`]). With `seed`, first makes the table and
+/// seeds that many rows into it when it is empty (for profiling a side on its own).
 pub async fn serve(side: Side, url: &str, seed: Option<u64>) -> Result<(), Error> {
     use axum::serve::ListenerExt;
     let db = Db::connect(url).await?;
@@ -59,8 +66,12 @@ pub async fn serve(side: Side, url: &str, seed: Option<u64>) -> Result<(), Error
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             // The parent holds the other end: EOF (or its death) stops the server.
-            let mut sink = Vec::new();
-            let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+            let mut lines = BufReader::new(tokio::io::stdin()).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if line.trim() == "heap" {
+                    println!("heap {}", Heap::of_this_process().to_line());
+                }
+            }
         })
         .await?;
     db.close().await;
@@ -74,6 +85,10 @@ pub struct Server {
     /// Where it listens.
     pub addr: SocketAddr,
     child: tokio::process::Child,
+    /// The child's standard input: closing it stops the child.
+    stdin: Option<ChildStdin>,
+    /// The child's standard output, kept open for its answers to `heap`.
+    stdout: BufReader<ChildStdout>,
 }
 
 impl Server {
@@ -88,10 +103,11 @@ impl Server {
             .kill_on_drop(true)
             .spawn()?;
         let stdout = child.stdout.take().ok_or("no stdout")?;
+        let stdin = child.stdin.take();
         let mut line = String::new();
         let mut reader = BufReader::new(stdout);
         let read = reader.read_line(&mut line);
-        tokio::time::timeout(std::time::Duration::from_secs(30), read)
+        tokio::time::timeout(Duration::from_secs(30), read)
             .await
             .map_err(|_| format!("the {} server did not start", side.name()))??;
         let addr = line
@@ -99,11 +115,58 @@ impl Server {
             .strip_prefix("listening ")
             .ok_or_else(|| format!("the {} server said {line:?}", side.name()))?
             .parse()?;
-        Ok(Server { side, addr, child })
+        Ok(Server {
+            side,
+            addr,
+            child,
+            stdin,
+            stdout: reader,
+        })
     }
 
-    fn pid(&self) -> Option<u32> {
+    /// The child's process id (`None` once it has exited).
+    pub fn pid(&self) -> Option<u32> {
         self.child.id()
+    }
+
+    /// What the child's allocators hold, asked over its standard input (`None` when it does
+    /// not answer within five seconds).
+    pub async fn heap(&mut self) -> Option<Heap> {
+        let ask = async {
+            let stdin = self.stdin.as_mut()?;
+            stdin.write_all(b"heap\n").await.ok()?;
+            stdin.flush().await.ok()?;
+            let mut line = String::new();
+            self.stdout.read_line(&mut line).await.ok()?;
+            Heap::from_line(line.trim().strip_prefix("heap ")?)
+        };
+        tokio::time::timeout(Duration::from_secs(5), ask)
+            .await
+            .ok()
+            .flatten()
+    }
+
+    /// Memory of the child as the kernel sees it (`/proc/<pid>/status`).
+    pub fn memory(&self) -> Option<Memory> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
+        let field = |name| status_field(&status, name);
+        Some(Memory {
+            rss_kib: field("VmRSS:")?,
+            anon_kib: field("RssAnon:")?,
+            file_kib: field("RssFile:")?,
+            shmem_kib: field("RssShmem:")?,
+            threads: field("Threads:")?,
+        })
+    }
+
+    /// Open file descriptors of the child (the entries of `/proc/<pid>/fd`): its listening
+    /// socket, client connections, database connections or files, and the runtime's own.
+    pub fn open_fds(&self) -> Option<usize> {
+        Some(
+            std::fs::read_dir(format!("/proc/{}/fd", self.pid()?))
+                .ok()?
+                .count(),
+        )
     }
 
     /// Peak resident set size since start or the last [`Server::reset_peak`], in KiB.
@@ -118,13 +181,7 @@ impl Server {
 
     fn status_field(&self, name: &str) -> Option<u64> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()?)).ok()?;
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()
+        status_field(&status, name)
     }
 
     /// What the server's threads have used so far: CPU time and the number of times they
@@ -155,14 +212,143 @@ impl Server {
     /// Stops the server: closes its standard input, then kills it if it has not exited
     /// within five seconds.
     pub async fn stop(mut self) {
-        drop(self.child.stdin.take());
+        drop(self.stdin.take());
         let wait = self.child.wait();
-        if tokio::time::timeout(std::time::Duration::from_secs(5), wait)
+        if tokio::time::timeout(Duration::from_secs(5), wait)
             .await
             .is_err()
         {
             let _ = self.child.kill().await;
         }
+    }
+}
+
+/// The number after `name` in `/proc/<pid>/status` (KiB for the memory fields).
+fn status_field(status: &str, name: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(name))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A server's memory as the kernel sees it, from `/proc/<pid>/status`, in KiB.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Memory {
+    /// Resident set size (`VmRSS`): the three below together.
+    pub rss_kib: u64,
+    /// Resident anonymous memory (`RssAnon`): the heap and the threads' stacks.
+    pub anon_kib: u64,
+    /// Resident file-backed pages (`RssFile`): the binary, its libraries, mapped files.
+    pub file_kib: u64,
+    /// Resident shared memory (`RssShmem`): e.g. SQLite's `-shm` index of a WAL database.
+    pub shmem_kib: u64,
+    /// Threads of the process (not KiB).
+    pub threads: u64,
+}
+
+/// What a server's allocators hold, as the server itself reports it (in bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Heap {
+    /// Bytes SQLite has allocated and not freed (`sqlite3_memory_used`): its page caches,
+    /// prepared statements and schemas, over every connection of the process; 0 when it
+    /// has opened none.
+    pub sqlite_used: u64,
+    /// The most SQLite has had allocated at once (`sqlite3_memory_highwater`).
+    pub sqlite_peak: u64,
+    /// Bytes handed out by glibc's `malloc` and not freed, over every arena and `mmap`
+    /// (`mallinfo2`: `uordblks + hblkhd`); `None` on another C library.
+    pub malloc_used: Option<u64>,
+    /// Bytes glibc holds free in its arenas (`mallinfo2().fordblks`): freed memory it has
+    /// not given back to the kernel, whether reusable or fragmented.
+    pub malloc_free: Option<u64>,
+}
+
+// SQLite is linked into the binary through sqlx (libsqlite3-sys, bundled). Both functions
+// only read SQLite's global memory statistics (compiled in: SQLITE_DEFAULT_MEMSTATUS=1).
+extern "C" {
+    fn sqlite3_memory_used() -> i64;
+    fn sqlite3_memory_highwater(reset: std::ffi::c_int) -> i64;
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+mod glibc {
+    /// glibc's `struct mallinfo2` (since glibc 2.33).
+    #[repr(C)]
+    #[derive(Default)]
+    pub struct MallInfo2 {
+        pub arena: usize,
+        pub ordblks: usize,
+        pub smblks: usize,
+        pub hblks: usize,
+        pub hblkhd: usize,
+        pub usmblks: usize,
+        pub fsmblks: usize,
+        pub uordblks: usize,
+        pub fordblks: usize,
+        pub keepcost: usize,
+    }
+
+    extern "C" {
+        pub fn mallinfo2() -> MallInfo2;
+    }
+}
+
+impl Heap {
+    /// This process's figures.
+    pub fn of_this_process() -> Heap {
+        // SAFETY: both take no pointers and only read SQLite's global counters (under its
+        // own mutex); they are valid before SQLite is initialised too.
+        let (used, peak) = unsafe { (sqlite3_memory_used(), sqlite3_memory_highwater(0)) };
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: `mallinfo2` takes no arguments and returns a plain struct by value.
+        let (malloc_used, malloc_free) = {
+            let m = unsafe { glibc::mallinfo2() };
+            (
+                Some((m.uordblks + m.hblkhd) as u64),
+                Some(m.fordblks as u64),
+            )
+        };
+        #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+        let (malloc_used, malloc_free) = (None, None);
+        Heap {
+            sqlite_used: u64::try_from(used).unwrap_or(0),
+            sqlite_peak: u64::try_from(peak).unwrap_or(0),
+            malloc_used,
+            malloc_free,
+        }
+    }
+
+    /// The line the child sends (`-` for a figure it does not have).
+    fn to_line(self) -> String {
+        let opt = |v: Option<u64>| v.map_or("-".to_owned(), |v| v.to_string());
+        format!(
+            "{} {} {} {}",
+            self.sqlite_used,
+            self.sqlite_peak,
+            opt(self.malloc_used),
+            opt(self.malloc_free)
+        )
+    }
+
+    /// Reads [`Heap::to_line`].
+    fn from_line(line: &str) -> Option<Heap> {
+        let mut f = line.split_whitespace();
+        let opt = |v: &str| {
+            if v == "-" {
+                Some(None)
+            } else {
+                v.parse().ok().map(Some)
+            }
+        };
+        Some(Heap {
+            sqlite_used: f.next()?.parse().ok()?,
+            sqlite_peak: f.next()?.parse().ok()?,
+            malloc_used: opt(f.next()?)?,
+            malloc_free: opt(f.next()?)?,
+        })
     }
 }
 
@@ -191,5 +377,39 @@ impl Usage {
             cpu_ns: self.cpu_ns + other.cpu_ns,
             switches: self.switches + other.switches,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_heap_line_reads_back() {
+        let h = Heap {
+            sqlite_used: 1,
+            sqlite_peak: 2,
+            malloc_used: Some(3),
+            malloc_free: None,
+        };
+        assert_eq!(h.to_line(), "1 2 3 -");
+        assert_eq!(Heap::from_line(&h.to_line()), Some(h));
+        assert_eq!(Heap::from_line("1 2"), None);
+    }
+
+    #[test]
+    fn this_process_has_a_heap() {
+        let h = Heap::of_this_process();
+        assert!(h.sqlite_peak >= h.sqlite_used);
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        assert!(h.malloc_used.unwrap_or(0) > 0);
+    }
+
+    #[test]
+    fn status_fields_are_read_by_name() {
+        let s = "Name:\tx\nVmRSS:\t  1234 kB\nThreads:\t7\n";
+        assert_eq!(status_field(s, "VmRSS:"), Some(1234));
+        assert_eq!(status_field(s, "Threads:"), Some(7));
+        assert_eq!(status_field(s, "RssAnon:"), None);
     }
 }

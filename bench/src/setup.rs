@@ -56,10 +56,19 @@ impl BenchDb {
     /// Makes a fresh, empty database for the benchmark; `base_url` is the server's URL
     /// (ignored for SQLite, which uses a file in the temp directory).
     pub async fn create(backend: Backend, base_url: &str) -> Result<BenchDb, Error> {
+        BenchDb::create_named(backend, base_url, BENCH_SCHEMA).await
+    }
+
+    /// [`BenchDb::create`] with another name for the schema (PostgreSQL), the database
+    /// (MySQL) or the file (SQLite), so that a soak and a benchmark can run side by side.
+    pub async fn create_named(
+        backend: Backend,
+        base_url: &str,
+        name: &str,
+    ) -> Result<BenchDb, Error> {
         let (url, cleanup) = match backend {
             Backend::Sqlite => {
-                let path =
-                    std::env::temp_dir().join(format!("expose_bench_{}.db", std::process::id()));
+                let path = std::env::temp_dir().join(format!("{name}_{}.db", std::process::id()));
                 remove_sqlite(&path);
                 (format!("sqlite:{}", path.display()), Cleanup::File(path))
             }
@@ -68,14 +77,12 @@ impl BenchDb {
                     .await
                     .map_err(|e| format!("PostgreSQL at {base_url} is unreachable: {e}"))?;
                 admin
-                    .execute(&format!("DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE"))
+                    .execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
                     .await?;
-                admin
-                    .execute(&format!("CREATE SCHEMA {BENCH_SCHEMA}"))
-                    .await?;
+                admin.execute(&format!("CREATE SCHEMA {name}")).await?;
                 (
-                    with_param(base_url, "options[search_path]", BENCH_SCHEMA),
-                    Cleanup::Drop(admin, format!("DROP SCHEMA {BENCH_SCHEMA} CASCADE")),
+                    with_param(base_url, "options[search_path]", name),
+                    Cleanup::Drop(admin, format!("DROP SCHEMA {name} CASCADE")),
                 )
             }
             Backend::MySql => {
@@ -83,16 +90,16 @@ impl BenchDb {
                     .await
                     .map_err(|e| format!("MySQL at {base_url} is unreachable: {e}"))?;
                 admin
-                    .execute(&format!("DROP DATABASE IF EXISTS {BENCH_SCHEMA}"))
+                    .execute(&format!("DROP DATABASE IF EXISTS {name}"))
                     .await?;
                 admin
                     .execute(&format!(
-                        "CREATE DATABASE {BENCH_SCHEMA} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+                        "CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
                     ))
                     .await?;
                 (
-                    with_database(base_url, BENCH_SCHEMA),
-                    Cleanup::Drop(admin, format!("DROP DATABASE {BENCH_SCHEMA}")),
+                    with_database(base_url, name),
+                    Cleanup::Drop(admin, format!("DROP DATABASE {name}")),
                 )
             }
         };
@@ -156,6 +163,14 @@ impl BenchDb {
                 .await?;
         }
         Ok(first..first + n)
+    }
+
+    /// The database file, on SQLite.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match &self.cleanup {
+            Cleanup::File(path) => Some(path),
+            Cleanup::Drop(..) => None,
+        }
     }
 
     /// The server's version, for the report.
