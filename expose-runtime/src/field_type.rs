@@ -1,5 +1,7 @@
 //! Which Rust types a model field may have, and how each maps to a value type.
 
+use expose_core::grammar::TypeClass;
+
 /// The value type of a field, decided by its Rust type through [`FieldKind`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
@@ -41,6 +43,24 @@ impl FieldType {
             FieldType::Date => "a date such as 2024-01-31",
             FieldType::Uuid => "a UUID",
             FieldType::Json => "any JSON value",
+        }
+    }
+
+    /// The grammar's class of the type, which decides the operators that apply to it
+    /// (`expose_core::grammar`'s table).
+    pub(crate) fn class(self) -> TypeClass {
+        match self {
+            FieldType::Text => TypeClass::Text,
+            FieldType::Bool => TypeClass::Bool,
+            FieldType::Json => TypeClass::Json,
+            FieldType::I16
+            | FieldType::I32
+            | FieldType::I64
+            | FieldType::F32
+            | FieldType::F64
+            | FieldType::DateTime
+            | FieldType::Date
+            | FieldType::Uuid => TypeClass::Ordered,
         }
     }
 

@@ -1090,28 +1090,12 @@ fn path_schema(ty: FieldType) -> Json {
 // (value.rs) accept, written for ECMA-262, Python and Rust regex engines alike; operator
 // names, `is` values and order modifiers come from the grammar's tables
 
-use expose_core::grammar::{Direction, IsValue, Nulls, Op, OperandShape, TypeClass};
+use expose_core::grammar::{Direction, IsValue, Nulls, Op, OperandShape};
 
 /// A field type's class in the grammar's operator table.
-fn class(ty: FieldType) -> TypeClass {
-    match ty {
-        FieldType::Text => TypeClass::Text,
-        FieldType::Bool => TypeClass::Bool,
-        FieldType::Json => TypeClass::Json,
-        FieldType::I16
-        | FieldType::I32
-        | FieldType::I64
-        | FieldType::F32
-        | FieldType::F64
-        | FieldType::DateTime
-        | FieldType::Date
-        | FieldType::Uuid => TypeClass::Ordered,
-    }
-}
-
 /// The operators of a type's class taking the given operand, in table order.
 fn ops_of(ty: FieldType, shape: OperandShape) -> impl Iterator<Item = Op> {
-    let class = class(ty);
+    let class = ty.class();
     Op::ALL
         .into_iter()
         .filter(move |op| op.operand() == shape && op.applies_to(class))
@@ -1119,7 +1103,7 @@ fn ops_of(ty: FieldType, shape: OperandShape) -> impl Iterator<Item = Op> {
 
 /// The `is` values of a type's class, in table order.
 fn is_values_of(ty: FieldType) -> impl Iterator<Item = IsValue> {
-    let class = class(ty);
+    let class = ty.class();
     IsValue::ALL
         .into_iter()
         .filter(move |v| v.applies_to(class))
@@ -1239,7 +1223,7 @@ fn atom(ty: FieldType) -> String {
 /// `is`, its values, except on text (whose description is long enough).
 fn ops_text(ty: FieldType) -> String {
     let last_pattern = Op::ALL.into_iter().rev().find(|op| op.is_pattern());
-    let class = class(ty);
+    let class = ty.class();
     let ops: Vec<String> = Op::ALL
         .into_iter()
         .filter(|op| op.applies_to(class))

@@ -1,9 +1,8 @@
 //! From parsed syntax to a checked, typed plan: every field name is resolved against the
 //! policy, every value typed by its field; nothing unchecked reaches the SQL builder.
 
-use super::grammar::{self, Expr, IsValue, Op, Select};
+use super::grammar::{self, Expr, Op, Select, TypeClass};
 use crate::field::FieldSet;
-use crate::field_type::FieldType;
 pub(crate) use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
 use crate::problem::Problem;
 use crate::schema::{Policy, Schema};
@@ -125,11 +124,21 @@ fn type_cond(
     let refuse = |what: String| Problem::invalid_parameter(param, format!("{where_}: {what}"));
     let typed =
         |s: &str| Value::parse(ty, s).map_err(|e| refuse(format!("`{s}` is not valid: {}", e.0)));
+    // Which operator (and `is` value) fits which type: the grammar's one table.
+    let class = ty.class();
+    if !c.op.applies_to(class) {
+        let op = c.op.as_str();
+        return Err(refuse(if c.op.is_pattern() {
+            format!("`{op}` applies to text fields only")
+        } else if class == TypeClass::Json {
+            "JSON fields can only be tested with `is`".into()
+        } else {
+            format!("`{op}` does not apply to true/false fields")
+        }));
+    }
     let operand = match (c.op, c.operand) {
         (Op::Is, grammar::Operand::Is(v)) => {
-            if matches!(v, IsValue::True | IsValue::False | IsValue::Unknown)
-                && ty != FieldType::Bool
-            {
+            if !v.applies_to(class) {
                 return Err(refuse(format!(
                     "`is.{}` applies to true/false fields only; use is.null or is.not_null",
                     v.as_str()
@@ -138,36 +147,16 @@ fn type_cond(
             Operand::Is(v)
         }
         (Op::In, grammar::Operand::List(items)) => {
-            if ty == FieldType::Json {
-                return Err(refuse("JSON fields can only be tested with `is`".into()));
-            }
             Operand::Many(items.iter().map(|s| typed(s)).collect::<Result<_, _>>()?)
         }
         (Op::Like | Op::Ilike, grammar::Operand::Scalar(s)) => {
-            if ty != FieldType::Text {
-                return Err(refuse(format!(
-                    "`{}` applies to text fields only",
-                    c.op.as_str()
-                )));
-            }
             // A pattern ending in an unpaired `\` (an escape of nothing, which PostgreSQL
             // refuses and MySQL and SQLite read differently) means a literal backslash on
             // every backend.
             let s = if dangling_escape(&s) { s + "\\" } else { s };
             Operand::One(typed(&s.replace('*', "%"))?)
         }
-        (op, grammar::Operand::Scalar(s)) => {
-            if ty == FieldType::Json {
-                return Err(refuse("JSON fields can only be tested with `is`".into()));
-            }
-            if matches!(op, Op::Gt | Op::Gte | Op::Lt | Op::Lte) && ty == FieldType::Bool {
-                return Err(refuse(format!(
-                    "`{}` does not apply to true/false fields",
-                    op.as_str()
-                )));
-            }
-            Operand::One(typed(&s)?)
-        }
+        (_, grammar::Operand::Scalar(s)) => Operand::One(typed(&s)?),
         (op, _) => {
             return Err(refuse(format!(
                 "operator `{}` does not take that kind of value",
