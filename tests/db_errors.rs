@@ -775,6 +775,147 @@ async fn database_stalls(t: Arc<TestDb>) {
     }
 }
 
+/// A router of teams whose creates keep their answers for an hour.
+fn keyed_teams(db: &Db, request_timeout: Duration) -> axum::Router {
+    axum::Router::new()
+        .merge(Team::router_with(RouterConfig {
+            request_timeout,
+            idempotency_keys: Some(Duration::from_secs(3600)),
+            ..RouterConfig::default()
+        }))
+        .with_state(db.clone())
+}
+
+async fn teams_named(t: &TestDb, name: &str) -> i64 {
+    t.db.fetch_i64(&format!("SELECT COUNT(*) FROM teams WHERE name = '{name}'"))
+        .await
+        .unwrap()
+}
+
+/// `Idempotency-Key` on create: a retry gets the first answer and writes nothing; the same
+/// key with another body is 422, while the first still runs 409, a malformed key 400.
+async fn idempotency_keys(t: Arc<TestDb>) {
+    let _ = setup(&t).await;
+    t.db.create_idempotency_table().await.unwrap();
+    let app = keyed_teams(&t.db, Duration::from_secs(30));
+    let post = |key: String, name: &str| {
+        let (app, body) = (app.clone(), format!(r#"{{"name":"{name}"}}"#));
+        async move {
+            send(
+                &app,
+                "POST",
+                "/teams",
+                &[("idempotency-key", &key)],
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let first = post("k-1".into(), "idem").await;
+    assert_eq!(first.status, 201, "{}", text(&first));
+    assert!(first.header("idempotent-replayed").is_none());
+    let again = post("k-1".into(), "idem").await;
+    assert_eq!(again.status, 201, "{}", text(&again));
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(again.header("etag"), first.header("etag"));
+    assert_eq!(text(&again), text(&first));
+    assert_eq!(teams_named(&t, "idem").await, 1, "written once");
+    // The same key for another request.
+    let p = clean(&post("k-1".into(), "other").await, 422);
+    assert_eq!(p["errors"][0]["name"], "Idempotency-Key", "{p}");
+    assert_eq!(teams_named(&t, "other").await, 0);
+    // Malformed keys.
+    for key in [String::new(), "a b".into(), "k".repeat(256)] {
+        let p = clean(&post(key.clone(), "bad").await, 400);
+        assert_eq!(p["errors"][0]["name"], "Idempotency-Key", "{key:?}: {p}");
+    }
+    // A quoted key (a structured-field string) is the same key.
+    let r = post(r#""k-1""#.into(), "idem").await;
+    assert_eq!(r.header("idempotent-replayed"), Some("true"));
+    // While the first request with a key runs (held up by a lock), a second gets 409.
+    let holder = lock_teams_for(&t, Duration::from_millis(600)).await;
+    let slow = tokio::spawn(post("k-slow".into(), "slow"));
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    clean(&post("k-slow".into(), "slow").await, 409);
+    let r = slow.await.unwrap();
+    assert_eq!(r.status, 201, "{}", text(&r));
+    holder.await.unwrap();
+    let r = post("k-slow".into(), "slow").await;
+    assert_eq!(r.header("idempotent-replayed"), Some("true"));
+    assert_eq!(teams_named(&t, "slow").await, 1);
+}
+
+/// The reply to a keyed create's `COMMIT` is lost: "outcome unknown"; the client retries
+/// with the same key and gets the first answer, and the table holds exactly one row.
+async fn idempotent_retry_after_a_lost_commit(t: Arc<TestDb>) {
+    let _ = setup(&t).await;
+    if t.backend == Backend::Sqlite {
+        return; // no network between the runtime and SQLite
+    }
+    t.db.create_idempotency_table().await.unwrap();
+    let (upstream, url) = proxy::through(&url_of(&t).await, 0);
+    let proxy = Proxy::start(upstream).await;
+    let (_, url) = proxy::through(&url, proxy.port);
+    macro_rules! pool {
+        () => {
+            sqlx::pool::PoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .connect(&url)
+                .await
+                .unwrap()
+        };
+    }
+    let db = match t.backend {
+        Backend::Postgres => Db::Postgres(pool!()),
+        _ => Db::MySql(pool!()),
+    };
+    let app = keyed_teams(&db, Duration::from_millis(300));
+    let post = |key: &'static str, name: &'static str| {
+        let (app, body) = (app.clone(), format!(r#"{{"name":"{name}"}}"#));
+        async move {
+            send(
+                &app,
+                "POST",
+                "/teams",
+                &[("idempotency-key", key)],
+                Some(&body),
+            )
+            .await
+        }
+    };
+    let r = post("warm", "warm").await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    proxy.set(Mode::LoseRepliesAfter(b"COMMIT")).await;
+    let r = post("k-lost", "lost").await;
+    let p = clean(&r, 500);
+    assert_eq!(p["type"], "urn:expose:problem:outcome-unknown", "{p}");
+    // The dead connection is closed (as TCP keep-alive would), the database answers again.
+    proxy.cut();
+    proxy.set(Mode::Pass).await;
+    let waited = Instant::now();
+    while teams_named(&t, "lost").await == 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(5),
+            "the COMMIT never landed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The retry: the first answer, nothing written again.
+    let started = Instant::now();
+    let r = loop {
+        let r = post("k-lost", "lost").await;
+        if r.status != 503 || started.elapsed() > Duration::from_secs(5) {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(r.status, 201, "{}", text(&r));
+    assert_eq!(r.header("idempotent-replayed"), Some("true"));
+    assert_eq!(teams_named(&t, "lost").await, 1, "exactly one row");
+}
+
 backend_tests!(
     unique_violations,
     foreign_keys,
@@ -787,4 +928,6 @@ backend_tests!(
     database_down_and_back,
     replies_lost_after_a_write,
     database_stalls,
+    idempotency_keys,
+    idempotent_retry_after_a_lost_commit,
 );

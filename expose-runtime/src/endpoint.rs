@@ -73,7 +73,8 @@ where
         }),
         OperationKind::Create => Box::pin(async move {
             let mut parts = parts;
-            handlers::create(res, ep.req(state, &mut parts, sent_ref), limit, body).await
+            let keep = ep.config.idempotency_keys;
+            handlers::create(res, ep.req(state, &mut parts, sent_ref), limit, keep, body).await
         }),
         OperationKind::Retrieve => Box::pin(async move {
             let mut parts = parts;

@@ -665,7 +665,11 @@ impl Doc<'_> {
 
     fn create(&self, op: &'static Operation) -> Json {
         let res = self.res;
-        let params = vec![select_param(res, res.output), prefer_param(false)];
+        let params = vec![
+            select_param(res, res.output),
+            prefer_param(false),
+            idempotency_param(),
+        ];
         let body = json!({
             "required": true,
             "content": { "application/json": { "schema": self.schema_ref("Create") } },
@@ -964,6 +968,20 @@ fn prefer_param(list: bool) -> Json {
         "examples": {
             "count": { "value": if list { "count=exact" } else { "return=minimal" } },
         },
+    })
+}
+
+fn idempotency_param() -> Json {
+    json!({
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": false,
+        "description": "A key of 1 to 255 visible ASCII characters (bare or as a quoted \
+            string) for a router that keeps answers (`RouterConfig::idempotency_keys`; \
+            otherwise ignored): a retry with the same key gets the first answer again, marked \
+            `Idempotent-Replayed: true`, and creates nothing; the same key with another \
+            request is 422, and while the first request runs, 409.",
+        "schema": { "type": "string", "pattern": "^\"?[!-~]{1,255}\"?$" },
     })
 }
 

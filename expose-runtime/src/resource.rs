@@ -5,10 +5,13 @@ use crate::db::error::Subject;
 use crate::field::FieldSet;
 use crate::filter::Column;
 use crate::model::{Model, Operation};
+use crate::problem::Problem;
 use crate::query;
 use crate::schema::{Policy, Schema};
 use expose_core::OperationKind;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// A model ready to serve: its schema, each operation's compiled policy and the caches
 /// of its statements and row sizes; built once per router, shared by its operations.
@@ -29,6 +32,8 @@ pub(crate) struct Resource {
     /// The longest single-row body rendered so far (bounded), so that a row's buffer is
     /// allocated once at the right size rather than grown.
     row_len: AtomicUsize,
+    /// The idempotency keys of this router's requests in progress.
+    pub(crate) in_flight: InFlight,
 }
 
 /// A resource is read as its schema by the layers below it (planning, SQL, output).
@@ -94,6 +99,7 @@ impl Resource {
             statements: Default::default(),
             output_columns: columns(output),
             row_len: AtomicUsize::new(128),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -168,5 +174,35 @@ fn write_policy(schema: &Schema, op: &'static Operation) -> Policy {
         default_order: Vec::new(),
         forced: Vec::new(),
         op,
+    }
+}
+
+/// The `Idempotency-Key`s of requests in progress in this process (`handlers::idempotency`).
+#[derive(Debug, Default)]
+pub(crate) struct InFlight(Mutex<HashSet<(String, String)>>);
+
+/// A key held while its request runs.
+pub(crate) struct Held<'a> {
+    set: &'a InFlight,
+    id: (String, String),
+}
+
+impl InFlight {
+    /// Holds `id` (scope and key) for its request; 409 while another request holds it.
+    pub(crate) fn hold(&self, id: (String, String)) -> Result<Held<'_>, Problem> {
+        let mut set = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !set.insert(id.clone()) {
+            return Err(Problem::conflict(
+                "a request with this Idempotency-Key is in progress; retry once it has answered",
+            ));
+        }
+        Ok(Held { set: self, id })
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        let mut set = self.set.0.lock().unwrap_or_else(|e| e.into_inner());
+        set.remove(&self.id);
     }
 }

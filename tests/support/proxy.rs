@@ -19,6 +19,9 @@ pub enum Mode {
     Stall,
     /// The client's bytes reach the server; the server's replies are dropped.
     LoseReplies,
+    /// As `Pass` until the client sends these bytes on a connection (`COMMIT`, say); from
+    /// then on that connection's replies are dropped.
+    LoseRepliesAfter(&'static [u8]),
 }
 
 /// A running proxy; dropping it stops it.
@@ -121,6 +124,7 @@ async fn carry(
     let (mut cr, mut cw) = client.split();
     let (mut sr, mut sw) = server.split();
     let (mut up, mut down) = (vec![0u8; 16 * 1024], vec![0u8; 16 * 1024]);
+    let mut losing = false;
     loop {
         if *mode.borrow() == Mode::Stall {
             tokio::select! {
@@ -131,12 +135,20 @@ async fn carry(
         tokio::select! {
             n = cr.read(&mut up) => match n {
                 Ok(0) | Err(_) => return,
-                Ok(n) => if sw.write_all(&up[..n]).await.is_err() { return },
+                Ok(n) => {
+                    if let Mode::LoseRepliesAfter(p) = *mode.borrow() {
+                        losing |= up[..n].windows(p.len()).any(|w| w == p);
+                    }
+                    if sw.write_all(&up[..n]).await.is_err() {
+                        return;
+                    }
+                }
             },
             n = sr.read(&mut down) => match n {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
-                    if *mode.borrow() != Mode::LoseReplies && cw.write_all(&down[..n]).await.is_err() {
+                    let lose = losing || *mode.borrow() == Mode::LoseReplies;
+                    if !lose && cw.write_all(&down[..n]).await.is_err() {
                         return;
                     }
                 }

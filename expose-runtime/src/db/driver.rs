@@ -69,6 +69,9 @@ pub(crate) trait Driver: Database {
     /// Reads column `i` as an integer (counts).
     fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error>;
 
+    /// Reads column `i` as text (`NULL`: `None`).
+    fn get_text(row: &Self::Row, i: usize) -> Result<Option<String>, sqlx::Error>;
+
     /// Puts a transaction where hooks can use it.
     fn wrap_tx(tx: sqlx::Transaction<'static, Self>) -> Tx;
 
@@ -194,6 +197,14 @@ macro_rules! backend {
 
             fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error> {
                 row.try_get::<i64, _>(i)
+            }
+
+            fn get_text(row: &Self::Row, i: usize) -> Result<Option<String>, sqlx::Error> {
+                // As `write_json` reads text (MySQL's binary collations).
+                match $text_unchecked {
+                    true => row.try_get_unchecked::<Option<String>, _>(i),
+                    false => row.try_get::<Option<String>, _>(i),
+                }
             }
 
             fn wrap_tx(tx: sqlx::Transaction<'static, Self>) -> Tx {

@@ -141,6 +141,31 @@ impl Db {
         }
     }
 
+    /// Creates the table `expose_idempotency` if it is missing: the answers to creates sent
+    /// with an `Idempotency-Key` (see
+    /// [`RouterConfig::idempotency_keys`](crate::RouterConfig::idempotency_keys)), one row
+    /// per scope (method and resource) and key, with the request's fingerprint and the time
+    /// it was stored.
+    pub async fn create_idempotency_table(&self) -> Result<(), sqlx::Error> {
+        let (text, key, blob) = match self.backend() {
+            Backend::Sqlite => ("TEXT", "TEXT", "TEXT"),
+            Backend::Postgres => ("TEXT", "TEXT", "TEXT"),
+            Backend::MySql => ("TEXT", "VARCHAR(255)", "LONGTEXT"),
+        };
+        let scope = match self.backend() {
+            Backend::MySql => "VARCHAR(200)",
+            _ => "TEXT",
+        };
+        self.execute(&format!(
+            "CREATE TABLE IF NOT EXISTS expose_idempotency (\
+             scope {scope} NOT NULL, idem_key {key} NOT NULL, fingerprint {text} NOT NULL, \
+             status BIGINT NOT NULL, location {text}, etag {text}, body {blob}, \
+             created_at BIGINT NOT NULL, PRIMARY KEY (scope, idem_key))"
+        ))
+        .await
+        .map(|_| ())
+    }
+
     /// Closes every connection of the pool.
     pub async fn close(&self) {
         match self {

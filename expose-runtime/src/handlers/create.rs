@@ -1,11 +1,21 @@
 //! `POST /path`: 201 with `Location` and the new row as retrieve shows it.
 
+use super::idempotency::{self, stored, Answer, Keyed};
 use super::*;
+
+/// What a keyed create stores with its row: the key, and how its answer is written.
+struct Keeping<'a> {
+    keyed: &'a Keyed,
+    /// The collection's path, which `Location` extends with the new key.
+    path: &'a str,
+    minimal: bool,
+}
 
 pub(crate) async fn create(
     res: &Resource,
     mut req: Req<'_>,
     body_limit: usize,
+    keep: Option<std::time::Duration>,
     body: Body,
 ) -> Result<Response, Problem> {
     let (policy, prepared) = prepare(res, OperationKind::Create, &req, None)?;
@@ -16,23 +26,36 @@ pub(crate) async fn create(
     let prefer = query::prefer(&req.headers)?;
     let writable = narrow_writable(policy.fields, prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
+    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
     req.release_headers();
+    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
+    if let Some(k) = &keyed {
+        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
+            return Ok(answer.response(true));
+        }
+    }
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, true)?;
-    let sent = req.sent;
-    let (key, out, etag) = on_backend!(
-        &req.db,
-        create_in(sent, res, op, prepared.ctx, &columns, values)
-    )?;
     // The path the client sent: under `Router::nest` the request's own URI has lost the
     // prefix, which axum keeps in `OriginalUri`.
     let path = match req.parts.extensions.get::<axum::extract::OriginalUri>() {
         Some(original) => original.path(),
         None => req.parts.uri.path(),
     };
-    let location = format!("{}/{}", path.trim_end_matches('/'), encode_segment(&key));
-    let mut response = match prefer.ret {
-        Some(Return::Minimal | Return::HeadersOnly) => StatusCode::CREATED.into_response(),
-        _ => json_response(StatusCode::CREATED, out),
+    let minimal = matches!(prefer.ret, Some(Return::Minimal | Return::HeadersOnly));
+    let keeping = keyed.as_ref().map(|keyed| Keeping {
+        keyed,
+        path,
+        minimal,
+    });
+    let sent = req.sent;
+    let (key, out, etag) = on_backend!(
+        &req.db,
+        create_in(sent, res, op, prepared.ctx, &columns, values, keeping)
+    )?;
+    let location = location(path, &key);
+    let mut response = match minimal {
+        true => StatusCode::CREATED.into_response(),
+        false => json_response(StatusCode::CREATED, out),
     };
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
@@ -41,6 +64,12 @@ pub(crate) async fn create(
     Ok(with_etag(response, &etag))
 }
 
+/// `Location` of a new row: the collection's path and the key.
+fn location(path: &str, key: &str) -> String {
+    format!("{}/{}", path.trim_end_matches('/'), encode_segment(key))
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn create_in<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
@@ -49,10 +78,21 @@ async fn create_in<B: Driver>(
     mut ctx: Option<Box<HookCtx>>,
     columns: &[Column],
     values: Vec<(usize, Value)>,
+    keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
-    let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) else {
+    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
+    if hooked.is_some() || keeping.is_some() {
+        // Boxed (in a `let`, see `on_backend!`), so that the transaction's futures do not
+        // make every create's state larger.
+        let cols = (columns, &*selected, appended);
+        let in_tx = Box::pin(create_in_tx::<B>(
+            pool, sent, res, op, hooked, cols, values, keeping,
+        ));
+        return in_tx.await;
+    }
+    {
         let mut conn = sent.autocommit(pool).await.map_err(map)?;
         let row = insert_row::<B>(conn.applying(), res, &selected, values).await?;
         // Taken once the row is here: a buffer held across the awaits would be one more
@@ -60,43 +100,51 @@ async fn create_in<B: Driver>(
         let mut out = res.row_buffer();
         let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
         let key = new_key::<B>(res, &selected, &row)?;
-        return Ok((key, out, etag));
-    };
-    // Boxed (in a `let`, see `on_backend!`), so that the hooks' futures do not make every
-    // create's state larger.
-    let hooked = Box::pin(create_hooked::<B>(
-        pool, sent, res, op, ctx, columns, &selected, appended, values,
-    ));
-    hooked.await
+        Ok((key, out, etag))
+    }
 }
 
-/// A create with hooks: in a transaction, between the `pre` and `post` hooks.
+/// A create in a transaction: between the `pre` and `post` hooks, and with the answer to its
+/// `Idempotency-Key` stored before it commits.
 #[allow(clippy::too_many_arguments)]
-async fn create_hooked<B: Driver>(
+async fn create_in_tx<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
     op: &Operation,
-    ctx: &mut HookCtx,
-    columns: &[Column],
-    selected: &[Column],
-    appended: bool,
+    mut ctx: Option<&mut HookCtx>,
+    (columns, selected, appended): (&[Column], &[Column], bool),
     mut values: Vec<(usize, Value)>,
+    keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let mut out = res.row_buffer();
     let mut tx = sent.begin(pool).await.map_err(map)?;
-    ctx.input = Some(Input {
-        model: (res.model.rust_name, res.model.fields),
-        values,
-    });
-    tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-    values = ctx.input.take().map(|i| i.values).unwrap_or_default();
+    if let Some(ctx) = ctx.as_deref_mut() {
+        ctx.input = Some(Input {
+            model: (res.model.rust_name, res.model.fields),
+            values,
+        });
+        tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+        values = ctx.input.take().map(|i| i.values).unwrap_or_default();
+    }
     let row = insert_row::<B>(tx.conn(), res, selected, values).await?;
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let key = new_key::<B>(res, selected, &row)?;
-    ctx.key = parse_key(res, &key).ok();
-    let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    if let Some(ctx) = ctx.as_deref_mut() {
+        ctx.key = parse_key(res, &key).ok();
+    }
+    let tx = post_hooks::<B>(op, ctx, tx, &mut out).await?;
+    let mut tx = tx;
+    if let Some(k) = &keeping {
+        let answer = Answer {
+            status: StatusCode::CREATED,
+            location: Some(location(k.path, &key)),
+            etag: etag.header_value().to_str().ok().map(str::to_owned),
+            body: (!k.minimal).then(|| out.clone()),
+        };
+        idempotency::store::<B>(tx.conn(), res, k.keyed, &answer).await?;
+    }
     tx.commit().await.map_err(map)?;
     Ok((key, out, etag))
 }

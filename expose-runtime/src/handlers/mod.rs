@@ -54,6 +54,7 @@ macro_rules! on_backend {
 }
 
 mod create;
+mod idempotency;
 mod list;
 mod remove;
 mod retrieve;
