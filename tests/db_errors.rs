@@ -844,6 +844,24 @@ async fn idempotency_keys(t: Arc<TestDb>) {
     let r = post("k-slow".into(), "slow").await;
     assert_eq!(r.header("idempotent-replayed"), Some("true"));
     assert_eq!(teams_named(&t, "slow").await, 1);
+    // PATCH and DELETE keep their answers too: a repeated delete answers 204 again, not
+    // 404.
+    let item = first.header("location").unwrap().to_owned();
+    let key = [("idempotency-key", "k-patch")];
+    let patched = send(&app, "PATCH", &item, &key, Some(r#"{"name":"renamed"}"#)).await;
+    assert_eq!(patched.status, 200, "{}", text(&patched));
+    let again = send(&app, "PATCH", &item, &key, Some(r#"{"name":"renamed"}"#)).await;
+    assert_eq!(again.status, 200, "{}", text(&again));
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(text(&again), text(&patched));
+    assert_eq!(again.header("etag"), patched.header("etag"));
+    let key = [("idempotency-key", "k-delete")];
+    assert_eq!(send(&app, "DELETE", &item, &key, None).await.status, 204);
+    let again = send(&app, "DELETE", &item, &key, None).await;
+    assert_eq!(again.status, 204);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    // Without a key, the row is simply gone.
+    clean(&send(&app, "DELETE", &item, &[], None).await, 404);
 }
 
 /// The reply to a keyed create's `COMMIT` is lost: "outcome unknown"; the client retries

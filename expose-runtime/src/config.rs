@@ -24,11 +24,12 @@ pub struct RouterConfig {
     /// `COMMIT`) was already sent is answered 500 `outcome-unknown` at the deadline: the
     /// database decides it, and the answer says that it may or may not have been applied.
     pub request_timeout: Duration,
-    /// How long the answer to a create with an `Idempotency-Key` header is kept, so that a
-    /// retry with the same key gets it again instead of creating again (default `None`: the
-    /// header is ignored). The answers live in the table `expose_idempotency`, which
-    /// [`Db::create_idempotency_table`](crate::Db::create_idempotency_table) creates, and are
-    /// stored in the create's own transaction. A retry with the same key and another
+    /// How long the answer to a write (create, update, remove) sent with an
+    /// `Idempotency-Key` header is kept, so that a retry with the same key gets it again
+    /// instead of writing again (default `None`: the header is ignored). The answers live in
+    /// the table `expose_idempotency`, which
+    /// [`Db::create_idempotency_table`](crate::Db::create_idempotency_table) creates, and
+    /// are stored in the write's own transaction. A retry with the same key and another
     /// request is refused 422; one while the first is still running, 409; a malformed key,
     /// 400.
     pub idempotency_keys: Option<Duration>,

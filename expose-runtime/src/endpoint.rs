@@ -86,13 +86,13 @@ where
             let mut parts = parts;
             let req = ep.req(state, &mut parts, sent_ref);
             let key = path_key(res, req.parts)?;
-            handlers::update(res, req, &key, limit, body).await
+            handlers::update(res, req, &key, limit, ep.config.idempotency_keys, body).await
         }),
         OperationKind::Remove => Box::pin(async move {
             let mut parts = parts;
             let req = ep.req(state, &mut parts, sent_ref);
             let key = path_key(res, req.parts)?;
-            handlers::remove(res, req, &key).await
+            handlers::remove(res, req, &key, ep.config.idempotency_keys).await
         }),
     };
     serve(&e, query_len, &sent, op.as_mut()).await

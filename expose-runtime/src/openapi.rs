@@ -728,6 +728,7 @@ impl Doc<'_> {
             select_param(res, res.output),
             prefer_param(false),
             if_match_param(op),
+            idempotency_param(),
         ];
         let body = json!({
             "required": true,
@@ -791,7 +792,7 @@ impl Doc<'_> {
             OperationKind::Remove,
             &format!("Remove one of {}", self.model().path),
             op,
-            vec![if_match_param(op)],
+            vec![if_match_param(op), idempotency_param()],
             None,
             responses,
         )
@@ -979,7 +980,7 @@ fn idempotency_param() -> Json {
         "description": "A key of 1 to 255 visible ASCII characters (bare or as a quoted \
             string) for a router that keeps answers (`RouterConfig::idempotency_keys`; \
             otherwise ignored): a retry with the same key gets the first answer again, marked \
-            `Idempotent-Replayed: true`, and creates nothing; the same key with another \
+            `Idempotent-Replayed: true`, and writes nothing; the same key with another \
             request is 422, and while the first request runs, 409.",
         "schema": { "type": "string", "pattern": "^\"?[!-~]{1,255}\"?$" },
     })

@@ -141,7 +141,7 @@ impl Db {
         }
     }
 
-    /// Creates the table `expose_idempotency` if it is missing: the answers to creates sent
+    /// Creates the table `expose_idempotency` if it is missing: the answers to writes sent
     /// with an `Idempotency-Key` (see
     /// [`RouterConfig::idempotency_keys`](crate::RouterConfig::idempotency_keys)), one row
     /// per scope (method and resource) and key, with the request's fingerprint and the time

@@ -1,4 +1,4 @@
-//! `Idempotency-Key` (the IETF httpapi draft) on create: the answer to a keyed request is
+//! `Idempotency-Key` (the IETF httpapi draft) on writes: the answer to a keyed request is
 //! stored in the write's own transaction, so a retry (after an "outcome unknown" too) gets
 //! the first answer again instead of writing again.
 

@@ -1,5 +1,6 @@
 //! `DELETE /path/{id}`: 204, guarded by `If-Match`.
 
+use super::idempotency::{self, stored, Answer};
 use super::update::Write;
 use super::*;
 
@@ -7,6 +8,7 @@ pub(crate) async fn remove(
     res: &Resource,
     mut req: Req<'_>,
     key: &str,
+    keep: Option<std::time::Duration>,
 ) -> Result<Response, Problem> {
     let key_value = parse_key(res, key)?;
     let (policy, prepared) = prepare(res, OperationKind::Remove, &req, Some(key_value.clone()))?;
@@ -14,11 +16,19 @@ pub(crate) async fn remove(
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &[], "remove")?;
     let if_match = precondition(op, &req.headers)?;
+    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &[])?;
     req.release_headers();
+    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
+    if let Some(k) = &keyed {
+        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
+            return Ok(answer.response(true));
+        }
+    }
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
+        keyed: keyed.as_ref().map(|k| (k, true)),
     };
     let sent = req.sent;
     if !on_backend!(&req.db, remove_in(sent, res, op, prepared.ctx, write))? {
@@ -37,7 +47,7 @@ async fn remove_in<B: Driver>(
 ) -> Result<bool, Problem> {
     let map = |e| db_error::map(res, e);
     let (sql, args) = delete_statement::<B>(res, write.key.clone(), write.scope);
-    if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
+    if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() && write.keyed.is_none() {
         let mut conn = sent.autocommit(pool).await.map_err(map)?;
         let done = B::execute(conn.applying(), &sql, &args).await;
         return Ok(done.map_err(map)?.rows > 0);
@@ -80,6 +90,15 @@ async fn remove_checked<B: Driver>(
     }
     if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
         tx = run_hooks::<B>(op.post, ctx, tx).await?;
+    }
+    if let Some((k, _)) = write.keyed {
+        let answer = Answer {
+            status: StatusCode::NO_CONTENT,
+            location: None,
+            etag: None,
+            body: None,
+        };
+        idempotency::store::<B>(tx.conn(), res, k, &answer).await?;
     }
     tx.commit().await.map_err(map)?;
     Ok(true)

@@ -1,5 +1,6 @@
 //! `PATCH /path/{id}`: a partial update, guarded by `If-Match`.
 
+use super::idempotency::{self, stored, Answer, Keyed};
 use super::*;
 
 pub(crate) async fn update(
@@ -7,6 +8,7 @@ pub(crate) async fn update(
     mut req: Req<'_>,
     key: &str,
     body_limit: usize,
+    keep: Option<std::time::Duration>,
     body: Body,
 ) -> Result<Response, Problem> {
     let key_value = parse_key(res, key)?;
@@ -19,12 +21,21 @@ pub(crate) async fn update(
     let if_match = precondition(op, &req.headers)?;
     let writable = narrow_writable(policy.fields, prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
+    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
     req.release_headers();
+    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
+    if let Some(k) = &keyed {
+        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
+            return Ok(answer.response(true));
+        }
+    }
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
+    let minimal = matches!(prefer.ret, Some(Return::Minimal | Return::HeadersOnly));
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
+        keyed: keyed.as_ref().map(|k| (k, minimal)),
     };
     let sent = req.sent;
     let (out, etag) = on_backend!(
@@ -32,9 +43,9 @@ pub(crate) async fn update(
         update_in(sent, res, op, prepared.ctx, &columns, values, write)
     )?
     .ok_or_else(|| not_found(res, key))?;
-    let response = match prefer.ret {
-        Some(Return::Minimal | Return::HeadersOnly) => StatusCode::NO_CONTENT.into_response(),
-        _ => json_response(StatusCode::OK, out),
+    let response = match minimal {
+        true => StatusCode::NO_CONTENT.into_response(),
+        false => json_response(StatusCode::OK, out),
     };
     let mut response = with_etag(response, &etag);
     applied(response.headers_mut(), &prefer);
@@ -46,6 +57,9 @@ pub(super) struct Write<'a> {
     pub(super) key: Value,
     pub(super) scope: &'a [Filter],
     pub(super) if_match: Option<&'a conditional::Tags>,
+    /// The request's `Idempotency-Key`, and whether its answer has no body: the write then
+    /// runs in a transaction that stores its answer.
+    pub(super) keyed: Option<(&'a Keyed, bool)>,
 }
 
 impl Write<'_> {
@@ -86,7 +100,7 @@ async fn update_in<B: Driver>(
 ) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
-    if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() {
+    if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() && write.keyed.is_none() {
         let mut conn = sent.autocommit(pool).await.map_err(map)?;
         let Some(row) = update_row::<B>(conn.applying(), res, &selected, &write, values).await?
         else {
@@ -137,7 +151,20 @@ async fn update_checked<B: Driver>(
         return Ok(None);
     };
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
-    let tx = post_hooks::<B>(op, ctx.as_deref_mut(), tx, &mut out).await?;
+    let mut tx = post_hooks::<B>(op, ctx.as_deref_mut(), tx, &mut out).await?;
+    if let Some((k, minimal)) = write.keyed {
+        let answer = Answer {
+            status: if minimal {
+                StatusCode::NO_CONTENT
+            } else {
+                StatusCode::OK
+            },
+            location: None,
+            etag: etag.header_value().to_str().ok().map(str::to_owned),
+            body: (!minimal).then(|| out.clone()),
+        };
+        idempotency::store::<B>(tx.conn(), res, k, &answer).await?;
+    }
     tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
 }
