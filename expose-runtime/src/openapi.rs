@@ -977,12 +977,12 @@ fn idempotency_param() -> Json {
         "name": "Idempotency-Key",
         "in": "header",
         "required": false,
-        "description": "A key of 1 to 255 visible ASCII characters (bare or as a quoted \
-            string) for a router that keeps answers (`RouterConfig::idempotency_keys`; \
-            otherwise ignored): a retry with the same key gets the first answer again, marked \
-            `Idempotent-Replayed: true`, and writes nothing; the same key with another \
-            request is 422, and while the first request runs, 409.",
-        "schema": { "type": "string", "pattern": "^\"?[!-~]{1,255}\"?$" },
+        "description": "A key of 1 to 255 visible ASCII characters (another is refused \
+            with 400). On a router that keeps answers (`RouterConfig::idempotency_keys`; \
+            otherwise a key is ignored) a retry with the same key gets the first answer \
+            again, marked `Idempotent-Replayed: true`, and writes nothing; the same key with \
+            another request is 422, and while the first request runs, 409.",
+        "schema": { "type": "string", "pattern": "^[!-~]{1,255}$" },
     })
 }
 

@@ -20,8 +20,9 @@ pub(crate) struct Keyed {
     oldest: i64,
 }
 
-/// The keyed request of `headers`, when `keep` says the router keeps answers (else the
-/// header is ignored); 400 for a malformed key.
+/// The keyed request of `headers`, when `keep` says the router keeps answers (else a
+/// well-formed key is ignored); 400 for a malformed key, kept or not, as the OpenAPI
+/// document's pattern says.
 pub(crate) fn keyed(
     res: &Resource,
     headers: &HeaderMap,
@@ -29,7 +30,7 @@ pub(crate) fn keyed(
     parts: &Parts,
     body: &[u8],
 ) -> Result<Option<Keyed>, Problem> {
-    let (Some(keep), Some(raw)) = (keep, headers.get("idempotency-key")) else {
+    let Some(raw) = headers.get("idempotency-key") else {
         return Ok(None);
     };
     let bad = |why: &str| {
@@ -39,18 +40,16 @@ pub(crate) fn keyed(
             detail: why.into(),
         })
     };
-    let text = raw.to_str().map_err(|_| bad("must be visible ASCII"))?;
-    // A structured-field string (`"abc"`) or the bare text.
-    let key = text
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .unwrap_or(text);
+    let key = raw.to_str().map_err(|_| bad("must be visible ASCII"))?;
     if key.is_empty() || key.len() > 255 {
         return Err(bad("must have 1 to 255 characters"));
     }
     if !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(bad("must be visible ASCII, without spaces"));
     }
+    let Some(keep) = keep else {
+        return Ok(None);
+    };
     let mut hash = Sha256::new();
     let uri = &parts.uri;
     for part in [
