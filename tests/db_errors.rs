@@ -574,6 +574,29 @@ async fn proxied(t: &TestDb, config: PoolConfig) -> (Db, Arc<Proxy>) {
     (db, proxy)
 }
 
+/// A pool of one connection through a fault-injecting proxy, handed out without sqlx's ping
+/// (PostgreSQL, MySQL): a write's statement is the first thing it sends.
+async fn one_connection_through_a_proxy(t: &TestDb) -> (Db, Arc<Proxy>) {
+    let (upstream, url) = proxy::through(&url_of(t).await, 0);
+    let proxy = Proxy::start(upstream).await;
+    let (_, url) = proxy::through(&url, proxy.port);
+    macro_rules! pool {
+        () => {
+            sqlx::pool::PoolOptions::new()
+                .max_connections(1)
+                .test_before_acquire(false)
+                .connect(&url)
+                .await
+                .unwrap()
+        };
+    }
+    let db = match t.backend {
+        Backend::Postgres => Db::Postgres(pool!()),
+        _ => Db::MySql(pool!()),
+    };
+    (db, proxy)
+}
+
 /// While the database is unreachable every request is answered 503 + `Retry-After` within
 /// the acquire timeout (1 s by default), the readiness handler says so, and the first
 /// request after the database is back succeeds.
@@ -647,23 +670,7 @@ async fn replies_lost_after_a_write(t: Arc<TestDb>) {
     }
     // One connection, whose statements a first write prepares, and no ping before it is
     // handed out: the lost write's statement is the first thing sent once replies are lost.
-    let (upstream, url) = proxy::through(&url_of(&t).await, 0);
-    let proxy = Proxy::start(upstream).await;
-    let (_, url) = proxy::through(&url, proxy.port);
-    macro_rules! pool {
-        () => {
-            sqlx::pool::PoolOptions::new()
-                .max_connections(1)
-                .test_before_acquire(false)
-                .connect(&url)
-                .await
-                .unwrap()
-        };
-    }
-    let db = match t.backend {
-        Backend::Postgres => Db::Postgres(pool!()),
-        _ => Db::MySql(pool!()),
-    };
+    let (db, proxy) = one_connection_through_a_proxy(&t).await;
     // Teams: a create without hooks is one statement that applies as it runs.
     let app = axum::Router::new()
         .merge(Team::router_with(RouterConfig {
@@ -878,23 +885,7 @@ async fn idempotent_retry_after_a_lost_commit(t: Arc<TestDb>) {
         return; // no network between the runtime and SQLite
     }
     t.db.create_idempotency_table().await.unwrap();
-    let (upstream, url) = proxy::through(&url_of(&t).await, 0);
-    let proxy = Proxy::start(upstream).await;
-    let (_, url) = proxy::through(&url, proxy.port);
-    macro_rules! pool {
-        () => {
-            sqlx::pool::PoolOptions::new()
-                .max_connections(1)
-                .test_before_acquire(false)
-                .connect(&url)
-                .await
-                .unwrap()
-        };
-    }
-    let db = match t.backend {
-        Backend::Postgres => Db::Postgres(pool!()),
-        _ => Db::MySql(pool!()),
-    };
+    let (db, proxy) = one_connection_through_a_proxy(&t).await;
     let app = keyed_teams(&db, Duration::from_millis(300));
     let post = |key: &'static str, name: &'static str| {
         let (app, body) = (app.clone(), format!(r#"{{"name":"{name}"}}"#));
