@@ -14,16 +14,20 @@ pub enum OperationKind {
     Update,
     /// `DELETE /path/{id}`: one row removed.
     Remove,
+    /// `PUT /path/{id}`: the row with that key replaced (every writable field), or inserted
+    /// when there is none (PostgREST's single-row upsert).
+    Replace,
 }
 
 impl OperationKind {
     /// Every operation, in the order of [`OperationKind::index`].
-    pub const ALL: [OperationKind; 5] = [
+    pub const ALL: [OperationKind; 6] = [
         OperationKind::List,
         OperationKind::Retrieve,
         OperationKind::Create,
         OperationKind::Update,
         OperationKind::Remove,
+        OperationKind::Replace,
     ];
 
     /// How many operations there are: the length of a table indexed by them.
@@ -42,6 +46,7 @@ impl OperationKind {
             OperationKind::Create => "create",
             OperationKind::Update => "update",
             OperationKind::Remove => "remove",
+            OperationKind::Replace => "replace",
         }
     }
 
@@ -57,6 +62,7 @@ impl OperationKind {
             OperationKind::Create => "POST",
             OperationKind::Update => "PATCH",
             OperationKind::Remove => "DELETE",
+            OperationKind::Replace => "PUT",
         }
     }
 
@@ -64,8 +70,17 @@ impl OperationKind {
     pub const fn on_item(self) -> bool {
         matches!(
             self,
-            OperationKind::Retrieve | OperationKind::Update | OperationKind::Remove
+            OperationKind::Retrieve
+                | OperationKind::Update
+                | OperationKind::Remove
+                | OperationKind::Replace
         )
+    }
+
+    /// Whether it is also served on the collection path, choosing its rows by the request's
+    /// filters (PostgREST's `PATCH /path?<filters>` and `DELETE /path?<filters>`).
+    pub const fn on_collection_too(self) -> bool {
+        matches!(self, OperationKind::Update | OperationKind::Remove)
     }
 
     /// Whether it reads rows (and so has readable fields, `select` and a row policy).
@@ -75,14 +90,20 @@ impl OperationKind {
 
     /// Whether a client sends a body of fields to write.
     pub const fn takes_body(self) -> bool {
-        matches!(self, OperationKind::Create | OperationKind::Update)
+        matches!(
+            self,
+            OperationKind::Create | OperationKind::Update | OperationKind::Replace
+        )
     }
 
     /// Whether it changes the table.
     pub const fn writes(self) -> bool {
         matches!(
             self,
-            OperationKind::Create | OperationKind::Update | OperationKind::Remove
+            OperationKind::Create
+                | OperationKind::Update
+                | OperationKind::Remove
+                | OperationKind::Replace
         )
     }
 }
@@ -103,6 +124,11 @@ pub mod defaults {
     /// Deepest nesting of an attribute's `where` filter (checked by the macro, parsed at
     /// router build).
     pub const WHERE_MAX_DEPTH: usize = 64;
+    /// Most rows in one create request (a JSON array body; `max_rows`).
+    pub const MAX_ROWS: u64 = 1000;
+    /// Most rows one update or remove chosen by filters may change (`max_affected`); a
+    /// request's `Prefer: max-affected=n` may only lower it.
+    pub const MAX_AFFECTED: u64 = 1000;
 }
 
 #[cfg(test)]
@@ -116,5 +142,6 @@ mod tests {
             assert_eq!(OperationKind::from_name(k.name()), Some(k));
         }
         assert_eq!(OperationKind::from_name("upsert"), None);
+        assert_eq!(OperationKind::Replace.method(), "PUT");
     }
 }

@@ -94,6 +94,14 @@ where
             let key = path_key(res, req.parts)?;
             handlers::remove(res, req, &key, ep.config.idempotency_keys).await
         }),
+        // Work in progress (issue 28): the PUT handler lands in the next commits.
+        OperationKind::Replace => Box::pin(async move {
+            Err(Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "not-implemented",
+                "PUT is being built",
+            ))
+        }),
     };
     serve(&e, query_len, &sent, op.as_mut()).await
 }

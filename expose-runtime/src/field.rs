@@ -23,6 +23,9 @@ pub struct Field {
     pub default: bool,
     /// Whether this is the row version behind `ETag`s, bumped by every update.
     pub version: bool,
+    /// Whether the column has a unique index of its own, so that an upsert may name it in
+    /// `on_conflict` (the key is always unique).
+    pub unique: bool,
     /// The field's documentation comment (lines joined, trimmed); empty when it has none.
     pub doc: &'static str,
 }
@@ -42,6 +45,7 @@ impl Field {
             generated: false,
             default: false,
             version: false,
+            unique: false,
             doc: "",
         }
     }
@@ -79,6 +83,12 @@ impl Field {
     /// Marks the row version.
     pub const fn version(mut self) -> Field {
         self.version = true;
+        self
+    }
+
+    /// Marks a column with a unique index of its own.
+    pub const fn unique(mut self) -> Field {
+        self.unique = true;
         self
     }
 

@@ -44,7 +44,8 @@ pub struct Operation {
     pub kind: OperationKind,
     /// Readable fields (list, retrieve) or writable fields (create, update).
     pub fields: &'static [&'static str],
-    /// Fields a client may filter on (list); `None` means the readable fields.
+    /// Fields a client may filter on: in a list (`None`: the readable fields), and in an
+    /// update or remove chosen by filters on the collection path (`None`: the key only).
     pub filterable: Option<&'static [&'static str]>,
     /// Fields a client may sort on (list); `None` means the readable fields.
     pub sortable: Option<&'static [&'static str]>,
@@ -79,6 +80,17 @@ pub struct Operation {
     pub force: &'static [Force],
     /// Update and remove answer 428 without an `If-Match` header.
     pub require_if_match: bool,
+    /// Most rows in one create request (a JSON array body); more is a 413 problem.
+    pub max_rows: u64,
+    /// Most rows an update or remove chosen by filters may change; more is refused and
+    /// nothing is written. A request's `Prefer: max-affected=n` may only lower it.
+    pub max_affected: u64,
+    /// Update and remove: whether a collection write without any filter (every row in the
+    /// scope) is allowed; refused with 400 otherwise.
+    pub unfiltered: bool,
+    /// Create: whether `Prefer: resolution=merge-duplicates|ignore-duplicates` with
+    /// `on_conflict` (an upsert on the key or a `unique` field) is allowed.
+    pub upsert: bool,
 }
 
 /// A field set by the server on write.
@@ -128,6 +140,10 @@ impl Operation {
             fields_for: None,
             force: &[],
             require_if_match: false,
+            max_rows: defaults::MAX_ROWS,
+            max_affected: defaults::MAX_AFFECTED,
+            unfiltered: false,
+            upsert: false,
         }
     }
 }

@@ -323,6 +323,8 @@ impl Doc<'_> {
                 OperationKind::Create => self.create(op),
                 OperationKind::Update => self.update(op),
                 OperationKind::Remove => self.remove(op),
+                // Work in progress (issue 28): documented with its handler.
+                OperationKind::Replace => continue,
             };
             let path = if kind.on_item() {
                 &mut item

@@ -101,7 +101,7 @@ async fn list_in<B: Driver>(
         None => {
             let mut out = Vec::new();
             let mut conn = pool.acquire().await.map_err(map)?;
-            let shape = (fetch, prefer.count, singular);
+            let shape = (fetch, prefer.count.is_some(), singular);
             let (n, total) = list_rows::<B>(&mut conn, res, &plan, shape, &mut out)
                 .await
                 .map_err(map)?;
@@ -160,7 +160,7 @@ async fn list_hooked<B: Driver>(
     let tx = sent.begin_read(pool).await.map_err(map)?;
     let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     let mut out = Vec::new();
-    let shape = (fetch, prefer.count, singular);
+    let shape = (fetch, prefer.count.is_some(), singular);
     let (n, total) = list_rows::<B>(tx.conn(), res, plan, shape, &mut out)
         .await
         .map_err(map)?;

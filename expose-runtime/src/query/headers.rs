@@ -15,65 +15,123 @@ pub(crate) enum Return {
     HeadersOnly,
 }
 
+/// Which total a list or write reports in `Content-Range` (`Prefer: count=...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Count {
+    Exact,
+    Planned,
+    Estimated,
+}
+
+/// What an upsert does with a row whose `on_conflict` columns match an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resolution {
+    /// `resolution=merge-duplicates`: the existing row takes the values sent.
+    Merge,
+    /// `resolution=ignore-duplicates`: the existing row is left as it is.
+    Ignore,
+}
+
 /// The preferences of a request that this API honours.
 #[derive(Debug, Default)]
 pub(crate) struct Prefer {
-    pub(crate) count: bool,
+    pub(crate) count: Option<Count>,
     pub(crate) ret: Option<Return>,
+    /// `missing=default`: a column missing from a row of a bulk insert takes its default.
+    pub(crate) missing_default: bool,
+    pub(crate) resolution: Option<Resolution>,
+    /// `max-affected=n`, honoured under `handling=strict` only (as PostgREST does).
+    pub(crate) max_affected: Option<u64>,
     /// What goes into `Preference-Applied`.
-    pub(crate) applied: Vec<&'static str>,
+    pub(crate) applied: Vec<String>,
 }
 
-/// Reads every `Prefer` header; with `handling=strict`, an unknown preference is refused.
+/// Reads every `Prefer` header (preferences are comma-separated, in one header or several);
+/// with `handling=strict`, an unknown preference is refused.
 pub(crate) fn prefer(headers: &HeaderMap) -> Result<Prefer, Problem> {
     let mut p = Prefer::default();
     let mut strict = false;
     let mut unknown = Vec::new();
+    let mut max_affected = None;
     for value in headers.get_all("prefer") {
         let Ok(value) = value.to_str() else {
             return Err(Problem::bad_request("the Prefer header is not valid text"));
         };
         for pref in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            let applied = match pref {
+            // Counts, returns and handling are echoed here; the others by the operation
+            // that honours them.
+            let echo = |p: &mut Prefer| p.apply(pref);
+            match pref {
                 "count=exact" | "count=planned" | "count=estimated" => {
-                    p.count = true;
-                    "count=exact"
+                    p.count = Some(match pref {
+                        "count=exact" => Count::Exact,
+                        "count=planned" => Count::Planned,
+                        _ => Count::Estimated,
+                    });
+                    // Every count is exact today.
+                    p.apply("count=exact");
                 }
                 "return=representation" => {
                     p.ret = Some(Return::Representation);
-                    "return=representation"
+                    echo(&mut p);
                 }
                 "return=minimal" => {
                     p.ret = Some(Return::Minimal);
-                    "return=minimal"
+                    echo(&mut p);
                 }
                 "return=headers-only" => {
                     p.ret = Some(Return::HeadersOnly);
-                    "return=headers-only"
+                    echo(&mut p);
                 }
+                "missing=default" => p.missing_default = true,
+                "resolution=merge-duplicates" => p.resolution = Some(Resolution::Merge),
+                "resolution=ignore-duplicates" => p.resolution = Some(Resolution::Ignore),
                 "handling=strict" => {
                     strict = true;
-                    "handling=strict"
+                    echo(&mut p);
                 }
-                "handling=lenient" => "handling=lenient",
+                "handling=lenient" => echo(&mut p),
                 other => {
-                    unknown.push(other.to_owned());
-                    continue;
+                    match other.strip_prefix("max-affected=") {
+                        Some(n) => {
+                            max_affected = Some(n.parse::<u64>().map_err(|_| {
+                                Problem::bad_request(format!(
+                                    "`Prefer: {other}`: max-affected takes a whole number"
+                                ))
+                            })?)
+                        }
+                        None => unknown.push(other.to_owned()),
+                    }
+                    if max_affected.is_none() {
+                        continue;
+                    }
                 }
-            };
-            if !p.applied.contains(&applied) {
-                p.applied.push(applied);
             }
         }
     }
     if strict && !unknown.is_empty() {
         return Err(Problem::bad_request(format!(
-            "unknown preference {} under handling=strict; this API knows count=exact, \
-             return=representation|minimal|headers-only and handling=strict|lenient",
+            "unknown preference {} under handling=strict; this API knows \
+             count=exact|planned|estimated, return=representation|minimal|headers-only, \
+             missing=default, resolution=merge-duplicates|ignore-duplicates, max-affected=n \
+             and handling=strict|lenient",
             unknown.join(", ")
         )));
     }
+    if strict {
+        p.max_affected = max_affected;
+    }
     Ok(p)
+}
+
+impl Prefer {
+    /// Records a preference as applied, for `Preference-Applied`.
+    pub(crate) fn apply(&mut self, pref: impl Into<String>) {
+        let pref = pref.into();
+        if !self.applied.contains(&pref) {
+            self.applied.push(pref);
+        }
+    }
 }
 
 /// Reads `Range: 0-24` (with `Range-Unit: items` or none).
