@@ -1,0 +1,165 @@
+#!/usr/bin/env bash
+# Real JavaScript clients (@supabase/postgrest-js, @raphiniert/ra-data-postgrest) against the
+# running `people` example, on every backend:
+#
+#   bash clients/run.sh                   # SQLite, plus PostgreSQL / MariaDB when their URL is set
+#   bash clients/run.sh sqlite postgres   # only these
+#
+# SQLite always (a fresh file); PostgreSQL when EXPOSE_TEST_POSTGRES holds a URL, MySQL/MariaDB
+# when EXPOSE_TEST_MYSQL does. With CI set, a missing URL is a failure, never a skip. For each
+# backend: drop the `people` table (server backends), start the built example on a free port
+# with 200 seed rows, wait for /ready, run `node --test`, stop the server. Logs go to
+# <target>/clients/. Exits non-zero when any backend fails.
+set -euo pipefail
+CLIENTS="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(dirname "$CLIENTS")"
+
+fail() { echo "clients: $*" >&2; exit 1; }
+for tool in node npm cargo curl; do
+  command -v "$tool" >/dev/null || fail "$tool is not installed"
+done
+
+# Which backends.
+if [ -n "${CI:-}" ]; then
+  [ -n "${EXPOSE_TEST_POSTGRES:-}" ] || fail "CI is set but EXPOSE_TEST_POSTGRES is not; refusing to skip PostgreSQL"
+  [ -n "${EXPOSE_TEST_MYSQL:-}" ] || fail "CI is set but EXPOSE_TEST_MYSQL is not; refusing to skip MySQL/MariaDB"
+fi
+if [ $# -gt 0 ]; then
+  BACKENDS=("$@")
+else
+  BACKENDS=(sqlite)
+  [ -z "${EXPOSE_TEST_POSTGRES:-}" ] || BACKENDS+=(postgres)
+  [ -z "${EXPOSE_TEST_MYSQL:-}" ] || BACKENDS+=(mysql)
+fi
+for backend in "${BACKENDS[@]}"; do
+  case $backend in
+    sqlite) ;;
+    postgres)
+      [ -n "${EXPOSE_TEST_POSTGRES:-}" ] || fail "postgres asked for but EXPOSE_TEST_POSTGRES is not set"
+      command -v psql >/dev/null || fail "psql is not installed" ;;
+    mysql)
+      [ -n "${EXPOSE_TEST_MYSQL:-}" ] || fail "mysql asked for but EXPOSE_TEST_MYSQL is not set"
+      command -v mariadb >/dev/null || command -v mysql >/dev/null || fail "neither mariadb nor mysql (the client) is installed" ;;
+    *) fail "unknown backend '$backend' (sqlite, postgres, mysql)" ;;
+  esac
+done
+
+# The clients' packages, exactly as locked.
+cd "$CLIENTS"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "clients: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The example, built once; its binary is started directly for each backend.
+cd "$ROOT"
+echo "clients: building the people example"
+cargo build --quiet --example people
+TARGET="$(cargo metadata --format-version 1 --no-deps |
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
+BIN="$TARGET/debug/examples/people"
+[ -x "$BIN" ] || fail "$BIN was not built"
+LOGS="$TARGET/clients"
+mkdir -p "$LOGS"
+WORK="$(mktemp -d)"
+
+SERVER=
+stop() {
+  if [ -n "$SERVER" ]; then
+    kill "$SERVER" 2>/dev/null || true # SIGTERM: graceful shutdown
+    for _ in $(seq 1 50); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER" 2>/dev/null || true
+    wait "$SERVER" 2>/dev/null || true
+    SERVER=
+  fi
+}
+trap 'stop; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() {
+  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+# Starts the example on DATABASE_URL $1, logging to $2; sets SERVER and PORT once /ready
+# answers. Another process may take the free port before the server binds it: then it tries
+# another port (three times).
+start() {
+  local url=$1 log=$2 attempt deadline
+  for attempt in 1 2 3; do
+    PORT="$(free_port)"
+    DATABASE_URL="$url" ADDR="127.0.0.1:$PORT" SEED_ROWS=200 "$BIN" >"$log" 2>&1 &
+    SERVER=$!
+    deadline=$((SECONDS + 60))
+    while ((SECONDS < deadline)); do
+      curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/ready" 2>/dev/null && return 0
+      kill -0 "$SERVER" 2>/dev/null || break
+      sleep 0.2
+    done
+    if kill -0 "$SERVER" 2>/dev/null; then
+      echo "clients: the server was not ready within 60 s; its log ($log):" >&2
+    elif grep -q "Address already in use" "$log" && ((attempt < 3)); then
+      wait "$SERVER" 2>/dev/null || true
+      SERVER=
+      continue
+    else
+      echo "clients: the server exited before it was ready; its log ($log):" >&2
+    fi
+    cat "$log" >&2
+    stop
+    return 1
+  done
+}
+
+drop_postgres() {
+  PGOPTIONS='--client-min-messages=warning' psql "$EXPOSE_TEST_POSTGRES" -v ON_ERROR_STOP=1 -q \
+    -c 'DROP TABLE IF EXISTS people'
+}
+
+drop_mysql() { # mysql://user[:password]@host[:port]/database
+  local re='^mysql://([^:@/]+)(:([^@]*))?@([^:/?]+)(:([0-9]+))?/([^?]+)' client
+  [[ $EXPOSE_TEST_MYSQL =~ $re ]] || { echo "clients: cannot read EXPOSE_TEST_MYSQL=$EXPOSE_TEST_MYSQL" >&2; return 1; }
+  client="$(command -v mariadb || command -v mysql)"
+  MYSQL_PWD="${BASH_REMATCH[3]}" "$client" -h "${BASH_REMATCH[4]}" -P "${BASH_REMATCH[6]:-3306}" \
+    -u "${BASH_REMATCH[1]}" "${BASH_REMATCH[7]}" -e 'DROP TABLE IF EXISTS people'
+}
+
+# Runs the suites on one backend; prints its result line and records it.
+RESULTS=()
+FAILED=0
+run_backend() {
+  local backend=$1 url begin secs outcome counts=
+  begin=$EPOCHREALTIME
+  outcome=FAIL
+  case $backend in
+    sqlite) url="sqlite:$WORK/people.db?mode=rwc"; rm -f "$WORK"/people.db* ;;
+    postgres) url=$EXPOSE_TEST_POSTGRES; drop_postgres || counts="could not drop the people table" ;;
+    mysql) url=$EXPOSE_TEST_MYSQL; drop_mysql || counts="could not drop the people table" ;;
+  esac
+  if [ -n "${counts:-}" ]; then
+    : # reported below
+  elif echo "clients: $backend: starting the people example" && start "$url" "$LOGS/$backend-server.log"; then
+    echo "clients: $backend: node --test against http://127.0.0.1:$PORT"
+    if (cd "$CLIENTS" && BASE_URL="http://127.0.0.1:$PORT" node --test --test-reporter=spec --test-timeout=30000 \
+      postgrest.test.mjs ra-data-postgrest.test.mjs) 2>&1 | tee "$LOGS/$backend-tests.log"; then
+      outcome=pass
+    else
+      outcome=FAIL
+    fi
+    stop
+    counts="$(sed -nE 's/^ℹ (tests|pass|fail) ([0-9]+)$/\1 \2/p' "$LOGS/$backend-tests.log" | paste -sd, - | sed 's/,/, /g')"
+  else
+    counts="the server did not start"
+  fi
+  secs="$(awk -v a="$begin" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
+  [ $outcome = pass ] || FAILED=1
+  RESULTS+=("clients: $backend: $outcome ($counts; ${secs} s; logs in $LOGS/$backend-*.log)")
+  echo "${RESULTS[-1]}"
+}
+
+for backend in "${BACKENDS[@]}"; do
+  run_backend "$backend"
+done
+echo
+printf '%s\n' "${RESULTS[@]}"
+exit $FAILED
