@@ -349,7 +349,6 @@ fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
                 .to_vec(),
         ),
         ("array", b"[1,2]".to_vec()),
-        ("array of objects", format!("[{VALID}]").into_bytes()),
         ("string", b"\"x\"".to_vec()),
         ("null", b"null".to_vec()),
         ("number", b"123".to_vec()),

@@ -87,9 +87,12 @@ async fn refusals(t: Arc<TestDb>) {
     let r = send(&app, "PUT", "/people/1", &[], Some("{}")).await;
     r.problem(405);
     assert_eq!(r.header("allow"), Some("GET, HEAD, PATCH, DELETE"));
-    let r = send(&app, "DELETE", "/people", &[], None).await;
+    let r = send(&app, "PUT", "/people", &[], None).await;
     r.problem(405);
-    assert_eq!(r.header("allow"), Some("GET, HEAD, POST"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, POST, PATCH, DELETE"));
+    // A write chosen by filters needs a filter.
+    let r = send(&app, "DELETE", "/people", &[], None).await;
+    r.problem(400);
     // Paths no route matches, and `select` given twice.
     get(&app, "/people/1/x").await.problem(404);
     get(&app, "/nothing").await.problem(404);

@@ -75,6 +75,124 @@ pub(crate) struct Writes {
     pub(crate) overwritten: FieldSet,
     /// A create: every writable field that is neither nullable nor defaulted is required.
     pub(crate) create: bool,
+    /// A bulk create's `columns`: members naming any other field, or no field, are skipped
+    /// without complaint (PostgREST's rule), and only these fields can be required.
+    pub(crate) only: Option<FieldSet>,
+}
+
+/// A create's body: one object, or an array of objects (a bulk insert).
+#[derive(Debug)]
+pub(crate) enum Rows {
+    One(Vec<(usize, Value)>),
+    Many(Vec<Vec<(usize, Value)>>),
+}
+
+/// Parses a create body: one object as [`decode`] does, or an array of at most `max_rows`
+/// objects, each checked alike; every offender of every row is reported together, named
+/// `[row].member`. More rows than `max_rows` is a 413 problem.
+pub(crate) fn decode_rows(
+    res: &Schema,
+    writes: Writes,
+    bytes: &[u8],
+    max_rows: u64,
+) -> Result<Rows, Problem> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first != Some(&b'[') {
+        return decode(res, writes, bytes).map(Rows::One);
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let parsed = de
+        .deserialize_seq(RowsVisitor {
+            res,
+            writes,
+            max_rows,
+        })
+        .and_then(|v| de.end().map(|()| v));
+    match parsed {
+        Ok(Ok(rows)) => Ok(Rows::Many(rows)),
+        Ok(Err(problem)) => Err(problem),
+        Err(e) if e.is_data() => Err(Problem::unprocessable(e.to_string(), Vec::new())),
+        Err(e) => Err(Problem::bad_request(format!(
+            "the body is not valid JSON: {e}"
+        ))),
+    }
+}
+
+struct RowsVisitor<'r> {
+    res: &'r Schema,
+    writes: Writes,
+    max_rows: u64,
+}
+
+/// One element of a bulk body, decoded as a single body is.
+struct RowSeed<'r>(BodyVisitor<'r>);
+
+impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = Result<Vec<(usize, Value)>, Problem>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self.0)
+    }
+}
+
+impl<'de> Visitor<'de> for RowsVisitor<'_> {
+    type Value = Result<Vec<Vec<(usize, Value)>>, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON array of objects")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut rows = Vec::new();
+        let mut errors: Vec<Offender> = Vec::new();
+        let mut n = 0u64;
+        loop {
+            let seed = RowSeed(BodyVisitor {
+                res: self.res,
+                writes: self.writes,
+            });
+            let Some(row) = seq.next_element_seed(seed)? else {
+                break;
+            };
+            if n == self.max_rows {
+                return Ok(Err(Problem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too-many-rows",
+                    format!(
+                        "the body has more than {} rows; {} accepts at most {} in one request",
+                        self.max_rows, self.res.model.path, self.max_rows
+                    ),
+                )));
+            }
+            match row {
+                Ok(values) => rows.push(values),
+                Err(problem) => {
+                    if problem.errors().is_empty() {
+                        errors.push(Offender {
+                            name: format!("[{n}]"),
+                            location: "body",
+                            detail: problem.detail().to_owned(),
+                        });
+                    }
+                    for e in problem.errors() {
+                        errors.push(Offender {
+                            name: format!("[{n}].{}", e.name),
+                            location: "body",
+                            detail: e.detail.clone(),
+                        });
+                    }
+                }
+            }
+            n += 1;
+        }
+        if errors.is_empty() {
+            return Ok(Ok(rows));
+        }
+        let list: Vec<&str> = errors.iter().map(|e| e.name.as_str()).take(20).collect();
+        Ok(Err(Problem::unprocessable(
+            format!("rows of the body have invalid fields: {}", list.join(", ")),
+            errors,
+        )))
+    }
 }
 
 /// Parses a write body (a JSON object) in one pass, each member checked against the
@@ -154,6 +272,12 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
             let field = res.by_name(&key).filter(|i| {
                 w.writable.contains(*i) || w.refused.contains(*i) || w.overwritten.contains(*i)
             });
+            if let Some(only) = w.only {
+                if !field.is_some_and(|i| only.contains(i)) {
+                    map.next_value::<Skip>()?;
+                    continue;
+                }
+            }
             let repeated = match field {
                 Some(i) => seen.contains(i),
                 None => match others_set.as_mut() {
@@ -225,7 +349,8 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
             )));
         }
         if w.create {
-            for i in w.writable.iter() {
+            let required = FieldSet(w.writable.0 & w.only.map_or(u64::MAX, |o| o.0));
+            for i in required.iter() {
                 let f = res.field(i);
                 if !seen.contains(i) && !f.nullable && !f.default {
                     errors.push(Offender {
@@ -398,6 +523,7 @@ mod tests {
             refused: FieldSet::default(),
             overwritten: FieldSet::default(),
             create,
+            only: None,
         };
         decode(res, writes, body.as_bytes())
     }

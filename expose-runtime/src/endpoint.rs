@@ -35,6 +35,8 @@ pub(crate) struct Endpoint {
     pub(crate) kind: OperationKind,
     /// Whether some operation of the resource shows the app's state to hooks.
     pub(crate) boxes_state: bool,
+    /// Served on the collection path: an update or remove of the rows its filters choose.
+    pub(crate) on_collection: bool,
 }
 
 /// The marker type of [`Endpoint`]'s [`Handler`] implementation.
@@ -82,11 +84,21 @@ where
             let key = path_key(res, req.parts)?;
             handlers::retrieve(res, req, &key).await
         }),
+        OperationKind::Update if ep.on_collection => Box::pin(async move {
+            let mut parts = parts;
+            let req = ep.req(state, &mut parts, sent_ref);
+            handlers::update_many(res, req, limit, ep.config.idempotency_keys, body).await
+        }),
         OperationKind::Update => Box::pin(async move {
             let mut parts = parts;
             let req = ep.req(state, &mut parts, sent_ref);
             let key = path_key(res, req.parts)?;
             handlers::update(res, req, &key, limit, ep.config.idempotency_keys, body).await
+        }),
+        OperationKind::Remove if ep.on_collection => Box::pin(async move {
+            let mut parts = parts;
+            let req = ep.req(state, &mut parts, sent_ref);
+            handlers::remove_many(res, req, ep.config.idempotency_keys).await
         }),
         OperationKind::Remove => Box::pin(async move {
             let mut parts = parts;
@@ -94,13 +106,11 @@ where
             let key = path_key(res, req.parts)?;
             handlers::remove(res, req, &key, ep.config.idempotency_keys).await
         }),
-        // Work in progress (issue 28): the PUT handler lands in the next commits.
         OperationKind::Replace => Box::pin(async move {
-            Err(Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "not-implemented",
-                "PUT is being built",
-            ))
+            let mut parts = parts;
+            let req = ep.req(state, &mut parts, sent_ref);
+            let key = path_key(res, req.parts)?;
+            handlers::replace(res, req, &key, limit, ep.config.idempotency_keys, body).await
         }),
     };
     serve(&e, query_len, &sent, op.as_mut()).await

@@ -61,6 +61,22 @@ pub(crate) fn write_fields<B: Driver>(
     Ok(())
 }
 
+/// Column `i` of `row` as a typed value of field `field` (the key of a row about to be
+/// written, a conflict column's value).
+pub(crate) fn value_at<B: Driver>(
+    res: &Schema,
+    row: &B::Row,
+    i: usize,
+    field: usize,
+) -> Result<crate::value::Value, sqlx::Error> {
+    let f = res.field(field);
+    let mut buf = Vec::new();
+    B::write_json(row, i, f.ty, &mut buf)?;
+    let json = serde_json::from_slice(&buf).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    crate::value::Value::from_json(f.ty, f.nullable, json)
+        .map_err(|e| sqlx::Error::Decode(e.0.into()))
+}
+
 /// The key of a row as it appears in a URL path.
 pub(crate) fn key_text<B: Driver>(
     res: &Schema,

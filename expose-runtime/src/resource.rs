@@ -148,14 +148,7 @@ fn read_policy(schema: &Schema, op: &'static Operation) -> Policy {
         query::compile_order(schema, op.default_order)
             .unwrap_or_else(|e| panic!("default order of {name}: {e}"))
     };
-    let forced = op
-        .forced_filters
-        .iter()
-        .map(|f| {
-            query::compile_forced(schema, f)
-                .unwrap_or_else(|e| panic!("forced filter of {name}: {e}"))
-        })
-        .collect();
+    let forced = forced_filters(schema, op);
     Policy {
         fields: readable,
         filterable,
@@ -167,14 +160,36 @@ fn read_policy(schema: &Schema, op: &'static Operation) -> Policy {
 }
 
 fn write_policy(schema: &Schema, op: &'static Operation) -> Policy {
+    // A write chosen by filters may filter on the fields its policy names, the key by
+    // default; the macro checks that they are readable.
+    let filterable = match op.filterable {
+        Some(f) => schema.set(f, "filterable fields"),
+        None => {
+            let mut key = FieldSet::default();
+            key.insert(schema.key);
+            key
+        }
+    };
     Policy {
         fields: schema.set(op.fields, "write fields"),
-        filterable: FieldSet::default(),
+        filterable,
         sortable: FieldSet::default(),
         default_order: Vec::new(),
-        forced: Vec::new(),
+        forced: forced_filters(schema, op),
         op,
     }
+}
+
+/// The operation's `where`, compiled (the macro has checked it with the same grammar).
+fn forced_filters(schema: &Schema, op: &Operation) -> Vec<crate::filter::Filter> {
+    let name = schema.model.rust_name;
+    op.forced_filters
+        .iter()
+        .map(|f| {
+            query::compile_forced(schema, f)
+                .unwrap_or_else(|e| panic!("forced filter of {name}: {e}"))
+        })
+        .collect()
 }
 
 /// The `Idempotency-Key`s of requests in progress in this process (`handlers::idempotency`).

@@ -48,14 +48,22 @@ where
         (MethodRouter::<S>::new(), Vec::new()),
         (MethodRouter::new(), Vec::new()),
     ];
-    for op in model.operations {
-        let kind = op.kind;
-        let (routes, allow) = &mut paths[usize::from(kind.on_item())];
+    // Updates and removes are served on the collection path too, on the rows chosen by
+    // the request's filters.
+    let routes = model.operations.iter().flat_map(|op| {
+        let both = op.kind.on_collection_too();
+        [(op.kind, op.kind.on_item(), false), (op.kind, false, true)]
+            .into_iter()
+            .take(if both { 2 } else { 1 })
+    });
+    for (kind, on_item, on_collection) in routes {
+        let (routes, allow) = &mut paths[usize::from(on_item)];
         let endpoint = Endpoint {
             res: res.clone(),
             config: config.clone(),
             kind,
             boxes_state,
+            on_collection,
         };
         let method = Method::from_bytes(kind.method().as_bytes()).expect("a method name");
         let filter = MethodFilter::try_from(method.clone()).expect("a routable method");

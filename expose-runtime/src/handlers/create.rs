@@ -1,7 +1,10 @@
 //! `POST /path`: 201 with `Location` and the new row as retrieve shows it.
 
+use super::batch::{self, create_many_in};
 use super::idempotency::{self, stored, Answer, Keyed};
 use super::*;
+use crate::body::Rows;
+use crate::query::Resolution;
 
 /// What a keyed create stores with its row: the key, and how its answer is written.
 struct Keeping<'a> {
@@ -21,10 +24,21 @@ pub(crate) async fn create(
     let (policy, prepared) = prepare(res, OperationKind::Create, &req, None)?;
     let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
-    only_params(&pairs, &["select"], "create")?;
+    only_params(&pairs, &["select", "columns", "on_conflict"], "create")?;
     let columns = select_columns(res, res.output, &pairs)?;
-    let prefer = query::prefer(&req.headers)?;
+    let mut prefer = query::prefer(&req.headers)?;
+    let singular = query::wants_object(&req.headers);
     let writable = narrow_writable(policy.fields, prepared.fields);
+    let only = columns_param(res, writable, &pairs)?;
+    let upsert = conflict_param(res, op, &pairs, &prefer)?;
+    // A merge is an update of the existing row: the update operation's policy applies.
+    let merge = match upsert {
+        Some((_, Resolution::Merge)) => {
+            let (p, prepared) = prepare(res, OperationKind::Update, &req, None)?;
+            Some((p, narrow_writable(p.fields, prepared.fields), prepared))
+        }
+        _ => None,
+    };
     let bytes = body::read(&req.headers, body, body_limit).await?;
     let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
     req.release_headers();
@@ -34,7 +48,106 @@ pub(crate) async fn create(
             return Ok(answer.response(true));
         }
     }
-    let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, true)?;
+    let ctx = prepared.ctx.as_deref();
+    let mut writes = writes_for(res, op, writable, true);
+    writes.only = only;
+    let (mut rows, many) = match body::decode_rows(res, writes, &bytes, op.max_rows)? {
+        // REST's single-row create: 201 with the object and `Location`.
+        Rows::One(mut values)
+            if upsert.is_none() && only.is_none() && prefer.ret != Some(Return::Representation) =>
+        {
+            force_values(res, op, ctx, &mut values)?;
+            return create_one(
+                res,
+                req,
+                prepared.ctx,
+                &columns,
+                values,
+                prefer,
+                keyed.as_ref(),
+            )
+            .await;
+        }
+        Rows::One(values) => (vec![values], false),
+        Rows::Many(rows) => (rows, true),
+    };
+    for row in rows.iter_mut() {
+        force_values(res, op, ctx, row)?;
+    }
+    if many {
+        batch::complete_rows(res, &mut rows, only, prefer.missing_default);
+        if prefer.missing_default {
+            prefer.apply("missing=default");
+        }
+    }
+    let upsert = upsert.map(|(field, resolution)| {
+        prefer.apply(match resolution {
+            Resolution::Merge => "resolution=merge-duplicates",
+            Resolution::Ignore => "resolution=ignore-duplicates",
+        });
+        (field, resolution)
+    });
+    let mut merge = merge;
+    let update_ctx = merge.as_mut().and_then(|(_, _, p)| p.ctx.take());
+    let upsert = upsert.map(|(field, resolution)| batch::Upsert {
+        field,
+        resolution,
+        update: merge
+            .as_ref()
+            .map(|(p, writable, prepared)| (*p, *writable, prepared.scope.as_slice())),
+    });
+    let batch = batch::Batch {
+        reply: batch::Reply {
+            rows: prefer.ret == Some(Return::Representation),
+            singular,
+        },
+        cap: None,
+        if_match: None,
+        keyed: keyed.as_ref(),
+        status: (StatusCode::CREATED, StatusCode::OK),
+    };
+    let sent = req.sent;
+    let mut written = on_backend!(
+        &req.db,
+        create_many_in(
+            sent,
+            res,
+            op,
+            prepared.ctx,
+            update_ctx,
+            rows,
+            &columns,
+            upsert,
+            batch
+        )
+    )?;
+    let status = match written.inserted || upsert.is_none() {
+        true => StatusCode::CREATED,
+        false => StatusCode::OK,
+    };
+    Ok(batch::respond(
+        &mut written,
+        &prefer,
+        OperationKind::Create,
+        status,
+    ))
+}
+
+/// REST's single-row create: the row inserted, 201 with it (or without a body, for
+/// `return=minimal`), `Location` and `ETag`.
+async fn create_one(
+    res: &Resource,
+    req: Req<'_>,
+    ctx: Option<Box<HookCtx>>,
+    columns: &[Column],
+    values: Vec<(usize, Value)>,
+    prefer: query::Prefer,
+    keyed: Option<&Keyed>,
+) -> Result<Response, Problem> {
+    let op = res
+        .policy(OperationKind::Create)
+        .map(|p| p.op)
+        .ok_or_else(|| Problem::internal(&"create is not exposed"))?;
     // The path the client sent: under `Router::nest` the request's own URI has lost the
     // prefix, which axum keeps in `OriginalUri`.
     let path = match req.parts.extensions.get::<axum::extract::OriginalUri>() {
@@ -42,7 +155,7 @@ pub(crate) async fn create(
         None => req.parts.uri.path(),
     };
     let minimal = matches!(prefer.ret, Some(Return::Minimal | Return::HeadersOnly));
-    let keeping = keyed.as_ref().map(|keyed| Keeping {
+    let keeping = keyed.map(|keyed| Keeping {
         keyed,
         path,
         minimal,
@@ -50,7 +163,7 @@ pub(crate) async fn create(
     let sent = req.sent;
     let (key, out, etag) = on_backend!(
         &req.db,
-        create_in(sent, res, op, prepared.ctx, &columns, values, keeping)
+        create_in(sent, res, op, ctx, columns, values, keeping)
     )?;
     let location = location(path, &key);
     let mut response = match minimal {
@@ -62,6 +175,88 @@ pub(crate) async fn create(
     }
     applied(response.headers_mut(), &prefer);
     Ok(with_etag(response, &etag))
+}
+
+/// `columns="a","b"` (a bulk create's fields): each must be a field the client may write.
+fn columns_param(
+    res: &Resource,
+    writable: FieldSet,
+    pairs: &[(String, String)],
+) -> Result<Option<FieldSet>, Problem> {
+    let Some((_, raw)) = pairs.iter().find(|(k, _)| k == "columns") else {
+        return Ok(None);
+    };
+    let mut set = FieldSet::default();
+    for name in raw.split(',').map(|n| n.trim().trim_matches('"')) {
+        let i = res
+            .by_name(name)
+            .filter(|i| writable.contains(*i))
+            .ok_or_else(|| {
+                Problem::invalid_parameter(
+                    "columns",
+                    format!(
+                        "`{name}` is not a field you can write; writable fields: {}",
+                        res.names(writable)
+                    ),
+                )
+            })?;
+        set.insert(i);
+    }
+    Ok(Some(set))
+}
+
+/// An upsert's target: `on_conflict` (the key when absent) with `Prefer: resolution=...`.
+/// The field must be the key or a `unique` one, and the model must allow upserts.
+fn conflict_param(
+    res: &Resource,
+    op: &Operation,
+    pairs: &[(String, String)],
+    prefer: &query::Prefer,
+) -> Result<Option<(usize, Resolution)>, Problem> {
+    let on_conflict = pairs.iter().find(|(k, _)| k == "on_conflict");
+    let Some(resolution) = prefer.resolution else {
+        return match on_conflict {
+            Some(_) => Err(Problem::invalid_parameter(
+                "on_conflict",
+                "`on_conflict` applies to an upsert: send it with `Prefer: \
+                 resolution=merge-duplicates` or `resolution=ignore-duplicates`",
+            )),
+            None => Ok(None),
+        };
+    };
+    let unique: Vec<&str> = res
+        .model
+        .fields
+        .iter()
+        .filter(|f| f.key || f.unique)
+        .map(|f| f.name)
+        .collect();
+    if !op.upsert {
+        return Err(Problem::bad_request(format!(
+            "{} does not accept upserts (`Prefer: resolution=...`); send rows to insert only",
+            res.model.path
+        )));
+    }
+    let Some((_, raw)) = on_conflict else {
+        return Ok(Some((res.key, resolution)));
+    };
+    let names: Vec<&str> = raw.split(',').map(|n| n.trim().trim_matches('"')).collect();
+    let field = match names.as_slice() {
+        [one] => res
+            .by_name(one)
+            .filter(|i| unique.contains(&res.field(*i).name)),
+        _ => None,
+    };
+    field.map(|f| Some((f, resolution))).ok_or_else(|| {
+        Problem::invalid_parameter(
+            "on_conflict",
+            format!(
+                "`{raw}` is not a unique key of {}; `on_conflict` names one of: {}",
+                res.model.path,
+                unique.join(", ")
+            ),
+        )
+    })
 }
 
 /// `Location` of a new row: the collection's path and the key.
@@ -87,7 +282,7 @@ async fn create_in<B: Driver>(
         // Boxed (in a `let`, see `on_backend!`), so that the transaction's futures do not
         // make every create's state larger.
         let cols = (columns, &*selected, appended);
-        let in_tx = Box::pin(create_in_tx::<B>(
+        let in_tx = Box::pin(create_tx::<B>(
             pool, sent, res, op, hooked, cols, values, keeping,
         ));
         return in_tx.await;
@@ -107,19 +302,51 @@ async fn create_in<B: Driver>(
 /// A create in a transaction: between the `pre` and `post` hooks, and with the answer to its
 /// `Idempotency-Key` stored before it commits.
 #[allow(clippy::too_many_arguments)]
-async fn create_in_tx<B: Driver>(
+async fn create_tx<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
     op: &Operation,
     mut ctx: Option<&mut HookCtx>,
     (columns, selected, appended): (&[Column], &[Column], bool),
-    mut values: Vec<(usize, Value)>,
+    values: Vec<(usize, Value)>,
     keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
+    let tx = sent.begin(pool).await.map_err(map)?;
+    let (key, out, etag, mut tx) = create_in_tx::<B>(
+        tx,
+        res,
+        op,
+        ctx.as_deref_mut(),
+        (columns, selected, appended),
+        values,
+    )
+    .await?;
+    if let Some(k) = &keeping {
+        let answer = Answer {
+            status: StatusCode::CREATED,
+            location: Some(location(k.path, &key)),
+            etag: etag.header_value().to_str().ok().map(str::to_owned),
+            body: (!k.minimal).then(|| out.clone()),
+        };
+        idempotency::store::<B>(tx.conn(), res, k.keyed, &answer).await?;
+    }
+    tx.commit().await.map_err(map)?;
+    Ok((key, out, etag))
+}
+
+/// One row's create inside a transaction: the `pre` hooks (which see the input), the
+/// insert, the answer rendered, the `post` hooks (which see the key and the answer).
+pub(super) async fn create_in_tx<'s, B: Driver>(
+    mut tx: WriteTx<'s, B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<&mut HookCtx>,
+    (columns, selected, appended): (&[Column], &[Column], bool),
+    mut values: Vec<(usize, Value)>,
+) -> Result<(String, Vec<u8>, ETag, WriteTx<'s, B>), Problem> {
     let mut out = res.row_buffer();
-    let mut tx = sent.begin(pool).await.map_err(map)?;
     if let Some(ctx) = ctx.as_deref_mut() {
         ctx.input = Some(Input {
             model: (res.model.rust_name, res.model.fields),
@@ -135,18 +362,7 @@ async fn create_in_tx<B: Driver>(
         ctx.key = parse_key(res, &key).ok();
     }
     let tx = post_hooks::<B>(op, ctx, tx, &mut out).await?;
-    let mut tx = tx;
-    if let Some(k) = &keeping {
-        let answer = Answer {
-            status: StatusCode::CREATED,
-            location: Some(location(k.path, &key)),
-            etag: etag.header_value().to_str().ok().map(str::to_owned),
-            body: (!k.minimal).then(|| out.clone()),
-        };
-        idempotency::store::<B>(tx.conn(), res, k.keyed, &answer).await?;
-    }
-    tx.commit().await.map_err(map)?;
-    Ok((key, out, etag))
+    Ok((key, out, etag, tx))
 }
 
 fn new_key<B: Driver>(

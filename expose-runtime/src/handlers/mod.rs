@@ -53,16 +53,21 @@ macro_rules! on_backend {
     };
 }
 
+mod batch;
 mod create;
+mod filtered;
 mod idempotency;
 mod list;
 mod remove;
+mod replace;
 mod retrieve;
 mod update;
 
 pub(crate) use create::create;
+pub(crate) use filtered::{remove_many, update_many};
 pub(crate) use list::list;
 pub(crate) use remove::remove;
+pub(crate) use replace::replace;
 pub(crate) use retrieve::retrieve;
 pub(crate) use update::update;
 
@@ -136,10 +141,15 @@ fn prepare<'r>(
         .policy(kind)
         .ok_or_else(|| Problem::internal(&format!("{} is not exposed", kind.name())))?;
     let op = policy.op;
+    // A write's `where` bounds the rows it may change as its scope does.
+    let forced = || match kind.writes() {
+        true => policy.forced.clone(),
+        false => Vec::new(),
+    };
     if !needs_ctx(op) {
         let prepared = Prepared {
             ctx: None,
-            scope: Vec::new(),
+            scope: forced(),
             fields: None,
         };
         return Ok((policy, prepared));
@@ -159,10 +169,11 @@ fn prepare<'r>(
         db: req.db.clone(),
         tx: None,
     };
-    let scope = match op.scope {
+    let mut scope: Vec<Filter> = match op.scope {
         Some(f) => f(&ctx)?.map(|c| c.into_filter()).into_iter().collect(),
         None => Vec::new(),
     };
+    scope.extend(forced());
     let fields = match op.fields_for {
         Some(f) => {
             let mut bits = u64::MAX;
@@ -308,21 +319,14 @@ async fn post_hooks<'s, B: Driver>(
     Ok(tx)
 }
 
-/// Types every member of a write body against the writable fields, then adds the forced
-/// values.
-fn write_input(
-    res: &Resource,
-    op: &Operation,
-    writable: FieldSet,
-    ctx: Option<&HookCtx>,
-    bytes: &[u8],
-    create: bool,
-) -> Result<Vec<(usize, Value)>, Problem> {
+/// What a write body may hold: the writable fields, less those the server sets.
+fn writes_for(res: &Resource, op: &Operation, writable: FieldSet, create: bool) -> body::Writes {
     let mut writes = body::Writes {
         writable,
         refused: FieldSet::default(),
         overwritten: FieldSet::default(),
         create,
+        only: None,
     };
     for f in op.force {
         if let Some(i) = res.by_ident(f.field) {
@@ -334,23 +338,48 @@ fn write_input(
             }
         }
     }
-    let mut values = body::decode(res, writes, bytes)?;
-    if let Some(ctx) = ctx {
-        for f in op.force {
-            let Some(i) = res.by_ident(f.field) else {
-                continue;
-            };
-            let field = res.field(i);
-            let v = (f.value)(ctx)?;
-            let v = crate::value::coerce(v, field.ty, field.nullable).ok_or_else(|| {
-                Problem::internal(&format!(
-                    "forced value of `{}` has another type",
-                    field.name
-                ))
-            })?;
-            values.push((i, v));
-        }
+    writes
+}
+
+/// Adds the operation's forced values to one row's values.
+fn force_values(
+    res: &Resource,
+    op: &Operation,
+    ctx: Option<&HookCtx>,
+    values: &mut Vec<(usize, Value)>,
+) -> Result<(), Problem> {
+    let Some(ctx) = ctx else {
+        return Ok(());
+    };
+    for f in op.force {
+        let Some(i) = res.by_ident(f.field) else {
+            continue;
+        };
+        let field = res.field(i);
+        let v = (f.value)(ctx)?;
+        let v = crate::value::coerce(v, field.ty, field.nullable).ok_or_else(|| {
+            Problem::internal(&format!(
+                "forced value of `{}` has another type",
+                field.name
+            ))
+        })?;
+        values.push((i, v));
     }
+    Ok(())
+}
+
+/// Types every member of a write body against the writable fields, then adds the forced
+/// values.
+fn write_input(
+    res: &Resource,
+    op: &Operation,
+    writable: FieldSet,
+    ctx: Option<&HookCtx>,
+    bytes: &[u8],
+    create: bool,
+) -> Result<Vec<(usize, Value)>, Problem> {
+    let mut values = body::decode(res, writes_for(res, op, writable, create), bytes)?;
+    force_values(res, op, ctx, &mut values)?;
     Ok(values)
 }
 

@@ -74,23 +74,15 @@ async fn remove_checked<B: Driver>(
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
     write: Write<'_>,
-    (sql, args): (&str, &[Value]),
+    statement: (&str, &[Value]),
 ) -> Result<bool, Problem> {
     let map = |e| db_error::map(res, e);
-    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
-    let mut tx = sent.begin(pool).await.map_err(map)?;
-    if !write.check::<B>(tx.conn(), res, hooked).await? {
+    let tx = sent.begin(pool).await.map_err(map)?;
+    let Some(mut tx) =
+        remove_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), &write, statement).await?
+    else {
         return Ok(false);
-    }
-    if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
-        tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-    }
-    if B::execute(tx.conn(), sql, args).await.map_err(map)?.rows == 0 {
-        return Ok(false);
-    }
-    if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
-        tx = run_hooks::<B>(op.post, ctx, tx).await?;
-    }
+    };
     if let Some((k, _)) = write.keyed {
         let answer = Answer {
             status: StatusCode::NO_CONTENT,
@@ -104,8 +96,36 @@ async fn remove_checked<B: Driver>(
     Ok(true)
 }
 
+/// One row's remove inside a transaction: the row read (and locked) for `If-Match` or
+/// hooks, the `pre` hooks, the statement, the `post` hooks. `None` (with the transaction
+/// dropped) when no row matched.
+pub(super) async fn remove_in_tx<'s, B: Driver>(
+    mut tx: WriteTx<'s, B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<&mut HookCtx>,
+    write: &Write<'_>,
+    (sql, args): (&str, &[Value]),
+) -> Result<Option<WriteTx<'s, B>>, Problem> {
+    let map = |e| db_error::map(res, e);
+    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
+    if !write.check::<B>(tx.conn(), res, hooked).await? {
+        return Ok(None);
+    }
+    if let Some(ctx) = ctx.as_deref_mut().filter(|_| has_hooks(op)) {
+        tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+    }
+    if B::execute(tx.conn(), sql, args).await.map_err(map)?.rows == 0 {
+        return Ok(None);
+    }
+    if let Some(ctx) = ctx.filter(|_| has_hooks(op)) {
+        tx = run_hooks::<B>(op.post, ctx, tx).await?;
+    }
+    Ok(Some(tx))
+}
+
 /// The `DELETE`: built once when it has no filter besides the key.
-fn delete_statement<'r, B: Driver>(
+pub(super) fn delete_statement<'r, B: Driver>(
     res: &'r Resource,
     key: Value,
     scope: &[Filter],

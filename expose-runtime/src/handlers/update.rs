@@ -128,31 +128,19 @@ async fn update_checked<B: Driver>(
     res: &Resource,
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
-    (columns, selected, appended): (&[Column], &[Column], bool),
-    mut values: Vec<(usize, Value)>,
+    cols: (&[Column], &[Column], bool),
+    values: Vec<(usize, Value)>,
     write: Write<'_>,
 ) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
-    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
-    let mut out = res.row_buffer();
-    let mut tx = sent.begin(pool).await.map_err(map)?;
-    if !write.check::<B>(tx.conn(), res, hooked).await? {
-        return Ok(None);
-    }
-    if let Some(ctx) = ctx.as_deref_mut().filter(|_| !op.pre.is_empty()) {
-        ctx.input = Some(Input {
-            model: (res.model.rust_name, res.model.fields),
-            values,
-        });
-        tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-        values = ctx.input.take().map(|i| i.values).unwrap_or_default();
-    }
-    let Some(row) = update_row::<B>(tx.conn(), res, selected, &write, values).await? else {
+    let tx = sent.begin(pool).await.map_err(map)?;
+    let keyed = write.keyed;
+    let Some((out, etag, mut tx)) =
+        update_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values, &write).await?
+    else {
         return Ok(None);
     };
-    let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
-    let mut tx = post_hooks::<B>(op, ctx.as_deref_mut(), tx, &mut out).await?;
-    if let Some((k, minimal)) = write.keyed {
+    if let Some((k, minimal)) = keyed {
         let answer = Answer {
             status: if minimal {
                 StatusCode::NO_CONTENT
@@ -167,6 +155,39 @@ async fn update_checked<B: Driver>(
     }
     tx.commit().await.map_err(map)?;
     Ok(Some((out, etag)))
+}
+
+/// One row's update inside a transaction: the row read (and locked) for `If-Match` or hooks,
+/// the `pre` hooks, the statement, the answer rendered, the `post` hooks. `None` (with the
+/// transaction dropped) when no row matched.
+pub(super) async fn update_in_tx<'s, B: Driver>(
+    mut tx: WriteTx<'s, B>,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<&mut HookCtx>,
+    (columns, selected, appended): (&[Column], &[Column], bool),
+    mut values: Vec<(usize, Value)>,
+    write: &Write<'_>,
+) -> Result<Option<(Vec<u8>, ETag, WriteTx<'s, B>)>, Problem> {
+    let mut out = res.row_buffer();
+    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
+    if !write.check::<B>(tx.conn(), res, hooked).await? {
+        return Ok(None);
+    }
+    if let Some(ctx) = ctx.as_deref_mut().filter(|_| !op.pre.is_empty()) {
+        ctx.input = Some(Input {
+            model: (res.model.rust_name, res.model.fields),
+            values,
+        });
+        tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+        values = ctx.input.take().map(|i| i.values).unwrap_or_default();
+    }
+    let Some(row) = update_row::<B>(tx.conn(), res, selected, write, values).await? else {
+        return Ok(None);
+    };
+    let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
+    let tx = post_hooks::<B>(op, ctx, tx, &mut out).await?;
+    Ok(Some((out, etag, tx)))
 }
 
 /// Updates the row and reads it back; `None` when no row matched.

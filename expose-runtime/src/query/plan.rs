@@ -337,6 +337,61 @@ pub(crate) fn plan_list(
     })
 }
 
+/// A checked write chosen by filters (`PATCH` / `DELETE` on the collection path).
+#[derive(Debug)]
+pub(crate) struct WritePlan {
+    /// The answer's columns (`select`, against `readable`).
+    pub(crate) columns: Vec<Column>,
+    /// The operation's `where`, then the client's filters.
+    pub(crate) filters: Vec<Filter>,
+    /// Whether the client gave any filter.
+    pub(crate) filtered: bool,
+}
+
+/// Checks the query string of a write chosen by filters: filters on the policy's filterable
+/// fields, with the policy's bounds, and `select`. `order`, `limit` and `offset` are refused
+/// (PostgREST removed limited updates and deletes).
+pub(crate) fn plan_write(
+    res: &Schema,
+    policy: &Policy,
+    readable: FieldSet,
+    pairs: &[(String, String)],
+) -> Result<WritePlan, Problem> {
+    let op = policy.op;
+    for (k, _) in pairs {
+        if matches!(k.as_str(), "order" | "limit" | "offset") {
+            return Err(Problem::invalid_parameter(
+                k.clone(),
+                format!(
+                    "`{k}` does not apply to a {} of {}: it writes every row its filters \
+                     match (at most {})",
+                    op.kind.name(),
+                    res.model.path,
+                    op.max_affected
+                ),
+            ));
+        }
+    }
+    let limits = grammar::Limits {
+        max_depth: op.max_depth,
+        max_conditions: op.max_conditions,
+        max_in_items: op.max_in_items,
+    };
+    let parsed = grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
+        .map_err(syntax)?;
+    let columns = plan_select(res, readable, parsed.select)?;
+    let filtered = !parsed.filters.is_empty();
+    let mut filters = policy.forced.clone();
+    for (expr, param) in parsed.filters.into_iter().zip(filter_params(pairs)) {
+        filters.push(type_expr(res, policy.filterable, Names::Api, param, expr)?);
+    }
+    Ok(WritePlan {
+        columns,
+        filters,
+        filtered,
+    })
+}
+
 /// The parameter each parsed filter came from, in the order `parse_query` returns them.
 fn filter_params(pairs: &[(String, String)]) -> impl Iterator<Item = &str> {
     pairs

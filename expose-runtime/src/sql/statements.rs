@@ -297,6 +297,19 @@ pub(crate) fn update(
     filters: &[Filter],
     ret: Option<&[Column]>,
 ) {
+    update_where(w, res, values, &[key_filter(res, key)], filters, ret);
+}
+
+/// `UPDATE t SET a = ?, version = version + 1 WHERE a AND b ... [RETURNING cols]`: the
+/// filters of `first` then those of `rest` (an empty `WHERE` writes every row).
+pub(crate) fn update_where(
+    w: &mut SqlWriter,
+    res: &Schema,
+    values: Vec<(usize, Value)>,
+    first: &[Filter],
+    rest: &[Filter],
+    ret: Option<&[Column]>,
+) {
     w.push("UPDATE ").ident(res.model.table).push(" SET ");
     for (n, (i, v)) in values.into_iter().enumerate() {
         if n > 0 {
@@ -308,12 +321,74 @@ pub(crate) fn update(
         let col = res.field(v).column;
         w.push(", ").ident(col).push(" = ").ident(col).push(" + 1");
     }
-    where_all(w, res, &[key_filter(res, key)]);
-    for f in filters {
-        w.push(" AND ");
+    where_both(w, res, first, rest);
+    returning(w, res, ret);
+}
+
+/// `WHERE a AND b ...` over two lists of filters.
+fn where_both(w: &mut SqlWriter, res: &Schema, first: &[Filter], rest: &[Filter]) {
+    for (i, f) in first.iter().chain(rest).enumerate() {
+        w.push(if i == 0 { " WHERE " } else { " AND " });
         filter(w, res, f);
     }
+}
+
+/// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ... [RETURNING cols]`: several rows that
+/// write the same fields, in one statement.
+pub(crate) fn insert_rows(
+    w: &mut SqlWriter,
+    res: &Schema,
+    fields: &[usize],
+    rows: Vec<Vec<Value>>,
+    ret: Option<&[Column]>,
+) {
+    w.push("INSERT INTO ").ident(res.model.table);
+    if fields.is_empty() {
+        // Rows of no fields: one row of defaults each is all a statement can say.
+        w.push(w.dialect.insert_defaults);
+    } else {
+        w.push(" (");
+        w.ident_list(fields.iter().map(|i| res.field(*i).column));
+        w.push(") VALUES ");
+        for (r, row) in rows.into_iter().enumerate() {
+            w.push(if r == 0 { "(" } else { ", (" });
+            for (n, v) in row.into_iter().enumerate() {
+                if n > 0 {
+                    w.push(", ");
+                }
+                w.bind(v);
+            }
+            w.push(")");
+        }
+    }
     returning(w, res, ret);
+}
+
+/// `SELECT cols FROM t WHERE ... ORDER BY key LIMIT n [FOR UPDATE]`: the rows a write chosen
+/// by filters is about to change, in key order (so that concurrent writes lock alike).
+pub(crate) fn select_for_write(
+    w: &mut SqlWriter,
+    res: &Schema,
+    columns: &[Column],
+    filters: &[Filter],
+    limit: u64,
+) {
+    select_columns(w, res, columns);
+    where_all(w, res, filters);
+    w.push(" ORDER BY ");
+    column(w, res, res.key).push(" ASC");
+    w.push(" LIMIT ").number(limit);
+    for_update(w);
+}
+
+/// A condition `key IN (...)` over the given keys.
+pub(crate) fn key_in(res: &Schema, keys: Vec<Value>) -> Filter {
+    Filter::Cond(Cond {
+        field: res.key,
+        op: Op::In,
+        negated: false,
+        operand: Operand::Many(keys),
+    })
 }
 
 /// Locks the rows a `SELECT` read until the transaction ends, where the dialect can
@@ -326,10 +401,18 @@ pub(crate) fn for_update(w: &mut SqlWriter) {
 
 /// `DELETE FROM t WHERE key = ? AND ...`.
 pub(crate) fn delete(w: &mut SqlWriter, res: &Schema, key: Value, filters: &[Filter]) {
+    delete_where(w, res, &[key_filter(res, key)], filters, None);
+}
+
+/// `DELETE FROM t WHERE a AND b ... [RETURNING cols]`.
+pub(crate) fn delete_where(
+    w: &mut SqlWriter,
+    res: &Schema,
+    first: &[Filter],
+    rest: &[Filter],
+    ret: Option<&[Column]>,
+) {
     w.push("DELETE FROM ").ident(res.model.table);
-    where_all(w, res, &[key_filter(res, key)]);
-    for f in filters {
-        w.push(" AND ");
-        filter(w, res, f);
-    }
+    where_both(w, res, first, rest);
+    returning(w, res, ret);
 }

@@ -1,0 +1,714 @@
+//! Writes of many rows, as PostgREST's clients send them: a bulk create (a JSON array), an
+//! upsert (`Prefer: resolution=...` with `on_conflict`), and updates and removes chosen by
+//! filters on the collection path. Each runs in one transaction: all rows or none.
+//!
+//! Without hooks or `If-Match`, one statement writes every row (`RETURNING` the answer's
+//! columns where the dialect has it). With them, the rows are read and locked first, in key
+//! order, and each goes through the single-row path (`pre` hooks, statement, `post` hooks)
+//! in the same transaction; a failing hook rolls the whole request back.
+
+use super::create::create_in_tx;
+use super::idempotency::{self, Answer, Keyed};
+use super::remove::{delete_statement, remove_in_tx};
+use super::update::{update_in_tx, Write};
+use super::*;
+use crate::query::Resolution;
+
+/// Most values bound in one statement of a bulk write (SQLite allows 32 766, PostgreSQL
+/// and MySQL 65 535).
+const MAX_BINDS: usize = 30_000;
+
+/// How the client wants a write of many rows answered.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Reply {
+    /// `return=representation`: the written rows, as an array (one object when singular).
+    pub(super) rows: bool,
+    /// `Accept: application/vnd.pgrst.object+json`: exactly one row, else 406 and nothing
+    /// written.
+    pub(super) singular: bool,
+}
+
+/// The most rows a write chosen by filters may change, and who set it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Cap {
+    max: u64,
+    /// Set by the request's `Prefer: max-affected` (PostgREST's PGRST124), else the model's.
+    by_request: bool,
+}
+
+impl Cap {
+    pub(super) fn of(op: &Operation, prefer: &query::Prefer) -> Cap {
+        match prefer.max_affected {
+            Some(n) if n < op.max_affected => Cap {
+                max: n,
+                by_request: true,
+            },
+            _ => Cap {
+                max: op.max_affected,
+                by_request: false,
+            },
+        }
+    }
+}
+
+/// Rows rendered for the answer, in order.
+#[derive(Default)]
+struct Rendered {
+    rows: Vec<Vec<u8>>,
+}
+
+impl Rendered {
+    /// The answer's body: a JSON array, or the one object when singular.
+    fn body(self, singular: bool) -> Vec<u8> {
+        if singular {
+            return self.rows.into_iter().next().unwrap_or_default();
+        }
+        let len = self.rows.iter().map(|r| r.len() + 1).sum::<usize>() + 2;
+        let mut out = Vec::with_capacity(len);
+        out.push(b'[');
+        for (i, r) in self.rows.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(&r);
+        }
+        out.push(b']');
+        out
+    }
+}
+
+/// What a write of many rows did.
+pub(super) struct Written {
+    pub(super) rows: u64,
+    /// The answer's body, when the rows were asked for.
+    pub(super) body: Option<Vec<u8>>,
+    /// Whether some row was inserted (a create: 201 rather than 200).
+    pub(super) inserted: bool,
+}
+
+/// 400 when a write would change more rows than its cap, 406 when the client asked for one
+/// object and it would change another number of rows; checked before the commit, so that
+/// nothing is written.
+fn check_affected(
+    res: &Resource,
+    kind: OperationKind,
+    n: u64,
+    cap: Option<Cap>,
+    singular: bool,
+) -> Result<(), Problem> {
+    if let Some(cap) = cap.filter(|c| n > c.max) {
+        let what = match kind {
+            OperationKind::Remove => "remove",
+            _ => "change",
+        };
+        return Err(if cap.by_request {
+            Problem::bad_request(format!(
+                "this request would {what} {n} rows, more than its `Prefer: max-affected={}`; \
+                 nothing was written",
+                cap.max
+            ))
+        } else {
+            Problem::bad_request(format!(
+                "this request would {what} more than {} rows of {}, the most one request may; \
+                 nothing was written: narrow its filters",
+                cap.max, res.model.path
+            ))
+        });
+    }
+    if singular && n != 1 {
+        return Err(Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "not-acceptable",
+            format!(
+                "one object was asked for (Accept: application/vnd.pgrst.object+json) but \
+                 the write would affect {n} rows; nothing was written"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs a statement and renders each row it returns (the first `columns.len()` columns).
+async fn fetch_rendered<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    columns: &[Column],
+    w: &SqlWriter,
+    out: &mut Rendered,
+) -> Result<u64, Problem> {
+    let mut n = 0;
+    let mut render = |row: &B::Row| {
+        let mut buf = Vec::new();
+        output::write_row::<B>(res, columns, row, &mut buf)?;
+        out.rows.push(buf);
+        n += 1;
+        Ok(())
+    };
+    B::fetch_each(conn, &w.sql, &w.args, &mut render)
+        .await
+        .map_err(|e| db_error::map_writing(res, e))?;
+    Ok(n)
+}
+
+/// The rows a write chosen by `filters` is about to change, read and locked in key order:
+/// their keys and, with `columns`, their rendering. More rows than the cap is refused here,
+/// before anything is written.
+async fn rows_for_write<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    filters: &[Filter],
+    columns: Option<&[Column]>,
+    limit: u64,
+) -> Result<(Vec<Value>, Rendered), Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let mut all = vec![Column {
+        field: res.key,
+        alias: None,
+    }];
+    all.extend(columns.unwrap_or_default().iter().cloned());
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::select_for_write(&mut w, res, &all, filters, limit);
+    let mut keys = Vec::new();
+    let mut out = Rendered::default();
+    let mut read = |row: &B::Row| {
+        keys.push(output::value_at::<B>(res, row, 0, res.key)?);
+        if let Some(columns) = columns {
+            let mut buf = Vec::new();
+            output::write_row_from::<B>(res, columns, row, 1, &mut buf)?;
+            out.rows.push(buf);
+        }
+        Ok(())
+    };
+    B::fetch_each(conn, &w.sql, &w.args, &mut read)
+        .await
+        .map_err(map)?;
+    Ok((keys, out))
+}
+
+/// The request's write settings, in one place for the many-row paths.
+pub(super) struct Batch<'a> {
+    pub(super) reply: Reply,
+    pub(super) cap: Option<Cap>,
+    pub(super) if_match: Option<&'a conditional::Tags>,
+    /// The request's `Idempotency-Key`: the answer is stored in the write's transaction.
+    pub(super) keyed: Option<&'a Keyed>,
+    /// The status of the stored answer when rows were written (or not).
+    pub(super) status: (StatusCode, StatusCode),
+}
+
+impl Batch<'_> {
+    async fn finish<B: Driver>(
+        &self,
+        mut tx: WriteTx<'_, B>,
+        res: &Resource,
+        written: Written,
+    ) -> Result<Written, Problem> {
+        if let Some(k) = self.keyed {
+            let answer = Answer {
+                status: if written.inserted || written.body.is_some() {
+                    self.status.0
+                } else {
+                    self.status.1
+                },
+                location: None,
+                etag: None,
+                body: written.body.clone(),
+            };
+            idempotency::store::<B>(tx.conn(), res, k, &answer).await?;
+        }
+        tx.commit()
+            .await
+            .map_err(|e| db_error::map_writing(res, e))?;
+        Ok(written)
+    }
+}
+
+/// `PATCH /path?<filters>`: every row the filters (and the scope) choose takes the body's
+/// values.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn update_many_in<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<Box<HookCtx>>,
+    values: Vec<(usize, Value)>,
+    filters: &[Filter],
+    columns: &[Column],
+    batch: Batch<'_>,
+) -> Result<Written, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let reply = batch.reply;
+    let mut tx = sent.begin(pool).await.map_err(map)?;
+    let hooked = ctx.is_some() && has_hooks(op);
+    let per_row = hooked || batch.if_match.is_some();
+    let kind = OperationKind::Update;
+    if !per_row && !values.is_empty() && (B::DIALECT.returning || !reply.rows) {
+        let ret = reply.rows.then_some(columns);
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::update_where(&mut w, res, values, filters, &[], ret);
+        let mut out = Rendered::default();
+        let n = match ret {
+            Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
+            None => {
+                B::execute(tx.conn(), &w.sql, &w.args)
+                    .await
+                    .map_err(map)?
+                    .rows
+            }
+        };
+        check_affected(res, kind, n, batch.cap, reply.singular)?;
+        let written = Written {
+            rows: n,
+            body: reply.rows.then(|| out.body(reply.singular)),
+            inserted: false,
+        };
+        return batch.finish(tx, res, written).await;
+    }
+    let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
+    let (keys, _) = rows_for_write::<B>(tx.conn(), res, filters, None, limit).await?;
+    let n = keys.len() as u64;
+    check_affected(res, kind, n, batch.cap, reply.singular)?;
+    let mut out = Rendered::default();
+    if !per_row {
+        // Without RETURNING (MySQL), or with nothing to set: by key, then read back.
+        if !values.is_empty() && !keys.is_empty() {
+            let mut w = SqlWriter::new(B::DIALECT);
+            let chosen = [sql::key_in(res, keys.clone())];
+            sql::update_where(&mut w, res, values, &chosen, &[], None);
+            B::execute(tx.conn(), &w.sql, &w.args).await.map_err(map)?;
+        }
+        if reply.rows && !keys.is_empty() {
+            let chosen = [sql::key_in(res, keys)];
+            let (_, rendered) =
+                rows_for_write::<B>(tx.conn(), res, &chosen, Some(columns), n).await?;
+            out = rendered;
+        }
+    } else {
+        let (selected, appended) = single_row_columns(res, columns);
+        for key in keys {
+            if let Some(ctx) = ctx.as_deref_mut() {
+                ctx.key = Some(key.clone());
+            }
+            let write = Write {
+                key,
+                scope: &[],
+                if_match: batch.if_match,
+                keyed: None,
+            };
+            let cols = (columns, &*selected, appended);
+            let one = update_in_tx::<B>(
+                tx,
+                res,
+                op,
+                ctx.as_deref_mut(),
+                cols,
+                values.clone(),
+                &write,
+            )
+            .await?;
+            let Some((row, _, back)) = one else {
+                return Err(vanished());
+            };
+            tx = back;
+            out.rows.push(row);
+        }
+    }
+    let written = Written {
+        rows: n,
+        body: reply.rows.then(|| out.body(reply.singular)),
+        inserted: false,
+    };
+    batch.finish(tx, res, written).await
+}
+
+/// `DELETE /path?<filters>`: every row the filters (and the scope) choose is removed.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn remove_many_in<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<Box<HookCtx>>,
+    filters: &[Filter],
+    columns: &[Column],
+    batch: Batch<'_>,
+) -> Result<Written, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let reply = batch.reply;
+    let mut tx = sent.begin(pool).await.map_err(map)?;
+    let hooked = ctx.is_some() && has_hooks(op);
+    let per_row = hooked || batch.if_match.is_some();
+    let kind = OperationKind::Remove;
+    if !per_row && (B::DIALECT.returning || !reply.rows) {
+        let ret = reply.rows.then_some(columns);
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::delete_where(&mut w, res, filters, &[], ret);
+        let mut out = Rendered::default();
+        let n = match ret {
+            Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
+            None => {
+                B::execute(tx.conn(), &w.sql, &w.args)
+                    .await
+                    .map_err(map)?
+                    .rows
+            }
+        };
+        check_affected(res, kind, n, batch.cap, reply.singular)?;
+        let written = Written {
+            rows: n,
+            body: reply.rows.then(|| out.body(reply.singular)),
+            inserted: false,
+        };
+        return batch.finish(tx, res, written).await;
+    }
+    let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
+    let shown = reply.rows.then_some(columns);
+    let (keys, out) = rows_for_write::<B>(tx.conn(), res, filters, shown, limit).await?;
+    let n = keys.len() as u64;
+    check_affected(res, kind, n, batch.cap, reply.singular)?;
+    if !per_row {
+        if !keys.is_empty() {
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::delete_where(&mut w, res, &[sql::key_in(res, keys)], &[], None);
+            B::execute(tx.conn(), &w.sql, &w.args).await.map_err(map)?;
+        }
+    } else {
+        for key in keys {
+            if let Some(ctx) = ctx.as_deref_mut() {
+                ctx.key = Some(key.clone());
+            }
+            let write = Write {
+                key: key.clone(),
+                scope: &[],
+                if_match: batch.if_match,
+                keyed: None,
+            };
+            let (sql, args) = delete_statement::<B>(res, key, &[]);
+            let one =
+                remove_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), &write, (&sql, &args)).await?;
+            tx = one.ok_or_else(vanished)?;
+        }
+    }
+    let written = Written {
+        rows: n,
+        body: reply.rows.then(|| out.body(reply.singular)),
+        inserted: false,
+    };
+    batch.finish(tx, res, written).await
+}
+
+/// A row read and locked for a write was gone when the write came to it.
+fn vanished() -> Problem {
+    Problem::internal(&"a row locked for the write disappeared before it was written")
+}
+
+/// The rows of a bulk create, each completed to the same fields where it can be: a field
+/// some row names and another omits is `null` in the latter, or its default when the
+/// field has one and the client sent `Prefer: missing=default` (a field that cannot be
+/// null takes its default either way).
+pub(super) fn complete_rows(
+    res: &Resource,
+    rows: &mut [Vec<(usize, Value)>],
+    columns: Option<FieldSet>,
+    missing_default: bool,
+) {
+    let named = columns.unwrap_or_else(|| {
+        FieldSet(
+            rows.iter()
+                .flat_map(|r| r.iter().map(|(i, _)| 1u64 << i))
+                .fold(0, |a, b| a | b),
+        )
+    });
+    for row in rows.iter_mut() {
+        let has = FieldSet(row.iter().fold(0, |a, (i, _)| a | 1 << i));
+        for i in named.iter().filter(|i| !has.contains(*i)) {
+            let f = res.field(i);
+            let default = f.default && (missing_default || !f.nullable);
+            if f.nullable && !default {
+                row.push((i, Value::Null(f.ty)));
+            }
+        }
+    }
+}
+
+/// Where a bulk create's rows go: a conflict column and what to do on a match (an upsert),
+/// or neither.
+#[derive(Clone, Copy)]
+pub(super) struct Upsert<'a> {
+    /// The `on_conflict` field: the key or a `unique` field.
+    pub(super) field: usize,
+    pub(super) resolution: Resolution,
+    /// For a merge: the update operation's policy (its writable fields and hooks), its
+    /// request context and its row conditions (scope and `where`), which a merged row
+    /// must meet.
+    pub(super) update: Option<(&'a Policy, FieldSet, &'a [Filter])>,
+}
+
+/// `POST /path` with an array body, or any create answered PostgREST's way: every row
+/// inserted (or merged, or skipped, for an upsert) in one transaction.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn create_many_in<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<Box<HookCtx>>,
+    update_ctx: Option<Box<HookCtx>>,
+    rows: Vec<Vec<(usize, Value)>>,
+    columns: &[Column],
+    upsert: Option<Upsert<'_>>,
+    batch: Batch<'_>,
+) -> Result<Written, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let reply = batch.reply;
+    if reply.singular {
+        check_affected(res, OperationKind::Create, rows.len() as u64, None, true)?;
+    }
+    let mut tx = sent.begin(pool).await.map_err(map)?;
+    // Which rows already exist (an upsert): their keys, by row.
+    let mut existing: Vec<Option<Value>> = vec![None; rows.len()];
+    if let Some(u) = upsert {
+        existing = conflicts::<B>(tx.conn(), res, &rows, u).await?;
+    }
+    let mut slots: Vec<Option<Vec<u8>>> = vec![None; rows.len()];
+    let mut inserted = 0u64;
+    let mut merged = 0u64;
+    // Merges first (the rows are locked), each through the update path.
+    let mut new_rows = Vec::new();
+    let mut update_ctx = update_ctx;
+    for (n, (row, key)) in rows.into_iter().zip(existing).enumerate() {
+        let Some(key) = key else {
+            new_rows.push((n, row));
+            continue;
+        };
+        let Some(u) = upsert else { continue };
+        let Some((policy, writable, _)) = u.update.filter(|_| u.resolution == Resolution::Merge)
+        else {
+            continue;
+        };
+        let values: Vec<(usize, Value)> = row
+            .into_iter()
+            .filter(|(i, _)| *i != u.field && writable.contains(*i))
+            .collect();
+        if let Some(ctx) = update_ctx.as_deref_mut() {
+            ctx.key = Some(key.clone());
+        }
+        let write = Write {
+            key,
+            scope: &[],
+            if_match: None,
+            keyed: None,
+        };
+        let (selected, appended) = single_row_columns(res, columns);
+        let cols = (columns, &*selected, appended);
+        let one = update_in_tx::<B>(
+            tx,
+            res,
+            policy.op,
+            update_ctx.as_deref_mut(),
+            cols,
+            values,
+            &write,
+        )
+        .await?;
+        let Some((row, _, back)) = one else {
+            return Err(vanished());
+        };
+        tx = back;
+        slots[n] = Some(row);
+        merged += 1;
+    }
+    let hooked = ctx.is_some() && has_hooks(op);
+    if hooked || (reply.rows && !B::DIALECT.returning) {
+        // Row by row: the hooks see each, or (MySQL) each new key is read back.
+        let (selected, appended) = single_row_columns(res, columns);
+        for (n, values) in new_rows {
+            let cols = (columns, &*selected, appended);
+            let (_, row, _, back) =
+                create_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values).await?;
+            tx = back;
+            slots[n] = Some(row);
+            inserted += 1;
+        }
+    } else {
+        // Runs of rows that write the same fields, one statement each.
+        let ret = reply.rows.then_some(columns);
+        let mut rest = new_rows.into_iter().peekable();
+        while let Some((n, mut values)) = rest.next() {
+            let mask = sql::written(&mut values);
+            let fields: Vec<usize> = FieldSet(mask).iter().collect();
+            let per_statement = (MAX_BINDS / fields.len().max(1)).max(1);
+            let mut run = vec![(n, values)];
+            while run.len() < per_statement {
+                let Some((_, next)) = rest.peek_mut() else {
+                    break;
+                };
+                if sql::written(next) != mask || fields.is_empty() {
+                    break;
+                }
+                run.extend(rest.next());
+            }
+            let at: Vec<usize> = run.iter().map(|(n, _)| *n).collect();
+            let values = run
+                .into_iter()
+                .map(|(_, v)| v.into_iter().map(|(_, v)| v).collect())
+                .collect();
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::insert_rows(&mut w, res, &fields, values, ret);
+            let mut out = Rendered::default();
+            let done = match ret {
+                Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
+                None => {
+                    B::execute(tx.conn(), &w.sql, &w.args)
+                        .await
+                        .map_err(map)?
+                        .rows
+                }
+            };
+            inserted += done;
+            for (n, row) in at.into_iter().zip(out.rows) {
+                slots[n] = Some(row);
+            }
+        }
+    }
+    let out = Rendered {
+        rows: slots.into_iter().flatten().collect(),
+    };
+    let n = inserted + merged;
+    if reply.singular {
+        check_affected(res, OperationKind::Create, n, None, true)?;
+    }
+    let written = Written {
+        rows: n,
+        body: reply.rows.then(|| out.body(reply.singular)),
+        inserted: inserted > 0,
+    };
+    batch.finish(tx, res, written).await
+}
+
+/// For each row of an upsert, the key of the existing row its conflict field matches (read
+/// and locked); 403 when that row is outside what the update may change.
+async fn conflicts<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    rows: &[Vec<(usize, Value)>],
+    u: Upsert<'_>,
+) -> Result<Vec<Option<Value>>, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let conflict = res.field(u.field);
+    let mut wanted = Vec::with_capacity(rows.len());
+    for (n, row) in rows.iter().enumerate() {
+        match row.iter().find(|(i, _)| *i == u.field) {
+            Some((_, v)) if !matches!(v, Value::Null(_)) => wanted.push(v.clone()),
+            _ => {
+                return Err(Problem::unprocessable(
+                    format!(
+                        "row {n} has no `{}`, which `on_conflict` matches rows by",
+                        conflict.name
+                    ),
+                    vec![Offender {
+                        name: format!("[{n}].{}", conflict.name),
+                        location: "body",
+                        detail: "is required by on_conflict".into(),
+                    }],
+                ))
+            }
+        }
+    }
+    let mut found: Vec<(Value, Value, bool)> = Vec::new();
+    for chunk in wanted.chunks(MAX_BINDS) {
+        let cond = Filter::Cond(crate::filter::Cond {
+            field: u.field,
+            op: expose_core::grammar::Op::In,
+            negated: false,
+            operand: crate::filter::Operand::Many(chunk.to_vec()),
+        });
+        let columns = [
+            Column {
+                field: res.key,
+                alias: None,
+            },
+            Column {
+                field: u.field,
+                alias: None,
+            },
+        ];
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::select_for_write(&mut w, res, &columns, &[cond], chunk.len() as u64);
+        let mut read = |row: &B::Row| {
+            let key = output::value_at::<B>(res, row, 0, res.key)?;
+            let value = output::value_at::<B>(res, row, 1, u.field)?;
+            found.push((value, key, true));
+            Ok(())
+        };
+        B::fetch_each(conn, &w.sql, &w.args, &mut read)
+            .await
+            .map_err(map)?;
+    }
+    // A merge may change only rows its update could: the scope and `where` apply.
+    if let Some((_, _, scope)) = u.update.filter(|_| u.resolution == Resolution::Merge) {
+        if !scope.is_empty() && !found.is_empty() {
+            let keys: Vec<Value> = found.iter().map(|(_, k, _)| k.clone()).collect();
+            let key_col = [Column {
+                field: res.key,
+                alias: None,
+            }];
+            let mut w = SqlWriter::new(B::DIALECT);
+            let mut filters = vec![sql::key_in(res, keys)];
+            filters.extend(scope.iter().cloned());
+            sql::select_for_write(&mut w, res, &key_col, &filters, found.len() as u64);
+            let mut visible = Vec::new();
+            let mut read = |row: &B::Row| {
+                visible.push(output::value_at::<B>(res, row, 0, res.key)?);
+                Ok(())
+            };
+            B::fetch_each(conn, &w.sql, &w.args, &mut read)
+                .await
+                .map_err(map)?;
+            for f in found.iter_mut() {
+                f.2 = visible.contains(&f.1);
+            }
+            if found.iter().any(|f| !f.2) {
+                return Err(Problem::forbidden(format!(
+                    "a row of {} with this {} exists and this request may not change it; \
+                     nothing was written",
+                    res.model.path, conflict.name
+                )));
+            }
+        }
+    }
+    Ok(wanted
+        .iter()
+        .map(|v| {
+            found
+                .iter()
+                .find(|(value, _, _)| value == v)
+                .map(|(_, key, _)| key.clone())
+        })
+        .collect())
+}
+
+/// The response of a write of many rows: `status` with the rows when they were asked for;
+/// without them, `status` for a create and 204 for the others. `Content-Range: */n` when a
+/// count was asked for.
+pub(super) fn respond(
+    written: &mut Written,
+    prefer: &query::Prefer,
+    kind: OperationKind,
+    status: StatusCode,
+) -> Response {
+    let mut response = match written.body.take() {
+        Some(body) => json_response(status, body),
+        None if kind == OperationKind::Create => status.into_response(),
+        None => StatusCode::NO_CONTENT.into_response(),
+    };
+    let h = response.headers_mut();
+    if prefer.count.is_some() {
+        if let Ok(v) = HeaderValue::from_str(&format!("*/{}", written.rows)) {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+    }
+    applied(h, prefer);
+    response
+}

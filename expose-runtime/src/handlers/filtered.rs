@@ -1,0 +1,131 @@
+//! `PATCH /path?<filters>` and `DELETE /path?<filters>`: an update or remove of every row
+//! the filters choose, within the operation's filter whitelist, `where` and scope, and at
+//! most its `max_affected` rows (PostgREST's writes; react-admin's `updateMany` and
+//! `deleteMany`).
+
+use super::batch::{self, remove_many_in, update_many_in, Batch, Cap, Reply};
+use super::idempotency::{self, stored};
+use super::*;
+
+/// The request's part of a write chosen by filters: its plan, checked.
+fn plan<'r>(
+    res: &'r Resource,
+    policy: &Policy,
+    req: &Req<'_>,
+    scope: Vec<Filter>,
+) -> Result<query::WritePlan, Problem> {
+    let op = policy.op;
+    let pairs = query::pairs(req.parts.uri.query());
+    let mut plan = query::plan_write(res, policy, res.output, &pairs)?;
+    if !plan.filtered && !op.unfiltered {
+        return Err(Problem::bad_request(format!(
+            "a {} of the {} collection needs a filter (such as `?{}=eq.1`); the model does \
+             not allow writing every row at once",
+            op.kind.name(),
+            res.model.path,
+            res.key_field().name,
+        )));
+    }
+    plan.filters.extend(scope);
+    Ok(plan)
+}
+
+fn reply(prefer: &query::Prefer, headers: &HeaderMap) -> Reply {
+    Reply {
+        rows: prefer.ret == Some(Return::Representation),
+        singular: query::wants_object(headers),
+    }
+}
+
+pub(crate) async fn update_many(
+    res: &Resource,
+    mut req: Req<'_>,
+    body_limit: usize,
+    keep: Option<std::time::Duration>,
+    body: Body,
+) -> Result<Response, Problem> {
+    let (policy, prepared) = prepare(res, OperationKind::Update, &req, None)?;
+    let op = policy.op;
+    let plan = plan(res, policy, &req, prepared.scope)?;
+    let mut prefer = query::prefer(&req.headers)?;
+    let reply = reply(&prefer, &req.headers);
+    let if_match = precondition(op, &req.headers)?;
+    let writable = narrow_writable(policy.fields, prepared.fields);
+    let bytes = body::read(&req.headers, body, body_limit).await?;
+    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
+    req.release_headers();
+    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
+    if let Some(k) = &keyed {
+        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
+            return Ok(answer.response(true));
+        }
+    }
+    let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
+    let cap = Cap::of(op, &prefer);
+    if let Some(n) = prefer.max_affected {
+        prefer.apply(format!("max-affected={n}"));
+    }
+    let batch = Batch {
+        reply,
+        cap: Some(cap),
+        if_match: if_match.as_ref(),
+        keyed: keyed.as_ref(),
+        status: (StatusCode::OK, StatusCode::NO_CONTENT),
+    };
+    let sent = req.sent;
+    let (filters, columns) = (&plan.filters, &plan.columns);
+    let mut written = on_backend!(
+        &req.db,
+        update_many_in(sent, res, op, prepared.ctx, values, filters, columns, batch)
+    )?;
+    Ok(batch::respond(
+        &mut written,
+        &prefer,
+        OperationKind::Update,
+        StatusCode::OK,
+    ))
+}
+
+pub(crate) async fn remove_many(
+    res: &Resource,
+    mut req: Req<'_>,
+    keep: Option<std::time::Duration>,
+) -> Result<Response, Problem> {
+    let (policy, prepared) = prepare(res, OperationKind::Remove, &req, None)?;
+    let op = policy.op;
+    let plan = plan(res, policy, &req, prepared.scope)?;
+    let mut prefer = query::prefer(&req.headers)?;
+    let reply = reply(&prefer, &req.headers);
+    let if_match = precondition(op, &req.headers)?;
+    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &[])?;
+    req.release_headers();
+    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
+    if let Some(k) = &keyed {
+        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
+            return Ok(answer.response(true));
+        }
+    }
+    let cap = Cap::of(op, &prefer);
+    if let Some(n) = prefer.max_affected {
+        prefer.apply(format!("max-affected={n}"));
+    }
+    let batch = Batch {
+        reply,
+        cap: Some(cap),
+        if_match: if_match.as_ref(),
+        keyed: keyed.as_ref(),
+        status: (StatusCode::OK, StatusCode::NO_CONTENT),
+    };
+    let sent = req.sent;
+    let (filters, columns) = (&plan.filters, &plan.columns);
+    let mut written = on_backend!(
+        &req.db,
+        remove_many_in(sent, res, op, prepared.ctx, filters, columns, batch)
+    )?;
+    Ok(batch::respond(
+        &mut written,
+        &prefer,
+        OperationKind::Remove,
+        StatusCode::OK,
+    ))
+}

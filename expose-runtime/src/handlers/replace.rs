@@ -1,0 +1,147 @@
+//! `PUT /path/{id}`: the row with that key takes the body's values (every writable field), or
+//! is inserted with that key when there is none (PostgREST's single-row upsert): 200 or 201
+//! with the row, guarded by `If-Match` like an update.
+
+use super::create::create_in_tx;
+use super::idempotency::{self, stored, Answer};
+use super::update::{update_in_tx, Write};
+use super::*;
+
+pub(crate) async fn replace(
+    res: &Resource,
+    mut req: Req<'_>,
+    key: &str,
+    body_limit: usize,
+    keep: Option<std::time::Duration>,
+    body: Body,
+) -> Result<Response, Problem> {
+    let key_value = parse_key(res, key)?;
+    let (policy, prepared) = prepare(res, OperationKind::Replace, &req, Some(key_value.clone()))?;
+    let op = policy.op;
+    let pairs = query::pairs(req.parts.uri.query());
+    only_params(&pairs, &["select"], "replace")?;
+    let columns = select_columns(res, res.output, &pairs)?;
+    let prefer = query::prefer(&req.headers)?;
+    let if_match = precondition(op, &req.headers)?;
+    let writable = narrow_writable(policy.fields, prepared.fields);
+    let bytes = body::read(&req.headers, body, body_limit).await?;
+    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
+    req.release_headers();
+    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
+    if let Some(k) = &keyed {
+        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
+            return Ok(answer.response(true));
+        }
+    }
+    // The key may be in the body too (PostgREST sends it), and must then be the path's.
+    let mut with_key = writable;
+    with_key.insert(res.key);
+    let mut values = write_input(res, op, with_key, prepared.ctx.as_deref(), &bytes, false)?;
+    if let Some(at) = values.iter().position(|(i, _)| *i == res.key) {
+        let (_, sent_key) = values.remove(at);
+        if sent_key != key_value {
+            return Err(Problem::bad_request(format!(
+                "the body's `{}` is not the key in the path; a PUT cannot move a row",
+                res.key_field().name
+            ))
+            .with_offender(Offender {
+                name: res.key_field().name.to_owned(),
+                location: "body",
+                detail: "differs from the path's key".into(),
+            }));
+        }
+    }
+    let missing: Vec<Offender> = writable
+        .iter()
+        .filter(|i| *i != res.key && !values.iter().any(|(j, _)| j == i))
+        .map(|i| Offender {
+            name: res.field(i).name.to_owned(),
+            location: "body",
+            detail: "is required: a PUT replaces the whole row, so it names every writable field"
+                .into(),
+        })
+        .collect();
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|o| o.name.as_str()).collect();
+        return Err(Problem::unprocessable(
+            format!("the body lacks fields: {}", names.join(", ")),
+            missing,
+        ));
+    }
+    let minimal = matches!(prefer.ret, Some(Return::Minimal | Return::HeadersOnly));
+    let write = Write {
+        key: key_value,
+        scope: &prepared.scope,
+        if_match: if_match.as_ref(),
+        keyed: keyed.as_ref().map(|k| (k, minimal)),
+    };
+    let sent = req.sent;
+    let (out, etag, created) = on_backend!(
+        &req.db,
+        replace_in(sent, res, op, prepared.ctx, &columns, values, write)
+    )?;
+    let status = match created {
+        true => StatusCode::CREATED,
+        false => StatusCode::OK,
+    };
+    let response = match minimal {
+        true if created => StatusCode::CREATED.into_response(),
+        true => StatusCode::NO_CONTENT.into_response(),
+        false => json_response(status, out),
+    };
+    let mut response = with_etag(response, &etag);
+    applied(response.headers_mut(), &prefer);
+    Ok(response)
+}
+
+/// Updates the row when it exists within the scope, else inserts it with the path's key;
+/// whether it was inserted.
+#[allow(clippy::too_many_arguments)]
+async fn replace_in<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<Box<HookCtx>>,
+    columns: &[Column],
+    mut values: Vec<(usize, Value)>,
+    write: Write<'_>,
+) -> Result<(Vec<u8>, ETag, bool), Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let (selected, appended) = single_row_columns(res, columns);
+    let cols = (columns, &*selected, appended);
+    let mut tx = sent.begin(pool).await.map_err(map)?;
+    let exists = current_row::<B>(tx.conn(), res, &write.key, write.scope)
+        .await?
+        .is_some();
+    let (out, etag, mut tx, created) = if exists {
+        let one = update_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values, &write).await?;
+        let (out, etag, tx) = one.ok_or_else(|| not_found(res, "the row"))?;
+        (out, etag, tx, false)
+    } else {
+        if write.if_match.is_some() {
+            return Err(stale());
+        }
+        values.push((res.key, write.key.clone()));
+        let (_, out, etag, back) =
+            create_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values).await?;
+        tx = back;
+        (out, etag, tx, true)
+    };
+    if let Some((k, minimal)) = write.keyed {
+        let status = match (created, minimal) {
+            (true, _) => StatusCode::CREATED,
+            (false, true) => StatusCode::NO_CONTENT,
+            (false, false) => StatusCode::OK,
+        };
+        let answer = Answer {
+            status,
+            location: None,
+            etag: etag.header_value().to_str().ok().map(str::to_owned),
+            body: (!minimal).then(|| out.clone()),
+        };
+        idempotency::store::<B>(tx.conn(), res, k, &answer).await?;
+    }
+    tx.commit().await.map_err(map)?;
+    Ok((out, etag, created))
+}
