@@ -266,6 +266,62 @@ async fn failing_post_hook_rolls_back(t: Arc<TestDb>) {
     assert_eq!(counts(&t).await, (0, 1));
 }
 
+/// Bulk and filter-chosen writes run the hooks once per row, in one transaction: a hook
+/// that fails on any row rolls every row back.
+async fn hooks_run_per_row_in_many_row_writes(t: Arc<TestDb>) {
+    let app = setup(&t).await;
+    let rows = r#"[{"text":"a"},{"text":"b","author":"mallory"}]"#;
+    let rep = ("prefer", "return=representation");
+    let r = send(&app, "POST", "/notes", &[("x-author", "ann"), rep], Some(rows)).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let made = r.json();
+    assert_eq!(made[0]["author"], "ann", "the pre hook ran on each row: {made}");
+    assert_eq!(made[1]["author"], "ann");
+    assert_eq!(made[1]["op"], "Create", "the post hook saw each row");
+    assert_eq!(counts(&t).await, (3, 2), "one audit row per note");
+    // A pre hook refusing the second row: nothing of the request is written.
+    let rows = r#"[{"text":"fine"},{"text":"forbidden"}]"#;
+    send(&app, "POST", "/notes", &[], Some(rows))
+        .await
+        .problem(422);
+    // A post hook failing after both rows were written: both are rolled back.
+    let fail = ("x-fail-after-write", "1");
+    send(&app, "POST", "/notes", &[fail], Some(r#"[{"text":"x"},{"text":"y"}]"#))
+        .await
+        .problem(409);
+    assert_eq!(counts(&t).await, (3, 2));
+    // An update chosen by filters: each row's post hook sees the row before it.
+    let r = send(
+        &app,
+        "PATCH",
+        "/notes?id=in.(1,2,3)",
+        &[rep],
+        Some(r#"{"text":"all"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let changed = r.json();
+    assert_eq!(changed.as_array().unwrap().len(), 3);
+    assert!(changed.as_array().unwrap().iter().all(|n| n["op"] == "Update" && n["text"] == "all"));
+    assert_eq!(counts(&t).await, (3, 5));
+    send(&app, "PATCH", "/notes?id=in.(1,2)", &[fail], Some(r#"{"text":"no"}"#))
+        .await
+        .problem(409);
+    assert_eq!(
+        send(&app, "GET", "/notes/1", &[], None).await.json()["text"],
+        "all"
+    );
+    assert_eq!(counts(&t).await, (3, 5));
+    // A remove chosen by filters: rolled back whole, then done row by row.
+    send(&app, "DELETE", "/notes?id=in.(1,2)", &[fail], None)
+        .await
+        .problem(409);
+    assert_eq!(counts(&t).await, (3, 5));
+    let r = send(&app, "DELETE", "/notes?id=in.(1,2)", &[], None).await;
+    assert_eq!(r.status, 204, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(counts(&t).await, (1, 7));
+}
+
 /// `fields_for` on a write: only callers sending `x-editor` may write `author`.
 #[expose(as = "memos", table = "notes", create(fields_for = memo_fields), retrieve)]
 pub struct Memo {
@@ -299,5 +355,6 @@ async fn writes_narrowed_per_request(t: Arc<TestDb>) {
 backend_tests!(
     hooks_see_and_change,
     failing_post_hook_rolls_back,
+    hooks_run_per_row_in_many_row_writes,
     writes_narrowed_per_request
 );
