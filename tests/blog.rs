@@ -239,9 +239,52 @@ async fn users_are_for_admins(t: Arc<TestDb>) {
     assert_eq!(r.header("allow"), Some("GET, HEAD"));
 }
 
+/// Writes chosen by filters are bounded by the scope: a filter naming another user's posts
+/// matches none of them, on update and remove alike.
+async fn many_row_writes_stay_in_scope(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    let alice = [
+        ("authorization", ALICE),
+        ("prefer", "return=representation"),
+    ];
+    // Alice asks for posts 1-4: only hers (1, 2) change.
+    let r = send(
+        &app,
+        "PATCH",
+        "/posts?id=in.(1,2,3,4)",
+        &alice,
+        Some(r#"{"title":"mine"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(ids(&r), [1, 2]);
+    let bob_post = get_as(&app, "/posts/3", Some(BOB)).await.json();
+    assert_ne!(bob_post["title"], "mine");
+    // An `or` tree cannot widen it either.
+    let r = send(
+        &app,
+        "DELETE",
+        "/posts?or=(id.eq.3,id.eq.4)",
+        &alice,
+        None,
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.json()), (200, serde_json::json!([])));
+    assert_eq!(get_as(&app, "/posts/4", Some(BOB)).await.status, 200);
+    // Anonymous callers' scope matches no row: nothing is removed (204, as PostgREST
+    // answers when row-level security hides every row).
+    let r = send(&app, "DELETE", "/posts?id=eq.1", &[], None).await;
+    assert_eq!(r.status, 204);
+    assert_eq!(get_as(&app, "/posts/1", None).await.status, 200);
+    let r = send(&app, "DELETE", "/posts?id=in.(1,3)", &alice, None).await;
+    assert_eq!(ids(&r), [1]);
+    assert_eq!(get_as(&app, "/posts/3", Some(BOB)).await.status, 200);
+}
+
 backend_tests!(
     visibility,
     ownership,
+    many_row_writes_stay_in_scope,
     forced_owner_and_outbox,
     users_are_for_admins
 );
