@@ -7,7 +7,7 @@
 //! order, and each goes through the single-row path (`pre` hooks, statement, `post` hooks)
 //! in the same transaction; a failing hook rolls the whole request back.
 
-use super::create::create_in_tx;
+use super::create::{create_in_tx, integer_key};
 use super::idempotency::{self, Answer, Keyed};
 use super::remove::{delete_statement, remove_in_tx};
 use super::update::{update_in_tx, Write};
@@ -520,56 +520,79 @@ pub(super) async fn create_many_in<B: Driver>(
         merged += 1;
     }
     let hooked = ctx.is_some() && has_hooks(op);
-    if hooked || (reply.rows && !B::DIALECT.returning) {
-        // Row by row: the hooks see each, or (MySQL) each new key is read back.
-        let (selected, appended) = single_row_columns(res, columns);
-        for (n, values) in new_rows {
+    // Without RETURNING (MySQL), the rows asked for are read back by key: the keys the rows
+    // carry, or the consecutive ids of a multi-row insert where the server assigns them so.
+    let read_back = reply.rows && !B::DIALECT.returning;
+    let mut ids = None;
+    if read_back && !hooked {
+        ids = consecutive_ids::<B>(tx.conn(), res).await?;
+    }
+    let (selected, appended) = single_row_columns(res, columns);
+    let ret = (reply.rows && B::DIALECT.returning).then_some(columns);
+    let mut rest = new_rows.into_iter().peekable();
+    while let Some((n, mut values)) = rest.next() {
+        let mask = sql::written(&mut values);
+        let keyed = FieldSet(mask).contains(res.key);
+        if hooked || (read_back && !keyed && ids.is_none()) {
+            // Row by row: the hooks see each, or each new key is read back.
             let cols = (columns, &*selected, appended);
             let (_, row, _, back) =
                 create_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values).await?;
             tx = back;
             slots[n] = Some(row);
             inserted += 1;
+            continue;
         }
-    } else {
-        // Runs of rows that write the same fields, one statement each.
-        let ret = reply.rows.then_some(columns);
-        let mut rest = new_rows.into_iter().peekable();
-        while let Some((n, mut values)) = rest.next() {
-            let mask = sql::written(&mut values);
-            let fields: Vec<usize> = FieldSet(mask).iter().collect();
-            let per_statement = (MAX_BINDS / fields.len().max(1)).max(1);
-            let mut run = vec![(n, values)];
-            while run.len() < per_statement {
-                let Some((_, next)) = rest.peek_mut() else {
-                    break;
-                };
-                if sql::written(next) != mask || fields.is_empty() {
-                    break;
-                }
-                run.extend(rest.next());
+        // A run of rows that write the same fields: one statement.
+        let fields: Vec<usize> = FieldSet(mask).iter().collect();
+        let per_statement = (MAX_BINDS / fields.len().max(1)).max(1);
+        let mut run = vec![(n, values)];
+        while run.len() < per_statement && !fields.is_empty() {
+            let same = rest
+                .peek_mut()
+                .is_some_and(|(_, next)| sql::written(next) == mask);
+            if !same {
+                break;
             }
-            let at: Vec<usize> = run.iter().map(|(n, _)| *n).collect();
-            let values = run
-                .into_iter()
-                .map(|(_, v)| v.into_iter().map(|(_, v)| v).collect())
-                .collect();
-            let mut w = SqlWriter::new(B::DIALECT);
-            sql::insert_rows(&mut w, res, &fields, values, ret);
-            let mut out = Rendered::default();
-            let done = match ret {
-                Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
-                None => {
-                    B::execute(tx.conn(), &w.sql, &w.args)
-                        .await
-                        .map_err(map)?
-                        .rows
+            run.extend(rest.next());
+        }
+        let at: Vec<usize> = run.iter().map(|(n, _)| *n).collect();
+        let mut keys: Vec<Value> = Vec::new();
+        let values = run
+            .into_iter()
+            .map(|(_, v)| {
+                v.into_iter()
+                    .map(|(i, v)| {
+                        if i == res.key {
+                            keys.push(v.clone());
+                        }
+                        v
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::insert_rows(&mut w, res, &fields, values, ret);
+        let mut out = Rendered::default();
+        let done = match ret {
+            Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
+            None => {
+                let done = B::execute(tx.conn(), &w.sql, &w.args).await.map_err(map)?;
+                if read_back && !keyed {
+                    let (first, step) = (done.last_insert_id.unwrap_or(0), ids.unwrap_or(1));
+                    keys = (0..at.len() as i64)
+                        .map(|k| integer_key(res, first + k * step))
+                        .collect::<Result<_, _>>()?;
                 }
-            };
-            inserted += done;
-            for (n, row) in at.into_iter().zip(out.rows) {
-                slots[n] = Some(row);
+                done.rows
             }
+        };
+        inserted += done;
+        if read_back {
+            out = read_by_keys::<B>(tx.conn(), res, columns, &keys).await?;
+        }
+        for (n, row) in at.into_iter().zip(out.rows) {
+            slots[n] = Some(row);
         }
     }
     let out = Rendered {
@@ -585,6 +608,50 @@ pub(super) async fn create_many_in<B: Driver>(
         inserted: inserted > 0,
     };
     batch.finish(tx, res, written).await
+}
+
+/// The step between the ids of one multi-row insert when the server hands them out
+/// consecutively (MySQL/MariaDB with `innodb_autoinc_lock_mode` 0 or 1, the latter
+/// MariaDB's default); `None` when it may interleave them with other inserts (mode 2,
+/// MySQL 8's default), where rows are then inserted one by one.
+async fn consecutive_ids<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+) -> Result<Option<i64>, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let sql = "SELECT CAST(@@innodb_autoinc_lock_mode AS SIGNED), \
+               CAST(@@auto_increment_increment AS SIGNED)";
+    let row = B::fetch_optional(conn, sql, &[]).await.map_err(map)?;
+    let Some(row) = row else { return Ok(None) };
+    let mode = B::get_i64(&row, 0).map_err(map)?;
+    let step = B::get_i64(&row, 1).map_err(map)?;
+    Ok((mode < 2).then_some(step))
+}
+
+/// The rows with these keys, rendered in the order of `keys`.
+async fn read_by_keys<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    columns: &[Column],
+    keys: &[Value],
+) -> Result<Rendered, Problem> {
+    if keys.is_empty() {
+        return Ok(Rendered::default());
+    }
+    let chosen = [sql::key_in(res, keys.to_vec())];
+    let (found, mut rows) =
+        rows_for_write::<B>(conn, res, &chosen, Some(columns), keys.len() as u64).await?;
+    let mut by_key: Vec<Option<Vec<u8>>> = rows.rows.drain(..).map(Some).collect();
+    let mut out = Rendered::default();
+    for k in keys {
+        let row = found
+            .iter()
+            .position(|f| f == k)
+            .and_then(|i| by_key[i].take())
+            .ok_or_else(|| Problem::internal(&"a new row could not be read back"))?;
+        out.rows.push(row);
+    }
+    Ok(out)
 }
 
 /// For each row of an upsert, the key of the existing row its conflict field matches (read

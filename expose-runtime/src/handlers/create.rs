@@ -408,7 +408,7 @@ async fn insert_row<B: Driver>(
     row.ok_or_else(|| Problem::internal(&"the new row could not be read back"))
 }
 
-fn integer_key(res: &Resource, id: i64) -> Result<Value, Problem> {
+pub(super) fn integer_key(res: &Resource, id: i64) -> Result<Value, Problem> {
     use crate::field_type::FieldType;
     Ok(match res.ty(res.key) {
         FieldType::I64 => Value::I64(id),
