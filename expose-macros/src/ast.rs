@@ -15,6 +15,8 @@ pub(crate) struct Field {
     pub(crate) default: bool,
     /// `#[expose(version)]`: the row version behind ETags, bumped on every update.
     pub(crate) version: Option<Ident>,
+    /// `#[expose(unique)]`: a column with a unique index of its own (an upsert's target).
+    pub(crate) unique: Option<Ident>,
     /// The field's doc comment.
     pub(crate) doc: String,
 }
@@ -44,6 +46,14 @@ pub(crate) struct Op {
     pub(crate) force: Vec<(Ident, syn::Path, bool)>,
     /// Writes need `If-Match` (428 without).
     pub(crate) require_if_match: Option<Ident>,
+    /// Create: most rows in one request (a JSON array body).
+    pub(crate) max_rows: Option<LitInt>,
+    /// Create: `Prefer: resolution=...` with `on_conflict` is allowed.
+    pub(crate) upsert: Option<Ident>,
+    /// Update and remove on the collection path: most rows one request may change.
+    pub(crate) max_affected: Option<LitInt>,
+    /// Update and remove on the collection path: a request without any filter is allowed.
+    pub(crate) unfiltered: Option<Ident>,
 }
 
 /// The struct-level attribute.

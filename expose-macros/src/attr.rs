@@ -7,7 +7,7 @@ use syn::{Ident, LitInt, LitStr};
 
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
-    "as", "table", "all", "list", "retrieve", "create", "update", "remove",
+    "as", "table", "all", "list", "retrieve", "create", "update", "remove", "replace",
 ];
 /// Operation keys.
 const OP_KEYS: &[&str] = &[
@@ -30,9 +30,13 @@ const OP_KEYS: &[&str] = &[
     "force",
     "overwrite",
     "require_if_match",
+    "max_rows",
+    "upsert",
+    "max_affected",
+    "unfiltered",
 ];
 /// Field keys.
-const FIELD_KEYS: &[&str] = &["id", "generated", "default", "column", "version"];
+const FIELD_KEYS: &[&str] = &["id", "generated", "default", "column", "version", "unique"];
 
 /// The closest of `candidates` to `word`, if it is close.
 pub(crate) fn did_you_mean<'a>(
@@ -242,12 +246,17 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                 "where" => op
                     .wheres
                     .push(lit_str(&meta, "where = \"is_admin.eq.false\"")?),
-                "require_if_match" => {
+                "require_if_match" | "upsert" | "unfiltered" => {
                     let ident = flag(&meta)?;
-                    set(cx, &meta, &mut op.require_if_match, ident);
+                    let slot = match name.as_str() {
+                        "require_if_match" => &mut op.require_if_match,
+                        "upsert" => &mut op.upsert,
+                        _ => &mut op.unfiltered,
+                    };
+                    set(cx, &meta, slot, ident);
                 }
                 "limit" | "max_limit" | "fixed_limit" | "max_conditions" | "max_depth"
-                | "max_in" => {
+                | "max_in" | "max_rows" | "max_affected" => {
                     let v = lit_int(&meta)?;
                     let slot = match name.as_str() {
                         "limit" => &mut op.limit,
@@ -255,7 +264,9 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                         "fixed_limit" => &mut op.fixed_limit,
                         "max_conditions" => &mut op.max_conditions,
                         "max_depth" => &mut op.max_depth,
-                        _ => &mut op.max_in,
+                        "max_in" => &mut op.max_in,
+                        "max_rows" => &mut op.max_rows,
+                        _ => &mut op.max_affected,
                     };
                     set(cx, &meta, slot, v);
                 }
@@ -336,6 +347,7 @@ pub(crate) fn parse_field(
     let mut generated = None;
     let mut default = None;
     let mut version = None;
+    let mut unique = None;
     let mut column: Option<LitStr> = None;
     let mut rename: Option<String> = None;
     for attr in &field.attrs {
@@ -354,6 +366,9 @@ pub(crate) fn parse_field(
                     } else if meta.path.is_ident("version") {
                         let i = flag(&meta)?;
                         set(cx, &meta, &mut version, i);
+                    } else if meta.path.is_ident("unique") {
+                        let i = flag(&meta)?;
+                        set(cx, &meta, &mut unique, i);
                     } else if meta.path.is_ident("column") {
                         let v = lit_str(&meta, "column = \"person_id\"")?;
                         set(cx, &meta, &mut column, v);
@@ -396,6 +411,7 @@ pub(crate) fn parse_field(
         generated,
         default: default.is_some(),
         version,
+        unique,
         doc: doc(&field.attrs),
     })
 }

@@ -30,6 +30,10 @@ pub(crate) struct CheckedOp {
     /// (field ident, field type, function, overwrite)
     pub(crate) force: Vec<(syn::Ident, syn::Type, syn::Path, bool)>,
     pub(crate) require_if_match: bool,
+    pub(crate) max_rows: Option<u64>,
+    pub(crate) upsert: bool,
+    pub(crate) max_affected: Option<u64>,
+    pub(crate) unfiltered: bool,
 }
 
 /// The value kind of a field, read off its Rust type where it is one we know.
@@ -181,64 +185,183 @@ pub(crate) fn check(
     if fields.len() > 64 {
         cx.error_spanned_by(struct_ident, "#[expose] supports at most 64 fields");
     }
-    if attr.ops.is_empty() && parsed {
-        cx.error_spanned_by(
-            struct_ident,
-            "#[expose] exposes no operation: add some of list, retrieve, create, update, remove",
-        );
-    }
-    check_op_options(cx, OperationKind::List, &attr.all, true);
-    attr.ops
-        .iter()
-        .map(|(kind, _, op)| {
-            check_op_options(cx, *kind, op, false);
-            checked_op(cx, *kind, op, &attr.all, fields)
-        })
-        .collect()
-}
-
-/// Refuses options that do not apply to the operation.
-fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op, is_all: bool) {
-    if is_all {
-        return;
-    }
-    let list_only: [(&str, Option<&dyn quote::ToTokens>); 9] = [
-        ("filter", op.filter.as_ref().map(|x| x as _)),
-        ("sort", op.sort.as_ref().map(|x| x as _)),
-        ("order", op.order.as_ref().map(|x| x as _)),
-        ("fixed_order", op.fixed_order.as_ref().map(|x| x as _)),
-        ("limit", op.limit.as_ref().map(|x| x as _)),
-        ("max_limit", op.max_limit.as_ref().map(|x| x as _)),
-        ("fixed_limit", op.fixed_limit.as_ref().map(|x| x as _)),
-        ("max_conditions", op.max_conditions.as_ref().map(|x| x as _)),
-        ("max_depth", op.max_depth.as_ref().map(|x| x as _)),
-    ];
-    if kind != OperationKind::List {
-        for (name, tok) in list_only.iter().filter_map(|(n, t)| t.map(|t| (n, t))) {
+    for f in fields.iter().filter(|f| is_key(f, fields)) {
+        if let Some(u) = &f.unique {
             cx.error_spanned_by(
-                tok,
-                format!("`{name}` applies to `list` only, not `{}`", kind.name()),
-            );
-        }
-        if let Some(t) = &op.max_in {
-            cx.error_spanned_by(
-                t,
-                format!("`max_in` applies to `list` only, not `{}`", kind.name()),
-            );
-        }
-    }
-    if !matches!(kind, OperationKind::List | OperationKind::Retrieve) {
-        for w in &op.wheres {
-            cx.error_spanned_by(
-                w,
+                u,
                 format!(
-                    "`where` applies to `list` and `retrieve`, not `{}`",
-                    kind.name()
+                    "`{}` is the key, which is already unique; remove `unique`",
+                    f.ident
                 ),
             );
         }
     }
-    if kind == OperationKind::Remove {
+    if attr.ops.is_empty() && parsed {
+        cx.error_spanned_by(
+            struct_ident,
+            "#[expose] exposes no operation: add some of list, retrieve, create, update, remove, replace",
+        );
+    }
+    check_upsert(cx, attr, fields);
+    for w in &attr.all.wheres {
+        check_where(cx, w, fields);
+    }
+    for (kind, _, op) in &attr.ops {
+        check_op_options(cx, *kind, op);
+    }
+    // Reads first: a collection write may filter only on what some read returns.
+    let (reads, writes): (Vec<_>, Vec<_>) = attr.ops.iter().partition(|(k, _, _)| k.reads());
+    let mut out = Vec::new();
+    for (kind, _, op) in reads {
+        out.push(checked_op(
+            cx,
+            *kind,
+            op,
+            &attr.all,
+            fields,
+            &Readable::default(),
+        ));
+    }
+    let readable = Readable::of(&out, fields);
+    for (kind, _, op) in writes {
+        out.push(checked_op(cx, *kind, op, &attr.all, fields, &readable));
+    }
+    out
+}
+
+/// What some read operation returns (the key always): the fields a collection write may
+/// filter on, why others are not among them and how to make them so.
+#[derive(Default)]
+struct Readable {
+    fields: Vec<String>,
+    why_not: String,
+    fix: String,
+}
+
+impl Readable {
+    fn of(reads: &[CheckedOp], fields: &[Field]) -> Readable {
+        let (why_not, fix) = match reads {
+            [] => (
+                "only the key is, as the model exposes neither `list` nor `retrieve`".to_owned(),
+                "expose a `list` or `retrieve` that returns it".to_owned(),
+            ),
+            [one] => (
+                format!("`{}` does not return it", one.kind.name()),
+                format!("add it to the `fields` of `{}`", one.kind.name()),
+            ),
+            _ => (
+                "neither `list` nor `retrieve` returns it".to_owned(),
+                "add it to the `fields` of `list` or `retrieve`".to_owned(),
+            ),
+        };
+        let fields = fields
+            .iter()
+            .filter(|f| {
+                is_key(f, fields) || reads.iter().any(|r| r.fields.contains(&f.ident_str()))
+            })
+            .map(Field::ident_str)
+            .collect();
+        Readable {
+            fields,
+            why_not,
+            fix,
+        }
+    }
+}
+
+/// The primary key: the field marked `id`, else the field named `id`.
+fn is_key(f: &Field, fields: &[Field]) -> bool {
+    f.key.is_some() || (f.ident == "id" && !fields.iter().any(|g| g.key.is_some()))
+}
+
+/// `create(upsert)` merges a duplicate into the existing row, so the model must expose
+/// `update`; and some column must be able to conflict: a key the client sends, or a
+/// `unique` field.
+fn check_upsert(cx: &Ctxt, attr: &Attr, fields: &[Field]) {
+    let Some((_, _, create)) = attr
+        .ops
+        .iter()
+        .find(|(k, _, _)| *k == OperationKind::Create)
+    else {
+        return;
+    };
+    let Some(upsert) = create.upsert.as_ref().or(attr.all.upsert.as_ref()) else {
+        return;
+    };
+    if !attr.ops.iter().any(|(k, _, _)| *k == OperationKind::Update) {
+        cx.error_spanned_by(
+            upsert,
+            "`upsert` may merge a request into an existing row, which is an update: expose `update` too",
+        );
+    }
+    let key = fields.iter().find(|f| is_key(f, fields));
+    if key.is_some_and(|k| k.generated.is_some()) && !fields.iter().any(|f| f.unique.is_some()) {
+        cx.error_spanned_by(
+            upsert,
+            format!(
+                "`upsert` has nothing to conflict on: the key `{}` is generated and no field is unique; mark a field #[expose(unique)]",
+                key.expect("checked").ident
+            ),
+        );
+    }
+}
+
+/// Refuses options that do not apply to the operation (those of `all(...)` apply where
+/// they can and are left out elsewhere).
+fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op) {
+    use OperationKind::{Create, List, Remove, Replace, Retrieve, Update};
+    fn tok<T: ToTokens>(t: &Option<T>) -> Option<&dyn ToTokens> {
+        t.as_ref().map(|t| t as &dyn ToTokens)
+    }
+    const LIST: &[OperationKind] = &[List];
+    const FILTERED: &[OperationKind] = &[List, Update, Remove];
+    const ROWS: &[OperationKind] = &[List, Retrieve, Update, Remove, Replace];
+    const COLLECTION_WRITES: &[OperationKind] = &[Update, Remove];
+    const ITEM_WRITES: &[OperationKind] = &[Update, Remove, Replace];
+    const BODY: &[OperationKind] = &[Create, Update, Replace];
+    const CREATE: &[OperationKind] = &[Create];
+    let mut options: Vec<(&str, Option<&dyn ToTokens>, &[OperationKind])> = vec![
+        ("filter", tok(&op.filter), FILTERED),
+        ("sort", tok(&op.sort), LIST),
+        ("order", tok(&op.order), LIST),
+        ("fixed_order", tok(&op.fixed_order), LIST),
+        ("limit", tok(&op.limit), LIST),
+        ("max_limit", tok(&op.max_limit), LIST),
+        ("fixed_limit", tok(&op.fixed_limit), LIST),
+        ("max_conditions", tok(&op.max_conditions), LIST),
+        ("max_depth", tok(&op.max_depth), LIST),
+        ("max_in", tok(&op.max_in), LIST),
+    ];
+    options.extend(op.wheres.iter().map(|w| ("where", Some(w as _), ROWS)));
+    options.extend([
+        ("require_if_match", tok(&op.require_if_match), ITEM_WRITES),
+        ("scope", tok(&op.scope), ROWS),
+    ]);
+    options.extend(op.force.iter().map(|(field, _, overwrite)| {
+        let name = if *overwrite { "overwrite" } else { "force" };
+        (name, Some(field as _), BODY)
+    }));
+    options.extend([
+        ("max_rows", tok(&op.max_rows), CREATE),
+        ("upsert", tok(&op.upsert), CREATE),
+        ("max_affected", tok(&op.max_affected), COLLECTION_WRITES),
+        ("unfiltered", tok(&op.unfiltered), COLLECTION_WRITES),
+    ]);
+    for (name, tok, applies) in options {
+        let Some(tok) = tok.filter(|_| !applies.contains(&kind)) else {
+            continue;
+        };
+        let names: Vec<&str> = applies.iter().map(|k| k.name()).collect();
+        let to = match names.as_slice() {
+            [one] => format!("`{one}` only"),
+            _ => and_list(&names.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
+        };
+        cx.error_spanned_by(
+            tok,
+            format!("`{name}` applies to {to}, not `{}`", kind.name()),
+        );
+    }
+    if kind == Remove {
         if let Some(f) = &op.fields {
             cx.error_spanned_by(f, "`remove` takes no `fields`: it deletes a whole row");
         }
@@ -246,37 +369,6 @@ fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op, is_all: bool) {
             cx.error_spanned_by(
                 f,
                 "`fields_for` does not apply to `remove`: it deletes a whole row",
-            );
-        }
-    }
-    if !matches!(kind, OperationKind::Update | OperationKind::Remove) {
-        if let Some(t) = &op.require_if_match {
-            cx.error_spanned_by(
-                t,
-                format!(
-                    "`require_if_match` applies to update and remove, not `{}`",
-                    kind.name()
-                ),
-            );
-        }
-    }
-    if kind == OperationKind::Create {
-        if let Some(s) = &op.scope {
-            cx.error_spanned_by(
-                s,
-                "`scope` applies to list, retrieve, update and remove, not `create`",
-            );
-        }
-    }
-    if !kind.takes_body() {
-        for (field, _, overwrite) in &op.force {
-            let what = if *overwrite { "overwrite" } else { "force" };
-            cx.error_spanned_by(
-                field,
-                format!(
-                    "`{what}` applies to create and update, not `{}`",
-                    kind.name()
-                ),
             );
         }
     }
@@ -376,16 +468,25 @@ fn int_of(cx: &Ctxt, name: &str, op: Option<&LitInt>, all: Option<&LitInt>) -> O
     int(cx, name, op).or_else(|| int(cx, name, all))
 }
 
-fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field]) -> CheckedOp {
+/// Checks one operation, with `all(...)` merged in; `model_readable` is what some read
+/// returns (for the filters of a collection write).
+fn checked_op(
+    cx: &Ctxt,
+    kind: OperationKind,
+    op: &Op,
+    all: &Op,
+    fields: &[Field],
+    model_readable: &Readable,
+) -> CheckedOp {
+    use OperationKind::{Create, List, Remove, Replace, Update};
     let pick = |a: &Option<LitStr>, b: &Option<LitStr>| a.clone().or_else(|| b.clone());
-    let is_key =
-        |f: &Field| f.key.is_some() || (f.ident == "id" && !fields.iter().any(|g| g.key.is_some()));
+    let is_key = |f: &Field| is_key(f, fields);
     let base: Vec<&Field> = match kind {
-        OperationKind::Create => fields
+        Create => fields
             .iter()
             .filter(|f| f.generated.is_none() && f.version.is_none())
             .collect(),
-        OperationKind::Update => fields
+        Update | Replace => fields
             .iter()
             .filter(|f| f.generated.is_none() && f.version.is_none() && !is_key(f))
             .collect(),
@@ -420,10 +521,10 @@ fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field
         }
         (None, None) => base.iter().map(|f| f.ident_str()).collect(),
     };
-    if kind == OperationKind::Remove {
+    if kind == Remove {
         list.clear();
     }
-    let readable: Vec<String> = if kind.takes_body() || kind == OperationKind::Remove {
+    let readable: Vec<String> = if kind.takes_body() || kind == Remove {
         Vec::new()
     } else {
         let mut r = list.clone();
@@ -451,42 +552,45 @@ fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field
         }
         Some(l)
     };
-    let (filterable, sortable) = if kind == OperationKind::List {
-        (
+    let (filterable, sortable) = match kind {
+        List => (
             sub_list(pick(&op.filter, &all.filter), "filtered on"),
             sub_list(pick(&op.sort, &all.sort), "sorted on"),
-        )
-    } else {
-        (None, None)
+        ),
+        // A collection write's filters are its own: `all(filter = ...)` stays the list's.
+        Update | Remove => (
+            op.filter
+                .as_ref()
+                .map(|lit| write_filter(cx, kind, lit, fields, model_readable)),
+            None,
+        ),
+        _ => (None, None),
     };
     let (order, fixed_order) = match (
         pick(&op.fixed_order, &all.fixed_order),
         pick(&op.order, &all.order),
     ) {
-        (Some(f), Some(o)) if kind == OperationKind::List => {
+        (Some(f), Some(o)) if kind == List => {
             cx.error_spanned_by(&o, "give either `order` or `fixed_order`, not both");
             (Some(f), true)
         }
         (Some(f), _) => (Some(f), true),
         (None, o) => (o, false),
     };
-    let order = if kind == OperationKind::List {
-        order
-    } else {
-        None
-    };
+    let order = if kind == List { order } else { None };
     if let Some(o) = &order {
         check_order(cx, o, fields, &readable);
     }
-    let wheres: Vec<LitStr> = if matches!(kind, OperationKind::List | OperationKind::Retrieve) {
-        all.wheres.iter().chain(&op.wheres).cloned().collect()
-    } else {
+    let wheres: Vec<LitStr> = if kind == Create {
         Vec::new()
+    } else {
+        all.wheres.iter().chain(&op.wheres).cloned().collect()
     };
-    for w in &wheres {
+    // Those of `all(...)` are checked once, by `check`.
+    for w in &op.wheres {
         check_where(cx, w, fields);
     }
-    let (fixed, limit, max_limit) = if kind == OperationKind::List {
+    let (fixed, limit, max_limit) = if kind == List {
         let fixed = int_of(
             cx,
             "fixed_limit",
@@ -504,7 +608,7 @@ fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field
     } else {
         (None, None, None)
     };
-    if kind == OperationKind::List {
+    if kind == List {
         let effective_max = max_limit.unwrap_or(expose_core::defaults::MAX_LIMIT);
         if let Some(l) = limit.filter(|l| *l > effective_max) {
             let tok = op.limit.as_ref().or(all.limit.as_ref());
@@ -514,7 +618,7 @@ fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field
         }
     }
     let list_int = |name: &str, a: Option<&LitInt>, b: Option<&LitInt>| {
-        if kind == OperationKind::List {
+        if kind == List {
             int_of(cx, name, a, b)
         } else {
             None
@@ -540,12 +644,12 @@ fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field
         max_in: list_int("max_in", op.max_in.as_ref(), all.max_in.as_ref()),
         pre: all.pre.iter().chain(&op.pre).cloned().collect(),
         post: all.post.iter().chain(&op.post).cloned().collect(),
-        scope: if kind == OperationKind::Create {
+        scope: if kind == Create {
             None
         } else {
             op.scope.clone().or_else(|| all.scope.clone())
         },
-        fields_for: if kind == OperationKind::Remove {
+        fields_for: if kind == Remove {
             None
         } else {
             op.fields_for.clone().or_else(|| all.fields_for.clone())
@@ -555,9 +659,53 @@ fn checked_op(cx: &Ctxt, kind: OperationKind, op: &Op, all: &Op, fields: &[Field
         } else {
             Vec::new()
         },
-        require_if_match: matches!(kind, OperationKind::Update | OperationKind::Remove)
+        require_if_match: matches!(kind, Update | Remove | Replace)
             && (op.require_if_match.is_some() || all.require_if_match.is_some()),
+        max_rows: match kind {
+            Create => int_of(cx, "max_rows", op.max_rows.as_ref(), all.max_rows.as_ref()),
+            _ => None,
+        },
+        upsert: kind == Create && (op.upsert.is_some() || all.upsert.is_some()),
+        max_affected: match kind {
+            Update | Remove => int_of(
+                cx,
+                "max_affected",
+                op.max_affected.as_ref(),
+                all.max_affected.as_ref(),
+            ),
+            _ => None,
+        },
+        unfiltered: matches!(kind, Update | Remove)
+            && (op.unfiltered.is_some() || all.unfiltered.is_some()),
     }
+}
+
+/// The fields a client may filter on in a collection update or remove: each must be
+/// returned by some read, or a filter would tell a hidden value by what it matches.
+fn write_filter(
+    cx: &Ctxt,
+    kind: OperationKind,
+    lit: &LitStr,
+    fields: &[Field],
+    readable: &Readable,
+) -> Vec<String> {
+    let base: Vec<&Field> = fields
+        .iter()
+        .filter(|f| readable.fields.contains(&f.ident_str()))
+        .collect();
+    let l = field_list(cx, lit, fields, &base);
+    for n in l.iter().filter(|n| !readable.fields.contains(n)) {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`{n}` is not readable ({}), so it cannot be filtered on in `{}`; {}, or remove it here",
+                readable.why_not,
+                kind.name(),
+                readable.fix
+            ),
+        );
+    }
+    l
 }
 
 /// The forced fields of a write: those of `all(...)`, then the operation's (which win).

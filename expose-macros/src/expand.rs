@@ -202,6 +202,9 @@ fn model(
         if f.version.is_some() {
             desc.extend(quote!(.version()));
         }
+        if f.unique.is_some() {
+            desc.extend(quote!(.unique()));
+        }
         if !f.doc.is_empty() {
             let doc = &f.doc;
             desc.extend(quote!(.doc(#doc)));
@@ -325,6 +328,8 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         ("max_conditions", op.max_conditions),
         ("max_depth", op.max_depth),
         ("max_in_items", op.max_in),
+        ("max_rows", op.max_rows),
+        ("max_affected", op.max_affected),
     ];
     for (name, value) in nums {
         if let Some(v) = value {
@@ -406,6 +411,12 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
     }
     if op.require_if_match {
         opts.push(quote!(require_if_match: true));
+    }
+    if op.unfiltered {
+        opts.push(quote!(unfiltered: true));
+    }
+    if op.upsert {
+        opts.push(quote!(upsert: true));
     }
     opts
 }

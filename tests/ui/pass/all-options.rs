@@ -43,7 +43,13 @@ fn now(_ctx: &HookCtx) -> Result<chrono::DateTime<chrono::Utc>, Problem> {
 #[expose(
     as = "articles",
     table = "article",
-    all(fields = "-secret", pre = [hooks::signed_in], scope = own_rows, max_in = 20),
+    all(
+        fields = "-secret",
+        pre = [hooks::signed_in],
+        scope = own_rows,
+        max_in = 20,
+        max_affected = 100,
+    ),
     list(
         fields = "id,title,owner_id,published,rating,created_at,body",
         filter = "title,published,rating,-body",
@@ -60,18 +66,38 @@ fn now(_ctx: &HookCtx) -> Result<chrono::DateTime<chrono::Utc>, Problem> {
     ),
     retrieve(where = "published.is.true", post = [hooks::audit]),
     create(
-        fields = "title,body,secret,owner_id,created_at",
+        fields = "title,slug,body,secret,owner_id,created_at",
         pre = [stamp, hooks::audit],
         post = [hooks::audit],
         force(owner_id = current_user, created_at = now),
+        max_rows = 200,
+        upsert,
     ),
     update(
         fields = "-owner_id",
         overwrite(owner_id = current_user),
         require_if_match,
         fields_for = narrow,
+        filter = "id,slug,published",
+        max_affected = 20,
+        where = "published.is.true",
     ),
-    remove(require_if_match, post = [hooks::audit]),
+    remove(
+        require_if_match,
+        post = [hooks::audit],
+        filter = "-body",
+        unfiltered,
+        where = "rating.is.null",
+    ),
+    replace(
+        fields = "-owner_id",
+        pre = [stamp],
+        post = [hooks::audit],
+        fields_for = narrow,
+        overwrite(owner_id = current_user),
+        require_if_match,
+        where = "published.is.true",
+    ),
 )]
 pub struct Article {
     /// The key.
@@ -79,6 +105,8 @@ pub struct Article {
     pub id: i64,
     pub owner_id: i64,
     pub title: String,
+    #[expose(unique)]
+    pub slug: String,
     pub body: Option<String>,
     pub secret: String,
     #[expose(default)]
@@ -97,7 +125,8 @@ pub struct Article {
     retrieve,
     create,
     update,
-    remove
+    remove,
+    replace
 )]
 pub struct Note {
     #[expose(id, generated)]
