@@ -1,7 +1,7 @@
 //! # expose
 //!
-//! One attribute on a struct gives you the list / retrieve / create / update / remove
-//! handlers of a REST API on [axum], backed by [sqlx] on SQLite, PostgreSQL or MySQL/MariaDB.
+//! One attribute on a struct gives you the list / retrieve / create / update / remove /
+//! replace handlers of a REST API on [axum], backed by [sqlx] on SQLite, PostgreSQL or MySQL/MariaDB.
 //!
 //! ```
 //! use expose_runtime::{expose, Db};
@@ -129,13 +129,31 @@ pub use value::{Value, ValueError};
 /// |---|---|---|
 /// | `as = "people"` | the URL segment: `/people` and `/people/{id}`; letters, digits, `-`, `_` | required |
 /// | `table = "person"` | the SQL table | the `as` value |
-/// | `list`, `retrieve`, `create`, `update`, `remove` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
+/// | `list`, `retrieve`, `create`, `update`, `remove`, `replace` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
 /// | `all(...)` | options shared by every operation that they apply to | none |
 ///
 /// An operation's own option wins over the same option in `all(...)`; `where`, `pre`, `post`
 /// and `force`/`overwrite` are combined (those of `all(...)` first). `all(fields = ...)` is
 /// applied to each operation's own default set: `all(fields = "-password")` hides the
 /// password from reads and writes alike; a write that must accept it lists its own `fields`.
+/// `all(filter = ...)` is the list's only: the filters of a collection update or remove are
+/// given on that operation.
+///
+/// # Operations
+///
+/// | operation | request | does |
+/// |---|---|---|
+/// | `list` | `GET /people` | a page of rows, filtered, ordered and bounded by the list options |
+/// | `retrieve` | `GET /people/{id}` | one row |
+/// | `create` | `POST /people` | a new row from a JSON object, or several from a JSON array (at most `max_rows`); with `upsert`, a duplicate may be merged or ignored |
+/// | `update` | `PATCH /people/{id}`, `PATCH /people?<filters>` | the fields in the body written to the row with that key, or to every row the filters match (at most `max_affected`) |
+/// | `remove` | `DELETE /people/{id}`, `DELETE /people?<filters>` | the row with that key deleted, or every row the filters match (at most `max_affected`) |
+/// | `replace` | `PUT /people/{id}` | the body, every writable field, replaces the row with that key (200), or is inserted with that key when there is none (201) |
+///
+/// A collection update or remove filters with the list's query syntax (`?team=eq.sales`), on
+/// the fields of its `filter` option (the key only by default); one without any filter is
+/// refused unless the operation is `unfiltered`. `scope` and `where` restrict every write
+/// as they restrict reads: a row outside them is never written.
 ///
 /// # Operation options
 ///
@@ -143,24 +161,28 @@ pub use value::{Value, ValueError};
 ///
 /// | option | operations | meaning | default |
 /// |---|---|---|---|
-/// | `fields = "a,b"` or `"-a,-b"` | list, retrieve, create, update | readable fields (reads) or the fields a client may send (writes): only those, or all but those | reads: every field; create: every field neither `generated` nor `version`; update: the same, minus the key |
-/// | `filter = "a,b"` or `"-a"` | list | fields a client may filter on (`?age=gt.30`); each must be readable | the readable fields |
+/// | `fields = "a,b"` or `"-a,-b"` | list, retrieve, create, update, replace | readable fields (reads) or the fields a client may send (writes): only those, or all but those | reads: every field; create: every field neither `generated` nor `version`; update and replace: the same, minus the key |
+/// | `filter = "a,b"` or `"-a"` | list, update, remove | fields a client may filter on: in a list (`?age=gt.30`), each readable in it; in `PATCH /people?...` and `DELETE /people?...`, each returned by `list` or `retrieve` | list: the readable fields; update, remove: the key only |
 /// | `sort = "a,b"` or `"-a"` | list | fields a client may `order` by; each must be readable | the readable fields |
 /// | `order = "age.desc,name"` | list | the order when the client sends none (modifiers `asc`, `desc`, `nullsfirst`, `nullslast`) | the key |
 /// | `fixed_order = "..."` | list | an order the client cannot change (`order=` is refused); not with `order` | none |
-/// | `where = "is_admin.eq.false"` | list, retrieve | a filter ANDed into every request: `field.op.value`, `field.not.op.value`, or a group `or(...)` / `and(...)`; repeat the option for several | none |
+/// | `where = "is_admin.eq.false"` | list, retrieve, update, remove, replace | a filter ANDed into every request: `field.op.value`, `field.not.op.value`, or a group `or(...)` / `and(...)`; repeat the option for several | none |
 /// | `limit = 100` | list | page size when the client asks for none | 100 |
 /// | `max_limit = 1000` | list | largest page; larger requests are clamped | 1000 |
 /// | `fixed_limit = 20` | list | a page size the client cannot change | none |
 /// | `max_conditions = 50` | list | most filter conditions in one request | 50 |
 /// | `max_depth = 8` | list | deepest nesting of `and(...)` / `or(...)` | 8 |
 /// | `max_in = 100` | list | most items in one `in.(...)` list | 100 |
-/// | `pre = [f, g]`, `post = [h]` | all five | hooks run before / after the operation, in its transaction (a single hook may be written `pre = f`) | none |
-/// | `scope = f` | list, retrieve, update, remove | a per-request row condition; rows outside it do not exist (404) | none |
-/// | `fields_for = f` | list, retrieve, create, update | per-request narrowing of `fields` | none |
-/// | `force(field = f)` | create, update | the server sets `field`; a client that sends it gets 422 | none |
-/// | `overwrite(field = f)` | create, update | the server sets `field`; a client value is silently replaced | none |
-/// | `require_if_match` | update, remove | requests without `If-Match` answer 428 | off |
+/// | `pre = [f, g]`, `post = [h]` | all six | hooks run before / after the operation, in its transaction (a single hook may be written `pre = f`) | none |
+/// | `scope = f` | list, retrieve, update, remove, replace | a per-request row condition; rows outside it do not exist (404) | none |
+/// | `fields_for = f` | list, retrieve, create, update, replace | per-request narrowing of `fields` | none |
+/// | `force(field = f)` | create, update, replace | the server sets `field`; a client that sends it gets 422 | none |
+/// | `overwrite(field = f)` | create, update, replace | the server sets `field`; a client value is silently replaced | none |
+/// | `require_if_match` | update, remove, replace | requests without `If-Match` answer 428 | off |
+/// | `max_rows = 1000` | create | most rows in one request's JSON array; more answers 413 | 1000 |
+/// | `upsert` | create | allows `Prefer: resolution=merge-duplicates` (or `ignore-duplicates`) with `?on_conflict=` naming the key or a `unique` field; needs `update` exposed too, and a key the client sends or a `unique` field | off |
+/// | `max_affected = 1000` | update, remove | most rows one collection write may change; above it the request answers 400 and nothing is written (`Prefer: max-affected=n` may only lower it) | 1000 |
+/// | `unfiltered` | update, remove | allows a collection write without any filter (every row in `scope` and `where`); refused with 400 otherwise | off |
 ///
 /// Operators in `where`: `eq`, `neq`, `gt`, `gte`, `lt`, `lte`, `like`, `ilike` (`String`
 /// fields only; `*` is the wildcard), `in.(a,b)`, `is.null`, `is.not_null`, and `is.true`,
@@ -198,6 +220,40 @@ pub use value::{Value, ValueError};
 ///     pub published: bool,
 ///     pub rating: Option<i32>,
 /// }
+/// ```
+///
+/// Writes on many rows, upserts and replace:
+///
+/// ```
+/// use expose_runtime::{expose, Db};
+///
+/// #[expose(
+///     as = "contacts",
+///     list(fields = "-notes"),
+///     retrieve,
+///     create(upsert, max_rows = 500),     // POST a JSON array of up to 500 contacts;
+///                                         // ?on_conflict=email merges duplicates
+///     update(filter = "email,team", max_affected = 50, where = "archived.is.false"),
+///                                         // PATCH /contacts?team=eq.sales, at most 50 rows
+///     remove(filter = "team", unfiltered),  // DELETE /contacts empties the table
+///     replace,                            // PUT /contacts/{id}: name, email, team, notes, archived
+/// )]
+/// pub struct Contact {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     #[expose(unique)]
+///     pub email: String,
+///     pub name: String,
+///     pub team: Option<String>,
+///     pub notes: Option<String>,
+///     #[expose(default)]
+///     pub archived: bool,
+/// }
+///
+/// # async fn run() -> Result<(), sqlx::Error> {
+/// let db = Db::connect("sqlite::memory:").await?;
+/// let app: axum::Router = axum::Router::new().merge(Contact::router()).with_state(db);
+/// # let _ = app; Ok(()) }
 /// ```
 ///
 /// # Functions: hooks, scopes, `fields_for`, forced values
@@ -282,6 +338,7 @@ pub use value::{Value, ValueError};
 /// | `default` | the column has a database default, so create may omit it | off |
 /// | `version` | the row version behind `ETag`s, bumped by every update; an integer; never writable; at most one | off |
 /// | `column = "person_id"` | the SQL column | the field name |
+/// | `unique` | the column has a unique index of its own, so `?on_conflict=` of an upsert may name it; not on the key, which is unique already | off |
 ///
 /// `#[serde(rename = "...")]` on a field and `#[serde(rename_all = "...")]` on the struct set
 /// the name the field has in JSON bodies, output and query parameters; the attribute's field
@@ -327,8 +384,12 @@ pub use value::{Value, ValueError};
 /// | a generated or version field listed as writable | ``` `created_at` is generated by the database and cannot be written; remove it from `create` fields``` |
 /// | filter or sort on a hidden field | ``` `password` is not readable in `list`, so it cannot be filtered on; add it to `fields` or remove it here``` |
 /// | operator the type does not support | ``operator `like` is not supported by `age` of type `i32`: like and ilike apply to String fields only`` |
-/// | zero or inconsistent limits | ``` `limit` must be at least 1```, ``default `limit` 500 is above `max_limit` 100; raise `max_limit` or lower `limit` `` |
-/// | option on an operation it does not apply to | ``` `sort` applies to `list` only, not `retrieve` ``` |
+/// | zero or inconsistent limits | ``` `limit` must be at least 1``` (also `max_rows`, `max_affected`), ``default `limit` 500 is above `max_limit` 100; raise `max_limit` or lower `limit` `` |
+/// | option on an operation it does not apply to | ``` `sort` applies to `list` only, not `retrieve` ```, ``` `max_affected` applies to update and remove, not `create` ``` |
+/// | a collection write filtering on a hidden field | ``` `password` is not readable (neither `list` nor `retrieve` returns it), so it cannot be filtered on in `update`; add it to the `fields` of `list` or `retrieve`, or remove it here``` |
+/// | `unique` on the key | ``` `id` is the key, which is already unique; remove `unique` ``` (`unique`) |
+/// | `upsert` without `update` | ``` `upsert` may merge a request into an existing row, which is an update: expose `update` too``` (`upsert`) |
+/// | `upsert` with nothing to conflict on | ``` `upsert` has nothing to conflict on: the key `id` is generated and no field is unique; mark a field #[expose(unique)]``` (`upsert`) |
 /// | no key, two keys | ``#[expose] needs a primary key: mark one field with #[expose(id)] (or name it `id`)``, ``a model has exactly one primary key; ...`` |
 /// | missing or mistyped function | rustc's ``cannot find function `check_admin` `` or ``mismatched types`` (the path) |
 /// | unsupported field type | `` `Vec<String>` is not a supported #[expose] field type`` (the type) |
@@ -375,6 +436,20 @@ pub use value::{Value, ValueError};
 /// // error[E0277]: `Vec<String>` is not a supported #[expose] field type (at `Vec<String>`)
 /// #[expose(as = "people", list)]
 /// pub struct Person { pub id: i64, pub tags: Vec<String> }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: `upsert` may merge a request into an existing row, which is an update: expose `update` too
+/// #[expose(as = "people", create(upsert))]
+/// pub struct Person { pub id: i64, pub name: String }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: `id` is the key, which is already unique; remove `unique`
+/// #[expose(as = "people", list)]
+/// pub struct Person { #[expose(id, unique)] pub id: i64 }
 /// ```
 ///
 /// ```compile_fail
