@@ -261,14 +261,7 @@ async fn many_row_writes_stay_in_scope(t: Arc<TestDb>) {
     let bob_post = get_as(&app, "/posts/3", Some(BOB)).await.json();
     assert_ne!(bob_post["title"], "mine");
     // An `or` tree cannot widen it either.
-    let r = send(
-        &app,
-        "DELETE",
-        "/posts?or=(id.eq.3,id.eq.4)",
-        &alice,
-        None,
-    )
-    .await;
+    let r = send(&app, "DELETE", "/posts?or=(id.eq.3,id.eq.4)", &alice, None).await;
     assert_eq!((r.status.as_u16(), r.json()), (200, serde_json::json!([])));
     assert_eq!(get_as(&app, "/posts/4", Some(BOB)).await.status, 200);
     // Anonymous callers' scope matches no row: nothing is removed (204, as PostgREST

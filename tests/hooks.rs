@@ -272,10 +272,20 @@ async fn hooks_run_per_row_in_many_row_writes(t: Arc<TestDb>) {
     let app = setup(&t).await;
     let rows = r#"[{"text":"a"},{"text":"b","author":"mallory"}]"#;
     let rep = ("prefer", "return=representation");
-    let r = send(&app, "POST", "/notes", &[("x-author", "ann"), rep], Some(rows)).await;
+    let r = send(
+        &app,
+        "POST",
+        "/notes",
+        &[("x-author", "ann"), rep],
+        Some(rows),
+    )
+    .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let made = r.json();
-    assert_eq!(made[0]["author"], "ann", "the pre hook ran on each row: {made}");
+    assert_eq!(
+        made[0]["author"], "ann",
+        "the pre hook ran on each row: {made}"
+    );
     assert_eq!(made[1]["author"], "ann");
     assert_eq!(made[1]["op"], "Create", "the post hook saw each row");
     assert_eq!(counts(&t).await, (3, 2), "one audit row per note");
@@ -286,9 +296,15 @@ async fn hooks_run_per_row_in_many_row_writes(t: Arc<TestDb>) {
         .problem(422);
     // A post hook failing after both rows were written: both are rolled back.
     let fail = ("x-fail-after-write", "1");
-    send(&app, "POST", "/notes", &[fail], Some(r#"[{"text":"x"},{"text":"y"}]"#))
-        .await
-        .problem(409);
+    send(
+        &app,
+        "POST",
+        "/notes",
+        &[fail],
+        Some(r#"[{"text":"x"},{"text":"y"}]"#),
+    )
+    .await
+    .problem(409);
     assert_eq!(counts(&t).await, (3, 2));
     // An update chosen by filters: each row's post hook sees the row before it.
     let r = send(
@@ -302,11 +318,21 @@ async fn hooks_run_per_row_in_many_row_writes(t: Arc<TestDb>) {
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let changed = r.json();
     assert_eq!(changed.as_array().unwrap().len(), 3);
-    assert!(changed.as_array().unwrap().iter().all(|n| n["op"] == "Update" && n["text"] == "all"));
+    assert!(changed
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|n| n["op"] == "Update" && n["text"] == "all"));
     assert_eq!(counts(&t).await, (3, 5));
-    send(&app, "PATCH", "/notes?id=in.(1,2)", &[fail], Some(r#"{"text":"no"}"#))
-        .await
-        .problem(409);
+    send(
+        &app,
+        "PATCH",
+        "/notes?id=in.(1,2)",
+        &[fail],
+        Some(r#"{"text":"no"}"#),
+    )
+    .await
+    .problem(409);
     assert_eq!(
         send(&app, "GET", "/notes/1", &[], None).await.json()["text"],
         "all"

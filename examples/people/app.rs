@@ -15,14 +15,24 @@ use expose_runtime::{expose, Backend, Db};
         max_limit = 1000
     ),
     retrieve,
-    create(fields = "name,email,password,age,bio"),
-    update(fields = "name,email,password,age,bio"),
-    remove
+    // `POST /people` takes one object or an array of up to 1000; `Prefer:
+    // resolution=merge-duplicates` with `on_conflict=email` upserts.
+    create(fields = "name,email,password,age,bio", upsert, max_rows = 1000),
+    // `PATCH /people/{id}`, and `PATCH /people?<filters>` on at most 100 rows.
+    update(
+        fields = "name,email,password,age,bio",
+        filter = "id,name,email,age",
+        max_affected = 100
+    ),
+    remove(filter = "id,name,email,age", max_affected = 100),
+    // `PUT /people/{id}`: the whole row replaced, or inserted with that key.
+    replace(fields = "name,email,password,age,bio")
 )]
 pub struct Person {
     #[expose(id, generated)]
     pub id: i64,
     pub name: String,
+    #[expose(unique)]
     pub email: String,
     pub password: String,
     pub age: i32,

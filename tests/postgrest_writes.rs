@@ -1,0 +1,522 @@
+//! End-to-end: PostgREST's write protocol on the `people` example, on every backend — bulk
+//! insert, upsert, writes chosen by filters, `PUT` by key, `Prefer` and the singular
+//! `Accept` — and every refusal, each checked to have written nothing.
+
+#[path = "../examples/people/app.rs"]
+mod app;
+mod support;
+
+use serde_json::{json, Value as Json};
+use std::sync::Arc;
+use support::{get, send, Reply, TestDb};
+
+const OBJECT: &str = "application/vnd.pgrst.object+json";
+
+async fn people(t: &TestDb, rows: u64) -> axum::Router {
+    app::create_table(&t.db).await.expect("create table");
+    app::seed(&t.db, rows).await.expect("seed");
+    app::app(t.db.clone())
+}
+
+fn person(n: u32) -> Json {
+    json!({"name": format!("New {n}"), "email": format!("new{n}@example.com"),
+           "password": "pw", "age": 20 + n})
+}
+
+fn text(r: &Reply) -> String {
+    String::from_utf8_lossy(&r.body).into_owned()
+}
+
+/// Every row as the API shows it, in key order: what "nothing was written" compares.
+async fn all(app: &axum::Router) -> Json {
+    let r = get(app, "/people?limit=1000&order=id").await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    r.json()
+}
+
+async fn by_email(app: &axum::Router, email: &str) -> Json {
+    get(app, &format!("/people?email=eq.{email}")).await.json()
+}
+
+async fn bulk_insert(t: Arc<TestDb>) {
+    let app = people(&t, 5).await;
+    // postgrest-js's insert of many: `columns` with the union of the keys, an array back.
+    let rows = json!([person(1), person(2), {"name": "Three", "email": "three@example.com",
+                      "password": "pw", "age": 33, "bio": "b", "ignored": "not in columns"}]);
+    let r = send(
+        &app,
+        "POST",
+        "/people?columns=%22name%22,%22email%22,%22password%22,%22age%22,%22bio%22&select=id,email,bio",
+        &[("prefer", "return=representation, count=exact")],
+        Some(&rows.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    let got = r.json();
+    assert_eq!(got.as_array().unwrap().len(), 3, "{got}");
+    assert_eq!(
+        got[0],
+        json!({"id": 6, "email": "new1@example.com", "bio": null})
+    );
+    assert_eq!(got[2]["bio"], "b");
+    assert_eq!(r.header("content-range"), Some("*/3"));
+    assert!(r
+        .header("preference-applied")
+        .is_some_and(|p| p.contains("return=representation") && p.contains("count=exact")));
+    assert_eq!(app::count(&t.db).await.unwrap(), 8);
+    // Without a preference: 201 and no body (PostgREST's default).
+    let r = send(
+        &app,
+        "POST",
+        "/people",
+        &[],
+        Some(&json!([person(4)]).to_string()),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.body.len()), (201, 0), "{}", text(&r));
+    assert_eq!(by_email(&app, "new4@example.com").await[0]["age"], 24);
+    // `missing=default`: a field a row omits takes its default; without it, null.
+    let rows = json!([{"name": "D1", "email": "d1@example.com", "password": "p", "age": 1,
+                       "bio": "has"},
+                      {"name": "D2", "email": "d2@example.com", "password": "p", "age": 2}]);
+    let r = send(
+        &app,
+        "POST",
+        "/people",
+        &[("prefer", "return=representation,missing=default")],
+        Some(&rows.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    assert_eq!(r.json()[1]["bio"], Json::Null);
+    assert_eq!(r.json()[1]["is_admin"], false);
+    assert!(r
+        .header("preference-applied")
+        .is_some_and(|p| p.contains("missing=default")));
+    // One object with `return=representation` is an array too; with the singular Accept,
+    // the object.
+    let r = send(
+        &app,
+        "POST",
+        "/people",
+        &[("prefer", "return=representation")],
+        Some(&person(5).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert!(r.json().is_array());
+    let r = send(
+        &app,
+        "POST",
+        "/people",
+        &[("prefer", "return=representation"), ("accept", OBJECT)],
+        Some(&person(6).to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert_eq!(r.json()["email"], "new6@example.com");
+    // Without `Prefer`, one object keeps REST's answer: the object and `Location`.
+    let r = send(&app, "POST", "/people", &[], Some(&person(7).to_string())).await;
+    assert_eq!(r.status, 201);
+    assert!(r.header("location").is_some());
+    assert_eq!(r.json()["email"], "new7@example.com");
+}
+
+async fn bulk_refusals(t: Arc<TestDb>) {
+    let app = people(&t, 5).await;
+    let before = all(&app).await;
+    let post = |uri: &'static str, prefer: &'static str, body: String| {
+        let app = app.clone();
+        async move {
+            let headers: Vec<(&str, &str)> = match prefer {
+                "" => vec![],
+                p => vec![("prefer", p)],
+            };
+            send(&app, "POST", uri, &headers, Some(&body)).await
+        }
+    };
+    // More rows than the model's `max_rows`: 413.
+    let many: Vec<Json> = (0..1001).map(person).collect();
+    post("/people", "", Json::from(many).to_string())
+        .await
+        .problem(413);
+    // One bad row: 422 naming the row and the field; the good rows are not written.
+    let rows = json!([person(1), {"name": "x", "email": "x@example.com", "password": "p",
+                      "age": "old"}, person(3)]);
+    let p = post("/people", "", rows.to_string()).await.problem(422);
+    assert_eq!(p["errors"][0]["name"], "[1].age", "{p}");
+    // A duplicate e-mail inside the batch: 409, none written.
+    let rows = json!([person(1), person(1)]);
+    post("/people", "", rows.to_string()).await.problem(409);
+    // `columns` naming a field the client may not write, or no field at all: 400.
+    for columns in [
+        "name,is_admin",
+        "name,id",
+        "name,nothing",
+        "name,created_at",
+    ] {
+        let uri: &'static str = Box::leak(format!("/people?columns={columns}").into_boxed_str());
+        let p = post(uri, "", json!([person(1)]).to_string())
+            .await
+            .problem(400);
+        assert_eq!(p["errors"][0]["name"], "columns", "{p}");
+    }
+    // Upsert refusals: a conflict target that is not a unique key, `on_conflict` without a
+    // resolution, a row without the conflict field.
+    post(
+        "/people?on_conflict=name",
+        "resolution=merge-duplicates",
+        json!([person(1)]).to_string(),
+    )
+    .await
+    .problem(400);
+    post(
+        "/people?on_conflict=email",
+        "",
+        json!([person(1)]).to_string(),
+    )
+    .await
+    .problem(400);
+    post(
+        "/people?on_conflict=email",
+        "resolution=merge-duplicates",
+        json!([{"name": "n", "password": "p", "age": 1}]).to_string(),
+    )
+    .await
+    .problem(422);
+    // The singular Accept on two rows: 406.
+    let r = send(
+        &app,
+        "POST",
+        "/people",
+        &[("accept", OBJECT), ("prefer", "return=representation")],
+        Some(&json!([person(1), person(2)]).to_string()),
+    )
+    .await;
+    r.problem(406);
+    assert_eq!(all(&app).await, before, "a refused write changed the table");
+}
+
+async fn upsert(t: Arc<TestDb>) {
+    let app = people(&t, 5).await;
+    let rep = [(
+        "prefer",
+        "resolution=merge-duplicates, return=representation",
+    )];
+    // Merge into person 2 (by e-mail): 200, the row changed, only the fields sent.
+    let body = json!({"name": "Two", "email": "person2@example.com", "password": "pw",
+                      "age": 99});
+    let r = send(
+        &app,
+        "POST",
+        "/people?on_conflict=email",
+        &rep,
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(r.json()[0]["id"], 2);
+    assert_eq!(r.json()[0]["age"], 99);
+    assert!(r
+        .header("preference-applied")
+        .is_some_and(|p| p.contains("resolution=merge-duplicates")));
+    let two = get(&app, "/people/2").await.json();
+    assert_eq!(
+        (two["name"].clone(), two["age"].clone()),
+        (json!("Two"), json!(99))
+    );
+    assert_eq!(
+        two["bio"], "Bio of person 2",
+        "a field not sent is left as it was"
+    );
+    // Ignore: the existing row is untouched, nothing comes back, 200.
+    let body = json!({"name": "Ignored", "email": "person3@example.com", "password": "pw",
+                      "age": 1});
+    let r = send(
+        &app,
+        "POST",
+        "/people?on_conflict=email",
+        &[(
+            "prefer",
+            "resolution=ignore-duplicates, return=representation",
+        )],
+        Some(&body.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(r.json(), json!([]));
+    assert_eq!(get(&app, "/people/3").await.json()["name"], "Person 3");
+    // A new row and an existing one in one request: 201, both in the answer.
+    let rows = json!([person(1), {"name": "Four", "email": "person4@example.com",
+                      "password": "pw", "age": 44}]);
+    let r = send(
+        &app,
+        "POST",
+        "/people?on_conflict=email",
+        &rep,
+        Some(&rows.to_string()),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    let got = r.json();
+    assert_eq!(got.as_array().unwrap().len(), 2, "{got}");
+    assert_eq!(got[1]["id"], 4);
+    assert_eq!(got[1]["name"], "Four");
+    assert_eq!(by_email(&app, "new1@example.com").await[0]["age"], 21);
+    assert_eq!(app::count(&t.db).await.unwrap(), 6);
+    // On the key (no `on_conflict`): the row with that id, when the key is sent.
+    let r = send(
+        &app,
+        "POST",
+        "/people",
+        &[("prefer", "resolution=merge-duplicates")],
+        Some(
+            &json!({"name": "n", "email": "person5@example.com", "password": "p", "age": 5})
+                .to_string(),
+        ),
+    )
+    .await;
+    // people's key is generated and not writable: a row without it cannot match.
+    r.problem(422);
+}
+
+async fn update_by_filters(t: Arc<TestDb>) {
+    let app = people(&t, 150).await;
+    let rep = [("prefer", "return=representation,count=exact")];
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?id=in.(1,2,3)&select=id,age",
+        &rep,
+        Some(r#"{"age":55}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(
+        r.json(),
+        json!([{"id":1,"age":55},{"id":2,"age":55},{"id":3,"age":55}])
+    );
+    assert_eq!(r.header("content-range"), Some("*/3"));
+    assert_eq!(get(&app, "/people/2").await.json()["age"], 55);
+    // No preference: 204; matching nothing: 204, or 200 with [] when rows are asked for.
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?email=eq.person4@example.com",
+        &[],
+        Some(r#"{"name":"Four"}"#),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.body.len()), (204, 0));
+    assert_eq!(get(&app, "/people/4").await.json()["name"], "Four");
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?id=eq.9999",
+        &[],
+        Some(r#"{"age":1}"#),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?id=eq.9999",
+        &rep,
+        Some(r#"{"age":1}"#),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.json()), (200, json!([])));
+    assert_eq!(r.header("content-range"), Some("*/0"));
+    // The full grammar, within the whitelist: `or`, `not`, `like`.
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?or=(id.eq.10,name.eq.Person%2011)&age=not.eq.0",
+        &rep,
+        Some(r#"{"age":66}"#),
+    )
+    .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 2, "{}", text(&r));
+    // The singular Accept with one row: the object.
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?id=eq.12",
+        &[("prefer", "return=representation"), ("accept", OBJECT)],
+        Some(r#"{"age":12}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status.as_u16(), r.json()["age"].clone()),
+        (200, json!(12))
+    );
+    // `max-affected` under `handling=strict`, within the bound: written.
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?id=in.(20,21)",
+        &[("prefer", "handling=strict, max-affected=2")],
+        Some(r#"{"age":21}"#),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", text(&r));
+    assert_eq!(get(&app, "/people/21").await.json()["age"], 21);
+}
+
+async fn update_refusals(t: Arc<TestDb>) {
+    let app = people(&t, 150).await;
+    let before = all(&app).await;
+    let patch = |uri: &'static str, headers: Vec<(&'static str, &'static str)>| {
+        let app = app.clone();
+        async move { send(&app, "PATCH", uri, &headers, Some(r#"{"age":1}"#)).await }
+    };
+    // A field outside the whitelist (readable, but not filterable on writes), or hidden.
+    let p = patch("/people?bio=is.null", vec![]).await.problem(400);
+    assert_eq!(p["errors"][0]["name"], "bio", "{p}");
+    let p = patch("/people?password=eq.secret-1", vec![])
+        .await
+        .problem(400);
+    assert!(!p.to_string().contains("secret-1") || p["errors"][0]["name"] == "password");
+    // No filter at all; `order` and `limit` (PostgREST removed limited updates).
+    patch("/people", vec![]).await.problem(400);
+    patch("/people?id=lt.5&limit=1", vec![]).await.problem(400);
+    patch("/people?id=lt.5&order=id", vec![]).await.problem(400);
+    // Over the model's cap (100 rows), even without a preference.
+    let p = patch("/people?age=gte.0", vec![]).await.problem(400);
+    assert!(p["detail"].as_str().unwrap().contains("100"), "{p}");
+    // Over the request's `max-affected`.
+    patch(
+        "/people?id=in.(1,2,3)",
+        vec![("prefer", "handling=strict, max-affected=2")],
+    )
+    .await
+    .problem(400);
+    // The singular Accept on two rows.
+    patch(
+        "/people?id=in.(1,2)",
+        vec![("accept", OBJECT), ("prefer", "return=representation")],
+    )
+    .await
+    .problem(406);
+    // A body field the client may not write.
+    let r = send(
+        &app,
+        "PATCH",
+        "/people?id=eq.1",
+        &[],
+        Some(r#"{"is_admin":true}"#),
+    )
+    .await;
+    r.problem(422);
+    assert_eq!(all(&app).await, before, "a refused write changed the table");
+    // Without `handling=strict`, `max-affected` is not honoured (as PostgREST).
+    let r = patch("/people?id=in.(1,2,3)", vec![("prefer", "max-affected=2")]).await;
+    assert_eq!(r.status, 204);
+}
+
+async fn remove_by_filters(t: Arc<TestDb>) {
+    let app = people(&t, 150).await;
+    let before = all(&app).await;
+    let delete = |uri: &'static str, headers: Vec<(&'static str, &'static str)>| {
+        let app = app.clone();
+        async move { send(&app, "DELETE", uri, &headers, None).await }
+    };
+    // Refusals first, none of which removes anything.
+    delete("/people", vec![]).await.problem(400);
+    delete("/people?bio=is.null", vec![]).await.problem(400);
+    delete("/people?age=gte.0", vec![]).await.problem(400);
+    delete(
+        "/people?id=in.(1,2)",
+        vec![("prefer", "handling=strict,max-affected=1")],
+    )
+    .await
+    .problem(400);
+    delete("/people?id=in.(1,2)", vec![("accept", OBJECT)])
+        .await
+        .problem(406);
+    assert_eq!(all(&app).await, before);
+    // The removed rows come back when asked for.
+    let r = delete(
+        "/people?id=in.(1,2)&select=id,name",
+        vec![("prefer", "return=representation, count=exact")],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(
+        r.json(),
+        json!([{"id":1,"name":"Person 1"},{"id":2,"name":"Person 2"}])
+    );
+    assert_eq!(r.header("content-range"), Some("*/2"));
+    let r = delete("/people?email=eq.person3@example.com", vec![]).await;
+    assert_eq!(r.status, 204);
+    get(&app, "/people/3").await.problem(404);
+    assert_eq!(app::count(&t.db).await.unwrap(), 147);
+    // One row with the singular Accept: the object.
+    let r = delete(
+        "/people?id=eq.4",
+        vec![("accept", OBJECT), ("prefer", "return=representation")],
+    )
+    .await;
+    assert_eq!(r.json()["id"], 4);
+}
+
+async fn replace(t: Arc<TestDb>) {
+    let app = people(&t, 5).await;
+    let full = json!({"name": "Five", "email": "five@example.com", "password": "pw",
+                      "age": 50, "bio": null});
+    let r = send(&app, "PUT", "/people/5", &[], Some(&full.to_string())).await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(r.json()["name"], "Five");
+    assert_eq!(get(&app, "/people/5").await.json()["bio"], Json::Null);
+    // A key with no row: inserted with that key, 201.
+    let new = json!({"id": 500, "name": "N", "email": "n500@example.com", "password": "pw",
+                     "age": 5, "bio": "b"});
+    let r = send(&app, "PUT", "/people/500", &[], Some(&new.to_string())).await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    assert_eq!(
+        get(&app, "/people/500").await.json()["email"],
+        "n500@example.com"
+    );
+    let before = all(&app).await;
+    // Every writable field is required; the body's key must be the path's.
+    let p = send(&app, "PUT", "/people/5", &[], Some(r#"{"name":"x"}"#))
+        .await
+        .problem(422);
+    assert!(p["errors"].as_array().unwrap().len() >= 3, "{p}");
+    let mut moved = full.clone();
+    moved["id"] = json!(6);
+    send(&app, "PUT", "/people/5", &[], Some(&moved.to_string()))
+        .await
+        .problem(400);
+    // A stale `If-Match`, and `If-Match` on a row that does not exist: 412.
+    let r = send(
+        &app,
+        "PUT",
+        "/people/5",
+        &[("if-match", "\"0\"")],
+        Some(&full.to_string()),
+    )
+    .await;
+    r.problem(412);
+    let r = send(
+        &app,
+        "PUT",
+        "/people/77",
+        &[("if-match", "\"0\"")],
+        Some(&full.to_string()),
+    )
+    .await;
+    r.problem(412);
+    assert_eq!(all(&app).await, before);
+}
+
+backend_tests!(
+    bulk_insert,
+    bulk_refusals,
+    upsert,
+    update_by_filters,
+    update_refusals,
+    remove_by_filters,
+    replace
+);
