@@ -21,6 +21,8 @@ pub(crate) struct Dialect {
     pub(crate) row_locks: bool,
     /// How a writing transaction starts (`None`: the driver's `BEGIN`).
     pub(crate) begin_write: Option<&'static str>,
+    /// `UPDATE/DELETE ... LIMIT n` (else bounded with `key IN (SELECT key ... LIMIT n)`).
+    pub(crate) limited_writes: bool,
 }
 
 /// How a case-sensitive `LIKE` is spelled.
@@ -47,6 +49,7 @@ impl Dialect {
         // Take the write lock at once: a read-then-write transaction that upgrades later
         // fails with SQLITE_BUSY when another writer got there first.
         begin_write: Some("BEGIN IMMEDIATE"),
+        limited_writes: false,
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
         id: 1,
@@ -58,6 +61,7 @@ impl Dialect {
         insert_defaults: " DEFAULT VALUES",
         row_locks: true,
         begin_write: None,
+        limited_writes: false,
     };
     pub(crate) const MYSQL: Dialect = Dialect {
         id: 2,
@@ -69,5 +73,6 @@ impl Dialect {
         insert_defaults: " () VALUES ()",
         row_locks: true,
         begin_write: None,
+        limited_writes: true,
     };
 }

@@ -246,7 +246,8 @@ pub(super) async fn update_many_in<B: Driver>(
     if !per_row && !values.is_empty() && (B::DIALECT.returning || !reply.rows) {
         let ret = reply.rows.then_some(columns);
         let mut w = SqlWriter::new(B::DIALECT);
-        sql::update_where(&mut w, res, values, filters, &[], ret);
+        let bound = batch.cap.map(|c| c.max.saturating_add(1));
+        sql::update_where(&mut w, res, values, filters, &[], bound, ret);
         let mut out = Rendered::default();
         let n = match ret {
             Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
@@ -275,7 +276,7 @@ pub(super) async fn update_many_in<B: Driver>(
         if !values.is_empty() && !keys.is_empty() {
             let mut w = SqlWriter::new(B::DIALECT);
             let chosen = [sql::key_in(res, keys.clone())];
-            sql::update_where(&mut w, res, values, &chosen, &[], None);
+            sql::update_where(&mut w, res, values, &chosen, &[], None, None);
             B::execute(tx.conn(), &w.sql, &w.args).await.map_err(map)?;
         }
         if reply.rows && !keys.is_empty() {
@@ -343,7 +344,8 @@ pub(super) async fn remove_many_in<B: Driver>(
     if !per_row && (B::DIALECT.returning || !reply.rows) {
         let ret = reply.rows.then_some(columns);
         let mut w = SqlWriter::new(B::DIALECT);
-        sql::delete_where(&mut w, res, filters, &[], ret);
+        let bound = batch.cap.map(|c| c.max.saturating_add(1));
+        sql::delete_where(&mut w, res, filters, &[], bound, ret);
         let mut out = Rendered::default();
         let n = match ret {
             Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
@@ -370,7 +372,7 @@ pub(super) async fn remove_many_in<B: Driver>(
     if !per_row {
         if !keys.is_empty() {
             let mut w = SqlWriter::new(B::DIALECT);
-            sql::delete_where(&mut w, res, &[sql::key_in(res, keys)], &[], None);
+            sql::delete_where(&mut w, res, &[sql::key_in(res, keys)], &[], None, None);
             B::execute(tx.conn(), &w.sql, &w.args).await.map_err(map)?;
         }
     } else {

@@ -173,6 +173,10 @@ async fn create_one(
     if let Ok(v) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, v);
     }
+    if prefer.count.is_some() {
+        let one = HeaderValue::from_static("*/1");
+        response.headers_mut().insert(header::CONTENT_RANGE, one);
+    }
     applied(response.headers_mut(), &prefer);
     Ok(with_etag(response, &etag))
 }

@@ -297,17 +297,19 @@ pub(crate) fn update(
     filters: &[Filter],
     ret: Option<&[Column]>,
 ) {
-    update_where(w, res, values, &[key_filter(res, key)], filters, ret);
+    update_where(w, res, values, &[key_filter(res, key)], filters, None, ret);
 }
 
 /// `UPDATE t SET a = ?, version = version + 1 WHERE a AND b ... [RETURNING cols]`: the
-/// filters of `first` then those of `rest` (an empty `WHERE` writes every row).
+/// filters of `first` then those of `rest` (an empty `WHERE` writes every row), on at most
+/// `limit` rows.
 pub(crate) fn update_where(
     w: &mut SqlWriter,
     res: &Schema,
     values: Vec<(usize, Value)>,
     first: &[Filter],
     rest: &[Filter],
+    limit: Option<u64>,
     ret: Option<&[Column]>,
 ) {
     w.push("UPDATE ").ident(res.model.table).push(" SET ");
@@ -321,8 +323,34 @@ pub(crate) fn update_where(
         let col = res.field(v).column;
         w.push(", ").ident(col).push(" = ").ident(col).push(" + 1");
     }
-    where_both(w, res, first, rest);
+    where_bounded(w, res, first, rest, limit);
     returning(w, res, ret);
+}
+
+/// `WHERE ...` of a write, on at most `limit` rows when given: so that a write over its cap
+/// stops after `limit` rows (and is then rolled back) instead of changing every row its
+/// filters match first.
+fn where_bounded(
+    w: &mut SqlWriter,
+    res: &Schema,
+    first: &[Filter],
+    rest: &[Filter],
+    limit: Option<u64>,
+) {
+    match limit {
+        None => where_both(w, res, first, rest),
+        Some(n) if w.dialect.limited_writes => {
+            where_both(w, res, first, rest);
+            w.push(" LIMIT ").number(n);
+        }
+        Some(n) => {
+            let key = res.field(res.key).column;
+            w.push(" WHERE ").ident(key).push(" IN (SELECT ").ident(key);
+            w.push(" FROM ").ident(res.model.table);
+            where_both(w, res, first, rest);
+            w.push(" LIMIT ").number(n).push(")");
+        }
+    }
 }
 
 /// `WHERE a AND b ...` over two lists of filters.
@@ -401,18 +429,19 @@ pub(crate) fn for_update(w: &mut SqlWriter) {
 
 /// `DELETE FROM t WHERE key = ? AND ...`.
 pub(crate) fn delete(w: &mut SqlWriter, res: &Schema, key: Value, filters: &[Filter]) {
-    delete_where(w, res, &[key_filter(res, key)], filters, None);
+    delete_where(w, res, &[key_filter(res, key)], filters, None, None);
 }
 
-/// `DELETE FROM t WHERE a AND b ... [RETURNING cols]`.
+/// `DELETE FROM t WHERE a AND b ... [RETURNING cols]`, on at most `limit` rows.
 pub(crate) fn delete_where(
     w: &mut SqlWriter,
     res: &Schema,
     first: &[Filter],
     rest: &[Filter],
+    limit: Option<u64>,
     ret: Option<&[Column]>,
 ) {
     w.push("DELETE FROM ").ident(res.model.table);
-    where_both(w, res, first, rest);
+    where_bounded(w, res, first, rest, limit);
     returning(w, res, ret);
 }
