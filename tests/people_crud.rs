@@ -84,9 +84,13 @@ async fn create_update_remove(t: Arc<TestDb>) {
 
 async fn refusals(t: Arc<TestDb>) {
     let app = people(&t, 3).await;
-    let r = send(&app, "PUT", "/people/1", &[], Some("{}")).await;
+    let r = send(&app, "POST", "/people/1", &[], Some("{}")).await;
     r.problem(405);
-    assert_eq!(r.header("allow"), Some("GET, HEAD, PATCH, DELETE"));
+    assert_eq!(r.header("allow"), Some("GET, HEAD, PATCH, DELETE, PUT"));
+    // PUT replaces a whole row: every writable field is required.
+    send(&app, "PUT", "/people/1", &[], Some("{}"))
+        .await
+        .problem(422);
     let r = send(&app, "PUT", "/people", &[], None).await;
     r.problem(405);
     assert_eq!(r.header("allow"), Some("GET, HEAD, POST, PATCH, DELETE"));

@@ -311,22 +311,15 @@ async fn create_tx<B: Driver>(
     sent: &Sent,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<&mut HookCtx>,
+    ctx: Option<&mut HookCtx>,
     (columns, selected, appended): (&[Column], &[Column], bool),
     values: Vec<(usize, Value)>,
     keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let tx = sent.begin(pool).await.map_err(map)?;
-    let (key, out, etag, mut tx) = create_in_tx::<B>(
-        tx,
-        res,
-        op,
-        ctx.as_deref_mut(),
-        (columns, selected, appended),
-        values,
-    )
-    .await?;
+    let (key, out, etag, mut tx) =
+        create_in_tx::<B>(tx, res, op, ctx, (columns, selected, appended), values).await?;
     if let Some(k) = &keeping {
         let answer = Answer {
             status: StatusCode::CREATED,

@@ -8,8 +8,8 @@ use super::idempotency::{self, stored};
 use super::*;
 
 /// The request's part of a write chosen by filters: its plan, checked.
-fn plan<'r>(
-    res: &'r Resource,
+fn plan(
+    res: &Resource,
     policy: &Policy,
     req: &Req<'_>,
     scope: Vec<Filter>,
@@ -18,12 +18,15 @@ fn plan<'r>(
     let pairs = query::pairs(req.parts.uri.query());
     let mut plan = query::plan_write(res, policy, res.output, &pairs)?;
     if !plan.filtered && !op.unfiltered {
+        let what = match op.kind {
+            OperationKind::Remove => "DELETE",
+            _ => "PATCH",
+        };
         return Err(Problem::bad_request(format!(
-            "a {} of the {} collection needs a filter (such as `?{}=eq.1`); the model does \
-             not allow writing every row at once",
-            op.kind.name(),
+            "a {what} on {} needs at least one filter, on {}; the model does not allow \
+             writing every row at once",
             res.model.path,
-            res.key_field().name,
+            res.names(policy.filterable),
         )));
     }
     plan.filters.extend(scope);
