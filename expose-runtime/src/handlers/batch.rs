@@ -223,6 +223,36 @@ impl Batch<'_> {
     }
 }
 
+/// A write of many rows as one statement: run (rendering the rows it returns), checked
+/// against the cap and the singular `Accept`, committed.
+async fn one_statement<B: Driver>(
+    mut tx: WriteTx<'_, B>,
+    res: &Resource,
+    kind: OperationKind,
+    w: &SqlWriter,
+    ret: Option<&[Column]>,
+    batch: &Batch<'_>,
+) -> Result<Written, Problem> {
+    let reply = batch.reply;
+    let mut out = Rendered::default();
+    let n = match ret {
+        Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, w, &mut out).await?,
+        None => {
+            B::execute(tx.conn(), &w.sql, &w.args)
+                .await
+                .map_err(|e| db_error::map_writing(res, e))?
+                .rows
+        }
+    };
+    check_affected(res, kind, n, batch.cap, reply.singular)?;
+    let written = Written {
+        rows: n,
+        body: reply.rows.then(|| out.body(reply.singular)),
+        inserted: false,
+    };
+    batch.finish(tx, res, written).await
+}
+
 /// `PATCH /path?<filters>`: every row the filters (and the scope) choose takes the body's
 /// values.
 #[allow(clippy::too_many_arguments)]
@@ -248,23 +278,7 @@ pub(super) async fn update_many_in<B: Driver>(
         let mut w = SqlWriter::new(B::DIALECT);
         let bound = batch.cap.map(|c| c.max.saturating_add(1));
         sql::update_where(&mut w, res, values, filters, &[], bound, ret);
-        let mut out = Rendered::default();
-        let n = match ret {
-            Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
-            None => {
-                B::execute(tx.conn(), &w.sql, &w.args)
-                    .await
-                    .map_err(map)?
-                    .rows
-            }
-        };
-        check_affected(res, kind, n, batch.cap, reply.singular)?;
-        let written = Written {
-            rows: n,
-            body: reply.rows.then(|| out.body(reply.singular)),
-            inserted: false,
-        };
-        return batch.finish(tx, res, written).await;
+        return one_statement::<B>(tx, res, kind, &w, ret, &batch).await;
     }
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
     let (keys, _) = rows_for_write::<B>(tx.conn(), res, filters, None, limit).await?;
@@ -346,23 +360,7 @@ pub(super) async fn remove_many_in<B: Driver>(
         let mut w = SqlWriter::new(B::DIALECT);
         let bound = batch.cap.map(|c| c.max.saturating_add(1));
         sql::delete_where(&mut w, res, filters, &[], bound, ret);
-        let mut out = Rendered::default();
-        let n = match ret {
-            Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, &w, &mut out).await?,
-            None => {
-                B::execute(tx.conn(), &w.sql, &w.args)
-                    .await
-                    .map_err(map)?
-                    .rows
-            }
-        };
-        check_affected(res, kind, n, batch.cap, reply.singular)?;
-        let written = Written {
-            rows: n,
-            body: reply.rows.then(|| out.body(reply.singular)),
-            inserted: false,
-        };
-        return batch.finish(tx, res, written).await;
+        return one_statement::<B>(tx, res, kind, &w, ret, &batch).await;
     }
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
     let shown = reply.rows.then_some(columns);

@@ -1,7 +1,7 @@
 //! `POST /path`: 201 with `Location` and the new row as retrieve shows it.
 
 use super::batch::{self, create_many_in};
-use super::idempotency::{self, stored, Answer, Keyed};
+use super::idempotency::{self, Answer, Keyed, Keying};
 use super::*;
 use crate::body::Rows;
 use crate::query::Resolution;
@@ -40,14 +40,11 @@ pub(crate) async fn create(
         _ => None,
     };
     let bytes = body::read(&req.headers, body, body_limit).await?;
-    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
-    req.release_headers();
-    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
-    if let Some(k) = &keyed {
-        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
-            return Ok(answer.response(true));
-        }
-    }
+    let held = match idempotency::keying(res, &mut req, keep, &bytes).await? {
+        Keying::Replay(answer) => return Ok(answer),
+        Keying::Run(held) => held,
+    };
+    let keyed = held.as_ref().map(|(k, _)| k);
     let ctx = prepared.ctx.as_deref();
     let mut writes = writes_for(res, op, writable, true);
     writes.only = only;
@@ -57,16 +54,7 @@ pub(crate) async fn create(
             if upsert.is_none() && only.is_none() && prefer.ret != Some(Return::Representation) =>
         {
             force_values(res, op, ctx, &mut values)?;
-            return create_one(
-                res,
-                req,
-                prepared.ctx,
-                &columns,
-                values,
-                prefer,
-                keyed.as_ref(),
-            )
-            .await;
+            return create_one(res, req, prepared.ctx, &columns, values, prefer, keyed).await;
         }
         Rows::One(values) => (vec![values], false),
         Rows::Many(rows) => (rows, true),
@@ -103,7 +91,7 @@ pub(crate) async fn create(
         },
         cap: None,
         if_match: None,
-        keyed: keyed.as_ref(),
+        keyed,
         status: (StatusCode::CREATED, StatusCode::OK),
     };
     let sent = req.sent;

@@ -4,7 +4,7 @@
 //! `deleteMany`).
 
 use super::batch::{self, remove_many_in, update_many_in, Batch, Cap, Reply};
-use super::idempotency::{self, stored};
+use super::idempotency::{self, Keying};
 use super::*;
 
 /// The request's part of a write chosen by filters: its plan, checked.
@@ -55,14 +55,11 @@ pub(crate) async fn update_many(
     let if_match = precondition(op, &req.headers)?;
     let writable = narrow_writable(policy.fields, prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
-    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
-    req.release_headers();
-    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
-    if let Some(k) = &keyed {
-        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
-            return Ok(answer.response(true));
-        }
-    }
+    let held = match idempotency::keying(res, &mut req, keep, &bytes).await? {
+        Keying::Replay(answer) => return Ok(answer),
+        Keying::Run(held) => held,
+    };
+    let keyed = held.as_ref().map(|(k, _)| k);
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
     let cap = Cap::of(op, &prefer);
     if let Some(n) = prefer.max_affected {
@@ -72,7 +69,7 @@ pub(crate) async fn update_many(
         reply,
         cap: Some(cap),
         if_match: if_match.as_ref(),
-        keyed: keyed.as_ref(),
+        keyed,
         status: (StatusCode::OK, StatusCode::NO_CONTENT),
     };
     let sent = req.sent;
@@ -100,14 +97,11 @@ pub(crate) async fn remove_many(
     let mut prefer = query::prefer(&req.headers)?;
     let reply = reply(&prefer, &req.headers);
     let if_match = precondition(op, &req.headers)?;
-    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &[])?;
-    req.release_headers();
-    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
-    if let Some(k) = &keyed {
-        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
-            return Ok(answer.response(true));
-        }
-    }
+    let held = match idempotency::keying(res, &mut req, keep, &[]).await? {
+        Keying::Replay(answer) => return Ok(answer),
+        Keying::Run(held) => held,
+    };
+    let keyed = held.as_ref().map(|(k, _)| k);
     let cap = Cap::of(op, &prefer);
     if let Some(n) = prefer.max_affected {
         prefer.apply(format!("max-affected={n}"));
@@ -116,7 +110,7 @@ pub(crate) async fn remove_many(
         reply,
         cap: Some(cap),
         if_match: if_match.as_ref(),
-        keyed: keyed.as_ref(),
+        keyed,
         status: (StatusCode::OK, StatusCode::NO_CONTENT),
     };
     let sent = req.sent;

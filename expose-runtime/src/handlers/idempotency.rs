@@ -76,6 +76,35 @@ pub(crate) fn keyed(
     }))
 }
 
+/// What a write does with its `Idempotency-Key` before it runs.
+pub(crate) enum Keying<'r> {
+    /// Run the write: with its key (held until dropped) when it has one.
+    Run(Option<(Keyed, Held<'r>)>),
+    /// Answer as the first request with this key was answered.
+    Replay(Response),
+}
+
+/// The one preamble of every write's key: read it from the request (which then drops its
+/// headers, [`Req::release_headers`]), hold it while the request runs (409 while another
+/// request with it runs), and find a stored answer to replay.
+pub(crate) async fn keying<'r>(
+    res: &'r Resource,
+    req: &mut Req<'_>,
+    keep: Option<Duration>,
+    body: &[u8],
+) -> Result<Keying<'r>, Problem> {
+    let keyed = keyed(res, &req.headers, keep, req.parts, body)?;
+    req.release_headers();
+    let Some(k) = keyed else {
+        return Ok(Keying::Run(None));
+    };
+    let held = k.hold(res)?;
+    if let Some(answer) = on_backend!(&req.db, stored(res, &k))? {
+        return Ok(Keying::Replay(answer.response(true)));
+    }
+    Ok(Keying::Run(Some((k, held))))
+}
+
 impl Keyed {
     /// Holds the key while its request runs; 409 while another request with it runs.
     pub(crate) fn hold<'r>(&self, res: &'r Resource) -> Result<Held<'r>, Problem> {

@@ -1,6 +1,6 @@
 //! `DELETE /path/{id}`: 204, guarded by `If-Match`.
 
-use super::idempotency::{self, stored, Answer};
+use super::idempotency::{self, Answer, Keying};
 use super::update::Write;
 use super::*;
 
@@ -16,19 +16,16 @@ pub(crate) async fn remove(
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &[], "remove")?;
     let if_match = precondition(op, &req.headers)?;
-    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &[])?;
-    req.release_headers();
-    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
-    if let Some(k) = &keyed {
-        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
-            return Ok(answer.response(true));
-        }
-    }
+    let held = match idempotency::keying(res, &mut req, keep, &[]).await? {
+        Keying::Replay(answer) => return Ok(answer),
+        Keying::Run(held) => held,
+    };
+    let keyed = held.as_ref().map(|(k, _)| k);
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
-        keyed: keyed.as_ref().map(|k| (k, true)),
+        keyed: keyed.map(|k| (k, true)),
     };
     let sent = req.sent;
     if !on_backend!(&req.db, remove_in(sent, res, op, prepared.ctx, write))? {

@@ -3,7 +3,7 @@
 //! with the row, guarded by `If-Match` like an update.
 
 use super::create::create_in_tx;
-use super::idempotency::{self, stored, Answer};
+use super::idempotency::{self, Answer, Keying};
 use super::update::{update_in_tx, Write};
 use super::*;
 
@@ -25,14 +25,11 @@ pub(crate) async fn replace(
     let if_match = precondition(op, &req.headers)?;
     let writable = narrow_writable(policy.fields, prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
-    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
-    req.release_headers();
-    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
-    if let Some(k) = &keyed {
-        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
-            return Ok(answer.response(true));
-        }
-    }
+    let held = match idempotency::keying(res, &mut req, keep, &bytes).await? {
+        Keying::Replay(answer) => return Ok(answer),
+        Keying::Run(held) => held,
+    };
+    let keyed = held.as_ref().map(|(k, _)| k);
     // The key may be in the body too (PostgREST sends it), and must then be the path's.
     let mut with_key = writable;
     with_key.insert(res.key);
@@ -73,7 +70,7 @@ pub(crate) async fn replace(
         key: key_value,
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
-        keyed: keyed.as_ref().map(|k| (k, minimal)),
+        keyed: keyed.map(|k| (k, minimal)),
     };
     let sent = req.sent;
     let (out, etag, created) = on_backend!(

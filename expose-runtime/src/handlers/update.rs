@@ -1,6 +1,6 @@
 //! `PATCH /path/{id}`: a partial update, guarded by `If-Match`.
 
-use super::idempotency::{self, stored, Answer, Keyed};
+use super::idempotency::{self, Answer, Keyed, Keying};
 use super::*;
 
 pub(crate) async fn update(
@@ -21,21 +21,18 @@ pub(crate) async fn update(
     let if_match = precondition(op, &req.headers)?;
     let writable = narrow_writable(policy.fields, prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
-    let keyed = idempotency::keyed(res, &req.headers, keep, req.parts, &bytes)?;
-    req.release_headers();
-    let _held = keyed.as_ref().map(|k| k.hold(res)).transpose()?;
-    if let Some(k) = &keyed {
-        if let Some(answer) = on_backend!(&req.db, stored(res, k))? {
-            return Ok(answer.response(true));
-        }
-    }
+    let held = match idempotency::keying(res, &mut req, keep, &bytes).await? {
+        Keying::Replay(answer) => return Ok(answer),
+        Keying::Run(held) => held,
+    };
+    let keyed = held.as_ref().map(|(k, _)| k);
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
     let minimal = matches!(prefer.ret, Some(Return::Minimal | Return::HeadersOnly));
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
         if_match: if_match.as_ref(),
-        keyed: keyed.as_ref().map(|k| (k, minimal)),
+        keyed: keyed.map(|k| (k, minimal)),
     };
     let sent = req.sent;
     let (out, etag) = on_backend!(
