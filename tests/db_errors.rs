@@ -875,6 +875,34 @@ async fn idempotency_keys(t: Arc<TestDb>) {
     assert_eq!(again.header("idempotent-replayed"), Some("true"));
     // Without a key, the row is simply gone.
     clean(&send(&app, "DELETE", &item, &[], None).await, 404);
+    // A bulk create and a remove chosen by filters keep their answers too.
+    let key = [
+        ("idempotency-key", "k-bulk"),
+        ("prefer", "return=representation"),
+    ];
+    let rows = Some(r#"[{"name":"bulk-a"},{"name":"bulk-b"}]"#);
+    let bulk = send(&app, "POST", "/teams", &key, rows).await;
+    assert_eq!(bulk.status, 201, "{}", text(&bulk));
+    let again = send(&app, "POST", "/teams", &key, rows).await;
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(text(&again), text(&bulk));
+    assert_eq!(teams_named(&t, "bulk-a").await, 1, "written once");
+    let key = [("idempotency-key", "k-bulk-delete")];
+    let ids: Vec<i64> = bulk
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    let uri = format!("/teams?id=in.({},{})", ids[0], ids[1]);
+    assert_eq!(send(&app, "DELETE", &uri, &key, None).await.status, 204);
+    let again = send(&app, "DELETE", &uri, &key, None).await;
+    assert_eq!(
+        (again.status.as_u16(), again.header("idempotent-replayed")),
+        (204, Some("true"))
+    );
+    assert_eq!(teams_named(&t, "bulk-b").await, 0);
 }
 
 /// The reply to a keyed create's `COMMIT` is lost: "outcome unknown"; the client retries
