@@ -487,10 +487,19 @@ pub(super) async fn create_many_in<B: Driver>(
         else {
             continue;
         };
-        let values: Vec<(usize, Value)> = row
+        // The fields sent that the update may write, then the update's forced values.
+        let forced = |i: usize| {
+            policy
+                .op
+                .force
+                .iter()
+                .any(|f| f.field == res.field(i).ident)
+        };
+        let mut values: Vec<(usize, Value)> = row
             .into_iter()
-            .filter(|(i, _)| *i != u.field && writable.contains(*i))
+            .filter(|(i, _)| *i != u.field && writable.contains(*i) && !forced(*i))
             .collect();
+        force_values(res, policy.op, update_ctx.as_deref(), &mut values)?;
         if let Some(ctx) = update_ctx.as_deref_mut() {
             ctx.key = Some(key.clone());
         }
