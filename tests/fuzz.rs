@@ -373,6 +373,8 @@ fn headers() -> impl Strategy<Value = Vec<(&'static str, String)>> {
     let prefer = prop_oneof![
         Just("count=exact".to_owned()),
         Just("count=exact, handling=strict".to_owned()),
+        Just("count=planned".to_owned()),
+        Just("count=estimated".to_owned()),
         Just("return=minimal".to_owned()),
         text(),
     ];
@@ -574,6 +576,20 @@ fn check(what: &str, r: &Reply) -> Result<(), TestCaseError> {
         let p: serde_json::Value = serde_json::from_slice(&r.body)
             .map_err(|e| TestCaseError::fail(format!("{what}: problem is not JSON: {e}")))?;
         prop_assert_eq!(p["status"].as_u64(), Some(u64::from(status)), "{}", what);
+    } else if !r.body.is_empty()
+        && r.header("content-type")
+            .is_some_and(|t| t.starts_with("text/csv"))
+    {
+        // A list as CSV: the columns are its first line.
+        prop_assert!(
+            !text.contains("secret-"),
+            "{what}: a password leaked: {text}"
+        );
+        let columns = text.lines().next().unwrap_or("");
+        prop_assert!(
+            !columns.split(',').any(|c| c == "password"),
+            "{what}: a hidden field leaked: {text}"
+        );
     } else if !r.body.is_empty() {
         let v: serde_json::Value = serde_json::from_slice(&r.body)
             .map_err(|e| TestCaseError::fail(format!("{what}: body is not JSON: {e}")))?;

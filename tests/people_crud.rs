@@ -103,8 +103,11 @@ async fn refusals(t: Arc<TestDb>) {
     get(&app, "/people/1?select=id&select=name")
         .await
         .problem(400);
-    // A client that accepts no JSON.
-    send(&app, "GET", "/people", &[("accept", "text/csv")], None)
+    // A client that accepts no JSON (nor, on a list, CSV).
+    send(&app, "GET", "/people", &[("accept", "text/html")], None)
+        .await
+        .problem(406);
+    send(&app, "GET", "/people/1", &[("accept", "text/csv")], None)
         .await
         .problem(406);
     send(&app, "GET", "/people/1", &[("accept", "text/html")], None)

@@ -1,8 +1,14 @@
-//! JSON output written straight from database rows, column by column.
+//! JSON and CSV output written straight from database rows, column by column.
+//!
+//! Values are decoded in one place, the backend's `Driver::write_json`; a CSV field is
+//! written from the JSON text of its value.
 
 use crate::db::Driver;
+use crate::field_type::FieldType;
 use crate::filter::Column;
+use crate::query::ListMedia;
 use crate::schema::Schema;
+use std::borrow::Cow;
 
 /// Writes one row as a JSON object with the given columns (in `SELECT` order).
 pub(crate) fn write_row<B: Driver>(
@@ -77,6 +83,164 @@ pub(crate) fn value_at<B: Driver>(
         .map_err(|e| sqlx::Error::Decode(e.0.into()))
 }
 
+/// A list page written as its rows arrive, in the media type the client asked for: a JSON
+/// array, the first row as an object (the caller refuses any other count), or CSV.
+pub(crate) struct Page<'a> {
+    res: &'a Schema,
+    columns: &'a [Column],
+    media: ListMedia,
+    rows: u64,
+    /// A value's JSON text, on its way to a CSV field.
+    scratch: Vec<u8>,
+}
+
+impl<'a> Page<'a> {
+    /// Starts the page: `[`, or the CSV header line.
+    pub(crate) fn start(
+        res: &'a Schema,
+        columns: &'a [Column],
+        media: ListMedia,
+        out: &mut Vec<u8>,
+    ) -> Page<'a> {
+        match media {
+            ListMedia::Array => out.push(b'['),
+            ListMedia::Object => {}
+            ListMedia::Csv => csv_header(res, columns, out),
+        }
+        Page {
+            res,
+            columns,
+            media,
+            rows: 0,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Writes the next row.
+    pub(crate) fn row<B: Driver>(
+        &mut self,
+        row: &B::Row,
+        out: &mut Vec<u8>,
+    ) -> Result<(), sqlx::Error> {
+        self.rows += 1;
+        match self.media {
+            ListMedia::Object if self.rows > 1 => Ok(()),
+            ListMedia::Object => write_row::<B>(self.res, self.columns, row, out),
+            ListMedia::Array => {
+                if self.rows > 1 {
+                    out.push(b',');
+                }
+                write_row::<B>(self.res, self.columns, row, out)
+            }
+            ListMedia::Csv => {
+                for (i, c) in self.columns.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    let ty = self.res.ty(c.field);
+                    self.scratch.clear();
+                    B::write_json(row, i, ty, &mut self.scratch)?;
+                    csv_field(&self.scratch, ty, out)
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                }
+                out.push(b'\n');
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the page; the number of rows it was given.
+    pub(crate) fn finish(self, out: &mut Vec<u8>) -> u64 {
+        if self.media == ListMedia::Array {
+            out.push(b']');
+        }
+        self.rows
+    }
+}
+
+/// The CSV header line: each column's name as the JSON output names it (its alias, else
+/// the field's API name).
+fn csv_header(res: &Schema, columns: &[Column], out: &mut Vec<u8>) {
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
+        csv_text(name.as_bytes(), out);
+    }
+    out.push(b'\n');
+}
+
+/// Rewrites a JSON page (an array of objects, as `post` hooks left it) as CSV under the
+/// page's columns: a member a hook removed is an empty field, one it added is not shown.
+pub(crate) fn csv_from_json(
+    res: &Schema,
+    columns: &[Column],
+    page: &[u8],
+) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::with_capacity(page.len());
+    let page: serde_json::Value = serde_json::from_slice(page)?;
+    csv_header(res, columns, &mut out);
+    let mut scratch = Vec::new();
+    for row in page.as_array().map(Vec::as_slice).unwrap_or_default() {
+        for (i, c) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
+            scratch.clear();
+            serde_json::to_writer(
+                &mut scratch,
+                row.get(name).unwrap_or(&serde_json::Value::Null),
+            )?;
+            csv_field(&scratch, res.ty(c.field), &mut out)?;
+        }
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// One CSV field from the JSON text of its value: `null` is empty, a string is its text
+/// (a `Json` field keeps its JSON text, strings included), anything else its JSON text.
+fn csv_field(json: &[u8], ty: FieldType, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    if json == b"null" {
+        return Ok(());
+    }
+    if json.first() != Some(&b'"') || ty == FieldType::Json {
+        csv_text(json, out);
+        return Ok(());
+    }
+    let text: Cow<'_, str> = match serde_json::from_slice::<&str>(json) {
+        Ok(t) => t.into(),
+        // Escapes: the text differs from its JSON.
+        Err(_) => serde_json::from_slice::<String>(json)?.into(),
+    };
+    // Quoted when empty: an empty text is `""`, a null nothing (as PostgreSQL's CSV).
+    if text.is_empty() {
+        out.extend_from_slice(b"\"\"");
+    } else {
+        csv_text(text.as_bytes(), out);
+    }
+    Ok(())
+}
+
+/// A field's text, quoted as RFC 4180 asks when it holds `,` `"` CR or LF (`"` doubled).
+fn csv_text(t: &[u8], out: &mut Vec<u8>) {
+    if !t.iter().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+        out.extend_from_slice(t);
+        return;
+    }
+    out.reserve(t.len() + 2);
+    out.push(b'"');
+    for &b in t {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
 /// The key of a row as it appears in a URL path.
 pub(crate) fn key_text<B: Driver>(
     res: &Schema,
@@ -131,6 +295,41 @@ pub(crate) fn etag(bytes: &[u8]) -> ETag {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn field(json: &str, ty: FieldType) -> String {
+        let mut out = Vec::new();
+        csv_field(json.as_bytes(), ty, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_as_rfc_4180_asks() {
+        assert_eq!(field("null", FieldType::Text), "");
+        assert_eq!(field("\"\"", FieldType::Text), "\"\"");
+        assert_eq!(field("\"plain text\"", FieldType::Text), "plain text");
+        assert_eq!(field("\"a,b\"", FieldType::Text), "\"a,b\"");
+        assert_eq!(field(r#""say \"hi\"""#, FieldType::Text), r#""say ""hi""""#);
+        assert_eq!(
+            field(r#""two\r\nlines""#, FieldType::Text),
+            "\"two\r\nlines\""
+        );
+        assert_eq!(field(r#""caf\u00e9""#, FieldType::Text), "café");
+        assert_eq!(field("-12", FieldType::I64), "-12");
+        assert_eq!(field("1.5", FieldType::F64), "1.5");
+        assert_eq!(field("true", FieldType::Bool), "true");
+        assert_eq!(
+            field("\"2024-01-02T03:04:05Z\"", FieldType::DateTime),
+            "2024-01-02T03:04:05Z"
+        );
+        assert_eq!(
+            field(r#"{"a":[1,2]}"#, FieldType::Json),
+            r#""{""a"":[1,2]}""#
+        );
+        assert_eq!(field(r#""s""#, FieldType::Json), r#""""s""""#);
+        assert_eq!(field("null", FieldType::Json), "");
+    }
+
     #[test]
     fn etags_are_quoted_hex_and_follow_the_bytes() {
         let a = super::etag(b"{\"id\":1}");

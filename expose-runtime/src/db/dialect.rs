@@ -23,6 +23,9 @@ pub(crate) struct Dialect {
     pub(crate) begin_write: Option<&'static str>,
     /// `UPDATE/DELETE ... LIMIT n` (else bounded with `key IN (SELECT key ... LIMIT n)`).
     pub(crate) limited_writes: bool,
+    /// What asks the planner for its estimate of a statement's rows, which the backend's
+    /// `Driver::planned_rows` reads (`None`: SQLite, whose planner keeps no row estimates).
+    pub(crate) explain: Option<&'static str>,
 }
 
 /// How a case-sensitive `LIKE` is spelled.
@@ -50,6 +53,7 @@ impl Dialect {
         // fails with SQLITE_BUSY when another writer got there first.
         begin_write: Some("BEGIN IMMEDIATE"),
         limited_writes: false,
+        explain: None,
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
         id: 1,
@@ -62,6 +66,7 @@ impl Dialect {
         row_locks: true,
         begin_write: None,
         limited_writes: false,
+        explain: Some("EXPLAIN (FORMAT JSON) "),
     };
     pub(crate) const MYSQL: Dialect = Dialect {
         id: 2,
@@ -74,5 +79,6 @@ impl Dialect {
         row_locks: true,
         begin_write: None,
         limited_writes: true,
+        explain: Some("EXPLAIN "),
     };
 }

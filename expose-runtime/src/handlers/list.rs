@@ -1,6 +1,8 @@
 //! `GET /path`: a page of rows, filtered, ordered and counted as the query asks.
 
+use super::count::{self, Total};
 use super::*;
+use crate::query::ListMedia;
 
 pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, Problem> {
     let (policy, prepared) = prepare(res, OperationKind::List, &req, None)?;
@@ -22,60 +24,47 @@ pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, P
         None => policy,
     };
     let pairs = query::pairs(req.parts.uri.query());
-    query::require_json(&req.headers)?;
+    let media = query::list_media(&req.headers)?;
     let range = query::range(&req.headers)?;
     let mut plan = query::plan_list(res, policy, &pairs, range)?;
     plan.filters.extend(prepared.scope);
     let prefer = query::prefer(&req.headers)?;
-    let singular = query::wants_object(&req.headers);
     req.release_headers();
     let sent = req.sent;
     on_backend!(
         &req.db,
-        list_in(sent, res, op, prepared.ctx, plan, prefer, singular)
+        list_in(sent, res, op, prepared.ctx, plan, prefer, media)
     )
 }
 
 /// Runs the list statement, rendering each row as it arrives, and the count when asked, on
-/// one connection; the number of rows and the count.
+/// one connection; the number of rows and the total.
 async fn list_rows<B: Driver>(
     conn: &mut B::Connection,
     res: &Resource,
+    op: &Operation,
     plan: &query::ListPlan,
-    (fetch, count, singular): (u64, bool, bool),
+    (fetch, count, media): (u64, Option<query::Count>, ListMedia),
     out: &mut Vec<u8>,
-) -> Result<(u64, Option<u64>), sqlx::Error> {
+) -> Result<(u64, Option<Total>), sqlx::Error> {
     let mut w = SqlWriter::new(B::DIALECT);
     sql::list(&mut w, res, plan, fetch);
-    let mut n = 0u64;
     out.reserve(64 + fetch.min(1000) as usize * 96);
-    if !singular {
-        out.push(b'[');
-    }
-    let mut render = |row: &B::Row| {
-        n += 1;
-        match (singular, n) {
-            (true, 1) => output::write_row::<B>(res, &plan.columns, row, out),
-            (true, _) => Ok(()),
-            (false, 1) => output::write_row::<B>(res, &plan.columns, row, out),
-            (false, _) => {
-                out.push(b',');
-                output::write_row::<B>(res, &plan.columns, row, out)
-            }
-        }
-    };
+    let mut page = output::Page::start(res, &plan.columns, media, out);
+    let mut render = |row: &B::Row| page.row::<B>(row, out);
     B::fetch_each(conn, &w.sql, &w.args, &mut render).await?;
-    if !singular {
-        out.push(b']');
-    }
-    let total = if count {
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::count(&mut w, res, &plan.filters);
-        let row = B::fetch_optional(conn, &w.sql, &w.args).await?;
-        let n = row.as_ref().map(|r| B::get_i64(r, 0)).transpose()?;
-        Some(u64::try_from(n.unwrap_or(0)).unwrap_or(0))
-    } else {
-        None
+    let n = page.finish(out);
+    let total = match count {
+        Some(count) => {
+            let page = count::Page {
+                offset: plan.offset,
+                fetch,
+                rows: n,
+            };
+            let total = count::total::<B>(conn, res, &plan.filters, count, page, op.max_limit);
+            Some(total.await?)
+        }
+        None => None,
     };
     Ok((n, total))
 }
@@ -88,10 +77,11 @@ async fn list_in<B: Driver>(
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
     plan: query::ListPlan,
-    prefer: query::Prefer,
-    singular: bool,
+    mut prefer: query::Prefer,
+    media: ListMedia,
 ) -> Result<Response, Problem> {
     let map = |e| db_error::map(res, e);
+    let singular = media == ListMedia::Object;
     let fetch = if singular {
         plan.limit.min(2)
     } else {
@@ -101,8 +91,8 @@ async fn list_in<B: Driver>(
         None => {
             let mut out = Vec::new();
             let mut conn = pool.acquire().await.map_err(map)?;
-            let shape = (fetch, prefer.count.is_some(), singular);
-            let (n, total) = list_rows::<B>(&mut conn, res, &plan, shape, &mut out)
+            let shape = (fetch, prefer.count, media);
+            let (n, total) = list_rows::<B>(&mut conn, res, op, &plan, shape, &mut out)
                 .await
                 .map_err(map)?;
             past_end(&plan, total)?;
@@ -112,7 +102,7 @@ async fn list_in<B: Driver>(
         // Boxed, so that the hooks' futures do not make every list's state larger.
         Some(ctx) => {
             let hooked = Box::pin(list_hooked::<B>(
-                pool, sent, res, op, ctx, &plan, &prefer, fetch, singular,
+                pool, sent, res, op, ctx, &plan, &prefer, fetch, media,
             ));
             hooked.await?
         }
@@ -122,28 +112,41 @@ async fn list_in<B: Driver>(
     } else {
         format!("{}-{}", plan.offset, plan.offset + n - 1)
     };
-    let total_text = total.map_or_else(|| "*".to_owned(), |t| t.to_string());
+    let total_text = total.map_or_else(|| "*".to_owned(), |t| t.rows.to_string());
+    // As PostgREST: 206 whenever fewer rows came back than the total, estimated or not.
     let status = match total {
-        Some(t) if n < t && !singular => StatusCode::PARTIAL_CONTENT,
+        Some(t) if n < t.rows && !singular => StatusCode::PARTIAL_CONTENT,
         _ => StatusCode::OK,
     };
     let mut response = json_response(status, out);
     let h = response.headers_mut();
-    if singular {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(query::OBJECT_JSON),
-        );
+    match media {
+        ListMedia::Array => {}
+        ListMedia::Object => {
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(query::OBJECT_JSON),
+            );
+        }
+        ListMedia::Csv => {
+            h.insert(header::CONTENT_TYPE, CSV);
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&format!("{range}/{total_text}")) {
         h.insert(header::CONTENT_RANGE, v);
+    }
+    if let Some(t) = total {
+        prefer.applied_count(t.applied());
     }
     applied(h, &prefer);
     Ok(response)
 }
 
+const CSV: HeaderValue = HeaderValue::from_static("text/csv; charset=utf-8");
+
 /// A list with hooks: in a transaction, between the `pre` and `post` hooks; the page's
-/// length, the count and the rendered body.
+/// length, the total and the rendered body. `post` hooks see and change the page as JSON,
+/// which is then written as CSV when CSV was asked for.
 #[allow(clippy::too_many_arguments)]
 async fn list_hooked<B: Driver>(
     pool: &Pool<B>,
@@ -154,27 +157,36 @@ async fn list_hooked<B: Driver>(
     plan: &query::ListPlan,
     prefer: &query::Prefer,
     fetch: u64,
-    singular: bool,
-) -> Result<(u64, Option<u64>, Vec<u8>), Problem> {
+    media: ListMedia,
+) -> Result<(u64, Option<Total>, Vec<u8>), Problem> {
     let map = |e| db_error::map(res, e);
     let tx = sent.begin_read(pool).await.map_err(map)?;
     let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
     let mut out = Vec::new();
-    let shape = (fetch, prefer.count.is_some(), singular);
-    let (n, total) = list_rows::<B>(tx.conn(), res, plan, shape, &mut out)
+    let csv_after = media == ListMedia::Csv && !op.post.is_empty();
+    let rendered = if csv_after { ListMedia::Array } else { media };
+    let shape = (fetch, prefer.count, rendered);
+    let (n, total) = list_rows::<B>(tx.conn(), res, op, plan, shape, &mut out)
         .await
         .map_err(map)?;
     past_end(plan, total)?;
-    singular_check(res, singular, n)?;
+    singular_check(res, media == ListMedia::Object, n)?;
     let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    if csv_after {
+        out = output::csv_from_json(res, &plan.columns, &out).map_err(|e| Problem::internal(&e))?;
+    }
     tx.commit().await.map_err(map)?;
     Ok((n, total, out))
 }
 
-/// 416 when the offset is past the matching rows (known only with a count).
-fn past_end(plan: &query::ListPlan, total: Option<u64>) -> Result<(), Problem> {
+/// 416 when the offset is past the matching rows (known only with a count, and only from
+/// a counted total: an estimate may be short of rows that exist).
+fn past_end(plan: &query::ListPlan, total: Option<Total>) -> Result<(), Problem> {
     match total {
-        Some(t) if plan.offset > t => Err(Problem::new(
+        Some(Total {
+            rows: t,
+            exact: true,
+        }) if plan.offset > t => Err(Problem::new(
             StatusCode::RANGE_NOT_SATISFIABLE,
             "range-not-satisfiable",
             format!("offset {} is past the {t} matching rows", plan.offset),

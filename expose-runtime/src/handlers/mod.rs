@@ -54,6 +54,7 @@ macro_rules! on_backend {
 }
 
 mod batch;
+mod count;
 mod create;
 mod filtered;
 mod idempotency;

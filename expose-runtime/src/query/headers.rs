@@ -7,6 +7,9 @@ use axum::http::{header, HeaderMap};
 /// The media type of PostgREST's singular responses.
 pub(crate) const OBJECT_JSON: &str = "application/vnd.pgrst.object+json";
 
+/// The media type of a list page as CSV (postgrest-js `.csv()`).
+pub(crate) const CSV: &str = "text/csv";
+
 /// What to answer a write with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Return {
@@ -68,7 +71,8 @@ pub(crate) fn prefer(headers: &HeaderMap) -> Result<Prefer, Problem> {
                         "count=planned" => Count::Planned,
                         _ => Count::Estimated,
                     });
-                    // Every count is exact today.
+                    // What a write counts (the rows it wrote) is exact; a list says what it
+                    // applied with `applied_count`.
                     p.apply("count=exact");
                 }
                 "return=representation" => {
@@ -132,6 +136,15 @@ impl Prefer {
             self.applied.push(pref);
         }
     }
+
+    /// Says which count was applied (`count=exact` or `count=planned`), in the place of
+    /// the `count=exact` recorded when the header was read.
+    pub(crate) fn applied_count(&mut self, pref: &'static str) {
+        match self.applied.iter_mut().find(|p| p.starts_with("count=")) {
+            Some(p) => pref.clone_into(p),
+            None => self.apply(pref),
+        }
+    }
 }
 
 /// Reads `Range: 0-24` (with `Range-Unit: items` or none).
@@ -157,29 +170,86 @@ pub(crate) fn wants_object(headers: &HeaderMap) -> bool {
         .any(|v| v.split(',').any(|m| m.trim().starts_with(OBJECT_JSON)))
 }
 
+/// Whether a media range (without its parameters, lower case) admits a JSON answer.
+fn is_json(m: &str) -> bool {
+    matches!(
+        m,
+        "*/*" | "application/*" | "application/json" | OBJECT_JSON
+    ) || (m.starts_with("application/") && m.ends_with("+json"))
+}
+
+/// Each media range of every `Accept` header: its type (lower case, without parameters) and
+/// its weight (`q`, 1 when absent or not a number).
+fn accept_ranges(headers: &HeaderMap) -> impl Iterator<Item = (String, f32)> + '_ {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|m| {
+            let mut parts = m.split(';');
+            let ty = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (ty, q)
+        })
+}
+
 /// Whether the client accepts a JSON answer (no `Accept` counts as yes).
 pub(crate) fn accepts_json(headers: &HeaderMap) -> bool {
     let mut any = false;
-    for v in headers.get_all(header::ACCEPT) {
+    for (m, _) in accept_ranges(headers) {
         any = true;
-        let Ok(v) = v.to_str() else { continue };
-        for m in v.split(',') {
-            let m = m
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if matches!(
-                m.as_str(),
-                "*/*" | "application/*" | "application/json" | OBJECT_JSON
-            ) || (m.starts_with("application/") && m.ends_with("+json"))
-            {
-                return true;
-            }
+        if is_json(&m) {
+            return true;
         }
     }
     !any
+}
+
+/// How a list page is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ListMedia {
+    /// A JSON array (`application/json`, the default).
+    Array,
+    /// The one matching row as a JSON object ([`OBJECT_JSON`]).
+    Object,
+    /// CSV ([`CSV`]): a header line, then a line per row.
+    Csv,
+}
+
+/// The media type of a list's answer: CSV when `text/csv` is the client's preferred
+/// acceptable type (highest `q`, the first listed among equals), else JSON as
+/// [`require_json`] and [`wants_object`] decide; 406 when neither is acceptable.
+pub(crate) fn list_media(headers: &HeaderMap) -> Result<ListMedia, Problem> {
+    let mut best: Option<(bool, f32)> = None;
+    for (m, q) in accept_ranges(headers) {
+        let csv = m == CSV;
+        if !(csv || is_json(&m)) || q <= 0.0 {
+            continue;
+        }
+        if best.is_none_or(|(_, b)| q > b) {
+            best = Some((csv, q));
+        }
+    }
+    if matches!(best, Some((true, _))) {
+        return Ok(ListMedia::Csv);
+    }
+    if !accepts_json(headers) {
+        return Err(Problem::new(
+            axum::http::StatusCode::NOT_ACCEPTABLE,
+            "not-acceptable",
+            "a list answers with application/json, application/vnd.pgrst.object+json or \
+             text/csv",
+        ));
+    }
+    Ok(if wants_object(headers) {
+        ListMedia::Object
+    } else {
+        ListMedia::Array
+    })
 }
 
 /// 406 when the client accepts no JSON.

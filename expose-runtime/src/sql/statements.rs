@@ -231,6 +231,30 @@ pub(crate) fn count(w: &mut SqlWriter, res: &Schema, filters: &[Filter]) {
     where_all(w, res, filters);
 }
 
+/// `SELECT 1 FROM t WHERE ...`: the rows [`count`] counts.
+fn counted(w: &mut SqlWriter, res: &Schema, filters: &[Filter]) {
+    w.push("SELECT 1 FROM ").ident(res.model.table);
+    where_all(w, res, filters);
+}
+
+/// `SELECT COUNT(*) FROM (SELECT 1 FROM t WHERE ... LIMIT n) c`: the count, read no
+/// further than `n` rows.
+pub(crate) fn count_at_most(w: &mut SqlWriter, res: &Schema, filters: &[Filter], n: u64) {
+    w.push("SELECT COUNT(*) FROM (");
+    counted(w, res, filters);
+    w.push(" LIMIT ").number(n).push(") c");
+}
+
+/// The dialect's `EXPLAIN` of the rows [`count`] counts (as PostgREST explains its count
+/// query): the plan of `SELECT 1 FROM t WHERE ...`, whose top node's estimate is those rows
+/// (the plan of `COUNT(*)` itself estimates its one row). `None` when the dialect has no
+/// row estimates.
+pub(crate) fn explain_count(w: &mut SqlWriter, res: &Schema, filters: &[Filter]) -> Option<()> {
+    w.push(w.dialect.explain?);
+    counted(w, res, filters);
+    Some(())
+}
+
 fn key_filter(res: &Schema, key: Value) -> Filter {
     Filter::Cond(Cond {
         field: res.key,
