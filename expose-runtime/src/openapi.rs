@@ -45,7 +45,7 @@ use crate::field::{Field, FieldSet};
 use crate::field_type::FieldType;
 use crate::model::{Model, Operation};
 use crate::problem::PROBLEM_JSON;
-use crate::query::OBJECT_JSON;
+use crate::query::{CSV, OBJECT_JSON};
 use crate::resource::Resource;
 use crate::Exposed;
 use axum::http::{header, HeaderValue};
@@ -524,12 +524,22 @@ impl Doc<'_> {
         let mut responses = Map::new();
         let range_header = json!({
             "description": "The rows served, `first-last/total` (`*` for an empty page; the \
-                total is `*` unless `Prefer: count=exact`).",
+                total is `*` unless `Prefer: count=...` asks for one, and with `planned` or \
+                `estimated` it may be the planner's estimate, as `Preference-Applied` says).",
             "required": true,
             "schema": { "type": "string", "pattern": "^(?:\\*|[0-9]+-[0-9]+)/(?:\\*|[0-9]+)$" },
         });
         let page = json!({
             "application/json": { "schema": { "type": "array", "items": self.schema_ref("") } },
+            CSV: {
+                "schema": {
+                    "type": "string",
+                    "description": "With `Accept: text/csv`: a header line of the selected \
+                        names (aliases included), then one line per row, each ending in LF; \
+                        fields quoted as RFC 4180 asks (`\"` doubled), a null empty, an empty \
+                        text `\"\"`.",
+                },
+            },
         });
         let mut ok_content = page.clone();
         ok_content[OBJECT_JSON] = json!({ "schema": self.schema_ref("") });
@@ -549,8 +559,8 @@ impl Doc<'_> {
         responses.insert(
             "206".into(),
             json!({
-                "description": "With `Prefer: count=exact`, a page holding fewer rows than \
-                    match.",
+                "description": "With a count (`Prefer: count=...`), a page holding fewer \
+                    rows than the total, counted or estimated.",
                 "headers": {
                     "Content-Range": range_header,
                     "Preference-Applied": preference_applied(),
@@ -569,11 +579,15 @@ impl Doc<'_> {
         responses.insert(
             "406".into(),
             problem(&format!(
-                "`Accept` names no JSON media type, or asks for `{OBJECT_JSON}` and not \
-                 exactly one row matches."
+                "`Accept` names neither a JSON media type nor `{CSV}`, or asks for \
+                 `{OBJECT_JSON}` and not exactly one row matches."
             )),
         );
-        let mut r416 = problem("With `Prefer: count=exact`, the offset is past the last row.");
+        let mut r416 = problem(
+            "With a count (`Prefer: count=...`), the offset is past the last row, by a \
+             counted total: with `planned` or `estimated`, an empty page at a positive offset is \
+             counted, and no 416 is answered from an estimate.",
+        );
         r416["headers"] = json!({
             "Content-Range": {
                 "description": "`*/total`.",
@@ -897,22 +911,25 @@ fn etag_header() -> Json {
 }
 
 fn accept_param(list: bool) -> Json {
-    let object = if list {
+    let description = if list {
         format!(
-            " `{OBJECT_JSON}` asks for the one matching row as an object instead of an array \
-             (406 unless exactly one row matches)."
+            "Must admit JSON (`application/json`, `{OBJECT_JSON}`, `application/*+json`, \
+             `application/*` or `*/*`) or `{CSV}` when sent, else 406. `{OBJECT_JSON}` asks \
+             for the one matching row as an object instead of an array (406 unless exactly \
+             one row matches); `{CSV}` for the page as CSV, when it is the preferred type \
+             (highest `q`, the first listed among equals)."
         )
     } else {
-        String::new()
+        format!(
+            "Must admit JSON (`application/json`, `{OBJECT_JSON}`, `application/*+json`, \
+             `application/*` or `*/*`) when sent, else 406."
+        )
     };
     json!({
         "name": "Accept",
         "in": "header",
         "required": false,
-        "description": format!(
-            "Must admit JSON (`application/json`, `{OBJECT_JSON}`, `application/*+json`, \
-             `application/*` or `*/*`) when sent, else 406.{object}"
-        ),
+        "description": description,
         "schema": { "type": "string" },
     })
 }
@@ -953,10 +970,25 @@ fn preference_applied() -> Json {
 }
 
 fn prefer_param(list: bool) -> Json {
-    let known = if list {
-        "`count=exact` (also `planned`, `estimated`: the total in `Content-Range`)"
+    let (known, more) = if list {
+        (
+            "`count=exact`, `count=planned` or `count=estimated` (the total in \
+             `Content-Range`)",
+            " `exact` counts the matching rows; `planned` takes the planner's estimate \
+             (PostgreSQL, MySQL/MariaDB: in the time of planning whatever the table's size; \
+             SQLite keeps no estimates and counts); `estimated` counts while at most the \
+             largest page (the `limit` maximum) matches, else takes the estimate, never \
+             below the rows counted. A page shorter than asked ends the rows, so with \
+             `planned` or `estimated` its total is known without an estimate. \
+             `Preference-Applied` says `count=exact` for a counted total and \
+             `count=planned` for an estimate.",
+        )
     } else {
-        "`return=representation` (default), `return=minimal` or `return=headers-only` (no body)"
+        (
+            "`return=representation` (default), `return=minimal` or `return=headers-only` (no \
+             body)",
+            "",
+        )
     };
     json!({
         "name": "Prefer",
@@ -965,7 +997,7 @@ fn prefer_param(list: bool) -> Json {
         "description": format!(
             "RFC 7240 preferences, comma-separated: {known}, `handling=lenient` (default: \
              unknown preferences are ignored) or `handling=strict` (they are refused with 400). \
-             Honoured ones are listed in `Preference-Applied`."
+             Honoured ones are listed in `Preference-Applied`.{more}"
         ),
         "schema": { "type": "string", "pattern": "^[\\t -~]*$" },
         "examples": {
