@@ -5,8 +5,10 @@
 //! Only the routes and query parameters the workloads use are here:
 //!
 //! - `GET /people?limit=&offset=&order=id|age.desc&id=gt.N&age=gte.N&is_admin=eq.B`, with
-//!   `Prefer: count=exact` adding a `COUNT(*)` (one pooled connection for both statements),
-//!   and `Content-Range` / `206 Partial Content` as the generated API answers them;
+//!   `Prefer: count=exact` adding a `COUNT(*)` (one pooled connection for both statements)
+//!   and `Prefer: count=planned` the planner's estimate (`EXPLAIN` of `SELECT 1` with the
+//!   same filters on PostgreSQL and MySQL/MariaDB; SQLite has none and counts), and
+//!   `Content-Range` / `206 Partial Content` as the generated API answers them;
 //! - `GET /people/{id}`, `POST /people` (`INSERT ... RETURNING`, or insert then select by
 //!   `LAST_INSERT_ID()` on MySQL), `PATCH /people/{id}` (`UPDATE ... SET` only the fields
 //!   sent, `RETURNING`, or update then select on MySQL) and `DELETE /people/{id}`.
@@ -211,17 +213,33 @@ impl ListRequest {
     }
 }
 
-/// Whether the request asked for `Prefer: count=exact`.
-fn wants_count(headers: &HeaderMap) -> bool {
+/// Which total a list request asked for.
+enum Count {
+    Exact,
+    Planned,
+}
+
+/// The `Prefer: count=exact|planned` of the request, if any.
+fn wants_count(headers: &HeaderMap) -> Option<Count> {
     headers
         .get_all("prefer")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|p| p.trim() == "count=exact"))
+        .flat_map(|v| v.split(','))
+        .find_map(|p| match p.trim() {
+            "count=exact" => Some(Count::Exact),
+            "count=planned" => Some(Count::Planned),
+            _ => None,
+        })
 }
 
-/// The answer of a list: `Content-Range`, and 206 when a count shows more rows.
-fn list_response(rows: Vec<Person>, offset: i64, total: Option<i64>) -> Response {
+/// The answer of a list: `Content-Range`, and 206 when a count shows more rows; the total
+/// comes with the preference it applied.
+fn list_response(rows: Vec<Person>, offset: i64, total: Option<(i64, &'static str)>) -> Response {
+    let (total, applied) = match total {
+        Some((t, a)) => (Some(t), Some(a)),
+        None => (None, None),
+    };
     let n = rows.len() as i64;
     let range = if n == 0 {
         "*".to_owned()
@@ -238,11 +256,8 @@ fn list_response(rows: Vec<Person>, offset: i64, total: Option<i64>) -> Response
     if let Ok(v) = HeaderValue::from_str(&format!("{range}/{total_text}")) {
         h.insert(header::CONTENT_RANGE, v);
     }
-    if total.is_some() {
-        h.insert(
-            "preference-applied",
-            HeaderValue::from_static("count=exact"),
-        );
+    if let Some(a) = applied {
+        h.insert("preference-applied", HeaderValue::from_static(a));
     }
     response
 }
@@ -307,14 +322,22 @@ macro_rules! common {
                 qb.push(" OFFSET ").push_bind(req.offset);
             }
             let rows = qb.build_query_as::<Person>().fetch_all(&mut *conn).await?;
-            let total = if wants_count(&headers) {
-                let mut qb = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM people");
-                push_where(&mut qb, &req.filters);
-                Some(qb.build_query_scalar::<i64>().fetch_one(&mut *conn).await?)
-            } else {
-                None
+            let total = match wants_count(&headers) {
+                None => None,
+                Some(Count::Exact) => Some((exact(&mut conn, &req.filters).await?, "count=exact")),
+                Some(Count::Planned) => Some(planned(&mut conn, &req.filters).await?),
             };
             Ok(list_response(rows, req.offset, total))
+        }
+
+        /// `COUNT(*)` of the rows the filters match.
+        async fn exact(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            filters: &[Filter],
+        ) -> Result<i64, sqlx::Error> {
+            let mut qb = QueryBuilder::<$db>::new("SELECT COUNT(*) FROM people");
+            push_where(&mut qb, filters);
+            qb.build_query_scalar::<i64>().fetch_one(&mut *conn).await
         }
 
         async fn retrieve(
@@ -427,6 +450,15 @@ pub mod sqlite {
         by_id = "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE id = ?",
         delete = "DELETE FROM people WHERE id = ?"
     );
+
+    /// SQLite keeps no row estimates: counted.
+    async fn planned(
+        conn: &mut sqlx::SqliteConnection,
+        filters: &[Filter],
+    ) -> Result<(i64, &'static str), sqlx::Error> {
+        Ok((exact(conn, filters).await?, "count=exact"))
+    }
+
     writes_returning!(
         sqlx::Sqlite,
         sqlx::SqlitePool,
@@ -445,6 +477,22 @@ pub mod postgres {
         by_id = "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE id = $1",
         delete = "DELETE FROM people WHERE id = $1"
     );
+
+    /// `Plan Rows` of `EXPLAIN (FORMAT JSON)` of the rows the filters match.
+    async fn planned(
+        conn: &mut sqlx::PgConnection,
+        filters: &[Filter],
+    ) -> Result<(i64, &'static str), sqlx::Error> {
+        let mut qb =
+            QueryBuilder::<sqlx::Postgres>::new("EXPLAIN (FORMAT JSON) SELECT 1 FROM people");
+        push_where(&mut qb, filters);
+        let plan = qb
+            .build_query_scalar::<sqlx::types::Json<serde_json::Value>>()
+            .fetch_one(&mut *conn)
+            .await?;
+        let rows = plan.0[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0);
+        Ok((rows as i64, "count=planned"))
+    }
     writes_returning!(
         sqlx::Postgres,
         sqlx::PgPool,
@@ -468,6 +516,22 @@ pub mod mysql {
         by_id = "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE id = ?",
         delete = "DELETE FROM people WHERE id = ?"
     );
+
+    /// `rows` of `EXPLAIN` of the rows the filters match (MariaDB reports it as text, MySQL
+    /// as an unsigned integer; MySQL's `filtered` is left out, as MariaDB has none).
+    async fn planned(
+        conn: &mut sqlx::MySqlConnection,
+        filters: &[Filter],
+    ) -> Result<(i64, &'static str), sqlx::Error> {
+        let mut qb = QueryBuilder::<sqlx::MySql>::new("EXPLAIN SELECT 1 FROM people");
+        push_where(&mut qb, filters);
+        let row = qb.build().fetch_one(&mut *conn).await?;
+        let rows = match row.try_get::<Option<&str>, _>("rows") {
+            Ok(text) => text.and_then(|t| t.parse().ok()),
+            Err(_) => row.try_get::<Option<u64>, _>("rows")?.map(|n| n as i64),
+        };
+        Ok((rows.unwrap_or(0), "count=planned"))
+    }
 
     const BY_ID: &str =
         "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE id = ?";

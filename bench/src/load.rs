@@ -103,12 +103,12 @@ pub enum Traffic {
         /// Distinguishes this run's new e-mail addresses.
         tag: String,
     },
-    /// One fixed `GET` (path and query), optionally with `Prefer: count=exact`.
+    /// One fixed `GET` (path and query), optionally with a `Prefer: count=...`.
     Get {
         /// Path and query.
         path: String,
-        /// Whether to send `Prefer: count=exact`.
-        count: bool,
+        /// The `Prefer` header to send (`count=exact`, `count=planned`), if any.
+        count: Option<&'static str>,
     },
 }
 
@@ -182,14 +182,17 @@ impl Rng {
 
 pub(crate) type Body = Full<Bytes>;
 
-/// `GET path`, optionally with `Prefer: count=exact`, and the statuses it expects.
-pub(crate) fn get(path: String, count: bool) -> (Request<Body>, &'static [StatusCode]) {
+/// `GET path`, optionally with `Prefer: <count>`, and the statuses it expects.
+pub(crate) fn get(
+    path: String,
+    count: Option<&'static str>,
+) -> (Request<Body>, &'static [StatusCode]) {
     let mut b = Request::builder()
         .method(Method::GET)
         .uri(path)
         .header(HOST, "127.0.0.1");
-    if count {
-        b = b.header("prefer", "count=exact");
+    if let Some(count) = count {
+        b = b.header("prefer", count);
     }
     let req = b.body(Full::new(Bytes::new())).expect("a valid request");
     (req, &[StatusCode::OK, StatusCode::PARTIAL_CONTENT])
@@ -260,11 +263,11 @@ fn request(
     };
     let id = 1 + rng.below(seed_rows);
     Some(match workload {
-        Workload::Retrieve => get(format!("/people/{id}"), false),
-        Workload::List => get("/people?limit=100".into(), false),
+        Workload::Retrieve => get(format!("/people/{id}"), None),
+        Workload::List => get("/people?limit=100".into(), None),
         Workload::ListFiltered => get(
             "/people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100".into(),
-            true,
+            Some("count=exact"),
         ),
         Workload::Create => create(n, tag),
         Workload::Update => update(id, n, tag),
@@ -276,8 +279,8 @@ fn request(
             remove(id)
         }
         Workload::Mixed => match rng.below(100) {
-            0..80 => get(format!("/people/{id}"), false),
-            80..90 => get("/people?age=gte.40&limit=20".into(), false),
+            0..80 => get(format!("/people/{id}"), None),
+            80..90 => get("/people?age=gte.40&limit=20".into(), None),
             _ => update(id, n, tag),
         },
     })

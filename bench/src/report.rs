@@ -314,7 +314,9 @@ pub fn scaling_markdown(
          alternating; p50 latency of `GET` pages of 100 rows, default columns. `n` is the \
          number of requests measured per side. *first page*: `?limit=100`; *deep offset*: the \
          last page, `?limit=100&offset=N-100`; *keyset*: the same page, \
-         `?id=gt.(N-100)&order=id&limit=100`; *count*: with `Prefer: count=exact`.\n"
+         `?id=gt.(N-100)&order=id&limit=100`; *count*: with `Prefer: count=exact` or \
+         `count=planned` (the planner's estimate: `EXPLAIN` on PostgreSQL and MySQL/MariaDB, \
+         on both sides; SQLite has none and counts).\n"
     );
     for b in backends {
         let seeding: Vec<String> = b
@@ -342,7 +344,9 @@ pub fn scaling_markdown(
                 "| {} | {} | {} | {} | {} | {:.2} | {} | {} |",
                 c.rows,
                 c.paging.name(),
-                if c.count { "exact" } else { "–" },
+                c.count
+                    .and_then(|c| c.strip_prefix("count="))
+                    .unwrap_or("–"),
                 ms(g),
                 ms(h),
                 ratio(f64::from(g), f64::from(h)),

@@ -446,6 +446,9 @@ impl Paging {
     }
 }
 
+/// The counts of the scaling measurement: none, `Prefer: count=exact`, `count=planned`.
+pub const SCALING_COUNTS: [Option<&str>; 3] = [None, Some("count=exact"), Some("count=planned")];
+
 /// One scaling cell: a table size, a paging shape, with or without a count.
 #[derive(Clone, Debug)]
 pub struct ScalingCell {
@@ -453,8 +456,8 @@ pub struct ScalingCell {
     pub rows: u64,
     /// The paging shape.
     pub paging: Paging,
-    /// Whether `Prefer: count=exact` was sent.
-    pub count: bool,
+    /// The `Prefer` header sent (`count=exact`, `count=planned`), if any.
+    pub count: Option<&'static str>,
     /// The request sent.
     pub path: String,
     /// The generated API's figures.
@@ -478,8 +481,8 @@ pub struct ScalingResults {
     pub elapsed: Duration,
 }
 
-/// List latency against table size, at concurrency 1, for every paging shape with and
-/// without `count=exact`.
+/// List latency against table size, at concurrency 1, for every paging shape without a
+/// count, with `count=exact` and with `count=planned`.
 pub async fn scaling(
     bdb: &BenchDb,
     sizes: &[u64],
@@ -501,7 +504,7 @@ pub async fn scaling(
         // Fresh servers per size: no statement cached against the dropped table.
         let pair = Pair::start(&bdb.url).await?;
         for paging in Paging::ALL {
-            for count in [false, true] {
+            for count in SCALING_COUNTS {
                 let path = paging.path(rows);
                 let traffic = Arc::new(Traffic::Get {
                     path: path.clone(),
@@ -523,10 +526,10 @@ pub async fn scaling(
                 }
                 let [generated, handwritten] = figures;
                 eprintln!(
-                    "[{:?}] {rows:>8} rows {:<12} count={:<5} generated p50 {:>7} us, hand-written p50 {:>7} us",
+                    "[{:?}] {rows:>8} rows {:<12} {:<13} generated p50 {:>7} us, hand-written p50 {:>7} us",
                     bdb.backend,
                     paging.name(),
-                    count,
+                    count.unwrap_or("no count"),
                     generated.clone().p50_p99().0,
                     handwritten.clone().p50_p99().0,
                 );

@@ -537,11 +537,11 @@ fn next_request(
         .next
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (req, expected) = match op {
-        Op::Retrieve => load::get(format!("/people/{id}"), false),
-        Op::List => load::get("/people?limit=100".into(), false),
+        Op::Retrieve => load::get(format!("/people/{id}"), None),
+        Op::List => load::get("/people?limit=100".into(), None),
         Op::ListFiltered => load::get(
             "/people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100".into(),
-            true,
+            Some("count=exact"),
         ),
         Op::Update => load::update(id, n, &shared.tag),
         Op::Create => load::create(n, &shared.tag),
