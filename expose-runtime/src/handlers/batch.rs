@@ -150,6 +150,40 @@ async fn fetch_rendered<B: Driver>(
     Ok(n)
 }
 
+/// Runs a statement and writes the rows it returns straight into the answer's body: a JSON
+/// array, or the first row alone when `singular`; the number of rows.
+async fn fetch_body<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    columns: &[Column],
+    w: &SqlWriter,
+    singular: bool,
+    out: &mut Vec<u8>,
+) -> Result<u64, Problem> {
+    let mut n = 0;
+    if !singular {
+        out.push(b'[');
+    }
+    let mut render = |row: &B::Row| {
+        n += 1;
+        match (singular, n) {
+            (true, 1) | (false, 1) => output::write_row::<B>(res, columns, row, out),
+            (true, _) => Ok(()),
+            (false, _) => {
+                out.push(b',');
+                output::write_row::<B>(res, columns, row, out)
+            }
+        }
+    };
+    B::fetch_each(conn, &w.sql, &w.args, &mut render)
+        .await
+        .map_err(|e| db_error::map_writing(res, e))?;
+    if !singular {
+        out.push(b']');
+    }
+    Ok(n)
+}
+
 /// The rows a write chosen by `filters` is about to change, read and locked in key order:
 /// their keys and, with `columns`, their rendering. More rows than the cap is refused here,
 /// before anything is written.
@@ -197,6 +231,16 @@ pub(super) struct Batch<'a> {
 }
 
 impl Batch<'_> {
+    /// The most rows one statement of a write chosen by filters may change: the cap, or one
+    /// row for the singular `Accept` (so that a second row is never written).
+    fn bound(&self) -> Option<u64> {
+        let cap = self.cap.map(|c| c.max);
+        match self.reply.singular {
+            true => Some(cap.map_or(1, |c| c.min(1))),
+            false => cap,
+        }
+    }
+
     async fn finish<B: Driver>(
         &self,
         mut tx: WriteTx<'_, B>,
@@ -223,34 +267,62 @@ impl Batch<'_> {
     }
 }
 
-/// A write of many rows as one statement: run (rendering the rows it returns), checked
-/// against the cap and the singular `Accept`, committed.
+/// A write of many rows as one statement, checked against the cap and the singular
+/// `Accept` with nothing written when it fails them. Where the statement itself writes
+/// nothing over its bound ([`sql::capped`]) it runs on its own (autocommit) unless an
+/// `Idempotency-Key`'s answer is stored with it; elsewhere in a transaction rolled back
+/// when the statement changed too many rows.
+#[allow(clippy::too_many_arguments)]
 async fn one_statement<B: Driver>(
-    mut tx: WriteTx<'_, B>,
+    pool: &Pool<B>,
+    sent: &Sent,
     res: &Resource,
     kind: OperationKind,
     w: &SqlWriter,
+    filters: &[Filter],
     ret: Option<&[Column]>,
     batch: &Batch<'_>,
 ) -> Result<Written, Problem> {
+    let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
-    let mut out = Rendered::default();
-    let n = match ret {
-        Some(cols) => fetch_rendered::<B>(tx.conn(), res, cols, w, &mut out).await?,
-        None => {
-            B::execute(tx.conn(), &w.sql, &w.args)
-                .await
-                .map_err(|e| db_error::map_writing(res, e))?
-                .rows
-        }
+    let capped = sql::capped(w);
+    let mut out = Vec::new();
+    let mut autocommit;
+    let mut tx = None;
+    let conn = if capped && batch.keyed.is_none() {
+        autocommit = sent.autocommit(pool).await.map_err(map)?;
+        autocommit.applying()
+    } else {
+        tx.insert(sent.begin(pool).await.map_err(map)?).conn()
     };
+    let n = match ret {
+        Some(cols) => fetch_body::<B>(conn, res, cols, w, reply.singular, &mut out).await?,
+        None => B::execute(conn, &w.sql, &w.args).await.map_err(map)?.rows,
+    };
+    if capped && n == 0 {
+        // Nothing written: no row matched, or more than the bound did.
+        let bound = batch.bound().unwrap_or(u64::MAX);
+        let mut count = SqlWriter::new(B::DIALECT);
+        sql::count_at_most(&mut count, res, filters, bound.saturating_add(1));
+        let row = B::fetch_optional(conn, &count.sql, &count.args)
+            .await
+            .map_err(map)?;
+        let total = row.map(|r| B::get_i64(&r, 0)).transpose().map_err(map)?;
+        let total = total.unwrap_or(0) as u64;
+        if total > bound {
+            check_affected(res, kind, total, batch.cap, reply.singular)?;
+        }
+    }
     check_affected(res, kind, n, batch.cap, reply.singular)?;
     let written = Written {
         rows: n,
-        body: reply.rows.then(|| out.body(reply.singular)),
+        body: reply.rows.then_some(out),
         inserted: false,
     };
-    batch.finish(tx, res, written).await
+    match tx {
+        Some(tx) => batch.finish(tx, res, written).await,
+        None => Ok(written),
+    }
 }
 
 /// `PATCH /path?<filters>`: every row the filters (and the scope) choose takes the body's
@@ -269,17 +341,16 @@ pub(super) async fn update_many_in<B: Driver>(
 ) -> Result<Written, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
-    let mut tx = sent.begin(pool).await.map_err(map)?;
     let hooked = ctx.is_some() && has_hooks(op);
     let per_row = hooked || batch.if_match.is_some();
     let kind = OperationKind::Update;
     if !per_row && !values.is_empty() && (B::DIALECT.returning || !reply.rows) {
         let ret = reply.rows.then_some(columns);
         let mut w = SqlWriter::new(B::DIALECT);
-        let bound = batch.cap.map(|c| c.max.saturating_add(1));
-        sql::update_where(&mut w, res, values, filters, &[], bound, ret);
-        return one_statement::<B>(tx, res, kind, &w, ret, &batch).await;
+        sql::update_where(&mut w, res, values, filters, &[], batch.bound(), ret);
+        return one_statement::<B>(pool, sent, res, kind, &w, filters, ret, &batch).await;
     }
+    let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
     let (keys, _) = rows_for_write::<B>(tx.conn(), res, filters, None, limit).await?;
     let n = keys.len() as u64;
@@ -351,17 +422,16 @@ pub(super) async fn remove_many_in<B: Driver>(
 ) -> Result<Written, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
-    let mut tx = sent.begin(pool).await.map_err(map)?;
     let hooked = ctx.is_some() && has_hooks(op);
     let per_row = hooked || batch.if_match.is_some();
     let kind = OperationKind::Remove;
     if !per_row && (B::DIALECT.returning || !reply.rows) {
         let ret = reply.rows.then_some(columns);
         let mut w = SqlWriter::new(B::DIALECT);
-        let bound = batch.cap.map(|c| c.max.saturating_add(1));
-        sql::delete_where(&mut w, res, filters, &[], bound, ret);
-        return one_statement::<B>(tx, res, kind, &w, ret, &batch).await;
+        sql::delete_where(&mut w, res, filters, &[], batch.bound(), ret);
+        return one_statement::<B>(pool, sent, res, kind, &w, filters, ret, &batch).await;
     }
+    let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
     let shown = reply.rows.then_some(columns);
     let (keys, out) = rows_for_write::<B>(tx.conn(), res, filters, shown, limit).await?;
@@ -465,6 +535,12 @@ pub(super) async fn create_many_in<B: Driver>(
     if reply.singular {
         check_affected(res, OperationKind::Create, rows.len() as u64, None, true)?;
     }
+    let hooked = ctx.is_some() && has_hooks(op);
+    if upsert.is_none() && !hooked && batch.keyed.is_none() {
+        if let Some(shape) = one_statement_insert(&rows, B::DIALECT.returning || !reply.rows) {
+            return insert_at_once::<B>(pool, sent, res, rows, shape, columns, reply).await;
+        }
+    }
     let mut tx = sent.begin(pool).await.map_err(map)?;
     // Which rows already exist (an upsert): their keys, by row.
     let mut existing: Vec<Option<Value>> = vec![None; rows.len()];
@@ -528,7 +604,6 @@ pub(super) async fn create_many_in<B: Driver>(
         slots[n] = Some(row);
         merged += 1;
     }
-    let hooked = ctx.is_some() && has_hooks(op);
     // Without RETURNING (MySQL), the rows asked for are read back by key: the keys the rows
     // carry, or the consecutive ids of a multi-row insert where the server assigns them so.
     let read_back = reply.rows && !B::DIALECT.returning;
@@ -617,6 +692,63 @@ pub(super) async fn create_many_in<B: Driver>(
         inserted: inserted > 0,
     };
     batch.finish(tx, res, written).await
+}
+
+/// The fields of a bulk insert that one statement can write on its own (atomic without a
+/// transaction): every row writes the same fields, they fit one statement's binds, and the
+/// answer needs no second statement (`answerable`).
+fn one_statement_insert(rows: &[Vec<(usize, Value)>], answerable: bool) -> Option<u64> {
+    let mut masks = rows
+        .iter()
+        .map(|r| r.iter().fold(0u64, |m, (i, _)| m | 1 << i));
+    let first = masks.next()?;
+    let fields = first.count_ones() as usize;
+    let fits = fields > 0 && rows.len() * fields <= MAX_BINDS;
+    (answerable && fits && masks.all(|m| m == first)).then_some(first)
+}
+
+/// A bulk insert in one statement, on its own: the statement is the write's point of no
+/// return, and its rows are rendered into the answer as they come back.
+async fn insert_at_once<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    rows: Vec<Vec<(usize, Value)>>,
+    mask: u64,
+    columns: &[Column],
+    reply: Reply,
+) -> Result<Written, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let fields: Vec<usize> = FieldSet(mask).iter().collect();
+    let values = rows
+        .into_iter()
+        .map(|mut r| {
+            sql::written(&mut r);
+            r.into_iter().map(|(_, v)| v).collect()
+        })
+        .collect();
+    let ret = reply.rows.then_some(columns);
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::insert_rows(&mut w, res, &fields, values, ret);
+    let mut conn = sent.autocommit(pool).await.map_err(map)?;
+    let mut out = Vec::new();
+    let n = match ret {
+        Some(cols) => {
+            let conn = conn.applying();
+            fetch_body::<B>(conn, res, cols, &w, reply.singular, &mut out).await?
+        }
+        None => {
+            B::execute(conn.applying(), &w.sql, &w.args)
+                .await
+                .map_err(map)?
+                .rows
+        }
+    };
+    Ok(Written {
+        rows: n,
+        body: reply.rows.then_some(out),
+        inserted: n > 0,
+    })
 }
 
 /// The step between the ids of one multi-row insert when the server hands them out

@@ -326,16 +326,20 @@ pub(crate) fn update(
 
 /// `UPDATE t SET a = ?, version = version + 1 WHERE a AND b ... [RETURNING cols]`: the
 /// filters of `first` then those of `rest` (an empty `WHERE` writes every row), on at most
-/// `limit` rows.
+/// `cap` rows (see [`capped`]).
 pub(crate) fn update_where(
     w: &mut SqlWriter,
     res: &Schema,
     values: Vec<(usize, Value)>,
     first: &[Filter],
     rest: &[Filter],
-    limit: Option<u64>,
+    cap: Option<u64>,
     ret: Option<&[Column]>,
 ) {
+    let chosen = cap.filter(|_| !w.dialect.limited_writes);
+    if let Some(n) = chosen {
+        chosen_rows(w, res, first, rest, n);
+    }
     w.push("UPDATE ").ident(res.model.table).push(" SET ");
     for (n, (i, v)) in values.into_iter().enumerate() {
         if n > 0 {
@@ -347,32 +351,64 @@ pub(crate) fn update_where(
         let col = res.field(v).column;
         w.push(", ").ident(col).push(" = ").ident(col).push(" + 1");
     }
-    where_bounded(w, res, first, rest, limit);
+    where_capped(w, res, first, rest, cap);
     returning(w, res, ret);
 }
 
-/// `WHERE ...` of a write, on at most `limit` rows when given: so that a write over its cap
-/// stops after `limit` rows (and is then rolled back) instead of changing every row its
-/// filters match first.
-fn where_bounded(
+/// The name of the rows a capped write chose ([`capped`]).
+const CHOSEN: &str = "expose_chosen";
+
+/// Whether a write of at most `cap` rows is written as one statement that changes nothing
+/// when more rows match (a `WITH` of the chosen keys, in key order and locked where the
+/// dialect locks rows): then an answer of no rows may mean "too many" and the caller counts.
+/// Elsewhere (MySQL's `UPDATE/DELETE ... ORDER BY key LIMIT cap + 1`), the statement stops
+/// after `cap + 1` rows and the caller rolls back when it changed more than `cap`.
+pub(crate) fn capped(w: &SqlWriter) -> bool {
+    !w.dialect.limited_writes
+}
+
+/// `WITH expose_chosen AS (SELECT key FROM t WHERE ... ORDER BY key LIMIT cap + 1 [FOR
+/// UPDATE]) `.
+fn chosen_rows(w: &mut SqlWriter, res: &Schema, first: &[Filter], rest: &[Filter], cap: u64) {
+    let key = res.field(res.key).column;
+    w.push("WITH ")
+        .ident(CHOSEN)
+        .push(" AS (SELECT ")
+        .ident(key);
+    w.push(" FROM ").ident(res.model.table);
+    where_both(w, res, first, rest);
+    w.push(" ORDER BY ")
+        .ident(key)
+        .push(" LIMIT ")
+        .number(cap.saturating_add(1));
+    for_update(w);
+    w.push(") ");
+}
+
+/// `WHERE ...` of a write, on at most `cap` rows when given (see [`capped`]): the keys
+/// chosen when there are no more than `cap`, or MySQL's `ORDER BY key LIMIT cap + 1`. Rows
+/// are taken in key order, so that concurrent writes lock them alike.
+fn where_capped(
     w: &mut SqlWriter,
     res: &Schema,
     first: &[Filter],
     rest: &[Filter],
-    limit: Option<u64>,
+    cap: Option<u64>,
 ) {
-    match limit {
+    let key = res.field(res.key).column;
+    match cap {
         None => where_both(w, res, first, rest),
         Some(n) if w.dialect.limited_writes => {
             where_both(w, res, first, rest);
-            w.push(" LIMIT ").number(n);
+            w.push(" ORDER BY ").ident(key);
+            w.push(" LIMIT ").number(n.saturating_add(1));
         }
         Some(n) => {
-            let key = res.field(res.key).column;
             w.push(" WHERE ").ident(key).push(" IN (SELECT ").ident(key);
-            w.push(" FROM ").ident(res.model.table);
-            where_both(w, res, first, rest);
-            w.push(" LIMIT ").number(n).push(")");
+            w.push(" FROM ")
+                .ident(CHOSEN)
+                .push(") AND (SELECT COUNT(*) FROM ");
+            w.ident(CHOSEN).push(") <= ").number(n);
         }
     }
 }
@@ -456,16 +492,20 @@ pub(crate) fn delete(w: &mut SqlWriter, res: &Schema, key: Value, filters: &[Fil
     delete_where(w, res, &[key_filter(res, key)], filters, None, None);
 }
 
-/// `DELETE FROM t WHERE a AND b ... [RETURNING cols]`, on at most `limit` rows.
+/// `DELETE FROM t WHERE a AND b ... [RETURNING cols]`, on at most `cap` rows (see
+/// [`capped`]).
 pub(crate) fn delete_where(
     w: &mut SqlWriter,
     res: &Schema,
     first: &[Filter],
     rest: &[Filter],
-    limit: Option<u64>,
+    cap: Option<u64>,
     ret: Option<&[Column]>,
 ) {
+    if let Some(n) = cap.filter(|_| !w.dialect.limited_writes) {
+        chosen_rows(w, res, first, rest, n);
+    }
     w.push("DELETE FROM ").ident(res.model.table);
-    where_bounded(w, res, first, rest, limit);
+    where_capped(w, res, first, rest, cap);
     returning(w, res, ret);
 }
