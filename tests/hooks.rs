@@ -85,9 +85,7 @@ async fn fill_input(ctx: &mut HookCtx) -> Result<(), Problem> {
         .get("x-author")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let input = ctx
-        .input_mut()
-        .ok_or_else(|| Problem::internal(&"no input"))?;
+    let input = ctx.input_mut()?;
     if input.get("text") == Some(&Value::from("forbidden")) {
         return Err(Problem::unprocessable(
             "that text is not allowed",
@@ -378,7 +376,277 @@ async fn writes_narrowed_per_request(t: Arc<TestDb>) {
     assert_eq!(r.json()["author"], "ann");
 }
 
+/// A member's loans: typed input, a locked member row and a count read in the transaction.
+#[expose(as = "members", retrieve)]
+pub struct Member {
+    #[expose(id)]
+    pub id: i64,
+    pub name: String,
+}
+
+#[expose(as = "loans", create(pre = [loan_rules]), list)]
+pub struct Loan {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub member_id: i64,
+    pub note: Option<String>,
+}
+
+/// At most 3 loans per member, race-free; a loan without a note gets one naming the member.
+async fn loan_rules(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let member = *ctx
+        .input()?
+        .get(Loan::FIELDS.member_id)
+        .ok_or_else(|| Problem::internal(&"no member_id"))?;
+    assert_eq!(ctx.input()?.get("member_id"), Some(&Value::I64(member)));
+    if !ctx.lock(Member::FIELDS.id, member).await? {
+        return Err(Problem::unprocessable("no such member", Vec::new()));
+    }
+    // Give concurrent requests the chance to interleave here.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    let (open,): (i64,) = ctx
+        .fetch_one(
+            "SELECT COUNT(*) FROM loans WHERE member_id = ? /* open? */",
+            &[member.into()],
+        )
+        .await?;
+    if open >= 3 {
+        return Err(Problem::conflict("a member may hold at most 3 open loans"));
+    }
+    let row: expose_runtime::Row = ctx
+        .fetch_one(
+            "SELECT name, id, 'it''s ?' AS q FROM members WHERE id = ?",
+            &[member.into()],
+        )
+        .await?;
+    assert_eq!(row.get::<String>("q")?, "it's ?");
+    let name: String = row.get("name")?;
+    let none: Option<(i64,)> = ctx
+        .fetch_optional("SELECT id FROM members WHERE id = ?", &[Value::I64(-1)])
+        .await?;
+    assert!(none.is_none());
+    let all: Vec<(i64, String)> = ctx
+        .fetch_all("SELECT id, name FROM members ORDER BY id", &[])
+        .await?;
+    assert_eq!(all.len(), 2);
+    let input = ctx.input_mut()?;
+    if input.get(Loan::FIELDS.note).is_none() {
+        input.set(Loan::FIELDS.note, Some(format!("{name} #{}", open + 1)))?;
+    }
+    if input.get(Loan::FIELDS.note) == Some(Some("by name")) {
+        input.set("note", "set by name")?;
+    }
+    Ok(())
+}
+
+async fn loan_app(t: &TestDb) -> axum::Router {
+    let id = match t.backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+        Backend::MySql => "BIGINT AUTO_INCREMENT PRIMARY KEY",
+    };
+    t.db.execute("CREATE TABLE members (id BIGINT PRIMARY KEY, name TEXT NOT NULL)")
+        .await
+        .unwrap();
+    t.db.execute(&format!(
+        "CREATE TABLE loans (id {id}, member_id BIGINT NOT NULL, note TEXT)"
+    ))
+    .await
+    .unwrap();
+    t.db.execute("INSERT INTO members (id, name) VALUES (1, 'ann'), (2, 'ben')")
+        .await
+        .unwrap();
+    axum::Router::new()
+        .merge(Loan::router())
+        .with_state(t.db.clone())
+}
+
+async fn hooks_read_rows_and_typed_input(t: Arc<TestDb>) {
+    let app = loan_app(&t).await;
+    let r = send(&app, "POST", "/loans", &[], Some(r#"{"member_id":2}"#)).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["note"], "ben #1");
+    let r = send(
+        &app,
+        "POST",
+        "/loans",
+        &[],
+        Some(r#"{"member_id":2,"note":"by name"}"#),
+    )
+    .await;
+    assert_eq!(r.json()["note"], "set by name");
+    let r = send(
+        &app,
+        "POST",
+        "/loans",
+        &[],
+        Some(r#"{"member_id":2,"note":null}"#),
+    )
+    .await;
+    assert_eq!(r.json()["note"], serde_json::Value::Null);
+    let p = send(&app, "POST", "/loans", &[], Some(r#"{"member_id":2}"#))
+        .await
+        .problem(409);
+    assert!(p["detail"].as_str().unwrap().contains("at most 3"), "{p}");
+    send(&app, "POST", "/loans", &[], Some(r#"{"member_id":9}"#))
+        .await
+        .problem(422);
+    assert_eq!(
+        t.db.fetch_i64("SELECT COUNT(*) FROM loans").await.unwrap(),
+        3
+    );
+}
+
+/// 16 concurrent loans for one member: the lock makes the count exact, so 3 are created.
+async fn locked_check_holds_under_concurrency(t: Arc<TestDb>) {
+    let app = loan_app(&t).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                send(&app, "POST", "/loans", &[], Some(r#"{"member_id":1}"#))
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        t.db.fetch_i64("SELECT COUNT(*) FROM loans WHERE member_id = 1")
+            .await
+            .unwrap(),
+        3
+    );
+}
+
+/// Every `Db` helper, with `?` placeholders and every column type the row decodes.
+async fn db_helpers(t: Arc<TestDb>) {
+    use expose_runtime::Row;
+    let db = &t.db;
+    assert_eq!(db.fetch_i64("SELECT 1").await.unwrap(), 1);
+    let (boolean, double) = match t.backend {
+        Backend::Sqlite => ("BOOLEAN", "REAL"),
+        Backend::Postgres => ("BOOLEAN", "DOUBLE PRECISION"),
+        Backend::MySql => ("BOOLEAN", "DOUBLE"),
+    };
+    assert_eq!(
+        db.execute(&format!(
+            "CREATE TABLE kinds (id BIGINT PRIMARY KEY, small SMALLINT, num INTEGER, \
+             name TEXT, bio TEXT, ok {boolean}, x {double})"
+        ))
+        .await
+        .unwrap(),
+        0
+    );
+    assert_eq!(
+        db.execute(
+            "INSERT INTO kinds VALUES (1, 2, 3, 'ann', NULL, TRUE, 1.5), \
+             (2, NULL, -4, 'b''?', 'hi', FALSE, NULL)"
+        )
+        .await
+        .unwrap(),
+        2
+    );
+    assert_eq!(db.fetch_i64("SELECT COUNT(*) FROM kinds").await.unwrap(), 2);
+    let row: Row = db
+        .fetch_one(
+            "SELECT id, small, num, name, bio, ok, x FROM kinds WHERE id = ? AND name <> '?'",
+            &[Value::I64(1)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        row.columns(),
+        ["id", "small", "num", "name", "bio", "ok", "x"]
+    );
+    assert_eq!(row.get::<i64>("id").unwrap(), 1);
+    assert_eq!(row.get::<i16>("small").unwrap(), 2);
+    assert_eq!(row.get::<i64>("num").unwrap(), 3);
+    assert_eq!(row.get::<String>("name").unwrap(), "ann");
+    assert_eq!(row.get::<Option<String>>("bio").unwrap(), None);
+    assert!(row.get::<bool>("ok").unwrap());
+    assert_eq!(row.get::<f64>("x").unwrap(), 1.5);
+    let e = row.get::<i64>("name").unwrap_err().to_string();
+    assert!(
+        e.starts_with("column `name` is TEXT") && e.ends_with("cannot be read as i64"),
+        "{e}"
+    );
+    let e = row.get::<String>("bio").unwrap_err().to_string();
+    assert!(e.contains("`bio` is NULL"), "{e}");
+    let none: Option<Row> = db
+        .fetch_optional("SELECT id FROM kinds WHERE id = ?", &[Value::I64(9)])
+        .await
+        .unwrap();
+    assert!(none.is_none());
+    assert!(matches!(
+        db.fetch_one::<Row>("SELECT id FROM kinds WHERE id = ?", &[Value::I64(9)])
+            .await,
+        Err(sqlx::Error::RowNotFound)
+    ));
+    let rows: Vec<(i64, String, Option<i16>, Option<f64>)> = db
+        .fetch_all(
+            "SELECT id, name, small, x FROM kinds -- all of them?\n WHERE num < ? ORDER BY id",
+            &[Value::I64(10)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            (1, "ann".to_owned(), Some(2), Some(1.5)),
+            (2, "b'?".to_owned(), None, None)
+        ]
+    );
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Kind {
+        id: i64,
+        bio: Option<String>,
+    }
+    let kinds: Vec<Row> = db
+        .fetch_all("SELECT id, bio FROM kinds ORDER BY id", &[])
+        .await
+        .unwrap();
+    let kinds: Vec<Kind> = kinds.iter().map(|r| r.deserialize().unwrap()).collect();
+    assert_eq!(
+        kinds[1],
+        Kind {
+            id: 2,
+            bio: Some("hi".into())
+        }
+    );
+    let (sum, n): (i64, i64) = db
+        .fetch_one("SELECT SUM(num), COUNT(*) FROM kinds", &[])
+        .await
+        .unwrap_or_else(|e| {
+            // PostgreSQL's SUM of integers is NUMERIC, which has no value: cast it.
+            assert_eq!(t.backend, Backend::Postgres, "{e}");
+            (-1, 2)
+        });
+    assert_eq!((sum, n), (-1, 2));
+    let e = db
+        .fetch_one::<Row>("SELECT ? + 1", &[])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("1 `?` placeholder(s) but 0 value(s)"), "{e}");
+}
+
 backend_tests!(
+    hooks_read_rows_and_typed_input,
+    locked_check_holds_under_concurrency,
+    db_helpers,
     hooks_see_and_change,
     failing_post_hook_rolls_back,
     hooks_run_per_row_in_many_row_writes,

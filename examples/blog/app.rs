@@ -154,16 +154,12 @@ pub async fn authenticate(State(db): State<Db>, mut req: Request, next: Next) ->
 }
 
 async fn find_user(db: &Db, token: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
-    let sql = if db.backend() == Backend::Postgres {
-        "SELECT id, is_admin FROM users WHERE token = $1"
-    } else {
-        "SELECT id, is_admin FROM users WHERE token = ?"
-    };
-    let row: Option<(i64, bool)> = match db {
-        Db::Sqlite(p) => sqlx::query_as(sql).bind(token).fetch_optional(p).await?,
-        Db::Postgres(p) => sqlx::query_as(sql).bind(token).fetch_optional(p).await?,
-        Db::MySql(p) => sqlx::query_as(sql).bind(token).fetch_optional(p).await?,
-    };
+    let row: Option<(i64, bool)> = db
+        .fetch_optional(
+            "SELECT id, is_admin FROM users WHERE token = ?",
+            &[token.into()],
+        )
+        .await?;
     Ok(row.map(|(id, is_admin)| CurrentUser { id, is_admin }))
 }
 

@@ -34,9 +34,10 @@
 //! - run SQL in the operation's transaction with [`execute`](HookCtx::execute): when any
 //!   hook fails, or the write fails, everything rolls back.
 
-use crate::db::{Db, Tx};
+use crate::db::{Backend, Db, FromRow, Row, Tx};
 use crate::field::Field;
 use crate::problem::Problem;
+use crate::scope::Col;
 use crate::value::Value;
 use axum::http::{request::Parts, Extensions, HeaderMap, Method, Uri};
 use std::any::Any;
@@ -47,7 +48,45 @@ pub use futures_core::future::BoxFuture;
 
 pub use expose_core::OperationKind;
 
-/// The field values a create or update writes: name → value.
+/// The field values a create or update writes.
+///
+/// Read and write them through the model's typed field handles (`Loan::FIELDS.member_id`),
+/// which the compiler checks: [`get`](Input::get) gives `Option<&i64>` for an `i64` field
+/// (`None`: the request does not write it), `Option<Option<&str>>` for an `Option<String>`
+/// one (the inner `None`: it writes `NULL`), and [`set`](Input::set) takes only a value of
+/// the field's type. The API name of a field (`input.get("member_id")`, a `&Value`) works
+/// too, checked when the hook runs.
+///
+/// ```
+/// use expose_runtime::{expose, HookCtx, Problem};
+///
+/// #[derive(Clone)]
+/// struct Member { id: i64 }
+///
+/// #[expose(as = "loans", create(pre = [own_loan]))]
+/// pub struct Loan {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     pub book_id: i64,
+///     pub member_id: i64,
+///     pub note: Option<String>,
+/// }
+///
+/// /// A member borrows for themself: `member_id` defaults to the caller and may not differ.
+/// async fn own_loan(ctx: &mut HookCtx) -> Result<(), Problem> {
+///     let me = ctx.extension::<Member>().ok_or_else(|| Problem::unauthorized("sign in"))?.id;
+///     let input = ctx.input_mut()?;
+///     match input.get(Loan::FIELDS.member_id) {
+///         Some(&m) if m != me => return Err(Problem::forbidden("loans are for yourself")),
+///         Some(_) => {}
+///         None => input.set(Loan::FIELDS.member_id, me)?,
+///     }
+///     if input.get(Loan::FIELDS.note) == Some(None) {
+///         input.set(Loan::FIELDS.note, Some("no note".to_owned()))?;
+///     }
+///     Ok(())
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Input {
     /// The model's name and fields, for lookups by name and messages.
@@ -56,29 +95,47 @@ pub struct Input {
 }
 
 impl Input {
-    /// The value of a field the request writes, by its API name.
-    pub fn get(&self, name: &str) -> Option<&Value> {
-        self.values
-            .iter()
-            .find(|(i, _)| self.model.1[*i].name == name)
-            .map(|(_, v)| v)
+    /// The value of a field the request writes, by its typed handle (`Option<&T>`; for an
+    /// `Option<T>` field, `Option<Option<&T>>`) or by its API name (`Option<&Value>`).
+    ///
+    /// # Panics
+    ///
+    /// When the handle is another model's field: a programming error, named with both
+    /// models.
+    pub fn get<K: InputKey>(&self, key: K) -> Option<K::Ref<'_>> {
+        key.get(self)
     }
 
-    /// Sets a field (any field of the model, writable by clients or not), converting the value
-    /// to the field's type. An unknown field or a value of another type is a programming
-    /// error, answered 500 and logged.
-    pub fn set(&mut self, name: &str, value: impl Into<Value>) -> Result<(), Problem> {
-        let Some(i) = self.model.1.iter().position(|f| f.name == name) else {
-            return Err(Problem::internal(&format!(
-                "a hook set unknown field `{name}` of {}",
-                self.model.0
-            )));
-        };
+    /// Sets a field (any field of the model, writable by clients or not): by its typed handle
+    /// with a value of its type (checked at compile time), or by API name with any value
+    /// converting to the field's type (checked when the hook runs: an unknown field or a value
+    /// of another type is a programming error, answered 500 and logged).
+    pub fn set<K: SetInput<V>, V>(&mut self, key: K, value: V) -> Result<(), Problem> {
+        key.set(self, value)
+    }
+
+    /// Removes a field from what is written, by typed handle or API name.
+    pub fn remove<K: InputKey>(&mut self, key: K) -> Option<Value> {
+        let i = key.position(self)?;
+        let pos = self.values.iter().position(|(j, _)| *j == i)?;
+        Some(self.values.remove(pos).1)
+    }
+
+    /// The API names of the fields written, in order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.values.iter().map(|(i, _)| self.model.1[*i].name)
+    }
+
+    fn value(&self, i: usize) -> Option<&Value> {
+        self.values.iter().find(|(j, _)| *j == i).map(|(_, v)| v)
+    }
+
+    fn put(&mut self, i: usize, value: Value) -> Result<(), Problem> {
         let f = &self.model.1[i];
-        let v = crate::value::coerce(value.into(), f.ty, f.nullable).ok_or_else(|| {
+        let v = crate::value::coerce(value, f.ty, f.nullable).ok_or_else(|| {
             Problem::internal(&format!(
-                "a hook set `{name}` of {} to a value of another type",
-                self.model.0
+                "a hook set `{}` of {} to a value of another type",
+                f.name, self.model.0
             ))
         })?;
         match self.values.iter_mut().find(|(j, _)| *j == i) {
@@ -88,20 +145,158 @@ impl Input {
         Ok(())
     }
 
-    /// Removes a field from what is written.
-    pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let pos = self
-            .values
-            .iter()
-            .position(|(i, _)| self.model.1[*i].name == name)?;
-        Some(self.values.remove(pos).1)
-    }
-
-    /// The API names of the fields written, in order.
-    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.values.iter().map(|(i, _)| self.model.1[*i].name)
+    /// The position of `col`'s field, checked to be this model's.
+    fn field_of<M: crate::Exposed, T>(&self, col: Col<M, T>) -> usize {
+        let (name, fields) = self.model;
+        let i = col.index();
+        let theirs = &M::MODEL.fields[i];
+        assert!(
+            M::MODEL.rust_name == name && fields.get(i).is_some_and(|f| f.name == theirs.name),
+            "a hook used the field handle `{}::FIELDS.{}` on the input of {name}",
+            M::MODEL.rust_name,
+            theirs.ident,
+        );
+        i
     }
 }
+
+/// How [`Input::get`] and [`Input::remove`] name a field: a typed handle
+/// (`Loan::FIELDS.member_id`) or an API name (`"member_id"`).
+pub trait InputKey {
+    /// What `get` returns for a field written.
+    type Ref<'a>;
+    /// The field's position, if the model has it.
+    #[doc(hidden)]
+    fn position(&self, input: &Input) -> Option<usize>;
+    /// The field's value.
+    #[doc(hidden)]
+    fn get(self, input: &Input) -> Option<Self::Ref<'_>>;
+}
+
+impl InputKey for &str {
+    type Ref<'a> = &'a Value;
+    fn position(&self, input: &Input) -> Option<usize> {
+        input.model.1.iter().position(|f| f.name == *self)
+    }
+    fn get(self, input: &Input) -> Option<&Value> {
+        input.value(self.position(input)?)
+    }
+}
+
+impl<M: crate::Exposed, T: InputValue> InputKey for Col<M, T> {
+    type Ref<'a> = T::Ref<'a>;
+    fn position(&self, input: &Input) -> Option<usize> {
+        Some(input.field_of(*self))
+    }
+    fn get(self, input: &Input) -> Option<T::Ref<'_>> {
+        let v = input.value(input.field_of(self))?;
+        Some(T::read(v).unwrap_or_else(|| {
+            panic!(
+                "the input's `{}` holds {v:?}, not a {:?}",
+                M::MODEL.fields[self.index()].name,
+                self.ty()
+            )
+        }))
+    }
+}
+
+/// How [`Input::set`] names a field and what it accepts: a typed handle takes a value of
+/// the field's Rust type (or one converting into it with `Into`), an API name any value
+/// converting into [`Value`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be set to a `{V}`",
+    label = "set a field with a value of its type"
+)]
+pub trait SetInput<V> {
+    /// Sets the field.
+    #[doc(hidden)]
+    fn set(self, input: &mut Input, value: V) -> Result<(), Problem>;
+}
+
+impl<V: Into<Value>> SetInput<V> for &str {
+    fn set(self, input: &mut Input, value: V) -> Result<(), Problem> {
+        let Some(i) = self.position(input) else {
+            return Err(Problem::internal(&format!(
+                "a hook set unknown field `{self}` of {}",
+                input.model.0
+            )));
+        };
+        input.put(i, value.into())
+    }
+}
+
+impl<M: crate::Exposed, T: Into<Value>, V: Into<T>> SetInput<V> for Col<M, T> {
+    fn set(self, input: &mut Input, value: V) -> Result<(), Problem> {
+        let i = input.field_of(self);
+        input.put(i, value.into().into())
+    }
+}
+
+/// A field's Rust type as [`Input::get`] reads it: `&T` (`&str` for `String`), and for an
+/// `Option<T>` field `Option<&T>` (`None`: `NULL`).
+pub trait InputValue {
+    /// The borrowed form.
+    type Ref<'a>;
+    /// The value as `Self`, when it has `Self`'s type.
+    #[doc(hidden)]
+    fn read(v: &Value) -> Option<Self::Ref<'_>>;
+}
+
+impl<T: InputValue> InputValue for Option<T> {
+    type Ref<'a> = Option<T::Ref<'a>>;
+    fn read(v: &Value) -> Option<Self::Ref<'_>> {
+        match v {
+            Value::Null(_) => Some(None),
+            v => T::read(v).map(Some),
+        }
+    }
+}
+
+impl InputValue for String {
+    type Ref<'a> = &'a str;
+    fn read(v: &Value) -> Option<&str> {
+        match v {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl InputValue for serde_json::Value {
+    type Ref<'a> = &'a serde_json::Value;
+    fn read(v: &Value) -> Option<&serde_json::Value> {
+        match v {
+            Value::Json(j) => Some(j),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! input_values {
+    ($($t:ty => $v:ident),*) => {$(
+        impl InputValue for $t {
+            type Ref<'a> = &'a $t;
+            fn read(v: &Value) -> Option<&$t> {
+                match v {
+                    Value::$v(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+input_values!(
+    i16 => I16,
+    i32 => I32,
+    i64 => I64,
+    f32 => F32,
+    f64 => F64,
+    bool => Bool,
+    chrono::DateTime<chrono::Utc> => DateTime,
+    chrono::NaiveDate => Date,
+    uuid::Uuid => Uuid
+);
 
 /// What a hook sees of the request, and may change of the operation.
 pub struct HookCtx {
@@ -147,9 +342,41 @@ impl HookCtx {
         self.parts.extensions.get::<T>()
     }
 
-    /// The application's state, when `S` is the state type the router was given.
+    /// The application's state, when `S` is exactly the state type the router was given
+    /// (`Router::with_state(s)`; for a router given a bare pool, that pool type). Any other
+    /// `S` (a part of the state, a reference, a wrapper) is `None`: the state is found by
+    /// its type, not converted with `FromRef`.
+    ///
+    /// A `None` here is almost always a mistake that would repeat on every request, so
+    /// prefer [`HookCtx::require_state`], which fails the request with a 500 naming both
+    /// types and logs it. (A check when the router is built is planned.)
     pub fn state<S: Send + Sync + 'static>(&self) -> Option<&S> {
         self.state.downcast_ref::<S>()
+    }
+
+    /// The application's state as `S`, or a 500 problem (logged) naming `S` and the type
+    /// the router was given, when they differ.
+    ///
+    /// ```
+    /// use expose_runtime::{HookCtx, Problem};
+    ///
+    /// #[derive(Clone)]
+    /// struct AppState { greeting: &'static str }
+    ///
+    /// async fn greet(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let greeting = ctx.require_state::<AppState>()?.greeting;
+    ///     # let _ = greeting;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn require_state<S: Send + Sync + 'static>(&self) -> Result<&S, Problem> {
+        self.state.downcast_ref::<S>().ok_or_else(|| {
+            Problem::internal(&format!(
+                "a hook asked for the state as {}, but the router was given a state of \
+                 another type",
+                std::any::type_name::<S>()
+            ))
+        })
     }
 
     /// The database.
@@ -162,14 +389,18 @@ impl HookCtx {
         self.key.as_ref()
     }
 
-    /// The validated input of create / update.
-    pub fn input(&self) -> Option<&Input> {
-        self.input.as_ref()
+    /// The validated input of create / update, in their `pre` hooks; elsewhere a 500
+    /// problem (logged) naming the operation, so a hook in the wrong place fails loudly
+    /// rather than doing nothing. See [`Input`] for typed access.
+    pub fn input(&self) -> Result<&Input, Problem> {
+        let op = self.op;
+        self.input.as_ref().ok_or_else(|| no_input(op))
     }
 
-    /// The input, to change in a `pre` hook.
-    pub fn input_mut(&mut self) -> Option<&mut Input> {
-        self.input.as_mut()
+    /// The input, to change in a `pre` hook (see [`HookCtx::input`]).
+    pub fn input_mut(&mut self) -> Result<&mut Input, Problem> {
+        let op = self.op;
+        self.input.as_mut().ok_or_else(|| no_input(op))
     }
 
     /// The response body in `post` hooks: an object, or the array of a list page.
@@ -187,75 +418,198 @@ impl HookCtx {
         self.before.as_ref()
     }
 
-    /// Runs a statement in the operation's transaction. Write placeholders as `?`; they
-    /// become `$1, $2, ...` on PostgreSQL. Returns the number of rows affected.
+    /// Runs a statement in the operation's transaction. Write placeholders as `?` on every
+    /// backend (see [`Db::fetch_one`] for the rule); returns the number of rows affected.
     ///
     /// A failing statement fails the hook with the problem its error maps to (409 for a
     /// unique violation, 503 for contention, 500 otherwise, logged), and the operation's
     /// transaction rolls back.
     pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, Problem> {
-        let pg;
-        let sql = if matches!(self.db, Db::Postgres(_)) {
-            pg = numbered(sql);
-            pg.as_str()
-        } else {
-            sql
-        };
-        let fail = |e: sqlx::Error| crate::db::error::map_for(None, e);
+        let sql = self.placeholders(sql, args)?;
         use crate::db::Driver;
         match &mut self.tx {
-            Some(Tx::Sqlite(tx)) => Ok(sqlx::Sqlite::execute(tx, sql, args)
-                .await
-                .map_err(fail)?
-                .rows),
-            Some(Tx::Postgres(tx)) => Ok(sqlx::Postgres::execute(tx, sql, args)
-                .await
-                .map_err(fail)?
-                .rows),
-            Some(Tx::MySql(tx)) => Ok(sqlx::MySql::execute(tx, sql, args)
-                .await
-                .map_err(fail)?
-                .rows),
-            None => Err(Problem::internal(&"a hook ran SQL outside a transaction")),
+            Some(Tx::Sqlite(tx)) => sqlx::Sqlite::execute(tx, &sql, args).await,
+            Some(Tx::Postgres(tx)) => sqlx::Postgres::execute(tx, &sql, args).await,
+            Some(Tx::MySql(tx)) => sqlx::MySql::execute(tx, &sql, args).await,
+            None => return Err(no_tx()),
         }
+        .map(|r| r.rows)
+        .map_err(fail)
     }
-}
 
-/// `?` placeholders to `$n`, outside quoted strings and identifiers.
-fn numbered(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut n = 0;
-    let mut quote: Option<char> = None;
-    for c in sql.chars() {
-        match (quote, c) {
-            (None, '\'' | '"') => {
-                quote = Some(c);
-                out.push(c);
+    /// Runs a query in the operation's transaction and decodes its first row, as a [`Row`]
+    /// (read by column name and type), a tuple, or any [`FromRow`]; no row is a 500.
+    /// Placeholders are `?` on every backend (see [`Db::fetch_one`]).
+    ///
+    /// ```
+    /// use expose_runtime::{HookCtx, Problem, Row, Value};
+    ///
+    /// /// A member may hold at most 3 unreturned loans.
+    /// async fn at_most_three(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let member: i64 = ctx.input()?.get("member_id").and_then(|v| match v {
+    ///         Value::I64(m) => Some(*m),
+    ///         _ => None,
+    ///     }).ok_or_else(|| Problem::internal(&"no member"))?;
+    ///     let row: Row = ctx
+    ///         .fetch_one("SELECT COUNT(*) AS n FROM loans WHERE member_id = ? AND returned_at IS NULL", &[member.into()])
+    ///         .await?;
+    ///     if row.get::<i64>("n")? >= 3 {
+    ///         return Err(Problem::conflict("a member may hold at most 3 open loans"));
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    ///
+    /// Such a check races with concurrent writes unless what it reads is locked first: see
+    /// [`HookCtx::lock`].
+    pub async fn fetch_one<T: FromRow>(&mut self, sql: &str, args: &[Value]) -> Result<T, Problem> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or_else(|| fail(sqlx::Error::RowNotFound))
+    }
+
+    /// Runs a query in the operation's transaction and decodes its first row, if any (see
+    /// [`HookCtx::fetch_one`]).
+    pub async fn fetch_optional<T: FromRow>(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+    ) -> Result<Option<T>, Problem> {
+        let backend = self.db.backend();
+        let row = match &mut self.tx {
+            Some(Tx::Sqlite(tx)) => crate::db::first::<sqlx::Sqlite>(tx, backend, sql, args).await,
+            Some(Tx::Postgres(tx)) => {
+                crate::db::first::<sqlx::Postgres>(tx, backend, sql, args).await
             }
-            (Some(q), c) if c == q => {
-                quote = None;
-                out.push(c);
-            }
-            (None, '?') => {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            }
-            _ => out.push(c),
+            Some(Tx::MySql(tx)) => crate::db::first::<sqlx::MySql>(tx, backend, sql, args).await,
+            None => return Err(no_tx()),
         }
+        .map_err(fail)?;
+        Ok(row.map(T::from_row).transpose()?)
     }
-    out
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+    /// Runs a query in the operation's transaction and decodes every row (see
+    /// [`HookCtx::fetch_one`]).
+    ///
+    /// ```
+    /// use expose_runtime::{HookCtx, Problem};
+    ///
+    /// async fn titles(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let books: Vec<(i64, String)> = ctx.fetch_all("SELECT id, title FROM books WHERE on_loan = ?", &[true.into()]).await?;
+    ///     # let _ = books;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn fetch_all<T: FromRow>(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+    ) -> Result<Vec<T>, Problem> {
+        let backend = self.db.backend();
+        let rows = match &mut self.tx {
+            Some(Tx::Sqlite(tx)) => crate::db::all::<sqlx::Sqlite>(tx, backend, sql, args).await,
+            Some(Tx::Postgres(tx)) => {
+                crate::db::all::<sqlx::Postgres>(tx, backend, sql, args).await
+            }
+            Some(Tx::MySql(tx)) => crate::db::all::<sqlx::MySql>(tx, backend, sql, args).await,
+            None => return Err(no_tx()),
+        }
+        .map_err(fail)?;
+        Ok(rows
+            .into_iter()
+            .map(T::from_row)
+            .collect::<Result<_, _>>()?)
+    }
 
-    #[test]
-    fn placeholders_are_numbered_outside_quotes() {
-        assert_eq!(
-            numbered("INSERT INTO t (a, \"b?\") VALUES (?, '?', ?)"),
-            "INSERT INTO t (a, \"b?\") VALUES ($1, '?', $2)"
+    /// Locks the row of `M` whose field `col` equals `value` (and every row it matches) until
+    /// the operation's transaction ends, and returns whether there is one: the way to make a
+    /// check that reads other rows race-free.
+    ///
+    /// On PostgreSQL and MySQL/MariaDB this is `SELECT 1 FROM <table> WHERE <column> = ? FOR
+    /// UPDATE`: a concurrent request locking the same row waits for this transaction to
+    /// commit or roll back, then sees what it wrote. On SQLite writes are already serialized
+    /// (a write transaction takes the database's write lock when it begins), so it only checks
+    /// that the row exists. `value` has the field's Rust type, checked at compile time.
+    ///
+    /// ```
+    /// use expose_runtime::{expose, HookCtx, Problem, Row};
+    ///
+    /// #[expose(as = "members", retrieve)]
+    /// pub struct Member { #[expose(id)] pub id: i64, pub name: String }
+    ///
+    /// #[expose(as = "loans", create(pre = [at_most_three]))]
+    /// pub struct Loan {
+    ///     #[expose(id, generated)]
+    ///     pub id: i64,
+    ///     pub member_id: i64,
+    ///     pub returned_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// }
+    ///
+    /// async fn at_most_three(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let member = *ctx.input()?.get(Loan::FIELDS.member_id).ok_or_else(|| Problem::internal(&"no member"))?;
+    ///     // Concurrent loans of this member wait here until this one commits.
+    ///     if !ctx.lock(Member::FIELDS.id, member).await? {
+    ///         return Err(Problem::unprocessable("no such member", Vec::new()));
+    ///     }
+    ///     let (open,): (i64,) = ctx
+    ///         .fetch_one("SELECT COUNT(*) FROM loans WHERE member_id = ? AND returned_at IS NULL", &[member.into()])
+    ///         .await?;
+    ///     if open >= 3 {
+    ///         return Err(Problem::conflict("a member may hold at most 3 open loans"));
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn lock<M: crate::Exposed, T: Into<Value>>(
+        &mut self,
+        col: Col<M, T>,
+        value: impl Into<T>,
+    ) -> Result<bool, Problem> {
+        let field = &M::MODEL.fields[col.index()];
+        let value = crate::value::coerce(value.into().into(), field.ty, field.nullable)
+            .ok_or_else(|| {
+                Problem::internal(&format!(
+                    "a hook locked `{}` with a value of another type",
+                    field.name
+                ))
+            })?;
+        let q = match self.db.backend() {
+            Backend::MySql => '`',
+            _ => '"',
+        };
+        let for_update = match self.db.backend() {
+            Backend::Sqlite => "",
+            _ => " FOR UPDATE",
+        };
+        let sql = format!(
+            "SELECT 1 FROM {q}{}{q} WHERE {q}{}{q} = ?{for_update}",
+            M::MODEL.table,
+            field.column
         );
+        let found: Option<Row> = self.fetch_optional(&sql, &[value]).await?;
+        Ok(found.is_some())
     }
+
+    fn placeholders<'s>(
+        &self,
+        sql: &'s str,
+        args: &[Value],
+    ) -> Result<std::borrow::Cow<'s, str>, Problem> {
+        crate::db::placeholders(sql, self.db.backend(), args.len())
+            .map_err(|e| Problem::internal(&e))
+    }
+}
+
+fn fail(e: sqlx::Error) -> Problem {
+    crate::db::error::map_for(None, e)
+}
+
+fn no_tx() -> Problem {
+    Problem::internal(&"a hook ran SQL outside a transaction")
+}
+
+fn no_input(op: OperationKind) -> Problem {
+    Problem::internal(&format!(
+        "a hook of {op:?} asked for the input, which only the pre hooks of create and update see"
+    ))
 }

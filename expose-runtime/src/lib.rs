@@ -70,7 +70,7 @@ mod sql;
 mod value;
 
 pub use config::RouterConfig;
-pub use db::{Backend, Db, PoolConfig};
+pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use openapi::OpenApi;

@@ -60,6 +60,18 @@ impl<M, T> std::fmt::Debug for Col<M, T> {
     }
 }
 
+impl<M, T> Col<M, T> {
+    /// The field's position in the model.
+    pub(crate) fn index(self) -> usize {
+        self.index
+    }
+
+    /// The field's type.
+    pub(crate) fn ty(self) -> FieldType {
+        self.ty
+    }
+}
+
 impl<M: crate::Exposed, T> Col<M, T> {
     /// The handle on field `index`; the macro builds these. The type is read from the model
     /// (not from a `T: FieldKind` bound), so an unsupported field type is reported once.

@@ -4,11 +4,13 @@
 //! the concrete sqlx types, which keeps the rest of the runtime generic over [`Driver`]
 //! without sqlx's per-type trait bounds.
 
+use super::row::{unsupported, Row as UserRow, UNKNOWN_NULL};
 use super::Dialect;
 use crate::field_type::FieldType;
 use crate::value::Value;
 use futures_core::future::BoxFuture as BoxFut;
-use sqlx::{Database, Row};
+use sqlx::{Column as _, Database, Row, TypeInfo as _, ValueRef as _};
+use std::sync::Arc;
 
 /// A backend transaction, held by a hook context while hooks run.
 pub(crate) enum Tx {
@@ -72,6 +74,23 @@ pub(crate) trait Driver: Database {
     /// Reads column `i` as text (`NULL`: `None`).
     fn get_text(row: &Self::Row, i: usize) -> Result<Option<String>, sqlx::Error>;
 
+    /// Column `i` of a user query's row as a [`Value`], by the column's (or, on SQLite, the
+    /// value's) SQL type.
+    fn decode_column(row: &Self::Row, i: usize) -> Result<Value, sqlx::Error>;
+
+    /// A user query's row, owned; `names`: the columns' names when an earlier row of the
+    /// statement gave them.
+    fn to_row(row: &Self::Row, names: &mut Option<Arc<[String]>>) -> Result<UserRow, sqlx::Error> {
+        use sqlx::Column as _;
+        let names = names
+            .get_or_insert_with(|| row.columns().iter().map(|c| c.name().to_owned()).collect())
+            .clone();
+        let values = (0..row.len())
+            .map(|i| Self::decode_column(row, i))
+            .collect::<Result<_, _>>()?;
+        Ok(UserRow::with_names(names, values))
+    }
+
     /// The planner's estimate of a statement's rows, from the first row of the dialect's
     /// `explain` of it.
     fn planned_rows(row: &Self::Row) -> Result<u64, sqlx::Error>;
@@ -105,7 +124,7 @@ fn whole_rows(x: f64) -> u64 {
 }
 
 macro_rules! backend {
-    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr, $as_sqlite:expr, $planned:expr) => {
+    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr, $as_sqlite:expr, $planned:expr, $decode:expr) => {
         impl Driver for $db {
             const DIALECT: &'static Dialect = &$dialect;
 
@@ -221,6 +240,14 @@ macro_rules! backend {
                 }
             }
 
+            fn decode_column(row: &Self::Row, i: usize) -> Result<Value, sqlx::Error> {
+                if row.try_get_raw(i)?.is_null() {
+                    return Ok(Value::Null(UNKNOWN_NULL));
+                }
+                let f: fn(&Self::Row, usize) -> Result<Value, sqlx::Error> = $decode;
+                f(row, i)
+            }
+
             fn planned_rows(row: &Self::Row) -> Result<u64, sqlx::Error> {
                 let f: fn(&Self::Row) -> Result<u64, sqlx::Error> = $planned;
                 f(row)
@@ -299,8 +326,31 @@ mod sqlite {
         false,
         |p| Some(p),
         // Never asked: SQLite's dialect has no `explain`.
-        |_| Err(no_estimate("SQLite keeps none"))
+        |_| Err(no_estimate("SQLite keeps none")),
+        decode
     );
+
+    /// By the value's storage class, refined by the column's declared type (`BOOLEAN`,
+    /// `DATETIME`, `DATE`, `UUID`, `JSON` are stored as integers or text).
+    fn decode(row: &sqlx::sqlite::SqliteRow, i: usize) -> Result<Value, sqlx::Error> {
+        let stored = row.try_get_raw(i)?.type_info().name().to_owned();
+        let col = &row.columns()[i];
+        let declared = col.type_info().name().to_ascii_uppercase();
+        Ok(match (stored.as_str(), declared.as_str()) {
+            ("INTEGER", "BOOLEAN") => Value::Bool(row.try_get(i)?),
+            ("INTEGER", _) => Value::I64(row.try_get(i)?),
+            ("REAL", _) => Value::F64(row.try_get(i)?),
+            ("TEXT", "DATETIME" | "TIMESTAMP") => Value::DateTime(row.try_get(i)?),
+            ("TEXT", "DATE") => Value::Date(row.try_get(i)?),
+            ("TEXT", "UUID") => {
+                let t: String = row.try_get_unchecked(i)?;
+                Value::Uuid(t.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))?)
+            }
+            ("TEXT", "JSON") => Value::Json(Box::new(row.try_get::<sqlx::types::Json<_>, _>(i)?.0)),
+            ("TEXT", _) => Value::Text(row.try_get_unchecked(i)?),
+            (t, _) => return Err(unsupported(col.name(), t)),
+        })
+    }
 }
 
 mod postgres {
@@ -320,8 +370,30 @@ mod postgres {
                 .as_f64()
                 .map(whole_rows)
                 .ok_or_else(|| no_estimate(&plan.0.to_string()))
-        }
+        },
+        decode
     );
+
+    fn decode(row: &sqlx::postgres::PgRow, i: usize) -> Result<Value, sqlx::Error> {
+        let col = &row.columns()[i];
+        Ok(match col.type_info().name() {
+            "INT2" => Value::I16(row.try_get(i)?),
+            "INT4" => Value::I32(row.try_get(i)?),
+            "INT8" => Value::I64(row.try_get(i)?),
+            "FLOAT4" => Value::F32(row.try_get(i)?),
+            "FLOAT8" => Value::F64(row.try_get(i)?),
+            "BOOL" => Value::Bool(row.try_get(i)?),
+            "TEXT" | "VARCHAR" | "BPCHAR" | "CHAR" | "NAME" | "CITEXT" => {
+                Value::Text(row.try_get_unchecked(i)?)
+            }
+            // A `TIMESTAMP` (without time zone) is read as UTC.
+            "TIMESTAMPTZ" | "TIMESTAMP" => Value::DateTime(row.try_get_unchecked(i)?),
+            "DATE" => Value::Date(row.try_get(i)?),
+            "UUID" => Value::Uuid(row.try_get(i)?),
+            "JSON" | "JSONB" => Value::Json(Box::new(row.try_get::<sqlx::types::Json<_>, _>(i)?.0)),
+            t => return Err(unsupported(col.name(), t)),
+        })
+    }
 }
 
 mod mysql {
@@ -334,8 +406,49 @@ mod mysql {
         |r| i64::try_from(r.last_insert_id()).ok(),
         true,
         |_| None,
-        planned_rows
+        planned_rows,
+        decode
     );
+
+    /// Integers of every width (unsigned ones that fit `i64`), and `DECIMAL` (what `SUM`
+    /// returns) as an integer when it is whole, else a float; text of a binary collation is
+    /// reported as binary and read as text.
+    fn decode(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Value, sqlx::Error> {
+        let col = &row.columns()[i];
+        let name = col.type_info().name();
+        Ok(match name {
+            "BOOLEAN" => Value::Bool(row.try_get(i)?),
+            "TINYINT" | "SMALLINT" | "MEDIUMINT" | "INT" | "BIGINT" => {
+                Value::I64(row.try_get_unchecked(i)?)
+            }
+            "TINYINT UNSIGNED" | "SMALLINT UNSIGNED" | "MEDIUMINT UNSIGNED" | "INT UNSIGNED"
+            | "BIGINT UNSIGNED" => {
+                let v: u64 = row.try_get_unchecked(i)?;
+                Value::I64(
+                    v.try_into()
+                        .map_err(|_| unsupported(col.name(), "BIGINT UNSIGNED above i64"))?,
+                )
+            }
+            "FLOAT" => Value::F32(row.try_get(i)?),
+            "DOUBLE" => Value::F64(row.try_get(i)?),
+            "DECIMAL" => {
+                let t: String = row.try_get_unchecked(i)?;
+                match (t.parse::<i64>(), t.parse::<f64>()) {
+                    (Ok(n), _) => Value::I64(n),
+                    (_, Ok(x)) => Value::F64(x),
+                    _ => return Err(unsupported(col.name(), "DECIMAL")),
+                }
+            }
+            "DATETIME" | "TIMESTAMP" => Value::DateTime(row.try_get(i)?),
+            "DATE" => Value::Date(row.try_get(i)?),
+            "JSON" => Value::Json(Box::new(row.try_get::<sqlx::types::Json<_>, _>(i)?.0)),
+            "VARCHAR" | "CHAR" | "TEXT" | "TINYTEXT" | "MEDIUMTEXT" | "LONGTEXT" | "VARBINARY"
+            | "BINARY" | "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "ENUM" => {
+                Value::Text(row.try_get_unchecked(i)?)
+            }
+            t => return Err(unsupported(col.name(), t)),
+        })
+    }
 
     /// `EXPLAIN`'s first row (one table, one row): `rows` is the rows the plan reads (`NULL`
     /// when the optimiser found the condition impossible); MySQL adds `filtered`, the

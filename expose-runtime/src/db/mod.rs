@@ -5,13 +5,18 @@ mod commit;
 mod dialect;
 mod driver;
 pub(crate) mod error;
+mod placeholders;
+mod row;
 mod write_queue;
 
 pub(crate) use commit::{Sent, WriteTx};
 pub(crate) use dialect::{Dialect, Like};
 pub(crate) use driver::{Driver, Tx};
+pub(crate) use placeholders::rewrite as placeholders;
+pub use row::{ColumnError, ColumnIndex, FromRow, FromValue, Row};
 pub(crate) use write_queue::{turn as write_turn, Turn as WriteTurn};
 
+use crate::value::Value;
 use axum::extract::FromRef;
 use sqlx::{MySqlPool, PgPool, SqlitePool};
 
@@ -132,13 +137,107 @@ impl Db {
         })
     }
 
-    /// Runs a query that returns one integer (`SELECT COUNT(*) ...`).
+    /// Runs a query that returns one integer (`SELECT COUNT(*) ...`), of any integer type
+    /// (PostgreSQL's `SELECT 1` is an `INTEGER`, its `COUNT(*)` a `BIGINT`).
+    ///
+    /// ```no_run
+    /// # async fn run(db: expose_runtime::Db) -> Result<(), sqlx::Error> {
+    /// assert_eq!(db.fetch_i64("SELECT 1").await?, 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn fetch_i64(&self, sql: &str) -> Result<i64, sqlx::Error> {
-        match self {
-            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-            Db::MySql(p) => sqlx::query_scalar(sql).fetch_one(p).await,
-        }
+        let (n,): (i64,) = self.fetch_one(sql, &[]).await?;
+        Ok(n)
+    }
+
+    /// Runs a query on a connection of the pool and decodes its first row; no row is
+    /// [`sqlx::Error::RowNotFound`].
+    ///
+    /// User queries write placeholders as `?` on every backend (they become `$1, $2, ...` on
+    /// PostgreSQL; a `?` inside a string literal, a quoted identifier or a comment is left
+    /// alone, and the count of placeholders must match the values). A row comes back as a
+    /// [`Row`], a tuple, or any [`FromRow`] type:
+    ///
+    /// ```no_run
+    /// # async fn run(db: expose_runtime::Db) -> Result<(), sqlx::Error> {
+    /// use expose_runtime::{Row, Value};
+    ///
+    /// let row: Row = db.fetch_one("SELECT id, name FROM members WHERE token = ?", &["ann-token".into()]).await?;
+    /// let id: i64 = row.get("id")?;
+    /// let (open,): (i64,) = db
+    ///     .fetch_one("SELECT COUNT(*) FROM loans WHERE member_id = ? AND returned_at IS NULL", &[Value::I64(id)])
+    ///     .await?;
+    /// # let _ = open; Ok(()) }
+    /// ```
+    ///
+    /// PostgreSQL's `jsonb` operators spelled with `?` (`?`, `?|`, `?&`) would be taken for
+    /// placeholders: use the functions `jsonb_exists`, `jsonb_exists_any`,
+    /// `jsonb_exists_all`. Dollar-quoted strings (`$$ ... $$`) are not recognised.
+    pub async fn fetch_one<T: FromRow>(&self, sql: &str, args: &[Value]) -> Result<T, sqlx::Error> {
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)
+    }
+
+    /// Runs a query on a connection of the pool and decodes its first row, if any (see
+    /// [`Db::fetch_one`]).
+    ///
+    /// ```no_run
+    /// # async fn run(db: expose_runtime::Db) -> Result<(), sqlx::Error> {
+    /// let member: Option<(i64, bool)> = db
+    ///     .fetch_optional("SELECT id, staff FROM members WHERE token = ?", &["ann-token".into()])
+    ///     .await?;
+    /// # let _ = member; Ok(()) }
+    /// ```
+    pub async fn fetch_optional<T: FromRow>(
+        &self,
+        sql: &str,
+        args: &[Value],
+    ) -> Result<Option<T>, sqlx::Error> {
+        let row = match self {
+            Db::Sqlite(p) => {
+                first::<sqlx::Sqlite>(&mut *p.acquire().await?, self.backend(), sql, args).await
+            }
+            Db::Postgres(p) => {
+                first::<sqlx::Postgres>(&mut *p.acquire().await?, self.backend(), sql, args).await
+            }
+            Db::MySql(p) => {
+                first::<sqlx::MySql>(&mut *p.acquire().await?, self.backend(), sql, args).await
+            }
+        }?;
+        Ok(row.map(T::from_row).transpose()?)
+    }
+
+    /// Runs a query on a connection of the pool and decodes every row (see
+    /// [`Db::fetch_one`]).
+    ///
+    /// ```no_run
+    /// # async fn run(db: expose_runtime::Db) -> Result<(), sqlx::Error> {
+    /// let titles: Vec<(i64, String)> = db
+    ///     .fetch_all("SELECT id, title FROM books WHERE on_loan = ? ORDER BY id", &[false.into()])
+    ///     .await?;
+    /// # let _ = titles; Ok(()) }
+    /// ```
+    pub async fn fetch_all<T: FromRow>(
+        &self,
+        sql: &str,
+        args: &[Value],
+    ) -> Result<Vec<T>, sqlx::Error> {
+        let rows = match self {
+            Db::Sqlite(p) => {
+                all::<sqlx::Sqlite>(&mut *p.acquire().await?, self.backend(), sql, args).await
+            }
+            Db::Postgres(p) => {
+                all::<sqlx::Postgres>(&mut *p.acquire().await?, self.backend(), sql, args).await
+            }
+            Db::MySql(p) => {
+                all::<sqlx::MySql>(&mut *p.acquire().await?, self.backend(), sql, args).await
+            }
+        }?;
+        Ok(rows
+            .into_iter()
+            .map(T::from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Creates the table `expose_idempotency` if it is missing: the answers to writes sent
@@ -174,6 +273,40 @@ impl Db {
             Db::MySql(p) => p.close().await,
         }
     }
+}
+
+/// The first row of a user query on `conn`, placeholders made the backend's.
+pub(crate) async fn first<D: Driver>(
+    conn: &mut D::Connection,
+    backend: Backend,
+    sql: &str,
+    args: &[Value],
+) -> Result<Option<Row>, sqlx::Error> {
+    let sql =
+        placeholders(sql, backend, args.len()).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    match D::fetch_optional(conn, &sql, args).await? {
+        Some(row) => Ok(Some(D::to_row(&row, &mut None)?)),
+        None => Ok(None),
+    }
+}
+
+/// Every row of a user query on `conn`, placeholders made the backend's.
+pub(crate) async fn all<D: Driver>(
+    conn: &mut D::Connection,
+    backend: Backend,
+    sql: &str,
+    args: &[Value],
+) -> Result<Vec<Row>, sqlx::Error> {
+    let sql =
+        placeholders(sql, backend, args.len()).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut names = None;
+    let mut rows = Vec::new();
+    D::fetch_each(conn, &sql, args, &mut |row| {
+        rows.push(D::to_row(row, &mut names)?);
+        Ok(())
+    })
+    .await?;
+    Ok(rows)
 }
 
 macro_rules! from_pool {

@@ -16,7 +16,7 @@ mod hooks {
 }
 
 async fn stamp(ctx: &mut HookCtx) -> Result<(), Problem> {
-    if let Some(input) = ctx.input_mut() {
+    if let Some(input) = ctx.input_mut().ok() {
         input.remove("title");
     }
     Ok(())
