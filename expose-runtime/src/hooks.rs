@@ -31,8 +31,50 @@
 //! - in `post`: read and change the [`output`](HookCtx::output_mut) (one object, or the
 //!   array of a list page) and see the row [`before`](HookCtx::before) an update or remove;
 //! - refuse the request by returning any [`Problem`];
-//! - run SQL in the operation's transaction with [`execute`](HookCtx::execute): when any
-//!   hook fails, or the write fails, everything rolls back.
+//! - run SQL in the operation's transaction with [`execute`](HookCtx::execute), and read
+//!   rows with [`fetch_one`](HookCtx::fetch_one), [`fetch_optional`](HookCtx::fetch_optional)
+//!   and [`fetch_all`](HookCtx::fetch_all) (as a [`Row`](crate::Row), a tuple or any
+//!   [`FromRow`](crate::FromRow)): when any hook fails, or the write fails, everything rolls
+//!   back. Placeholders are `?` on every backend;
+//! - [`lock`](HookCtx::lock) the row a check depends on, so that concurrent requests do not
+//!   both pass it.
+//!
+//! A whole rule, typed through the model's field handles:
+//!
+//! ```
+//! use expose_runtime::{expose, HookCtx, Problem};
+//!
+//! #[expose(as = "members", retrieve)]
+//! pub struct Member { #[expose(id)] pub id: i64, pub name: String }
+//!
+//! #[expose(as = "loans", create(pre = [at_most_three]))]
+//! pub struct Loan {
+//!     #[expose(id, generated)]
+//!     pub id: i64,
+//!     pub member_id: i64,
+//!     pub note: Option<String>,
+//! }
+//!
+//! /// A member holds at most 3 loans, even when requests race; each loan gets a note.
+//! async fn at_most_three(ctx: &mut HookCtx) -> Result<(), Problem> {
+//!     let member: i64 = *ctx
+//!         .input()?
+//!         .get(Loan::FIELDS.member_id) // Option<&i64>
+//!         .ok_or_else(|| Problem::internal(&"member_id is required"))?;
+//!     if !ctx.lock(Member::FIELDS.id, member).await? {
+//!         return Err(Problem::unprocessable("no such member", Vec::new()));
+//!     }
+//!     let (open,): (i64,) = ctx
+//!         .fetch_one("SELECT COUNT(*) FROM loans WHERE member_id = ?", &[member.into()])
+//!         .await?;
+//!     if open >= 3 {
+//!         return Err(Problem::conflict("a member may hold at most 3 loans"));
+//!     }
+//!     let note = format!("loan {} of 3", open + 1);
+//!     ctx.input_mut()?.set(Loan::FIELDS.note, Some(note))?; // a String would not compile
+//!     Ok(())
+//! }
+//! ```
 
 use crate::db::{Backend, Db, FromRow, Row, Tx};
 use crate::field::Field;
