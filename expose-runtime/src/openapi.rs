@@ -1338,6 +1338,13 @@ impl Doc<'_> {
             },
         });
         responses.insert("503".into(), r503);
+        responses.insert(
+            "414".into(),
+            problem(
+                "The query string is longer than the router's limit \
+                 (`RouterConfig::max_query_length`, 8 KiB by default).",
+            ),
+        );
         if has_dynamic(op) {
             responses.insert(
                 "default".into(),
