@@ -166,6 +166,7 @@ fn combined_document_holds_every_resource() {
         "Person",
         "PersonCreate",
         "PersonUpdate",
+        "PersonReplace",
         "Reading",
         "ReadingCreate",
         "Problem",
@@ -299,24 +300,146 @@ fn policies_shape_the_document() {
     };
     assert_eq!(
         sorted(statuses("/people", "get")),
-        ["200", "206", "400", "406", "416", "503"]
+        ["200", "206", "400", "406", "414", "416", "503"]
     );
     assert_eq!(
         sorted(statuses("/people", "post")),
-        ["201", "400", "409", "413", "415", "422", "503"]
+        ["200", "201", "400", "406", "409", "413", "414", "415", "422", "503"]
+    );
+    assert_eq!(
+        sorted(statuses("/readings", "post")),
+        ["201", "400", "406", "409", "413", "414", "415", "422", "503"]
+    );
+    assert_eq!(
+        sorted(statuses("/people", "patch")),
+        ["200", "204", "400", "406", "409", "412", "413", "414", "415", "422", "503"]
+    );
+    assert_eq!(
+        sorted(statuses("/people", "delete")),
+        ["200", "204", "400", "406", "409", "412", "414", "503"]
+    );
+    assert_eq!(
+        sorted(statuses("/people/{id}", "put")),
+        ["200", "201", "204", "400", "409", "412", "413", "414", "415", "422", "503"]
     );
     assert_eq!(
         sorted(statuses("/people/{id}", "get")),
-        ["200", "304", "400", "404", "406", "503"]
+        ["200", "304", "400", "404", "406", "414", "503"]
     );
     assert_eq!(
         sorted(statuses("/people/{id}", "patch")),
-        ["200", "204", "400", "404", "409", "412", "413", "415", "422", "503"]
+        ["200", "204", "400", "404", "409", "412", "413", "414", "415", "422", "503"]
     );
     assert_eq!(
         sorted(statuses("/people/{id}", "delete")),
-        ["204", "400", "404", "409", "412", "503"]
+        ["204", "400", "404", "409", "412", "414", "503"]
     );
+}
+
+/// Issue 28's writes: bulk create and upsert, PATCH/DELETE chosen by filters, PUT.
+#[test]
+fn writes_shape_the_document() {
+    let doc = people_api().resource::<Reading>().document();
+    let s = &doc["components"]["schemas"];
+    let names = |path: &str, method: &str| -> Vec<String> {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let param = |path: &str, method: &str, name: &str| -> Value {
+        doc["paths"][path][method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} on {method} {path}"))
+    };
+    // POST: one object or an array of at most max_rows; upserts only where allowed.
+    assert_eq!(
+        names("/people", "post"),
+        [
+            "select",
+            "columns",
+            "on_conflict",
+            "Prefer",
+            "Accept",
+            "Idempotency-Key"
+        ]
+    );
+    assert_eq!(
+        names("/readings", "post"),
+        ["select", "columns", "Prefer", "Accept", "Idempotency-Key"]
+    );
+    let body = &doc["paths"]["/people"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"]["oneOf"];
+    assert_eq!(body[0]["$ref"], "#/components/schemas/PersonCreate");
+    assert_eq!(body[1]["maxItems"], 1000);
+    // `on_conflict`: the unique email; the generated key is no target (no row carries it).
+    let on_conflict = param("/people", "post", "on_conflict");
+    let pattern = on_conflict["schema"]["pattern"].as_str().unwrap();
+    assert!(pattern.contains("email") && !pattern.contains("id"));
+    let created = &doc["paths"]["/people"]["post"]["responses"]["201"]["headers"];
+    assert_eq!(created["Location"]["required"], false);
+    assert_eq!(
+        created["Content-Range"]["schema"]["pattern"],
+        "^\\*/[0-9]+$"
+    );
+    // PATCH and DELETE on the collection: the write's filters, no order, limit or offset.
+    for method in ["patch", "delete"] {
+        assert_eq!(
+            names("/people", method),
+            [
+                "id",
+                "name",
+                "email",
+                "age",
+                "select",
+                "or",
+                "and",
+                "not.or",
+                "not.and",
+                "Prefer",
+                "Accept",
+                "If-Match",
+                "Idempotency-Key"
+            ]
+        );
+        assert_eq!(
+            param("/people", method, "age")["schema"],
+            param("/people", "get", "age")["schema"]
+        );
+    }
+    let tree = &s["PersonUpdateTree"]["pattern"];
+    assert!(tree.as_str().unwrap().contains("email") && !tree.as_str().unwrap().contains("bio"));
+    assert_eq!(
+        param("/people", "patch", "or")["schema"]["$ref"],
+        "#/components/schemas/PersonUpdateTree"
+    );
+    assert_eq!(
+        doc["paths"]["/people"]["patch"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/PersonUpdate"
+    );
+    assert!(doc["paths"]["/people"]["delete"]
+        .get("requestBody")
+        .is_none());
+    assert!(doc["paths"]["/readings"].get("patch").is_none());
+    // PUT: every writable field required; the key may be sent.
+    assert_eq!(
+        s["PersonReplace"]["required"],
+        serde_json::json!(["name", "email", "password", "age", "bio"])
+    );
+    assert!(s["PersonReplace"]["properties"].get("id").is_some());
+    assert_eq!(s["PersonReplace"]["additionalProperties"], false);
+    assert_eq!(
+        names("/people/{id}", "put"),
+        ["select", "Prefer", "If-Match", "Idempotency-Key"]
+    );
+    assert!(doc["paths"]["/readings/{id}"].get("put").is_none());
 }
 
 #[tokio::test]
@@ -343,7 +466,10 @@ async fn the_example_serves_the_document_and_the_index() {
                     { "operation": "retrieve", "method": "GET", "path": "/people/{id}" },
                     { "operation": "create", "method": "POST", "path": "/people" },
                     { "operation": "update", "method": "PATCH", "path": "/people/{id}" },
+                    { "operation": "update", "method": "PATCH", "path": "/people" },
                     { "operation": "remove", "method": "DELETE", "path": "/people/{id}" },
+                    { "operation": "remove", "method": "DELETE", "path": "/people" },
+                    { "operation": "replace", "method": "PUT", "path": "/people/{id}" },
                 ],
             }],
         })

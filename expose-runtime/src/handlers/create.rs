@@ -179,7 +179,7 @@ fn columns_param(
         return Ok(None);
     };
     let mut set = FieldSet::default();
-    for name in raw.split(',').map(|n| n.trim().trim_matches('"')) {
+    for name in raw.split(',').map(unquote) {
         let i = res
             .by_name(name)
             .filter(|i| writable.contains(*i))
@@ -232,7 +232,7 @@ fn conflict_param(
     let Some((_, raw)) = on_conflict else {
         return Ok(Some((res.key, resolution)));
     };
-    let names: Vec<&str> = raw.split(',').map(|n| n.trim().trim_matches('"')).collect();
+    let names: Vec<&str> = raw.split(',').map(unquote).collect();
     let field = match names.as_slice() {
         [one] => res
             .by_name(one)
@@ -249,6 +249,15 @@ fn conflict_param(
             ),
         )
     })
+}
+
+/// A field name of `columns` or `on_conflict`: trimmed, and without its double quotes when
+/// it is quoted (`"name"`); other quotes are kept, so that the name is refused.
+fn unquote(name: &str) -> &str {
+    let name = name.trim();
+    name.strip_prefix('"')
+        .and_then(|n| n.strip_suffix('"'))
+        .unwrap_or(name)
 }
 
 /// `Location` of a new row: the collection's path and the key.
