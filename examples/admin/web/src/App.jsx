@@ -1,7 +1,7 @@
 // The admin page: one react-admin resource per collection of the API, each built from the
 // OpenAPI document (see openapi.js for what is read from it). Nothing here names a resource
 // or a field of the examples.
-import { useState } from 'react';
+import { cloneElement, useState } from 'react';
 import {
   Admin,
   BooleanField,
@@ -38,9 +38,12 @@ import { getToken, setToken } from './dataProvider.js';
 
 const json = (v) => (v == null ? '' : JSON.stringify(v));
 
+/** Elements made per field, keyed by it (react-admin reads their other props). */
+const each = (items, name, make) => items.map((item) => cloneElement(make(item), { key: name(item) }));
+
 /** The field that shows a value of `field` in a list or a record. */
 function fieldFor(field, sortable) {
-  const props = { source: field.name, key: field.name, sortable };
+  const props = { source: field.name, sortable };
   switch (field.kind) {
     case 'integer':
     case 'number':
@@ -61,7 +64,7 @@ function fieldFor(field, sortable) {
 /** A filter input: number, boolean, date or text (`ilike`, "contains"). */
 function filterInput(filter) {
   const source = `${filter.name}@${filter.op}`;
-  const props = { source, key: source, alwaysOn: true };
+  const props = { source, alwaysOn: true };
   switch (filter.kind) {
     case 'integer':
       return <NumberInput {...props} label={`${filter.name} =`} step={1} />;
@@ -95,7 +98,7 @@ function filterInput(filter) {
 /** A form input for a writable field; `create` marks the required ones. */
 function inputFor(field, create) {
   const validate = create && field.required ? required() : undefined;
-  const props = { source: field.name, key: field.name, validate, helperText: field.description || ' ' };
+  const props = { source: field.name, validate, helperText: field.description || ' ' };
   if (field.writeOnly) {
     // Written, never read back: masked, and empty in an edit form (left empty, unchanged).
     const helperText = create ? props.helperText : 'not shown by the API; leave empty to keep it';
@@ -189,7 +192,7 @@ function views(resource) {
   const list = (props) => (
     <List
       {...props}
-      filters={resource.filters.map(filterInput)}
+      filters={each(resource.filters, (f) => `${f.name}@${f.op}`, filterInput)}
       sort={resource.defaultSort}
       perPage={10}
       title={resource.name}
@@ -199,13 +202,13 @@ function views(resource) {
         rowClick={resource.show ? 'show' : resource.update ? 'edit' : false}
         bulkActionButtons={resource.delete ? <BulkDeleteButton mutationMode="pessimistic" /> : false}
       >
-        {resource.fields.map((f) => fieldFor(f, resource.sortable.has(f.name)))}
+        {each(resource.fields, (f) => f.name, (f) => fieldFor(f, resource.sortable.has(f.name)))}
       </Datagrid>
     </List>
   );
   const show = () => (
     <Show title={<Title resource={resource} />}>
-      <SimpleShowLayout>{resource.fields.map((f) => fieldFor(f, false))}</SimpleShowLayout>
+      <SimpleShowLayout>{each(resource.fields, (f) => f.name, (f) => fieldFor(f, false))}</SimpleShowLayout>
     </Show>
   );
   // Pessimistic: the page waits for the API's answer, so that a refusal is shown at the
@@ -218,13 +221,13 @@ function views(resource) {
       redirect={resource.show ? 'show' : 'list'}
     >
       <SimpleForm toolbar={<EditToolbar />} disableInvalidFormNotification>
-        {resource.update.map((f) => inputFor(f, false))}
+        {each(resource.update, (f) => f.name, (f) => inputFor(f, false))}
       </SimpleForm>
     </Edit>
   );
   const create = () => (
     <Create title={`New ${resource.name}`} mutationOptions={useSaveErrors()} redirect={resource.show ? 'show' : 'list'}>
-      <SimpleForm disableInvalidFormNotification>{resource.create.map((f) => inputFor(f, true))}</SimpleForm>
+      <SimpleForm disableInvalidFormNotification>{each(resource.create, (f) => f.name, (f) => inputFor(f, true))}</SimpleForm>
     </Create>
   );
   return {
@@ -263,7 +266,7 @@ function Dashboard({ resources, title }) {
             value={token}
             onChange={(e) => setValue(e.target.value)}
             helperText="Sent as Authorization: Bearer <token> (kept in this browser's localStorage)"
-            inputProps={{ 'aria-label': 'Bearer token' }}
+            slotProps={{ htmlInput: { 'aria-label': 'Bearer token' } }}
           />
           <Button variant="contained" onClick={() => save(token)}>
             Save
