@@ -10,11 +10,12 @@
 //   pattern accepts it;
 // - sortable: the readable fields the `order` parameter's pattern accepts (none when the
 //   list has a fixed order);
-// - create / update: the fields of the request body schema of `POST /{name}` and of
-//   `PATCH /{name}` (or `PATCH /{name}/{id}`), with `required` on create; a writable field
-//   that is not readable (a password) is write-only: never shown, entered masked;
-// - delete: `DELETE /{name}` (rows chosen by filters, which bulk delete uses) or
-//   `DELETE /{name}/{id}`.
+// - create / update: the fields of the request body schema of `POST /{name}` (its object
+//   form, where it also takes an array) and of `PATCH /{name}` (or `PATCH /{name}/{id}`),
+//   with `required` on create; a writable field that is not readable (a password) is
+//   write-only: never shown, entered masked;
+// - delete: `DELETE /{name}` filtering on the key (bulk delete sends `id=in.(...)`), or
+//   `DELETE /{name}/{id}` where the document states no collection delete.
 
 const RESERVED = new Set(['select', 'order', 'limit', 'offset', 'or', 'and', 'not.or', 'not.and']);
 
@@ -89,9 +90,21 @@ function filterOf(field, param) {
   }
 }
 
+/** The object schema of a request body: itself, or the object among its `oneOf` / `anyOf`
+ * (a create that also takes an array of rows). */
+function objectSchema(doc, schema) {
+  const s = resolve(doc, schema);
+  if (s?.properties) return s;
+  for (const alt of [...(s?.oneOf ?? []), ...(s?.anyOf ?? [])]) {
+    const o = resolve(doc, alt);
+    if (o?.properties) return o;
+  }
+  return null;
+}
+
 function bodyFields(doc, operation, readable) {
-  const schema = resolve(doc, operation?.requestBody?.content?.['application/json']?.schema);
-  if (!schema?.properties) return null;
+  const schema = objectSchema(doc, operation?.requestBody?.content?.['application/json']?.schema);
+  if (!schema) return null;
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties).map(([name, s]) => ({
     name,
@@ -131,6 +144,13 @@ export function describe(doc) {
     const sortable = new Set(order ? fields.filter((f) => order.test(f.name)).map((f) => f.name) : []);
     const itemPath = paths[`/${name}/{id}`] ?? {};
     const readable = new Set(byName.keys());
+    // The provider edits and deletes through the collection (`PATCH /people?id=eq.7`): where
+    // the document states those operations, they must filter on the key; where it states
+    // only the item's, the collection's are taken to filter on the key.
+    const byKey = (op) =>
+      (op.parameters ?? []).map((p) => resolve(doc, p)).some((p) => p?.in === 'query' && p.name === key);
+    const patch = item.patch ? (byKey(item.patch) ? item.patch : null) : itemPath.patch;
+    const remove = item.delete ? byKey(item.delete) : Boolean(itemPath.delete);
     resources.push({
       name,
       description: tags.get(name) ?? '',
@@ -141,8 +161,8 @@ export function describe(doc) {
       defaultSort: { field: key, order: 'ASC' },
       show: Boolean(itemPath.get),
       create: bodyFields(doc, item.post, readable),
-      update: bodyFields(doc, item.patch ?? itemPath.patch, readable),
-      delete: Boolean(item.delete ?? itemPath.delete),
+      update: bodyFields(doc, patch, readable),
+      delete: remove,
     });
   }
   return resources;
