@@ -1,7 +1,7 @@
 // The admin page: one react-admin resource per collection of the API, each built from the
 // OpenAPI document (see openapi.js for what is read from it). Nothing here names a resource
 // or a field of the examples.
-import { cloneElement, useState } from 'react';
+import { cloneElement, useMemo, useState } from 'react';
 import {
   Admin,
   BooleanField,
@@ -279,16 +279,13 @@ function Dashboard({ resources, title }) {
 }
 
 export function App({ resources, dataProvider, title }) {
+  // The views are components: made once, so that a render of App never remounts them.
+  const made = useMemo(() => resources.map((r) => [r, views(r)]), [resources]);
+  const dashboard = useMemo(() => () => <Dashboard resources={resources} title={title} />, [resources, title]);
   return (
-    <Admin
-      dataProvider={dataProvider}
-      title={title}
-      dashboard={() => <Dashboard resources={resources} title={title} />}
-      disableTelemetry
-      requireAuth={false}
-    >
-      {resources.map((r) => (
-        <Resource key={r.name} name={r.name} {...views(r)} recordRepresentation={r.key} />
+    <Admin dataProvider={dataProvider} title={title} dashboard={dashboard} disableTelemetry requireAuth={false}>
+      {made.map(([r, v]) => (
+        <Resource key={r.name} name={r.name} {...v} recordRepresentation={r.key} />
       ))}
     </Admin>
   );
