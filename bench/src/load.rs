@@ -607,6 +607,72 @@ mod tests {
         assert_eq!(percentile(&[], 50.0), 0);
     }
 
+    fn traffic(workload: Workload, seed_rows: u64, tag: &str) -> Traffic {
+        Traffic::Workload {
+            workload,
+            seed_rows,
+            remove_ids: 0..0,
+            tag: tag.into(),
+        }
+    }
+
+    #[test]
+    fn update_filtered_changes_seeded_rows_only() {
+        let t = traffic(Workload::UpdateFiltered, 1000, "g1r0");
+        let mut rng = Rng::new(3);
+        let (mut low, mut high) = (u64::MAX, 0);
+        for n in 0..20_000 {
+            let (req, _) = request(&t, n, &mut rng).expect("a request");
+            let q = req.uri().query().expect("filters").to_owned();
+            let (a, b) = q
+                .strip_prefix("id=gte.")
+                .and_then(|r| r.split_once("&id=lt."))
+                .expect("id=gte.a&id=lt.b");
+            let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
+            assert_eq!(b - a, FILTERED_ROWS);
+            low = low.min(a);
+            high = high.max(b - 1);
+        }
+        assert_eq!((low, high), (1, 1000));
+    }
+
+    #[test]
+    fn new_e_mails_differ_across_requests_rounds_and_sides() {
+        let mut seen = std::collections::HashSet::new();
+        for tag in ["g1r0", "h1r0", "g1r1", "g32r0"] {
+            for workload in [Workload::BulkCreate, Workload::Upsert, Workload::Create] {
+                let t = traffic(workload, 1000, tag);
+                let mut rng = Rng::new(1);
+                for n in 0..50 {
+                    let (req, expected) = request(&t, n, &mut rng).expect("a request");
+                    let body = body_text(req);
+                    for email in body.split("\"email\":\"").skip(1) {
+                        let email = &email[..email.find('"').unwrap()];
+                        if email.starts_with("person") {
+                            // An upsert's merge into a seeded row.
+                            assert_eq!(workload, Workload::Upsert);
+                            assert!(n % 2 == 0 && expected == [StatusCode::OK]);
+                        } else {
+                            assert!(seen.insert(email.to_owned()), "{email} twice");
+                        }
+                    }
+                }
+            }
+        }
+        // 4 runs of 50 bulk creates of 100 rows, 25 upsert inserts and 50 creates.
+        assert_eq!(seen.len(), 4 * (50 * BULK_ROWS as usize + 25 + 50));
+    }
+
+    fn body_text(req: Request<Body>) -> String {
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(req.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
     #[test]
     fn remove_stops_at_the_end_of_its_ids() {
         let t = Traffic::Workload {

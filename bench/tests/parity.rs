@@ -91,9 +91,7 @@ async fn both_sides_answer_alike(backend: Backend, url: &str) {
     let bdb = BenchDb::create_named(backend, url, &name)
         .await
         .expect("the benchmark's database");
-    // Until the people example declares its upsert (`#[expose(unique)] email`,
-    // `create(upsert, ...)`), its generated side refuses one.
-    for workload in Workload::ALL.into_iter().filter(|w| *w != Workload::Upsert) {
+    for workload in Workload::ALL {
         // The upsert's even requests merge into a seeded row, the odd ones insert.
         let requests: &[u64] = match workload {
             Workload::Upsert => &[0, 1],
