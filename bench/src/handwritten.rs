@@ -11,12 +11,19 @@
 //!   `Content-Range` / `206 Partial Content` as the generated API answers them;
 //! - `GET /people/{id}`, `POST /people` (`INSERT ... RETURNING`, or insert then select by
 //!   `LAST_INSERT_ID()` on MySQL), `PATCH /people/{id}` (`UPDATE ... SET` only the fields
-//!   sent, `RETURNING`, or update then select on MySQL) and `DELETE /people/{id}`.
+//!   sent, `RETURNING`, or update then select on MySQL) and `DELETE /people/{id}`;
+//! - PostgREST's writes of many rows, as the generated API answers them: `POST /people` of
+//!   a JSON array (one multi-row `INSERT`; with `Prefer: return=representation` 201 and the
+//!   rows as an array, else an empty 201), `PATCH /people?id=gte.N&id=lt.M` (one
+//!   `UPDATE ... WHERE`, 204) and `POST /people?on_conflict=email` with
+//!   `Prefer: resolution=merge-duplicates` (an upsert: 201 when the row was inserted, 200
+//!   when it was merged, the row in a one-element array with `return=representation`).
 //!
 //! Statements that do a single thing run without an explicit transaction, as one would write
 //! them by hand; the generated API wraps its writes in one (see `bench/README.md`).
 
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -105,6 +112,8 @@ pub struct ListQuery {
 pub enum ApiError {
     /// 400 with a reason.
     BadRequest(String),
+    /// 415: a body that is not `application/json`.
+    UnsupportedMediaType,
     /// 404.
     NotFound,
     /// A database error: 409 for a unique violation, 500 otherwise.
@@ -121,6 +130,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, detail) = match self {
             ApiError::BadRequest(d) => (StatusCode::BAD_REQUEST, d),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "the body must be application/json".to_owned(),
+            ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "no such person".to_owned()),
             ApiError::Db(e) => match e.as_database_error() {
                 Some(d) if d.is_unique_violation() => {
@@ -262,6 +275,140 @@ fn list_response(rows: Vec<Person>, offset: i64, total: Option<(i64, &'static st
     response
 }
 
+/// Whether `Prefer` holds `token` (`return=representation`, ...).
+fn prefers(headers: &HeaderMap, token: &str) -> bool {
+    headers
+        .get_all("prefer")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|p| p.trim() == token))
+}
+
+/// Most rows of one bulk create (as the generated API's default `max_rows`).
+const MAX_ROWS: usize = 1000;
+
+/// What a `POST /people` asks for.
+enum PostBody {
+    /// One object: REST's create.
+    One(NewPerson),
+    /// A JSON array: a bulk create.
+    Many(Vec<NewPerson>),
+    /// `?on_conflict=email` with `Prefer: resolution=merge-duplicates`: insert, or merge into
+    /// the row with the same e-mail.
+    Upsert(NewPerson),
+}
+
+impl PostBody {
+    fn parse(query: Option<&str>, headers: &HeaderMap, body: &[u8]) -> Result<PostBody, ApiError> {
+        let json = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if !json {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let mut upsert = false;
+        for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+            match (&*k, &*v) {
+                ("on_conflict", "email") => upsert = true,
+                _ => return Err(ApiError::BadRequest(format!("`{k}={v}` is not understood"))),
+            }
+        }
+        let bad = |e: serde_json::Error| ApiError::BadRequest(e.to_string());
+        if upsert {
+            if !prefers(headers, "resolution=merge-duplicates") {
+                return Err(ApiError::BadRequest(
+                    "`on_conflict` needs `Prefer: resolution=merge-duplicates`".into(),
+                ));
+            }
+            return serde_json::from_slice(body)
+                .map(PostBody::Upsert)
+                .map_err(bad);
+        }
+        if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            let rows: Vec<NewPerson> = serde_json::from_slice(body).map_err(bad)?;
+            if rows.len() > MAX_ROWS {
+                return Err(ApiError::BadRequest(format!(
+                    "at most {MAX_ROWS} rows in one request"
+                )));
+            }
+            return Ok(PostBody::Many(rows));
+        }
+        serde_json::from_slice(body).map(PostBody::One).map_err(bad)
+    }
+}
+
+/// The filters of a write chosen by filters (`PATCH /people?id=gte.N&id=lt.M`): `id`, `age`
+/// and `is_admin` conditions, any number of each, at least one.
+fn write_filters(query: Option<&str>) -> Result<Vec<Filter>, ApiError> {
+    let bad = |p: &str| ApiError::BadRequest(format!("`{p}` is not valid"));
+    let mut filters = Vec::new();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        filters.push(match &*k {
+            "id" => {
+                let (op, n) = comparison("id", &v)?;
+                Filter::Id(op, n.parse().map_err(|_| bad("id"))?)
+            }
+            "age" => {
+                let (op, n) = comparison("age", &v)?;
+                Filter::Age(op, n.parse().map_err(|_| bad("age"))?)
+            }
+            "is_admin" => match &*v {
+                "eq.true" => Filter::IsAdmin(true),
+                "eq.false" => Filter::IsAdmin(false),
+                _ => return Err(bad("is_admin")),
+            },
+            other => return Err(bad(other)),
+        });
+    }
+    if filters.is_empty() {
+        return Err(ApiError::BadRequest(
+            "a write of the collection needs a filter".into(),
+        ));
+    }
+    Ok(filters)
+}
+
+/// The answer of a write of many rows: `status`, the rows as an array when they were asked
+/// for (`return=representation`), and the preferences honoured, as the generated API
+/// answers them.
+fn rows_response(
+    status: StatusCode,
+    rows: Option<Vec<Person>>,
+    applied: Option<&'static str>,
+) -> Response {
+    let mut response = match rows {
+        Some(rows) => (status, Json(rows)).into_response(),
+        None => status.into_response(),
+    };
+    if let Some(applied) = applied {
+        response
+            .headers_mut()
+            .insert("preference-applied", HeaderValue::from_static(applied));
+    }
+    response
+}
+
+/// The answer of a bulk create: 201, with the rows when they were asked for.
+fn bulk_created(rows: Option<Vec<Person>>) -> Response {
+    let applied = rows.is_some().then_some("return=representation");
+    rows_response(StatusCode::CREATED, rows, applied)
+}
+
+/// The answer of an upsert: 201 when the row was inserted, 200 when it was merged, with
+/// the row in a one-element array when it was asked for.
+fn upserted(person: Person, inserted: bool, rows: bool) -> Response {
+    let status = match inserted {
+        true => StatusCode::CREATED,
+        false => StatusCode::OK,
+    };
+    let applied = match rows {
+        true => "return=representation, resolution=merge-duplicates",
+        false => "resolution=merge-duplicates",
+    };
+    rows_response(status, rows.then(|| vec![person]), Some(applied))
+}
+
 /// The answer of a create: 201, `Location` and the row.
 fn created(person: Person) -> Response {
     let location = format!("/people/{}", person.id);
@@ -391,10 +538,60 @@ macro_rules! common {
                 && p.bio.is_none()
         }
 
+        /// `POST /people`: one object (REST's create, or a one-row bulk create with
+        /// `return=representation`), an array (a bulk create) or an upsert.
+        async fn post(
+            State(pool): State<$pool>,
+            RawQuery(query): RawQuery,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> Result<Response, ApiError> {
+            let rows = prefers(&headers, "return=representation");
+            match PostBody::parse(query.as_deref(), &headers, &body)? {
+                PostBody::One(p) if !rows => create(State(pool), Json(p)).await,
+                PostBody::One(p) => bulk_create(&pool, vec![p], true).await,
+                PostBody::Many(people) if people.is_empty() => {
+                    Ok(bulk_created(rows.then(Vec::new)))
+                }
+                PostBody::Many(people) => bulk_create(&pool, people, rows).await,
+                PostBody::Upsert(p) => upsert(&pool, p, rows).await,
+            }
+        }
+
+        /// A multi-row `INSERT` of `people`, without its `RETURNING` or what follows.
+        fn insert_values(people: Vec<NewPerson>) -> QueryBuilder<'static, $db> {
+            let mut qb =
+                QueryBuilder::<$db>::new("INSERT INTO people (name, email, password, age, bio) ");
+            qb.push_values(people, |mut row, p| {
+                row.push_bind(p.name)
+                    .push_bind(p.email)
+                    .push_bind(p.password)
+                    .push_bind(p.age)
+                    .push_bind(p.bio);
+            });
+            qb
+        }
+
+        /// `PATCH /people?<filters>`: one `UPDATE ... WHERE`, 204.
+        async fn update_many(
+            State(pool): State<$pool>,
+            RawQuery(query): RawQuery,
+            Json(p): Json<PersonPatch>,
+        ) -> Result<StatusCode, ApiError> {
+            let filters = write_filters(query.as_deref())?;
+            if !is_empty(&p) {
+                let mut qb = QueryBuilder::<$db>::new("UPDATE people SET ");
+                push_set(&mut qb, p);
+                push_where(&mut qb, &filters);
+                qb.build().execute(&pool).await?;
+            }
+            Ok(StatusCode::NO_CONTENT)
+        }
+
         /// The hand-written API on this backend.
         pub fn router(pool: $pool) -> Router {
             Router::new()
-                .route("/people", get(list).post(create))
+                .route("/people", get(list).post(post).patch(update_many))
                 .route("/people/{id}", get(retrieve).patch(update).delete(remove))
                 .with_state(pool)
         }
@@ -417,6 +614,22 @@ macro_rules! writes_returning {
                 .fetch_one(&pool)
                 .await?;
             Ok(created(person))
+        }
+
+        /// One multi-row `INSERT ... RETURNING`, its rows in the order sent.
+        async fn bulk_create(
+            pool: &$pool,
+            people: Vec<NewPerson>,
+            rows: bool,
+        ) -> Result<Response, ApiError> {
+            let mut qb = insert_values(people);
+            if !rows {
+                qb.build().execute(pool).await?;
+                return Ok(bulk_created(None));
+            }
+            qb.push(" RETURNING ").push(COLUMNS);
+            let people = qb.build_query_as::<Person>().fetch_all(pool).await?;
+            Ok(bulk_created(Some(people)))
         }
 
         async fn update(
@@ -465,6 +678,55 @@ pub mod sqlite {
         insert = "INSERT INTO people (name, email, password, age, bio) VALUES (?, ?, ?, ?, ?) \
                   RETURNING id, name, email, age, is_admin, bio, created_at"
     );
+
+    /// Inserts the person unless the e-mail is taken (then no row comes back).
+    const INSERT_NEW: &str = "INSERT INTO people (name, email, password, age, bio) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING \
+         RETURNING id, name, email, age, is_admin, bio, created_at";
+
+    /// Merges the person into the row with its e-mail.
+    const MERGE: &str = "UPDATE people SET name = ?, password = ?, age = ?, bio = ? \
+         WHERE email = ? RETURNING id, name, email, age, is_admin, bio, created_at";
+
+    /// An upsert on the e-mail. SQLite has no `xmax` to tell an inserted row from an
+    /// updated one in a single `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`
+    /// (`changes()` is 1 either way, `last_insert_rowid()` keeps the connection's previous
+    /// insert on an update), so: `INSERT ... ON CONFLICT DO NOTHING RETURNING` (a row back:
+    /// inserted), else `UPDATE ... WHERE email = ? RETURNING` (merged). One statement for
+    /// an insert, two for a merge, and right under concurrent writers: only a delete
+    /// between the two statements leaves nothing to merge, and then the insert is tried
+    /// again.
+    async fn upsert(
+        pool: &sqlx::SqlitePool,
+        p: NewPerson,
+        rows: bool,
+    ) -> Result<Response, ApiError> {
+        for _ in 0..3 {
+            let new = sqlx::query_as::<_, Person>(INSERT_NEW)
+                .bind(&p.name)
+                .bind(&p.email)
+                .bind(&p.password)
+                .bind(p.age)
+                .bind(&p.bio)
+                .fetch_optional(pool)
+                .await?;
+            if let Some(person) = new {
+                return Ok(upserted(person, true, rows));
+            }
+            let merged = sqlx::query_as::<_, Person>(MERGE)
+                .bind(&p.name)
+                .bind(&p.password)
+                .bind(p.age)
+                .bind(&p.bio)
+                .bind(&p.email)
+                .fetch_optional(pool)
+                .await?;
+            if let Some(person) = merged {
+                return Ok(upserted(person, false, rows));
+            }
+        }
+        Err(ApiError::Db(sqlx::Error::RowNotFound))
+    }
 }
 
 /// The hand-written API on PostgreSQL.
@@ -500,6 +762,28 @@ pub mod postgres {
             "INSERT INTO people (name, email, password, age, bio) VALUES ($1, $2, $3, $4, $5) \
                   RETURNING id, name, email, age, is_admin, bio, created_at"
     );
+
+    /// An upsert on the e-mail; `xmax` is 0 in a row version its own statement inserted.
+    const UPSERT: &str = "INSERT INTO people (name, email, password, age, bio) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO UPDATE SET \
+         name = EXCLUDED.name, password = EXCLUDED.password, age = EXCLUDED.age, \
+         bio = EXCLUDED.bio \
+         RETURNING id, name, email, age, is_admin, bio, created_at, (xmax = 0) AS inserted";
+
+    /// One `INSERT ... ON CONFLICT (email) DO UPDATE ... RETURNING ..., (xmax = 0)`.
+    async fn upsert(pool: &sqlx::PgPool, p: NewPerson, rows: bool) -> Result<Response, ApiError> {
+        let row = sqlx::query(UPSERT)
+            .bind(p.name)
+            .bind(p.email)
+            .bind(p.password)
+            .bind(p.age)
+            .bind(p.bio)
+            .fetch_one(pool)
+            .await?;
+        let inserted: bool = row.try_get("inserted")?;
+        let person = <Person as sqlx::FromRow<_>>::from_row(&row)?;
+        Ok(upserted(person, inserted, rows))
+    }
 }
 
 /// The hand-written API on MySQL/MariaDB: no `RETURNING`, so writes read the row back on the
@@ -558,6 +842,74 @@ pub mod mysql {
             .fetch_one(&mut *conn)
             .await?;
         Ok(created(person))
+    }
+
+    /// One multi-row `INSERT`, then the new rows read back by their ids: InnoDB gives the
+    /// rows of one multi-row insert consecutive ids from `LAST_INSERT_ID()` (the first) on
+    /// when `innodb_autoinc_lock_mode` is 0 or 1 (1, "consecutive", is MariaDB's default and
+    /// this server's). Plain MySQL has no `INSERT ... RETURNING`; MariaDB (10.5+) has, but
+    /// this module keeps to what both have, as its single-row writes do.
+    async fn bulk_create(
+        pool: &sqlx::MySqlPool,
+        people: Vec<NewPerson>,
+        rows: bool,
+    ) -> Result<Response, ApiError> {
+        let n = i64::try_from(people.len()).map_err(|_| ApiError::BadRequest("too many".into()))?;
+        let mut conn = pool.acquire().await?;
+        let done = insert_values(people).build().execute(&mut *conn).await?;
+        if !rows {
+            return Ok(bulk_created(None));
+        }
+        let first = i64::try_from(done.last_insert_id())
+            .map_err(|_| ApiError::BadRequest("id out of range".into()))?;
+        let people = sqlx::query_as::<_, Person>(
+            "SELECT id, name, email, age, is_admin, bio, created_at FROM people \
+             WHERE id BETWEEN ? AND ? ORDER BY id",
+        )
+        .bind(first)
+        .bind(first + n - 1)
+        .fetch_all(&mut *conn)
+        .await?;
+        if people.len() as i64 != n {
+            return Err(ApiError::Db(sqlx::Error::Protocol(
+                "the new rows' ids are not consecutive (innodb_autoinc_lock_mode = 2?)".into(),
+            )));
+        }
+        Ok(bulk_created(Some(people)))
+    }
+
+    /// An upsert on the e-mail: `INSERT ... ON DUPLICATE KEY UPDATE`, then the row read
+    /// back by its e-mail. The affected rows tell an insert (1) from a merge (2), except
+    /// that a merge which changes nothing also reports 1 (sqlx connects with
+    /// `CLIENT_FOUND_ROWS`); an insert is also the statement's new id, which a merge does
+    /// not report, so both are checked.
+    async fn upsert(
+        pool: &sqlx::MySqlPool,
+        p: NewPerson,
+        rows: bool,
+    ) -> Result<Response, ApiError> {
+        let mut conn = pool.acquire().await?;
+        let done = sqlx::query(
+            "INSERT INTO people (name, email, password, age, bio) VALUES (?, ?, ?, ?, ?) \
+             ON DUPLICATE KEY UPDATE name = VALUES(name), password = VALUES(password), \
+             age = VALUES(age), bio = VALUES(bio)",
+        )
+        .bind(p.name)
+        .bind(&p.email)
+        .bind(p.password)
+        .bind(p.age)
+        .bind(p.bio)
+        .execute(&mut *conn)
+        .await?;
+        let person = sqlx::query_as::<_, Person>(
+            "SELECT id, name, email, age, is_admin, bio, created_at FROM people WHERE email = ?",
+        )
+        .bind(&p.email)
+        .fetch_one(&mut *conn)
+        .await?;
+        let inserted = done.rows_affected() == 1
+            && i64::try_from(done.last_insert_id()).is_ok_and(|id| id == person.id);
+        Ok(upserted(person, inserted, rows))
     }
 
     async fn update(

@@ -32,11 +32,29 @@ pub enum Workload {
     Remove,
     /// 80 % retrieve, 10 % list of 20 filtered rows, 10 % update.
     Mixed,
+    /// `POST /people` of a JSON array of [`BULK_ROWS`] new people (new e-mails) with
+    /// `Prefer: return=representation`: 201 and the rows, as an array.
+    BulkCreate,
+    /// `PATCH /people?id=gte.{a}&id=lt.{a+100}` of the age, no `Prefer`: 204; `a` random,
+    /// so that the [`FILTERED_ROWS`] rows are all seeded ones.
+    UpdateFiltered,
+    /// `POST /people?on_conflict=email` of one person with
+    /// `Prefer: resolution=merge-duplicates, return=representation`: every other request a
+    /// seeded e-mail (a merge: 200 and a one-row array), the others a new one (an insert: 201).
+    Upsert,
 }
+
+/// Rows in one [`Workload::BulkCreate`] request.
+pub const BULK_ROWS: u64 = 100;
+
+/// Rows one [`Workload::UpdateFiltered`] request changes.
+pub const FILTERED_ROWS: u64 = 100;
 
 impl Workload {
     /// Every workload, in the order the benchmark runs them (create before remove).
-    pub const ALL: [Workload; 7] = [
+    /// The PostgREST writes (bulk create, update by filters, upsert) come last: they grow
+    /// the table and rewrite seeded ages, which the workloads before them read.
+    pub const ALL: [Workload; 10] = [
         Workload::Retrieve,
         Workload::List,
         Workload::ListFiltered,
@@ -44,6 +62,9 @@ impl Workload {
         Workload::Update,
         Workload::Remove,
         Workload::Mixed,
+        Workload::BulkCreate,
+        Workload::UpdateFiltered,
+        Workload::Upsert,
     ];
 
     /// The name used on the command line and in the report.
@@ -56,6 +77,9 @@ impl Workload {
             Workload::Update => "update",
             Workload::Remove => "remove",
             Workload::Mixed => "mixed",
+            Workload::BulkCreate => "bulk-create",
+            Workload::UpdateFiltered => "update-filtered",
+            Workload::Upsert => "upsert",
         }
     }
 
@@ -72,6 +96,19 @@ impl Workload {
             Workload::Update => "`PATCH /people/{id}` `{\"age\",\"bio\"}` (random seeded id)",
             Workload::Remove => "`DELETE /people/{id}` (rows inserted for it before each round)",
             Workload::Mixed => "80 % retrieve, 10 % `GET /people?age=gte.40&limit=20`, 10 % update",
+            Workload::BulkCreate => {
+                "`POST /people` of a JSON array of 100 new people, \
+                 `Prefer: return=representation` (201, the rows)"
+            }
+            Workload::UpdateFiltered => {
+                "`PATCH /people?id=gte.{a}&id=lt.{a+100}` `{\"age\"}` (100 seeded rows, random \
+                 `a`; 204)"
+            }
+            Workload::Upsert => {
+                "`POST /people?on_conflict=email` of one person, \
+                 `Prefer: resolution=merge-duplicates, return=representation` (half a seeded \
+                 e-mail: 200, half a new one: 201)"
+            }
         }
     }
 
@@ -84,7 +121,13 @@ impl Workload {
     pub fn writes(self) -> bool {
         matches!(
             self,
-            Workload::Create | Workload::Update | Workload::Remove | Workload::Mixed
+            Workload::Create
+                | Workload::Update
+                | Workload::Remove
+                | Workload::Mixed
+                | Workload::BulkCreate
+                | Workload::UpdateFiltered
+                | Workload::Upsert
         )
     }
 }
@@ -199,13 +242,37 @@ pub(crate) fn get(
 }
 
 fn with_json(method: Method, path: String, body: String) -> Request<Body> {
-    Request::builder()
+    with_json_prefer(method, path, None, body)
+}
+
+fn with_json_prefer(
+    method: Method,
+    path: String,
+    prefer: Option<&'static str>,
+    body: String,
+) -> Request<Body> {
+    let mut b = Request::builder()
         .method(method)
         .uri(path)
         .header(HOST, "127.0.0.1")
-        .header(CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body)))
+        .header(CONTENT_TYPE, "application/json");
+    if let Some(p) = prefer {
+        b = b.header("prefer", p);
+    }
+    b.body(Full::new(Bytes::from(body)))
         .expect("a valid request")
+}
+
+/// A number in `0..n` that depends only on `tag` and `i` (FNV-1a).
+fn hashed(tag: &str, i: u64, n: u64) -> u64 {
+    let h = tag
+        .bytes()
+        .map(u64::from)
+        .chain(i.to_le_bytes().map(u64::from))
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ b).wrapping_mul(0x100_0000_01b3)
+        });
+    h % n.max(1)
 }
 
 /// `PATCH /people/{id}` of the seeded age and a new bio (request `n` of the run `tag`).
@@ -232,6 +299,93 @@ pub(crate) fn create(n: u64, tag: &str) -> (Request<Body>, &'static [StatusCode]
     (
         with_json(Method::POST, "/people".into(), body),
         &[StatusCode::CREATED],
+    )
+}
+
+/// `POST /people` of [`BULK_ROWS`] new people as one JSON array, asking for them back
+/// (request `n` of the run `tag`: new e-mail addresses).
+pub(crate) fn bulk_create(n: u64, tag: &str) -> (Request<Body>, &'static [StatusCode]) {
+    use std::fmt::Write;
+    // Age 17, as `create`: new rows never join the filtered lists.
+    let mut body = String::with_capacity(120 * BULK_ROWS as usize);
+    body.push('[');
+    for i in 0..BULK_ROWS {
+        if i > 0 {
+            body.push(',');
+        }
+        let _ = write!(
+            body,
+            r#"{{"name":"Bulk {tag} {n} {i}","email":"bulk-{tag}-{n}-{i}@example.com","password":"pw-{n}","age":17,"bio":"created by the benchmark"}}"#
+        );
+    }
+    body.push(']');
+    (
+        with_json_prefer(
+            Method::POST,
+            "/people".into(),
+            Some("return=representation"),
+            body,
+        ),
+        &[StatusCode::CREATED],
+    )
+}
+
+/// `PATCH /people?id=gte.{first}&id=lt.{first + FILTERED_ROWS}` of the age (request `n` of
+/// the run `tag`), no `Prefer`: 204.
+pub(crate) fn update_filtered(
+    first: u64,
+    n: u64,
+    tag: &str,
+) -> (Request<Body>, &'static [StatusCode]) {
+    // An age in the seeded range (18..=77) drawn from the run's tag and the request's
+    // number: both sides of a round change the same rows in the same order, and the second
+    // must not write the values the first just wrote (MariaDB skips a row whose values do
+    // not change, see `update`); the two sides' values agree for 1 request in 60.
+    let age = 18 + hashed(tag, n, 60);
+    let end = first + FILTERED_ROWS;
+    (
+        with_json(
+            Method::PATCH,
+            format!("/people?id=gte.{first}&id=lt.{end}"),
+            format!(r#"{{"age":{age}}}"#),
+        ),
+        &[StatusCode::NO_CONTENT],
+    )
+}
+
+/// `POST /people?on_conflict=email` of one person (request `n` of the run `tag`): the
+/// seeded row `id`'s e-mail when `existing` (merged: 200), else a new one (inserted: 201).
+pub(crate) fn upsert(
+    id: u64,
+    existing: bool,
+    n: u64,
+    tag: &str,
+) -> (Request<Body>, &'static [StatusCode]) {
+    let body = if existing {
+        // The seeded name, e-mail and age, so the filtered lists keep matching the same
+        // rows; a bio of the run's own, so the row changes (see `update`).
+        let (name, email, age, _, _) = crate::app::seed_row(id);
+        format!(
+            r#"{{"name":"{name}","email":"{email}","password":"pw-{n}","age":{age},"bio":"Upserted {tag} {n}"}}"#
+        )
+    } else {
+        format!(
+            r#"{{"name":"Upsert {tag} {n}","email":"upsert-{tag}-{n}@example.com","password":"pw-{n}","age":17,"bio":"Upserted {tag} {n}"}}"#
+        )
+    };
+    let expected: &'static [StatusCode] = if existing {
+        &[StatusCode::OK]
+    } else {
+        &[StatusCode::CREATED]
+    };
+    (
+        with_json_prefer(
+            Method::POST,
+            "/people?on_conflict=email".into(),
+            Some("resolution=merge-duplicates, return=representation"),
+            body,
+        ),
+        expected,
     )
 }
 
@@ -283,7 +437,35 @@ fn request(
             80..90 => get("/people?age=gte.40&limit=20".into(), None),
             _ => update(id, n, tag),
         },
+        Workload::BulkCreate => bulk_create(n, tag),
+        Workload::UpdateFiltered => {
+            // The first id of FILTERED_ROWS seeded ones (fewer when fewer were seeded).
+            let first = 1 + rng.below(seed_rows.saturating_sub(FILTERED_ROWS - 1));
+            update_filtered(first, n, tag)
+        }
+        // Every other request merges into a seeded row.
+        Workload::Upsert => upsert(id, n.is_multiple_of(2), n, tag),
     })
+}
+
+/// Request `n` of `workload` on its own (run `tag`, rows `1..=seed_rows` seeded, random
+/// draws seeded by `seed`), as [`run`] would send it, and the statuses it expects: for
+/// checks that both sides answer it alike (remove: it deletes the row `seed_rows + 1 + n`).
+pub fn one_request(
+    workload: Workload,
+    seed_rows: u64,
+    tag: &str,
+    n: u64,
+    seed: u64,
+) -> (Request<Body>, &'static [StatusCode]) {
+    let id = i64::try_from(seed_rows + 1 + n).expect("an id");
+    let traffic = Traffic::Workload {
+        workload,
+        seed_rows,
+        remove_ids: id - i64::try_from(n).expect("an id")..id + 1,
+        tag: tag.to_owned(),
+    };
+    request(&traffic, n, &mut Rng::new(seed)).expect("a request")
 }
 
 /// One keep-alive client connection.
@@ -423,6 +605,72 @@ mod tests {
         assert_eq!(percentile(&v, 99.0), 99);
         assert_eq!(percentile(&v, 100.0), 100);
         assert_eq!(percentile(&[], 50.0), 0);
+    }
+
+    fn traffic(workload: Workload, seed_rows: u64, tag: &str) -> Traffic {
+        Traffic::Workload {
+            workload,
+            seed_rows,
+            remove_ids: 0..0,
+            tag: tag.into(),
+        }
+    }
+
+    #[test]
+    fn update_filtered_changes_seeded_rows_only() {
+        let t = traffic(Workload::UpdateFiltered, 1000, "g1r0");
+        let mut rng = Rng::new(3);
+        let (mut low, mut high) = (u64::MAX, 0);
+        for n in 0..20_000 {
+            let (req, _) = request(&t, n, &mut rng).expect("a request");
+            let q = req.uri().query().expect("filters").to_owned();
+            let (a, b) = q
+                .strip_prefix("id=gte.")
+                .and_then(|r| r.split_once("&id=lt."))
+                .expect("id=gte.a&id=lt.b");
+            let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
+            assert_eq!(b - a, FILTERED_ROWS);
+            low = low.min(a);
+            high = high.max(b - 1);
+        }
+        assert_eq!((low, high), (1, 1000));
+    }
+
+    #[test]
+    fn new_e_mails_differ_across_requests_rounds_and_sides() {
+        let mut seen = std::collections::HashSet::new();
+        for tag in ["g1r0", "h1r0", "g1r1", "g32r0"] {
+            for workload in [Workload::BulkCreate, Workload::Upsert, Workload::Create] {
+                let t = traffic(workload, 1000, tag);
+                let mut rng = Rng::new(1);
+                for n in 0..50 {
+                    let (req, expected) = request(&t, n, &mut rng).expect("a request");
+                    let body = body_text(req);
+                    for email in body.split("\"email\":\"").skip(1) {
+                        let email = &email[..email.find('"').unwrap()];
+                        if email.starts_with("person") {
+                            // An upsert's merge into a seeded row.
+                            assert_eq!(workload, Workload::Upsert);
+                            assert!(n % 2 == 0 && expected == [StatusCode::OK]);
+                        } else {
+                            assert!(seen.insert(email.to_owned()), "{email} twice");
+                        }
+                    }
+                }
+            }
+        }
+        // 4 runs of 50 bulk creates of 100 rows, 25 upsert inserts and 50 creates.
+        assert_eq!(seen.len(), 4 * (50 * BULK_ROWS as usize + 25 + 50));
+    }
+
+    fn body_text(req: Request<Body>) -> String {
+        let bytes = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(req.into_body().collect())
+            .unwrap()
+            .to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
     }
 
     #[test]

@@ -46,7 +46,7 @@ struct Cli {
     #[arg(long, default_value = "mysql://root@127.0.0.1:3306/test")]
     mysql: String,
     /// Workloads to run, comma-separated (default all): retrieve, list, list-filtered,
-    /// create, update, remove, mixed.
+    /// create, update, remove, mixed, bulk-create, update-filtered, upsert.
     #[arg(long, value_delimiter = ',')]
     workloads: Option<Vec<String>>,
     /// Concurrent connections, comma-separated (default 1,32; --soak: the first, default 16).
