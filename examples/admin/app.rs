@@ -14,7 +14,7 @@ pub mod people;
 
 use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::routing::get;
-use expose_runtime::{expose, Db, HookCtx, Offender, Problem, Value};
+use expose_runtime::{expose, Db, HookCtx, Offender, Problem};
 use std::path::PathBuf;
 use tower_http::cors::CorsLayer;
 use tower_http::services::ServeDir;
@@ -69,7 +69,7 @@ pub struct Person {
 /// local part, an `@` and a domain. Refused with 422 naming `email`, which the admin page
 /// shows at the field.
 pub async fn valid_email(ctx: &mut HookCtx) -> Result<(), Problem> {
-    if let Some(Value::Text(email)) = ctx.input().and_then(|input| input.get("email")) {
+    if let Some(email) = ctx.input()?.get(Person::FIELDS.email) {
         let ok = email
             .split_once('@')
             .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
