@@ -449,5 +449,15 @@ describe('the admin page over the people and blog APIs', { concurrency: 1 }, () 
     await page.locator('[name="title"]').waitFor();
     assert.deepEqual(await formInputs(), sorted(posts.create.map((f) => f.name)), 'the owner is set by the server');
     assert.ok(!posts.create.some((f) => f.name === 'owner_id'));
+
+    // An edit sends the token too (the blog lets the author or an admin change a post).
+    const [post] = (await list('posts', 'order=id&limit=1', ADMIN_TOKEN)).rows;
+    await go(`/posts/${post.id}`);
+    await eventually(async () => assert.equal(await page.locator('input[name="title"]').inputValue(), post.title));
+    await page.locator('input[name="title"]').fill(`${post.title} (${RUN})`);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await notified(/updated/i);
+    const after = await api(`/posts/${post.id}`, { token: ADMIN_TOKEN });
+    assert.deepEqual(after.body, { ...post, title: `${post.title} (${RUN})` });
   });
 });
