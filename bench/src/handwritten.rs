@@ -679,40 +679,31 @@ pub mod sqlite {
                   RETURNING id, name, email, age, is_admin, bio, created_at"
     );
 
-    /// Inserts the person unless the e-mail is taken (then no row comes back).
-    const INSERT_NEW: &str = "INSERT INTO people (name, email, password, age, bio) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING \
-         RETURNING id, name, email, age, is_admin, bio, created_at";
-
-    /// Merges the person into the row with its e-mail.
+    /// Merges the person into the row with its e-mail (no row back when there is none).
     const MERGE: &str = "UPDATE people SET name = ?, password = ?, age = ?, bio = ? \
          WHERE email = ? RETURNING id, name, email, age, is_admin, bio, created_at";
 
+    /// Inserts the person.
+    const INSERT: &str = "INSERT INTO people (name, email, password, age, bio) \
+         VALUES (?, ?, ?, ?, ?) RETURNING id, name, email, age, is_admin, bio, created_at";
+
     /// An upsert on the e-mail. SQLite has no `xmax` to tell an inserted row from an
-    /// updated one in a single `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`
+    /// updated one after a single `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`
     /// (`changes()` is 1 either way, `last_insert_rowid()` keeps the connection's previous
-    /// insert on an update), so: `INSERT ... ON CONFLICT DO NOTHING RETURNING` (a row back:
-    /// inserted), else `UPDATE ... WHERE email = ? RETURNING` (merged). One statement for
-    /// an insert, two for a merge, and right under concurrent writers: only a delete
-    /// between the two statements leaves nothing to merge, and then the insert is tried
-    /// again.
+    /// insert on an update), so: `UPDATE ... WHERE email = ? RETURNING` (a row back:
+    /// merged), else `INSERT ... RETURNING` (inserted). One statement for a merge, two for
+    /// an insert, one commit either way (an `UPDATE` that matches nothing writes nothing,
+    /// where an `INSERT ... ON CONFLICT DO NOTHING` that conflicts still rewrites the
+    /// AUTOINCREMENT counter in `sqlite_sequence`, a second commit), and right under
+    /// concurrent writers: a row inserted by another request between the two statements
+    /// makes the insert a unique violation, and the merge is tried again.
     async fn upsert(
         pool: &sqlx::SqlitePool,
         p: NewPerson,
         rows: bool,
     ) -> Result<Response, ApiError> {
+        let mut last = None;
         for _ in 0..3 {
-            let new = sqlx::query_as::<_, Person>(INSERT_NEW)
-                .bind(&p.name)
-                .bind(&p.email)
-                .bind(&p.password)
-                .bind(p.age)
-                .bind(&p.bio)
-                .fetch_optional(pool)
-                .await?;
-            if let Some(person) = new {
-                return Ok(upserted(person, true, rows));
-            }
             let merged = sqlx::query_as::<_, Person>(MERGE)
                 .bind(&p.name)
                 .bind(&p.password)
@@ -724,8 +715,26 @@ pub mod sqlite {
             if let Some(person) = merged {
                 return Ok(upserted(person, false, rows));
             }
+            let new = sqlx::query_as::<_, Person>(INSERT)
+                .bind(&p.name)
+                .bind(&p.email)
+                .bind(&p.password)
+                .bind(p.age)
+                .bind(&p.bio)
+                .fetch_one(pool)
+                .await;
+            match new {
+                Ok(person) => return Ok(upserted(person, true, rows)),
+                Err(e)
+                    if e.as_database_error()
+                        .is_some_and(|d| d.is_unique_violation()) =>
+                {
+                    last = Some(e);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        Err(ApiError::Db(sqlx::Error::RowNotFound))
+        Err(ApiError::Db(last.unwrap_or(sqlx::Error::RowNotFound)))
     }
 }
 
