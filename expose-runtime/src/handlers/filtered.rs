@@ -40,6 +40,27 @@ fn reply(prefer: &query::Prefer, headers: &HeaderMap) -> Reply {
     }
 }
 
+/// The write's settings: its cap (the model's, or the request's `max-affected`, which is then
+/// echoed as applied), `If-Match` and key; 200 with rows, 204 without.
+fn settings<'a>(
+    op: &Operation,
+    prefer: &mut query::Prefer,
+    reply: Reply,
+    if_match: Option<&'a conditional::Tags>,
+    keyed: Option<&'a idempotency::Keyed>,
+) -> Batch<'a> {
+    if let Some(n) = prefer.max_affected {
+        prefer.apply(format!("max-affected={n}"));
+    }
+    Batch {
+        reply,
+        cap: Some(Cap::of(op, prefer)),
+        if_match,
+        keyed,
+        status: (StatusCode::OK, StatusCode::NO_CONTENT),
+    }
+}
+
 pub(crate) async fn update_many(
     res: &Resource,
     mut req: Req<'_>,
@@ -61,17 +82,7 @@ pub(crate) async fn update_many(
     };
     let keyed = held.as_ref().map(|(k, _)| k);
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
-    let cap = Cap::of(op, &prefer);
-    if let Some(n) = prefer.max_affected {
-        prefer.apply(format!("max-affected={n}"));
-    }
-    let batch = Batch {
-        reply,
-        cap: Some(cap),
-        if_match: if_match.as_ref(),
-        keyed,
-        status: (StatusCode::OK, StatusCode::NO_CONTENT),
-    };
+    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed);
     let sent = req.sent;
     let (filters, columns) = (&plan.filters, &plan.columns);
     let mut written = on_backend!(
@@ -102,17 +113,7 @@ pub(crate) async fn remove_many(
         Keying::Run(held) => held,
     };
     let keyed = held.as_ref().map(|(k, _)| k);
-    let cap = Cap::of(op, &prefer);
-    if let Some(n) = prefer.max_affected {
-        prefer.apply(format!("max-affected={n}"));
-    }
-    let batch = Batch {
-        reply,
-        cap: Some(cap),
-        if_match: if_match.as_ref(),
-        keyed,
-        status: (StatusCode::OK, StatusCode::NO_CONTENT),
-    };
+    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed);
     let sent = req.sent;
     let (filters, columns) = (&plan.filters, &plan.columns);
     let mut written = on_backend!(
