@@ -336,10 +336,7 @@ pub(crate) fn update_where(
     cap: Option<u64>,
     ret: Option<&[Column]>,
 ) {
-    let chosen = cap.filter(|_| !w.dialect.limited_writes);
-    if let Some(n) = chosen {
-        chosen_rows(w, res, first, rest, n);
-    }
+    chosen_rows(w, res, first, rest, cap);
     w.push("UPDATE ").ident(res.model.table).push(" SET ");
     for (n, (i, v)) in values.into_iter().enumerate() {
         if n > 0 {
@@ -355,21 +352,32 @@ pub(crate) fn update_where(
     returning(w, res, ret);
 }
 
-/// The name of the rows a capped write chose ([`capped`]).
-const CHOSEN: &str = "expose_chosen";
-
 /// Whether a write of at most `cap` rows is written as one statement that changes nothing
-/// when more rows match (a `WITH` of the chosen keys, in key order and locked where the
-/// dialect locks rows): then an answer of no rows may mean "too many" and the caller counts.
-/// Elsewhere (MySQL's `UPDATE/DELETE ... ORDER BY key LIMIT cap + 1`), the statement stops
-/// after `cap + 1` rows and the caller rolls back when it changed more than `cap`.
+/// when more rows match (see [`where_capped`]): then an answer of no rows may mean "too
+/// many" and the caller counts. Elsewhere (MySQL's `UPDATE/DELETE ... ORDER BY key LIMIT
+/// cap + 1`), the statement stops after `cap + 1` rows and the caller rolls back when it
+/// changed more than `cap`.
 pub(crate) fn capped(w: &SqlWriter) -> bool {
     !w.dialect.limited_writes
 }
 
-/// `WITH expose_chosen AS (SELECT key FROM t WHERE ... ORDER BY key LIMIT cap + 1 [FOR
-/// UPDATE]) `.
-fn chosen_rows(w: &mut SqlWriter, res: &Schema, first: &[Filter], rest: &[Filter], cap: u64) {
+/// The name of the rows a capped write chose or counts ([`capped`]).
+const CHOSEN: &str = "expose_chosen";
+
+/// Where the dialect locks rows but cannot limit a write (PostgreSQL): `WITH expose_chosen
+/// AS (SELECT key FROM t WHERE ... ORDER BY key LIMIT cap + 1 FOR UPDATE) `, so that
+/// concurrent writes lock their rows in key order (a plain `UPDATE` locks them in the order
+/// its plan meets them, and two of them deadlock).
+fn chosen_rows(
+    w: &mut SqlWriter,
+    res: &Schema,
+    first: &[Filter],
+    rest: &[Filter],
+    cap: Option<u64>,
+) {
+    let Some(cap) = cap.filter(|_| w.dialect.row_locks && !w.dialect.limited_writes) else {
+        return;
+    };
     let key = res.field(res.key).column;
     w.push("WITH ")
         .ident(CHOSEN)
@@ -385,9 +393,16 @@ fn chosen_rows(w: &mut SqlWriter, res: &Schema, first: &[Filter], rest: &[Filter
     w.push(") ");
 }
 
-/// `WHERE ...` of a write, on at most `cap` rows when given (see [`capped`]): the keys
-/// chosen when there are no more than `cap`, or MySQL's `ORDER BY key LIMIT cap + 1`. Rows
-/// are taken in key order, so that concurrent writes lock them alike.
+/// `WHERE ...` of a write, on at most `cap` rows when given (see [`capped`]):
+/// - MySQL: the filters, `ORDER BY key LIMIT cap + 1` (rows taken in key order, so that
+///   concurrent writes lock them alike);
+/// - PostgreSQL: `key = ANY(ARRAY(SELECT key FROM expose_chosen)) AND (SELECT COUNT(*) FROM
+///   expose_chosen) <= cap` over the rows [`chosen_rows`] locked (an array, which the
+///   planner looks up by the key's index, where `key IN (SELECT ...)` becomes a semi-join
+///   over the whole table);
+/// - SQLite (one writer at a time: no lock order to keep): the filters and `(SELECT
+///   COUNT(*) FROM (SELECT 1 FROM t WHERE <filters> LIMIT cap + 1)) <= cap`, a subquery
+///   that does not depend on the row and is evaluated once.
 fn where_capped(
     w: &mut SqlWriter,
     res: &Schema,
@@ -403,12 +418,25 @@ fn where_capped(
             w.push(" ORDER BY ").ident(key);
             w.push(" LIMIT ").number(n.saturating_add(1));
         }
-        Some(n) => {
-            w.push(" WHERE ").ident(key).push(" IN (SELECT ").ident(key);
+        Some(n) if w.dialect.row_locks => {
+            w.push(" WHERE ")
+                .ident(key)
+                .push(" = ANY(ARRAY(SELECT ")
+                .ident(key);
             w.push(" FROM ")
                 .ident(CHOSEN)
-                .push(") AND (SELECT COUNT(*) FROM ");
+                .push(")) AND (SELECT COUNT(*) FROM ");
             w.ident(CHOSEN).push(") <= ").number(n);
+        }
+        Some(n) => {
+            where_both(w, res, first, rest);
+            let empty = first.is_empty() && rest.is_empty();
+            w.push(if empty { " WHERE " } else { " AND " });
+            w.push("(SELECT COUNT(*) FROM (SELECT 1 FROM ")
+                .ident(res.model.table);
+            where_both(w, res, first, rest);
+            w.push(" LIMIT ").number(n.saturating_add(1));
+            w.push(") AS ").ident(CHOSEN).push(") <= ").number(n);
         }
     }
 }
@@ -502,9 +530,7 @@ pub(crate) fn delete_where(
     cap: Option<u64>,
     ret: Option<&[Column]>,
 ) {
-    if let Some(n) = cap.filter(|_| !w.dialect.limited_writes) {
-        chosen_rows(w, res, first, rest, n);
-    }
+    chosen_rows(w, res, first, rest, cap);
     w.push("DELETE FROM ").ident(res.model.table);
     where_capped(w, res, first, rest, cap);
     returning(w, res, ret);
