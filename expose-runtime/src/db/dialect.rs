@@ -26,6 +26,25 @@ pub(crate) struct Dialect {
     /// What asks the planner for its estimate of a statement's rows, which the backend's
     /// `Driver::planned_rows` reads (`None`: SQLite, whose planner keeps no row estimates).
     pub(crate) explain: Option<&'static str>,
+    /// How one row is upserted in one statement.
+    pub(crate) upsert: Upsert,
+}
+
+/// How a dialect upserts one row without reading it first (`batch::upsert_at_once`).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum Upsert {
+    /// `INSERT ... ON CONFLICT (c) DO UPDATE ... RETURNING ..., (xmax = 0)`: one statement
+    /// that says whether it inserted (PostgreSQL).
+    OnConflict,
+    /// `UPDATE ... WHERE c = ? RETURNING ...`, and `INSERT ... RETURNING ...` when it
+    /// matched nothing (SQLite: `ON CONFLICT DO UPDATE ... RETURNING` cannot tell an insert
+    /// from a merge; the write's turn keeps other writers out between the two).
+    MergeFirst,
+    /// `INSERT ... ON DUPLICATE KEY UPDATE ...`, then the row read back by its conflict
+    /// value (MySQL/MariaDB: no `RETURNING`). It matches on every unique index of the
+    /// table, so it is used only where the conflict field is the only unique one a row can
+    /// hit.
+    OnDuplicateKey,
 }
 
 /// How a case-sensitive `LIKE` is spelled.
@@ -54,6 +73,7 @@ impl Dialect {
         begin_write: Some("BEGIN IMMEDIATE"),
         limited_writes: false,
         explain: None,
+        upsert: Upsert::MergeFirst,
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
         id: 1,
@@ -67,6 +87,7 @@ impl Dialect {
         begin_write: None,
         limited_writes: false,
         explain: Some("EXPLAIN (FORMAT JSON) "),
+        upsert: Upsert::OnConflict,
     };
     pub(crate) const MYSQL: Dialect = Dialect {
         id: 2,
@@ -80,5 +101,6 @@ impl Dialect {
         begin_write: None,
         limited_writes: true,
         explain: Some("EXPLAIN "),
+        upsert: Upsert::OnDuplicateKey,
     };
 }

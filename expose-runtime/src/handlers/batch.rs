@@ -541,6 +541,11 @@ pub(super) async fn create_many_in<B: Driver>(
             return insert_at_once::<B>(pool, sent, res, rows, shape, columns, reply).await;
         }
     }
+    if let Some(u) = upsert.filter(|_| !hooked && batch.keyed.is_none()) {
+        if let Some(one) = one_upsert(res, &rows, u, update_ctx.as_deref(), B::DIALECT)? {
+            return upsert_at_once::<B>(pool, sent, res, one, columns, reply).await;
+        }
+    }
     let mut tx = sent.begin(pool).await.map_err(map)?;
     // Which rows already exist (an upsert): their keys, by row.
     let mut existing: Vec<Option<Value>> = vec![None; rows.len()];
@@ -563,19 +568,7 @@ pub(super) async fn create_many_in<B: Driver>(
         else {
             continue;
         };
-        // The fields sent that the update may write, then the update's forced values.
-        let forced = |i: usize| {
-            policy
-                .op
-                .force
-                .iter()
-                .any(|f| f.field == res.field(i).ident)
-        };
-        let mut values: Vec<(usize, Value)> = row
-            .into_iter()
-            .filter(|(i, _)| *i != u.field && writable.contains(*i) && !forced(*i))
-            .collect();
-        force_values(res, policy.op, update_ctx.as_deref(), &mut values)?;
+        let values = merge_values(res, policy, writable, u.field, row, update_ctx.as_deref())?;
         if let Some(ctx) = update_ctx.as_deref_mut() {
             ctx.key = Some(key.clone());
         }
@@ -692,6 +685,181 @@ pub(super) async fn create_many_in<B: Driver>(
         inserted: inserted > 0,
     };
     batch.finish(tx, res, written).await
+}
+
+/// What a merge writes into the existing row: the fields sent that the update may write
+/// (not the conflict field, not those the update forces), then the update's forced values.
+fn merge_values(
+    res: &Resource,
+    policy: &Policy,
+    writable: FieldSet,
+    conflict: usize,
+    row: Vec<(usize, Value)>,
+    ctx: Option<&HookCtx>,
+) -> Result<Vec<(usize, Value)>, Problem> {
+    let forced = |i: usize| {
+        policy
+            .op
+            .force
+            .iter()
+            .any(|f| f.field == res.field(i).ident)
+    };
+    let mut values: Vec<(usize, Value)> = row
+        .into_iter()
+        .filter(|(i, _)| *i != conflict && writable.contains(*i) && !forced(*i))
+        .collect();
+    force_values(res, policy.op, ctx, &mut values)?;
+    Ok(values)
+}
+
+/// A one-row upsert that needs no read first: what it inserts, its conflict field and
+/// what a merge writes (`None`: a duplicate is ignored).
+struct OneUpsert {
+    values: Vec<(usize, Value)>,
+    conflict: (usize, Value),
+    set: Option<Vec<(usize, Value)>>,
+}
+
+/// The upsert of `rows` as one statement ([`upsert_at_once`]) when it can be: one row that
+/// sends its conflict value; for a merge, an update with no hooks and no row conditions
+/// (scope, `where`), which the statement could not check, and something to write; on
+/// MySQL (whose `ON DUPLICATE KEY` matches any unique index), a merge of a row that does
+/// not carry the generated key into a table with no other unique field, so that the
+/// conflict field is the only one it can hit. The caller has checked that the create has
+/// no hooks and no `Idempotency-Key`.
+fn one_upsert(
+    res: &Resource,
+    rows: &[Vec<(usize, Value)>],
+    u: Upsert<'_>,
+    update_ctx: Option<&HookCtx>,
+    dialect: &crate::db::Dialect,
+) -> Result<Option<OneUpsert>, Problem> {
+    let [row] = rows else { return Ok(None) };
+    let conflict = match row.iter().find(|(i, _)| *i == u.field) {
+        Some((_, v)) if !matches!(v, Value::Null(_)) => (u.field, v.clone()),
+        _ => return Ok(None),
+    };
+    let set = match u.resolution {
+        Resolution::Ignore if dialect.upsert == crate::db::Upsert::OnDuplicateKey => {
+            return Ok(None)
+        }
+        Resolution::Ignore => None,
+        Resolution::Merge => {
+            let Some((policy, writable, scope)) = u.update else {
+                return Ok(None);
+            };
+            if !scope.is_empty() || has_hooks(policy.op) {
+                return Ok(None);
+            }
+            let set = merge_values(res, policy, writable, u.field, row.clone(), update_ctx)?;
+            if set.is_empty() {
+                return Ok(None);
+            }
+            Some(set)
+        }
+    };
+    if dialect.upsert == crate::db::Upsert::OnDuplicateKey {
+        let key = res.key_field();
+        let only = (0..res.model.fields.len()).all(|i| i == u.field || !res.field(i).unique);
+        let keyless = row.iter().all(|(i, _)| *i != res.key);
+        if u.field == res.key || !key.generated || !keyless || !only {
+            return Ok(None);
+        }
+    }
+    Ok(Some(OneUpsert {
+        values: row.clone(),
+        conflict,
+        set,
+    }))
+}
+
+/// A one-row upsert without a transaction, on the write's connection ([`Upsert`] says how
+/// each dialect spells it): the statement that writes is the write's point of no return.
+async fn upsert_at_once<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    one: OneUpsert,
+    columns: &[Column],
+    reply: Reply,
+) -> Result<Written, Problem> {
+    use crate::db::Upsert as How;
+    let map = |e| db_error::map_writing(res, e);
+    let mut conn = sent.autocommit(pool).await.map_err(map)?;
+    let conn = conn.applying();
+    let mut out = Vec::new();
+    // Without rows asked for, the key alone comes back (a statement's answer needs one).
+    let key = [Column {
+        field: res.key,
+        alias: None,
+    }];
+    let cols = if reply.rows { columns } else { &key };
+    let (n, inserted) = match (B::DIALECT.upsert, one.set) {
+        (How::OnConflict, set) => {
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::upsert(&mut w, res, one.values, one.conflict.0, set, Some(cols));
+            let mut inserted = false;
+            let mut n = 0;
+            let mut read = |row: &B::Row| {
+                n += 1;
+                inserted = B::get_i64(row, cols.len())? == 1;
+                output::write_row::<B>(res, cols, row, &mut out)
+            };
+            B::fetch_each(conn, &w.sql, &w.args, &mut read)
+                .await
+                .map_err(map)?;
+            (n, inserted)
+        }
+        (How::MergeFirst, Some(set)) => {
+            let mut w = SqlWriter::new(B::DIALECT);
+            let chosen = [sql::field_is(one.conflict.0, one.conflict.1.clone())];
+            sql::update_where(&mut w, res, set, &chosen, &[], None, Some(cols));
+            let merged = fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?;
+            if merged > 0 {
+                (merged, false)
+            } else {
+                let mut w = SqlWriter::new(B::DIALECT);
+                sql::insert(&mut w, res, one.values, Some(cols));
+                (fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?, true)
+            }
+        }
+        (How::MergeFirst, None) => {
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::upsert(&mut w, res, one.values, one.conflict.0, None, Some(cols));
+            let n = fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?;
+            (n, n > 0)
+        }
+        (How::OnDuplicateKey, set) => {
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::upsert(&mut w, res, one.values, one.conflict.0, set, None);
+            let done = B::execute(conn, &w.sql, &w.args).await.map_err(map)?;
+            // The row, read back by its conflict value: its key tells an insert (the
+            // statement's new id) from a merge (which reports none, and reports 1 affected
+            // row rather than 2 when it changed nothing).
+            let chosen = [sql::field_is(one.conflict.0, one.conflict.1.clone())];
+            let (keys, rendered) =
+                rows_for_write::<B>(conn, res, &chosen, Some(cols), 1).await?;
+            let key = keys.first().ok_or_else(vanished)?;
+            let new = done.last_insert_id.map(|id| integer_key(res, id)).transpose()?;
+            if let Some(row) = rendered.rows.into_iter().next() {
+                out = row;
+            }
+            (1, done.rows == 1 && new.as_ref() == Some(key))
+        }
+    };
+    if reply.singular {
+        check_affected(res, OperationKind::Create, n, None, true)?;
+    }
+    let body = match (n, reply.singular) {
+        (_, true) => out,
+        (0, false) => b"[]".to_vec(),
+        (_, false) => [b"[".as_slice(), &out, b"]"].concat(),
+    };
+    Ok(Written {
+        rows: n,
+        body: reply.rows.then_some(body),
+        inserted,
+    })
 }
 
 /// The fields of a bulk insert that one statement can write on its own (atomic without a

@@ -256,11 +256,16 @@ pub(crate) fn explain_count(w: &mut SqlWriter, res: &Schema, filters: &[Filter])
 }
 
 fn key_filter(res: &Schema, key: Value) -> Filter {
+    field_is(res.key, key)
+}
+
+/// A condition `field = value`.
+pub(crate) fn field_is(field: usize, value: Value) -> Filter {
     Filter::Cond(Cond {
-        field: res.key,
+        field,
         op: Op::Eq,
         negated: false,
-        operand: Operand::One(key),
+        operand: Operand::One(value),
     })
 }
 
@@ -310,6 +315,58 @@ pub(crate) fn insert(
         w.push(")");
     }
     returning(w, res, ret);
+}
+
+/// One row upserted on its `conflict` field in one statement, as the dialect spells it
+/// ([`Upsert`](crate::db::Upsert)): `INSERT ... ON CONFLICT (c) DO UPDATE SET a = ?, ...`
+/// (or `DO NOTHING` without `set`), or MySQL's `INSERT ... ON DUPLICATE KEY UPDATE a = ?,
+/// ...`; a version field counts the merge. With `ret`, `RETURNING` those columns and,
+/// where the dialect can say it (PostgreSQL: `xmax` is 0 in a row version its own
+/// statement inserted), whether the row was inserted, as a last column of 1 or 0.
+pub(crate) fn upsert(
+    w: &mut SqlWriter,
+    res: &Schema,
+    values: Vec<(usize, Value)>,
+    conflict: usize,
+    set: Option<Vec<(usize, Value)>>,
+    ret: Option<&[Column]>,
+) {
+    let mysql = w.dialect.upsert == crate::db::Upsert::OnDuplicateKey;
+    insert(w, res, values, None);
+    match (set, mysql) {
+        (None, _) => {
+            w.push(" ON CONFLICT (")
+                .ident(res.field(conflict).column)
+                .push(") DO NOTHING");
+        }
+        (Some(set), _) => {
+            match mysql {
+                true => w.push(" ON DUPLICATE KEY UPDATE "),
+                false => w
+                    .push(" ON CONFLICT (")
+                    .ident(res.field(conflict).column)
+                    .push(") DO UPDATE SET "),
+            };
+            for (n, (i, v)) in set.into_iter().enumerate() {
+                if n > 0 {
+                    w.push(", ");
+                }
+                w.ident(res.field(i).column).push(" = ").bind(v);
+            }
+            if let Some(v) = res.version {
+                let col = res.field(v).column;
+                w.push(", ").ident(col).push(" = ");
+                w.ident(res.model.table).push(".").ident(col).push(" + 1");
+            }
+        }
+    }
+    let Some(cols) = ret else { return };
+    w.push(" RETURNING ");
+    w.ident_list(cols.iter().map(|c| res.field(c.field).column));
+    if w.dialect.upsert == crate::db::Upsert::OnConflict {
+        w.push(if cols.is_empty() { "" } else { ", " });
+        w.push("CAST(CASE WHEN xmax = 0 THEN 1 ELSE 0 END AS BIGINT)");
+    }
 }
 
 /// `UPDATE t SET a = ? WHERE key = ? AND ... [RETURNING cols]`.
