@@ -576,8 +576,19 @@ async fn concurrent_upserts(t: Arc<TestDb>) {
         statuses.push(status);
     }
     statuses.sort();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(by_email(&app, "same@example.com").await.as_array().unwrap().len(), 1);
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        by_email(&app, "same@example.com")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(app::count(&t.db).await.unwrap(), 5 + 24 + 1);
     // `return=minimal`: the status alone; a merge that changes nothing is still a merge.
     let body = json!({"name": "Person 1", "email": "person1@example.com", "password": "pw",
@@ -586,7 +597,10 @@ async fn concurrent_upserts(t: Arc<TestDb>) {
         upsert(app.clone(), body.clone(), "resolution=merge-duplicates").await,
         upsert(app.clone(), body.clone(), "resolution=merge-duplicates").await,
     ];
-    assert_eq!(twice.map(|(s, b)| (s, b.is_empty())), [(200, true), (200, true)]);
+    assert_eq!(
+        twice.map(|(s, b)| (s, b.is_empty())),
+        [(200, true), (200, true)]
+    );
     let body = json!({"name": "Min", "email": "min@example.com", "password": "pw", "age": 1});
     let (status, minimal) = upsert(app.clone(), body, "resolution=merge-duplicates").await;
     assert_eq!((status, minimal.as_str()), (201, ""));
