@@ -21,13 +21,31 @@ pub(crate) struct Dialect {
     pub(crate) row_locks: bool,
     /// How a writing transaction starts (`None`: the driver's `BEGIN`).
     pub(crate) begin_write: Option<&'static str>,
-    /// `UPDATE/DELETE ... LIMIT n` (else bounded with `key IN (SELECT key ... LIMIT n)`).
-    pub(crate) limited_writes: bool,
+    /// How a write chosen by filters is bounded to at most `cap` rows in one statement.
+    pub(crate) bound: Bound,
     /// What asks the planner for its estimate of a statement's rows, which the backend's
     /// `Driver::planned_rows` reads (`None`: SQLite, whose planner keeps no row estimates).
     pub(crate) explain: Option<&'static str>,
     /// How one row is upserted in one statement.
     pub(crate) upsert: Upsert,
+}
+
+/// How one statement writes the rows its filters choose only when there are at most `cap`
+/// (`sql::statements::where_capped`).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum Bound {
+    /// The keys chosen and locked first, in key order (`WITH ... FOR UPDATE`), then
+    /// written: concurrent writes lock alike (PostgreSQL, whose plain `UPDATE` locks rows in
+    /// the order its plan meets them).
+    ChosenKeys,
+    /// The plain filtered statement, with an uncorrelated count of at most `cap + 1`
+    /// matching rows in its `WHERE` (SQLite, whose writers are serialised).
+    Counted,
+    /// `UPDATE/DELETE ... ORDER BY key LIMIT cap + 1` in a transaction, rolled back when it
+    /// changed more than `cap` rows (MySQL/MariaDB: the counted form's subquery takes
+    /// shared locks on the rows it counts, and two overlapping writes deadlock when each
+    /// then wants the other's rows exclusively).
+    Limited,
 }
 
 /// How a dialect upserts one row without reading it first (`batch::upsert_at_once`).
@@ -71,7 +89,7 @@ impl Dialect {
         // Take the write lock at once: a read-then-write transaction that upgrades later
         // fails with SQLITE_BUSY when another writer got there first.
         begin_write: Some("BEGIN IMMEDIATE"),
-        limited_writes: false,
+        bound: Bound::Counted,
         explain: None,
         upsert: Upsert::MergeFirst,
     };
@@ -85,7 +103,7 @@ impl Dialect {
         insert_defaults: " DEFAULT VALUES",
         row_locks: true,
         begin_write: None,
-        limited_writes: false,
+        bound: Bound::ChosenKeys,
         explain: Some("EXPLAIN (FORMAT JSON) "),
         upsert: Upsert::OnConflict,
     };
@@ -99,7 +117,7 @@ impl Dialect {
         insert_defaults: " () VALUES ()",
         row_locks: true,
         begin_write: None,
-        limited_writes: true,
+        bound: Bound::Limited,
         explain: Some("EXPLAIN "),
         upsert: Upsert::OnDuplicateKey,
     };

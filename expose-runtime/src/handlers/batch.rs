@@ -820,7 +820,10 @@ async fn upsert_at_once<B: Driver>(
             } else {
                 let mut w = SqlWriter::new(B::DIALECT);
                 sql::insert(&mut w, res, one.values, Some(cols));
-                (fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?, true)
+                (
+                    fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?,
+                    true,
+                )
             }
         }
         (How::MergeFirst, None) => {
@@ -837,10 +840,12 @@ async fn upsert_at_once<B: Driver>(
             // statement's new id) from a merge (which reports none, and reports 1 affected
             // row rather than 2 when it changed nothing).
             let chosen = [sql::field_is(one.conflict.0, one.conflict.1.clone())];
-            let (keys, rendered) =
-                rows_for_write::<B>(conn, res, &chosen, Some(cols), 1).await?;
+            let (keys, rendered) = rows_for_write::<B>(conn, res, &chosen, Some(cols), 1).await?;
             let key = keys.first().ok_or_else(vanished)?;
-            let new = done.last_insert_id.map(|id| integer_key(res, id)).transpose()?;
+            let new = done
+                .last_insert_id
+                .map(|id| integer_key(res, id))
+                .transpose()?;
             if let Some(row) = rendered.rows.into_iter().next() {
                 out = row;
             }

@@ -1,7 +1,7 @@
 //! The statements of each operation, written once for every dialect.
 
 use super::SqlWriter;
-use crate::db::Like;
+use crate::db::{Bound, Like};
 use crate::field_type::FieldType;
 use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
 use crate::query::ListPlan;
@@ -409,16 +409,7 @@ pub(crate) fn update_where(
     returning(w, res, ret);
 }
 
-/// Whether a write of at most `cap` rows is written as one statement that changes nothing
-/// when more rows match (see [`where_capped`]): then an answer of no rows may mean "too
-/// many" and the caller counts. Elsewhere (MySQL's `UPDATE/DELETE ... ORDER BY key LIMIT
-/// cap + 1`), the statement stops after `cap + 1` rows and the caller rolls back when it
-/// changed more than `cap`.
-pub(crate) fn capped(w: &SqlWriter) -> bool {
-    !w.dialect.limited_writes
-}
-
-/// The name of the rows a capped write chose or counts ([`capped`]).
+/// The name of the rows a bounded write chose or counts ([`where_capped`]).
 const CHOSEN: &str = "expose_chosen";
 
 /// Where the dialect locks rows but cannot limit a write (PostgreSQL): `WITH expose_chosen
@@ -432,7 +423,7 @@ fn chosen_rows(
     rest: &[Filter],
     cap: Option<u64>,
 ) {
-    let Some(cap) = cap.filter(|_| w.dialect.row_locks && !w.dialect.limited_writes) else {
+    let Some(cap) = cap.filter(|_| w.dialect.bound == Bound::ChosenKeys) else {
         return;
     };
     let key = res.field(res.key).column;
@@ -450,16 +441,20 @@ fn chosen_rows(
     w.push(") ");
 }
 
-/// `WHERE ...` of a write, on at most `cap` rows when given (see [`capped`]):
-/// - MySQL: the filters, `ORDER BY key LIMIT cap + 1` (rows taken in key order, so that
-///   concurrent writes lock them alike);
-/// - PostgreSQL: `key = ANY(ARRAY(SELECT key FROM expose_chosen)) AND (SELECT COUNT(*) FROM
-///   expose_chosen) <= cap` over the rows [`chosen_rows`] locked (an array, which the
-///   planner looks up by the key's index, where `key IN (SELECT ...)` becomes a semi-join
-///   over the whole table);
-/// - SQLite (one writer at a time: no lock order to keep): the filters and `(SELECT
-///   COUNT(*) FROM (SELECT 1 FROM t WHERE <filters> LIMIT cap + 1)) <= cap`, a subquery
-///   that does not depend on the row and is evaluated once.
+/// `WHERE ...` of a write, on at most `cap` rows when given: the statement writes nothing
+/// when its filters match more than `cap` rows, so that an answer of no rows may mean "too
+/// many" (the caller counts then), except MySQL's, which stops after `cap + 1` rows and
+/// which the caller rolls back when it changed more than `cap`. As the dialect's [`Bound`]
+/// says:
+/// - `ChosenKeys` (PostgreSQL): `key = ANY(ARRAY(SELECT key FROM expose_chosen)) AND
+///   (SELECT COUNT(*) FROM expose_chosen) <= cap` over the rows [`chosen_rows`] locked in
+///   key order (an array, which the planner looks up by the key's index, where `key IN
+///   (SELECT ...)` becomes a semi-join over the whole table);
+/// - `Counted` (SQLite): the filters and `(SELECT COUNT(*) FROM (SELECT 1 FROM t WHERE
+///   <filters> LIMIT cap + 1) AS expose_chosen) <= cap`, a subquery that does not depend on
+///   the row, evaluated once;
+/// - `Limited` (MySQL/MariaDB): the filters, `ORDER BY key LIMIT cap + 1` (rows taken in
+///   key order, so that concurrent writes lock them alike).
 fn where_capped(
     w: &mut SqlWriter,
     res: &Schema,
@@ -468,14 +463,9 @@ fn where_capped(
     cap: Option<u64>,
 ) {
     let key = res.field(res.key).column;
-    match cap {
-        None => where_both(w, res, first, rest),
-        Some(n) if w.dialect.limited_writes => {
-            where_both(w, res, first, rest);
-            w.push(" ORDER BY ").ident(key);
-            w.push(" LIMIT ").number(n.saturating_add(1));
-        }
-        Some(n) if w.dialect.row_locks => {
+    match (cap, w.dialect.bound) {
+        (None, _) => where_both(w, res, first, rest),
+        (Some(n), Bound::ChosenKeys) => {
             w.push(" WHERE ")
                 .ident(key)
                 .push(" = ANY(ARRAY(SELECT ")
@@ -485,7 +475,12 @@ fn where_capped(
                 .push(")) AND (SELECT COUNT(*) FROM ");
             w.ident(CHOSEN).push(") <= ").number(n);
         }
-        Some(n) => {
+        (Some(n), Bound::Limited) => {
+            where_both(w, res, first, rest);
+            w.push(" ORDER BY ").ident(key);
+            w.push(" LIMIT ").number(n.saturating_add(1));
+        }
+        (Some(n), Bound::Counted) => {
             where_both(w, res, first, rest);
             let empty = first.is_empty() && rest.is_empty();
             w.push(if empty { " WHERE " } else { " AND " });
@@ -591,4 +586,10 @@ pub(crate) fn delete_where(
     w.push("DELETE FROM ").ident(res.model.table);
     where_capped(w, res, first, rest, cap);
     returning(w, res, ret);
+}
+
+/// Whether a bounded write ([`where_capped`]) writes nothing over its bound on its own, so
+/// that it may run without a transaction; else the caller rolls it back.
+pub(crate) fn capped(w: &SqlWriter) -> bool {
+    w.dialect.bound != Bound::Limited
 }
