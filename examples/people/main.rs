@@ -26,6 +26,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let db = Db::connect(&url).await?;
     app::create_table(&db).await?;
+    // The struct is a contract: refuse to start when the table disagrees with it.
+    expose_runtime::verify(&db, &[app::Person::MODEL]).await?;
     let started = std::time::Instant::now();
     let seeded = app::seed(&db, rows).await?;
     if seeded > 0 {

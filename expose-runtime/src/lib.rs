@@ -45,9 +45,11 @@
 extern crate self as expose_runtime;
 
 mod body;
+mod column_types;
 mod conditional;
 mod config;
 mod db;
+mod ddl;
 mod endpoint;
 mod field;
 mod field_type;
@@ -68,11 +70,14 @@ mod serve;
 mod shutdown;
 mod sql;
 mod value;
+mod verify;
 
 pub use config::RouterConfig;
 pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
+pub use ddl::{create_tables, DdlError};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
+pub use model::Model;
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, ready};
@@ -80,6 +85,7 @@ pub use scope::{Col, Cond, FieldMask};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
 pub use value::{Value, ValueError};
+pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 
 /// Turns a struct with named fields into a REST resource.
 ///
@@ -500,10 +506,13 @@ mod layers {
         ("conditional", 1),
         ("shutdown", 1),
         ("db", 2),
+        ("column_types", 2),
         ("hooks", 3),
         ("scope", 3),
         ("model", 4),
         ("schema", 5),
+        ("ddl", 5),
+        ("verify", 5),
         ("query", 6),
         ("sql", 6),
         ("output", 6),

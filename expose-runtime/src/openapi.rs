@@ -456,7 +456,7 @@ impl Doc<'_> {
                 }
                 None => {
                     let needed = match body {
-                        Body::Create => !f.nullable && !f.default,
+                        Body::Create => !f.nullable && !f.default && f.generate.is_none(),
                         Body::Update => false,
                         // A PUT names every field it may write; the key is the path's.
                         Body::Replace => !f.key,
