@@ -45,10 +45,23 @@ pub struct Person {
 
 /// The router of the example.
 pub fn app(db: Db) -> axum::Router {
-    let api =
-        expose_runtime::OpenApi::new("people", env!("CARGO_PKG_VERSION")).resource::<Person>();
-    axum::Router::new()
-        .merge(Person::router())
+    app_under(db, "")
+}
+
+/// The router of the example with the API nested under `prefix` (`/api/v1`; `""` for none):
+/// the document (still at `/openapi.json`) names the prefix in `servers`, so that its paths
+/// (`/people`) are served at `/api/v1/people`.
+pub fn app_under(db: Db, prefix: &str) -> axum::Router {
+    let mut api = expose_runtime::OpenApi::new("people", env!("CARGO_PKG_VERSION"));
+    let mut router = axum::Router::new();
+    if prefix.is_empty() {
+        router = router.merge(Person::router());
+    } else {
+        api = api.server(prefix);
+        router = router.nest(prefix, Person::router());
+    }
+    let api = api.resource::<Person>();
+    router
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))
         .route("/ready", axum::routing::get(expose_runtime::ready)) // for a load balancer

@@ -256,6 +256,10 @@ fn check_generate(cx: &Ctxt, attr: &Attr, fields: &[Field], ops: &[CheckedOp]) {
             );
         }
     }
+    // After another error the create's fields may be wrong: that error is the one to fix.
+    if cx.has_errors() {
+        return;
+    }
     let Some(key) = fields.iter().find(|f| is_key(f, fields)) else {
         return;
     };
