@@ -50,8 +50,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     // tower-http traces each HTTP request (method, URI, status, latency) around the
     // runtime's own `expose request` line (resource, operation, status, latency).
-    let app =
-        app::app_under(db.clone(), prefix).layer(tower_http::trace::TraceLayer::new_for_http());
+    let app = match prefix {
+        "" => app::app(db.clone()),
+        prefix => app::app_under(db.clone(), prefix),
+    };
+    let app = app.layer(tower_http::trace::TraceLayer::new_for_http());
     // Header timeout, connection cap, header size bound and bounded graceful shutdown
     // (`ServeConfig::default()`: 10 s, 512, 16 KiB, 10 s).
     expose_runtime::serve(listener, app)
