@@ -57,6 +57,15 @@ async fn email_check(t: Arc<TestDb>) {
     admin::people::create_table(&t.db).await.expect("people");
     admin::people::seed(&t.db, 3).await.expect("seed");
     admin::blog::create_tables(&t.db).await.expect("blog");
+    // The tables made from the models pass the start-up check, as in `main.rs`.
+    let models = [
+        admin::Person::MODEL,
+        admin::blog::User::MODEL,
+        admin::blog::Post::MODEL,
+    ];
+    expose_runtime::verify(&t.db, &models)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     let app = admin::app(t.db.clone());
     let before = send(&app, "GET", "/people?order=id", &[], None)
         .await

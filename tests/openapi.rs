@@ -475,3 +475,76 @@ async fn the_example_serves_the_document_and_the_index() {
         })
     );
 }
+
+/// Routers nested under a prefix: the document names it in `servers`, its paths stay those
+/// of the routers, and every documented operation answers at prefix + path; the index lists
+/// the full paths.
+#[tokio::test]
+async fn a_nested_api_documents_its_prefix() {
+    let db = Db::connect("sqlite::memory:").await.expect("sqlite");
+    app::create_table(&db).await.expect("table");
+    app::seed(&db, 3).await.expect("seed");
+    let app = app::app_under(db, "/api/v1");
+    let doc = support::get(&app, "/openapi.json").await.json();
+    assert_eq!(doc["servers"], serde_json::json!([{ "url": "/api/v1" }]));
+    // The rest of the document is the one of the unnested app.
+    let mut unnested = doc.clone();
+    unnested.as_object_mut().unwrap().remove("servers");
+    assert_eq!(unnested, people_api().document());
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        let uri = format!("/api/v1{}", path.replace("{id}", "1"));
+        for method in ops
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "parameters")
+        {
+            // Read-only requests, and the writes refused before any SQL by their body.
+            let (method, body) = match method.as_str() {
+                "get" => ("GET", None),
+                "post" => ("POST", Some("{}")),
+                "patch" => ("PATCH", Some("{\"age\":\"x\"}")),
+                "put" => ("PUT", Some("{}")),
+                "delete" => ("DELETE", None),
+                other => panic!("unexpected method {other}"),
+            };
+            // A remove whose `If-Match` matches no version: 412, nothing removed.
+            let headers: &[(&str, &str)] = match method {
+                "DELETE" => &[("if-match", "\"stale\"")],
+                _ => &[],
+            };
+            let r = support::send(&app, method, &uri, headers, body).await;
+            assert!(
+                ![404, 405].contains(&r.status.as_u16()),
+                "{method} {uri}: {}",
+                String::from_utf8_lossy(&r.body)
+            );
+        }
+        // Not served at the unprefixed path.
+        assert_eq!(
+            support::get(&app, &path.replace("{id}", "1")).await.status,
+            404
+        );
+    }
+    let index = support::get(&app, "/").await.json();
+    let paths: Vec<&str> = index["resources"][0]["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.iter().all(|p| p.starts_with("/api/v1/people")),
+        "{paths:?}"
+    );
+    let r = support::send(
+        &app,
+        "POST",
+        "/api/v1/people",
+        &[],
+        Some(r#"{"name":"Ada","email":"ada@example.com","password":"pw","age":36}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.header("location").unwrap().starts_with("/api/v1/people/"));
+}

@@ -9,6 +9,10 @@ use support::{get, send, TestDb};
 
 async fn people(t: &TestDb, rows: u64) -> axum::Router {
     app::create_table(&t.db).await.expect("create table");
+    // The table made from the model passes the start-up check, as in `main.rs`.
+    expose_runtime::verify(&t.db, &[app::Person::MODEL])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     app::seed(&t.db, rows).await.expect("seed");
     app::app(t.db.clone())
 }

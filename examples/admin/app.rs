@@ -58,7 +58,7 @@ pub struct Person {
     pub email: String,
     pub password: String,
     pub age: i32,
-    #[expose(default)]
+    #[expose(default = "FALSE")]
     pub is_admin: bool,
     pub bio: Option<String>,
     #[expose(generated)]

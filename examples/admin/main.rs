@@ -37,6 +37,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     app::people::seed(&db, rows).await?;
     app::blog::create_tables(&db).await?;
     app::blog::seed(&db).await?;
+    // The structs are a contract: refuse to start when a table disagrees with its model.
+    expose_runtime::verify(
+        &db,
+        &[
+            app::Person::MODEL,
+            app::blog::User::MODEL,
+            app::blog::Post::MODEL,
+        ],
+    )
+    .await?;
 
     let mut router = app::app(db.clone());
     if let Some(origin) = std::env::var("CORS_ORIGIN").ok().filter(|o| !o.is_empty()) {

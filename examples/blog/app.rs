@@ -31,9 +31,11 @@ pub struct User {
     #[expose(id, generated)]
     pub id: i64,
     pub name: String,
+    #[expose(unique)]
     pub email: String,
-    #[expose(default)]
+    #[expose(default = "FALSE")]
     pub is_admin: bool,
+    #[expose(unique)]
     pub token: String,
 }
 
@@ -55,10 +57,11 @@ pub struct User {
 pub struct Post {
     #[expose(id, generated)]
     pub id: i64,
+    #[expose(references = "users (id)")]
     pub owner_id: i64,
     pub title: String,
     pub body: String,
-    #[expose(default)]
+    #[expose(default = "FALSE")]
     pub published: bool,
     #[expose(generated)]
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -181,44 +184,32 @@ pub fn app(db: Db) -> axum::Router {
         .with_state(db)
 }
 
-/// Creates the tables if they are missing.
-pub async fn create_tables(db: &Db) -> Result<(), sqlx::Error> {
-    let (id, text, ts, now, tail) = match db.backend() {
+/// Creates the tables if they are missing: `users` and `posts` from their models, the outbox
+/// (no model: only the `announce_post` hook writes it) by hand.
+pub async fn create_tables(db: &Db) -> Result<(), expose_runtime::DdlError> {
+    expose_runtime::create_tables(db, &[User::MODEL, Post::MODEL]).await?;
+    let (id, ts, now, tail) = match db.backend() {
         Backend::Sqlite => (
             "INTEGER PRIMARY KEY AUTOINCREMENT",
-            "TEXT",
             "TEXT",
             "(strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))",
             "",
         ),
-        Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "TEXT", "TIMESTAMPTZ", "now()", ""),
+        Backend::Postgres => ("BIGSERIAL PRIMARY KEY", "TIMESTAMPTZ", "now()", ""),
         Backend::MySql => (
             "BIGINT AUTO_INCREMENT PRIMARY KEY",
-            "VARCHAR(255)",
             "DATETIME(6)",
             "CURRENT_TIMESTAMP(6)",
             " DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin",
         ),
     };
-    for ddl in [
-        format!(
-            "CREATE TABLE IF NOT EXISTS users (id {id}, name {text} NOT NULL, \
-             email {text} NOT NULL UNIQUE, is_admin BOOLEAN NOT NULL DEFAULT FALSE, \
-             token {text} NOT NULL UNIQUE){tail}"
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS posts (id {id}, \
-             owner_id BIGINT NOT NULL REFERENCES users (id), title {text} NOT NULL, \
-             body TEXT NOT NULL, published BOOLEAN NOT NULL DEFAULT FALSE, \
-             created_at {ts} NOT NULL DEFAULT {now}){tail}"
-        ),
-        format!(
-            "CREATE TABLE IF NOT EXISTS outbox (id {id}, topic {text} NOT NULL, \
-             payload TEXT NOT NULL, created_at {ts} NOT NULL DEFAULT {now}){tail}"
-        ),
-    ] {
-        db.execute(&ddl).await?;
-    }
+    let outbox = format!(
+        "CREATE TABLE IF NOT EXISTS outbox (id {id}, topic TEXT NOT NULL, \
+         payload TEXT NOT NULL, created_at {ts} NOT NULL DEFAULT {now}){tail}"
+    );
+    db.execute(&outbox)
+        .await
+        .map_err(expose_runtime::DdlError::Database)?;
     Ok(())
 }
 

@@ -18,6 +18,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:blog.db".into());
     let db = Db::connect(&url).await?;
     app::create_tables(&db).await?;
+    // The structs are a contract: refuse to start when a table disagrees with its model.
+    expose_runtime::verify(&db, &[app::User::MODEL, app::Post::MODEL]).await?;
     app::seed(&db).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;

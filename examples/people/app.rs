@@ -36,7 +36,7 @@ pub struct Person {
     pub email: String,
     pub password: String,
     pub age: i32,
-    #[expose(default)]
+    #[expose(default = "FALSE")]
     pub is_admin: bool,
     pub bio: Option<String>,
     #[expose(generated)]
@@ -45,10 +45,23 @@ pub struct Person {
 
 /// The router of the example.
 pub fn app(db: Db) -> axum::Router {
-    let api =
-        expose_runtime::OpenApi::new("people", env!("CARGO_PKG_VERSION")).resource::<Person>();
-    axum::Router::new()
-        .merge(Person::router())
+    app_under(db, "")
+}
+
+/// The router of the example with the API nested under `prefix` (`/api/v1`; `""` for none):
+/// the document (still at `/openapi.json`) names the prefix in `servers`, so that its paths
+/// (`/people`) are served at `/api/v1/people`.
+pub fn app_under(db: Db, prefix: &str) -> axum::Router {
+    let mut api = expose_runtime::OpenApi::new("people", env!("CARGO_PKG_VERSION"));
+    let mut router = axum::Router::new();
+    if prefix.is_empty() {
+        router = router.merge(Person::router());
+    } else {
+        api = api.server(prefix);
+        router = router.nest(prefix, Person::router());
+    }
+    let api = api.resource::<Person>();
+    router
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))
         .route("/ready", axum::routing::get(expose_runtime::ready)) // for a load balancer
@@ -56,47 +69,10 @@ pub fn app(db: Db) -> axum::Router {
         .with_state(db)
 }
 
-/// Creates the `people` table if it is missing.
-pub async fn create_table(db: &Db) -> Result<(), sqlx::Error> {
-    let ddl = match db.backend() {
-        Backend::Sqlite => {
-            "CREATE TABLE IF NOT EXISTS people (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                name TEXT NOT NULL,
-                email TEXT NOT NULL UNIQUE,
-                password TEXT NOT NULL,
-                age INTEGER NOT NULL,
-                is_admin BOOLEAN NOT NULL DEFAULT FALSE,
-                bio TEXT,
-                created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'))
-            )"
-        }
-        Backend::Postgres => {
-            "CREATE TABLE IF NOT EXISTS people (
-                id BIGSERIAL PRIMARY KEY,
-                name TEXT NOT NULL,
-                email TEXT NOT NULL UNIQUE,
-                password TEXT NOT NULL,
-                age INTEGER NOT NULL,
-                is_admin BOOLEAN NOT NULL DEFAULT FALSE,
-                bio TEXT,
-                created_at TIMESTAMPTZ NOT NULL DEFAULT now()
-            )"
-        }
-        Backend::MySql => {
-            "CREATE TABLE IF NOT EXISTS people (
-                id BIGINT AUTO_INCREMENT PRIMARY KEY,
-                name VARCHAR(255) NOT NULL,
-                email VARCHAR(255) NOT NULL UNIQUE,
-                password VARCHAR(255) NOT NULL,
-                age INT NOT NULL,
-                is_admin BOOLEAN NOT NULL DEFAULT FALSE,
-                bio TEXT NULL,
-                created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)
-            ) DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin"
-        }
-    };
-    db.execute(ddl).await.map(|_| ())
+/// Creates the `people` table if it is missing, from the model (`Person::MODEL.create_table`
+/// gives the statement of each backend).
+pub async fn create_table(db: &Db) -> Result<(), expose_runtime::DdlError> {
+    expose_runtime::create_tables(db, &[Person::MODEL]).await
 }
 
 /// Row `n` of the seed data: (name, email, age, is_admin, bio).

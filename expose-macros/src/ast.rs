@@ -13,6 +13,12 @@ pub(crate) struct Field {
     pub(crate) key: Option<Ident>,
     pub(crate) generated: Option<Ident>,
     pub(crate) default: bool,
+    /// `#[expose(default = "...")]`: the column default's SQL text, for the DDL.
+    pub(crate) default_sql: Option<LitStr>,
+    /// `#[expose(id, generate = path)]`: makes the key in Rust when create gets none.
+    pub(crate) generate: Option<syn::Path>,
+    /// `#[expose(references = "users(id)")]`: the foreign key the DDL writes.
+    pub(crate) references: Option<LitStr>,
     /// `#[expose(version)]`: the row version behind ETags, bumped on every update.
     pub(crate) version: Option<Ident>,
     /// `#[expose(unique)]`: a column with a unique index of its own (an upsert's target).

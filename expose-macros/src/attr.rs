@@ -36,7 +36,16 @@ const OP_KEYS: &[&str] = &[
     "unfiltered",
 ];
 /// Field keys.
-const FIELD_KEYS: &[&str] = &["id", "generated", "default", "column", "version", "unique"];
+const FIELD_KEYS: &[&str] = &[
+    "id",
+    "generated",
+    "generate",
+    "default",
+    "column",
+    "version",
+    "unique",
+    "references",
+];
 
 /// The closest of `candidates` to `word`, if it is close.
 pub(crate) fn did_you_mean<'a>(
@@ -346,6 +355,9 @@ pub(crate) fn parse_field(
     let mut key = None;
     let mut generated = None;
     let mut default = None;
+    let mut default_sql: Option<LitStr> = None;
+    let mut generate: Option<syn::Path> = None;
+    let mut references: Option<LitStr> = None;
     let mut version = None;
     let mut unique = None;
     let mut column: Option<LitStr> = None;
@@ -361,8 +373,25 @@ pub(crate) fn parse_field(
                         let i = flag(&meta)?;
                         set(cx, &meta, &mut generated, i);
                     } else if meta.path.is_ident("default") {
-                        let i = flag(&meta)?;
-                        set(cx, &meta, &mut default, i);
+                        if meta.input.peek(syn::Token![=]) {
+                            let v = lit_str(&meta, "default = \"FALSE\"")?;
+                            set(cx, &meta, &mut default_sql, v);
+                            set(
+                                cx,
+                                &meta,
+                                &mut default,
+                                meta.path.get_ident().cloned().expect("ident"),
+                            );
+                        } else {
+                            let i = flag(&meta)?;
+                            set(cx, &meta, &mut default, i);
+                        }
+                    } else if meta.path.is_ident("references") {
+                        let v = lit_str(&meta, "references = \"users(id)\"")?;
+                        set(cx, &meta, &mut references, v);
+                    } else if meta.path.is_ident("generate") {
+                        let f: syn::Path = meta.value()?.call(syn::Path::parse_mod_style)?;
+                        set(cx, &meta, &mut generate, f);
                     } else if meta.path.is_ident("version") {
                         let i = flag(&meta)?;
                         set(cx, &meta, &mut version, i);
@@ -410,6 +439,9 @@ pub(crate) fn parse_field(
         key,
         generated,
         default: default.is_some(),
+        default_sql,
+        generate,
+        references,
         version,
         unique,
         doc: doc(&field.attrs),

@@ -226,7 +226,65 @@ pub(crate) fn check(
     for (kind, _, op) in writes {
         out.push(checked_op(cx, *kind, op, &attr.all, fields, &readable));
     }
+    check_generate(cx, attr, fields, &out);
     out
+}
+
+/// `generate` makes the key in Rust: on the key only, not with `generated`; and a create
+/// must get its key from somewhere (the database, `generate`, the client or a `force`).
+fn check_generate(cx: &Ctxt, attr: &Attr, fields: &[Field], ops: &[CheckedOp]) {
+    for f in fields {
+        let Some(path) = &f.generate else { continue };
+        if !is_key(f, fields) {
+            cx.error_spanned_by(
+                path,
+                format!(
+                    "`generate` makes a new key in Rust, and `{}` is not the key; set a \
+                     non-key field on create with `create(force(field = function))` or a \
+                     column default, #[expose(default = \"...\")]",
+                    f.ident
+                ),
+            );
+        } else if f.generated.is_some() {
+            cx.error_spanned_by(
+                path,
+                format!(
+                    "`{}` is `generated` by the database and also made in Rust by `generate`; \
+                     keep one of them",
+                    f.ident
+                ),
+            );
+        }
+    }
+    // After another error the create's fields may be wrong: that error is the one to fix.
+    if cx.has_errors() {
+        return;
+    }
+    let Some(key) = fields.iter().find(|f| is_key(f, fields)) else {
+        return;
+    };
+    let Some(create) = ops.iter().find(|o| o.kind == OperationKind::Create) else {
+        return;
+    };
+    let key_name = key.ident_str();
+    let supplied =
+        create.fields.contains(&key_name) || create.force.iter().any(|(f, ..)| *f == key.ident);
+    if key.generated.is_none() && !key.default && key.generate.is_none() && !supplied {
+        let token = attr
+            .ops
+            .iter()
+            .find(|(k, _, _)| *k == OperationKind::Create)
+            .map(|(_, ident, _)| ident);
+        let msg = format!(
+            "create can neither generate the key `{key_name}` nor take it from the client: mark \
+             it #[expose(id, generated)] (the database assigns it), #[expose(id, generate = \
+             uuid::Uuid::new_v4)] (made in Rust), or add it to create's fields"
+        );
+        match token {
+            Some(t) => cx.error_spanned_by(t, msg),
+            None => cx.error_spanned_by(&key.ident, msg),
+        }
+    }
 }
 
 /// What some read operation returns (the key always): the fields a collection write may

@@ -196,8 +196,24 @@ fn model(
         if f.generated.is_some() {
             desc.extend(quote!(.generated()));
         }
-        if f.default {
-            desc.extend(quote!(.default()));
+        match (&f.default_sql, f.default) {
+            (Some(sql), _) => desc.extend(quote!(.default_sql(#sql))),
+            (None, true) => desc.extend(quote!(.default())),
+            (None, false) => {}
+        }
+        if let Some(r) = &f.references {
+            desc.extend(quote!(.references(#r)));
+        }
+        if let Some(path) = &f.generate {
+            // Spanned at the user's path, so a missing or mistyped function is reported there.
+            let make = quote_spanned!(path.span()=> let make: fn() -> #ty = #path;);
+            desc.extend(quote!(.generate({
+                fn generate() -> __e::Value {
+                    #make
+                    __e::Value::from(make())
+                }
+                generate
+            })));
         }
         if f.version.is_some() {
             desc.extend(quote!(.version()));
@@ -277,6 +293,11 @@ fn model(
         impl #ident {
             /// Typed handles on the fields, for scopes and `fields_for`.
             pub const FIELDS: #fields_ty = #fields_ty { #(#handles,)* };
+
+            /// The model's description, for [`verify`](::expose_runtime::verify()) and
+            /// [`create_table`](::expose_runtime::Model::create_table).
+            pub const MODEL: &'static ::expose_runtime::Model =
+                <Self as ::expose_runtime::Exposed>::MODEL;
 
             #[doc = #router_doc]
             pub fn router<S>() -> ::expose_runtime::__private::Router<S>

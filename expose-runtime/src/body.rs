@@ -352,7 +352,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
             let required = FieldSet(w.writable.0 & w.only.map_or(u64::MAX, |o| o.0));
             for i in required.iter() {
                 let f = res.field(i);
-                if !seen.contains(i) && !f.nullable && !f.default {
+                if !seen.contains(i) && !f.nullable && !f.default && f.generate.is_none() {
                     errors.push(Offender {
                         name: f.name.to_owned(),
                         location: "body",

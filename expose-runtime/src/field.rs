@@ -1,6 +1,7 @@
 //! One field of a model as the runtime sees it, and sets of fields by index.
 
 use crate::field_type::{FieldKind, FieldType};
+use crate::value::Value;
 
 /// One field of a model.
 #[derive(Debug)]
@@ -28,6 +29,14 @@ pub struct Field {
     pub unique: bool,
     /// The field's documentation comment (lines joined, trimmed); empty when it has none.
     pub doc: &'static str,
+    /// The SQL text of the column's default (`#[expose(default = "FALSE")]`), which the DDL
+    /// writes after `DEFAULT`; empty when the attribute gives none.
+    pub default_sql: &'static str,
+    /// Makes a new key in Rust when a create does not send one
+    /// (`#[expose(id, generate = uuid::Uuid::new_v4)]`).
+    pub generate: Option<fn() -> Value>,
+    /// The foreign key the DDL writes after `REFERENCES` (`users(id)`); empty for none.
+    pub references: &'static str,
 }
 
 impl Field {
@@ -47,6 +56,9 @@ impl Field {
             version: false,
             unique: false,
             doc: "",
+            default_sql: "",
+            generate: None,
+            references: "",
         }
     }
 
@@ -77,6 +89,25 @@ impl Field {
     /// Marks a column with a database default.
     pub const fn default(mut self) -> Field {
         self.default = true;
+        self
+    }
+
+    /// Marks a column with a database default, given as SQL text for the DDL.
+    pub const fn default_sql(mut self, sql: &'static str) -> Field {
+        self.default = true;
+        self.default_sql = sql;
+        self
+    }
+
+    /// Sets the function that makes a new key in Rust when a create does not send one.
+    pub const fn generate(mut self, make: fn() -> Value) -> Field {
+        self.generate = Some(make);
+        self
+    }
+
+    /// Sets the foreign key the DDL writes after `REFERENCES`.
+    pub const fn references(mut self, target: &'static str) -> Field {
+        self.references = target;
         self
     }
 

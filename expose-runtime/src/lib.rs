@@ -45,9 +45,11 @@
 extern crate self as expose_runtime;
 
 mod body;
+mod column_types;
 mod conditional;
 mod config;
 mod db;
+mod ddl;
 mod endpoint;
 mod field;
 mod field_type;
@@ -68,11 +70,14 @@ mod serve;
 mod shutdown;
 mod sql;
 mod value;
+mod verify;
 
 pub use config::RouterConfig;
 pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
+pub use ddl::{create_tables, DdlError};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
+pub use model::Model;
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, ready};
@@ -80,6 +85,7 @@ pub use scope::{Col, Cond, FieldMask};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
 pub use value::{Value, ValueError};
+pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 
 /// Turns a struct with named fields into a REST resource.
 ///
@@ -118,7 +124,9 @@ pub use value::{Value, ValueError};
 /// - `Person::router()` and `Person::router_with(RouterConfig)`: an `axum::Router<S>` for any
 ///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`);
 /// - `Person::FIELDS`, of the generated type `PersonFields`: one typed [`Col`] handle per
-///   field, for scopes and `fields_for`.
+///   field, for scopes and `fields_for`;
+/// - `Person::MODEL`, the model's description, for [`verify()`] at start and
+///   [`Model::create_table`].
 ///
 /// Structs only: an enum, a union, a tuple or unit struct, or a struct with generic
 /// parameters is refused. A model has at most 64 fields.
@@ -336,6 +344,9 @@ pub use value::{Value, ValueError};
 /// | `id` | the primary key; exactly one per model | the field named `id` |
 /// | `generated` | the database assigns it (serial key, timestamp); never writable | off |
 /// | `default` | the column has a database default, so create may omit it | off |
+/// | `default = "FALSE"` | the same, with the default's SQL text, which [`Model::create_table`] writes after `DEFAULT` | none: the DDL refuses a bare `default` |
+/// | `generate = uuid::Uuid::new_v4` | the key only: a `fn() -> T` of the key's type that makes the key when a create sends none (where the database has no default); the client may still send one | off |
+/// | `references = "users (id)"` | the foreign key [`Model::create_table`] writes after `REFERENCES` | none |
 /// | `version` | the row version behind `ETag`s, bumped by every update; an integer; never writable; at most one | off |
 /// | `column = "person_id"` | the SQL column | the field name |
 /// | `unique` | the column has a unique index of its own, so `?on_conflict=` of an upsert may name it; not on the key, which is unique already | off |
@@ -390,6 +401,8 @@ pub use value::{Value, ValueError};
 /// | `unique` on the key | ``` `id` is the key, which is already unique; remove `unique` ``` (`unique`) |
 /// | `upsert` without `update` | ``` `upsert` may merge a request into an existing row, which is an update: expose `update` too``` (`upsert`) |
 /// | `upsert` with nothing to conflict on | ``` `upsert` has nothing to conflict on: the key `id` is generated and no field is unique; mark a field #[expose(unique)]``` (`upsert`) |
+/// | a key create can neither generate nor take | ``create can neither generate the key `id` nor take it from the client: mark it #[expose(id, generated)] ...`` (`create`) |
+/// | `generate` on a field that is not the key, or with `generated` | ``` `generate` makes a new key in Rust, and `isbn` is not the key; ...``` (the function's path) |
 /// | no key, two keys | ``#[expose] needs a primary key: mark one field with #[expose(id)] (or name it `id`)``, ``a model has exactly one primary key; ...`` |
 /// | missing or mistyped function | rustc's ``cannot find function `check_admin` `` or ``mismatched types`` (the path) |
 /// | unsupported field type | `` `Vec<String>` is not a supported #[expose] field type`` (the type) |
@@ -443,6 +456,31 @@ pub use value::{Value, ValueError};
 /// // error: `upsert` may merge a request into an existing row, which is an update: expose `update` too
 /// #[expose(as = "people", create(upsert))]
 /// pub struct Person { pub id: i64, pub name: String }
+/// ```
+///
+/// A key made in Rust, where the database has no default for it (a UUID on SQLite):
+///
+/// ```
+/// use expose_runtime::expose;
+///
+/// #[expose(as = "books", retrieve, create(fields = "title"))]
+/// pub struct Book {
+///     #[expose(id, generate = uuid::Uuid::new_v4)]
+///     pub id: uuid::Uuid,
+///     pub title: String,
+///     #[expose(default = "1")]
+///     pub copies: i32,
+/// }
+/// let ddl = Book::MODEL.create_table(expose_runtime::Backend::Sqlite).unwrap();
+/// assert!(ddl.contains(r#""id" BLOB NOT NULL PRIMARY KEY"#));
+/// assert!(ddl.contains(r#""copies" INTEGER NOT NULL DEFAULT 1"#));
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: create can neither generate the key `id` nor take it from the client: ...
+/// #[expose(as = "books", create(fields = "title"))]
+/// pub struct Book { #[expose(id)] pub id: uuid::Uuid, pub title: String }
 /// ```
 ///
 /// ```compile_fail
@@ -500,10 +538,13 @@ mod layers {
         ("conditional", 1),
         ("shutdown", 1),
         ("db", 2),
+        ("column_types", 2),
         ("hooks", 3),
         ("scope", 3),
         ("model", 4),
         ("schema", 5),
+        ("ddl", 5),
+        ("verify", 5),
         ("query", 6),
         ("sql", 6),
         ("output", 6),

@@ -85,6 +85,7 @@ pub struct OpenApi {
     version: String,
     description: Option<String>,
     document_path: String,
+    servers: Vec<String>,
     models: Vec<&'static Model>,
 }
 
@@ -96,6 +97,7 @@ impl OpenApi {
             version: version.into(),
             description: None,
             document_path: DEFAULT_DOCUMENT_PATH.to_owned(),
+            servers: Vec::new(),
             models: Vec::new(),
         }
     }
@@ -110,6 +112,18 @@ impl OpenApi {
     /// the index names this address.
     pub fn document_path(mut self, path: impl Into<String>) -> OpenApi {
         self.document_path = path.into();
+        self
+    }
+
+    /// Adds a `servers` entry: the URL the documented paths are relative to. For routers
+    /// nested under a prefix (`Router::new().nest("/api/v1", api)`), give the prefix:
+    /// `.server("/api/v1")` documents `/people` as served at `/api/v1/people`, and the
+    /// [`index`](OpenApi::index) lists the full paths. An absolute URL
+    /// (`https://api.example.com/v1`) works too; the first server that is a path prefixes
+    /// the index.
+    pub fn server(mut self, url: impl Into<String>) -> OpenApi {
+        self.servers
+            .push(url.into().trim_end_matches('/').to_owned());
         self
     }
 
@@ -150,13 +164,23 @@ impl OpenApi {
         if let Some(d) = &self.description {
             info["description"] = d.as_str().into();
         }
-        json!({
+        let mut doc = json!({
             "openapi": "3.1.0",
             "info": info,
             "tags": tags,
             "paths": paths,
             "components": { "schemas": schemas },
-        })
+        });
+        if !self.servers.is_empty() {
+            let servers: Vec<Json> = self
+                .servers
+                .iter()
+                // An empty prefix (`.server("/")`) is the root.
+                .map(|url| json!({ "url": if url.is_empty() { "/" } else { url } }))
+                .collect();
+            doc["servers"] = servers.into();
+        }
+        doc
     }
 
     /// A short listing: each resource, its operations (method and path), and the address of
@@ -166,8 +190,13 @@ impl OpenApi {
             .models
             .iter()
             .map(|m| {
-                let collection = format!("/{}", m.path);
-                let item = format!("/{}/{{id}}", m.path);
+                let prefix = self
+                    .servers
+                    .iter()
+                    .find(|s| s.starts_with('/'))
+                    .map_or("", String::as_str);
+                let collection = format!("{prefix}/{}", m.path);
+                let item = format!("{prefix}/{}/{{id}}", m.path);
                 // Updates and removes are on both paths: the item's, and the collection's
                 // (rows chosen by filters).
                 let ops: Vec<Json> = OperationKind::ALL
@@ -456,7 +485,7 @@ impl Doc<'_> {
                 }
                 None => {
                     let needed = match body {
-                        Body::Create => !f.nullable && !f.default,
+                        Body::Create => !f.nullable && !f.default && f.generate.is_none(),
                         Body::Update => false,
                         // A PUT names every field it may write; the key is the path's.
                         Body::Replace => !f.key,

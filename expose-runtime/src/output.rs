@@ -255,6 +255,8 @@ pub(crate) fn key_text<B: Driver>(
         return String::from_utf8(buf).ok();
     }
     match serde_json::from_slice::<serde_json::Value>(&buf).ok()? {
+        // A row without a key has no address: the caller answers 500.
+        serde_json::Value::Null => None,
         serde_json::Value::String(s) => Some(s),
         v => Some(v.to_string()),
     }

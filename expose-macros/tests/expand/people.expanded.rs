@@ -87,6 +87,9 @@ impl Person {
             chrono::DateTime<chrono::Utc>,
         >::new(7),
     };
+    /// The model's description, for [`verify`](::expose_runtime::verify()) and
+    /// [`create_table`](::expose_runtime::Model::create_table).
+    pub const MODEL: &'static ::expose_runtime::Model = <Self as ::expose_runtime::Exposed>::MODEL;
     /// The routes of `/people` and `/people/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
     pub fn router<S>() -> ::expose_runtime::__private::Router<S>
     where

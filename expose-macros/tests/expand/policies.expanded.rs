@@ -136,6 +136,9 @@ impl Post {
         published: ::expose_runtime::Col::<Post, bool>::new(3),
         version: ::expose_runtime::Col::<Post, i64>::new(4),
     };
+    /// The model's description, for [`verify`](::expose_runtime::verify()) and
+    /// [`create_table`](::expose_runtime::Model::create_table).
+    pub const MODEL: &'static ::expose_runtime::Model = <Self as ::expose_runtime::Exposed>::MODEL;
     /// The routes of `/posts` and `/posts/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
     pub fn router<S>() -> ::expose_runtime::__private::Router<S>
     where

@@ -51,6 +51,9 @@ impl Account {
         display_name: ::expose_runtime::Col::<Account, String>::new(1),
         created_at: ::expose_runtime::Col::<Account, chrono::NaiveDate>::new(2),
     };
+    /// The model's description, for [`verify`](::expose_runtime::verify()) and
+    /// [`create_table`](::expose_runtime::Model::create_table).
+    pub const MODEL: &'static ::expose_runtime::Model = <Self as ::expose_runtime::Exposed>::MODEL;
     /// The routes of `/accounts` and `/accounts/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
     pub fn router<S>() -> ::expose_runtime::__private::Router<S>
     where

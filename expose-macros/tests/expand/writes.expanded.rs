@@ -80,6 +80,9 @@ impl Contact {
         token: ::expose_runtime::Col::<Contact, Option<String>>::new(4),
         archived: ::expose_runtime::Col::<Contact, bool>::new(5),
     };
+    /// The model's description, for [`verify`](::expose_runtime::verify()) and
+    /// [`create_table`](::expose_runtime::Model::create_table).
+    pub const MODEL: &'static ::expose_runtime::Model = <Self as ::expose_runtime::Exposed>::MODEL;
     /// The routes of `/contacts` and `/contacts/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
     pub fn router<S>() -> ::expose_runtime::__private::Router<S>
     where

@@ -54,6 +54,7 @@ pub(crate) async fn create(
             if upsert.is_none() && only.is_none() && prefer.ret != Some(Return::Representation) =>
         {
             force_values(res, op, ctx, &mut values)?;
+            generate_key(res, &mut values);
             return create_one(res, req, prepared.ctx, &columns, values, prefer, keyed).await;
         }
         Rows::One(values) => (vec![values], false),
@@ -61,6 +62,7 @@ pub(crate) async fn create(
     };
     for row in rows.iter_mut() {
         force_values(res, op, ctx, row)?;
+        generate_key(res, row);
     }
     if many {
         batch::complete_rows(res, &mut rows, only, prefer.missing_default);
@@ -167,6 +169,15 @@ async fn create_one(
     }
     applied(response.headers_mut(), &prefer);
     Ok(with_etag(response, &etag))
+}
+
+/// The key made in Rust (`#[expose(id, generate = ...)]`) for a row that has none.
+fn generate_key(res: &Resource, values: &mut Vec<(usize, Value)>) {
+    if let Some(make) = res.key_field().generate {
+        if !values.iter().any(|(i, _)| *i == res.key) {
+            values.push((res.key, make()));
+        }
+    }
 }
 
 /// `columns="a","b"` (a bulk create's fields): each must be a field the client may write.
@@ -364,8 +375,15 @@ fn new_key<B: Driver>(
     selected: &[Column],
     row: &B::Row,
 ) -> Result<String, Problem> {
-    output::key_text::<B>(res, selected, row)
-        .ok_or_else(|| Problem::internal(&"the new row has no key"))
+    output::key_text::<B>(res, selected, row).ok_or_else(|| {
+        Problem::internal(&format!(
+            "the database returned no key for the new row of {}: the key column `{}` has \
+                 no default and create got none (`expose_runtime::verify` at start finds this; \
+                 mark the key `generate = ...` or give the column a default)",
+            res.model.path,
+            res.key_field().column
+        ))
+    })
 }
 
 /// Inserts the row and reads it back (with `RETURNING`, or by its key where the dialect has

@@ -103,13 +103,14 @@ pub struct Article {
     /// The key.
     #[expose(id, generated, column = "article_id")]
     pub id: i64,
+    #[expose(references = "users (id)")]
     pub owner_id: i64,
     pub title: String,
     #[expose(unique)]
     pub slug: String,
     pub body: Option<String>,
     pub secret: String,
-    #[expose(default)]
+    #[expose(default = "FALSE")]
     pub published: bool,
     pub rating: Option<i32>,
     #[expose(default)]
@@ -134,7 +135,16 @@ pub struct Note {
     pub text: String,
 }
 
+/// A key made in Rust when a create sends none.
+#[expose(as = "books", retrieve, create)]
+pub struct Book {
+    #[expose(id, generate = uuid::Uuid::new_v4)]
+    pub id: uuid::Uuid,
+    pub title: String,
+}
+
 fn main() {
+    let _: [&'static expose_runtime::Model; 3] = [Article::MODEL, Note::MODEL, Book::MODEL];
     let _ = Article::router::<expose_runtime::Db>();
     let _ = Note::router_with::<expose_runtime::Db>(expose_runtime::RouterConfig::default());
 }

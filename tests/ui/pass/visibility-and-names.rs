@@ -15,6 +15,8 @@ mod inner {
 
     #[expose(as = "labels", create(fields = "name"), remove)]
     pub(crate) struct Label {
+        // The key by its name; `generated`: create does not take it.
+        #[expose(generated)]
         pub(crate) id: i64,
         pub(crate) name: String,
     }
