@@ -80,6 +80,7 @@ pub async fn valid_email(ctx: &mut HookCtx) -> Result<(), Problem> {
                 vec![Offender {
                     name: "email".into(),
                     location: "body",
+                    rule: None,
                     detail: detail.into(),
                 }],
             ));

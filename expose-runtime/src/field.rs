@@ -1,6 +1,7 @@
 //! One field of a model as the runtime sees it, and sets of fields by index.
 
 use crate::field_type::{FieldKind, FieldType};
+use crate::rules::Rule;
 
 /// One field of a model.
 #[derive(Debug)]
@@ -28,6 +29,9 @@ pub struct Field {
     pub unique: bool,
     /// The field's documentation comment (lines joined, trimmed); empty when it has none.
     pub doc: &'static str,
+    /// The rules a value the client writes must pass (`#[expose(validate(...))]`), checked
+    /// before any SQL.
+    pub rules: &'static [Rule],
 }
 
 impl Field {
@@ -47,6 +51,7 @@ impl Field {
             version: false,
             unique: false,
             doc: "",
+            rules: &[],
         }
     }
 
@@ -89,6 +94,24 @@ impl Field {
     /// Marks a column with a unique index of its own.
     pub const fn unique(mut self) -> Field {
         self.unique = true;
+        self
+    }
+
+    /// Sets the validation rules.
+    ///
+    /// # Panics
+    /// When a rule does not fit the field's type (`email` on an `i32`): evaluated in the
+    /// model's constant, so a build error. The macro refuses the types it can read first,
+    /// spanned at the rule.
+    pub const fn rules(mut self, rules: &'static [Rule]) -> Field {
+        let mut i = 0;
+        while i < rules.len() {
+            if !rules[i].fits(self.ty) {
+                panic!("a validation rule does not fit the field's type: length, non_empty, email, url and pattern apply to String fields, range to numbers (whole-number bounds for integers), one_of to String and integer fields");
+            }
+            i += 1;
+        }
+        self.rules = rules;
         self
     }
 

@@ -62,11 +62,13 @@ mod query;
 mod resource;
 mod rfc3339;
 mod router;
+mod rules;
 mod schema;
 pub mod scope;
 mod serve;
 mod shutdown;
 mod sql;
+mod validation;
 mod value;
 
 pub use config::RouterConfig;
@@ -76,9 +78,11 @@ pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, ready};
+pub use rules::{Choice, Num, Rule};
 pub use scope::{Col, Cond, FieldMask};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
+pub use validation::{ErrorField, FieldErrors};
 pub use value::{Value, ValueError};
 
 /// Turns a struct with named fields into a REST resource.
@@ -471,10 +475,13 @@ pub mod __private {
     pub use crate::config::RouterConfig;
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
-    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn};
+    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn};
     pub use crate::router::router;
+    pub use crate::rules::{Choice, Num, Rule};
     pub use crate::scope::{Col, Cond, FieldMask};
+    pub use crate::validation::FieldErrors;
     pub use crate::Exposed;
+    pub use crate::Input;
     pub use crate::{BoxFuture, Db, HookCtx, Problem, Value};
     pub use axum::extract::FromRef;
     pub use axum::Router;
@@ -494,6 +501,7 @@ mod layers {
         ("field_type", 1),
         ("value", 1),
         ("field", 1),
+        ("rules", 1),
         ("filter", 1),
         ("problem", 1),
         ("rfc3339", 1),
@@ -502,6 +510,7 @@ mod layers {
         ("db", 2),
         ("hooks", 3),
         ("scope", 3),
+        ("validation", 3),
         ("model", 4),
         ("schema", 5),
         ("query", 6),

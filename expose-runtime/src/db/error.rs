@@ -118,6 +118,7 @@ fn map_with(res: Option<Subject>, e: sqlx::Error, ambiguous_fk: Meaning) -> Prob
                 Some(name) => p.with_offender(Offender {
                     name: name.to_owned(),
                     location: "body",
+                    rule: None,
                     detail: detail.to_owned(),
                 }),
                 None => p,
