@@ -162,6 +162,7 @@ impl From<&Schema> for Subject {
     fn from(s: &Schema) -> Subject {
         Subject {
             path: s.model.path,
+            table: s.model.table,
             fields: s.model.fields,
         }
     }
