@@ -237,15 +237,15 @@ fn map_blamed(
                         );
                     let detail = match (&blamed, check) {
                         (Blame::One(_), true) => {
-                            "a value breaks a check constraint of the table".to_owned()
+                            "a value is refused by a check of the table".to_owned()
                         }
                         (Blame::One(_), false) => {
                             "a value does not fit the column it is stored in".to_owned()
                         }
                         (Blame::Several(_), _) => {
-                            together("the values break a check constraint of the table")
+                            together("the values are refused by a check of the table")
                         }
-                        (Blame::Unknown, true) => "the values break a check constraint of the \
+                        (Blame::Unknown, true) => "the values are refused by a check of the \
                                                    table that involves no single field"
                             .to_owned(),
                         (Blame::Unknown, false) => "a value does not fit the column it is \
@@ -254,7 +254,7 @@ fn map_blamed(
                     };
                     with_field(
                         Problem::unprocessable(detail, Vec::new()),
-                        if check { "breaks a check constraint of the table" } else { "does not fit its column" },
+                        if check { "is refused by a check of the table" } else { "does not fit its column" },
                     )
                 }
                 Meaning::Contention => {
