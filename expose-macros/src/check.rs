@@ -1040,7 +1040,8 @@ fn check_rules(cx: &Ctxt, f: &Field) {
             RuleKind::Pattern(lit) => {
                 if let Err(e) = regex::Regex::new(&lit.value()) {
                     let e = e.to_string();
-                    let last = e.lines().last().unwrap_or("").trim().to_owned();
+                    let last = e.lines().last().unwrap_or("").trim();
+                    let last = last.strip_prefix("error: ").unwrap_or(last);
                     cx.error_spanned_by(lit, format!("invalid pattern: {last}"));
                 }
             }

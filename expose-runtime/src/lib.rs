@@ -441,7 +441,7 @@ pub use value::{Value, ValueError};
 ///
 /// ```compile_fail
 /// # use expose_runtime::expose;
-/// // error: invalid pattern: error: unclosed group
+/// // error: invalid pattern: unclosed group
 /// #[expose(as = "people", create)]
 /// pub struct Person { pub id: i64, #[expose(validate(pattern = "^(a"))] pub name: String }
 /// ```
@@ -483,7 +483,7 @@ pub use value::{Value, ValueError};
 /// | no key, two keys | ``#[expose] needs a primary key: mark one field with #[expose(id)] (or name it `id`)``, ``a model has exactly one primary key; ...`` |
 /// | missing or mistyped function | rustc's ``cannot find function `check_admin` `` or ``mismatched types`` (the path) |
 /// | unknown rule, rule on a type it does not fit | ``unknown validation rule `lenght`; did you mean `length`?``, ``` `range` applies to number fields (i16, i32, i64, f32, f64), and `name` is `String`; ...``` (the rule) |
-/// | bounds that do not fit, invalid pattern | ``40000 does not fit `age` of type `i16` (from -32768 to 32767)``, ``invalid pattern: error: unclosed group`` (the value) |
+/// | bounds that do not fit, invalid pattern | ``40000 does not fit `age` of type `i16` (from -32768 to 32767)``, ``invalid pattern: unclosed group`` (the value) |
 /// | unsupported field type | `` `Vec<String>` is not a supported #[expose] field type`` (the type) |
 /// | enum, union, tuple struct, generics | ``#[expose] applies to structs with named fields, not enums`` |
 ///
