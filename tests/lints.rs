@@ -84,9 +84,10 @@ pub mod shadowed {
     fn tag_is_not_text(input: &Input) -> ::core::result::Result<(), FieldErrors> {
         let tag = input.get(Note::FIELDS.tag).flatten();
         let text = input.get(Note::FIELDS.text);
-        match tag.is_some() && tag == text {
-            true => FieldErrors::one(Note::FIELDS.tag, "not_text", "must differ").into_result(),
-            false => ::core::result::Result::Ok(()),
+        if tag.is_some() && tag == text {
+            FieldErrors::one(Note::FIELDS.tag, "not_text", "must differ").into_result()
+        } else {
+            ::core::result::Result::Ok(())
         }
     }
 

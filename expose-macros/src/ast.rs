@@ -38,9 +38,10 @@ pub(crate) enum RuleKind {
     NonEmpty,
     Email,
     Url,
+    /// Boxed: a bound keeps its expression, much larger than the other rules.
     Range {
-        min: Option<(NumLit, syn::Expr)>,
-        max: Option<(NumLit, syn::Expr)>,
+        min: Option<Box<(NumLit, syn::Expr)>>,
+        max: Option<Box<(NumLit, syn::Expr)>>,
     },
     Pattern(LitStr),
     OneOf(Vec<(ChoiceLit, syn::Expr)>),

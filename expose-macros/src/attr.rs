@@ -512,11 +512,11 @@ fn parse_rules(cx: &Ctxt, outer: &ParseNestedMeta, rules: &mut Vec<Rule>) -> syn
                         };
                         RuleKind::Length { min: int(min)?, max: int(max)? }
                     } else {
-                        let num = |e: Option<syn::Expr>| -> syn::Result<Option<(NumLit, syn::Expr)>> {
+                        let num = |e: Option<syn::Expr>| -> syn::Result<Option<Box<(NumLit, syn::Expr)>>> {
                             match e {
                                 None => Ok(None),
                                 Some(e) => match num_lit(&e) {
-                                    Some(n) => Ok(Some((n, e))),
+                                    Some(n) => Ok(Some(Box::new((n, e)))),
                                     None => Err(syn::Error::new_spanned(
                                         e,
                                         "a bound of `range` is a number literal, like range(min = 0, max = 150)",

@@ -1008,7 +1008,7 @@ fn check_rules(cx: &Ctxt, f: &Field) {
                         "`range` needs a bound: range(min = 0), range(max = 150) or both",
                     );
                 }
-                for (n, e) in [min, max].into_iter().flatten() {
+                for (n, e) in [min, max].into_iter().flatten().map(|b| &**b) {
                     match n {
                         NumLit::Float(_) if int => cx.error_spanned_by(
                             e,
@@ -1031,7 +1031,8 @@ fn check_rules(cx: &Ctxt, f: &Field) {
                     NumLit::Int(i) => *i as f64,
                     NumLit::Float(x) => *x,
                 };
-                if let (Some((a, _)), Some((b, e))) = (min, max) {
+                if let (Some(a), Some(b)) = (min, max) {
+                    let ((a, _), (b, e)) = (&**a, &**b);
                     if value(a) > value(b) {
                         cx.error_spanned_by(e, "`max` is below `min`; no value could pass");
                     }

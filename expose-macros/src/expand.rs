@@ -464,15 +464,15 @@ fn rule(r: &crate::ast::Rule) -> TokenStream {
         Some(v) => quote!(__e::Some(#v)),
         None => quote!(__e::None),
     };
-    let num = |n: &Option<(NumLit, syn::Expr)>| {
-        opt(n.as_ref().map(|(n, _)| match n {
+    let num = |n: &Option<Box<(NumLit, syn::Expr)>>| {
+        opt(n.as_ref().map(|b| match b.0 {
             NumLit::Int(i) => {
-                let i = proc_macro2::Literal::i64_suffixed(*i as i64);
+                let i = proc_macro2::Literal::i64_suffixed(i as i64);
                 quote!(__e::Num::Int(#i))
             }
             NumLit::Float(x) => {
                 // Refused by `check` when not finite; never emitted so.
-                let x = proc_macro2::Literal::f64_suffixed(if x.is_finite() { *x } else { 0.0 });
+                let x = proc_macro2::Literal::f64_suffixed(if x.is_finite() { x } else { 0.0 });
                 quote!(__e::Num::Float(#x))
             }
         }))
