@@ -49,7 +49,10 @@ const BAD: [&str; 4] = [
 fn refused_at_email(r: &support::Reply) {
     let p = r.problem(422);
     assert_eq!(p["errors"].as_array().map(Vec::len), Some(1), "{p}");
-    assert_eq!(p["errors"][0]["name"], "email", "{p}");
+    // `[1].email` for row 1 of a bulk body when the model's declared `email` rule refuses
+    // it; the example's stricter hook (a dot in the domain) names `email`.
+    let name = p["errors"][0]["name"].as_str().unwrap_or("");
+    assert!(name == "email" || name == "[1].email", "{p}");
     assert_eq!(p["errors"][0]["in"], "body", "{p}");
 }
 

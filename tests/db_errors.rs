@@ -231,13 +231,14 @@ async fn foreign_keys(t: Arc<TestDb>) {
     // A reference to a row that does not exist: 422, on create and update (SQLite does not
     // say which side of the key failed; a write of a row's values is the referencing side).
     let missing = |r: &Reply| clean(r, 422);
+    // Every backend names the field: SQLite's error does not, so its foreign keys are read
+    // from the catalog.
     let p = missing(&send(&app, "POST", "/members", &[], Some(&member(99, "a@x.io"))).await);
-    if let Some(name) = offender(&p) {
-        assert_eq!(name, "team_id", "{p}");
-    }
+    assert_eq!(offender(&p), Some("team_id"), "{p}");
     assert_eq!(count(&t.db, "members").await, 0);
     let a = created(&send(&app, "POST", "/members", &[], Some(&member(1, "a@x.io"))).await);
-    missing(&send(&app, "PATCH", &a, &[], Some(r#"{"team_id":99}"#)).await);
+    let p = missing(&send(&app, "PATCH", &a, &[], Some(r#"{"team_id":99}"#)).await);
+    assert_eq!(offender(&p), Some("team_id"), "{p}");
     assert_eq!(get(&app, &a).await.json()["team_id"], 1);
     // Removing a row that is still referenced: 409, and it stays.
     let p = clean(&send(&app, "DELETE", "/teams/1", &[], None).await, 409);
@@ -273,8 +274,20 @@ async fn invalid_values(t: Arc<TestDb>) {
     ];
     for (body, field) in cases {
         let p = clean(&send(&app, "POST", "/members", &[], Some(&body)).await, 422);
-        if let Some(name) = offender(&p) {
-            assert_eq!(name, field, "{body}: {p}");
+        match offender(&p) {
+            Some(name) => assert_eq!(name, field, "{body}: {p}"),
+            // PostgreSQL's "value too long for type character varying(100)" names no
+            // column; the problem says the database does not say which.
+            None => {
+                assert!(
+                    t.backend == Backend::Postgres && field == "email",
+                    "{body}: {p}"
+                );
+                assert!(
+                    p["detail"].as_str().unwrap().contains("does not say which"),
+                    "{p}"
+                );
+            }
         }
         assert_eq!(count(&t.db, "members").await, 0, "{body}");
     }

@@ -760,7 +760,8 @@ async fn hostile_data_is_stored_verbatim(t: Arc<TestDb>) {
         let body = format!(
             r#"{{"name":{},"email":{},"password":{},"age":{},"bio":{}}}"#,
             js(p),
-            js(&format!("{n}{p}@x.io")),
+            // The e-mail is an address: the model's `email` rule refuses anything else.
+            js(&format!("p{n}@x.io")),
             js(p),
             n,
             js(p)

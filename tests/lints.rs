@@ -15,7 +15,7 @@ mod support;
 pub mod shadowed {
     #![allow(non_camel_case_types, dead_code, clippy::unused_async)]
 
-    use ::expose_runtime::{expose, Col, Cond, FieldMask, HookCtx, Problem};
+    use ::expose_runtime::{expose, Col, Cond, FieldErrors, FieldMask, HookCtx, Input, Problem};
 
     // Everything the emitted code might name without a full path.
     struct Result;
@@ -42,6 +42,9 @@ pub mod shadowed {
     struct Model;
     struct Operation;
     struct Router;
+    struct Rule;
+    struct Num;
+    struct Choice;
     struct __e;
     struct core;
     struct std;
@@ -53,6 +56,7 @@ pub mod shadowed {
     /// A note, readable by its owner.
     #[expose(
         as = "notes",
+        validate = tag_is_not_text,
         all(scope = own, pre = [signed_in]),
         list(order = "id", where = "id.gt.0", limit = 10, max_limit = 20, fields_for = all_fields),
         retrieve,
@@ -67,12 +71,24 @@ pub mod shadowed {
         /// Who wrote it.
         pub owner_id: i64,
         /// The text.
+        #[expose(validate(length(min = 1, max = 1000), pattern = "^[^<>]*$"))]
         pub text: Text,
         /// An optional tag.
+        #[expose(validate(one_of("red", "blue")))]
         pub tag: ::core::option::Option<Text>,
         /// Bumped on every update.
         #[expose(version, default)]
         pub version: i64,
+    }
+
+    fn tag_is_not_text(input: &Input) -> ::core::result::Result<(), FieldErrors> {
+        let tag = input.get(Note::FIELDS.tag).flatten();
+        let text = input.get(Note::FIELDS.text);
+        if tag.is_some() && tag == text {
+            FieldErrors::one(Note::FIELDS.tag, "not_text", "must differ").into_result()
+        } else {
+            ::core::result::Result::Ok(())
+        }
     }
 
     /// Every request in these tests is user 7's.

@@ -53,10 +53,12 @@ use tower_http::services::ServeDir;
 pub struct Person {
     #[expose(id, generated)]
     pub id: i64,
+    #[expose(validate(non_empty))]
     pub name: String,
-    #[expose(unique)]
+    #[expose(unique, validate(email))]
     pub email: String,
     pub password: String,
+    #[expose(validate(range(min = 0, max = 150)))]
     pub age: i32,
     #[expose(default = "FALSE")]
     pub is_admin: bool,
@@ -80,6 +82,7 @@ pub async fn valid_email(ctx: &mut HookCtx) -> Result<(), Problem> {
                 vec![Offender {
                     name: "email".into(),
                     location: "body",
+                    rule: None,
                     detail: detail.into(),
                 }],
             ));

@@ -31,10 +31,12 @@ use expose_runtime::{expose, Backend, Db};
 pub struct Person {
     #[expose(id, generated)]
     pub id: i64,
+    #[expose(validate(non_empty))]
     pub name: String,
-    #[expose(unique)]
+    #[expose(unique, validate(email))]
     pub email: String,
     pub password: String,
+    #[expose(validate(range(min = 0, max = 150)))]
     pub age: i32,
     #[expose(default = "FALSE")]
     pub is_admin: bool,

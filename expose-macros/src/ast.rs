@@ -25,6 +25,48 @@ pub(crate) struct Field {
     pub(crate) unique: Option<Ident>,
     /// The field's doc comment.
     pub(crate) doc: String,
+    /// `#[expose(validate(...))]`: the field's rules, as written.
+    pub(crate) rules: Vec<Rule>,
+}
+
+/// One rule of `validate(...)` on a field, with its name for spans.
+pub(crate) struct Rule {
+    pub(crate) ident: Ident,
+    pub(crate) kind: RuleKind,
+}
+
+/// A rule's arguments; each value keeps its tokens for error spans.
+pub(crate) enum RuleKind {
+    Length {
+        min: Option<LitInt>,
+        max: Option<LitInt>,
+    },
+    NonEmpty,
+    Email,
+    Url,
+    /// Boxed: a bound keeps its expression, much larger than the other rules.
+    Range {
+        min: Option<Box<(NumLit, syn::Expr)>>,
+        max: Option<Box<(NumLit, syn::Expr)>>,
+    },
+    Pattern(LitStr),
+    OneOf(Vec<(ChoiceLit, syn::Expr)>),
+}
+
+/// A number literal, possibly negated.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(crate) enum NumLit {
+    Int(i128),
+    Float(f64),
+}
+
+/// A value of `one_of(...)`.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum ChoiceLit {
+    Text(String),
+    Int(i128),
+    /// Anything else (refused by `check`).
+    Other,
 }
 
 pub(crate) use expose_core::OperationKind;
@@ -70,4 +112,6 @@ pub(crate) struct Attr {
     pub(crate) all: Op,
     /// Operations in the order written, with the keyword for spans.
     pub(crate) ops: Vec<(OperationKind, Ident, Op)>,
+    /// `validate = f`: the model's own validation function.
+    pub(crate) validate: Option<syn::Path>,
 }

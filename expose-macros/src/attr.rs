@@ -1,13 +1,14 @@
 //! Parsing: the struct attribute's arguments, the field attributes and serde's renames.
 
-use crate::ast::{Attr, Field, Op, OperationKind};
+use crate::ast::{Attr, ChoiceLit, Field, NumLit, Op, OperationKind, Rule, RuleKind};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
+use syn::parse::Parse;
 use syn::{Ident, LitInt, LitStr};
 
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
-    "as", "table", "all", "list", "retrieve", "create", "update", "remove", "replace",
+    "as", "table", "validate", "all", "list", "retrieve", "create", "update", "remove", "replace",
 ];
 /// Operation keys.
 const OP_KEYS: &[&str] = &[
@@ -45,6 +46,17 @@ const FIELD_KEYS: &[&str] = &[
     "version",
     "unique",
     "references",
+    "validate",
+];
+/// Rules of a field's `validate(...)`.
+const RULE_KEYS: &[&str] = &[
+    "length",
+    "non_empty",
+    "range",
+    "email",
+    "url",
+    "pattern",
+    "one_of",
 ];
 
 /// The closest of `candidates` to `word`, if it is close.
@@ -155,6 +167,15 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
             } else if meta.path.is_ident("table") {
                 let v = lit_str(&meta, "table = \"person\"")?;
                 set(cx, &meta, &mut attr.table, v);
+            } else if meta.path.is_ident("validate") {
+                if meta.input.peek(syn::token::Paren) {
+                    skip(&meta)?;
+                    return Err(meta.error(
+                        "on the struct, `validate` names the model's function for rules across fields, like validate = check_loan; a field's rules go on the field: #[expose(validate(length(max = 100)))]",
+                    ));
+                }
+                let v: syn::Path = meta.value()?.call(syn::Path::parse_mod_style)?;
+                set(cx, &meta, &mut attr.validate, v);
             } else if meta.path.is_ident("all") {
                 if !meta.input.peek(syn::token::Paren) {
                     return Err(meta.error(
@@ -361,6 +382,7 @@ pub(crate) fn parse_field(
     let mut version = None;
     let mut unique = None;
     let mut column: Option<LitStr> = None;
+    let mut rules: Vec<Rule> = Vec::new();
     let mut rename: Option<String> = None;
     for attr in &field.attrs {
         if attr.path().is_ident("expose") {
@@ -398,6 +420,14 @@ pub(crate) fn parse_field(
                     } else if meta.path.is_ident("unique") {
                         let i = flag(&meta)?;
                         set(cx, &meta, &mut unique, i);
+                    } else if meta.path.is_ident("validate") {
+                        if !meta.input.peek(syn::token::Paren) {
+                            skip(&meta)?;
+                            return Err(meta.error(
+                                "on a field, `validate` takes rules in parentheses, like validate(length(min = 1, max = 100)); a model's function for rules across fields goes on the struct: #[expose(validate = check_fn)]",
+                            ));
+                        }
+                        parse_rules(cx, &meta, &mut rules)?;
                     } else if meta.path.is_ident("column") {
                         let v = lit_str(&meta, "column = \"person_id\"")?;
                         set(cx, &meta, &mut column, v);
@@ -445,7 +475,160 @@ pub(crate) fn parse_field(
         version,
         unique,
         doc: doc(&field.attrs),
+        rules,
     })
+}
+
+/// The rules of a field's `validate(...)`: `length(min = 1, max = 100)`, `non_empty`,
+/// `range(min = 0, max = 150)`, `email`, `url`, `pattern = "^[a-z]+$"` (or
+/// `pattern("...")`), `one_of("a", "b")`.
+fn parse_rules(cx: &Ctxt, outer: &ParseNestedMeta, rules: &mut Vec<Rule>) -> syn::Result<()> {
+    outer.parse_nested_meta(|meta| {
+        let r = (|| {
+            let name = key(&meta);
+            let Some(ident) = meta.path.get_ident().cloned() else {
+                return unknown(cx, &meta, "validation rule", RULE_KEYS);
+            };
+            let kind = match name.as_str() {
+                "non_empty" | "email" | "url" => {
+                    flag(&meta)?;
+                    match name.as_str() {
+                        "non_empty" => RuleKind::NonEmpty,
+                        "email" => RuleKind::Email,
+                        _ => RuleKind::Url,
+                    }
+                }
+                "length" | "range" => {
+                    if !meta.input.peek(syn::token::Paren) {
+                        skip(&meta)?;
+                        return Err(meta.error(format!(
+                            "`{name}` takes bounds, like {name}(min = 1, max = 100)"
+                        )));
+                    }
+                    let mut min = None;
+                    let mut max = None;
+                    meta.parse_nested_meta(|bound| {
+                        let which = key(&bound);
+                        if which != "min" && which != "max" {
+                            cx.syn_error(bound.error(format!(
+                                "unknown bound `{which}` of `{name}`; write min = ..., max = ... or both"
+                            )));
+                            return skip(&bound);
+                        }
+                        let expr: syn::Expr = bound.value()?.parse()?;
+                        let slot = if which == "min" { &mut min } else { &mut max };
+                        if slot.is_some() {
+                            cx.error_spanned_by(&expr, format!("`{which}` is given twice; give it once"));
+                        } else {
+                            *slot = Some(expr);
+                        }
+                        Ok(())
+                    })?;
+                    if name == "length" {
+                        let int = |e: Option<syn::Expr>| -> syn::Result<Option<LitInt>> {
+                            match e {
+                                None => Ok(None),
+                                Some(syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. })) => Ok(Some(i)),
+                                Some(other) => Err(syn::Error::new_spanned(
+                                    other,
+                                    "a length is a whole number of characters, like length(min = 1, max = 100)",
+                                )),
+                            }
+                        };
+                        RuleKind::Length { min: int(min)?, max: int(max)? }
+                    } else {
+                        let num = |e: Option<syn::Expr>| -> syn::Result<Option<Box<(NumLit, syn::Expr)>>> {
+                            match e {
+                                None => Ok(None),
+                                Some(e) => match num_lit(&e) {
+                                    Some(n) => Ok(Some(Box::new((n, e)))),
+                                    None => Err(syn::Error::new_spanned(
+                                        e,
+                                        "a bound of `range` is a number literal, like range(min = 0, max = 150)",
+                                    )),
+                                },
+                            }
+                        };
+                        RuleKind::Range { min: num(min)?, max: num(max)? }
+                    }
+                }
+                "pattern" => {
+                    let lit = if meta.input.peek(syn::token::Paren) {
+                        let content;
+                        syn::parenthesized!(content in meta.input);
+                        content.parse::<LitStr>()?
+                    } else {
+                        lit_str(&meta, "pattern = \"^[a-z]+$\"")?
+                    };
+                    RuleKind::Pattern(lit)
+                }
+                "one_of" => {
+                    if !meta.input.peek(syn::token::Paren) {
+                        skip(&meta)?;
+                        return Err(meta.error(
+                            "`one_of` lists the values allowed, like one_of(\"draft\", \"published\")",
+                        ));
+                    }
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let items = content.parse_terminated(syn::Expr::parse, syn::Token![,])?;
+                    RuleKind::OneOf(
+                        items
+                            .into_iter()
+                            .map(|e| {
+                                let c = match &e {
+                                    syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => {
+                                        ChoiceLit::Text(s.value())
+                                    }
+                                    _ => match num_lit(&e) {
+                                        Some(NumLit::Int(i)) => ChoiceLit::Int(i),
+                                        _ => ChoiceLit::Other,
+                                    },
+                                };
+                                (c, e)
+                            })
+                            .collect(),
+                    )
+                }
+                _ => return unknown(cx, &meta, "validation rule", RULE_KEYS),
+            };
+            if rules.iter().any(|r| r.ident == ident) {
+                cx.error_spanned_by(&ident, format!("the rule `{name}` is given twice; give it once"));
+            } else {
+                rules.push(Rule { ident, kind });
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            cx.syn_error(e);
+            skip(&meta)?;
+        }
+        Ok(())
+    })
+}
+
+/// A number literal, or a negated one: `150`, `-1`, `0.5`.
+fn num_lit(e: &syn::Expr) -> Option<NumLit> {
+    match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i.base10_parse::<i128>().ok().map(NumLit::Int),
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) => f.base10_parse::<f64>().ok().map(NumLit::Float),
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        }) => match num_lit(expr)? {
+            NumLit::Int(i) => Some(NumLit::Int(-i)),
+            NumLit::Float(f) => Some(NumLit::Float(-f)),
+        },
+        syn::Expr::Group(g) => num_lit(&g.expr),
+        _ => None,
+    }
 }
 
 /// The documentation comment in `attrs`: every `#[doc = "..."]` line, one leading space

@@ -75,12 +75,21 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .map_or_else(|| path.clone(), syn::LitStr::value);
     let doc = attr::doc(&input.attrs);
     match cx.check() {
-        Ok(()) => model(&input, &path, &table, &doc, &fields, &ops),
+        Ok(()) => model(
+            &input,
+            &path,
+            &table,
+            &doc,
+            &fields,
+            &ops,
+            attr.validate.as_ref(),
+            true,
+        ),
         Err(e) => {
             let err = e.to_compile_error();
             if named && !generic {
                 // Same items, no operations and no adapters: nothing more to report.
-                let stub = model(&input, &path, &table, &doc, &fields, &[]);
+                let stub = model(&input, &path, &table, &doc, &fields, &[], None, false);
                 quote!(#err #stub)
             } else {
                 quote!(#err #input)
@@ -166,6 +175,7 @@ impl Glue {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn model(
     input: &syn::DeriveInput,
     path: &str,
@@ -173,6 +183,8 @@ fn model(
     struct_doc: &str,
     fields: &[Field],
     ops: &[CheckedOp],
+    attr_validate: Option<&syn::Path>,
+    with_rules: bool,
 ) -> TokenStream {
     let (ident, vis) = (&input.ident, &input.vis);
     let rust_name = ident.to_string();
@@ -225,6 +237,12 @@ fn model(
             let doc = &f.doc;
             desc.extend(quote!(.doc(#doc)));
         }
+        if let Some(first) = f.rules.first().filter(|_| with_rules) {
+            let rules = f.rules.iter().map(rule);
+            // Spanned at the first rule: a rule the runtime finds not to fit the type (one
+            // `check` could not read) fails the model's evaluation there.
+            desc.extend(quote_spanned!(first.ident.span()=> .rules(&[#(#rules),*])));
+        }
         desc
     });
     let mut glue = Glue::default();
@@ -245,6 +263,23 @@ fn model(
             (name.clone(), quote!(const #name: __e::Operation = #value;))
         })
         .unzip();
+    let validate = match &attr_validate {
+        Some(path) => {
+            let name = glue.get("validate", path, |name| {
+                let f = quote_spanned!(path.span()=>
+                    let validate: fn(&__e::Input) -> __e::Result<(), __e::FieldErrors> = #path;
+                );
+                quote! {
+                    fn #name(input: &__e::Input) -> __e::Result<(), __e::FieldErrors> {
+                        #f
+                        validate(input)
+                    }
+                }
+            });
+            quote!(__e::Some(#name))
+        }
+        None => quote!(__e::None),
+    };
     let glue = glue.items;
     let fields_ty = format_ident!("{}Fields", ident);
     let handle_fields = fields.iter().map(|f| {
@@ -285,6 +320,7 @@ fn model(
                     doc: #struct_doc,
                     fields: &[#(#field_descs),*],
                     operations: &[#(#op_names),*],
+                    validate: #validate,
                 };
             }
         };
@@ -440,4 +476,58 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         opts.push(quote!(upsert: true));
     }
     opts
+}
+
+/// One rule of a field, as a `Rule` value.
+fn rule(r: &crate::ast::Rule) -> TokenStream {
+    use crate::ast::{ChoiceLit, NumLit, RuleKind};
+    let opt = |v: Option<TokenStream>| match v {
+        Some(v) => quote!(__e::Some(#v)),
+        None => quote!(__e::None),
+    };
+    let num = |n: &Option<Box<(NumLit, syn::Expr)>>| {
+        opt(n.as_ref().map(|b| match b.0 {
+            NumLit::Int(i) => {
+                let i = proc_macro2::Literal::i64_suffixed(i as i64);
+                quote!(__e::Num::Int(#i))
+            }
+            NumLit::Float(x) => {
+                // Refused by `check` when not finite; never emitted so.
+                let x = proc_macro2::Literal::f64_suffixed(if x.is_finite() { x } else { 0.0 });
+                quote!(__e::Num::Float(#x))
+            }
+        }))
+    };
+    let len = |l: &Option<syn::LitInt>| {
+        opt(l.as_ref().map(|l| {
+            let v = proc_macro2::Literal::u64_suffixed(l.base10_parse::<u64>().unwrap_or(0));
+            quote!(#v)
+        }))
+    };
+    match &r.kind {
+        RuleKind::Length { min, max } => {
+            let (min, max) = (len(min), len(max));
+            quote!(__e::Rule::Length { min: #min, max: #max })
+        }
+        RuleKind::NonEmpty => quote!(__e::Rule::NonEmpty),
+        RuleKind::Email => quote!(__e::Rule::Email),
+        RuleKind::Url => quote!(__e::Rule::Url),
+        RuleKind::Range { min, max } => {
+            let (min, max) = (num(min), num(max));
+            quote!(__e::Rule::Range { min: #min, max: #max })
+        }
+        RuleKind::Pattern(p) => quote!(__e::Rule::Pattern(#p)),
+        RuleKind::OneOf(choices) => {
+            let items = choices.iter().map(|(c, _)| match c {
+                ChoiceLit::Text(t) => quote!(__e::Choice::Text(#t)),
+                ChoiceLit::Int(i) => {
+                    let i = proc_macro2::Literal::i64_suffixed(*i as i64);
+                    quote!(__e::Choice::Int(#i))
+                }
+                // Refused by `check`; never emitted.
+                ChoiceLit::Other => quote!(__e::Choice::Int(0i64)),
+            });
+            quote!(__e::Rule::OneOf(&[#(#items),*]))
+        }
+    }
 }

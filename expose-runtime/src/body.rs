@@ -3,6 +3,7 @@
 
 use crate::field::FieldSet;
 use crate::field_type::FieldType;
+use crate::hooks::Input;
 use crate::problem::{Offender, Problem};
 use crate::schema::Schema;
 use crate::value::Value;
@@ -170,6 +171,7 @@ impl<'de> Visitor<'de> for RowsVisitor<'_> {
                         errors.push(Offender {
                             name: format!("[{n}]"),
                             location: "body",
+                            rule: None,
                             detail: problem.detail().to_owned(),
                         });
                     }
@@ -177,6 +179,7 @@ impl<'de> Visitor<'de> for RowsVisitor<'_> {
                         errors.push(Offender {
                             name: format!("[{n}].{}", e.name),
                             location: "body",
+                            rule: e.rule,
                             detail: e.detail.clone(),
                         });
                     }
@@ -266,6 +269,8 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
         let mut unlisted = 0usize;
         let mut writable_names: Option<String> = None;
         let mut duplicate = None;
+        // Offenders that broke a declared rule (the rest did not even type).
+        let mut broken = 0usize;
         // Every member is read, even after a duplicate, so that the rest of the body is
         // still checked as JSON (the deserializer refuses a map left half-read).
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
@@ -306,6 +311,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                     errors.push(Offender {
                         name: key.into_owned(),
                         location: "body",
+                        rule: None,
                         detail: format!("is not a field you can write; writable fields: {names}"),
                     });
                 } else {
@@ -320,6 +326,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                     errors.push(Offender {
                         name: key.into_owned(),
                         location: "body",
+                        rule: None,
                         detail: "is set by the server and cannot be sent".into(),
                     });
                 }
@@ -330,10 +337,16 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                 ty: f.ty,
                 nullable: f.nullable,
             })? {
-                Ok(v) => values.push((i, v)),
+                Ok(v) => {
+                    if !f.rules.is_empty() {
+                        broken += res.check_rules(i, &v, &key, &mut errors);
+                    }
+                    values.push((i, v))
+                }
                 Err(e) => errors.push(Offender {
                     name: key.into_owned(),
                     location: "body",
+                    rule: None,
                     detail: e.0,
                 }),
             }
@@ -344,6 +357,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                 vec![Offender {
                     name: key,
                     location: "body",
+                    rule: None,
                     detail: "appears more than once".into(),
                 }],
             )));
@@ -356,10 +370,23 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                     errors.push(Offender {
                         name: f.name.to_owned(),
                         location: "body",
+                        rule: None,
                         detail: "is required".into(),
                     });
                 }
             }
+        }
+        // The model's own rules see a row whose every member typed (a value that broke a
+        // field's rule included), so that their errors join those of the fields.
+        if let (Some(validate), true) = (res.model.validate, errors.len() == broken) {
+            let input = Input {
+                model: (res.model.rust_name, res.model.fields),
+                values,
+            };
+            if let Err(e) = validate(&input) {
+                errors.extend(e.into_offenders());
+            }
+            values = input.values;
         }
         if errors.is_empty() {
             return Ok(Ok(values));

@@ -2,6 +2,7 @@
 
 use crate::field_type::{FieldKind, FieldType};
 use crate::value::Value;
+use crate::rules::Rule;
 
 /// One field of a model.
 #[derive(Debug)]
@@ -37,6 +38,9 @@ pub struct Field {
     pub generate: Option<fn() -> Value>,
     /// The foreign key the DDL writes after `REFERENCES` (`users(id)`); empty for none.
     pub references: &'static str,
+    /// The rules a value the client writes must pass (`#[expose(validate(...))]`), checked
+    /// before any SQL.
+    pub rules: &'static [Rule],
 }
 
 impl Field {
@@ -59,6 +63,7 @@ impl Field {
             default_sql: "",
             generate: None,
             references: "",
+            rules: &[],
         }
     }
 
@@ -120,6 +125,24 @@ impl Field {
     /// Marks a column with a unique index of its own.
     pub const fn unique(mut self) -> Field {
         self.unique = true;
+        self
+    }
+
+    /// Sets the validation rules.
+    ///
+    /// # Panics
+    /// When a rule does not fit the field's type (`email` on an `i32`): evaluated in the
+    /// model's constant, so a build error. The macro refuses the types it can read first,
+    /// spanned at the rule.
+    pub const fn rules(mut self, rules: &'static [Rule]) -> Field {
+        let mut i = 0;
+        while i < rules.len() {
+            if !rules[i].fits(self.ty) {
+                panic!("a validation rule does not fit the field's type: length, non_empty, email, url and pattern apply to String fields, range to numbers (whole-number bounds for integers), one_of to String and integer fields");
+            }
+            i += 1;
+        }
+        self.rules = rules;
         self
     }
 

@@ -64,11 +64,13 @@ mod query;
 mod resource;
 mod rfc3339;
 mod router;
+mod rules;
 mod schema;
 pub mod scope;
 mod serve;
 mod shutdown;
 mod sql;
+mod validation;
 mod value;
 mod verify;
 
@@ -81,9 +83,11 @@ pub use model::Model;
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, ready};
+pub use rules::{Choice, Num, Rule};
 pub use scope::{Col, Cond, FieldMask};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
+pub use validation::{ErrorField, FieldErrors};
 pub use value::{Value, ValueError};
 pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 
@@ -139,6 +143,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `table = "person"` | the SQL table | the `as` value |
 /// | `list`, `retrieve`, `create`, `update`, `remove`, `replace` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
 /// | `all(...)` | options shared by every operation that they apply to | none |
+/// | `validate = check_loan` | the model's own validation, for rules across fields: `fn(&Input) -> Result<(), FieldErrors>`, run on every row a write body holds (see [Validation](#validation)) | none |
 ///
 /// An operation's own option wins over the same option in `all(...)`; `where`, `pre`, `post`
 /// and `force`/`overwrite` are combined (those of `all(...)` first). `all(fields = ...)` is
@@ -350,6 +355,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `version` | the row version behind `ETag`s, bumped by every update; an integer; never writable; at most one | off |
 /// | `column = "person_id"` | the SQL column | the field name |
 /// | `unique` | the column has a unique index of its own, so `?on_conflict=` of an upsert may name it; not on the key, which is unique already | off |
+/// | `validate(...)` | rules every value a client writes must pass (see [Validation](#validation)) | none |
 ///
 /// `#[serde(rename = "...")]` on a field and `#[serde(rename_all = "...")]` on the struct set
 /// the name the field has in JSON bodies, output and query parameters; the attribute's field
@@ -371,6 +377,90 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 ///     pub settings: Option<serde_json::Value>,
 /// }
 /// ```
+///
+/// # Validation
+///
+/// A field's `validate(...)` lists rules in the vocabulary of the `validator` and `garde`
+/// crates. Every write body (create, each row of a bulk create or upsert, update, replace,
+/// an update chosen by filters) is checked against them while it is read, before any SQL:
+/// a value that breaks a rule is a 422 `application/problem+json` that lists every
+/// offending field at once (`[2].email` for row 2 of a bulk body), each with the `rule` it
+/// broke and a `detail`. `null` in an `Option` field passes every rule. The OpenAPI document
+/// states the same rules in the write bodies' schemas.
+///
+/// | rule | applies to | passes when | OpenAPI |
+/// |---|---|---|---|
+/// | `length(min = 1, max = 100)` (either bound or both) | `String` | the string has that many characters (Unicode scalar values) | `minLength`, `maxLength` |
+/// | `non_empty` | `String` | the string is not `""` | `minLength: 1` |
+/// | `range(min = 0, max = 150)` (either bound or both, inclusive) | integers (whole-number bounds), `f32`, `f64` | the number is within | `minimum`, `maximum` |
+/// | `email` | `String` | an e-mail address as HTML's `type=email` takes it: `local@domain.example` | `format: email` |
+/// | `url` | `String` | an absolute URI with a scheme, like `https://example.com/a` | `format: uri` |
+/// | `pattern = "^[a-z]+$"` (or `pattern("...")`) | `String` | the regular expression (`regex` crate syntax) matches; unanchored, as in JSON Schema | `pattern` |
+/// | `one_of("a", "b")` / `one_of(1, 2)` | `String` / integers | the value is one of these | `enum` |
+///
+/// A rule on a type it does not fit (`email` on an `i32`, `range` on a `String`), bounds that
+/// do not fit the type or each other, an invalid pattern, an unknown or repeated rule, and
+/// rules on a `generated` or `version` field do not compile.
+///
+/// For rules across fields, `validate = path::to_fn` on the struct names a function that sees
+/// a row's [`Input`] (typed through `Model::FIELDS`, as in hooks: for an update, only the
+/// fields it sends) and returns [`FieldErrors`], which join those of the fields' rules in
+/// the same 422. It runs once every member of the row has its field's type.
+///
+/// ```
+/// use expose_runtime::{expose, FieldErrors, Input};
+///
+/// #[expose(as = "members", validate = adults_have_email, create, update, replace)]
+/// pub struct Member {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     #[expose(validate(length(min = 1, max = 100)))]
+///     pub name: String,
+///     #[expose(validate(email))]
+///     pub email: Option<String>,
+///     #[expose(validate(url))]
+///     pub homepage: Option<String>,
+///     #[expose(validate(range(min = 0, max = 150)))]
+///     pub age: i32,
+///     #[expose(validate(pattern = "^[a-z0-9_]{3,20}$"))]
+///     pub handle: String,
+///     #[expose(validate(one_of("basic", "premium")))]
+///     pub plan: String,
+///     #[expose(validate(non_empty, length(max = 2000)))]
+///     pub bio: Option<String>,
+/// }
+///
+/// /// A member of 18 or more gives an e-mail address.
+/// fn adults_have_email(input: &Input) -> Result<(), FieldErrors> {
+///     match (input.get(Member::FIELDS.age), input.get(Member::FIELDS.email)) {
+///         (Some(&age), Some(None) | None) if age >= 18 => Err(FieldErrors::one(
+///             Member::FIELDS.email,
+///             "required_for_adults",
+///             "is required from age 18",
+///         )),
+///         _ => Ok(()),
+///     }
+/// }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: `email` applies to String fields, and `age` is `i32`; bound a number with range(min = ..., max = ...)
+/// #[expose(as = "people", create)]
+/// pub struct Person { pub id: i64, #[expose(validate(email))] pub age: i32 }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: invalid pattern: unclosed group
+/// #[expose(as = "people", create)]
+/// pub struct Person { pub id: i64, #[expose(validate(pattern = "^(a"))] pub name: String }
+/// ```
+///
+/// Database constraints are the last line: a duplicate key or unique value (409), a
+/// reference to a missing row, a value too long or out of range for its column, or a
+/// `CHECK` (422) names the field its column belongs to where the backend's error says
+/// which, and says that no single field is to blame where it cannot.
 ///
 /// # Field types
 ///
@@ -405,6 +495,8 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `generate` on a field that is not the key, or with `generated` | ``` `generate` makes a new key in Rust, and `isbn` is not the key; ...``` (the function's path) |
 /// | no key, two keys | ``#[expose] needs a primary key: mark one field with #[expose(id)] (or name it `id`)``, ``a model has exactly one primary key; ...`` |
 /// | missing or mistyped function | rustc's ``cannot find function `check_admin` `` or ``mismatched types`` (the path) |
+/// | unknown rule, rule on a type it does not fit | ``unknown validation rule `lenght`; did you mean `length`?``, ``` `range` applies to number fields (i16, i32, i64, f32, f64), and `name` is `String`; ...``` (the rule) |
+/// | bounds that do not fit, invalid pattern | ``40000 does not fit `age` of type `i16` (from -32768 to 32767)``, ``invalid pattern: unclosed group`` (the value) |
 /// | unsupported field type | `` `Vec<String>` is not a supported #[expose] field type`` (the type) |
 /// | enum, union, tuple struct, generics | ``#[expose] applies to structs with named fields, not enums`` |
 ///
@@ -509,10 +601,13 @@ pub mod __private {
     pub use crate::config::RouterConfig;
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
-    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn};
+    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn};
     pub use crate::router::router;
+    pub use crate::rules::{Choice, Num, Rule};
     pub use crate::scope::{Col, Cond, FieldMask};
+    pub use crate::validation::FieldErrors;
     pub use crate::Exposed;
+    pub use crate::Input;
     pub use crate::{BoxFuture, Db, HookCtx, Problem, Value};
     pub use axum::extract::FromRef;
     pub use axum::Router;
@@ -532,6 +627,7 @@ mod layers {
         ("field_type", 1),
         ("value", 1),
         ("field", 1),
+        ("rules", 1),
         ("filter", 1),
         ("problem", 1),
         ("rfc3339", 1),
@@ -541,6 +637,7 @@ mod layers {
         ("column_types", 2),
         ("hooks", 3),
         ("scope", 3),
+        ("validation", 3),
         ("model", 4),
         ("schema", 5),
         ("ddl", 5),

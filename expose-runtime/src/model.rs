@@ -5,9 +5,10 @@
 //! routes once, when the router is built.
 
 use crate::field::Field;
-use crate::hooks::{BoxFuture, HookCtx};
+use crate::hooks::{BoxFuture, HookCtx, Input};
 use crate::problem::Problem;
 use crate::scope::Cond;
+use crate::validation::FieldErrors;
 use crate::value::Value;
 use expose_core::{defaults, OperationKind};
 
@@ -26,6 +27,9 @@ pub struct Model {
     pub fields: &'static [Field],
     /// The operations exposed, each once; any other answers 405.
     pub operations: &'static [Operation],
+    /// The model's own validation (`#[expose(validate = f)]`), run on every row a create,
+    /// update or replace writes, after the fields' rules and before any SQL.
+    pub validate: Option<ValidateFn>,
 }
 
 impl Model {
@@ -112,6 +116,10 @@ pub type ScopeFn = fn(&HookCtx) -> Result<Option<Cond<()>>, Problem>;
 
 /// A `fields_for` function after the macro's adaptation: narrows a set of field bits.
 pub type FieldsFn = fn(&HookCtx, &mut u64) -> Result<(), Problem>;
+
+/// A model's `validate` function: the row's input (what the request writes) in, field
+/// errors out.
+pub type ValidateFn = fn(&Input) -> Result<(), FieldErrors>;
 
 /// A forced-value function after the macro's adaptation.
 pub type ForceFn = fn(&HookCtx) -> Result<Value, Problem>;

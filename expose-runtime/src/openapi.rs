@@ -59,6 +59,7 @@ use crate::model::{Model, Operation};
 use crate::problem::PROBLEM_JSON;
 use crate::query::{CSV, OBJECT_JSON};
 use crate::resource::Resource;
+use crate::rules::{Choice, Num, Rule};
 use crate::schema::Policy;
 use crate::Exposed;
 use axum::http::{header, HeaderValue};
@@ -493,7 +494,9 @@ impl Doc<'_> {
                     if needed {
                         required.push(f.name);
                     }
-                    props.insert(f.name.into(), field_schema(f, f.nullable));
+                    let mut s = field_schema(f, f.nullable);
+                    rules_schema(&mut s, f);
+                    props.insert(f.name.into(), s);
                 }
             }
         }
@@ -1732,6 +1735,10 @@ fn offender_schema() -> Json {
             "name": { "type": "string" },
             "in": { "type": "string", "enum": ["body", "query", "path", "header"] },
             "detail": { "type": "string" },
+            "rule": {
+                "type": "string",
+                "description": "The declared validation rule the value broke (`length`, `range`, `email`, ..., or a model's own), when one did.",
+            },
         },
     })
 }
@@ -1743,6 +1750,68 @@ fn field_schema(f: &Field, nullable: bool) -> Json {
         s["description"] = f.doc.into();
     }
     s
+}
+
+/// Adds a written field's declared rules (`rules.rs`) to its schema: the same constraints
+/// the server checks, in JSON Schema's words.
+fn rules_schema(s: &mut Json, f: &Field) {
+    let num = |n: &Num| match n {
+        Num::Int(i) => json!(i),
+        Num::Float(x) => json!(x),
+    };
+    // A bound tighter than the type's own replaces it.
+    let tighter = |s: &mut Json, key: &str, new: Json, keep: fn(f64, f64) -> bool| {
+        let old = s.get(key).and_then(Json::as_f64);
+        let new_f = new.as_f64().unwrap_or(0.0);
+        if old.is_none_or(|o| keep(new_f, o)) {
+            s[key] = new;
+        }
+    };
+    for rule in f.rules {
+        match rule {
+            Rule::Length { min, max } => {
+                if let Some(m) = min {
+                    tighter(s, "minLength", json!(m), |n, o| n > o);
+                }
+                if let Some(m) = max {
+                    tighter(s, "maxLength", json!(m), |n, o| n < o);
+                }
+            }
+            Rule::NonEmpty => tighter(s, "minLength", json!(1), |n, o| n > o),
+            Rule::Range { min, max } => {
+                if let Some(m) = min {
+                    tighter(s, "minimum", num(m), |n, o| n >= o);
+                }
+                if let Some(m) = max {
+                    tighter(s, "maximum", num(m), |n, o| n <= o);
+                }
+            }
+            Rule::Email => s["format"] = "email".into(),
+            Rule::Url => s["format"] = "uri".into(),
+            // A string schema already has the pattern that refuses NUL: the rule's joins it.
+            Rule::Pattern(p) => {
+                let all = s
+                    .as_object_mut()
+                    .map(|o| o.entry("allOf").or_insert_with(|| json!([])));
+                if let Some(Json::Array(all)) = all {
+                    all.push(json!({ "pattern": p }));
+                }
+            }
+            Rule::OneOf(choices) => {
+                let mut values: Vec<Json> = choices
+                    .iter()
+                    .map(|c| match c {
+                        Choice::Text(t) => json!(t),
+                        Choice::Int(i) => json!(i),
+                    })
+                    .collect();
+                if f.nullable {
+                    values.push(Json::Null);
+                }
+                s["enum"] = values.into();
+            }
+        }
+    }
 }
 
 fn type_schema(ty: FieldType, nullable: bool) -> Json {

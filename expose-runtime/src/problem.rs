@@ -14,6 +14,10 @@ pub struct Offender {
     pub location: &'static str,
     /// What is wrong with it.
     pub detail: String,
+    /// The validation rule the value broke (`length`, `range`, `email`, a model's own rule
+    /// from its `validate` function, ...), when a declared rule refused it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
 }
 
 /// An RFC 9457 `application/problem+json` response.
@@ -104,6 +108,7 @@ impl Problem {
             Offender {
                 name: name.into(),
                 location: "query",
+                rule: None,
                 detail,
             },
         )

@@ -7,6 +7,9 @@ use crate::field::{Field, FieldSet};
 use crate::field_type::FieldType;
 use crate::filter::{Filter, OrderKey};
 use crate::model::{Model, Operation};
+use crate::problem::Offender;
+use crate::rules::Rule;
+use crate::value::Value;
 
 /// The fields of a model, resolved.
 #[derive(Debug)]
@@ -18,6 +21,8 @@ pub(crate) struct Schema {
     pub(crate) version: Option<usize>,
     /// Each field's member name as JSON output writes it, quoted and escaped, with its `:`.
     pub(crate) json_keys: Vec<Box<[u8]>>,
+    /// Every `pattern` rule of the fields, compiled once.
+    patterns: Vec<(&'static str, regex::Regex)>,
 }
 
 impl Schema {
@@ -46,7 +51,50 @@ impl Schema {
                     key.into_boxed_slice()
                 })
                 .collect(),
+            patterns: model
+                .fields
+                .iter()
+                .flat_map(|f| f.rules)
+                .filter_map(|r| match r {
+                    Rule::Pattern(p) => Some(*p),
+                    _ => None,
+                })
+                .map(|p| {
+                    let re = regex::Regex::new(p).unwrap_or_else(|e| {
+                        panic!("model {}: invalid pattern `{p}`: {e}", model.rust_name)
+                    });
+                    (p, re)
+                })
+                .collect(),
         }
+    }
+
+    /// Checks a value written to field `i` against the field's rules; adds one offender
+    /// per rule it breaks, named `name`, and returns how many.
+    pub(crate) fn check_rules(
+        &self,
+        i: usize,
+        v: &Value,
+        name: &str,
+        out: &mut Vec<Offender>,
+    ) -> usize {
+        let mut broken = 0;
+        for rule in self.field(i).rules {
+            let pattern = match rule {
+                Rule::Pattern(p) => self.patterns.iter().find(|(q, _)| q == p).map(|(_, r)| r),
+                _ => None,
+            };
+            if let Err(detail) = rule.check(v, pattern) {
+                out.push(Offender {
+                    name: name.to_owned(),
+                    location: "body",
+                    detail,
+                    rule: Some(rule.name()),
+                });
+                broken += 1;
+            }
+        }
+        broken
     }
 
     pub(crate) fn field(&self, i: usize) -> &'static Field {
@@ -114,6 +162,7 @@ impl From<&Schema> for Subject {
     fn from(s: &Schema) -> Subject {
         Subject {
             path: s.model.path,
+            table: s.model.table,
             fields: s.model.fields,
         }
     }

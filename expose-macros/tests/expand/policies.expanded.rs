@@ -122,6 +122,7 @@ const _: () = {
                 __e::Field::of::<i64>("version").version(),
             ],
             operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
+            validate: __e::None,
         };
     }
 };

@@ -991,6 +991,7 @@ async fn conflicts<B: Driver>(
                     vec![Offender {
                         name: format!("[{n}].{}", conflict.name),
                         location: "body",
+                        rule: None,
                         detail: "is required by on_conflict".into(),
                     }],
                 ))

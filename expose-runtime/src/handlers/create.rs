@@ -400,9 +400,13 @@ async fn insert_row<B: Driver>(
         .find(|(i, _)| *i == res.key)
         .map(|(_, v)| v.clone());
     let returning = B::DIALECT.returning;
+    let written = FieldSet(values.iter().fold(0, |m, (i, _)| m | 1 << i));
     let (sql, args) = insert_statement::<B>(res, selected, values);
     let row = if returning {
-        B::fetch_optional(conn, &sql, &args).await.map_err(map)?
+        match B::fetch_optional(conn, &sql, &args).await {
+            Ok(row) => row,
+            Err(e) => return Err(db_error::map_writing_on::<B>(conn, res, written, e).await),
+        }
     } else {
         let done = B::execute(conn, &sql, &args).await.map_err(map)?;
         let key = match given_key {

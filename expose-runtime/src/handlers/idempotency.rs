@@ -37,6 +37,7 @@ pub(crate) fn keyed(
         Problem::bad_request(format!("the Idempotency-Key header {why}")).with_offender(Offender {
             name: "Idempotency-Key".into(),
             location: "header",
+            rule: None,
             detail: why.into(),
         })
     };
@@ -169,6 +170,7 @@ pub(crate) async fn stored<B: Driver>(
             vec![Offender {
                 name: "Idempotency-Key".into(),
                 location: "header",
+                rule: None,
                 detail: "was used for another request".into(),
             }],
         ));

@@ -247,6 +247,7 @@ pub(crate) fn bad_key(res: &Resource, raw: &str, detail: String) -> Problem {
     .with_offender(Offender {
         name: key.name.to_owned(),
         location: "path",
+        rule: None,
         detail,
     })
 }

@@ -44,6 +44,7 @@ pub(crate) async fn replace(
             .with_offender(Offender {
                 name: res.key_field().name.to_owned(),
                 location: "body",
+                rule: None,
                 detail: "differs from the path's key".into(),
             }));
         }
@@ -54,6 +55,7 @@ pub(crate) async fn replace(
         .map(|i| Offender {
             name: res.field(i).name.to_owned(),
             location: "body",
+            rule: None,
             detail: "is required: a PUT replaces the whole row, so it names every writable field"
                 .into(),
         })

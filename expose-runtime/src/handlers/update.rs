@@ -201,8 +201,12 @@ async fn update_row<B: Driver>(
         let (sql, args) = by_key_statement::<B>(res, selected, key, scope);
         B::fetch_optional(conn, &sql, &args).await.map_err(map)?
     } else if B::DIALECT.returning {
+        let written = FieldSet(values.iter().fold(0, |m, (i, _)| m | 1 << i));
         let (sql, args) = update_statement::<B>(res, key, values, scope, Some(selected));
-        B::fetch_optional(conn, &sql, &args).await.map_err(map)?
+        match B::fetch_optional(conn, &sql, &args).await {
+            Ok(row) => row,
+            Err(e) => return Err(db_error::map_writing_on::<B>(conn, res, written, e).await),
+        }
     } else {
         let (sql, args) = update_statement::<B>(res, key.clone(), values, scope, None);
         // MySQL reports matched rows (sqlx connects with CLIENT_FOUND_ROWS).
