@@ -141,6 +141,9 @@ impl Signup {
         level: ::expose_runtime::Col::<Signup, i16>::new(7),
         score: ::expose_runtime::Col::<Signup, f64>::new(8),
     };
+    /// The model's description, for [`verify`](::expose_runtime::verify()) and
+    /// [`create_table`](::expose_runtime::Model::create_table).
+    pub const MODEL: &'static ::expose_runtime::Model = <Self as ::expose_runtime::Exposed>::MODEL;
     /// The routes of `/signups` and `/signups/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
     pub fn router<S>() -> ::expose_runtime::__private::Router<S>
     where
