@@ -71,8 +71,8 @@ mod sql;
 mod value;
 
 pub use config::RouterConfig;
-pub use decimal::sqlite_collation;
 pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
+pub use decimal::sqlite_collation;
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use openapi::OpenApi;

@@ -124,7 +124,9 @@ impl Value {
     pub fn parse_filter(ty: FieldType, s: &str) -> Result<Value, ValueError> {
         match Value::parse(ty, s) {
             Err(e) if ty == FieldType::DateTime => match s.parse::<chrono::NaiveDate>() {
-                Ok(d) => Ok(Value::DateTime(d.and_time(chrono::NaiveTime::MIN).and_utc())),
+                Ok(d) => Ok(Value::DateTime(
+                    d.and_time(chrono::NaiveTime::MIN).and_utc(),
+                )),
                 Err(_) => Err(e),
             },
             v => v,

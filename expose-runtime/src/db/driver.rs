@@ -441,7 +441,7 @@ mod postgres {
             // A `TIMESTAMP` (without time zone) is read as UTC.
             "TIMESTAMPTZ" | "TIMESTAMP" => Value::DateTime(row.try_get_unchecked(i)?),
             "DATE" => Value::Date(row.try_get(i)?),
-"UUID" => Value::Uuid(row.try_get(i)?),
+            "UUID" => Value::Uuid(row.try_get(i)?),
             "NUMERIC" => Value::Decimal(row.try_get(i)?),
             "JSON" | "JSONB" => Value::Json(Box::new(row.try_get::<sqlx::types::Json<_>, _>(i)?.0)),
             t => return Err(unsupported(col.name(), t)),

@@ -149,7 +149,9 @@ fn column<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter
     if text_datetime(w, res, i) {
         w.push("julianday(").ident(col).push(")")
     } else if text_decimal(w, res, i) {
-        w.ident(col).push(" COLLATE ").push(crate::decimal::COLLATION)
+        w.ident(col)
+            .push(" COLLATE ")
+            .push(crate::decimal::COLLATION)
     } else {
         w.ident(col)
     }
