@@ -474,7 +474,7 @@ pub use value::{Value, ValueError};
 pub use expose_macros::expose;
 
 /// A Rust enum of unit variants as a model field stored as text (`TEXT`, `VARCHAR`, MySQL's
-/// `ENUM`, or a PostgreSQL enum type read as text: see the README).
+/// `ENUM`; not a PostgreSQL enum type, to which a text value does not cast: see the README).
 ///
 /// The derive implements [`FieldKind`] with the variants' names (after
 /// `#[serde(rename_all = "...")]` on the enum and `#[serde(rename = "...")]` on a variant,
