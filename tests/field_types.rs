@@ -5,7 +5,7 @@
 
 mod support;
 
-use expose_runtime::{expose, Backend, Db};
+use expose_runtime::{expose, Backend, Db, HookCtx, Problem};
 use rust_decimal::Decimal;
 use support::{get, send, TestDb};
 
@@ -328,7 +328,117 @@ async fn a_date_alone_on_a_date_time_filter_is_midnight_utc(t: std::sync::Arc<Te
     assert_eq!(p["errors"][0]["name"], "created_at", "{p}");
 }
 
+/// A decimal as an upsert's conflict target, and hooks reading and setting the typed fields.
+#[expose(
+    as = "ft_prices",
+    list(order = "code"),
+    create(upsert, pre = [no_retired_price]),
+    update
+)]
+pub struct Price {
+    #[expose(id)]
+    pub code: String,
+    #[expose(unique)]
+    pub amount: Decimal,
+    pub status: Status,
+}
+
+/// Reads the enum and the decimal as their Rust types; a retired price above 1000 is made
+/// active, a negative one refused.
+async fn no_retired_price(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let input = ctx.input_mut()?;
+    let amount = input.get(Price::FIELDS.amount).copied();
+    if amount.is_some_and(|a| a.is_sign_negative()) {
+        let why = "must not be negative".to_owned();
+        return Err(Problem::unprocessable(
+            "a price is never negative",
+            vec![expose_runtime::Offender {
+                name: "amount".into(),
+                location: "body",
+                detail: why,
+            }],
+        ));
+    }
+    if let (Some(Status::Retired), Some(a)) = (input.get(Price::FIELDS.status), amount) {
+        if a > Decimal::ONE_THOUSAND {
+            input.set(Price::FIELDS.status, Status::Active)?;
+        }
+    }
+    Ok(())
+}
+
+async fn decimal_conflict_targets_and_typed_hooks(t: std::sync::Arc<TestDb>) {
+    let ddl = match t.backend {
+        Backend::Sqlite => "CREATE TABLE ft_prices (code TEXT PRIMARY KEY, amount TEXT NOT NULL UNIQUE, status TEXT NOT NULL)",
+        Backend::Postgres => "CREATE TABLE ft_prices (code TEXT PRIMARY KEY, amount NUMERIC(30, 2) NOT NULL UNIQUE, status TEXT NOT NULL)",
+        Backend::MySql => "CREATE TABLE ft_prices (code VARCHAR(20) PRIMARY KEY, amount DECIMAL(30, 2) NOT NULL UNIQUE, status VARCHAR(20) NOT NULL)",
+    };
+    t.db.execute(ddl).await.expect("create ft_prices");
+    let app = Price::router().with_state(t.db.clone());
+    let merge = [(
+        "prefer",
+        "resolution=merge-duplicates, return=representation",
+    )];
+    let r = send(
+        &app,
+        "POST",
+        "/ft_prices?on_conflict=amount",
+        &merge,
+        Some(r#"[{"code": "a", "amount": 12345678901234567890.12, "status": "retired"}]"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    // The hook saw a retired price above 1000 and made it active.
+    assert_eq!(r.json()[0]["status"], "active");
+    // The same amount, to the digit: merged into row `a` (a rounded read of the stored
+    // amount would miss it and insert, which the unique index refuses).
+    let r = send(
+        &app,
+        "POST",
+        "/ft_prices?on_conflict=amount",
+        &merge,
+        Some(r#"[{"code": "a", "amount": "12345678901234567890.12", "status": "on_leave"}]"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let text = String::from_utf8(r.body).unwrap();
+    assert!(
+        text.contains(r#""amount":12345678901234567890.12"#) && text.contains("on_leave"),
+        "{text}"
+    );
+    // One digit off is another amount: inserted.
+    let r = send(
+        &app,
+        "POST",
+        "/ft_prices?on_conflict=amount",
+        &merge,
+        Some(r#"[{"code": "b", "amount": 12345678901234567890.13, "status": "active"}]"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let p = send(
+        &app,
+        "POST",
+        "/ft_prices",
+        &[],
+        Some(r#"{"code": "c", "amount": "-1", "status": "active"}"#),
+    )
+    .await
+    .problem(422);
+    assert_eq!(p["errors"][0]["name"], "amount", "{p}");
+    let r = get(&app, "/ft_prices").await;
+    let codes: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes, ["a", "b"]);
+}
+
 backend_tests!(
+    decimal_conflict_targets_and_typed_hooks,
     decimals_are_exact,
     decimals_compare_and_sort_as_numbers,
     decimals_that_do_not_fit_are_refused,

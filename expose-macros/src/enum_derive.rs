@@ -1,6 +1,7 @@
 //! `#[derive(Enum)]`: a Rust enum of unit variants as a field stored as text. It writes the
 //! `FieldKind` implementation (the variants' names, so that the runtime checks values
-//! against them) and the conversion to a `Value`, nothing else.
+//! against them), the conversion to a `Value` and the hooks' typed read of the input,
+//! nothing else.
 
 use crate::ctxt::Ctxt;
 use proc_macro2::TokenStream;
@@ -37,6 +38,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
     let rule = rename_all(&cx, &input.attrs);
     let mut names: Vec<String> = Vec::new();
     let mut arms = Vec::new();
+    let mut back = Vec::new();
     for v in &data.variants {
         if !matches!(v.fields, syn::Fields::Unit) {
             cx.error_spanned_by(
@@ -57,6 +59,7 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         }
         let vi = &v.ident;
         arms.push(quote!(#ident::#vi => #name));
+        back.push(quote!(#name => ::core::option::Option::Some(#ident::#vi)));
         names.push(name);
     }
     let out = quote! {
@@ -67,6 +70,18 @@ pub(crate) fn derive(input: TokenStream) -> TokenStream {
         impl ::core::convert::From<#ident> for ::expose_runtime::__private::Value {
             fn from(v: #ident) -> ::expose_runtime::__private::Value {
                 ::expose_runtime::__private::Value::from(match v { #(#arms,)* })
+            }
+        }
+        impl ::expose_runtime::__private::InputValue for #ident {
+            type Ref<'a> = #ident;
+            fn read(v: &::expose_runtime::__private::Value) -> ::core::option::Option<#ident> {
+                match v {
+                    ::expose_runtime::__private::Value::Text(t) => match t.as_str() {
+                        #(#back,)*
+                        _ => ::core::option::Option::None,
+                    },
+                    _ => ::core::option::Option::None,
+                }
             }
         }
     };

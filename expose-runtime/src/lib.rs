@@ -506,6 +506,15 @@ pub use expose_macros::expose;
 ///
 /// assert_eq!(Status::TYPE, FieldType::Enum(&["active", "on_leave", "gone"]));
 /// assert_eq!(expose_runtime::Value::from(Status::OnLeave), "on_leave".into());
+///
+/// // A hook reads and sets the field as the enum.
+/// async fn no_rehiring(ctx: &mut expose_runtime::HookCtx) -> Result<(), expose_runtime::Problem> {
+///     let input = ctx.input_mut()?;
+///     if let Some(Status::Retired) = input.get(Staff::FIELDS.status) {
+///         input.set(Staff::FIELDS.status, Status::Active)?;
+///     }
+///     Ok(())
+/// }
 /// ```
 ///
 /// Variants that carry data do not compile:
@@ -528,6 +537,7 @@ pub mod __private {
     pub use crate::config::RouterConfig;
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
+    pub use crate::hooks::InputValue;
     pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn};
     pub use crate::router::router;
     pub use crate::scope::{Col, Cond, FieldMask};
