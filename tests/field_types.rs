@@ -137,6 +137,12 @@ async fn decimals_are_exact(t: std::sync::Arc<TestDb>) {
         text.contains(r#""price":12345678901234567890.12"#),
         "{text}"
     );
+    // Read by user SQL (`Db::fetch_*`) as a `Decimal`, exactly, on every backend.
+    let (price,): (Decimal,) =
+        t.db.fetch_one("SELECT price FROM ft_items WHERE id = ?", &[1i64.into()])
+            .await
+            .unwrap();
+    assert_eq!(price.to_string(), "12345678901234567890.12");
     // Also through a list, and as the input of a filter and an update.
     let r = get(&app, "/ft_items?price=eq.12345678901234567890.12").await;
     let text = String::from_utf8(r.body).unwrap();

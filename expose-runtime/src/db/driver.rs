@@ -475,7 +475,8 @@ mod mysql {
     );
 
     /// Integers of every width (unsigned ones that fit `i64`), and `DECIMAL` (what `SUM`
-    /// returns) as an integer when it is whole, else a float; text of a binary collation is
+    /// returns) as an integer when it is whole, else a `Decimal` (a float past a
+    /// `Decimal`'s range); text of a binary collation is
     /// reported as binary and read as text.
     fn decode(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Value, sqlx::Error> {
         let col = &row.columns()[i];
@@ -497,9 +498,14 @@ mod mysql {
             "DOUBLE" => Value::F64(row.try_get(i)?),
             "DECIMAL" => {
                 let t: String = row.try_get_unchecked(i)?;
-                match (t.parse::<i64>(), t.parse::<f64>()) {
-                    (Ok(n), _) => Value::I64(n),
-                    (_, Ok(x)) => Value::F64(x),
+                match (
+                    t.parse::<i64>(),
+                    crate::decimal::parse(&t),
+                    t.parse::<f64>(),
+                ) {
+                    (Ok(n), _, _) => Value::I64(n),
+                    (_, Some(d), _) => Value::Decimal(d),
+                    (_, _, Ok(x)) => Value::F64(x),
                     _ => return Err(unsupported(col.name(), "DECIMAL")),
                 }
             }

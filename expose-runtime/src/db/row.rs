@@ -285,6 +285,8 @@ impl FromValue for f64 {
         match *v {
             Value::F32(x) => Some(x.into()),
             Value::F64(x) => Some(x),
+            // Asked for explicitly (an `AVG` on MySQL is a `DECIMAL`): the nearest float.
+            Value::Decimal(x) => rust_decimal::prelude::ToPrimitive::to_f64(&x),
             _ => None,
         }
     }
@@ -336,6 +338,8 @@ impl FromValue for rust_decimal::Decimal {
     fn from_value(v: &Value) -> Option<Self> {
         match *v {
             Value::Decimal(x) => Some(x),
+            // SQLite keeps decimals as text.
+            Value::Text(ref t) => crate::decimal::parse(t),
             Value::I16(x) => Some(x.into()),
             Value::I32(x) => Some(x.into()),
             Value::I64(x) => Some(x.into()),
