@@ -115,12 +115,12 @@ impl Op {
 
     /// Whether the operator applies to a field of the given class: `is` to every field
     /// (with the values [`IsValue::applies_to`] allows), the others to all but JSON, the
-    /// ordering ones not to true/false, the pattern ones to text only.
+    /// ordering ones not to true/false or enumerations, the pattern ones to text only.
     pub const fn applies_to(self, class: TypeClass) -> bool {
         match (self, class) {
             (Op::Is, _) => true,
             (_, TypeClass::Json) => false,
-            (op, TypeClass::Bool) => !op.is_ordering() && !op.is_pattern(),
+            (op, TypeClass::Bool | TypeClass::Enum) => !op.is_ordering() && !op.is_pattern(),
             (op, TypeClass::Ordered) => !op.is_pattern(),
             (_, TypeClass::Text) => true,
         }
@@ -151,6 +151,9 @@ pub enum TypeClass {
     Bool,
     /// JSON: tested with `is.null` and `is.not_null` only.
     Json,
+    /// One of a fixed set of names (a Rust enum stored as text): compared for equality only
+    /// (`eq`, `neq`, `in`, `is.null`, `is.not_null`).
+    Enum,
 }
 
 /// Right-hand side of `is.`
@@ -1411,10 +1414,11 @@ mod tests {
         assert_eq!(names(Ordered), "eq neq gt gte lt lte in is");
         assert_eq!(names(Bool), "eq neq in is");
         assert_eq!(names(Json), "is");
+        assert_eq!(names(Enum), "eq neq in is");
         let shapes = Op::ALL.map(Op::operand);
         assert_eq!(shapes[..8], [OperandShape::Scalar; 8]);
         assert_eq!(shapes[8..], [OperandShape::List, OperandShape::Is]);
-        for class in [Text, Ordered, Json] {
+        for class in [Text, Ordered, Json, Enum] {
             let values: Vec<_> = IsValue::ALL
                 .into_iter()
                 .filter(|v| v.applies_to(class))

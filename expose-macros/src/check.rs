@@ -47,7 +47,8 @@ enum Kind {
     Bool,
     Text,
     Json,
-    /// Dates, date-times, UUIDs: ordered, not text; their values are left to the runtime.
+    /// Dates, date-times, UUIDs, decimals: ordered, not text; their values are left to the
+    /// runtime.
     Scalar,
     /// A type this check does not know (an alias, say); the runtime decides.
     Other,
@@ -120,7 +121,7 @@ fn kind_of(ty: &syn::Type) -> Kind {
         "bool" => Kind::Bool,
         "String" => Kind::Text,
         "Value" => Kind::Json,
-        "DateTime" | "NaiveDate" | "Uuid" => Kind::Scalar,
+        "DateTime" | "NaiveDate" | "Uuid" | "Decimal" => Kind::Scalar,
         _ => Kind::Other,
     }
 }

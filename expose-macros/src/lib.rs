@@ -11,6 +11,7 @@ mod ast;
 mod attr;
 mod check;
 mod ctxt;
+mod enum_derive;
 mod expand;
 #[cfg(test)]
 mod tests;
@@ -19,4 +20,10 @@ mod tests;
 #[proc_macro_attribute]
 pub fn expose(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(args.into(), item.into()).into()
+}
+
+/// A Rust enum of unit variants as a field stored as text; see `expose_runtime::Enum`.
+#[proc_macro_derive(Enum, attributes(serde))]
+pub fn derive_enum(item: TokenStream) -> TokenStream {
+    enum_derive::derive(item.into()).into()
 }

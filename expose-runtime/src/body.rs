@@ -469,6 +469,18 @@ impl<'de> DeserializeSeed<'de> for Typed {
             let json = serde_json::Value::deserialize(d)?;
             return Ok(Value::from_json(self.ty, self.nullable, json));
         }
+        if self.ty == FieldType::Decimal {
+            // The member's text, so that a number is read exactly rather than as an `f64`.
+            let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+            let text = raw.get();
+            return Ok(match text.as_bytes().first() {
+                Some(b'-' | b'0'..=b'9') => Value::parse(self.ty, text),
+                _ => match serde_json::from_str(text) {
+                    Ok(json) => Value::from_json(self.ty, self.nullable, json),
+                    Err(e) => Err(ValueError(e.to_string())),
+                },
+            });
+        }
         d.deserialize_any(self)
     }
 }

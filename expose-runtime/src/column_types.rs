@@ -130,6 +130,36 @@ pub(crate) fn column_type(ty: FieldType, backend: Backend) -> ColumnType {
                 ("DATE", &["date"]),
             ],
         ),
+        FieldType::Decimal => (
+            "rust_decimal::Decimal",
+            [
+                // Exact as text on SQLite (its NUMERIC and REAL keep 15 digits).
+                ("TEXT", SQLITE_TEXT),
+                ("NUMERIC", &["numeric"]),
+                // MySQL's DECIMAL without a precision is DECIMAL(10, 0); a table that needs
+                // another scale is written by hand (or by a migration) and checked here.
+                ("DECIMAL(38, 10)", &["decimal"]),
+            ],
+        ),
+        FieldType::Enum(_) => (
+            "an expose enum",
+            [
+                ("TEXT", SQLITE_TEXT),
+                ("TEXT", &["text", "varchar", "bpchar", "citext"]),
+                (
+                    "VARCHAR(255)",
+                    &[
+                        "varchar",
+                        "char",
+                        "text",
+                        "tinytext",
+                        "mediumtext",
+                        "longtext",
+                        "enum",
+                    ],
+                ),
+            ],
+        ),
         FieldType::Uuid => (
             "uuid::Uuid",
             [

@@ -1,8 +1,8 @@
 //! One field of a model as the runtime sees it, and sets of fields by index.
 
 use crate::field_type::{FieldKind, FieldType};
-use crate::value::Value;
 use crate::rules::Rule;
+use crate::value::Value;
 
 /// One field of a model.
 #[derive(Debug)]

@@ -27,6 +27,11 @@ pub enum FieldType {
     Uuid,
     /// `serde_json::Value` (PostgreSQL `JSONB`, MySQL `JSON`, SQLite `TEXT`).
     Json,
+    /// `rust_decimal::Decimal` (PostgreSQL `NUMERIC`, MySQL `DECIMAL`, SQLite `TEXT`: an
+    /// exact decimal, compared and sorted as a number on every backend).
+    Decimal,
+    /// A Rust enum stored as text (`#[derive(expose_runtime::Enum)]`): one of these names.
+    Enum(&'static [&'static str]),
 }
 
 impl FieldType {
@@ -43,6 +48,10 @@ impl FieldType {
             FieldType::Date => "a date such as 2024-01-31",
             FieldType::Uuid => "a UUID",
             FieldType::Json => "any JSON value",
+            FieldType::Decimal => {
+                "a decimal number of at most 28 significant digits, such as 12.50 or \"12.50\""
+            }
+            FieldType::Enum(_) => "one of the allowed values",
         }
     }
 
@@ -53,11 +62,13 @@ impl FieldType {
             FieldType::Text => TypeClass::Text,
             FieldType::Bool => TypeClass::Bool,
             FieldType::Json => TypeClass::Json,
+            FieldType::Enum(_) => TypeClass::Enum,
             FieldType::I16
             | FieldType::I32
             | FieldType::I64
             | FieldType::F32
             | FieldType::F64
+            | FieldType::Decimal
             | FieldType::DateTime
             | FieldType::Date
             | FieldType::Uuid => TypeClass::Ordered,
@@ -74,10 +85,14 @@ impl FieldType {
 ///
 /// The macro reads `<T as FieldKind>::TYPE` for each field, so an unsupported type fails to
 /// compile with an error at the field's type.
+///
+/// A Rust enum stored as text implements it with `#[derive(expose_runtime::Enum)]`, which
+/// sets `TYPE` to [`FieldType::Enum`] with the variants' names, so that values are checked
+/// against them. Implementing it by hand with `TYPE = FieldType::Text` accepts any text.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported #[expose] field type",
     label = "unsupported field type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, and Option of each"
+    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, enums with #[derive(expose_runtime::Enum)], and Option of each"
 )]
 pub trait FieldKind {
     /// The value type.

@@ -337,7 +337,8 @@ input_values!(
     bool => Bool,
     chrono::DateTime<chrono::Utc> => DateTime,
     chrono::NaiveDate => Date,
-    uuid::Uuid => Uuid
+    uuid::Uuid => Uuid,
+    rust_decimal::Decimal => Decimal
 );
 
 /// What a hook sees of the request, and may change of the operation.

@@ -50,6 +50,7 @@ mod conditional;
 mod config;
 mod db;
 mod ddl;
+mod decimal;
 mod endpoint;
 mod field;
 mod field_type;
@@ -77,6 +78,7 @@ mod verify;
 pub use config::RouterConfig;
 pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
 pub use ddl::{create_tables, DdlError};
+pub use decimal::sqlite_collation;
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use model::Model;
@@ -465,8 +467,19 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// # Field types
 ///
 /// `i16`, `i32`, `i64`, `f32`, `f64`, `bool`, `String`, `chrono::DateTime<chrono::Utc>`,
-/// `chrono::NaiveDate`, `uuid::Uuid`, `serde_json::Value`, and `Option` of each (a nullable
-/// column). The set is the implementations of [`FieldKind`].
+/// `chrono::NaiveDate`, `uuid::Uuid`, `serde_json::Value`, `rust_decimal::Decimal`, enums
+/// with [`#[derive(Enum)]`](Enum), and `Option` of each (a nullable column). The set is the
+/// implementations of [`FieldKind`].
+///
+/// A `Decimal` is exact end to end: read from a JSON number (its text, never an `f64`) or a
+/// string, answered as a JSON number with every digit (`12345678901234567890.12`), and
+/// compared and sorted as a number (`?price=gte.9.99`, `order=price.desc`). Its column is
+/// `NUMERIC`/`DECIMAL` on PostgreSQL and MySQL, and `TEXT` on SQLite (SQLite's `NUMERIC`
+/// and `REAL` keep 15 digits), where the `expose_decimal` collation compares it
+/// ([`sqlite_collation`]).
+///
+/// A filter on a date-time field also takes a date alone, as midnight UTC:
+/// `?created_at=gte.2024-01-31` is `?created_at=gte.2024-01-31T00:00:00Z`.
 ///
 /// # Errors
 ///
@@ -590,6 +603,59 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// ```
 pub use expose_macros::expose;
 
+/// A Rust enum of unit variants as a model field stored as text (`TEXT`, `VARCHAR`, MySQL's
+/// `ENUM`; not a PostgreSQL enum type, to which a text value does not cast: see the README).
+///
+/// The derive implements [`FieldKind`] with the variants' names (after
+/// `#[serde(rename_all = "...")]` on the enum and `#[serde(rename = "...")]` on a variant,
+/// so that JSON shows what serde would write) and `From<T> for Value`, so a scope or a hook
+/// can compare the field with a variant. A request that writes another value is refused
+/// with 422 naming the field and the allowed values; a filter value outside them is a 400
+/// naming the parameter. Enum fields take `eq`, `neq`, `in` and `is.null`/`is.not_null`,
+/// sort as text, and the OpenAPI schema lists the values as `enum`.
+///
+/// ```
+/// use expose_runtime::{expose, FieldKind, FieldType};
+///
+/// #[derive(expose_runtime::Enum)]
+/// #[serde(rename_all = "snake_case")]
+/// pub enum Status {
+///     Active,
+///     OnLeave,
+///     #[serde(rename = "gone")]
+///     Retired,
+/// }
+///
+/// #[expose(as = "staff", list(filter = "status"), retrieve, create)]
+/// pub struct Staff {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     pub status: Status,
+///     pub previous: Option<Status>,
+/// }
+///
+/// assert_eq!(Status::TYPE, FieldType::Enum(&["active", "on_leave", "gone"]));
+/// assert_eq!(expose_runtime::Value::from(Status::OnLeave), "on_leave".into());
+///
+/// // A hook reads and sets the field as the enum.
+/// async fn no_rehiring(ctx: &mut expose_runtime::HookCtx) -> Result<(), expose_runtime::Problem> {
+///     let input = ctx.input_mut()?;
+///     if let Some(Status::Retired) = input.get(Staff::FIELDS.status) {
+///         input.set(Staff::FIELDS.status, Status::Active)?;
+///     }
+///     Ok(())
+/// }
+/// ```
+///
+/// Variants that carry data do not compile:
+///
+/// ```compile_fail
+/// // error: variant `Late` carries data, which a text column cannot hold: ...
+/// #[derive(expose_runtime::Enum)]
+/// pub enum Status { Active, Late(u32) }
+/// ```
+pub use expose_macros::Enum;
+
 /// Implemented by `#[expose]` for each exposed struct: its static description.
 pub trait Exposed {
     /// Fields, types and policies, as the attribute declared them.
@@ -601,6 +667,7 @@ pub mod __private {
     pub use crate::config::RouterConfig;
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
+    pub use crate::hooks::InputValue;
     pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn};
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
@@ -626,6 +693,7 @@ mod layers {
     const LAYERS: &[(&str, u8)] = &[
         ("field_type", 1),
         ("value", 1),
+        ("decimal", 1),
         ("field", 1),
         ("rules", 1),
         ("filter", 1),

@@ -1845,8 +1845,33 @@ fn type_schema(ty: FieldType, nullable: bool) -> Json {
             json!({ "type": ["array", "boolean", "null", "number", "object", "string"] })
         }
         FieldType::Json => json!({ "type": ["array", "boolean", "number", "object", "string"] }),
+        // Answered as a JSON number (exactly, as PostgREST does); taken as a number or as a
+        // string of a number. Bounds: just inside a `Decimal`'s range, written short.
+        FieldType::Decimal => {
+            let types = if nullable {
+                json!(["null", "number", "string"])
+            } else {
+                json!(["number", "string"])
+            };
+            json!({
+                "type": types,
+                "pattern": format!("^{}$", atom(ty)),
+                "minimum": -DECIMAL_LIMIT,
+                "maximum": DECIMAL_LIMIT,
+            })
+        }
+        FieldType::Enum(names) => {
+            let mut values: Vec<Json> = names.iter().map(|n| json!(n)).collect();
+            if nullable {
+                values.push(Json::Null);
+            }
+            json!({ "type": t("string"), "enum": values })
+        }
     }
 }
+
+/// Just inside a `Decimal`'s magnitude (2^96 - 1, about 7.92e28), written short.
+const DECIMAL_LIMIT: f64 = 7.9e28;
 
 /// Just below `f32::MAX`, written short so that it survives JSON parsers without exact
 /// float round-trips; larger magnitudes do not fit an `f32` field.
@@ -1987,8 +2012,14 @@ fn atom(ty: FieldType) -> String {
         FieldType::I32 => integer(i32::MAX as u128),
         FieldType::I64 => integer(i64::MAX as u128),
         // Finite values only: an exponent that overflows is refused, which no pattern says.
-        FieldType::F32 | FieldType::F64 => {
+        // Decimals: values beyond 28 places or a `Decimal`'s range are refused, which no
+        // pattern says either.
+        FieldType::F32 | FieldType::F64 | FieldType::Decimal => {
             "[+-]?(?:[0-9]+(?:\\.[0-9]*)?|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?".to_owned()
+        }
+        FieldType::Enum(names) => {
+            let names: Vec<String> = names.iter().map(|n| escape(n)).collect();
+            format!("(?:{})", names.join("|"))
         }
         FieldType::Bool => "(?:true|false)".to_owned(),
         FieldType::DateTime => format!(
@@ -2034,6 +2065,10 @@ fn value_note(ty: FieldType) -> String {
         FieldType::Text => "Text must not contain NUL.".to_owned(),
         FieldType::Json => "JSON fields are only tested with `is`.".to_owned(),
         FieldType::F32 | FieldType::F64 => "Values: finite numbers.".to_owned(),
+        FieldType::Decimal => {
+            "Values: decimal numbers, exact, of at most 28 digits after the point.".to_owned()
+        }
+        FieldType::Enum(names) => format!("Values: one of {}.", crate::value::enum_names(names)),
         _ => format!("Values: {}.", ty.describe()),
     }
 }
@@ -2157,6 +2192,16 @@ mod tests {
         pub data: Option<serde_json::Value>,
         #[serde(rename = "sort-me")]
         pub sort_me: String,
+        pub price: Option<rust_decimal::Decimal>,
+        pub mood: Mood,
+    }
+
+    /// An enum field's values, one needing escaping in a pattern.
+    #[derive(serde::Serialize, crate::Enum)]
+    pub enum Mood {
+        Calm,
+        #[serde(rename = "a.b+")]
+        Odd,
     }
 
     const MODEL: &Model = <Thing as Exposed>::MODEL;
@@ -2384,9 +2429,10 @@ mod tests {
         detail.contains("names two columns")
     }
 
-    /// Text that overflows a float is refused, which the patterns do not say.
+    /// Text that overflows a float is refused, which the patterns do not say; so is a
+    /// decimal beyond a `Decimal`'s range or 28 places.
     fn float_overflow(detail: &str) -> bool {
-        detail.contains("finite number")
+        detail.contains("finite number") || detail.contains("at most 28 significant digits")
     }
 
     #[test]

@@ -78,6 +78,12 @@ pub(crate) fn value_at<B: Driver>(
     let f = res.field(field);
     let mut buf = Vec::new();
     B::write_json(row, i, f.ty, &mut buf)?;
+    if f.ty == FieldType::Decimal && buf != b"null" {
+        // The number's text, exactly (a `serde_json::Value` would hold an `f64`).
+        let text = String::from_utf8_lossy(&buf);
+        return crate::value::Value::parse(f.ty, &text)
+            .map_err(|e| sqlx::Error::Decode(e.0.into()));
+    }
     let json = serde_json::from_slice(&buf).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     crate::value::Value::from_json(f.ty, f.nullable, json)
         .map_err(|e| sqlx::Error::Decode(e.0.into()))

@@ -30,6 +30,8 @@ pub enum Value {
     /// A JSON document, boxed: a document is large (an object keeps its keys' order), and
     /// every other value is moved and copied at a third of that size.
     Json(Box<serde_json::Value>),
+    /// An exact decimal.
+    Decimal(rust_decimal::Decimal),
 }
 
 /// Why a value does not fit its field; the caller adds which field.
@@ -37,7 +39,16 @@ pub enum Value {
 pub struct ValueError(pub String);
 
 fn expected(ty: FieldType) -> ValueError {
-    ValueError(format!("expected {}", ty.describe()))
+    match ty {
+        FieldType::Enum(names) => ValueError(format!("expected one of {}", enum_names(names))),
+        _ => ValueError(format!("expected {}", ty.describe())),
+    }
+}
+
+/// An enumeration's names as error messages list them: `` `a`, `b`, `c` ``.
+pub(crate) fn enum_names(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    quoted.join(", ")
 }
 
 fn checked_text(s: &str) -> Result<String, ValueError> {
@@ -98,7 +109,28 @@ impl Value {
             FieldType::Json => Value::Json(Box::new(
                 serde_json::from_str(s).map_err(|_| ValueError("expected JSON".into()))?,
             )),
+            FieldType::Decimal => Value::Decimal(crate::decimal::parse(s).ok_or_else(bad)?),
+            FieldType::Enum(names) => match names.contains(&s) {
+                true => Value::Text(s.to_owned()),
+                false => return Err(bad()),
+            },
         })
+    }
+
+    /// Reads the value of a filter (`?price=gt.10`) as the given type: as [`Value::parse`],
+    /// except that a date-time filter also takes a date alone, which means midnight UTC
+    /// (as PostgreSQL reads `'2020-01-01'::timestamptz` in UTC), so that
+    /// `created_at=gt.2020-01-01` works.
+    pub fn parse_filter(ty: FieldType, s: &str) -> Result<Value, ValueError> {
+        match Value::parse(ty, s) {
+            Err(e) if ty == FieldType::DateTime => match s.parse::<chrono::NaiveDate>() {
+                Ok(d) => Ok(Value::DateTime(
+                    d.and_time(chrono::NaiveTime::MIN).and_utc(),
+                )),
+                Err(_) => Err(e),
+            },
+            v => v,
+        }
     }
 
     /// Reads a JSON body member as the given type; `null` only where `nullable`.
@@ -138,9 +170,14 @@ impl Value {
             (FieldType::F64, J::Number(n)) => Value::F64(n.as_f64().ok_or_else(bad)?),
             (FieldType::Bool, J::Bool(b)) => Value::Bool(b),
             (FieldType::Text, J::String(s)) => Value::Text(checked_text(&s)?),
-            (FieldType::DateTime | FieldType::Date | FieldType::Uuid, J::String(s)) => {
-                Value::parse(ty, &s)?
-            }
+            (
+                FieldType::DateTime | FieldType::Date | FieldType::Uuid | FieldType::Decimal,
+                J::String(s),
+            ) => Value::parse(ty, &s)?,
+            (FieldType::Enum(_), J::String(s)) => Value::parse(ty, &s)?,
+            // Read from the number's text (a body reads a decimal's text before it becomes
+            // a float: see `body.rs`).
+            (FieldType::Decimal, J::Number(n)) => Value::parse(ty, &n.to_string())?,
             (FieldType::Json, v) => Value::Json(Box::new(v)),
             _ => return Err(bad()),
         })
@@ -188,6 +225,7 @@ kinds! {
     chrono::NaiveDate => Date,
     uuid::Uuid => Uuid,
     serde_json::Value => Json,
+    rust_decimal::Decimal => Decimal,
 }
 
 /// Converts a value to a field's type where that loses nothing.
@@ -212,7 +250,12 @@ pub(crate) fn coerce(v: Value, ty: FieldType, nullable: bool) -> Option<Value> {
         | (v @ Value::DateTime(_), FieldType::DateTime)
         | (v @ Value::Date(_), FieldType::Date)
         | (v @ Value::Uuid(_), FieldType::Uuid)
-        | (v @ Value::Json(_), FieldType::Json) => v,
+        | (v @ Value::Json(_), FieldType::Json)
+        | (v @ Value::Decimal(_), FieldType::Decimal) => v,
+        (Value::Text(t), FieldType::Enum(names)) if names.contains(&t.as_str()) => Value::Text(t),
+        (Value::I16(x), FieldType::Decimal) => Value::Decimal(x.into()),
+        (Value::I32(x), FieldType::Decimal) => Value::Decimal(x.into()),
+        (Value::I64(x), FieldType::Decimal) => Value::Decimal(x.into()),
         _ => return None,
     })
 }

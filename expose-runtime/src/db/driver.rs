@@ -225,6 +225,19 @@ macro_rules! backend {
                         out,
                         &row.try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?,
                     ),
+                    // The decimal's text as a JSON number token: exact, as PostgREST answers.
+                    FieldType::Decimal => match get_decimal(row, i)? {
+                        Some(d) => {
+                            crate::decimal::write_json(out, &d);
+                            Ok(())
+                        }
+                        None => json_to(out, &()),
+                    },
+                    // Stored as text: the text, unchecked as `Text` is on MySQL.
+                    FieldType::Enum(_) if $text_unchecked => {
+                        json_to(out, &row.try_get_unchecked::<Option<&str>, _>(i)?)
+                    }
+                    FieldType::Enum(_) => json_to(out, &row.try_get::<Option<&str>, _>(i)?),
                 }
             }
 
@@ -290,7 +303,8 @@ macro_rules! binder {
                         FieldType::F32 => a.add(None::<f32>),
                         FieldType::F64 => a.add(None::<f64>),
                         FieldType::Bool => a.add(None::<bool>),
-                        FieldType::Text => a.add(None::<&str>),
+                        FieldType::Text | FieldType::Enum(_) => a.add(None::<&str>),
+                        FieldType::Decimal => a.add(None::<DecimalArg>),
                         FieldType::DateTime => a.add(None::<chrono::DateTime<chrono::Utc>>),
                         FieldType::Date => a.add(None::<chrono::NaiveDate>),
                         FieldType::Uuid => a.add(None::<uuid::Uuid>),
@@ -307,6 +321,7 @@ macro_rules! binder {
                     Value::Date(x) => a.add(*x),
                     Value::Uuid(x) => a.add(*x),
                     Value::Json(x) => a.add(sqlx::types::Json(&**x)),
+                    Value::Decimal(x) => a.add(decimal_arg(x)),
                 }
                 .map_err(sqlx::Error::Encode)?;
             }
@@ -318,6 +333,32 @@ macro_rules! binder {
 mod sqlite {
     use super::*;
     binder!(bind_all, sqlx::Sqlite);
+
+    /// SQLite has no decimal type: a decimal is bound as its text (a `TEXT` column keeps
+    /// it exactly; `decimal.rs`).
+    type DecimalArg = String;
+    fn decimal_arg(d: &rust_decimal::Decimal) -> String {
+        d.to_string()
+    }
+
+    /// A decimal stored as text (or, in a column of another affinity, as a number: read as
+    /// SQLite writes it, and refused when it is not a decimal).
+    fn get_decimal(
+        row: &sqlx::sqlite::SqliteRow,
+        i: usize,
+    ) -> Result<Option<rust_decimal::Decimal>, sqlx::Error> {
+        let Some(t) = row.try_get_unchecked::<Option<&str>, _>(i)? else {
+            return Ok(None);
+        };
+        crate::decimal::parse(t)
+            .or_else(|| rust_decimal::Decimal::from_scientific(t).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                let e = format!("column {i} holds {t:?}, which is not a decimal");
+                sqlx::Error::Decode(e.into())
+            })
+    }
+
     backend!(
         sqlx::Sqlite,
         Sqlite,
@@ -356,6 +397,17 @@ mod sqlite {
 mod postgres {
     use super::*;
     binder!(bind_all, sqlx::Postgres);
+
+    type DecimalArg = rust_decimal::Decimal;
+    fn decimal_arg(d: &rust_decimal::Decimal) -> rust_decimal::Decimal {
+        *d
+    }
+    fn get_decimal(
+        row: &<sqlx::Postgres as Database>::Row,
+        i: usize,
+    ) -> Result<Option<rust_decimal::Decimal>, sqlx::Error> {
+        row.try_get(i)
+    }
     backend!(
         sqlx::Postgres,
         Postgres,
@@ -390,6 +442,7 @@ mod postgres {
             "TIMESTAMPTZ" | "TIMESTAMP" => Value::DateTime(row.try_get_unchecked(i)?),
             "DATE" => Value::Date(row.try_get(i)?),
             "UUID" => Value::Uuid(row.try_get(i)?),
+            "NUMERIC" => Value::Decimal(row.try_get(i)?),
             "JSON" | "JSONB" => Value::Json(Box::new(row.try_get::<sqlx::types::Json<_>, _>(i)?.0)),
             t => return Err(unsupported(col.name(), t)),
         })
@@ -399,6 +452,17 @@ mod postgres {
 mod mysql {
     use super::*;
     binder!(bind_all, sqlx::MySql);
+
+    type DecimalArg = rust_decimal::Decimal;
+    fn decimal_arg(d: &rust_decimal::Decimal) -> rust_decimal::Decimal {
+        *d
+    }
+    fn get_decimal(
+        row: &<sqlx::MySql as Database>::Row,
+        i: usize,
+    ) -> Result<Option<rust_decimal::Decimal>, sqlx::Error> {
+        row.try_get(i)
+    }
     backend!(
         sqlx::MySql,
         MySql,
@@ -411,7 +475,8 @@ mod mysql {
     );
 
     /// Integers of every width (unsigned ones that fit `i64`), and `DECIMAL` (what `SUM`
-    /// returns) as an integer when it is whole, else a float; text of a binary collation is
+    /// returns) as an integer when it is whole, else a `Decimal` (a float past a
+    /// `Decimal`'s range); text of a binary collation is
     /// reported as binary and read as text.
     fn decode(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Value, sqlx::Error> {
         let col = &row.columns()[i];
@@ -433,9 +498,14 @@ mod mysql {
             "DOUBLE" => Value::F64(row.try_get(i)?),
             "DECIMAL" => {
                 let t: String = row.try_get_unchecked(i)?;
-                match (t.parse::<i64>(), t.parse::<f64>()) {
-                    (Ok(n), _) => Value::I64(n),
-                    (_, Ok(x)) => Value::F64(x),
+                match (
+                    t.parse::<i64>(),
+                    crate::decimal::parse(&t),
+                    t.parse::<f64>(),
+                ) {
+                    (Ok(n), _, _) => Value::I64(n),
+                    (_, Some(d), _) => Value::Decimal(d),
+                    (_, _, Ok(x)) => Value::F64(x),
                     _ => return Err(unsupported(col.name(), "DECIMAL")),
                 }
             }

@@ -58,8 +58,9 @@ impl Db {
     /// Connects by URL: `sqlite:...`, `postgres://...` or `mysql://...`.
     ///
     /// A SQLite file that does not exist yet is created. SQLite connections use WAL (for a
-    /// file), foreign keys, a 5 s busy timeout, and a row channel long enough for a page of
-    /// 1 000 rows.
+    /// file), foreign keys, a 5 s busy timeout, a row channel long enough for a page of
+    /// 1 000 rows, and the `expose_decimal` collation that compares `Decimal` fields
+    /// ([`sqlite_collation`](crate::sqlite_collation)).
     ///
     /// **Memory on SQLite** is bounded per connection ([`PoolConfig::max_connections`],
     /// default 10): each holds SQLite's page cache (`cache_size` at SQLite's default, -2000:
@@ -106,6 +107,7 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(std::time::Duration::from_secs(5))
                 .row_buffer_size(SQLITE_ROW_CHANNEL);
+            let opts = crate::decimal::sqlite_collation(opts);
             let opts = if url.contains(":memory:") || url.contains("mode=memory") {
                 opts
             } else {

@@ -125,6 +125,8 @@ fn json(v: &Value) -> serde_json::Value {
         Value::Date(x) => x.to_string().into(),
         Value::Uuid(x) => x.to_string().into(),
         Value::Json(x) => (**x).clone(),
+        // Its text: a JSON number would go through `f64` here.
+        Value::Decimal(x) => x.to_string().into(),
     }
 }
 
@@ -160,6 +162,7 @@ fn describe(v: &Value) -> String {
         Value::Date(_) => ("DATE", "chrono::NaiveDate"),
         Value::Uuid(_) => ("UUID", "uuid::Uuid"),
         Value::Json(_) => ("JSON", "serde_json::Value"),
+        Value::Decimal(_) => ("NUMERIC", "rust_decimal::Decimal"),
     };
     format!("{sql} ({rust})")
 }
@@ -238,7 +241,7 @@ impl ColumnIndex for usize {
 /// [`FromRow`]). `Option<T>` reads `NULL` as `None`; `T` alone refuses it.
 #[diagnostic::on_unimplemented(
     message = "a column cannot be read as `{Self}`",
-    note = "columns read as i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, Value, or an Option of one"
+    note = "columns read as i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, Value, or an Option of one"
 )]
 pub trait FromValue: Sized {
     /// The value as `Self`, or `None` when it is of another type (or does not fit).
@@ -282,6 +285,8 @@ impl FromValue for f64 {
         match *v {
             Value::F32(x) => Some(x.into()),
             Value::F64(x) => Some(x),
+            // Asked for explicitly (an `AVG` on MySQL is a `DECIMAL`): the nearest float.
+            Value::Decimal(x) => rust_decimal::prelude::ToPrimitive::to_f64(&x),
             _ => None,
         }
     }
@@ -328,6 +333,20 @@ owned!(
     chrono::NaiveDate => Date,
     uuid::Uuid => Uuid
 );
+
+impl FromValue for rust_decimal::Decimal {
+    fn from_value(v: &Value) -> Option<Self> {
+        match *v {
+            Value::Decimal(x) => Some(x),
+            // SQLite keeps decimals as text.
+            Value::Text(ref t) => crate::decimal::parse(t),
+            Value::I16(x) => Some(x.into()),
+            Value::I32(x) => Some(x.into()),
+            Value::I64(x) => Some(x.into()),
+            _ => None,
+        }
+    }
+}
 
 impl FromValue for serde_json::Value {
     fn from_value(v: &Value) -> Option<Self> {

@@ -3,6 +3,7 @@
 
 use super::grammar::{self, Expr, Op, Select, TypeClass};
 use crate::field::FieldSet;
+use crate::field_type::FieldType;
 pub(crate) use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
 use crate::problem::Problem;
 use crate::schema::{Policy, Schema};
@@ -122,8 +123,9 @@ fn type_cond(
         })?;
     let ty = res.ty(field);
     let refuse = |what: String| Problem::invalid_parameter(param, format!("{where_}: {what}"));
-    let typed =
-        |s: &str| Value::parse(ty, s).map_err(|e| refuse(format!("`{s}` is not valid: {}", e.0)));
+    let typed = |s: &str| {
+        Value::parse_filter(ty, s).map_err(|e| refuse(format!("`{s}` is not valid: {}", e.0)))
+    };
     // Which operator (and `is` value) fits which type: the grammar's one table.
     let class = ty.class();
     if !c.op.applies_to(class) {
@@ -132,6 +134,11 @@ fn type_cond(
             format!("`{op}` applies to text fields only")
         } else if class == TypeClass::Json {
             "JSON fields can only be tested with `is`".into()
+        } else if let FieldType::Enum(names) = ty {
+            format!(
+                "`{op}` does not apply to a field of fixed values ({}); use eq, neq or in",
+                crate::value::enum_names(names)
+            )
         } else {
             format!("`{op}` does not apply to true/false fields")
         }));

@@ -137,11 +137,21 @@ fn text_datetime(w: &SqlWriter, res: &Schema, i: usize) -> bool {
     w.dialect.like == Like::Glob && res.ty(i) == FieldType::DateTime
 }
 
+/// Whether field `i` holds decimals stored as text (SQLite, `decimal.rs`): compared and
+/// sorted through the `expose_decimal` collation, which reads the texts as numbers.
+fn text_decimal(w: &SqlWriter, res: &Schema, i: usize) -> bool {
+    w.dialect.like == Like::Glob && res.ty(i) == FieldType::Decimal
+}
+
 /// The column of field `i`, as it is compared and sorted.
 fn column<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter {
     let col = res.field(i).column;
     if text_datetime(w, res, i) {
         w.push("julianday(").ident(col).push(")")
+    } else if text_decimal(w, res, i) {
+        w.ident(col)
+            .push(" COLLATE ")
+            .push(crate::decimal::COLLATION)
     } else {
         w.ident(col)
     }
@@ -154,7 +164,9 @@ fn column<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter
 fn value(w: &mut SqlWriter, res: &Schema, i: usize, v: &Value) {
     if text_datetime(w, res, i) {
         w.push("julianday(").bind(v.clone()).push(")");
-    } else if w.dialect.like == Like::Binary && res.ty(i) == FieldType::Text {
+    } else if w.dialect.like == Like::Binary
+        && matches!(res.ty(i), FieldType::Text | FieldType::Enum(_))
+    {
         w.push("BINARY ").bind(v.clone());
     } else {
         w.bind(v.clone());

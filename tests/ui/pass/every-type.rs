@@ -29,6 +29,19 @@ pub struct Sample {
     pub o_day: Option<chrono::NaiveDate>,
     pub o_other: Option<uuid::Uuid>,
     pub o_json: Option<serde_json::Value>,
+    pub price: rust_decimal::Decimal,
+    pub o_price: Option<rust_decimal::Decimal>,
+    pub status: Status,
+    pub o_status: Option<Status>,
+}
+
+/// An enum stored as text, with serde's names.
+#[derive(expose_runtime::Enum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Active,
+    #[serde(rename = "away")]
+    OnLeave,
 }
 
 /// Keys of the other integer types.

@@ -1,0 +1,8 @@
+#[derive(expose_runtime::Enum)]
+pub enum Status {
+    Active,
+    Late(u32),
+    Away { until: String },
+}
+
+fn main() {}

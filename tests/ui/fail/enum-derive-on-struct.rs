@@ -1,0 +1,6 @@
+#[derive(expose_runtime::Enum)]
+pub struct Status {
+    pub name: String,
+}
+
+fn main() {}
