@@ -99,7 +99,10 @@ async fn fill_input(ctx: &mut HookCtx) -> Result<(), Problem> {
 /// Writes an audit row in the operation's transaction.
 async fn audit(ctx: &mut HookCtx) -> Result<(), Problem> {
     let what = format!("{:?}", ctx.operation());
-    let before = ctx.before().map(ToString::to_string).unwrap_or_default();
+    let before = match ctx.before() {
+        Ok(row) => serde_json::Value::Object(row.to_json()).to_string(),
+        Err(_) => String::new(),
+    };
     ctx.execute(
         "INSERT INTO audit (what, before_row) VALUES (?, ?)",
         &[Value::from(what), Value::from(before)],

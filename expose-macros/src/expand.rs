@@ -359,18 +359,7 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         opts.push(quote!(#which: &[#(#names),*]));
     }
     if let Some(path) = &op.scope {
-        let name = glue.get("scope", path, |name| {
-            let f = quote_spanned!(path.span()=>
-                let scope: fn(&__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<#model>>, __e::Problem> = #path;
-            );
-            quote! {
-                fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<()>>, __e::Problem> {
-                    #f
-                    scope(ctx).map(|c| c.map(__e::Cond::erase))
-                }
-            }
-        });
-        opts.push(quote!(scope: __e::Some(#name)));
+        opts.push(scope_glue(path, model, glue));
     }
     if let Some(path) = &op.fields_for {
         let name = glue.get("fields_for", path, |name| {
@@ -419,4 +408,23 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         opts.push(quote!(upsert: true));
     }
     opts
+}
+
+/// The `scope:` option: the user's function adapted to return the erased `Scope<()>`. It may
+/// return `Option<Cond<M>>`, `Cond<M>` or `Scope<M>` (the runtime's `IntoScope`), in a
+/// `Result<_, Problem>`.
+fn scope_glue(path: &syn::Path, model: &syn::Ident, glue: &mut Glue) -> TokenStream {
+    let name = glue.get("scope", path, |name| {
+        let f = quote_spanned!(path.span()=>
+            let scope: fn(&__e::HookCtx) -> __e::Result<_, __e::Problem> = #path;
+            let scope = __e::IntoScope::<#model>::into_scope(scope(ctx)?);
+        );
+        quote! {
+            fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Scope<()>, __e::Problem> {
+                #f
+                __e::Ok(scope.erase())
+            }
+        }
+    });
+    quote!(scope: __e::Some(#name))
 }

@@ -202,6 +202,96 @@ impl Input {
     }
 }
 
+/// A whole row of the model, every field (whatever the client asked to `select`): the row
+/// a create or update wrote ([`HookCtx::row`]), or the row as it was before an update or
+/// remove ([`HookCtx::before`]).
+///
+/// Read a field through its typed handle (`row.get(Loan::FIELDS.book_id)` is an `&i64`; for
+/// an `Option<T>` field, an `Option<&T>`), by API name ([`value`](Record::value)), or take
+/// the whole row as the model struct when it derives `Deserialize`
+/// ([`deserialize`](Record::deserialize)).
+#[derive(Debug, Clone)]
+pub struct Record {
+    fields: Input,
+}
+
+impl Record {
+    /// A row of every field of the model, in field order.
+    pub(crate) fn new(model: (&'static str, &'static [Field]), values: Vec<Value>) -> Record {
+        Record {
+            fields: Input {
+                model,
+                values: values.into_iter().enumerate().collect(),
+            },
+        }
+    }
+
+    /// A field's value by its typed handle: `&T` (`&str` for a `String`), `Option<&T>` for
+    /// an `Option<T>` field.
+    ///
+    /// # Panics
+    ///
+    /// When the handle is another model's field: a programming error, named with both
+    /// models.
+    pub fn get<M: crate::Exposed, T: InputValue>(&self, col: Col<M, T>) -> T::Ref<'_> {
+        InputKey::get(col, &self.fields)
+            .unwrap_or_else(|| panic!("a row of {} lacks a field", self.fields.model.0))
+    }
+
+    /// A field's value by its API name.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        InputKey::get(name, &self.fields)
+    }
+
+    /// The row as a JSON object keyed by the fields' API names (as the response shows
+    /// them; date-times as RFC 3339 text).
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let fields = self.fields.model.1;
+        self.fields
+            .values
+            .iter()
+            .map(|(i, v)| (fields[*i].name.to_owned(), crate::db::json_of(v)))
+            .collect()
+    }
+
+    /// The row as a `T: Deserialize`, usually the model struct itself, keyed by the Rust
+    /// field names (serde's default); a mismatch is a 500 problem naming `T`, logged.
+    ///
+    /// ```
+    /// use expose_runtime::{expose, HookCtx, Problem};
+    ///
+    /// #[expose(as = "loans", create(post = [log_loan]))]
+    /// #[derive(serde::Deserialize)]
+    /// pub struct Loan {
+    ///     #[expose(id, generated)]
+    ///     pub id: i64,
+    ///     pub book_id: i64,
+    /// }
+    ///
+    /// async fn log_loan(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let loan: Loan = ctx.row()?.deserialize()?;
+    ///     assert_eq!(loan.book_id, *ctx.row()?.get(Loan::FIELDS.book_id));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Problem> {
+        let fields = self.fields.model.1;
+        let object = self
+            .fields
+            .values
+            .iter()
+            .map(|(i, v)| (fields[*i].ident.to_owned(), crate::db::json_of(v)))
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
+            Problem::internal(&format!(
+                "a row of {} does not read as {}: {e}",
+                self.fields.model.0,
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
 /// How [`Input::get`] and [`Input::remove`] name a field: a typed handle
 /// (`Loan::FIELDS.member_id`) or an API name (`"member_id"`).
 pub trait InputKey {
@@ -347,7 +437,8 @@ pub struct HookCtx {
     pub(crate) key: Option<Value>,
     pub(crate) input: Option<Input>,
     pub(crate) output: Option<serde_json::Value>,
-    pub(crate) before: Option<serde_json::Value>,
+    pub(crate) before: Option<Record>,
+    pub(crate) row: Option<Record>,
     pub(crate) state: Arc<dyn Any + Send + Sync>,
     pub(crate) db: Db,
     pub(crate) tx: Option<Tx>,
@@ -431,9 +522,10 @@ impl HookCtx {
         self.key.as_ref()
     }
 
-    /// The validated input of create / update, in their `pre` hooks; elsewhere a 500
-    /// problem (logged) naming the operation, so a hook in the wrong place fails loudly
-    /// rather than doing nothing. See [`Input`] for typed access.
+    /// The validated input of create / update (and replace), in their `pre` hooks (where it
+    /// may still be changed with [`input_mut`](HookCtx::input_mut)) and `post` hooks (as
+    /// written); elsewhere a 500 problem (logged) naming the operation, so a hook in the
+    /// wrong place fails loudly rather than doing nothing. See [`Input`] for typed access.
     pub fn input(&self) -> Result<&Input, Problem> {
         let op = self.op;
         self.input.as_ref().ok_or_else(|| no_input(op))
@@ -455,9 +547,43 @@ impl HookCtx {
         self.output.as_mut()
     }
 
-    /// The whole row (every field) as it was before an update or remove, in `post` hooks.
-    pub fn before(&self) -> Option<&serde_json::Value> {
-        self.before.as_ref()
+    /// The row (every field) as it was before an update or remove, read and locked in the
+    /// operation's transaction before its `pre` hooks run; seen by its `pre` and `post`
+    /// hooks. Elsewhere a 500 problem (logged) naming the operation.
+    pub fn before(&self) -> Result<&Record, Problem> {
+        let op = self.op;
+        self.before
+            .as_ref()
+            .ok_or_else(|| missing(op, "the row before the write", "update and remove"))
+    }
+
+    /// The row a create or update wrote, every field (what the client asked to `select`
+    /// narrows only the response), read back in the operation's transaction; seen by `post`
+    /// hooks. Elsewhere a 500 problem (logged) naming the operation.
+    ///
+    /// ```
+    /// use expose_runtime::{expose, HookCtx, Problem};
+    ///
+    /// #[expose(as = "loans", create(post = [mark_on_loan]))]
+    /// pub struct Loan {
+    ///     #[expose(id, generated)]
+    ///     pub id: i64,
+    ///     pub book_id: i64,
+    /// }
+    ///
+    /// /// The book is on loan, even when the client asked `?select=id`.
+    /// async fn mark_on_loan(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let book = *ctx.row()?.get(Loan::FIELDS.book_id);
+    ///     ctx.execute("UPDATE books SET on_loan = ? WHERE id = ?", &[true.into(), book.into()])
+    ///         .await?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn row(&self) -> Result<&Record, Problem> {
+        let op = self.op;
+        self.row
+            .as_ref()
+            .ok_or_else(|| missing(op, "the written row", "the post hooks of create and update"))
     }
 
     /// Runs a statement in the operation's transaction. Write placeholders as `?` on every
@@ -651,7 +777,12 @@ fn no_tx() -> Problem {
 }
 
 fn no_input(op: OperationKind) -> Problem {
+    missing(op, "the input", "the hooks of create and update")
+}
+
+fn missing(op: OperationKind, what: &str, who: &str) -> Problem {
     Problem::internal(&format!(
-        "a hook of {op:?} asked for the input, which only the pre hooks of create and update see"
+        "a hook of {} asked for {what}, which only {who} see (see the table in `expose_runtime::hooks`)",
+        op.name()
     ))
 }

@@ -13,6 +13,7 @@ pub(crate) use commit::{Sent, WriteTx};
 pub(crate) use dialect::{Bound, Dialect, Like, Upsert};
 pub(crate) use driver::{Driver, Tx};
 pub(crate) use placeholders::rewrite as placeholders;
+pub(crate) use row::json as json_of;
 pub use row::{ColumnError, ColumnIndex, FromRow, FromValue, Row};
 pub(crate) use write_queue::{turn as write_turn, Turn as WriteTurn};
 
