@@ -1,7 +1,7 @@
 //! `cargo run --example library`: books, members and loans, with bearer tokens, hooks that
 //! read and lock rows in the write's transaction, and a scope that checks writes.
 //!
-//! `ADDR` (default `127.0.0.1:3002`) and `DATABASE_URL` (default `sqlite:library.db`).
+//! `ADDR` (default `127.0.0.1:3003`) and `DATABASE_URL` (default `sqlite:library.db`).
 
 mod app;
 
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_else(|_| "info,sqlx=warn,tower_http=debug".into()),
         )
         .init();
-    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3002".into());
+    let addr = std::env::var("ADDR").unwrap_or_else(|_| "127.0.0.1:3003".into());
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite:library.db".into());
     let db = Db::connect(&url).await?;
     app::create_tables(&db).await?;

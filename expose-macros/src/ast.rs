@@ -64,4 +64,7 @@ pub(crate) struct Attr {
     pub(crate) all: Op,
     /// Operations in the order written, with the keyword for spans.
     pub(crate) ops: Vec<(OperationKind, Ident, Op)>,
+    /// `state = AppState`: the state type the model's hooks read, checked against the
+    /// router's state at compile time.
+    pub(crate) state: Option<Type>,
 }

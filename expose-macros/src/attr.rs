@@ -7,7 +7,7 @@ use syn::{Ident, LitInt, LitStr};
 
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
-    "as", "table", "all", "list", "retrieve", "create", "update", "remove", "replace",
+    "as", "table", "state", "all", "list", "retrieve", "create", "update", "remove", "replace",
 ];
 /// Operation keys.
 const OP_KEYS: &[&str] = &[
@@ -134,6 +134,14 @@ fn flag(meta: &ParseNestedMeta) -> syn::Result<Ident> {
     Ok(meta.path.get_ident().cloned().expect("flags are idents"))
 }
 
+/// `state = AppState`: a type.
+fn state_type(meta: &ParseNestedMeta) -> syn::Result<syn::Type> {
+    let value = meta.value().map_err(|_| {
+        meta.error("write `state = AppState`: the type of the router's state the hooks read")
+    })?;
+    value.parse()
+}
+
 /// Parses the arguments of `#[expose(...)]` on the struct.
 pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> Attr {
     let mut attr = Attr::default();
@@ -146,6 +154,9 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
             } else if meta.path.is_ident("table") {
                 let v = lit_str(&meta, "table = \"person\"")?;
                 set(cx, &meta, &mut attr.table, v);
+            } else if meta.path.is_ident("state") {
+                let v = state_type(&meta)?;
+                set(cx, &meta, &mut attr.state, v);
             } else if meta.path.is_ident("all") {
                 if !meta.input.peek(syn::token::Paren) {
                     return Err(meta.error(

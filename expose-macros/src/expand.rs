@@ -75,12 +75,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         .map_or_else(|| path.clone(), syn::LitStr::value);
     let doc = attr::doc(&input.attrs);
     match cx.check() {
-        Ok(()) => model(&input, &path, &table, &doc, &fields, &ops),
+        Ok(()) => model(
+            &input,
+            &path,
+            &table,
+            &doc,
+            &fields,
+            &ops,
+            attr.state.as_ref(),
+        ),
         Err(e) => {
             let err = e.to_compile_error();
             if named && !generic {
                 // Same items, no operations and no adapters: nothing more to report.
-                let stub = model(&input, &path, &table, &doc, &fields, &[]);
+                let stub = model(&input, &path, &table, &doc, &fields, &[], None);
                 quote!(#err #stub)
             } else {
                 quote!(#err #input)
@@ -173,6 +181,7 @@ fn model(
     struct_doc: &str,
     fields: &[Field],
     ops: &[CheckedOp],
+    state: Option<&syn::Type>,
 ) -> TokenStream {
     let (ident, vis) = (&input.ident, &input.vis);
     let rust_name = ident.to_string();
@@ -243,6 +252,7 @@ fn model(
     });
     let fields_doc =
         format!(" Typed handles on the fields of [`{ident}`], for scopes and `fields_for`.");
+    let state_bound = state_bound(state);
     let router_doc = format!(
         " The routes of `/{path}` and `/{path}/{{id}}`, for any state that holds a [`Db`](::expose_runtime::Db)."
     );
@@ -281,8 +291,8 @@ fn model(
             #[doc = #router_doc]
             pub fn router<S>() -> ::expose_runtime::__private::Router<S>
             where
-                S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-                ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+                S: ::expose_runtime::DbState,
+                #state_bound
             {
                 Self::router_with(::core::default::Default::default())
             }
@@ -290,8 +300,8 @@ fn model(
             /// Like `router()`, with settings such as the body size limit.
             pub fn router_with<S>(config: ::expose_runtime::RouterConfig) -> ::expose_runtime::__private::Router<S>
             where
-                S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-                ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+                S: ::expose_runtime::DbState,
+                #state_bound
             {
                 ::expose_runtime::__private::router::<Self, S>(config)
             }
@@ -427,4 +437,13 @@ fn scope_glue(path: &syn::Path, model: &syn::Ident, glue: &mut Glue) -> TokenStr
         }
     });
     quote!(scope: __e::Some(#name))
+}
+
+/// `state = AppState`: the bound on `router()` that checks, at compile time, that the router
+/// is served with that state, so that the hooks' `ctx.state::<AppState>()` finds it.
+fn state_bound(state: Option<&syn::Type>) -> TokenStream {
+    match state {
+        Some(ty) => quote_spanned!(ty.span()=> S: ::expose_runtime::StateIs<#ty>,),
+        None => TokenStream::new(),
+    }
 }

@@ -26,10 +26,10 @@
 //! - read the request: [`method`](HookCtx::method), [`uri`](HookCtx::uri),
 //!   [`headers`](HookCtx::headers), [`extension`](HookCtx::extension) (what an auth
 //!   middleware put there), and the app's state ([`state`](HookCtx::state));
-//! - see the [`operation`](HookCtx::operation) and the [`key`](HookCtx::key) of the target row;
-//! - in `pre` of create/update: read and change the validated [`input`](HookCtx::input_mut);
-//! - in `post`: read and change the [`output`](HookCtx::output_mut) (one object, or the
-//!   array of a list page) and see the row [`before`](HookCtx::before) an update or remove;
+//! - see the [`operation`](HookCtx::operation), the [`key`](HookCtx::key) of the target row,
+//!   the [`input`](HookCtx::input), the written [`row`](HookCtx::row), the row
+//!   [`before`](HookCtx::before) the write and the [`output`](HookCtx::output), as the table
+//!   below says;
 //! - refuse the request by returning any [`Problem`];
 //! - run SQL in the operation's transaction with [`execute`](HookCtx::execute), and read
 //!   rows with [`fetch_one`](HookCtx::fetch_one), [`fetch_optional`](HookCtx::fetch_optional)
@@ -38,6 +38,36 @@
 //!   back. Placeholders are `?` on every backend;
 //! - [`lock`](HookCtx::lock) the row a check depends on, so that concurrent requests do not
 //!   both pass it.
+//!
+//! What each hook sees (asking for something its place does not have is a 500 problem
+//! naming the operation, logged, never a silent `None`):
+//!
+//! | hook | [`input`](HookCtx::input) | [`before`](HookCtx::before) | [`row`](HookCtx::row) | [`output`](HookCtx::output) | [`key`](HookCtx::key) |
+//! |---|---|---|---|---|---|
+//! | list `pre` | — | — | — | — | — |
+//! | list `post` | — | — | — | the page (an array; [`output_mut`](HookCtx::output_mut) changes it) | — |
+//! | retrieve `pre` / `post` | — | — | — | `post`: the object | the key |
+//! | create `pre` | validated, changeable ([`input_mut`](HookCtx::input_mut)) | — | — | — | — |
+//! | create `post` | as written | — | the new row, every field | the response | the new key |
+//! | update, replace `pre` | validated, changeable | the row, locked | — | — | the key |
+//! | update, replace `post` | as written | the row | the updated row, every field | the response | the key |
+//! | remove `pre` / `post` | — | the row, locked | — | — | the key |
+//!
+//! - *input*: the values the write sets (the body's fields, the forced values), read and
+//!   set through the model's typed field handles ([`Input`]);
+//! - *before*: every field of the target row as it was, read with `SELECT ... FOR UPDATE`
+//!   in the operation's transaction before the `pre` hooks run (a replace that inserts has
+//!   none); *row*: every field of the row as the write left it, read back in the same
+//!   transaction: what the client asked to `select` narrows only the response, so
+//!   `POST /loans?select=id` still gives the `post` hook `book_id`. Both are a [`Record`],
+//!   read by typed handle (`ctx.row()?.get(Loan::FIELDS.book_id)` is an `&i64`) or, where the
+//!   model derives `Deserialize`, as the struct (`ctx.before()?.deserialize::<Loan>()?`);
+//! - in a many-row write (bulk create, upsert, a `PATCH`/`DELETE` chosen by filters), the
+//!   hooks run once per row and see that row's input, key and rows.
+//!
+//! An operation without hooks pays for none of this: the row before is read only when the
+//! operation has hooks (or `If-Match`), the written row and a copy of the input only when it
+//! has `post` hooks.
 //!
 //! A whole rule, typed through the model's field handles:
 //!
@@ -430,6 +460,38 @@ input_values!(
     uuid::Uuid => Uuid
 );
 
+/// `S` is the state `T` a model's hooks read: `#[expose(state = T, ...)]` bounds the
+/// model's `router()` with `S: StateIs<T>`, so that serving it with another state is a
+/// compile error naming both types, rather than a hook failing on every request.
+///
+/// ```compile_fail,E0277
+/// use expose_runtime::{expose, Db};
+///
+/// #[derive(Clone)]
+/// struct Library { db: Db }
+///
+/// impl axum::extract::FromRef<Library> for Db {
+///     fn from_ref(l: &Library) -> Db { l.db.clone() }
+/// }
+///
+/// #[expose(as = "books", state = Library, list)]
+/// pub struct Book { pub id: i64 }
+///
+/// fn app(db: Db) -> axum::Router {
+///     // error: the hooks of this model read the state as `Library`, but the router is
+///     // served with a state of type `Db`
+///     axum::Router::new().merge(Book::router()).with_state(db)
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the hooks of this model read the state as `{T}` (`state = ...` in `#[expose]`), but the router is served with a state of type `{Self}`",
+    label = "served with `{Self}`",
+    note = "serve the router `.with_state(...)` with a `{T}`, or name the router's state in `state = ...`"
+)]
+pub trait StateIs<T> {}
+
+impl<T> StateIs<T> for T {}
+
 /// What a hook sees of the request, and may change of the operation.
 pub struct HookCtx {
     pub(crate) op: OperationKind,
@@ -439,7 +501,8 @@ pub struct HookCtx {
     pub(crate) output: Option<serde_json::Value>,
     pub(crate) before: Option<Record>,
     pub(crate) row: Option<Record>,
-    pub(crate) state: Arc<dyn Any + Send + Sync>,
+    /// The router's state, and its type's name (for messages).
+    pub(crate) state: (Arc<dyn Any + Send + Sync>, &'static str),
     pub(crate) db: Db,
     pub(crate) tx: Option<Tx>,
 }
@@ -476,19 +539,10 @@ impl HookCtx {
     }
 
     /// The application's state, when `S` is exactly the state type the router was given
-    /// (`Router::with_state(s)`; for a router given a bare pool, that pool type). Any other
-    /// `S` (a part of the state, a reference, a wrapper) is `None`: the state is found by
-    /// its type, not converted with `FromRef`.
-    ///
-    /// A `None` here is almost always a mistake that would repeat on every request, so
-    /// prefer [`HookCtx::require_state`], which fails the request with a 500 naming both
-    /// types and logs it. (A check when the router is built is planned.)
-    pub fn state<S: Send + Sync + 'static>(&self) -> Option<&S> {
-        self.state.downcast_ref::<S>()
-    }
-
-    /// The application's state as `S`, or a 500 problem (logged) naming `S` and the type
-    /// the router was given, when they differ.
+    /// (`Router::with_state(s)`; for a router given a bare `Db`, `Db`): the state is found by
+    /// its type, not converted with `FromRef`. Any other `S` (a part of the state, a
+    /// reference, a wrapper) is a mistake that would repeat on every request, so it is a 500
+    /// problem naming both types, logged (never a silent `None`).
     ///
     /// ```
     /// use expose_runtime::{HookCtx, Problem};
@@ -497,19 +551,25 @@ impl HookCtx {
     /// struct AppState { greeting: &'static str }
     ///
     /// async fn greet(ctx: &mut HookCtx) -> Result<(), Problem> {
-    ///     let greeting = ctx.require_state::<AppState>()?.greeting;
+    ///     let greeting = ctx.state::<AppState>()?.greeting;
     ///     # let _ = greeting;
     ///     Ok(())
     /// }
     /// ```
-    pub fn require_state<S: Send + Sync + 'static>(&self) -> Result<&S, Problem> {
-        self.state.downcast_ref::<S>().ok_or_else(|| {
+    pub fn state<S: Send + Sync + 'static>(&self) -> Result<&S, Problem> {
+        let (state, given) = &self.state;
+        state.downcast_ref::<S>().ok_or_else(|| {
             Problem::internal(&format!(
-                "a hook asked for the state as {}, but the router was given a state of \
-                 another type",
+                "a hook asked for the state as `{}`, but the router was given a state of type \
+                 `{given}`: ask for `{given}` (a part of it is not found by `FromRef`)",
                 std::any::type_name::<S>()
             ))
         })
+    }
+
+    /// The same as [`HookCtx::state`] (its former name, when `state` gave an `Option`).
+    pub fn require_state<S: Send + Sync + 'static>(&self) -> Result<&S, Problem> {
+        self.state()
     }
 
     /// The database.

@@ -70,9 +70,9 @@ mod sql;
 mod value;
 
 pub use config::RouterConfig;
-pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
+pub use db::{Backend, ColumnError, ColumnIndex, Db, DbState, FromRow, FromValue, PoolConfig, Row};
 pub use field_type::{FieldKind, FieldType};
-pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record};
+pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, ready};
@@ -153,7 +153,9 @@ pub use value::{Value, ValueError};
 /// A collection update or remove filters with the list's query syntax (`?team=eq.sales`), on
 /// the fields of its `filter` option (the key only by default); one without any filter is
 /// refused unless the operation is `unfiltered`. `scope` and `where` restrict every write
-/// as they restrict reads: a row outside them is never written.
+/// as they restrict reads: a row outside them is never written; and a write whose resulting
+/// row falls outside what the scope lets the caller write is refused (403, nothing written;
+/// see [`scope`]).
 ///
 /// # Operation options
 ///
@@ -174,7 +176,7 @@ pub use value::{Value, ValueError};
 /// | `max_depth = 8` | list | deepest nesting of `and(...)` / `or(...)` | 8 |
 /// | `max_in = 100` | list | most items in one `in.(...)` list | 100 |
 /// | `pre = [f, g]`, `post = [h]` | all six | hooks run before / after the operation, in its transaction (a single hook may be written `pre = f`) | none |
-/// | `scope = f` | list, retrieve, update, remove, replace | a per-request row condition; rows outside it do not exist (404) | none |
+/// | `scope = f` | all six | per-request row conditions: rows a request may not read (or, for update, replace and remove, write) do not exist (404); a create, update or replace leaving a row it may not write is refused (403, nothing written) | none |
 /// | `fields_for = f` | list, retrieve, create, update, replace | per-request narrowing of `fields` | none |
 /// | `force(field = f)` | create, update, replace | the server sets `field`; a client that sends it gets 422 | none |
 /// | `overwrite(field = f)` | create, update, replace | the server sets `field`; a client value is silently replaced | none |
@@ -264,7 +266,7 @@ pub use value::{Value, ValueError};
 /// | option | signature |
 /// |---|---|
 /// | `pre`, `post` | `async fn(&mut HookCtx) -> Result<(), Problem>` (its future must be `Send`) |
-/// | `scope` | `fn(&HookCtx) -> Result<Option<Cond<Model>>, Problem>` (`None`: every row) |
+/// | `scope` | `fn(&HookCtx) -> Result<Option<Cond<Model>>, Problem>` (`None`: every row), or `Result<Scope<Model>, Problem>` when what may be written differs from what may be read |
 /// | `fields_for` | `fn(&HookCtx, &mut FieldMask<Model>) -> Result<(), Problem>` |
 /// | `force(field = f)`, `overwrite(field = f)` | `fn(&HookCtx) -> Result<T, Problem>` |
 ///
@@ -424,7 +426,7 @@ pub use value::{Value, ValueError};
 /// ```compile_fail,E0308
 /// # use expose_runtime::{expose, Cond, HookCtx};
 /// // error[E0308]: mismatched types (at `mine`): expected
-/// // `fn(&HookCtx) -> Result<Option<Cond<Post>>, Problem>`
+/// // `fn(&HookCtx) -> Result<_, Problem>`
 /// fn mine(_: &HookCtx) -> Option<Cond<Post>> { None }
 ///
 /// #[expose(as = "posts", list(scope = mine))]

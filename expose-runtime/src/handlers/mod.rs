@@ -81,8 +81,8 @@ pub(crate) struct Req<'a> {
     pub(crate) parts: &'a Parts,
     pub(crate) headers: HeaderMap,
     pub(crate) db: Db,
-    /// The app's state, boxed only for operations with hooks.
-    pub(crate) state: Option<Arc<dyn Any + Send + Sync>>,
+    /// The app's state, boxed only for operations with hooks, and its type's name.
+    pub(crate) state: Option<(Arc<dyn Any + Send + Sync>, &'static str)>,
     /// Whether the request's write was sent: the only way to a write connection.
     pub(crate) sent: &'a Sent,
 }
@@ -223,7 +223,7 @@ fn prepare<'r>(
         output: None,
         before: None,
         row: None,
-        state: req.state.clone().unwrap_or_else(|| Arc::new(())),
+        state: req.state.clone().unwrap_or_else(|| (Arc::new(()), "()")),
         db: req.db.clone(),
         tx: None,
     };
