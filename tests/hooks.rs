@@ -646,7 +646,131 @@ async fn db_helpers(t: Arc<TestDb>) {
     assert!(e.contains("1 `?` placeholder(s) but 0 value(s)"), "{e}");
 }
 
+/// What each hook sees: a `post` hook of create and update reports the input, the whole
+/// written row and the row before into the response, whatever the client selected.
+#[expose(
+    as = "cards",
+    create(post = [report_seen]),
+    update(pre = [check_before], post = [report_seen]),
+    remove(pre = [check_before]),
+    retrieve
+)]
+#[derive(serde::Deserialize)]
+pub struct Card {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub title: String,
+    pub secret: Option<String>,
+}
+
+async fn report_seen(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let input_title = ctx.input()?.get(Card::FIELDS.title).map(str::to_owned);
+    let row = ctx.row()?;
+    let secret = row.get(Card::FIELDS.secret).map(str::to_owned);
+    let whole: Card = row.deserialize()?;
+    let before = ctx
+        .before()
+        .ok()
+        .map(|b| b.get(Card::FIELDS.title).to_owned());
+    // A remove's row is not there: a 500 naming the operation, not a `None`.
+    let seen = serde_json::json!({
+        "input_title": input_title,
+        "row_title": whole.title,
+        "row_id": whole.id,
+        "row_secret": secret,
+        "before_title": before,
+    });
+    if let Some(serde_json::Value::Object(o)) = ctx.output_mut() {
+        o.insert("seen".into(), seen);
+    }
+    Ok(())
+}
+
+async fn check_before(ctx: &mut HookCtx) -> Result<(), Problem> {
+    // The row before is there in `pre` hooks already, typed, and `row()` is not yet.
+    let title = ctx.before()?.get(Card::FIELDS.title);
+    if title == "locked" {
+        return Err(Problem::conflict("this card is locked"));
+    }
+    assert!(ctx.row().is_err());
+    Ok(())
+}
+
+async fn post_hooks_see_input_row_and_before(t: Arc<TestDb>) {
+    let id = match t.backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+        Backend::MySql => "BIGINT AUTO_INCREMENT PRIMARY KEY",
+    };
+    t.db.execute(&format!(
+        "CREATE TABLE cards (id {id}, title TEXT NOT NULL, secret TEXT)"
+    ))
+    .await
+    .unwrap();
+    let app = Card::router().with_state(t.db.clone());
+    let body = r#"{"title":"first","secret":"s1"}"#;
+    let r = send(&app, "POST", "/cards?select=id", &[], Some(body)).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let seen = r.json()["seen"].clone();
+    assert_eq!(seen["input_title"], "first");
+    assert_eq!(
+        (seen["row_title"].clone(), seen["row_secret"].clone()),
+        ("first".into(), "s1".into())
+    );
+    assert_eq!(
+        seen["before_title"],
+        serde_json::Value::Null,
+        "a create has no row before"
+    );
+    let key = seen["row_id"].as_i64().unwrap();
+    assert_eq!(r.json()["id"], key);
+    let r = send(
+        &app,
+        "PATCH",
+        &format!("/cards/{key}?select=id"),
+        &[],
+        Some(r#"{"title":"second"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let seen = r.json()["seen"].clone();
+    assert_eq!(seen["input_title"], "second");
+    assert_eq!(seen["row_title"], "second");
+    assert_eq!(
+        seen["row_secret"], "s1",
+        "every column, whatever was selected"
+    );
+    assert_eq!(seen["before_title"], "first");
+    // The pre hook read the row before: a locked card is refused, nothing written.
+    send(
+        &app,
+        "PATCH",
+        &format!("/cards/{key}"),
+        &[],
+        Some(r#"{"title":"locked"}"#),
+    )
+    .await;
+    let r = send(
+        &app,
+        "PATCH",
+        &format!("/cards/{key}"),
+        &[],
+        Some(r#"{"title":"third"}"#),
+    )
+    .await;
+    r.problem(409);
+    let r = send(&app, "DELETE", &format!("/cards/{key}"), &[], None).await;
+    r.problem(409);
+    assert_eq!(
+        send(&app, "GET", &format!("/cards/{key}"), &[], None)
+            .await
+            .json()["title"],
+        "locked"
+    );
+}
+
 backend_tests!(
+    post_hooks_see_input_row_and_before,
     hooks_read_rows_and_typed_input,
     locked_check_holds_under_concurrency,
     db_helpers,
