@@ -769,7 +769,85 @@ async fn post_hooks_see_input_row_and_before(t: Arc<TestDb>) {
     );
 }
 
+/// Reads with hooks: a `pre` hook that runs no SQL leaves the read without a transaction; one
+/// that runs a statement begins one, which the read and the `post` hooks continue in.
+#[expose(as = "shelves", all(pre = [maybe_query], post = [report_tx]), list, retrieve)]
+pub struct Shelf {
+    #[expose(id)]
+    pub id: i64,
+    pub label: String,
+}
+
+async fn maybe_query(ctx: &mut HookCtx) -> Result<(), Problem> {
+    if ctx.headers().get("x-refuse").is_some() {
+        return Err(Problem::forbidden("refused by a hook that runs no SQL"));
+    }
+    assert!(
+        !ctx.in_transaction(),
+        "a read's pre hook starts without a transaction"
+    );
+    if ctx.headers().get("x-query").is_some() {
+        let (n,): (i64,) = ctx.fetch_one("SELECT COUNT(*) FROM shelves", &[]).await?;
+        assert_eq!(n, 2);
+        assert!(ctx.in_transaction());
+    }
+    Ok(())
+}
+
+async fn report_tx(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let in_tx = ctx.in_transaction();
+    match ctx.output_mut() {
+        Some(serde_json::Value::Object(o)) => {
+            o.insert("in_tx".into(), in_tx.into());
+        }
+        Some(serde_json::Value::Array(items)) => {
+            for i in items {
+                i["in_tx"] = in_tx.into();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn reads_begin_a_transaction_only_for_sql(t: Arc<TestDb>) {
+    t.db.execute("CREATE TABLE shelves (id BIGINT PRIMARY KEY, label TEXT NOT NULL)")
+        .await
+        .unwrap();
+    t.db.execute("INSERT INTO shelves (id, label) VALUES (1, 'a'), (2, 'b')")
+        .await
+        .unwrap();
+    let app = Shelf::router().with_state(t.db.clone());
+    // The hooks run (a refusal shows it), without a transaction.
+    send(&app, "GET", "/shelves", &[("x-refuse", "1")], None)
+        .await
+        .problem(403);
+    send(&app, "GET", "/shelves/1", &[("x-refuse", "1")], None)
+        .await
+        .problem(403);
+    let r = send(&app, "GET", "/shelves", &[], None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()[0]["in_tx"], false);
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    let r = send(&app, "GET", "/shelves/2", &[], None).await;
+    assert_eq!(
+        (r.json()["label"].clone(), r.json()["in_tx"].clone()),
+        ("b".into(), false.into())
+    );
+    // A hook's statement begins one, which the post hook still sees.
+    let q = [("x-query", "1")];
+    let r = send(&app, "GET", "/shelves", &q, None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()[1]["in_tx"], true);
+    let r = send(&app, "GET", "/shelves/1", &q, None).await;
+    assert_eq!(
+        (r.json()["label"].clone(), r.json()["in_tx"].clone()),
+        ("a".into(), true.into())
+    );
+}
+
 backend_tests!(
+    reads_begin_a_transaction_only_for_sql,
     post_hooks_see_input_row_and_before,
     hooks_read_rows_and_typed_input,
     locked_check_holds_under_concurrency,

@@ -1,5 +1,6 @@
 //! Hooks: plain async functions named in the attribute that run before (`pre`) and after
-//! (`post`) an operation, inside its database transaction.
+//! (`post`) an operation, inside its database transaction (a list or retrieve begins one
+//! only when a hook runs a statement: see [`HookCtx::in_transaction`]).
 //!
 //! A hook has this shape:
 //!
@@ -505,6 +506,8 @@ pub struct HookCtx {
     pub(crate) state: (Arc<dyn Any + Send + Sync>, &'static str),
     pub(crate) db: Db,
     pub(crate) tx: Option<Tx>,
+    /// A read's hooks: no transaction until a hook runs a statement, which begins one.
+    pub(crate) lazy_tx: bool,
 }
 
 impl HookCtx {
@@ -653,6 +656,7 @@ impl HookCtx {
     /// unique violation, 503 for contention, 500 otherwise, logged), and the operation's
     /// transaction rolls back.
     pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, Problem> {
+        self.begin_if_lazy().await?;
         let sql = self.placeholders(sql, args)?;
         use crate::db::Driver;
         match &mut self.tx {
@@ -703,6 +707,7 @@ impl HookCtx {
         sql: &str,
         args: &[Value],
     ) -> Result<Option<T>, Problem> {
+        self.begin_if_lazy().await?;
         let backend = self.db.backend();
         let row = match &mut self.tx {
             Some(Tx::Sqlite(tx)) => crate::db::first::<sqlx::Sqlite>(tx, backend, sql, args).await,
@@ -733,6 +738,7 @@ impl HookCtx {
         sql: &str,
         args: &[Value],
     ) -> Result<Vec<T>, Problem> {
+        self.begin_if_lazy().await?;
         let backend = self.db.backend();
         let rows = match &mut self.tx {
             Some(Tx::Sqlite(tx)) => crate::db::all::<sqlx::Sqlite>(tx, backend, sql, args).await,
@@ -816,6 +822,28 @@ impl HookCtx {
         );
         let found: Option<Row> = self.fetch_optional(&sql, &[value]).await?;
         Ok(found.is_some())
+    }
+
+    /// Whether the operation's transaction has begun. Writes run in one from the start; a
+    /// list or retrieve with hooks begins one only when a hook runs its first statement
+    /// (its query then runs in it too, and it commits after the `post` hooks), so that a
+    /// hook that runs no SQL costs the read no `BEGIN` and `COMMIT`.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Begins a read's transaction at a hook's first statement.
+    async fn begin_if_lazy(&mut self) -> Result<(), Problem> {
+        if self.tx.is_some() || !self.lazy_tx {
+            return Ok(());
+        }
+        use crate::db::Driver;
+        self.tx = Some(match &self.db {
+            Db::Sqlite(p) => sqlx::Sqlite::wrap_tx(p.begin().await.map_err(fail)?),
+            Db::Postgres(p) => sqlx::Postgres::wrap_tx(p.begin().await.map_err(fail)?),
+            Db::MySql(p) => sqlx::MySql::wrap_tx(p.begin().await.map_err(fail)?),
+        });
+        Ok(())
     }
 
     fn placeholders<'s>(

@@ -1,8 +1,10 @@
 //! The five operations, generic over the backend; each returns a response or a problem.
 //!
-//! An operation without hooks runs its one statement on a pooled connection. With hooks, it
-//! runs in a transaction: `pre` hooks, the statement(s), `post` hooks, commit; any failure
-//! drops the transaction, which rolls everything back.
+//! An operation without hooks runs its one statement on a pooled connection. A write with
+//! hooks runs in a transaction: `pre` hooks, the statement(s), `post` hooks, commit; any
+//! failure drops the transaction, which rolls everything back. A read with hooks begins its
+//! transaction only when a hook runs a statement (then the read and the `post` hooks continue
+//! in it); hooks that run no SQL leave it on a pooled connection.
 
 use crate::body;
 use crate::conditional;
@@ -226,6 +228,7 @@ fn prepare<'r>(
         state: req.state.clone().unwrap_or_else(|| (Arc::new(()), "()")),
         db: req.db.clone(),
         tx: None,
+        lazy_tx: false,
     };
     let (mut scope, check) = match op.scope {
         Some(f) => scope_filters(kind, &f(&ctx)?),
@@ -282,6 +285,48 @@ fn input_for_post(op: &Operation, ctx: &mut HookCtx) -> Vec<(usize, Value)> {
             .as_ref()
             .map(|i| i.values.clone())
             .unwrap_or_default(),
+    }
+}
+
+/// Runs a read's hooks (list, retrieve) without a transaction: the first statement a hook
+/// runs begins one ([`HookCtx::in_transaction`]), which the read continues in.
+async fn run_read_hooks(hooks: &[crate::model::Hook], ctx: &mut HookCtx) -> Result<(), Problem> {
+    ctx.lazy_tx = true;
+    for hook in hooks {
+        if let Err(e) = hook(ctx).await {
+            // Rolled back.
+            ctx.tx = None;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// A read's `post` hooks, with the rendered body (see [`post_hooks`]).
+async fn read_post_hooks(
+    op: &Operation,
+    ctx: &mut HookCtx,
+    out: &mut Vec<u8>,
+) -> Result<(), Problem> {
+    if op.post.is_empty() {
+        return Ok(());
+    }
+    ctx.output = Some(serde_json::from_slice(out).map_err(|e| Problem::internal(&e))?);
+    run_read_hooks(op.post, ctx).await?;
+    *out = serde_json::to_vec(&ctx.output).map_err(|e| Problem::internal(&e))?;
+    Ok(())
+}
+
+/// The transaction a read's hook began, if any, taken out of the context.
+fn read_tx<B: Driver>(ctx: &mut HookCtx) -> Option<sqlx::Transaction<'static, B>> {
+    ctx.tx.take().and_then(B::unwrap_tx)
+}
+
+/// Commits the transaction a read's hook began, if any.
+async fn finish_read<B: Driver>(sent: &Sent, ctx: &mut HookCtx) -> Result<(), sqlx::Error> {
+    match read_tx::<B>(ctx) {
+        Some(tx) => sent.adopt_read(tx).commit().await,
+        None => Ok(()),
     }
 }
 
