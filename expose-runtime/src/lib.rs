@@ -116,7 +116,8 @@ pub use value::{Value, ValueError};
 /// - an implementation of [`Exposed`]: a `static` model description naming every field, its type and
 ///   each operation's policy (`cargo expand` shows it; the runtime does the work);
 /// - `Person::router()` and `Person::router_with(RouterConfig)`: an `axum::Router<S>` for any
-///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`);
+///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`, see [`DbState`]; with
+///   `state = T`, only `T`);
 /// - `Person::FIELDS`, of the generated type `PersonFields`: one typed [`Col`] handle per
 ///   field, for scopes and `fields_for`.
 ///
@@ -129,6 +130,7 @@ pub use value::{Value, ValueError};
 /// |---|---|---|
 /// | `as = "people"` | the URL segment: `/people` and `/people/{id}`; letters, digits, `-`, `_` | required |
 /// | `table = "person"` | the SQL table | the `as` value |
+/// | `state = AppState` | the state type the hooks read (`ctx.state::<AppState>()`): `router()` then compiles only for a router served with it ([`StateIs`]) | any state with a `Db` |
 /// | `list`, `retrieve`, `create`, `update`, `remove`, `replace` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
 /// | `all(...)` | options shared by every operation that they apply to | none |
 ///
