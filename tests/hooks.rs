@@ -99,7 +99,10 @@ async fn fill_input(ctx: &mut HookCtx) -> Result<(), Problem> {
 /// Writes an audit row in the operation's transaction.
 async fn audit(ctx: &mut HookCtx) -> Result<(), Problem> {
     let what = format!("{:?}", ctx.operation());
-    let before = ctx.before().map(ToString::to_string).unwrap_or_default();
+    let before = match ctx.before() {
+        Ok(row) => serde_json::Value::Object(row.to_json()).to_string(),
+        Err(_) => String::new(),
+    };
     ctx.execute(
         "INSERT INTO audit (what, before_row) VALUES (?, ?)",
         &[Value::from(what), Value::from(before)],
@@ -643,7 +646,209 @@ async fn db_helpers(t: Arc<TestDb>) {
     assert!(e.contains("1 `?` placeholder(s) but 0 value(s)"), "{e}");
 }
 
+/// What each hook sees: a `post` hook of create and update reports the input, the whole
+/// written row and the row before into the response, whatever the client selected.
+#[expose(
+    as = "cards",
+    create(post = [report_seen]),
+    update(pre = [check_before], post = [report_seen]),
+    remove(pre = [check_before]),
+    retrieve
+)]
+#[derive(serde::Deserialize)]
+pub struct Card {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub title: String,
+    pub secret: Option<String>,
+}
+
+async fn report_seen(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let input_title = ctx.input()?.get(Card::FIELDS.title).map(str::to_owned);
+    let row = ctx.row()?;
+    let secret = row.get(Card::FIELDS.secret).map(str::to_owned);
+    let whole: Card = row.deserialize()?;
+    let before = ctx
+        .before()
+        .ok()
+        .map(|b| b.get(Card::FIELDS.title).to_owned());
+    // A remove's row is not there: a 500 naming the operation, not a `None`.
+    let seen = serde_json::json!({
+        "input_title": input_title,
+        "row_title": whole.title,
+        "row_id": whole.id,
+        "row_secret": secret,
+        "before_title": before,
+    });
+    if let Some(serde_json::Value::Object(o)) = ctx.output_mut() {
+        o.insert("seen".into(), seen);
+    }
+    Ok(())
+}
+
+async fn check_before(ctx: &mut HookCtx) -> Result<(), Problem> {
+    // The row before is there in `pre` hooks already, typed, and `row()` is not yet.
+    let title = ctx.before()?.get(Card::FIELDS.title);
+    if title == "locked" {
+        return Err(Problem::conflict("this card is locked"));
+    }
+    assert!(ctx.row().is_err());
+    Ok(())
+}
+
+async fn post_hooks_see_input_row_and_before(t: Arc<TestDb>) {
+    let id = match t.backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Backend::Postgres => "BIGSERIAL PRIMARY KEY",
+        Backend::MySql => "BIGINT AUTO_INCREMENT PRIMARY KEY",
+    };
+    t.db.execute(&format!(
+        "CREATE TABLE cards (id {id}, title TEXT NOT NULL, secret TEXT)"
+    ))
+    .await
+    .unwrap();
+    let app = Card::router().with_state(t.db.clone());
+    let body = r#"{"title":"first","secret":"s1"}"#;
+    let r = send(&app, "POST", "/cards?select=id", &[], Some(body)).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let seen = r.json()["seen"].clone();
+    assert_eq!(seen["input_title"], "first");
+    assert_eq!(
+        (seen["row_title"].clone(), seen["row_secret"].clone()),
+        ("first".into(), "s1".into())
+    );
+    assert_eq!(
+        seen["before_title"],
+        serde_json::Value::Null,
+        "a create has no row before"
+    );
+    let key = seen["row_id"].as_i64().unwrap();
+    assert_eq!(r.json()["id"], key);
+    let r = send(
+        &app,
+        "PATCH",
+        &format!("/cards/{key}?select=id"),
+        &[],
+        Some(r#"{"title":"second"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let seen = r.json()["seen"].clone();
+    assert_eq!(seen["input_title"], "second");
+    assert_eq!(seen["row_title"], "second");
+    assert_eq!(
+        seen["row_secret"], "s1",
+        "every column, whatever was selected"
+    );
+    assert_eq!(seen["before_title"], "first");
+    // The pre hook read the row before: a locked card is refused, nothing written.
+    send(
+        &app,
+        "PATCH",
+        &format!("/cards/{key}"),
+        &[],
+        Some(r#"{"title":"locked"}"#),
+    )
+    .await;
+    let r = send(
+        &app,
+        "PATCH",
+        &format!("/cards/{key}"),
+        &[],
+        Some(r#"{"title":"third"}"#),
+    )
+    .await;
+    r.problem(409);
+    let r = send(&app, "DELETE", &format!("/cards/{key}"), &[], None).await;
+    r.problem(409);
+    assert_eq!(
+        send(&app, "GET", &format!("/cards/{key}"), &[], None)
+            .await
+            .json()["title"],
+        "locked"
+    );
+}
+
+/// Reads with hooks: a `pre` hook that runs no SQL leaves the read without a transaction; one
+/// that runs a statement begins one, which the read and the `post` hooks continue in.
+#[expose(as = "shelves", all(pre = [maybe_query], post = [report_tx]), list, retrieve)]
+pub struct Shelf {
+    #[expose(id)]
+    pub id: i64,
+    pub label: String,
+}
+
+async fn maybe_query(ctx: &mut HookCtx) -> Result<(), Problem> {
+    if ctx.headers().get("x-refuse").is_some() {
+        return Err(Problem::forbidden("refused by a hook that runs no SQL"));
+    }
+    assert!(
+        !ctx.in_transaction(),
+        "a read's pre hook starts without a transaction"
+    );
+    if ctx.headers().get("x-query").is_some() {
+        let (n,): (i64,) = ctx.fetch_one("SELECT COUNT(*) FROM shelves", &[]).await?;
+        assert_eq!(n, 2);
+        assert!(ctx.in_transaction());
+    }
+    Ok(())
+}
+
+async fn report_tx(ctx: &mut HookCtx) -> Result<(), Problem> {
+    let in_tx = ctx.in_transaction();
+    match ctx.output_mut() {
+        Some(serde_json::Value::Object(o)) => {
+            o.insert("in_tx".into(), in_tx.into());
+        }
+        Some(serde_json::Value::Array(items)) => {
+            for i in items {
+                i["in_tx"] = in_tx.into();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn reads_begin_a_transaction_only_for_sql(t: Arc<TestDb>) {
+    t.db.execute("CREATE TABLE shelves (id BIGINT PRIMARY KEY, label TEXT NOT NULL)")
+        .await
+        .unwrap();
+    t.db.execute("INSERT INTO shelves (id, label) VALUES (1, 'a'), (2, 'b')")
+        .await
+        .unwrap();
+    let app = Shelf::router().with_state(t.db.clone());
+    // The hooks run (a refusal shows it), without a transaction.
+    send(&app, "GET", "/shelves", &[("x-refuse", "1")], None)
+        .await
+        .problem(403);
+    send(&app, "GET", "/shelves/1", &[("x-refuse", "1")], None)
+        .await
+        .problem(403);
+    let r = send(&app, "GET", "/shelves", &[], None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()[0]["in_tx"], false);
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    let r = send(&app, "GET", "/shelves/2", &[], None).await;
+    assert_eq!(
+        (r.json()["label"].clone(), r.json()["in_tx"].clone()),
+        ("b".into(), false.into())
+    );
+    // A hook's statement begins one, which the post hook still sees.
+    let q = [("x-query", "1")];
+    let r = send(&app, "GET", "/shelves", &q, None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()[1]["in_tx"], true);
+    let r = send(&app, "GET", "/shelves/1", &q, None).await;
+    assert_eq!(
+        (r.json()["label"].clone(), r.json()["in_tx"].clone()),
+        ("a".into(), true.into())
+    );
+}
+
 backend_tests!(
+    reads_begin_a_transaction_only_for_sql,
+    post_hooks_see_input_row_and_before,
     hooks_read_rows_and_typed_input,
     locked_check_holds_under_concurrency,
     db_helpers,

@@ -114,4 +114,7 @@ pub(crate) struct Attr {
     pub(crate) ops: Vec<(OperationKind, Ident, Op)>,
     /// `validate = f`: the model's own validation function.
     pub(crate) validate: Option<syn::Path>,
+    /// `state = AppState`: the state type the model's hooks read, checked against the
+    /// router's state at compile time.
+    pub(crate) state: Option<Type>,
 }

@@ -8,7 +8,8 @@ use syn::{Ident, LitInt, LitStr};
 
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
-    "as", "table", "validate", "all", "list", "retrieve", "create", "update", "remove", "replace",
+    "as", "table", "validate", "state", "all", "list", "retrieve", "create", "update", "remove",
+    "replace",
 ];
 /// Operation keys.
 const OP_KEYS: &[&str] = &[
@@ -155,6 +156,14 @@ fn flag(meta: &ParseNestedMeta) -> syn::Result<Ident> {
     Ok(meta.path.get_ident().cloned().expect("flags are idents"))
 }
 
+/// `state = AppState`: a type.
+fn state_type(meta: &ParseNestedMeta) -> syn::Result<syn::Type> {
+    let value = meta.value().map_err(|_| {
+        meta.error("write `state = AppState`: the type of the router's state the hooks read")
+    })?;
+    value.parse()
+}
+
 /// Parses the arguments of `#[expose(...)]` on the struct.
 pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> Attr {
     let mut attr = Attr::default();
@@ -176,6 +185,9 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
                 }
                 let v: syn::Path = meta.value()?.call(syn::Path::parse_mod_style)?;
                 set(cx, &meta, &mut attr.validate, v);
+            } else if meta.path.is_ident("state") {
+                let v = state_type(&meta)?;
+                set(cx, &meta, &mut attr.state, v);
             } else if meta.path.is_ident("all") {
                 if !meta.input.peek(syn::token::Paren) {
                     return Err(meta.error(

@@ -382,6 +382,8 @@ fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op) {
     const ITEM_WRITES: &[OperationKind] = &[Update, Remove, Replace];
     const BODY: &[OperationKind] = &[Create, Update, Replace];
     const CREATE: &[OperationKind] = &[Create];
+    // A create's scope checks its new rows (`WITH CHECK`).
+    const SCOPED: &[OperationKind] = &[List, Retrieve, Create, Update, Remove, Replace];
     let mut options: Vec<(&str, Option<&dyn ToTokens>, &[OperationKind])> = vec![
         ("filter", tok(&op.filter), FILTERED),
         ("sort", tok(&op.sort), LIST),
@@ -397,7 +399,7 @@ fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op) {
     options.extend(op.wheres.iter().map(|w| ("where", Some(w as _), ROWS)));
     options.extend([
         ("require_if_match", tok(&op.require_if_match), ITEM_WRITES),
-        ("scope", tok(&op.scope), ROWS),
+        ("scope", tok(&op.scope), SCOPED),
     ]);
     options.extend(op.force.iter().map(|(field, _, overwrite)| {
         let name = if *overwrite { "overwrite" } else { "force" };
@@ -706,11 +708,7 @@ fn checked_op(
         max_in: list_int("max_in", op.max_in.as_ref(), all.max_in.as_ref()),
         pre: all.pre.iter().chain(&op.pre).cloned().collect(),
         post: all.post.iter().chain(&op.post).cloned().collect(),
-        scope: if kind == Create {
-            None
-        } else {
-            op.scope.clone().or_else(|| all.scope.clone())
-        },
+        scope: op.scope.clone().or_else(|| all.scope.clone()),
         fields_for: if kind == Remove {
             None
         } else {

@@ -84,12 +84,13 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             &ops,
             attr.validate.as_ref(),
             true,
+            attr.state.as_ref(),
         ),
         Err(e) => {
             let err = e.to_compile_error();
             if named && !generic {
                 // Same items, no operations and no adapters: nothing more to report.
-                let stub = model(&input, &path, &table, &doc, &fields, &[], None, false);
+                let stub = model(&input, &path, &table, &doc, &fields, &[], None, false, None);
                 quote!(#err #stub)
             } else {
                 quote!(#err #input)
@@ -185,6 +186,7 @@ fn model(
     ops: &[CheckedOp],
     attr_validate: Option<&syn::Path>,
     with_rules: bool,
+    state: Option<&syn::Type>,
 ) -> TokenStream {
     let (ident, vis) = (&input.ident, &input.vis);
     let rust_name = ident.to_string();
@@ -294,6 +296,7 @@ fn model(
     });
     let fields_doc =
         format!(" Typed handles on the fields of [`{ident}`], for scopes and `fields_for`.");
+    let state_bound = state_bound(state);
     let router_doc = format!(
         " The routes of `/{path}` and `/{path}/{{id}}`, for any state that holds a [`Db`](::expose_runtime::Db)."
     );
@@ -338,8 +341,8 @@ fn model(
             #[doc = #router_doc]
             pub fn router<S>() -> ::expose_runtime::__private::Router<S>
             where
-                S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-                ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+                S: ::expose_runtime::DbState,
+                #state_bound
             {
                 Self::router_with(::core::default::Default::default())
             }
@@ -347,8 +350,8 @@ fn model(
             /// Like `router()`, with settings such as the body size limit.
             pub fn router_with<S>(config: ::expose_runtime::RouterConfig) -> ::expose_runtime::__private::Router<S>
             where
-                S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-                ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+                S: ::expose_runtime::DbState,
+                #state_bound
             {
                 ::expose_runtime::__private::router::<Self, S>(config)
             }
@@ -416,18 +419,7 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         opts.push(quote!(#which: &[#(#names),*]));
     }
     if let Some(path) = &op.scope {
-        let name = glue.get("scope", path, |name| {
-            let f = quote_spanned!(path.span()=>
-                let scope: fn(&__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<#model>>, __e::Problem> = #path;
-            );
-            quote! {
-                fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Option<__e::Cond<()>>, __e::Problem> {
-                    #f
-                    scope(ctx).map(|c| c.map(__e::Cond::erase))
-                }
-            }
-        });
-        opts.push(quote!(scope: __e::Some(#name)));
+        opts.push(scope_glue(path, model, glue));
     }
     if let Some(path) = &op.fields_for {
         let name = glue.get("fields_for", path, |name| {
@@ -529,5 +521,33 @@ fn rule(r: &crate::ast::Rule) -> TokenStream {
             });
             quote!(__e::Rule::OneOf(&[#(#items),*]))
         }
+    }
+}
+
+/// The `scope:` option: the user's function adapted to return the erased `Scope<()>`. It may
+/// return `Option<Cond<M>>`, `Cond<M>` or `Scope<M>` (the runtime's `IntoScope`), in a
+/// `Result<_, Problem>`.
+fn scope_glue(path: &syn::Path, model: &syn::Ident, glue: &mut Glue) -> TokenStream {
+    let name = glue.get("scope", path, |name| {
+        let f = quote_spanned!(path.span()=>
+            let scope: fn(&__e::HookCtx) -> __e::Result<_, __e::Problem> = #path;
+            let scope = __e::IntoScope::<#model>::into_scope(scope(ctx)?);
+        );
+        quote! {
+            fn #name(ctx: &__e::HookCtx) -> __e::Result<__e::Scope<()>, __e::Problem> {
+                #f
+                __e::Ok(scope.erase())
+            }
+        }
+    });
+    quote!(scope: __e::Some(#name))
+}
+
+/// `state = AppState`: the bound on `router()` that checks, at compile time, that the router
+/// is served with that state, so that the hooks' `ctx.state::<AppState>()` finds it.
+fn state_bound(state: Option<&syn::Type>) -> TokenStream {
+    match state {
+        Some(ty) => quote_spanned!(ty.span()=> S: ::expose_runtime::StateIs<#ty>,),
+        None => TokenStream::new(),
     }
 }

@@ -9,12 +9,12 @@
 //! `bench/PROFILE.md`, 2026-12-01).
 
 use crate::config::RouterConfig;
-use crate::db::Db;
+use crate::db::DbState;
 use crate::db::Sent;
 use crate::handlers::{self, Req};
 use crate::problem::Problem;
 use crate::resource::Resource;
-use axum::extract::{FromRef, Request};
+use axum::extract::Request;
 use axum::handler::Handler;
 use axum::http::{request::Parts, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -42,11 +42,7 @@ pub(crate) struct Endpoint {
 /// The marker type of [`Endpoint`]'s [`Handler`] implementation.
 pub(crate) struct Direct;
 
-impl<S> Handler<Direct, S> for Endpoint
-where
-    S: Clone + Send + Sync + 'static,
-    Db: FromRef<S>,
-{
+impl<S: DbState> Handler<Direct, S> for Endpoint {
     type Future = Pin<Box<dyn Future<Output = Response> + Send>>;
 
     fn call(self, req: Request, state: S) -> Self::Future {
@@ -55,11 +51,7 @@ where
 }
 
 /// Runs the endpoint's operation on one request.
-async fn run<S>(e: Endpoint, req: Request, state: S) -> Response
-where
-    S: Send + Sync + 'static,
-    Db: FromRef<S>,
-{
+async fn run<S: DbState>(e: Endpoint, req: Request, state: S) -> Response {
     let (parts, body) = req.into_parts();
     let query_len = parts.uri.query().map_or(0, str::len);
     let sent = Sent::default();
@@ -119,18 +111,15 @@ where
 impl Endpoint {
     /// The request as the handlers take it; the app's state is boxed only when some
     /// operation has a hook context to show it in.
-    fn req<'a, S>(&self, state: S, parts: &'a mut Parts, sent: &'a Sent) -> Req<'a>
-    where
-        S: Send + Sync + 'static,
-        Db: FromRef<S>,
-    {
+    fn req<'a, S: DbState>(&self, state: S, parts: &'a mut Parts, sent: &'a Sent) -> Req<'a> {
         // Apart from the head, so that the operation can drop them once read
         // (`Req::release_headers`).
         let headers = std::mem::take(&mut parts.headers);
-        let db = Db::from_ref(&state);
-        let state = self
-            .boxes_state
-            .then(|| Arc::new(state) as Arc<dyn Any + Send + Sync>);
+        let db = state.db();
+        let state = self.boxes_state.then(|| {
+            let state = Arc::new(state) as Arc<dyn Any + Send + Sync>;
+            (state, std::any::type_name::<S>())
+        });
         Req {
             parts,
             headers,

@@ -1,5 +1,6 @@
 //! Hooks: plain async functions named in the attribute that run before (`pre`) and after
-//! (`post`) an operation, inside its database transaction.
+//! (`post`) an operation, inside its database transaction (a list or retrieve begins one
+//! only when a hook runs a statement: see [`HookCtx::in_transaction`]).
 //!
 //! A hook has this shape:
 //!
@@ -26,10 +27,10 @@
 //! - read the request: [`method`](HookCtx::method), [`uri`](HookCtx::uri),
 //!   [`headers`](HookCtx::headers), [`extension`](HookCtx::extension) (what an auth
 //!   middleware put there), and the app's state ([`state`](HookCtx::state));
-//! - see the [`operation`](HookCtx::operation) and the [`key`](HookCtx::key) of the target row;
-//! - in `pre` of create/update: read and change the validated [`input`](HookCtx::input_mut);
-//! - in `post`: read and change the [`output`](HookCtx::output_mut) (one object, or the
-//!   array of a list page) and see the row [`before`](HookCtx::before) an update or remove;
+//! - see the [`operation`](HookCtx::operation), the [`key`](HookCtx::key) of the target row,
+//!   the [`input`](HookCtx::input), the written [`row`](HookCtx::row), the row
+//!   [`before`](HookCtx::before) the write and the [`output`](HookCtx::output), as the table
+//!   below says;
 //! - refuse the request by returning any [`Problem`];
 //! - run SQL in the operation's transaction with [`execute`](HookCtx::execute), and read
 //!   rows with [`fetch_one`](HookCtx::fetch_one), [`fetch_optional`](HookCtx::fetch_optional)
@@ -38,6 +39,36 @@
 //!   back. Placeholders are `?` on every backend;
 //! - [`lock`](HookCtx::lock) the row a check depends on, so that concurrent requests do not
 //!   both pass it.
+//!
+//! What each hook sees (asking for something its place does not have is a 500 problem
+//! naming the operation, logged, never a silent `None`):
+//!
+//! | hook | [`input`](HookCtx::input) | [`before`](HookCtx::before) | [`row`](HookCtx::row) | [`output`](HookCtx::output) | [`key`](HookCtx::key) |
+//! |---|---|---|---|---|---|
+//! | list `pre` | — | — | — | — | — |
+//! | list `post` | — | — | — | the page (an array; [`output_mut`](HookCtx::output_mut) changes it) | — |
+//! | retrieve `pre` / `post` | — | — | — | `post`: the object | the key |
+//! | create `pre` | validated, changeable ([`input_mut`](HookCtx::input_mut)) | — | — | — | — |
+//! | create `post` | as written | — | the new row, every field | the response | the new key |
+//! | update, replace `pre` | validated, changeable | the row, locked | — | — | the key |
+//! | update, replace `post` | as written | the row | the updated row, every field | the response | the key |
+//! | remove `pre` / `post` | — | the row, locked | — | — | the key |
+//!
+//! - *input*: the values the write sets (the body's fields, the forced values), read and
+//!   set through the model's typed field handles ([`Input`]);
+//! - *before*: every field of the target row as it was, read with `SELECT ... FOR UPDATE`
+//!   in the operation's transaction before the `pre` hooks run (a replace that inserts has
+//!   none); *row*: every field of the row as the write left it, read back in the same
+//!   transaction: what the client asked to `select` narrows only the response, so
+//!   `POST /loans?select=id` still gives the `post` hook `book_id`. Both are a [`Record`],
+//!   read by typed handle (`ctx.row()?.get(Loan::FIELDS.book_id)` is an `&i64`) or, where the
+//!   model derives `Deserialize`, as the struct (`ctx.before()?.deserialize::<Loan>()?`);
+//! - in a many-row write (bulk create, upsert, a `PATCH`/`DELETE` chosen by filters), the
+//!   hooks run once per row and see that row's input, key and rows.
+//!
+//! An operation without hooks pays for none of this: the row before is read only when the
+//! operation has hooks (or `If-Match`), the written row and a copy of the input only when it
+//! has `post` hooks.
 //!
 //! A whole rule, typed through the model's field handles:
 //!
@@ -202,6 +233,96 @@ impl Input {
     }
 }
 
+/// A whole row of the model, every field (whatever the client asked to `select`): the row
+/// a create or update wrote ([`HookCtx::row`]), or the row as it was before an update or
+/// remove ([`HookCtx::before`]).
+///
+/// Read a field through its typed handle (`row.get(Loan::FIELDS.book_id)` is an `&i64`; for
+/// an `Option<T>` field, an `Option<&T>`), by API name ([`value`](Record::value)), or take
+/// the whole row as the model struct when it derives `Deserialize`
+/// ([`deserialize`](Record::deserialize)).
+#[derive(Debug, Clone)]
+pub struct Record {
+    fields: Input,
+}
+
+impl Record {
+    /// A row of every field of the model, in field order.
+    pub(crate) fn new(model: (&'static str, &'static [Field]), values: Vec<Value>) -> Record {
+        Record {
+            fields: Input {
+                model,
+                values: values.into_iter().enumerate().collect(),
+            },
+        }
+    }
+
+    /// A field's value by its typed handle: `&T` (`&str` for a `String`), `Option<&T>` for
+    /// an `Option<T>` field.
+    ///
+    /// # Panics
+    ///
+    /// When the handle is another model's field: a programming error, named with both
+    /// models.
+    pub fn get<M: crate::Exposed, T: InputValue>(&self, col: Col<M, T>) -> T::Ref<'_> {
+        InputKey::get(col, &self.fields)
+            .unwrap_or_else(|| panic!("a row of {} lacks a field", self.fields.model.0))
+    }
+
+    /// A field's value by its API name.
+    pub fn value(&self, name: &str) -> Option<&Value> {
+        InputKey::get(name, &self.fields)
+    }
+
+    /// The row as a JSON object keyed by the fields' API names (as the response shows
+    /// them; date-times as RFC 3339 text).
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        let fields = self.fields.model.1;
+        self.fields
+            .values
+            .iter()
+            .map(|(i, v)| (fields[*i].name.to_owned(), crate::db::json_of(v)))
+            .collect()
+    }
+
+    /// The row as a `T: Deserialize`, usually the model struct itself, keyed by the Rust
+    /// field names (serde's default); a mismatch is a 500 problem naming `T`, logged.
+    ///
+    /// ```
+    /// use expose_runtime::{expose, HookCtx, Problem};
+    ///
+    /// #[expose(as = "loans", create(post = [log_loan]))]
+    /// #[derive(serde::Deserialize)]
+    /// pub struct Loan {
+    ///     #[expose(id, generated)]
+    ///     pub id: i64,
+    ///     pub book_id: i64,
+    /// }
+    ///
+    /// async fn log_loan(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let loan: Loan = ctx.row()?.deserialize()?;
+    ///     assert_eq!(loan.book_id, *ctx.row()?.get(Loan::FIELDS.book_id));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, Problem> {
+        let fields = self.fields.model.1;
+        let object = self
+            .fields
+            .values
+            .iter()
+            .map(|(i, v)| (fields[*i].ident.to_owned(), crate::db::json_of(v)))
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(object)).map_err(|e| {
+            Problem::internal(&format!(
+                "a row of {} does not read as {}: {e}",
+                self.fields.model.0,
+                std::any::type_name::<T>()
+            ))
+        })
+    }
+}
+
 /// How [`Input::get`] and [`Input::remove`] name a field: a typed handle
 /// (`Loan::FIELDS.member_id`) or an API name (`"member_id"`).
 pub trait InputKey {
@@ -341,6 +462,38 @@ input_values!(
     rust_decimal::Decimal => Decimal
 );
 
+/// `S` is the state `T` a model's hooks read: `#[expose(state = T, ...)]` bounds the
+/// model's `router()` with `S: StateIs<T>`, so that serving it with another state is a
+/// compile error naming both types, rather than a hook failing on every request.
+///
+/// ```compile_fail,E0277
+/// use expose_runtime::{expose, Db};
+///
+/// #[derive(Clone)]
+/// struct Library { db: Db }
+///
+/// impl axum::extract::FromRef<Library> for Db {
+///     fn from_ref(l: &Library) -> Db { l.db.clone() }
+/// }
+///
+/// #[expose(as = "books", state = Library, list)]
+/// pub struct Book { pub id: i64 }
+///
+/// fn app(db: Db) -> axum::Router {
+///     // error: the hooks of this model read the state as `Library`, but the router is
+///     // served with a state of type `Db`
+///     axum::Router::new().merge(Book::router()).with_state(db)
+/// }
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "the hooks of this model read the state as `{T}` (`state = ...` in `#[expose]`), but the router is served with a state of type `{Self}`",
+    label = "served with `{Self}`",
+    note = "serve the router `.with_state(...)` with a `{T}`, or name the router's state in `state = ...`"
+)]
+pub trait StateIs<T> {}
+
+impl<T> StateIs<T> for T {}
+
 /// What a hook sees of the request, and may change of the operation.
 pub struct HookCtx {
     pub(crate) op: OperationKind,
@@ -348,10 +501,14 @@ pub struct HookCtx {
     pub(crate) key: Option<Value>,
     pub(crate) input: Option<Input>,
     pub(crate) output: Option<serde_json::Value>,
-    pub(crate) before: Option<serde_json::Value>,
-    pub(crate) state: Arc<dyn Any + Send + Sync>,
+    pub(crate) before: Option<Record>,
+    pub(crate) row: Option<Record>,
+    /// The router's state, and its type's name (for messages).
+    pub(crate) state: (Arc<dyn Any + Send + Sync>, &'static str),
     pub(crate) db: Db,
     pub(crate) tx: Option<Tx>,
+    /// A read's hooks: no transaction until a hook runs a statement, which begins one.
+    pub(crate) lazy_tx: bool,
 }
 
 impl HookCtx {
@@ -386,19 +543,10 @@ impl HookCtx {
     }
 
     /// The application's state, when `S` is exactly the state type the router was given
-    /// (`Router::with_state(s)`; for a router given a bare pool, that pool type). Any other
-    /// `S` (a part of the state, a reference, a wrapper) is `None`: the state is found by
-    /// its type, not converted with `FromRef`.
-    ///
-    /// A `None` here is almost always a mistake that would repeat on every request, so
-    /// prefer [`HookCtx::require_state`], which fails the request with a 500 naming both
-    /// types and logs it. (A check when the router is built is planned.)
-    pub fn state<S: Send + Sync + 'static>(&self) -> Option<&S> {
-        self.state.downcast_ref::<S>()
-    }
-
-    /// The application's state as `S`, or a 500 problem (logged) naming `S` and the type
-    /// the router was given, when they differ.
+    /// (`Router::with_state(s)`; for a router given a bare `Db`, `Db`): the state is found by
+    /// its type, not converted with `FromRef`. Any other `S` (a part of the state, a
+    /// reference, a wrapper) is a mistake that would repeat on every request, so it is a 500
+    /// problem naming both types, logged (never a silent `None`).
     ///
     /// ```
     /// use expose_runtime::{HookCtx, Problem};
@@ -407,19 +555,25 @@ impl HookCtx {
     /// struct AppState { greeting: &'static str }
     ///
     /// async fn greet(ctx: &mut HookCtx) -> Result<(), Problem> {
-    ///     let greeting = ctx.require_state::<AppState>()?.greeting;
+    ///     let greeting = ctx.state::<AppState>()?.greeting;
     ///     # let _ = greeting;
     ///     Ok(())
     /// }
     /// ```
-    pub fn require_state<S: Send + Sync + 'static>(&self) -> Result<&S, Problem> {
-        self.state.downcast_ref::<S>().ok_or_else(|| {
+    pub fn state<S: Send + Sync + 'static>(&self) -> Result<&S, Problem> {
+        let (state, given) = &self.state;
+        state.downcast_ref::<S>().ok_or_else(|| {
             Problem::internal(&format!(
-                "a hook asked for the state as {}, but the router was given a state of \
-                 another type",
+                "a hook asked for the state as `{}`, but the router was given a state of type \
+                 `{given}`: ask for `{given}` (a part of it is not found by `FromRef`)",
                 std::any::type_name::<S>()
             ))
         })
+    }
+
+    /// The same as [`HookCtx::state`] (its former name, when `state` gave an `Option`).
+    pub fn require_state<S: Send + Sync + 'static>(&self) -> Result<&S, Problem> {
+        self.state()
     }
 
     /// The database.
@@ -432,9 +586,10 @@ impl HookCtx {
         self.key.as_ref()
     }
 
-    /// The validated input of create / update, in their `pre` hooks; elsewhere a 500
-    /// problem (logged) naming the operation, so a hook in the wrong place fails loudly
-    /// rather than doing nothing. See [`Input`] for typed access.
+    /// The validated input of create / update (and replace), in their `pre` hooks (where it
+    /// may still be changed with [`input_mut`](HookCtx::input_mut)) and `post` hooks (as
+    /// written); elsewhere a 500 problem (logged) naming the operation, so a hook in the
+    /// wrong place fails loudly rather than doing nothing. See [`Input`] for typed access.
     pub fn input(&self) -> Result<&Input, Problem> {
         let op = self.op;
         self.input.as_ref().ok_or_else(|| no_input(op))
@@ -456,9 +611,43 @@ impl HookCtx {
         self.output.as_mut()
     }
 
-    /// The whole row (every field) as it was before an update or remove, in `post` hooks.
-    pub fn before(&self) -> Option<&serde_json::Value> {
-        self.before.as_ref()
+    /// The row (every field) as it was before an update or remove, read and locked in the
+    /// operation's transaction before its `pre` hooks run; seen by its `pre` and `post`
+    /// hooks. Elsewhere a 500 problem (logged) naming the operation.
+    pub fn before(&self) -> Result<&Record, Problem> {
+        let op = self.op;
+        self.before
+            .as_ref()
+            .ok_or_else(|| missing(op, "the row before the write", "update and remove"))
+    }
+
+    /// The row a create or update wrote, every field (what the client asked to `select`
+    /// narrows only the response), read back in the operation's transaction; seen by `post`
+    /// hooks. Elsewhere a 500 problem (logged) naming the operation.
+    ///
+    /// ```
+    /// use expose_runtime::{expose, HookCtx, Problem};
+    ///
+    /// #[expose(as = "loans", create(post = [mark_on_loan]))]
+    /// pub struct Loan {
+    ///     #[expose(id, generated)]
+    ///     pub id: i64,
+    ///     pub book_id: i64,
+    /// }
+    ///
+    /// /// The book is on loan, even when the client asked `?select=id`.
+    /// async fn mark_on_loan(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     let book = *ctx.row()?.get(Loan::FIELDS.book_id);
+    ///     ctx.execute("UPDATE books SET on_loan = ? WHERE id = ?", &[true.into(), book.into()])
+    ///         .await?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn row(&self) -> Result<&Record, Problem> {
+        let op = self.op;
+        self.row
+            .as_ref()
+            .ok_or_else(|| missing(op, "the written row", "the post hooks of create and update"))
     }
 
     /// Runs a statement in the operation's transaction. Write placeholders as `?` on every
@@ -468,6 +657,7 @@ impl HookCtx {
     /// unique violation, 503 for contention, 500 otherwise, logged), and the operation's
     /// transaction rolls back.
     pub async fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64, Problem> {
+        self.begin_if_lazy().await?;
         let sql = self.placeholders(sql, args)?;
         use crate::db::Driver;
         match &mut self.tx {
@@ -518,6 +708,7 @@ impl HookCtx {
         sql: &str,
         args: &[Value],
     ) -> Result<Option<T>, Problem> {
+        self.begin_if_lazy().await?;
         let backend = self.db.backend();
         let row = match &mut self.tx {
             Some(Tx::Sqlite(tx)) => crate::db::first::<sqlx::Sqlite>(tx, backend, sql, args).await,
@@ -548,6 +739,7 @@ impl HookCtx {
         sql: &str,
         args: &[Value],
     ) -> Result<Vec<T>, Problem> {
+        self.begin_if_lazy().await?;
         let backend = self.db.backend();
         let rows = match &mut self.tx {
             Some(Tx::Sqlite(tx)) => crate::db::all::<sqlx::Sqlite>(tx, backend, sql, args).await,
@@ -633,6 +825,28 @@ impl HookCtx {
         Ok(found.is_some())
     }
 
+    /// Whether the operation's transaction has begun. Writes run in one from the start; a
+    /// list or retrieve with hooks begins one only when a hook runs its first statement
+    /// (its query then runs in it too, and it commits after the `post` hooks), so that a
+    /// hook that runs no SQL costs the read no `BEGIN` and `COMMIT`.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// Begins a read's transaction at a hook's first statement.
+    async fn begin_if_lazy(&mut self) -> Result<(), Problem> {
+        if self.tx.is_some() || !self.lazy_tx {
+            return Ok(());
+        }
+        use crate::db::Driver;
+        self.tx = Some(match &self.db {
+            Db::Sqlite(p) => sqlx::Sqlite::wrap_tx(p.begin().await.map_err(fail)?),
+            Db::Postgres(p) => sqlx::Postgres::wrap_tx(p.begin().await.map_err(fail)?),
+            Db::MySql(p) => sqlx::MySql::wrap_tx(p.begin().await.map_err(fail)?),
+        });
+        Ok(())
+    }
+
     fn placeholders<'s>(
         &self,
         sql: &'s str,
@@ -652,7 +866,12 @@ fn no_tx() -> Problem {
 }
 
 fn no_input(op: OperationKind) -> Problem {
+    missing(op, "the input", "the hooks of create and update")
+}
+
+fn missing(op: OperationKind, what: &str, who: &str) -> Problem {
     Problem::internal(&format!(
-        "a hook of {op:?} asked for the input, which only the pre hooks of create and update see"
+        "a hook of {} asked for {what}, which only {who} see (see the table in `expose_runtime::hooks`)",
+        op.name()
     ))
 }

@@ -76,17 +76,17 @@ mod value;
 mod verify;
 
 pub use config::RouterConfig;
-pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
+pub use db::{Backend, ColumnError, ColumnIndex, Db, DbState, FromRow, FromValue, PoolConfig, Row};
 pub use ddl::{create_tables, DdlError};
 pub use decimal::sqlite_collation;
 pub use field_type::{FieldKind, FieldType};
-pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
+pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
 pub use model::Model;
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{not_found, ready};
 pub use rules::{Choice, Num, Rule};
-pub use scope::{Col, Cond, FieldMask};
+pub use scope::{Col, Cond, FieldMask, IntoScope, Scope};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
 pub use validation::{ErrorField, FieldErrors};
@@ -128,7 +128,8 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// - an implementation of [`Exposed`]: a `static` model description naming every field, its type and
 ///   each operation's policy (`cargo expand` shows it; the runtime does the work);
 /// - `Person::router()` and `Person::router_with(RouterConfig)`: an `axum::Router<S>` for any
-///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`);
+///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`, see [`DbState`]; with
+///   `state = T`, only `T`);
 /// - `Person::FIELDS`, of the generated type `PersonFields`: one typed [`Col`] handle per
 ///   field, for scopes and `fields_for`;
 /// - `Person::MODEL`, the model's description, for [`verify()`] at start and
@@ -143,6 +144,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// |---|---|---|
 /// | `as = "people"` | the URL segment: `/people` and `/people/{id}`; letters, digits, `-`, `_` | required |
 /// | `table = "person"` | the SQL table | the `as` value |
+/// | `state = AppState` | the state type the hooks read (`ctx.state::<AppState>()`): `router()` then compiles only for a router served with it ([`StateIs`]) | any state with a `Db` |
 /// | `list`, `retrieve`, `create`, `update`, `remove`, `replace` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
 /// | `all(...)` | options shared by every operation that they apply to | none |
 /// | `validate = check_loan` | the model's own validation, for rules across fields: `fn(&Input) -> Result<(), FieldErrors>`, run on every row a write body holds (see [Validation](#validation)) | none |
@@ -168,7 +170,9 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// A collection update or remove filters with the list's query syntax (`?team=eq.sales`), on
 /// the fields of its `filter` option (the key only by default); one without any filter is
 /// refused unless the operation is `unfiltered`. `scope` and `where` restrict every write
-/// as they restrict reads: a row outside them is never written.
+/// as they restrict reads: a row outside them is never written; and a write whose resulting
+/// row falls outside what the scope lets the caller write is refused (403, nothing written;
+/// see [`scope`]).
 ///
 /// # Operation options
 ///
@@ -189,7 +193,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `max_depth = 8` | list | deepest nesting of `and(...)` / `or(...)` | 8 |
 /// | `max_in = 100` | list | most items in one `in.(...)` list | 100 |
 /// | `pre = [f, g]`, `post = [h]` | all six | hooks run before / after the operation, in its transaction (a single hook may be written `pre = f`) | none |
-/// | `scope = f` | list, retrieve, update, remove, replace | a per-request row condition; rows outside it do not exist (404) | none |
+/// | `scope = f` | all six | per-request row conditions: rows a request may not read (or, for update, replace and remove, write) do not exist (404); a create, update or replace leaving a row it may not write is refused (403, nothing written) | none |
 /// | `fields_for = f` | list, retrieve, create, update, replace | per-request narrowing of `fields` | none |
 /// | `force(field = f)` | create, update, replace | the server sets `field`; a client that sends it gets 422 | none |
 /// | `overwrite(field = f)` | create, update, replace | the server sets `field`; a client value is silently replaced | none |
@@ -279,7 +283,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | option | signature |
 /// |---|---|
 /// | `pre`, `post` | `async fn(&mut HookCtx) -> Result<(), Problem>` (its future must be `Send`) |
-/// | `scope` | `fn(&HookCtx) -> Result<Option<Cond<Model>>, Problem>` (`None`: every row) |
+/// | `scope` | `fn(&HookCtx) -> Result<Option<Cond<Model>>, Problem>` (`None`: every row), or `Result<Scope<Model>, Problem>` when what may be written differs from what may be read |
 /// | `fields_for` | `fn(&HookCtx, &mut FieldMask<Model>) -> Result<(), Problem>` |
 /// | `force(field = f)`, `overwrite(field = f)` | `fn(&HookCtx) -> Result<T, Problem>` |
 ///
@@ -542,7 +546,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// ```compile_fail,E0308
 /// # use expose_runtime::{expose, Cond, HookCtx};
 /// // error[E0308]: mismatched types (at `mine`): expected
-/// // `fn(&HookCtx) -> Result<Option<Cond<Post>>, Problem>`
+/// // `fn(&HookCtx) -> Result<_, Problem>`
 /// fn mine(_: &HookCtx) -> Option<Cond<Post>> { None }
 ///
 /// #[expose(as = "posts", list(scope = mine))]
@@ -671,7 +675,7 @@ pub mod __private {
     pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn};
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
-    pub use crate::scope::{Col, Cond, FieldMask};
+    pub use crate::scope::{Col, Cond, FieldMask, IntoScope, Scope};
     pub use crate::validation::FieldErrors;
     pub use crate::Exposed;
     pub use crate::Input;

@@ -7,7 +7,7 @@
 use crate::field::Field;
 use crate::hooks::{BoxFuture, HookCtx, Input};
 use crate::problem::Problem;
-use crate::scope::Cond;
+use crate::scope::Scope;
 use crate::validation::FieldErrors;
 use crate::value::Value;
 use expose_core::{defaults, OperationKind};
@@ -76,7 +76,8 @@ pub struct Operation {
     pub pre: &'static [Hook],
     /// Hooks run after the operation, in order.
     pub post: &'static [Hook],
-    /// Per-request row conditions (list, retrieve, update, remove).
+    /// Per-request row conditions: what may be read (list, retrieve), and written (the
+    /// targets of update, replace, remove; the new rows of create, update, replace).
     pub scope: Option<ScopeFn>,
     /// Per-request narrowing of `fields`.
     pub fields_for: Option<FieldsFn>,
@@ -112,7 +113,7 @@ pub struct Force {
 pub type Hook = for<'a> fn(&'a mut HookCtx) -> BoxFuture<'a, Result<(), Problem>>;
 
 /// A scope function after the macro's adaptation.
-pub type ScopeFn = fn(&HookCtx) -> Result<Option<Cond<()>>, Problem>;
+pub type ScopeFn = fn(&HookCtx) -> Result<Scope<()>, Problem>;
 
 /// A `fields_for` function after the macro's adaptation: narrows a set of field bits.
 pub type FieldsFn = fn(&HookCtx, &mut u64) -> Result<(), Problem>;

@@ -1392,8 +1392,21 @@ impl Doc<'_> {
         op: &Operation,
         params: Vec<Json>,
         body: Option<Json>,
-        responses: Map<String, Json>,
+        mut responses: Map<String, Json>,
     ) -> Json {
+        let writes_rows = matches!(
+            kind,
+            OperationKind::Create | OperationKind::Update | OperationKind::Replace
+        );
+        if writes_rows && op.scope.is_some() && !responses.contains_key("403") {
+            responses.insert(
+                "403".into(),
+                problem(
+                    "A row this write would leave (created, changed or merged) is outside what \
+                     the request's scope lets the caller write; nothing was written.",
+                ),
+            );
+        }
         let mut o = json!({
             "operationId": self.op_id(kind),
             "summary": summary,

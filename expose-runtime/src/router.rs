@@ -2,14 +2,13 @@
 //! for every method that is not exposed.
 
 use crate::config::RouterConfig;
-use crate::db::Db;
+use crate::db::{Db, DbState};
 use crate::endpoint::Endpoint;
 use crate::handlers;
 use crate::model::Model;
 use crate::problem::Problem;
 use crate::resource::Resource;
 use crate::Exposed;
-use axum::extract::FromRef;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
@@ -28,20 +27,12 @@ fn method_not_allowed(allow: &HeaderValue) -> Response {
 
 /// Builds the router of an exposed model; the `router()` function `#[expose]` emits calls
 /// this.
-pub fn router<T: Exposed, S>(config: RouterConfig) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Db: FromRef<S>,
-{
+pub fn router<T: Exposed, S: DbState>(config: RouterConfig) -> Router<S> {
     model_router(T::MODEL, config)
 }
 
 /// Builds the router of a model.
-fn model_router<S>(model: &'static Model, config: RouterConfig) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Db: FromRef<S>,
-{
+fn model_router<S: DbState>(model: &'static Model, config: RouterConfig) -> Router<S> {
     let res = Arc::new(Resource::compile(model));
     let boxes_state = model.operations.iter().any(handlers::needs_ctx);
     let mut paths = [

@@ -27,9 +27,53 @@
 //! }
 //! ```
 //!
-//! A scope applies to list (and its count), retrieve, update and remove: a row outside it is
-//! never listed and answers 404, as if it did not exist. There is no raw-SQL escape hatch:
-//! conditions are built only from these handles, and every value is a bound parameter.
+//! A scope says which rows a request may read and which it may write, as PostgreSQL's
+//! row-level security does with `USING` and `WITH CHECK`:
+//!
+//! - **reads**: list (and its count) and retrieve see only rows in the scope; a row outside
+//!   it is never listed and answers 404, as if it did not exist;
+//! - **targets of writes**: update, replace and remove (one row, or rows chosen by filters)
+//!   reach only rows the caller may both read and write; others answer 404;
+//! - **new rows** (`WITH CHECK`): a create (single, bulk or upsert) whose new row, and an
+//!   update or replace whose changed row, falls outside what the caller may write is
+//!   refused with a 403 problem and nothing is written: the row is written in the
+//!   operation's transaction, read back under the scope's conditions, and the transaction
+//!   rolls back when it is not there (for a many-row write, when any one row is not).
+//!
+//! A function returning `Option<Cond<M>>` (as above) gives one condition for both; return a
+//! [`Scope`] when what may be written differs from what may be read:
+//!
+//! ```
+//! use expose_runtime::{expose, Cond, HookCtx, Problem, Scope};
+//!
+//! #[derive(Clone)]
+//! struct Member { id: i64, staff: bool }
+//!
+//! #[expose(as = "loans", all(scope = own_loans), list, create, update)]
+//! pub struct Loan {
+//!     #[expose(id, generated)]
+//!     pub id: i64,
+//!     pub member_id: i64,
+//!     pub shared: bool,
+//! }
+//!
+//! /// Staff read and write every loan; members read their own and shared ones, and write
+//! /// only their own.
+//! fn own_loans(ctx: &HookCtx) -> Result<Scope<Loan>, Problem> {
+//!     Ok(match ctx.extension::<Member>() {
+//!         Some(m) if m.staff => Scope::all(),
+//!         Some(m) => {
+//!             let own = Loan::FIELDS.member_id.eq(m.id);
+//!             Scope::reads(own.clone().or(Loan::FIELDS.shared.eq(true))).writes(own)
+//!         }
+//!         None => Scope::none(),
+//!     })
+//! }
+//! ```
+//!
+//! A scope can be given to every operation at once (`all(scope = f)`) or per operation.
+//! There is no raw-SQL escape hatch: conditions are built only from these handles, and every
+//! value is a bound parameter.
 
 use crate::field::FieldSet;
 use crate::field_type::FieldType;
@@ -223,9 +267,120 @@ impl<M> Cond<M> {
     pub fn erase(self) -> Cond<()> {
         Cond::new(self.filter)
     }
+}
 
-    pub(crate) fn into_filter(self) -> Filter {
-        self.filter
+/// What a scope function returns: the rows a request may read, and the rows it may write
+/// (see the [module documentation](self)). Unless [`writes`](Scope::writes) says otherwise,
+/// they are the same.
+pub struct Scope<M> {
+    reads: Option<Filter>,
+    /// `None`: as `reads`.
+    writes: Option<Option<Filter>>,
+    _marker: PhantomData<fn() -> M>,
+}
+
+impl<M> std::fmt::Debug for Scope<M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope")
+            .field("reads", &self.reads)
+            .field("writes", &self.writes)
+            .finish()
+    }
+}
+
+impl<M> Scope<M> {
+    fn of(reads: Option<Filter>, writes: Option<Option<Filter>>) -> Scope<M> {
+        Scope {
+            reads,
+            writes,
+            _marker: PhantomData,
+        }
+    }
+
+    /// Every row may be read and written.
+    pub fn all() -> Scope<M> {
+        Scope::of(None, None)
+    }
+
+    /// No row may be read or written.
+    pub fn none() -> Scope<M> {
+        Scope::reads(Cond::none())
+    }
+
+    /// The rows matching `cond` may be read, and written (until [`writes`](Scope::writes)
+    /// says otherwise).
+    pub fn reads(cond: Cond<M>) -> Scope<M> {
+        Scope::of(Some(cond.filter), None)
+    }
+
+    /// The rows that may be written: the targets of update, replace and remove (among the
+    /// readable ones), and every row a create, update or replace leaves.
+    pub fn writes(self, cond: Cond<M>) -> Scope<M> {
+        Scope::of(self.reads, Some(Some(cond.filter)))
+    }
+
+    /// Any row may be written (what may be read is unchanged).
+    pub fn writes_all(self) -> Scope<M> {
+        Scope::of(self.reads, Some(None))
+    }
+
+    /// No row may be written: creates are refused (403), updates and removes find nothing
+    /// (404).
+    pub fn read_only(self) -> Scope<M> {
+        self.writes(Cond::none())
+    }
+
+    /// Forgets the model type (the macro's glue stores scopes this way).
+    #[doc(hidden)]
+    pub fn erase(self) -> Scope<()> {
+        Scope::of(self.reads, self.writes)
+    }
+
+    /// The condition of the rows that may be read (`None`: all).
+    pub(crate) fn read_filter(&self) -> Option<&Filter> {
+        self.reads.as_ref()
+    }
+
+    /// The condition of the rows that may be written (`None`: all).
+    pub(crate) fn write_filter(&self) -> Option<&Filter> {
+        match &self.writes {
+            Some(w) => w.as_ref(),
+            None => self.reads.as_ref(),
+        }
+    }
+
+    /// Whether what may be written was given apart from what may be read.
+    pub(crate) fn writes_apart(&self) -> bool {
+        self.writes.is_some()
+    }
+}
+
+/// What a scope function may return: an `Option<Cond<M>>` (`None`: every row; one condition
+/// for reads and writes), a `Cond<M>`, or a [`Scope<M>`].
+#[diagnostic::on_unimplemented(
+    message = "a scope of `{M}` returns `Result<Option<Cond<{M}>>, Problem>` or `Result<Scope<{M}>, Problem>`, not `Result<{Self}, Problem>`",
+    label = "return `Option<Cond<{M}>>` or `Scope<{M}>` (in a `Result<_, Problem>`)"
+)]
+pub trait IntoScope<M> {
+    /// The scope.
+    fn into_scope(self) -> Scope<M>;
+}
+
+impl<M> IntoScope<M> for Scope<M> {
+    fn into_scope(self) -> Scope<M> {
+        self
+    }
+}
+
+impl<M> IntoScope<M> for Option<Cond<M>> {
+    fn into_scope(self) -> Scope<M> {
+        self.map_or_else(Scope::all, Scope::reads)
+    }
+}
+
+impl<M> IntoScope<M> for Cond<M> {
+    fn into_scope(self) -> Scope<M> {
+        Scope::reads(self)
     }
 }
 

@@ -23,13 +23,10 @@ const _: () = {
     ) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
         __e::Box::pin(signed_in(ctx))
     }
-    fn __scope_visible(
-        ctx: &__e::HookCtx,
-    ) -> __e::Result<__e::Option<__e::Cond<()>>, __e::Problem> {
-        let scope: fn(
-            &__e::HookCtx,
-        ) -> __e::Result<__e::Option<__e::Cond<Post>>, __e::Problem> = visible;
-        scope(ctx).map(|c| c.map(__e::Cond::erase))
+    fn __scope_visible(ctx: &__e::HookCtx) -> __e::Result<__e::Scope<()>, __e::Problem> {
+        let scope: fn(&__e::HookCtx) -> __e::Result<_, __e::Problem> = visible;
+        let scope = __e::IntoScope::<Post>::into_scope(scope(ctx)?);
+        __e::Ok(scope.erase())
     }
     fn __fields_for_hide_drafts_meta(
         ctx: &__e::HookCtx,
@@ -78,6 +75,7 @@ const _: () = {
         fields: &["owner_id", "title", "published"],
         pre: &[__hook_signed_in],
         post: &[__hook_audit, __hook_notify],
+        scope: __e::Some(__scope_visible),
         force: &[
             __e::Force {
                 field: "owner_id",
@@ -143,8 +141,7 @@ impl Post {
     /// The routes of `/posts` and `/posts/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
     pub fn router<S>() -> ::expose_runtime::__private::Router<S>
     where
-        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+        S: ::expose_runtime::DbState,
     {
         Self::router_with(::core::default::Default::default())
     }
@@ -153,8 +150,7 @@ impl Post {
         config: ::expose_runtime::RouterConfig,
     ) -> ::expose_runtime::__private::Router<S>
     where
-        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+        S: ::expose_runtime::DbState,
     {
         ::expose_runtime::__private::router::<Self, S>(config)
     }

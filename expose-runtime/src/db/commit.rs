@@ -47,7 +47,8 @@ impl Sent {
     }
 
     /// A transaction, with the write's turn: nothing in it is applied until
-    /// [`WriteTx::commit`]. Reads whose hooks may write take one too.
+    /// [`WriteTx::commit`]. A read whose hook runs a statement has one too
+    /// ([`Sent::adopt_read`]).
     pub(crate) async fn begin<'s, B: Driver>(
         &'s self,
         pool: &Pool<B>,
@@ -62,17 +63,17 @@ impl Sent {
         })
     }
 
-    /// A transaction for a read whose hooks may write: as [`Sent::begin`], on a connection
-    /// taken as reads take them (no write turn, the backend's plain `BEGIN`).
-    pub(crate) async fn begin_read<'s, B: Driver>(
+    /// The transaction a read's hook began (at its first statement), adopted to
+    /// continue the read in and commit (no write turn: the backend's plain `BEGIN`).
+    pub(crate) fn adopt_read<'s, B: Driver>(
         &'s self,
-        pool: &Pool<B>,
-    ) -> Result<WriteTx<'s, B>, sqlx::Error> {
-        Ok(WriteTx {
-            tx: pool.begin().await?,
+        tx: Transaction<'static, B>,
+    ) -> WriteTx<'s, B> {
+        WriteTx {
+            tx,
             sent: self,
             _turn: WriteTurn::none(),
-        })
+        }
     }
 
     fn mark(&self) {

@@ -68,6 +68,10 @@ pub(crate) trait Driver: Database {
         out: &mut Vec<u8>,
     ) -> Result<(), sqlx::Error>;
 
+    /// Reads column `i` of a model's row as a [`Value`] of the field's type (as
+    /// [`Driver::write_json`] reads it; `NULL` as `Value::Null`).
+    fn read_field(row: &Self::Row, i: usize, ty: FieldType) -> Result<Value, sqlx::Error>;
+
     /// Reads column `i` as an integer (counts).
     fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error>;
 
@@ -239,6 +243,38 @@ macro_rules! backend {
                     }
                     FieldType::Enum(_) => json_to(out, &row.try_get::<Option<&str>, _>(i)?),
                 }
+            }
+
+            fn read_field(row: &Self::Row, i: usize, ty: FieldType) -> Result<Value, sqlx::Error> {
+                fn or_null<T>(v: Option<T>, ty: FieldType, f: fn(T) -> Value) -> Value {
+                    v.map_or(Value::Null(ty), f)
+                }
+                Ok(match ty {
+                    FieldType::I16 => or_null(row.try_get(i)?, ty, Value::I16),
+                    FieldType::I32 => or_null(row.try_get(i)?, ty, Value::I32),
+                    FieldType::I64 => or_null(row.try_get(i)?, ty, Value::I64),
+                    FieldType::F32 => or_null(row.try_get(i)?, ty, Value::F32),
+                    FieldType::F64 => or_null(row.try_get(i)?, ty, Value::F64),
+                    FieldType::Bool => or_null(row.try_get(i)?, ty, Value::Bool),
+                    FieldType::Text if $text_unchecked => {
+                        or_null(row.try_get_unchecked(i)?, ty, Value::Text)
+                    }
+                    FieldType::Text => or_null(row.try_get(i)?, ty, Value::Text),
+                    FieldType::DateTime => or_null(row.try_get(i)?, ty, Value::DateTime),
+                    FieldType::Date => or_null(row.try_get(i)?, ty, Value::Date),
+                    FieldType::Uuid => or_null(row.try_get(i)?, ty, Value::Uuid),
+                    FieldType::Json => or_null(
+                        row.try_get::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?,
+                        ty,
+                        |j| Value::Json(Box::new(j.0)),
+                    ),
+                    FieldType::Decimal => or_null(get_decimal(row, i)?, ty, Value::Decimal),
+                    // Stored as text: the text, unchecked as `Text` is on MySQL.
+                    FieldType::Enum(_) if $text_unchecked => {
+                        or_null(row.try_get_unchecked(i)?, ty, Value::Text)
+                    }
+                    FieldType::Enum(_) => or_null(row.try_get(i)?, ty, Value::Text),
+                })
             }
 
             fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error> {

@@ -13,8 +13,33 @@ pub(crate) use commit::{Sent, WriteTx};
 pub(crate) use dialect::{Bound, Dialect, Like, Upsert};
 pub(crate) use driver::{Driver, Tx};
 pub(crate) use placeholders::rewrite as placeholders;
+pub(crate) use row::json as json_of;
 pub use row::{ColumnError, ColumnIndex, FromRow, FromValue, Row};
 pub(crate) use write_queue::{turn as write_turn, Turn as WriteTurn};
+
+/// A state the routers of `#[expose]` can serve on: a [`Db`] taken from it with `FromRef`
+/// (a `Db` itself, or your own state struct with `impl FromRef<MyState> for Db`).
+/// Implemented for every such state; a state without it is told what to write.
+#[diagnostic::on_unimplemented(
+    message = "the routers of `#[expose]` cannot take a `Db` from the state `{Self}`",
+    label = "a state without a `Db`",
+    note = "give the state a `db: Db` field and write `impl axum::extract::FromRef<{Self}> for expose_runtime::Db {{ fn from_ref(s: &{Self}) -> Self {{ s.db.clone() }} }}`, or serve the router `.with_state(db)`"
+)]
+pub trait DbState: Clone + Send + Sync + 'static {
+    /// The database, taken from the state.
+    fn db(&self) -> Db;
+}
+
+#[diagnostic::do_not_recommend]
+impl<S> DbState for S
+where
+    S: Clone + Send + Sync + 'static,
+    Db: FromRef<S>,
+{
+    fn db(&self) -> Db {
+        Db::from_ref(self)
+    }
+}
 
 use crate::value::Value;
 use axum::extract::FromRef;

@@ -110,7 +110,7 @@ impl Row {
     }
 }
 
-fn json(v: &Value) -> serde_json::Value {
+pub(crate) fn json(v: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match v {
         Value::Null(_) => J::Null,

@@ -228,6 +228,10 @@ pub(super) struct Batch<'a> {
     pub(super) keyed: Option<&'a Keyed>,
     /// The status of the stored answer when rows were written (or not).
     pub(super) status: (StatusCode, StatusCode),
+    /// What each row a create or update leaves must match (its scope's writable rows):
+    /// when there is a check, rows are written one by one and each is checked before the
+    /// transaction commits.
+    pub(super) with_check: &'a [Filter],
 }
 
 impl Batch<'_> {
@@ -342,7 +346,7 @@ pub(super) async fn update_many_in<B: Driver>(
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
     let hooked = ctx.is_some() && has_hooks(op);
-    let per_row = hooked || batch.if_match.is_some();
+    let per_row = hooked || batch.if_match.is_some() || !batch.with_check.is_empty();
     let kind = OperationKind::Update;
     if !per_row && !values.is_empty() && (B::DIALECT.returning || !reply.rows) {
         let ret = reply.rows.then_some(columns);
@@ -379,6 +383,7 @@ pub(super) async fn update_many_in<B: Driver>(
             let write = Write {
                 key,
                 scope: &[],
+                with_check: batch.with_check,
                 if_match: batch.if_match,
                 keyed: None,
             };
@@ -451,6 +456,7 @@ pub(super) async fn remove_many_in<B: Driver>(
             let write = Write {
                 key: key.clone(),
                 scope: &[],
+                with_check: &[],
                 if_match: batch.if_match,
                 keyed: None,
             };
@@ -511,8 +517,8 @@ pub(super) struct Upsert<'a> {
     pub(super) resolution: Resolution,
     /// For a merge: the update operation's policy (its writable fields and hooks), its
     /// request context and its row conditions (scope and `where`), which a merged row
-    /// must meet.
-    pub(super) update: Option<(&'a Policy, FieldSet, &'a [Filter])>,
+    /// must meet, and what the merged row must match (its scope's writable rows).
+    pub(super) update: Option<(&'a Policy, FieldSet, &'a [Filter], &'a [Filter])>,
 }
 
 /// `POST /path` with an array body, or any create answered PostgREST's way: every row
@@ -535,7 +541,8 @@ pub(super) async fn create_many_in<B: Driver>(
     if reply.singular {
         check_affected(res, OperationKind::Create, rows.len() as u64, None, true)?;
     }
-    let hooked = ctx.is_some() && has_hooks(op);
+    // Rows a scope checks go one by one, as hooked ones do.
+    let hooked = (ctx.is_some() && has_hooks(op)) || !batch.with_check.is_empty();
     if upsert.is_none() && !hooked && batch.keyed.is_none() {
         if let Some(shape) = one_statement_insert(&rows, B::DIALECT.returning || !reply.rows) {
             return insert_at_once::<B>(pool, sent, res, rows, shape, columns, reply).await;
@@ -564,7 +571,8 @@ pub(super) async fn create_many_in<B: Driver>(
             continue;
         };
         let Some(u) = upsert else { continue };
-        let Some((policy, writable, _)) = u.update.filter(|_| u.resolution == Resolution::Merge)
+        let Some((policy, writable, _, with_check)) =
+            u.update.filter(|_| u.resolution == Resolution::Merge)
         else {
             continue;
         };
@@ -575,6 +583,7 @@ pub(super) async fn create_many_in<B: Driver>(
         let write = Write {
             key,
             scope: &[],
+            with_check,
             if_match: None,
             keyed: None,
         };
@@ -613,8 +622,16 @@ pub(super) async fn create_many_in<B: Driver>(
         if hooked || (read_back && !keyed && ids.is_none()) {
             // Row by row: the hooks see each, or each new key is read back.
             let cols = (columns, &*selected, appended);
-            let (_, row, _, back) =
-                create_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values).await?;
+            let (_, row, _, back) = create_in_tx::<B>(
+                tx,
+                res,
+                op,
+                ctx.as_deref_mut(),
+                cols,
+                values,
+                batch.with_check,
+            )
+            .await?;
             tx = back;
             slots[n] = Some(row);
             inserted += 1;
@@ -745,10 +762,10 @@ fn one_upsert(
         }
         Resolution::Ignore => None,
         Resolution::Merge => {
-            let Some((policy, writable, scope)) = u.update else {
+            let Some((policy, writable, scope, with_check)) = u.update else {
                 return Ok(None);
             };
-            if !scope.is_empty() || has_hooks(policy.op) {
+            if !scope.is_empty() || !with_check.is_empty() || has_hooks(policy.op) {
                 return Ok(None);
             }
             let set = merge_values(res, policy, writable, u.field, row.clone(), update_ctx)?;
@@ -1029,7 +1046,7 @@ async fn conflicts<B: Driver>(
             .map_err(map)?;
     }
     // A merge may change only rows its update could: the scope and `where` apply.
-    if let Some((_, _, scope)) = u.update.filter(|_| u.resolution == Resolution::Merge) {
+    if let Some((_, _, scope, _)) = u.update.filter(|_| u.resolution == Resolution::Merge) {
         if !scope.is_empty() && !found.is_empty() {
             let keys: Vec<Value> = found.iter().map(|(_, k, _)| k.clone()).collect();
             let key_col = [Column {

@@ -55,7 +55,8 @@ pub(crate) async fn create(
         {
             force_values(res, op, ctx, &mut values)?;
             generate_key(res, &mut values);
-            return create_one(res, req, prepared.ctx, &columns, values, prefer, keyed).await;
+            let checked = (prepared.ctx, prepared.check.as_slice());
+            return create_one(res, req, checked, &columns, values, prefer, keyed).await;
         }
         Rows::One(values) => (vec![values], false),
         Rows::Many(rows) => (rows, true),
@@ -82,9 +83,10 @@ pub(crate) async fn create(
     let upsert = upsert.map(|(field, resolution)| batch::Upsert {
         field,
         resolution,
-        update: merge
-            .as_ref()
-            .map(|(p, writable, prepared)| (*p, *writable, prepared.scope.as_slice())),
+        update: merge.as_ref().map(|(p, writable, prepared)| {
+            let (scope, check) = (prepared.scope.as_slice(), prepared.check.as_slice());
+            (*p, *writable, scope, check)
+        }),
     });
     let batch = batch::Batch {
         reply: batch::Reply {
@@ -95,6 +97,7 @@ pub(crate) async fn create(
         if_match: None,
         keyed,
         status: (StatusCode::CREATED, StatusCode::OK),
+        with_check: &prepared.check,
     };
     let sent = req.sent;
     let mut written = on_backend!(
@@ -128,7 +131,7 @@ pub(crate) async fn create(
 async fn create_one(
     res: &Resource,
     req: Req<'_>,
-    ctx: Option<Box<HookCtx>>,
+    (ctx, with_check): (Option<Box<HookCtx>>, &[Filter]),
     columns: &[Column],
     values: Vec<(usize, Value)>,
     prefer: query::Prefer,
@@ -153,7 +156,7 @@ async fn create_one(
     let sent = req.sent;
     let (key, out, etag) = on_backend!(
         &req.db,
-        create_in(sent, res, op, ctx, columns, values, keeping)
+        create_in(sent, res, op, (ctx, with_check), columns, values, keeping)
     )?;
     let location = location(path, &key);
     let mut response = match minimal {
@@ -282,7 +285,7 @@ async fn create_in<B: Driver>(
     sent: &Sent,
     res: &Resource,
     op: &Operation,
-    mut ctx: Option<Box<HookCtx>>,
+    (mut ctx, with_check): (Option<Box<HookCtx>>, &[Filter]),
     columns: &[Column],
     values: Vec<(usize, Value)>,
     keeping: Option<Keeping<'_>>,
@@ -290,12 +293,19 @@ async fn create_in<B: Driver>(
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
-    if hooked.is_some() || keeping.is_some() {
+    if hooked.is_some() || keeping.is_some() || !with_check.is_empty() {
         // Boxed (in a `let`, see `on_backend!`), so that the transaction's futures do not
         // make every create's state larger.
         let cols = (columns, &*selected, appended);
         let in_tx = Box::pin(create_tx::<B>(
-            pool, sent, res, op, hooked, cols, values, keeping,
+            pool,
+            sent,
+            res,
+            op,
+            (hooked, with_check),
+            cols,
+            values,
+            keeping,
         ));
         return in_tx.await;
     }
@@ -319,15 +329,16 @@ async fn create_tx<B: Driver>(
     sent: &Sent,
     res: &Resource,
     op: &Operation,
-    ctx: Option<&mut HookCtx>,
+    (ctx, with_check): (Option<&mut HookCtx>, &[Filter]),
     (columns, selected, appended): (&[Column], &[Column], bool),
     values: Vec<(usize, Value)>,
     keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let tx = sent.begin(pool).await.map_err(map)?;
+    let cols = (columns, selected, appended);
     let (key, out, etag, mut tx) =
-        create_in_tx::<B>(tx, res, op, ctx, (columns, selected, appended), values).await?;
+        create_in_tx::<B>(tx, res, op, ctx, cols, values, with_check).await?;
     if let Some(k) = &keeping {
         let answer = Answer {
             status: StatusCode::CREATED,
@@ -342,7 +353,8 @@ async fn create_tx<B: Driver>(
 }
 
 /// One row's create inside a transaction: the `pre` hooks (which see the input), the
-/// insert, the answer rendered, the `post` hooks (which see the key and the answer).
+/// insert, the answer rendered, the `post` hooks (which see the input, the key, the whole
+/// row written and the answer).
 pub(super) async fn create_in_tx<'s, B: Driver>(
     mut tx: WriteTx<'s, B>,
     res: &Resource,
@@ -350,6 +362,7 @@ pub(super) async fn create_in_tx<'s, B: Driver>(
     mut ctx: Option<&mut HookCtx>,
     (columns, selected, appended): (&[Column], &[Column], bool),
     mut values: Vec<(usize, Value)>,
+    with_check: &[Filter],
 ) -> Result<(String, Vec<u8>, ETag, WriteTx<'s, B>), Problem> {
     let mut out = res.row_buffer();
     if let Some(ctx) = ctx.as_deref_mut() {
@@ -358,13 +371,19 @@ pub(super) async fn create_in_tx<'s, B: Driver>(
             values,
         });
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-        values = ctx.input.take().map(|i| i.values).unwrap_or_default();
+        values = input_for_post(op, ctx);
     }
     let row = insert_row::<B>(tx.conn(), res, selected, values).await?;
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
     let key = new_key::<B>(res, selected, &row)?;
+    if !with_check.is_empty() {
+        check_written::<B>(tx.conn(), res, &parse_key(res, &key)?, with_check).await?;
+    }
     if let Some(ctx) = ctx.as_deref_mut() {
         ctx.key = parse_key(res, &key).ok();
+        if let (false, Some(key)) = (op.post.is_empty(), &ctx.key) {
+            ctx.row = Some(written_row::<B>(tx.conn(), res, key).await?);
+        }
     }
     let tx = post_hooks::<B>(op, ctx, tx, &mut out).await?;
     Ok((key, out, etag, tx))

@@ -48,6 +48,7 @@ fn settings<'a>(
     reply: Reply,
     if_match: Option<&'a conditional::Tags>,
     keyed: Option<&'a idempotency::Keyed>,
+    with_check: &'a [Filter],
 ) -> Batch<'a> {
     if let Some(n) = prefer.max_affected {
         prefer.apply(format!("max-affected={n}"));
@@ -58,6 +59,7 @@ fn settings<'a>(
         if_match,
         keyed,
         status: (StatusCode::OK, StatusCode::NO_CONTENT),
+        with_check,
     }
 }
 
@@ -82,7 +84,8 @@ pub(crate) async fn update_many(
     };
     let keyed = held.as_ref().map(|(k, _)| k);
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
-    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed);
+    let check = &prepared.check;
+    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed, check);
     let sent = req.sent;
     let (filters, columns) = (&plan.filters, &plan.columns);
     let mut written = on_backend!(
@@ -113,7 +116,7 @@ pub(crate) async fn remove_many(
         Keying::Run(held) => held,
     };
     let keyed = held.as_ref().map(|(k, _)| k);
-    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed);
+    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed, &[]);
     let sent = req.sent;
     let (filters, columns) = (&plan.filters, &plan.columns);
     let mut written = on_backend!(

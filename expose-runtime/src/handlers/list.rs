@@ -144,7 +144,8 @@ async fn list_in<B: Driver>(
 
 const CSV: HeaderValue = HeaderValue::from_static("text/csv; charset=utf-8");
 
-/// A list with hooks: in a transaction, between the `pre` and `post` hooks; the page's
+/// A list with hooks: between the `pre` and `post` hooks, in the transaction a hook began
+/// when one ran a statement, else on a pooled connection; the page's
 /// length, the total and the rendered body. `post` hooks see and change the page as JSON,
 /// which is then written as CSV when CSV was asked for.
 #[allow(clippy::too_many_arguments)]
@@ -160,22 +161,30 @@ async fn list_hooked<B: Driver>(
     media: ListMedia,
 ) -> Result<(u64, Option<Total>, Vec<u8>), Problem> {
     let map = |e| db_error::map(res, e);
-    let tx = sent.begin_read(pool).await.map_err(map)?;
-    let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
+    run_read_hooks(op.pre, ctx).await?;
     let mut out = Vec::new();
     let csv_after = media == ListMedia::Csv && !op.post.is_empty();
     let rendered = if csv_after { ListMedia::Array } else { media };
     let shape = (fetch, prefer.count, rendered);
-    let (n, total) = list_rows::<B>(tx.conn(), res, op, plan, shape, &mut out)
-        .await
-        .map_err(map)?;
+    let listed = match read_tx::<B>(ctx) {
+        Some(mut tx) => {
+            let listed = list_rows::<B>(&mut tx, res, op, plan, shape, &mut out).await;
+            ctx.tx = Some(B::wrap_tx(tx));
+            listed
+        }
+        None => {
+            let mut conn = pool.acquire().await.map_err(map)?;
+            list_rows::<B>(&mut conn, res, op, plan, shape, &mut out).await
+        }
+    };
+    let (n, total) = listed.map_err(map)?;
     past_end(plan, total)?;
     singular_check(res, media == ListMedia::Object, n)?;
-    let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
+    read_post_hooks(op, ctx, &mut out).await?;
     if csv_after {
         out = output::csv_from_json(res, &plan.columns, &out).map_err(|e| Problem::internal(&e))?;
     }
-    tx.commit().await.map_err(map)?;
+    finish_read::<B>(sent, ctx).await.map_err(map)?;
     Ok((n, total, out))
 }
 

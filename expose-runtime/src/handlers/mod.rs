@@ -1,8 +1,10 @@
 //! The five operations, generic over the backend; each returns a response or a problem.
 //!
-//! An operation without hooks runs its one statement on a pooled connection. With hooks, it
-//! runs in a transaction: `pre` hooks, the statement(s), `post` hooks, commit; any failure
-//! drops the transaction, which rolls everything back.
+//! An operation without hooks runs its one statement on a pooled connection. A write with
+//! hooks runs in a transaction: `pre` hooks, the statement(s), `post` hooks, commit; any
+//! failure drops the transaction, which rolls everything back. A read with hooks begins its
+//! transaction only when a hook runs a statement (then the read and the `post` hooks continue
+//! in it); hooks that run no SQL leave it on a pooled connection.
 
 use crate::body;
 use crate::conditional;
@@ -11,13 +13,14 @@ use crate::db::Db;
 use crate::db::{Driver, Sent, WriteTx};
 use crate::field::FieldSet;
 use crate::filter::{Column, Filter};
-use crate::hooks::{HookCtx, Input, OperationKind};
+use crate::hooks::{HookCtx, Input, OperationKind, Record};
 use crate::model::Operation;
 use crate::output::{self, ETag};
 use crate::problem::{Offender, Problem};
 use crate::query::{self, Return};
 use crate::resource::Resource;
 use crate::schema::Policy;
+use crate::scope::Scope;
 use crate::sql::{self, KeyArgs, Shape, Sql, SqlWriter};
 use crate::value::Value;
 use axum::body::Body;
@@ -80,8 +83,8 @@ pub(crate) struct Req<'a> {
     pub(crate) parts: &'a Parts,
     pub(crate) headers: HeaderMap,
     pub(crate) db: Db,
-    /// The app's state, boxed only for operations with hooks.
-    pub(crate) state: Option<Arc<dyn Any + Send + Sync>>,
+    /// The app's state, boxed only for operations with hooks, and its type's name.
+    pub(crate) state: Option<(Arc<dyn Any + Send + Sync>, &'static str)>,
     /// Whether the request's write was sent: the only way to a write connection.
     pub(crate) sent: &'a Sent,
 }
@@ -126,8 +129,62 @@ struct Prepared {
     /// Boxed: a context is large (the request's head, the input, the transaction) and most
     /// requests have none, so their futures stay small.
     ctx: Option<Box<HookCtx>>,
+    /// The rows the operation may reach: its scope's readable rows (and, for a write, its
+    /// writable ones) and its `where`.
     scope: Vec<Filter>,
+    /// What every row a create, update or replace leaves must match (the scope's writable
+    /// rows, PostgreSQL's `WITH CHECK`); checked in the write's transaction.
+    check: Vec<Filter>,
     fields: Option<FieldSet>,
+}
+
+/// A scope's conditions for one operation: the rows it may reach, and the check of the rows
+/// it leaves.
+fn scope_filters(kind: OperationKind, scope: &Scope<()>) -> (Vec<Filter>, Vec<Filter>) {
+    let reads = scope.read_filter().cloned();
+    let writes = scope.write_filter().cloned();
+    let both = || {
+        let mut v: Vec<Filter> = reads.clone().into_iter().collect();
+        if scope.writes_apart() {
+            v.extend(writes.clone());
+        }
+        v
+    };
+    match kind {
+        OperationKind::List | OperationKind::Retrieve => (reads.into_iter().collect(), Vec::new()),
+        OperationKind::Create => (Vec::new(), writes.into_iter().collect()),
+        OperationKind::Remove => (both(), Vec::new()),
+        OperationKind::Update | OperationKind::Replace => (both(), writes.into_iter().collect()),
+    }
+}
+
+/// 403 when the row a write leaves (`key`) is outside the caller's writable rows; run in the
+/// write's transaction, which the error rolls back.
+pub(super) async fn check_written<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    key: &Value,
+    check: &[Filter],
+) -> Result<(), Problem> {
+    if check.is_empty() {
+        return Ok(());
+    }
+    let key_column = [Column {
+        field: res.key,
+        alias: None,
+    }];
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::by_key(&mut w, res, &key_column, key.clone(), check);
+    let found = B::fetch_optional(conn, &w.sql, &w.args)
+        .await
+        .map_err(|e| db_error::map(res, e))?;
+    match found {
+        Some(_) => Ok(()),
+        None => Err(Problem::forbidden(format!(
+            "the row this write would leave in {} is outside what you may write; nothing was written",
+            res.model.path
+        ))),
+    }
 }
 
 /// What every operation does first: its policy, and the per-request policy from its hook
@@ -151,6 +208,7 @@ fn prepare<'r>(
         let prepared = Prepared {
             ctx: None,
             scope: forced(),
+            check: Vec::new(),
             fields: None,
         };
         return Ok((policy, prepared));
@@ -166,13 +224,15 @@ fn prepare<'r>(
         input: None,
         output: None,
         before: None,
-        state: req.state.clone().unwrap_or_else(|| Arc::new(())),
+        row: None,
+        state: req.state.clone().unwrap_or_else(|| (Arc::new(()), "()")),
         db: req.db.clone(),
         tx: None,
+        lazy_tx: false,
     };
-    let mut scope: Vec<Filter> = match op.scope {
-        Some(f) => f(&ctx)?.map(|c| c.into_filter()).into_iter().collect(),
-        None => Vec::new(),
+    let (mut scope, check) = match op.scope {
+        Some(f) => scope_filters(kind, &f(&ctx)?),
+        None => Default::default(),
     };
     scope.extend(forced());
     let fields = match op.fields_for {
@@ -186,6 +246,7 @@ fn prepare<'r>(
     let prepared = Prepared {
         ctx: Some(Box::new(ctx)),
         scope,
+        check,
         fields,
     };
     Ok((policy, prepared))
@@ -212,6 +273,61 @@ async fn run_hooks<'s, B: Driver>(
     let tx = ctx.tx.take().and_then(B::unwrap_tx);
     tx.map(|tx| lent.back(tx))
         .ok_or_else(|| Problem::internal(&"a hook took the transaction"))
+}
+
+/// The input after the `pre` hooks: taken out of the context, or copied when `post` hooks
+/// will see it too.
+fn input_for_post(op: &Operation, ctx: &mut HookCtx) -> Vec<(usize, Value)> {
+    match op.post.is_empty() {
+        true => ctx.input.take().map(|i| i.values).unwrap_or_default(),
+        false => ctx
+            .input
+            .as_ref()
+            .map(|i| i.values.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// Runs a read's hooks (list, retrieve) without a transaction: the first statement a hook
+/// runs begins one ([`HookCtx::in_transaction`]), which the read continues in.
+async fn run_read_hooks(hooks: &[crate::model::Hook], ctx: &mut HookCtx) -> Result<(), Problem> {
+    ctx.lazy_tx = true;
+    for hook in hooks {
+        if let Err(e) = hook(ctx).await {
+            // Rolled back.
+            ctx.tx = None;
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// A read's `post` hooks, with the rendered body (see [`post_hooks`]).
+async fn read_post_hooks(
+    op: &Operation,
+    ctx: &mut HookCtx,
+    out: &mut Vec<u8>,
+) -> Result<(), Problem> {
+    if op.post.is_empty() {
+        return Ok(());
+    }
+    ctx.output = Some(serde_json::from_slice(out).map_err(|e| Problem::internal(&e))?);
+    run_read_hooks(op.post, ctx).await?;
+    *out = serde_json::to_vec(&ctx.output).map_err(|e| Problem::internal(&e))?;
+    Ok(())
+}
+
+/// The transaction a read's hook began, if any, taken out of the context.
+fn read_tx<B: Driver>(ctx: &mut HookCtx) -> Option<sqlx::Transaction<'static, B>> {
+    ctx.tx.take().and_then(B::unwrap_tx)
+}
+
+/// Commits the transaction a read's hook began, if any.
+async fn finish_read<B: Driver>(sent: &Sent, ctx: &mut HookCtx) -> Result<(), sqlx::Error> {
+    match read_tx::<B>(ctx) {
+        Some(tx) => sent.adopt_read(tx).commit().await,
+        None => Ok(()),
+    }
 }
 
 /// Refuses query parameters other than `allowed`.
@@ -463,17 +579,15 @@ pub(super) fn render_one<B: Driver>(
 }
 
 /// The current row by key within the scope, locked until the transaction ends: every field
-/// as JSON (for `before`), and its `ETag`.
+/// (for `before`), and its `ETag`.
 pub(super) async fn current_row<B: Driver>(
     conn: &mut B::Connection,
     res: &Resource,
     key: &Value,
     scope: &[Filter],
-) -> Result<Option<(serde_json::Value, ETag)>, Problem> {
+) -> Result<Option<(Record, ETag)>, Problem> {
     let map = |e| db_error::map(res, e);
-    let all: Vec<Column> = (0..res.model.fields.len())
-        .map(|field| Column { field, alias: None })
-        .collect();
+    let all = every_column(res);
     let mut w = SqlWriter::new(B::DIALECT);
     sql::by_key(&mut w, res, &all, key.clone(), scope);
     sql::for_update(&mut w);
@@ -483,12 +597,45 @@ pub(super) async fn current_row<B: Driver>(
     let Some(row) = row.as_ref() else {
         return Ok(None);
     };
-    let mut out = Vec::new();
-    output::write_row::<B>(res, &all, row, &mut out).map_err(map)?;
     let mut tagged = Vec::new();
     output::write_fields::<B>(res, &res.etag_columns, row, &mut tagged).map_err(map)?;
-    let before = serde_json::from_slice(&out).map_err(|e| Problem::internal(&e))?;
-    Ok(Some((before, output::etag(&tagged))))
+    Ok(Some((record::<B>(res, row)?, output::etag(&tagged))))
+}
+
+/// The row a write left, every field, read back by key in the write's transaction for the
+/// `post` hooks (what the client selected narrows only the response).
+pub(super) async fn written_row<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    key: &Value,
+) -> Result<Record, Problem> {
+    let map = |e| db_error::map(res, e);
+    let all = every_column(res);
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::by_key(&mut w, res, &all, key.clone(), &[]);
+    let row = B::fetch_optional(conn, &w.sql, &w.args)
+        .await
+        .map_err(map)?
+        .ok_or_else(|| Problem::internal(&"the written row could not be read back"))?;
+    record::<B>(res, &row)
+}
+
+fn every_column(res: &Resource) -> Vec<Column> {
+    (0..res.model.fields.len())
+        .map(|field| Column { field, alias: None })
+        .collect()
+}
+
+/// A row of every column (in field order) as typed values of the fields' types.
+fn record<B: Driver>(res: &Resource, row: &B::Row) -> Result<Record, Problem> {
+    let values = res
+        .model
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| B::read_field(row, i, f.ty).map_err(|e| db_error::map(res, e)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Record::new((res.model.rust_name, res.model.fields), values))
 }
 
 /// 428 when the operation requires `If-Match` and the request has none.

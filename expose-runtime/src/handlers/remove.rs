@@ -24,6 +24,7 @@ pub(crate) async fn remove(
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
+        with_check: &[],
         if_match: if_match.as_ref(),
         keyed: keyed.map(|k| (k, true)),
     };

@@ -71,6 +71,7 @@ pub(crate) async fn replace(
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
+        with_check: &prepared.check,
         if_match: if_match.as_ref(),
         keyed: keyed.map(|k| (k, minimal)),
     };
@@ -122,8 +123,16 @@ async fn replace_in<B: Driver>(
             return Err(stale());
         }
         values.push((res.key, write.key.clone()));
-        let (_, out, etag, back) =
-            create_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values).await?;
+        let (_, out, etag, back) = create_in_tx::<B>(
+            tx,
+            res,
+            op,
+            ctx.as_deref_mut(),
+            cols,
+            values,
+            write.with_check,
+        )
+        .await?;
         tx = back;
         (out, etag, tx, true)
     };

@@ -81,7 +81,8 @@ async fn retrieve_in<B: Driver>(
     Ok(Some((out, etag)))
 }
 
-/// A retrieve with hooks: in a transaction, between the `pre` and `post` hooks.
+/// A retrieve with hooks: between the `pre` and `post` hooks, in the transaction a hook
+/// began when one ran a statement, else on a pooled connection.
 #[allow(clippy::too_many_arguments)]
 async fn read_hooked<B: Driver>(
     pool: &Pool<B>,
@@ -94,15 +95,21 @@ async fn read_hooked<B: Driver>(
     appended: bool,
 ) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map(res, e);
-    let tx = sent.begin_read(pool).await.map_err(map)?;
-    let mut tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-    let row = B::fetch_optional(tx.conn(), sql, args).await.map_err(map)?;
-    let Some(row) = row else {
+    run_read_hooks(op.pre, ctx).await?;
+    let row = match read_tx::<B>(ctx) {
+        Some(mut tx) => {
+            let row = B::fetch_optional(&mut tx, sql, args).await;
+            ctx.tx = Some(B::wrap_tx(tx));
+            row
+        }
+        None => B::fetch_optional_pooled(pool, sql, args).await,
+    };
+    let Some(row) = row.map_err(map)? else {
         return Ok(None);
     };
     let mut out = res.row_buffer();
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
-    let tx = post_hooks::<B>(op, Some(ctx), tx, &mut out).await?;
-    tx.commit().await.map_err(map)?;
+    read_post_hooks(op, ctx, &mut out).await?;
+    finish_read::<B>(sent, ctx).await.map_err(map)?;
     Ok(Some((out, etag)))
 }

@@ -31,6 +31,7 @@ pub(crate) async fn update(
     let write = Write {
         key: key_value,
         scope: &prepared.scope,
+        with_check: &prepared.check,
         if_match: if_match.as_ref(),
         keyed: keyed.map(|k| (k, minimal)),
     };
@@ -54,6 +55,9 @@ pub(super) struct Write<'a> {
     pub(super) key: Value,
     pub(super) scope: &'a [Filter],
     pub(super) if_match: Option<&'a conditional::Tags>,
+    /// What the row left by an update or replace must match (the scope's writable rows),
+    /// checked in its transaction; empty for a remove.
+    pub(super) with_check: &'a [Filter],
     /// The request's `Idempotency-Key`, and whether its answer has no body: the write then
     /// runs in a transaction that stores its answer.
     pub(super) keyed: Option<(&'a Keyed, bool)>,
@@ -97,7 +101,11 @@ async fn update_in<B: Driver>(
 ) -> Result<Option<(Vec<u8>, ETag)>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
-    if !(ctx.is_some() && has_hooks(op)) && write.if_match.is_none() && write.keyed.is_none() {
+    if !(ctx.is_some() && has_hooks(op))
+        && write.if_match.is_none()
+        && write.keyed.is_none()
+        && write.with_check.is_empty()
+    {
         let mut conn = sent.autocommit(pool).await.map_err(map)?;
         let Some(row) = update_row::<B>(conn.applying(), res, &selected, &write, values).await?
         else {
@@ -116,7 +124,8 @@ async fn update_in<B: Driver>(
     checked.await
 }
 
-/// An update that reads the row first (for `If-Match` or hooks): in a transaction, between
+/// An update that reads the row first (for `If-Match` or hooks), or checks the row it
+/// leaves against the scope: in a transaction, between
 /// the `pre` and `post` hooks.
 #[allow(clippy::too_many_arguments)]
 async fn update_checked<B: Driver>(
@@ -177,12 +186,21 @@ pub(super) async fn update_in_tx<'s, B: Driver>(
             values,
         });
         tx = run_hooks::<B>(op.pre, ctx, tx).await?;
-        values = ctx.input.take().map(|i| i.values).unwrap_or_default();
+        values = input_for_post(op, ctx);
+    } else if let Some(ctx) = ctx.as_deref_mut().filter(|_| !op.post.is_empty()) {
+        ctx.input = Some(Input {
+            model: (res.model.rust_name, res.model.fields),
+            values: values.clone(),
+        });
     }
     let Some(row) = update_row::<B>(tx.conn(), res, selected, write, values).await? else {
         return Ok(None);
     };
+    check_written::<B>(tx.conn(), res, &write.key, write.with_check).await?;
     let etag = render_one::<B>(res, columns, &row, appended, &mut out)?;
+    if let Some(ctx) = ctx.as_deref_mut().filter(|_| !op.post.is_empty()) {
+        ctx.row = Some(written_row::<B>(tx.conn(), res, &write.key).await?);
+    }
     let tx = post_hooks::<B>(op, ctx, tx, &mut out).await?;
     Ok(Some((out, etag, tx)))
 }

@@ -8,7 +8,7 @@ fn owner(_: &HookCtx) -> Result<i64, Problem> {
     Ok(1)
 }
 
-#[expose(as = "posts", create(scope = mine), list(force(owner_id = owner)), retrieve(require_if_match))]
+#[expose(as = "posts", create(order = "id"), list(force(owner_id = owner), scope = mine), retrieve(require_if_match))]
 pub struct Post {
     pub id: i64,
     pub owner_id: i64,
