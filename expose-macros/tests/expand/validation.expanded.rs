@@ -147,8 +147,7 @@ impl Signup {
     /// The routes of `/signups` and `/signups/{id}`, for any state that holds a [`Db`](::expose_runtime::Db).
     pub fn router<S>() -> ::expose_runtime::__private::Router<S>
     where
-        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+        S: ::expose_runtime::DbState,
     {
         Self::router_with(::core::default::Default::default())
     }
@@ -157,8 +156,7 @@ impl Signup {
         config: ::expose_runtime::RouterConfig,
     ) -> ::expose_runtime::__private::Router<S>
     where
-        S: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static,
-        ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
+        S: ::expose_runtime::DbState,
     {
         ::expose_runtime::__private::router::<Self, S>(config)
     }
