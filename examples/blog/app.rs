@@ -4,7 +4,9 @@
 //! - only the author or an admin updates or removes a post (others get 404);
 //! - `owner_id` is forced from the token on create;
 //! - only admins list users, and only they see `email`;
-//! - creating a post writes an `outbox` row in the same transaction.
+//! - creating a post writes an `outbox` row in the same transaction;
+//! - `GET /posts/mine` is a custom route on the posts list: the caller's own posts, drafts
+//!   included, with the same query grammar and policies as `/posts`.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -38,6 +40,7 @@ pub struct User {
 }
 
 /// A blog post.
+#[derive(Debug, serde::Deserialize)]
 #[expose(
     as = "posts",
     all(scope = visible_posts),
@@ -132,6 +135,21 @@ pub async fn announce_post(ctx: &mut HookCtx) -> Result<(), Problem> {
     Ok(())
 }
 
+/// `GET /posts/mine`: the posts list on the caller's own posts, drafts included. The client's
+/// query (`select`, filters, `order`, `limit`, `Prefer: count=exact`) applies as on `/posts`,
+/// under the same scope and policies; the owner condition is ANDed outside the client's
+/// filters, which can only narrow it. Anonymous callers get 401.
+pub async fn my_posts(State(db): State<Db>, req: Request) -> Response {
+    let Some(me) = req.extensions().get::<CurrentUser>().copied() else {
+        return Problem::unauthorized("send Authorization: Bearer <token>").into_response();
+    };
+    Post::endpoints()
+        .call(req, db)
+        .and(Post::FIELDS.owner_id.eq(me.id))
+        .list()
+        .await
+}
+
 /// Axum middleware: `Authorization: Bearer <token>` → [`CurrentUser`] in the extensions.
 /// No header means anonymous; an unknown token is 401.
 pub async fn authenticate(State(db): State<Db>, mut req: Request, next: Next) -> Response {
@@ -171,6 +189,10 @@ pub fn app(db: Db) -> axum::Router {
     axum::Router::new()
         .merge(User::router())
         .merge(Post::router())
+        .route(
+            "/posts/mine",
+            axum::routing::get(my_posts).fallback(expose_runtime::method_not_allowed),
+        )
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))
         .fallback(expose_runtime::not_found)

@@ -246,6 +246,9 @@ fn model(
     let router_doc = format!(
         " The routes of `/{path}` and `/{path}/{{id}}`, for any state that holds a [`Db`](::expose_runtime::Db)."
     );
+    let endpoints_doc = format!(
+        " The operations of `/{path}` one by one: each as a handler to mount at any path, a router without some, and calls from custom handlers."
+    );
     quote! {
         // Every field is a column the generated API reads or writes, even when no Rust code does.
         #[allow(dead_code)]
@@ -285,6 +288,11 @@ fn model(
                 ::expose_runtime::Db: ::expose_runtime::__private::FromRef<S>,
             {
                 Self::router_with(::core::default::Default::default())
+            }
+
+            #[doc = #endpoints_doc]
+            pub fn endpoints() -> ::expose_runtime::Endpoints<Self> {
+                ::expose_runtime::Endpoints::new()
             }
 
             /// Like `router()`, with settings such as the body size limit.

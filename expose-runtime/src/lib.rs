@@ -49,6 +49,7 @@ mod conditional;
 mod config;
 mod db;
 mod endpoint;
+pub mod endpoints;
 mod field;
 mod field_type;
 mod filter;
@@ -71,11 +72,12 @@ mod value;
 
 pub use config::RouterConfig;
 pub use db::{Backend, ColumnError, ColumnIndex, Db, FromRow, FromValue, PoolConfig, Row};
+pub use endpoints::{Call, Endpoints, OperationHandler};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
-pub use router::{not_found, ready};
+pub use router::{method_not_allowed, not_found, ready};
 pub use scope::{Col, Cond, FieldMask};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
@@ -512,6 +514,7 @@ mod layers {
         ("handlers", 8),
         ("config", 9),
         ("endpoint", 9),
+        ("endpoints", 9),
         ("router", 9),
         ("openapi", 9),
         ("serve", 9),
