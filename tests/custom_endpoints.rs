@@ -571,4 +571,54 @@ async fn no_filter_widens_mine(t: Arc<TestDb>) {
     );
 }
 
+/// The blog's document: the custom route as the list it reuses, the bearer scheme, the
+/// guarded operations' security and refusals, and the list parameters generated clients
+/// read right.
+#[test]
+fn the_document_holds_the_custom_route_and_the_security() {
+    let doc = app::api().document();
+    let mine = &doc["paths"]["/posts/mine"]["get"];
+    assert_eq!(mine["operationId"], "list_posts_mine");
+    assert_eq!(mine["summary"], "List the caller's own posts");
+    assert_eq!(mine["security"], serde_json::json!([{ "bearer": [] }]));
+    assert!(mine["responses"]["401"].is_object(), "{mine}");
+    // The same parameters as the list it reuses.
+    let list = &doc["paths"]["/posts"]["get"];
+    assert_eq!(mine["parameters"], list["parameters"]);
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(doc["servers"], serde_json::json!([{ "url": "/" }]));
+    // Guarded operations accept the token (or none, where a scope lets anonymous callers
+    // in) and list 401 and 403.
+    for (path, method) in [("/posts", "get"), ("/posts", "post"), ("/users", "get")] {
+        let o = &doc["paths"][path][method];
+        assert_eq!(
+            o["security"],
+            serde_json::json!([{ "bearer": [] }, {}]),
+            "{path}"
+        );
+        assert!(o["responses"]["401"].is_object() && o["responses"]["403"].is_object());
+    }
+    // `limit` and `offset` state their default in words, and `limit` its true maximum.
+    let param = |name: &str| {
+        list["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    let (limit, offset) = (param("limit"), param("offset"));
+    assert!(limit["schema"].get("default").is_none(), "{limit}");
+    assert!(offset["schema"].get("default").is_none(), "{offset}");
+    assert_eq!(limit["schema"]["maximum"], 1000);
+    assert!(limit["description"]
+        .as_str()
+        .unwrap()
+        .contains("default 100"));
+}
+
 backend_tests!(mine, one_operation_routes, calls, no_filter_widens_mine);

@@ -11,7 +11,10 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use expose_runtime::{expose, Backend, Cond, Db, FieldMask, HookCtx, Problem, Value};
+use expose_runtime::openapi::Route;
+use expose_runtime::{
+    expose, Backend, Cond, Db, FieldMask, HookCtx, OperationKind, Problem, Value,
+};
 
 /// Who is calling, as the auth middleware found them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,11 +184,24 @@ async fn find_user(db: &Db, token: &str) -> Result<Option<CurrentUser>, sqlx::Er
     Ok(row.map(|(id, is_admin)| CurrentUser { id, is_admin }))
 }
 
+/// The OpenAPI document of the example: both resources, the custom route and the bearer
+/// scheme.
+pub fn api() -> expose_runtime::OpenApi {
+    expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
+        .resource::<User>()
+        .resource::<Post>()
+        .route(
+            Route::of::<Post>(OperationKind::List, "/posts/mine")
+                .summary("List the caller's own posts")
+                .description("The caller's own posts, drafts included, with the query of `/posts`.")
+                .signed_in(),
+        )
+        .bearer_auth("A user's token: `Authorization: Bearer <token>`.")
+}
+
 /// The router of the example.
 pub fn app(db: Db) -> axum::Router {
-    let api = expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
-        .resource::<User>()
-        .resource::<Post>();
+    let api = api();
     axum::Router::new()
         .merge(User::router())
         .merge(Post::router())

@@ -86,6 +86,76 @@ pub struct OpenApi {
     description: Option<String>,
     document_path: String,
     models: Vec<&'static Model>,
+    /// Custom routes that reuse an operation ([`OpenApi::route`]).
+    routes: Vec<Route>,
+    /// The HTTP bearer scheme's description, when the app declared one.
+    bearer: Option<String>,
+    /// `servers` URLs; `/` when none is given.
+    servers: Vec<String>,
+}
+
+/// A custom route that reuses an operation of an exposed model (a route of
+/// [`crate::Endpoints`]), for [`OpenApi::route`]: documented as the operation it runs, at
+/// its own path, with its own description.
+///
+/// ```
+/// use expose_runtime::{expose, openapi::Route, OpenApi, OperationKind};
+/// #[expose(as = "posts", list)]
+/// pub struct Post { pub id: i64, pub owner_id: i64 }
+///
+/// let doc = OpenApi::new("blog", "1")
+///     .resource::<Post>()
+///     .bearer_auth("The user's token.")
+///     .route(
+///         Route::of::<Post>(OperationKind::List, "/posts/mine")
+///             .summary("List the caller's own posts")
+///             .signed_in(),
+///     )
+///     .document();
+/// assert!(doc["paths"]["/posts/mine"]["get"]["responses"]["401"].is_object());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Route {
+    model: &'static Model,
+    kind: OperationKind,
+    path: String,
+    summary: Option<String>,
+    description: Option<String>,
+    signed_in: bool,
+}
+
+impl Route {
+    /// The route `path` (with `{id}` as its last segment for an item operation) running
+    /// operation `kind` of `T`.
+    pub fn of<T: Exposed>(kind: OperationKind, path: impl Into<String>) -> Route {
+        Route {
+            model: T::MODEL,
+            kind,
+            path: path.into(),
+            summary: None,
+            description: None,
+            signed_in: false,
+        }
+    }
+
+    /// The operation's summary (default: the generated operation's).
+    pub fn summary(mut self, text: impl Into<String>) -> Route {
+        self.summary = Some(text.into());
+        self
+    }
+
+    /// The operation's description, before the generated operation's notes.
+    pub fn description(mut self, text: impl Into<String>) -> Route {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// The route answers 401 to anonymous callers: with [`OpenApi::bearer_auth`], its
+    /// security requires the token.
+    pub fn signed_in(mut self) -> Route {
+        self.signed_in = true;
+        self
+    }
 }
 
 impl OpenApi {
@@ -97,7 +167,32 @@ impl OpenApi {
             description: None,
             document_path: DEFAULT_DOCUMENT_PATH.to_owned(),
             models: Vec::new(),
+            routes: Vec::new(),
+            bearer: None,
+            servers: Vec::new(),
         }
+    }
+
+    /// Adds a custom route that reuses an operation ([`Route`]).
+    pub fn route(mut self, route: Route) -> OpenApi {
+        self.routes.push(route);
+        self
+    }
+
+    /// Declares HTTP bearer authentication (`Authorization: Bearer <token>`) as the
+    /// `bearer` security scheme: operations with a per-request policy (hooks, scope,
+    /// `fields_for`, forced values) accept the token or none, and list the 401 and 403 a
+    /// hook may answer; a [`Route::signed_in`] requires it; the others need none.
+    pub fn bearer_auth(mut self, description: impl Into<String>) -> OpenApi {
+        self.bearer = Some(description.into());
+        self
+    }
+
+    /// Adds a `servers` entry (the URL the API is served at, e.g. the prefix it is nested
+    /// under: `/api`); without any, the document names `/`.
+    pub fn server(mut self, url: impl Into<String>) -> OpenApi {
+        self.servers.push(url.into());
+        self
     }
 
     /// Sets `info.description`.
@@ -146,16 +241,31 @@ impl OpenApi {
             }
             tags.push(tag);
         }
+        for route in &self.routes {
+            add_route(route, &mut paths);
+        }
+        let mut components = json!({ "schemas": schemas });
+        if let Some(description) = &self.bearer {
+            components["securitySchemes"] = json!({
+                "bearer": { "type": "http", "scheme": "bearer", "description": description },
+            });
+            secure(&mut paths, &self.routes);
+        }
         let mut info = json!({ "title": self.title, "version": self.version });
         if let Some(d) = &self.description {
             info["description"] = d.as_str().into();
         }
+        let servers: Vec<Json> = match self.servers.is_empty() {
+            true => vec![json!({ "url": "/" })],
+            false => self.servers.iter().map(|u| json!({ "url": u })).collect(),
+        };
         json!({
             "openapi": "3.1.0",
             "info": info,
+            "servers": servers,
             "tags": tags,
             "paths": paths,
-            "components": { "schemas": schemas },
+            "components": components,
         })
     }
 
@@ -259,6 +369,83 @@ impl OpenApi {
     ) -> Result<(), serde_json::Error> {
         target.merge(self.to_utoipa()?);
         Ok(())
+    }
+}
+
+/// Documents a custom route as the operation it reuses, at its own path.
+///
+/// # Panics
+/// When the model does not expose the route's operation (as [`crate::Endpoints`] panics).
+fn add_route(route: &Route, paths: &mut Map<String, Json>) {
+    let model = route.model;
+    let op = model.operation(route.kind).unwrap_or_else(|| {
+        panic!(
+            "{} does not expose `{}`",
+            model.rust_name,
+            route.kind.name()
+        )
+    });
+    let res = Resource::compile(model);
+    let doc = Doc { res: &res };
+    let mut o = doc.operation_doc(op);
+    let id: String = route
+        .path
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    o["operationId"] = format!("{}{}", route.kind.name(), id.trim_end_matches('_')).into();
+    if let Some(s) = &route.summary {
+        o["summary"] = s.as_str().into();
+    }
+    if let Some(d) = &route.description {
+        let note = o["description"].as_str().unwrap_or_default();
+        o["description"] = join(&[d, note]).into();
+    }
+    if route.signed_in {
+        o["responses"]["401"] = problem("The caller is not signed in, or the token is unknown.");
+    }
+    if route.kind.on_item() && route.path.contains("{id}") {
+        let mut params = vec![doc.key_parameter()];
+        if let Some(p) = o["parameters"].as_array() {
+            params.extend(p.iter().cloned());
+        }
+        o["parameters"] = Json::Array(params);
+    }
+    let item = paths.entry(route.path.clone()).or_insert_with(|| json!({}));
+    item[route.kind.method().to_ascii_lowercase()] = o;
+}
+
+/// The security of every operation once the app declared the bearer scheme: the token or
+/// none where a per-request policy applies (the operations with a `default` problem, which
+/// also get the 401 and 403 a hook may answer), the token alone on a signed-in custom route,
+/// none elsewhere.
+fn secure(paths: &mut Map<String, Json>, routes: &[Route]) {
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, o) in item.iter_mut() {
+            let Some(responses) = o.get_mut("responses").and_then(Json::as_object_mut) else {
+                continue;
+            };
+            let signed_in = routes.iter().any(|r| {
+                r.signed_in && r.path == *path && r.kind.method().eq_ignore_ascii_case(method)
+            });
+            let guarded = signed_in || responses.contains_key("default");
+            if guarded {
+                responses.entry("401").or_insert_with(|| {
+                    problem("The token is unknown, or a hook requires a signed-in caller.")
+                });
+                responses
+                    .entry("403")
+                    .or_insert_with(|| problem("A hook refused the caller."));
+            }
+            o["security"] = match (signed_in, guarded) {
+                (true, _) => json!([{ "bearer": [] }]),
+                (false, true) => json!([{ "bearer": [] }, {}]),
+                (false, false) => json!([{}]),
+            };
+        }
     }
 }
 
@@ -374,14 +561,7 @@ impl Doc<'_> {
         let (mut collection, mut item) = (Map::new(), Map::new());
         for op in m.operations {
             let kind = op.kind;
-            let doc = match kind {
-                OperationKind::List => self.list(op),
-                OperationKind::Retrieve => self.retrieve(op),
-                OperationKind::Create => self.create(op),
-                OperationKind::Update => self.update(op),
-                OperationKind::Remove => self.remove(op),
-                OperationKind::Replace => self.replace(op),
-            };
+            let doc = self.operation_doc(op);
             let method = kind.method().to_ascii_lowercase();
             if kind.on_collection_too() {
                 collection.insert(method.clone(), self.write_many(op));
@@ -399,6 +579,18 @@ impl Doc<'_> {
         if !item.is_empty() {
             item.insert("parameters".into(), json!([self.key_parameter()]));
             paths.insert(format!("/{}/{{id}}", m.path), Json::Object(item));
+        }
+    }
+
+    /// The document of one operation (on its own path: the item's for an item operation).
+    fn operation_doc(&self, op: &'static Operation) -> Json {
+        match op.kind {
+            OperationKind::List => self.list(op),
+            OperationKind::Retrieve => self.retrieve(op),
+            OperationKind::Create => self.create(op),
+            OperationKind::Update => self.update(op),
+            OperationKind::Remove => self.remove(op),
+            OperationKind::Replace => self.replace(op),
         }
     }
 
@@ -602,16 +794,14 @@ impl Doc<'_> {
                 "in": "query",
                 "required": false,
                 "description": format!(
-                    "Page size, default {}; a larger value than {} is served as {} (clamped, \
-                     not refused).",
+                    "Page size, default {} when not sent; at most {} (the server serves a \
+                     larger value as {}).",
                     op.default_limit, op.max_limit, op.max_limit
                 ),
                 "schema": {
                     "type": "integer",
                     "minimum": 0,
-                    "maximum": u64::MAX,
-                    "default": op.default_limit,
-                    "x-clamped-to": op.max_limit,
+                    "maximum": op.max_limit,
                 },
             }));
         }
@@ -619,8 +809,8 @@ impl Doc<'_> {
             "name": "offset",
             "in": "query",
             "required": false,
-            "description": "Rows to skip, default 0.",
-            "schema": { "type": "integer", "minimum": 0, "maximum": u64::MAX, "default": 0 },
+            "description": "Rows to skip, default 0 when not sent.",
+            "schema": { "type": "integer", "minimum": 0, "maximum": u64::MAX },
         }));
         params.extend(self.tree_params(op, "Tree"));
         params.push(prefer_param(true));
