@@ -571,6 +571,93 @@ async fn no_filter_widens_mine(t: Arc<TestDb>) {
     );
 }
 
+/// `/admin/users`: a second view of the users table for admins; `/users` keeps its rules.
+async fn admin_users(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    // Admins: e-mail visible, token never.
+    let r = get_as(&app, "/admin/users", Some(ADMIN)).await;
+    assert_eq!(ids(&r), [1, 2, 3]);
+    let alice = &r.json()[1];
+    assert_eq!(alice["email"], "alice@example.com");
+    assert!(alice.get("token").is_none(), "{alice}");
+    get_as(&app, "/admin/users?select=token", Some(ADMIN))
+        .await
+        .problem(400);
+    get_as(&app, "/admin/users?token=eq.bob-token", Some(ADMIN))
+        .await
+        .problem(400);
+    assert_eq!(
+        get_as(&app, "/admin/users/2", Some(ADMIN)).await.json()["email"],
+        "alice@example.com"
+    );
+    // `is_admin` writable, `token` not.
+    let r = send(
+        &app,
+        "PATCH",
+        "/admin/users/3",
+        &[("authorization", ADMIN)],
+        Some(r#"{"is_admin":true}"#),
+    )
+    .await;
+    assert_eq!(
+        r.json()["is_admin"],
+        true,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    send(
+        &app,
+        "PATCH",
+        "/admin/users/3",
+        &[("authorization", ADMIN)],
+        Some(r#"{"token":"stolen"}"#),
+    )
+    .await
+    .problem(422);
+    let tokens: Vec<(String,)> =
+        t.db.fetch_all("SELECT token FROM users WHERE id = 3", &[])
+            .await
+            .unwrap();
+    assert_eq!(tokens, [("bob-token".to_owned(),)]);
+    // A signed-in non-admin: 403, nothing written; anonymous: 401.
+    get_as(&app, "/admin/users", Some(ALICE)).await.problem(403);
+    get_as(&app, "/admin/users/2", Some(ALICE))
+        .await
+        .problem(403);
+    send(
+        &app,
+        "PATCH",
+        "/admin/users/2",
+        &[("authorization", ALICE)],
+        Some(r#"{"is_admin":true}"#),
+    )
+    .await
+    .problem(403);
+    assert_eq!(
+        t.db.fetch_i64("SELECT COUNT(*) FROM users WHERE is_admin")
+            .await
+            .unwrap(),
+        2
+    );
+    get_as(&app, "/admin/users", None).await.problem(401);
+    // The public `/users` keeps its policies: no e-mail for a non-admin, no update at all.
+    let me = get_as(&app, "/users/2", Some(ALICE)).await.json();
+    assert!(
+        me.get("email").is_none() && me.get("token").is_none(),
+        "{me}"
+    );
+    send(
+        &app,
+        "PATCH",
+        "/users/2",
+        &[("authorization", ALICE)],
+        Some(r#"{"is_admin":true}"#),
+    )
+    .await
+    .problem(405);
+    get_as(&app, "/users", Some(ALICE)).await.problem(403);
+}
+
 /// The blog's document: the custom route as the list it reuses, the bearer scheme, the
 /// guarded operations' security and refusals, and the list parameters generated clients
 /// read right.
@@ -590,6 +677,29 @@ fn the_document_holds_the_custom_route_and_the_security() {
         "bearer"
     );
     assert_eq!(doc["servers"], serde_json::json!([{ "url": "/" }]));
+    // The admin view beside the public one: its own paths, operation ids and tag.
+    let admin = &doc["paths"]["/admin/users"]["get"];
+    assert_eq!(admin["operationId"], "list_users_admin");
+    assert_eq!(admin["tags"], serde_json::json!(["admin/users"]));
+    assert_eq!(doc["paths"]["/users"]["get"]["operationId"], "list_users");
+    assert!(doc["paths"]["/admin/users/{id}"]["patch"].is_object());
+    assert!(doc["paths"]["/users/{id}"].get("patch").is_none());
+    let props = &doc["components"]["schemas"]["AdminUserUpdate"]["properties"];
+    assert!(
+        props.get("is_admin").is_some() && props.get("token").is_none(),
+        "{props}"
+    );
+    let mut ids: Vec<&str> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values())
+        .filter_map(|o| o["operationId"].as_str())
+        .collect();
+    let n = ids.len();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "operation ids are unique");
     // Guarded operations accept the token (or none, where a scope lets anonymous callers
     // in) and list 401 and 403.
     for (path, method) in [("/posts", "get"), ("/posts", "post"), ("/users", "get")] {
@@ -621,4 +731,10 @@ fn the_document_holds_the_custom_route_and_the_security() {
         .contains("default 100"));
 }
 
-backend_tests!(mine, one_operation_routes, calls, no_filter_widens_mine);
+backend_tests!(
+    admin_users,
+    mine,
+    one_operation_routes,
+    calls,
+    no_filter_widens_mine
+);

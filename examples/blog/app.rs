@@ -5,6 +5,8 @@
 //! - `owner_id` is forced from the token on create;
 //! - only admins list users, and only they see `email`;
 //! - creating a post writes an `outbox` row in the same transaction;
+//! - `/admin/users` is a second view of the users table, for admins: e-mail visible,
+//!   `is_admin` writable, `token` never;
 //! - `GET /posts/mine` is a custom route on the posts list: the caller's own posts, drafts
 //!   included, with the same query grammar and policies as `/posts`.
 
@@ -33,6 +35,28 @@ pub struct CurrentUser {
     retrieve(pre = [require_user])
 )]
 pub struct User {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    #[expose(default)]
+    pub is_admin: bool,
+    pub token: String,
+}
+
+/// The admin view of the users table, served under `/admin` (`/admin/users`): admins only
+/// (a signed-in non-admin gets 403, an anonymous caller 401), e-mail visible, `is_admin`
+/// writable, `token` neither readable nor writable. A struct is exposed once: a second view of
+/// a table with other policies is a second struct on it (`table = "users"`).
+#[expose(
+    as = "users",
+    table = "users",
+    all(fields = "-token", pre = [require_admin]),
+    list(order = "id"),
+    retrieve,
+    update(fields = "name,email,is_admin")
+)]
+pub struct AdminUser {
     #[expose(id, generated)]
     pub id: i64,
     pub name: String,
@@ -85,7 +109,7 @@ pub async fn require_user(ctx: &mut HookCtx) -> Result<(), Problem> {
 pub async fn require_admin(ctx: &mut HookCtx) -> Result<(), Problem> {
     match user(ctx) {
         Some(u) if u.is_admin => Ok(()),
-        Some(_) => Err(Problem::forbidden("only admins may list users")),
+        Some(_) => Err(Problem::forbidden("only admins may do this")),
         None => Err(Problem::unauthorized("send Authorization: Bearer <token>")),
     }
 }
@@ -190,6 +214,7 @@ pub fn api() -> expose_runtime::OpenApi {
     expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
         .resource::<User>()
         .resource::<Post>()
+        .resource_under::<AdminUser>("/admin")
         .route(
             Route::of::<Post>(OperationKind::List, "/posts/mine")
                 .summary("List the caller's own posts")
@@ -205,6 +230,7 @@ pub fn app(db: Db) -> axum::Router {
     axum::Router::new()
         .merge(User::router())
         .merge(Post::router())
+        .nest("/admin", AdminUser::router())
         .route(
             "/posts/mine",
             axum::routing::get(my_posts).fallback(expose_runtime::method_not_allowed),

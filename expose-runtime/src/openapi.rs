@@ -86,6 +86,8 @@ pub struct OpenApi {
     description: Option<String>,
     document_path: String,
     models: Vec<&'static Model>,
+    /// The prefix each model's routes are nested under (`""` for none), by index in `models`.
+    prefixes: Vec<String>,
     /// Custom routes that reuse an operation ([`OpenApi::route`]).
     routes: Vec<Route>,
     /// The HTTP bearer scheme's description, when the app declared one.
@@ -167,6 +169,7 @@ impl OpenApi {
             description: None,
             document_path: DEFAULT_DOCUMENT_PATH.to_owned(),
             models: Vec::new(),
+            prefixes: Vec::new(),
             routes: Vec::new(),
             bearer: None,
             servers: Vec::new(),
@@ -217,6 +220,18 @@ impl OpenApi {
     #[doc(hidden)]
     pub fn model(mut self, model: &'static Model) -> OpenApi {
         self.models.push(model);
+        self.prefixes.push(String::new());
+        self
+    }
+
+    /// Adds an `#[expose]`d struct whose router is nested under `prefix`
+    /// (`Router::nest("/admin", AdminUser::router())`): its paths start with the prefix and
+    /// its operation ids end with it (`list_users_admin`), so that a second struct on the same
+    /// table and URL segment (an admin view) is documented beside the first.
+    pub fn resource_under<T: Exposed>(mut self, prefix: impl Into<String>) -> OpenApi {
+        self.models.push(T::MODEL);
+        let prefix: String = prefix.into();
+        self.prefixes.push(prefix.trim_end_matches('/').to_owned());
         self
     }
 
@@ -232,10 +247,37 @@ impl OpenApi {
         let mut tags = Vec::new();
         schemas.insert("Problem".into(), problem_schema());
         schemas.insert("Offender".into(), offender_schema());
-        for model in &self.models {
+        for (model, prefix) in self.models.iter().zip(&self.prefixes) {
             let res = Resource::compile(model);
-            Doc { res: &res }.add(&mut paths, &mut schemas);
-            let mut tag = json!({ "name": model.path });
+            if prefix.is_empty() {
+                Doc { res: &res }.add(&mut paths, &mut schemas);
+            } else {
+                let mut own = Map::new();
+                Doc { res: &res }.add(&mut own, &mut schemas);
+                let suffix: String = prefix
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                let tag = format!("{}/{}", prefix.trim_start_matches('/'), model.path);
+                for (path, mut item) in own {
+                    suffix_operation_ids(&mut item, &suffix);
+                    for o in item
+                        .as_object_mut()
+                        .into_iter()
+                        .flat_map(|m| m.values_mut())
+                    {
+                        if o.get("tags").is_some() {
+                            o["tags"] = json!([tag]);
+                        }
+                    }
+                    paths.insert(format!("{prefix}{path}"), item);
+                }
+            }
+            let name = match prefix.is_empty() {
+                true => model.path.to_owned(),
+                false => format!("{}/{}", prefix.trim_start_matches('/'), model.path),
+            };
+            let mut tag = json!({ "name": name });
             if !model.doc.is_empty() {
                 tag["description"] = model.doc.into();
             }
@@ -275,9 +317,10 @@ impl OpenApi {
         let resources: Vec<Json> = self
             .models
             .iter()
-            .map(|m| {
-                let collection = format!("/{}", m.path);
-                let item = format!("/{}/{{id}}", m.path);
+            .zip(&self.prefixes)
+            .map(|(m, prefix)| {
+                let collection = format!("{prefix}/{}", m.path);
+                let item = format!("{prefix}/{}/{{id}}", m.path);
                 // Updates and removes are on both paths: the item's, and the collection's
                 // (rows chosen by filters).
                 let ops: Vec<Json> = OperationKind::ALL
@@ -369,6 +412,24 @@ impl OpenApi {
     ) -> Result<(), serde_json::Error> {
         target.merge(self.to_utoipa()?);
         Ok(())
+    }
+}
+
+/// Appends `suffix` to every `operationId` in `doc` (the operations' and their links').
+fn suffix_operation_ids(doc: &mut Json, suffix: &str) {
+    match doc {
+        Json::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Json::String(id) if k == "operationId" => id.push_str(suffix),
+                    _ => suffix_operation_ids(v, suffix),
+                }
+            }
+        }
+        Json::Array(items) => items
+            .iter_mut()
+            .for_each(|v| suffix_operation_ids(v, suffix)),
+        _ => {}
     }
 }
 
