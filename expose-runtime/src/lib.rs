@@ -119,6 +119,9 @@ pub use value::{Value, ValueError};
 ///   each operation's policy (`cargo expand` shows it; the runtime does the work);
 /// - `Person::router()` and `Person::router_with(RouterConfig)`: an `axum::Router<S>` for any
 ///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`);
+/// - `Person::endpoints()`: an [`Endpoints`] giving each operation on its own (a
+///   `MethodRouter` to mount at any path, a router without some operations, and [`Call`]: an
+///   operation run from a custom handler with conditions of its own);
 /// - `Person::FIELDS`, of the generated type `PersonFields`: one typed [`Col`] handle per
 ///   field, for scopes and `fields_for`.
 ///
