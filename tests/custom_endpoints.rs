@@ -571,6 +571,62 @@ async fn no_filter_widens_mine(t: Arc<TestDb>) {
     );
 }
 
+/// `POST /posts/{id}/publish`: the author or an admin publishes; anyone else gets 404 and
+/// nothing is written; `select` narrows the answer; other methods 405 with `Allow`.
+async fn publish(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    let post = |uri: &str, auth: Option<&'static str>| {
+        let (app, uri) = (app.clone(), uri.to_owned());
+        async move {
+            let headers: Vec<(&str, &str)> =
+                auth.map(|a| ("authorization", a)).into_iter().collect();
+            send(&app, "POST", &uri, &headers, None).await
+        }
+    };
+    let published = |id: i64| {
+        let db = t.db.clone();
+        async move {
+            let rows: Vec<(bool,)> = db
+                .fetch_all("SELECT published FROM posts WHERE id = ?", &[id.into()])
+                .await
+                .unwrap();
+            rows[0].0
+        }
+    };
+    // Bob (who cannot see Alice's draft) and an anonymous caller: 404, nothing written.
+    post("/posts/2/publish", Some(BOB)).await.problem(404);
+    post("/posts/2/publish", None).await.problem(404);
+    assert!(!published(2).await);
+    // Bob cannot publish a post he can read either.
+    post("/posts/1/publish", Some(BOB)).await.problem(404);
+    // The author: the written row, narrowed by `select`.
+    let r = post("/posts/2/publish?select=id,published", Some(ALICE)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json(), serde_json::json!({"id": 2, "published": true}));
+    assert!(published(2).await);
+    // An admin publishes anyone's post; the answer is the whole row without `select`.
+    let r = post("/posts/4/publish", Some(ADMIN)).await;
+    assert_eq!(
+        (r.json()["id"].as_i64(), r.json()["title"].as_str()),
+        (Some(4), Some("Bob's draft"))
+    );
+    assert!(published(4).await);
+    // Refusals of the update: an unknown parameter, a key that is not one.
+    post("/posts/2/publish?nope=1", Some(ALICE))
+        .await
+        .problem(400);
+    post("/posts/x/publish", Some(ALICE)).await.problem(400);
+    // GET: 405 with `Allow`.
+    let r = get_as(&app, "/posts/2/publish", Some(ALICE)).await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("POST"));
+}
+
 /// `/admin/users`: a second view of the users table for admins; `/users` keeps its rules.
 async fn admin_users(t: Arc<TestDb>) {
     let app = blog(&t).await;
@@ -664,6 +720,11 @@ async fn admin_users(t: Arc<TestDb>) {
 #[test]
 fn the_document_holds_the_custom_route_and_the_security() {
     let doc = app::api().document();
+    let publish = &doc["paths"]["/posts/{id}/publish"]["post"];
+    assert_eq!(publish["operationId"], "update_posts_id_publish");
+    assert!(publish.get("requestBody").is_none(), "{publish}");
+    assert_eq!(publish["parameters"][0]["name"], "id");
+    assert!(publish["responses"]["404"].is_object());
     let mine = &doc["paths"]["/posts/mine"]["get"];
     assert_eq!(mine["operationId"], "list_posts_mine");
     assert_eq!(mine["summary"], "List the caller's own posts");
@@ -733,6 +794,7 @@ fn the_document_holds_the_custom_route_and_the_security() {
 
 backend_tests!(
     admin_users,
+    publish,
     mine,
     one_operation_routes,
     calls,

@@ -7,10 +7,11 @@
 //! - creating a post writes an `outbox` row in the same transaction;
 //! - `/admin/users` is a second view of the users table, for admins: e-mail visible,
 //!   `is_admin` writable, `token` never;
+//! - `POST /posts/{id}/publish` publishes a post through the update and its scope;
 //! - `GET /posts/mine` is a custom route on the posts list: the caller's own posts, drafts
 //!   included, with the same query grammar and policies as `/posts`.
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use expose_runtime::openapi::Route;
@@ -177,6 +178,16 @@ pub async fn my_posts(State(db): State<Db>, req: Request) -> Response {
         .await
 }
 
+/// `POST /posts/{id}/publish`: the post's author (or an admin) sets `published`, through the
+/// update and its scope (`own_posts`): another user's post is a 404 and nothing is written;
+/// `?select=id,published` narrows the answer, the written row.
+pub async fn publish(State(db): State<Db>, Path(id): Path<String>, req: Request) -> Response {
+    Post::endpoints()
+        .call(req, db)
+        .update_with(id, &serde_json::json!({ "published": true }))
+        .await
+}
+
 /// Axum middleware: `Authorization: Bearer <token>` → [`CurrentUser`] in the extensions.
 /// No header means anonymous; an unknown token is 401.
 pub async fn authenticate(State(db): State<Db>, mut req: Request, next: Next) -> Response {
@@ -221,6 +232,13 @@ pub fn api() -> expose_runtime::OpenApi {
                 .description("The caller's own posts, drafts included, with the query of `/posts`.")
                 .signed_in(),
         )
+        .route(
+            Route::of::<Post>(OperationKind::Update, "/posts/{id}/publish")
+                .method("POST")
+                .no_body()
+                .summary("Publish a post")
+                .description("The author (or an admin) sets `published`; another user gets 404."),
+        )
         .bearer_auth("A user's token: `Authorization: Bearer <token>`.")
 }
 
@@ -234,6 +252,10 @@ pub fn app(db: Db) -> axum::Router {
         .route(
             "/posts/mine",
             axum::routing::get(my_posts).fallback(expose_runtime::method_not_allowed),
+        )
+        .route(
+            "/posts/{id}/publish",
+            axum::routing::post(publish).fallback(expose_runtime::method_not_allowed),
         )
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))

@@ -466,6 +466,28 @@ where
         self.run(OperationKind::Update, Some(key.to_string())).await
     }
 
+    /// Updates the row with key `key` with `body` (a JSON object of writable fields) in
+    /// place of the request's body: a custom route that sets fields itself (`POST
+    /// /posts/{id}/publish` setting `published`), under the update's scope, `fields_for`,
+    /// forced values and hooks (404 outside the scope and the conditions, nothing written).
+    /// The answer is the written row, narrowed by the client's `select=` as any update's.
+    pub async fn update_with(
+        mut self,
+        key: impl std::fmt::Display,
+        body: &serde_json::Value,
+    ) -> Response {
+        let bytes = serde_json::to_vec(body).unwrap_or_default();
+        let headers = self.req.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        headers.remove(header::CONTENT_LENGTH);
+        headers.remove(header::TRANSFER_ENCODING);
+        *self.req.body_mut() = axum::body::Body::from(bytes);
+        self.run(OperationKind::Update, Some(key.to_string())).await
+    }
+
     /// Removes the row with key `key`, as the generated route does (404 outside the scope
     /// and the conditions, nothing removed).
     pub async fn remove(self, key: impl std::fmt::Display) -> Response {

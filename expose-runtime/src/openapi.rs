@@ -124,6 +124,8 @@ pub struct Route {
     summary: Option<String>,
     description: Option<String>,
     signed_in: bool,
+    method: Option<&'static str>,
+    no_body: bool,
 }
 
 impl Route {
@@ -137,7 +139,29 @@ impl Route {
             summary: None,
             description: None,
             signed_in: false,
+            method: None,
+            no_body: false,
         }
+    }
+
+    /// The route's method, when it is not the operation's (`POST` for an action that runs
+    /// an update: `POST /posts/{id}/publish`).
+    pub fn method(mut self, method: &'static str) -> Route {
+        self.method = Some(method);
+        self
+    }
+
+    /// The route takes no request body (its handler writes the operation's body itself,
+    /// as [`crate::Call::update_with`] does).
+    pub fn no_body(mut self) -> Route {
+        self.no_body = true;
+        self
+    }
+
+    fn method_name(&self) -> String {
+        self.method
+            .unwrap_or(self.kind.method())
+            .to_ascii_lowercase()
     }
 
     /// The operation's summary (default: the generated operation's).
@@ -449,12 +473,12 @@ fn add_route(route: &Route, paths: &mut Map<String, Json>) {
     let res = Resource::compile(model);
     let doc = Doc { res: &res };
     let mut o = doc.operation_doc(op);
-    let id: String = route
+    let words: Vec<&str> = route
         .path
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
         .collect();
-    o["operationId"] = format!("{}{}", route.kind.name(), id.trim_end_matches('_')).into();
+    o["operationId"] = format!("{}_{}", route.kind.name(), words.join("_")).into();
     if let Some(s) = &route.summary {
         o["summary"] = s.as_str().into();
     }
@@ -472,8 +496,16 @@ fn add_route(route: &Route, paths: &mut Map<String, Json>) {
         }
         o["parameters"] = Json::Array(params);
     }
+    if route.no_body {
+        if let Some(o) = o.as_object_mut() {
+            o.remove("requestBody");
+        }
+        if let Some(r) = o["responses"].as_object_mut() {
+            r.remove("415");
+        }
+    }
     let item = paths.entry(route.path.clone()).or_insert_with(|| json!({}));
-    item[route.kind.method().to_ascii_lowercase()] = o;
+    item[route.method_name()] = o;
 }
 
 /// The security of every operation once the app declared the bearer scheme: the token or
@@ -489,9 +521,9 @@ fn secure(paths: &mut Map<String, Json>, routes: &[Route]) {
             let Some(responses) = o.get_mut("responses").and_then(Json::as_object_mut) else {
                 continue;
             };
-            let signed_in = routes.iter().any(|r| {
-                r.signed_in && r.path == *path && r.kind.method().eq_ignore_ascii_case(method)
-            });
+            let signed_in = routes
+                .iter()
+                .any(|r| r.signed_in && r.path == *path && r.method_name() == *method);
             let guarded = signed_in || responses.contains_key("default");
             if guarded {
                 responses.entry("401").or_insert_with(|| {
