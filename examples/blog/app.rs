@@ -4,12 +4,20 @@
 //! - only the author or an admin updates or removes a post (others get 404);
 //! - `owner_id` is forced from the token on create;
 //! - only admins list users, and only they see `email`;
-//! - creating a post writes an `outbox` row in the same transaction.
+//! - creating a post writes an `outbox` row in the same transaction;
+//! - `/admin/users` is a second view of the users table, for admins: e-mail visible,
+//!   `is_admin` writable, `token` never;
+//! - `POST /posts/{id}/publish` publishes a post through the update and its scope;
+//! - `GET /posts/mine` is a custom route on the posts list: the caller's own posts, drafts
+//!   included, with the same query grammar and policies as `/posts`.
 
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use expose_runtime::{expose, Backend, Cond, Db, FieldMask, HookCtx, Problem, Value};
+use expose_runtime::openapi::Route;
+use expose_runtime::{
+    expose, Backend, Cond, Db, FieldMask, HookCtx, OperationKind, Problem, Value,
+};
 
 /// Who is calling, as the auth middleware found them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,7 +47,30 @@ pub struct User {
     pub token: String,
 }
 
+/// The admin view of the users table, served under `/admin` (`/admin/users`): admins only
+/// (a signed-in non-admin gets 403, an anonymous caller 401), e-mail visible, `is_admin`
+/// writable, `token` neither readable nor writable. A struct is exposed once: a second view of
+/// a table with other policies is a second struct on it (`table = "users"`).
+#[expose(
+    as = "users",
+    table = "users",
+    all(fields = "-token", pre = [require_admin]),
+    list(order = "id"),
+    retrieve,
+    update(fields = "name,email,is_admin")
+)]
+pub struct AdminUser {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    #[expose(default)]
+    pub is_admin: bool,
+    pub token: String,
+}
+
 /// A blog post.
+#[derive(Debug, serde::Deserialize)]
 #[expose(
     as = "posts",
     all(scope = visible_posts),
@@ -82,7 +113,7 @@ pub async fn require_user(ctx: &mut HookCtx) -> Result<(), Problem> {
 pub async fn require_admin(ctx: &mut HookCtx) -> Result<(), Problem> {
     match user(ctx) {
         Some(u) if u.is_admin => Ok(()),
-        Some(_) => Err(Problem::forbidden("only admins may list users")),
+        Some(_) => Err(Problem::forbidden("only admins may do this")),
         None => Err(Problem::unauthorized("send Authorization: Bearer <token>")),
     }
 }
@@ -135,6 +166,31 @@ pub async fn announce_post(ctx: &mut HookCtx) -> Result<(), Problem> {
     Ok(())
 }
 
+/// `GET /posts/mine`: the posts list on the caller's own posts, drafts included. The client's
+/// query (`select`, filters, `order`, `limit`, `Prefer: count=exact`) applies as on `/posts`,
+/// under the same scope and policies; the owner condition is ANDed outside the client's
+/// filters, which can only narrow it. Anonymous callers get 401.
+pub async fn my_posts(State(db): State<Db>, req: Request) -> Response {
+    let Some(me) = req.extensions().get::<CurrentUser>().copied() else {
+        return Problem::unauthorized("send Authorization: Bearer <token>").into_response();
+    };
+    Post::endpoints()
+        .call(req, db)
+        .and(Post::FIELDS.owner_id.eq(me.id))
+        .list()
+        .await
+}
+
+/// `POST /posts/{id}/publish`: the post's author (or an admin) sets `published`, through the
+/// update and its scope (`own_posts`): another user's post is a 404 and nothing is written;
+/// `?select=id,published` narrows the answer, the written row.
+pub async fn publish(State(db): State<Db>, Path(id): Path<String>, req: Request) -> Response {
+    Post::endpoints()
+        .call(req, db)
+        .update_with(id, &serde_json::json!({ "published": true }))
+        .await
+}
+
 /// Axum middleware: `Authorization: Bearer <token>` → [`CurrentUser`] in the extensions.
 /// No header means anonymous; an unknown token is 401.
 pub async fn authenticate(State(db): State<Db>, mut req: Request, next: Next) -> Response {
@@ -166,14 +222,44 @@ async fn find_user(db: &Db, token: &str) -> Result<Option<CurrentUser>, sqlx::Er
     Ok(row.map(|(id, is_admin)| CurrentUser { id, is_admin }))
 }
 
+/// The OpenAPI document of the example: both resources, the custom route and the bearer
+/// scheme.
+pub fn api() -> expose_runtime::OpenApi {
+    expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
+        .resource::<User>()
+        .resource::<Post>()
+        .resource_under::<AdminUser>("/admin")
+        .route(
+            Route::of::<Post>(OperationKind::List, "/posts/mine")
+                .summary("List the caller's own posts")
+                .description("The caller's own posts, drafts included, with the query of `/posts`.")
+                .signed_in(),
+        )
+        .route(
+            Route::of::<Post>(OperationKind::Update, "/posts/{id}/publish")
+                .method("POST")
+                .no_body()
+                .summary("Publish a post")
+                .description("The author (or an admin) sets `published`; another user gets 404."),
+        )
+        .bearer_auth("A user's token: `Authorization: Bearer <token>`.")
+}
+
 /// The router of the example.
 pub fn app(db: Db) -> axum::Router {
-    let api = expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
-        .resource::<User>()
-        .resource::<Post>();
+    let api = api();
     axum::Router::new()
         .merge(User::router())
         .merge(Post::router())
+        .nest("/admin", AdminUser::router())
+        .route(
+            "/posts/mine",
+            axum::routing::get(my_posts).fallback(expose_runtime::method_not_allowed),
+        )
+        .route(
+            "/posts/{id}/publish",
+            axum::routing::post(publish).fallback(expose_runtime::method_not_allowed),
+        )
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))
         .fallback(expose_runtime::not_found)

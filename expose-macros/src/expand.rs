@@ -21,6 +21,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(_) => return not_a_struct(item),
     };
     let cx = Ctxt::new();
+    second_exposure(&cx, &mut input.attrs);
     let attr = attr::parse_struct_attr(&cx, args);
     let rename_all = attr::rename_all(&input.attrs);
     let mut fields = Vec::new();
@@ -116,6 +117,29 @@ fn not_a_struct(item: TokenStream) -> TokenStream {
     }
     .to_compile_error();
     quote!(#err #item)
+}
+
+/// A second `#[expose]` on the struct: one error at it, and the attribute removed, so that
+/// it does not expand into a second model (five cascading errors).
+fn second_exposure(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>) {
+    let is_expose = |a: &syn::Attribute| {
+        a.path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "expose")
+            && matches!(a.style, syn::AttrStyle::Outer)
+    };
+    for a in attrs.iter().filter(|a| is_expose(a)) {
+        cx.error_spanned_by(
+            a,
+            "a struct is exposed once: remove this second #[expose]. For a second view of the same table \
+             with other policies (an admin API), declare another struct with its own `as = \"...\"` and \
+             `table = \"<the table>\"` and mount its router under a prefix \
+             (`Router::nest(\"/admin\", AdminUser::router())`); to serve the same operations at \
+             another path, route `Type::endpoints().list()` (and the others) there",
+        );
+    }
+    attrs.retain(|a| !is_expose(a));
 }
 
 /// Removes `#[expose(...)]` from every field, whatever the item's shape (rust-lang/rust#65823).
@@ -300,6 +324,9 @@ fn model(
     let router_doc = format!(
         " The routes of `/{path}` and `/{path}/{{id}}`, for any state that holds a [`Db`](::expose_runtime::Db)."
     );
+    let endpoints_doc = format!(
+        " The operations of `/{path}` one by one: each as a handler to mount at any path, a router without some, and calls from custom handlers."
+    );
     quote! {
         // Every field is a column the generated API reads or writes, even when no Rust code does.
         #[allow(dead_code)]
@@ -345,6 +372,11 @@ fn model(
                 #state_bound
             {
                 Self::router_with(::core::default::Default::default())
+            }
+
+            #[doc = #endpoints_doc]
+            pub fn endpoints() -> ::expose_runtime::Endpoints<Self> {
+                ::expose_runtime::Endpoints::new()
             }
 
             /// Like `router()`, with settings such as the body size limit.

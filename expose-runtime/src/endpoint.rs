@@ -52,66 +52,103 @@ impl<S: DbState> Handler<Direct, S> for Endpoint {
 
 /// Runs the endpoint's operation on one request.
 async fn run<S: DbState>(e: Endpoint, req: Request, state: S) -> Response {
-    let (parts, body) = req.into_parts();
-    let query_len = parts.uri.query().map_or(0, str::len);
+    run_with(e, req, state, None).await
+}
+
+/// What a custom handler adds to an operation ([`crate::Call`]): conditions ANDed with the
+/// scope, outside the client's filters, and the key when it is not the path's last segment.
+#[derive(Debug, Default)]
+pub(crate) struct Extra {
+    pub(crate) filters: Vec<crate::filter::Filter>,
+    pub(crate) key: Option<String>,
+}
+
+/// Runs the endpoint's operation on one request, with what a custom handler adds, under the
+/// query-string bound, the timeout and the trace line.
+pub(crate) async fn run_with<S: DbState>(
+    e: Endpoint,
+    req: Request,
+    state: S,
+    extra: Option<Box<Extra>>,
+) -> Response {
+    let query_len = req.uri().query().map_or(0, str::len);
     let sent = Sent::default();
-    let (res, limit, sent_ref) = (&*e.res, e.config.body_limit, &sent);
-    let ep = &e;
+    let mut op = operation(&e, req, state, &sent, extra.as_deref());
+    serve(&e, query_len, &sent, op.as_mut()).await
+}
+
+/// The future of the endpoint's operation on one request, not bounded in time.
+pub(crate) fn operation<'a, S: DbState>(
+    ep: &'a Endpoint,
+    req: Request,
+    state: S,
+    sent_ref: &'a Sent,
+    extra: Option<&'a Extra>,
+) -> Pin<Box<dyn Future<Output = Result<Response, Problem>> + Send + 'a>> {
+    let (parts, body) = req.into_parts();
+    let (res, limit) = (&*ep.res, ep.config.body_limit);
+    let filters = extra.map_or(&[][..], |x| x.filters.as_slice());
+    let key = extra.and_then(|x| x.key.as_deref());
     // The request (with its headers) is taken inside the operation's future, so that the
     // endpoint's future does not hold a second header map.
-    let mut op: Pin<Box<dyn Future<Output = Result<Response, Problem>> + Send + '_>> = match e.kind
-    {
+    match ep.kind {
         OperationKind::List => Box::pin(async move {
             let mut parts = parts;
-            handlers::list(res, ep.req(state, &mut parts, sent_ref)).await
+            handlers::list(res, ep.req(state, &mut parts, sent_ref, filters)).await
         }),
         OperationKind::Create => Box::pin(async move {
             let mut parts = parts;
             let keep = ep.config.idempotency_keys;
-            handlers::create(res, ep.req(state, &mut parts, sent_ref), limit, keep, body).await
+            let req = ep.req(state, &mut parts, sent_ref, filters);
+            handlers::create(res, req, limit, keep, body).await
         }),
         OperationKind::Retrieve => Box::pin(async move {
             let mut parts = parts;
-            let req = ep.req(state, &mut parts, sent_ref);
-            let key = path_key(res, req.parts)?;
+            let req = ep.req(state, &mut parts, sent_ref, filters);
+            let key = key_of(res, key, req.parts)?;
             handlers::retrieve(res, req, &key).await
         }),
         OperationKind::Update if ep.on_collection => Box::pin(async move {
             let mut parts = parts;
-            let req = ep.req(state, &mut parts, sent_ref);
+            let req = ep.req(state, &mut parts, sent_ref, filters);
             handlers::update_many(res, req, limit, ep.config.idempotency_keys, body).await
         }),
         OperationKind::Update => Box::pin(async move {
             let mut parts = parts;
-            let req = ep.req(state, &mut parts, sent_ref);
-            let key = path_key(res, req.parts)?;
+            let req = ep.req(state, &mut parts, sent_ref, filters);
+            let key = key_of(res, key, req.parts)?;
             handlers::update(res, req, &key, limit, ep.config.idempotency_keys, body).await
         }),
         OperationKind::Remove if ep.on_collection => Box::pin(async move {
             let mut parts = parts;
-            let req = ep.req(state, &mut parts, sent_ref);
+            let req = ep.req(state, &mut parts, sent_ref, filters);
             handlers::remove_many(res, req, ep.config.idempotency_keys).await
         }),
         OperationKind::Remove => Box::pin(async move {
             let mut parts = parts;
-            let req = ep.req(state, &mut parts, sent_ref);
-            let key = path_key(res, req.parts)?;
+            let req = ep.req(state, &mut parts, sent_ref, filters);
+            let key = key_of(res, key, req.parts)?;
             handlers::remove(res, req, &key, ep.config.idempotency_keys).await
         }),
         OperationKind::Replace => Box::pin(async move {
             let mut parts = parts;
-            let req = ep.req(state, &mut parts, sent_ref);
-            let key = path_key(res, req.parts)?;
+            let req = ep.req(state, &mut parts, sent_ref, filters);
+            let key = key_of(res, key, req.parts)?;
             handlers::replace(res, req, &key, limit, ep.config.idempotency_keys, body).await
         }),
-    };
-    serve(&e, query_len, &sent, op.as_mut()).await
+    }
 }
 
 impl Endpoint {
     /// The request as the handlers take it; the app's state is boxed only when some
     /// operation has a hook context to show it in.
-    fn req<'a, S: DbState>(&self, state: S, parts: &'a mut Parts, sent: &'a Sent) -> Req<'a> {
+    fn req<'a, S: DbState>(
+        &self,
+        state: S,
+        parts: &'a mut Parts,
+        sent: &'a Sent,
+        extra: &'a [crate::filter::Filter],
+    ) -> Req<'a> {
         // Apart from the head, so that the operation can drop them once read
         // (`Req::release_headers`).
         let headers = std::mem::take(&mut parts.headers);
@@ -126,7 +163,20 @@ impl Endpoint {
             db,
             state,
             sent,
+            extra,
         }
+    }
+}
+
+/// The key a custom handler gave, else the path's last segment.
+fn key_of<'p>(
+    res: &Resource,
+    given: Option<&'p str>,
+    parts: &'p Parts,
+) -> Result<Cow<'p, str>, Problem> {
+    match given {
+        Some(k) => Ok(Cow::Borrowed(k)),
+        None => path_key(res, parts),
     }
 }
 
@@ -149,11 +199,11 @@ fn path_key<'p>(res: &Resource, parts: &'p Parts) -> Result<Cow<'p, str>, Proble
 
 /// The future of one operation, pinned where it is created: the timeout holds a pointer,
 /// so the operation's state is never moved.
-type Op<'a> = Pin<&'a mut (dyn Future<Output = Result<Response, Problem>> + Send)>;
+pub(crate) type Op<'a> = Pin<&'a mut (dyn Future<Output = Result<Response, Problem>> + Send)>;
 
 /// Runs one operation: bounds its query string and its time, and traces the outcome with
 /// the resource, operation, status and latency.
-async fn serve(e: &Endpoint, query_len: usize, sent: &Sent, mut op: Op<'_>) -> Response {
+pub(crate) async fn serve(e: &Endpoint, query_len: usize, sent: &Sent, mut op: Op<'_>) -> Response {
     let started = tracing::enabled!(tracing::Level::INFO).then(Instant::now);
     let config = &e.config;
     let response = if query_len > config.max_query_length {

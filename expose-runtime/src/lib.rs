@@ -52,6 +52,7 @@ mod db;
 mod ddl;
 mod decimal;
 mod endpoint;
+pub mod endpoints;
 mod field;
 mod field_type;
 mod filter;
@@ -79,12 +80,13 @@ pub use config::RouterConfig;
 pub use db::{Backend, ColumnError, ColumnIndex, Db, DbState, FromRow, FromValue, PoolConfig, Row};
 pub use ddl::{create_tables, DdlError};
 pub use decimal::sqlite_collation;
+pub use endpoints::{Call, Endpoints, OperationHandler};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
 pub use model::Model;
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
-pub use router::{not_found, ready};
+pub use router::{method_not_allowed, not_found, ready};
 pub use rules::{Choice, Num, Rule};
 pub use scope::{Col, Cond, FieldMask, IntoScope, Scope};
 pub use serve::{serve, Serve, ServeConfig};
@@ -130,6 +132,9 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// - `Person::router()` and `Person::router_with(RouterConfig)`: an `axum::Router<S>` for any
 ///   state `S` from which a [`Db`] can be taken (`Db: FromRef<S>`, see [`DbState`]; with
 ///   `state = T`, only `T`);
+/// - `Person::endpoints()`: an [`Endpoints`] giving each operation on its own (a
+///   `MethodRouter` to mount at any path, a router without some operations, and [`Call`]: an
+///   operation run from a custom handler with conditions of its own);
 /// - `Person::FIELDS`, of the generated type `PersonFields`: one typed [`Col`] handle per
 ///   field, for scopes and `fields_for`;
 /// - `Person::MODEL`, the model's description, for [`verify()`] at start and
@@ -722,6 +727,7 @@ mod layers {
         ("handlers", 8),
         ("config", 9),
         ("endpoint", 9),
+        ("endpoints", 9),
         ("router", 9),
         ("openapi", 9),
         ("serve", 9),

@@ -88,6 +88,100 @@ pub struct OpenApi {
     document_path: String,
     servers: Vec<String>,
     models: Vec<&'static Model>,
+    /// The prefix each model's routes are nested under (`""` for none), by index in `models`.
+    prefixes: Vec<String>,
+    /// Custom routes that reuse an operation ([`OpenApi::route`]).
+    routes: Vec<Route>,
+    /// The HTTP bearer scheme's description, when the app declared one.
+    bearer: Option<String>,
+}
+
+/// A custom route that reuses an operation of an exposed model (a route of
+/// [`crate::Endpoints`]), for [`OpenApi::route`]: documented as the operation it runs, at
+/// its own path, with its own description.
+///
+/// ```
+/// use expose_runtime::{expose, openapi::Route, OpenApi, OperationKind};
+/// #[expose(as = "posts", list)]
+/// pub struct Post { pub id: i64, pub owner_id: i64 }
+///
+/// let doc = OpenApi::new("blog", "1")
+///     .resource::<Post>()
+///     .bearer_auth("The user's token.")
+///     .route(
+///         Route::of::<Post>(OperationKind::List, "/posts/mine")
+///             .summary("List the caller's own posts")
+///             .signed_in(),
+///     )
+///     .document();
+/// assert!(doc["paths"]["/posts/mine"]["get"]["responses"]["401"].is_object());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Route {
+    model: &'static Model,
+    kind: OperationKind,
+    path: String,
+    summary: Option<String>,
+    description: Option<String>,
+    signed_in: bool,
+    method: Option<&'static str>,
+    no_body: bool,
+}
+
+impl Route {
+    /// The route `path` (with `{id}` as its last segment for an item operation) running
+    /// operation `kind` of `T`.
+    pub fn of<T: Exposed>(kind: OperationKind, path: impl Into<String>) -> Route {
+        Route {
+            model: T::MODEL,
+            kind,
+            path: path.into(),
+            summary: None,
+            description: None,
+            signed_in: false,
+            method: None,
+            no_body: false,
+        }
+    }
+
+    /// The route's method, when it is not the operation's (`POST` for an action that runs
+    /// an update: `POST /posts/{id}/publish`).
+    pub fn method(mut self, method: &'static str) -> Route {
+        self.method = Some(method);
+        self
+    }
+
+    /// The route takes no request body (its handler writes the operation's body itself,
+    /// as [`crate::Call::update_with`] does).
+    pub fn no_body(mut self) -> Route {
+        self.no_body = true;
+        self
+    }
+
+    fn method_name(&self) -> String {
+        self.method
+            .unwrap_or(self.kind.method())
+            .to_ascii_lowercase()
+    }
+
+    /// The operation's summary (default: the generated operation's).
+    pub fn summary(mut self, text: impl Into<String>) -> Route {
+        self.summary = Some(text.into());
+        self
+    }
+
+    /// The operation's description, before the generated operation's notes.
+    pub fn description(mut self, text: impl Into<String>) -> Route {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// The route answers 401 to anonymous callers: with [`OpenApi::bearer_auth`], its
+    /// security requires the token.
+    pub fn signed_in(mut self) -> Route {
+        self.signed_in = true;
+        self
+    }
 }
 
 impl OpenApi {
@@ -100,7 +194,25 @@ impl OpenApi {
             document_path: DEFAULT_DOCUMENT_PATH.to_owned(),
             servers: Vec::new(),
             models: Vec::new(),
+            prefixes: Vec::new(),
+            routes: Vec::new(),
+            bearer: None,
         }
+    }
+
+    /// Adds a custom route that reuses an operation ([`Route`]).
+    pub fn route(mut self, route: Route) -> OpenApi {
+        self.routes.push(route);
+        self
+    }
+
+    /// Declares HTTP bearer authentication (`Authorization: Bearer <token>`) as the
+    /// `bearer` security scheme: operations with a per-request policy (hooks, scope,
+    /// `fields_for`, forced values) accept the token or none, and list the 401 and 403 a
+    /// hook may answer; a [`Route::signed_in`] requires it; the others need none.
+    pub fn bearer_auth(mut self, description: impl Into<String>) -> OpenApi {
+        self.bearer = Some(description.into());
+        self
     }
 
     /// Sets `info.description`.
@@ -121,7 +233,7 @@ impl OpenApi {
     /// `.server("/api/v1")` documents `/people` as served at `/api/v1/people`, and the
     /// [`index`](OpenApi::index) lists the full paths. An absolute URL
     /// (`https://api.example.com/v1`) works too; the first server that is a path prefixes
-    /// the index.
+    /// the index. Without any, the document names `/`.
     pub fn server(mut self, url: impl Into<String>) -> OpenApi {
         self.servers
             .push(url.into().trim_end_matches('/').to_owned());
@@ -137,6 +249,18 @@ impl OpenApi {
     #[doc(hidden)]
     pub fn model(mut self, model: &'static Model) -> OpenApi {
         self.models.push(model);
+        self.prefixes.push(String::new());
+        self
+    }
+
+    /// Adds an `#[expose]`d struct whose router is nested under `prefix`
+    /// (`Router::nest("/admin", AdminUser::router())`): its paths start with the prefix and
+    /// its operation ids end with it (`list_users_admin`), so that a second struct on the same
+    /// table and URL segment (an admin view) is documented beside the first.
+    pub fn resource_under<T: Exposed>(mut self, prefix: impl Into<String>) -> OpenApi {
+        self.models.push(T::MODEL);
+        let prefix: String = prefix.into();
+        self.prefixes.push(prefix.trim_end_matches('/').to_owned());
         self
     }
 
@@ -152,36 +276,73 @@ impl OpenApi {
         let mut tags = Vec::new();
         schemas.insert("Problem".into(), problem_schema());
         schemas.insert("Offender".into(), offender_schema());
-        for model in &self.models {
+        for (model, prefix) in self.models.iter().zip(&self.prefixes) {
             let res = Resource::compile(model);
-            Doc { res: &res }.add(&mut paths, &mut schemas);
-            let mut tag = json!({ "name": model.path });
+            if prefix.is_empty() {
+                Doc { res: &res }.add(&mut paths, &mut schemas);
+            } else {
+                let mut own = Map::new();
+                Doc { res: &res }.add(&mut own, &mut schemas);
+                let suffix: String = prefix
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                let tag = format!("{}/{}", prefix.trim_start_matches('/'), model.path);
+                for (path, mut item) in own {
+                    suffix_operation_ids(&mut item, &suffix);
+                    for o in item
+                        .as_object_mut()
+                        .into_iter()
+                        .flat_map(|m| m.values_mut())
+                    {
+                        if o.get("tags").is_some() {
+                            o["tags"] = json!([tag]);
+                        }
+                    }
+                    paths.insert(format!("{prefix}{path}"), item);
+                }
+            }
+            let name = match prefix.is_empty() {
+                true => model.path.to_owned(),
+                false => format!("{}/{}", prefix.trim_start_matches('/'), model.path),
+            };
+            let mut tag = json!({ "name": name });
             if !model.doc.is_empty() {
                 tag["description"] = model.doc.into();
             }
             tags.push(tag);
         }
+        for route in &self.routes {
+            add_route(route, &mut paths);
+        }
+        let mut components = json!({ "schemas": schemas });
+        if let Some(description) = &self.bearer {
+            components["securitySchemes"] = json!({
+                "bearer": { "type": "http", "scheme": "bearer", "description": description },
+            });
+            secure(&mut paths, &self.routes);
+        }
         let mut info = json!({ "title": self.title, "version": self.version });
         if let Some(d) = &self.description {
             info["description"] = d.as_str().into();
         }
-        let mut doc = json!({
-            "openapi": "3.1.0",
-            "info": info,
-            "tags": tags,
-            "paths": paths,
-            "components": { "schemas": schemas },
-        });
-        if !self.servers.is_empty() {
-            let servers: Vec<Json> = self
+        let servers: Vec<Json> = match self.servers.is_empty() {
+            true => vec![json!({ "url": "/" })],
+            // An empty prefix (`.server("/")`) is the root.
+            false => self
                 .servers
                 .iter()
-                // An empty prefix (`.server("/")`) is the root.
                 .map(|url| json!({ "url": if url.is_empty() { "/" } else { url } }))
-                .collect();
-            doc["servers"] = servers.into();
-        }
-        doc
+                .collect(),
+        };
+        json!({
+            "openapi": "3.1.0",
+            "info": info,
+            "servers": servers,
+            "tags": tags,
+            "paths": paths,
+            "components": components,
+        })
     }
 
     /// A short listing: each resource, its operations (method and path), and the address of
@@ -190,14 +351,15 @@ impl OpenApi {
         let resources: Vec<Json> = self
             .models
             .iter()
-            .map(|m| {
-                let prefix = self
+            .zip(&self.prefixes)
+            .map(|(m, nested)| {
+                let server = self
                     .servers
                     .iter()
                     .find(|s| s.starts_with('/'))
                     .map_or("", String::as_str);
-                let collection = format!("{prefix}/{}", m.path);
-                let item = format!("{prefix}/{}/{{id}}", m.path);
+                let collection = format!("{server}{nested}/{}", m.path);
+                let item = format!("{server}{nested}/{}/{{id}}", m.path);
                 // Updates and removes are on both paths: the item's, and the collection's
                 // (rows chosen by filters).
                 let ops: Vec<Json> = OperationKind::ALL
@@ -289,6 +451,109 @@ impl OpenApi {
     ) -> Result<(), serde_json::Error> {
         target.merge(self.to_utoipa()?);
         Ok(())
+    }
+}
+
+/// Appends `suffix` to every `operationId` in `doc` (the operations' and their links').
+fn suffix_operation_ids(doc: &mut Json, suffix: &str) {
+    match doc {
+        Json::Object(map) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Json::String(id) if k == "operationId" => id.push_str(suffix),
+                    _ => suffix_operation_ids(v, suffix),
+                }
+            }
+        }
+        Json::Array(items) => items
+            .iter_mut()
+            .for_each(|v| suffix_operation_ids(v, suffix)),
+        _ => {}
+    }
+}
+
+/// Documents a custom route as the operation it reuses, at its own path.
+///
+/// # Panics
+/// When the model does not expose the route's operation (as [`crate::Endpoints`] panics).
+fn add_route(route: &Route, paths: &mut Map<String, Json>) {
+    let model = route.model;
+    let op = model.operation(route.kind).unwrap_or_else(|| {
+        panic!(
+            "{} does not expose `{}`",
+            model.rust_name,
+            route.kind.name()
+        )
+    });
+    let res = Resource::compile(model);
+    let doc = Doc { res: &res };
+    let mut o = doc.operation_doc(op);
+    let words: Vec<&str> = route
+        .path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    o["operationId"] = format!("{}_{}", route.kind.name(), words.join("_")).into();
+    if let Some(s) = &route.summary {
+        o["summary"] = s.as_str().into();
+    }
+    if let Some(d) = &route.description {
+        let note = o["description"].as_str().unwrap_or_default();
+        o["description"] = join(&[d, note]).into();
+    }
+    if route.signed_in {
+        o["responses"]["401"] = problem("The caller is not signed in, or the token is unknown.");
+    }
+    if route.kind.on_item() && route.path.contains("{id}") {
+        let mut params = vec![doc.key_parameter()];
+        if let Some(p) = o["parameters"].as_array() {
+            params.extend(p.iter().cloned());
+        }
+        o["parameters"] = Json::Array(params);
+    }
+    if route.no_body {
+        if let Some(o) = o.as_object_mut() {
+            o.remove("requestBody");
+        }
+        if let Some(r) = o["responses"].as_object_mut() {
+            r.remove("415");
+        }
+    }
+    let item = paths.entry(route.path.clone()).or_insert_with(|| json!({}));
+    item[route.method_name()] = o;
+}
+
+/// The security of every operation once the app declared the bearer scheme: the token or
+/// none where a per-request policy applies (the operations with a `default` problem, which
+/// also get the 401 and 403 a hook may answer), the token alone on a signed-in custom route,
+/// none elsewhere.
+fn secure(paths: &mut Map<String, Json>, routes: &[Route]) {
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, o) in item.iter_mut() {
+            let Some(responses) = o.get_mut("responses").and_then(Json::as_object_mut) else {
+                continue;
+            };
+            let signed_in = routes
+                .iter()
+                .any(|r| r.signed_in && r.path == *path && r.method_name() == *method);
+            let guarded = signed_in || responses.contains_key("default");
+            if guarded {
+                responses.entry("401").or_insert_with(|| {
+                    problem("The token is unknown, or a hook requires a signed-in caller.")
+                });
+                responses
+                    .entry("403")
+                    .or_insert_with(|| problem("A hook refused the caller."));
+            }
+            o["security"] = match (signed_in, guarded) {
+                (true, _) => json!([{ "bearer": [] }]),
+                (false, true) => json!([{ "bearer": [] }, {}]),
+                (false, false) => json!([{}]),
+            };
+        }
     }
 }
 
@@ -404,14 +669,7 @@ impl Doc<'_> {
         let (mut collection, mut item) = (Map::new(), Map::new());
         for op in m.operations {
             let kind = op.kind;
-            let doc = match kind {
-                OperationKind::List => self.list(op),
-                OperationKind::Retrieve => self.retrieve(op),
-                OperationKind::Create => self.create(op),
-                OperationKind::Update => self.update(op),
-                OperationKind::Remove => self.remove(op),
-                OperationKind::Replace => self.replace(op),
-            };
+            let doc = self.operation_doc(op);
             let method = kind.method().to_ascii_lowercase();
             if kind.on_collection_too() {
                 collection.insert(method.clone(), self.write_many(op));
@@ -429,6 +687,18 @@ impl Doc<'_> {
         if !item.is_empty() {
             item.insert("parameters".into(), json!([self.key_parameter()]));
             paths.insert(format!("/{}/{{id}}", m.path), Json::Object(item));
+        }
+    }
+
+    /// The document of one operation (on its own path: the item's for an item operation).
+    fn operation_doc(&self, op: &'static Operation) -> Json {
+        match op.kind {
+            OperationKind::List => self.list(op),
+            OperationKind::Retrieve => self.retrieve(op),
+            OperationKind::Create => self.create(op),
+            OperationKind::Update => self.update(op),
+            OperationKind::Remove => self.remove(op),
+            OperationKind::Replace => self.replace(op),
         }
     }
 
@@ -634,16 +904,14 @@ impl Doc<'_> {
                 "in": "query",
                 "required": false,
                 "description": format!(
-                    "Page size, default {}; a larger value than {} is served as {} (clamped, \
-                     not refused).",
+                    "Page size, default {} when not sent; at most {} (the server serves a \
+                     larger value as {}).",
                     op.default_limit, op.max_limit, op.max_limit
                 ),
                 "schema": {
                     "type": "integer",
                     "minimum": 0,
-                    "maximum": u64::MAX,
-                    "default": op.default_limit,
-                    "x-clamped-to": op.max_limit,
+                    "maximum": op.max_limit,
                 },
             }));
         }
@@ -651,8 +919,8 @@ impl Doc<'_> {
             "name": "offset",
             "in": "query",
             "required": false,
-            "description": "Rows to skip, default 0.",
-            "schema": { "type": "integer", "minimum": 0, "maximum": u64::MAX, "default": 0 },
+            "description": "Rows to skip, default 0 when not sent.",
+            "schema": { "type": "integer", "minimum": 0, "maximum": u64::MAX },
         }));
         params.extend(self.tree_params(op, "Tree"));
         params.push(prefer_param(true));

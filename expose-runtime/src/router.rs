@@ -13,9 +13,10 @@ use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
 use axum::Router;
+use expose_core::OperationKind;
 use std::sync::Arc;
 
-fn method_not_allowed(allow: &HeaderValue) -> Response {
+fn method_not_allowed_with(allow: &HeaderValue) -> Response {
     let detail = match allow.to_str() {
         Ok("") | Err(_) => "no method is exposed on this path".to_owned(),
         Ok(methods) => format!("this path allows {methods}"),
@@ -25,15 +26,40 @@ fn method_not_allowed(allow: &HeaderValue) -> Response {
         .into_response()
 }
 
+/// A fallback for a custom route's `MethodRouter`: a 405 problem for a method it does not
+/// route; axum adds the `Allow` header, from the methods routed on the path.
+///
+/// ```
+/// use axum::routing::get;
+/// use expose_runtime::method_not_allowed;
+/// let mine = get(|| async { "mine" }).fallback(method_not_allowed);
+/// let app: axum::Router = axum::Router::new().route("/posts/mine", mine);
+/// # let _ = app;
+/// ```
+pub async fn method_not_allowed() -> Response {
+    Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method-not-allowed",
+        "this method is not allowed on this path; the Allow header lists those that are",
+    )
+    .into_response()
+}
+
 /// Builds the router of an exposed model; the `router()` function `#[expose]` emits calls
 /// this.
 pub fn router<T: Exposed, S: DbState>(config: RouterConfig) -> Router<S> {
-    model_router(T::MODEL, config)
+    model_router(Arc::new(Resource::compile(T::MODEL)), config, &[])
 }
 
-/// Builds the router of a model.
-fn model_router<S: DbState>(model: &'static Model, config: RouterConfig) -> Router<S> {
-    let res = Arc::new(Resource::compile(model));
+/// Builds the router of a model's resource, without the operations in `without`. When some
+/// are left out, a 405 leaves its `Allow` header to axum, which lists the methods routed on
+/// the path, so that it names those of the handlers the application routes there itself.
+pub(crate) fn model_router<S: DbState>(
+    res: Arc<Resource>,
+    config: RouterConfig,
+    without: &[OperationKind],
+) -> Router<S> {
+    let model: &'static Model = res.model;
     let boxes_state = model.operations.iter().any(handlers::needs_ctx);
     let mut paths = [
         (MethodRouter::<S>::new(), Vec::new()),
@@ -41,7 +67,11 @@ fn model_router<S: DbState>(model: &'static Model, config: RouterConfig) -> Rout
     ];
     // Updates and removes are served on the collection path too, on the rows chosen by
     // the request's filters.
-    let routes = model.operations.iter().flat_map(|op| {
+    let routes = model
+        .operations
+        .iter()
+        .filter(|op| !without.contains(&op.kind));
+    let routes = routes.flat_map(|op| {
         let both = op.kind.on_collection_too();
         [(op.kind, op.kind.on_item(), false), (op.kind, false, true)]
             .into_iter()
@@ -65,9 +95,12 @@ fn model_router<S: DbState>(model: &'static Model, config: RouterConfig) -> Rout
         }
     }
     let [collection, item] = paths.map(|(routes, allow)| {
+        if !without.is_empty() {
+            return routes.fallback(method_not_allowed);
+        }
         let allow =
             HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""));
-        routes.fallback(move || async move { method_not_allowed(&allow) })
+        routes.fallback(move || async move { method_not_allowed_with(&allow) })
     });
     Router::new()
         .route(&format!("/{}", model.path), collection)

@@ -267,6 +267,10 @@ impl<M> Cond<M> {
     pub fn erase(self) -> Cond<()> {
         Cond::new(self.filter)
     }
+
+    pub(crate) fn into_filter(self) -> Filter {
+        self.filter
+    }
 }
 
 /// What a scope function returns: the rows a request may read, and the rows it may write

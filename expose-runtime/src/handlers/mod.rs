@@ -87,6 +87,8 @@ pub(crate) struct Req<'a> {
     pub(crate) state: Option<(Arc<dyn Any + Send + Sync>, &'static str)>,
     /// Whether the request's write was sent: the only way to a write connection.
     pub(crate) sent: &'a Sent,
+    /// A custom handler's conditions, ANDed with the scope ([`crate::Call::and`]).
+    pub(crate) extra: &'a [Filter],
 }
 
 impl Req<'_> {
@@ -205,9 +207,11 @@ fn prepare<'r>(
         false => Vec::new(),
     };
     if !needs_ctx(op) {
+        let mut scope = forced();
+        scope.extend(req.extra.iter().cloned());
         let prepared = Prepared {
             ctx: None,
-            scope: forced(),
+            scope,
             check: Vec::new(),
             fields: None,
         };
@@ -235,6 +239,7 @@ fn prepare<'r>(
         None => Default::default(),
     };
     scope.extend(forced());
+    scope.extend(req.extra.iter().cloned());
     let fields = match op.fields_for {
         Some(f) => {
             let mut bits = u64::MAX;
