@@ -151,6 +151,10 @@ impl Signup {
     {
         Self::router_with(::core::default::Default::default())
     }
+    /// The operations of `/signups` one by one: each as a handler to mount at any path, a router without some, and calls from custom handlers.
+    pub fn endpoints() -> ::expose_runtime::Endpoints<Self> {
+        ::expose_runtime::Endpoints::new()
+    }
     /// Like `router()`, with settings such as the body size limit.
     pub fn router_with<S>(
         config: ::expose_runtime::RouterConfig,
