@@ -495,7 +495,10 @@ async fn a_nested_api_documents_its_prefix() {
     let mut plain = people_api().document();
     assert_eq!(plain["servers"], serde_json::json!([{ "url": "/" }]));
     plain.as_object_mut().unwrap().remove("servers");
-    assert!(unnested == plain, "the nested document differs beyond `servers`");
+    assert!(
+        unnested == plain,
+        "the nested document differs beyond `servers`"
+    );
     for (path, ops) in doc["paths"].as_object().unwrap() {
         let uri = format!("/api/v1{}", path.replace("{id}", "1"));
         for method in ops
