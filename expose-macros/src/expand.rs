@@ -439,7 +439,7 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         }
         let names = hooks.iter().map(|path| {
             glue.get("hook", path, |name| {
-                let call = quote_spanned!(path.span()=> __e::Box::pin(#path(ctx)));
+                let call = quote_spanned!(path.span()=> __e::hook_future(#path(ctx)));
                 quote! {
                     fn #name(ctx: &mut __e::HookCtx) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
                         #call

@@ -119,6 +119,25 @@ use std::sync::Arc;
 /// A boxed, sendable future: what the macro adapts every hook function to return.
 pub use futures_core::future::BoxFuture;
 
+/// What a hook function returns: the future of an `async fn(&mut HookCtx) -> Result<(),
+/// Problem>`. The macro's glue boxes it through [`hook_future`], so that a hook written as a
+/// plain `fn` is told to be an `async fn`.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a hook must be an `async fn`: `{Self}` is not the future of one",
+    label = "this hook is not an `async fn(&mut HookCtx) -> Result<(), Problem>`",
+    note = "write it as `async fn name(ctx: &mut HookCtx) -> Result<(), Problem> {{ ... }}`"
+)]
+pub trait HookFuture<'a>: std::future::Future<Output = Result<(), Problem>> + Send + 'a {}
+
+impl<'a, F: std::future::Future<Output = Result<(), Problem>> + Send + 'a> HookFuture<'a> for F {}
+
+/// Boxes a hook's future (the macro's glue calls it).
+#[doc(hidden)]
+pub fn hook_future<'a>(future: impl HookFuture<'a>) -> BoxFuture<'a, Result<(), Problem>> {
+    Box::pin(future)
+}
+
 pub use expose_core::OperationKind;
 
 /// The field values a create or update writes.

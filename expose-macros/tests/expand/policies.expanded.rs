@@ -21,7 +21,7 @@ const _: () = {
     fn __hook_signed_in(
         ctx: &mut __e::HookCtx,
     ) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
-        __e::Box::pin(signed_in(ctx))
+        __e::hook_future(signed_in(ctx))
     }
     fn __scope_visible(ctx: &__e::HookCtx) -> __e::Result<__e::Scope<()>, __e::Problem> {
         let scope: fn(&__e::HookCtx) -> __e::Result<_, __e::Problem> = visible;
@@ -44,12 +44,12 @@ const _: () = {
     fn __hook_audit(
         ctx: &mut __e::HookCtx,
     ) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
-        __e::Box::pin(audit(ctx))
+        __e::hook_future(audit(ctx))
     }
     fn __hook_notify(
         ctx: &mut __e::HookCtx,
     ) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
-        __e::Box::pin(notify(ctx))
+        __e::hook_future(notify(ctx))
     }
     fn __force_owner_id_current_user_id(
         ctx: &__e::HookCtx,
