@@ -116,6 +116,8 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 404.
     NotFound,
+    /// 403 (`list-hooked`'s check).
+    Forbidden,
     /// A database error: 409 for a unique violation, 500 otherwise.
     Db(sqlx::Error),
 }
@@ -135,6 +137,7 @@ impl IntoResponse for ApiError {
                 "the body must be application/json".to_owned(),
             ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "no such person".to_owned()),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "blocked".to_owned()),
             ApiError::Db(e) => match e.as_database_error() {
                 Some(d) if d.is_unique_violation() => {
                     (StatusCode::CONFLICT, "the e-mail is taken".to_owned())
@@ -453,6 +456,18 @@ macro_rules! common {
             }
         }
 
+        /// The list behind a check of the request (`list-hooked`): no SQL of its own.
+        async fn list_hooked(
+            state: State<$pool>,
+            headers: HeaderMap,
+            q: Query<ListQuery>,
+        ) -> Result<Response, ApiError> {
+            if headers.contains_key("x-blocked") {
+                return Err(ApiError::Forbidden);
+            }
+            list(state, headers, q).await
+        }
+
         async fn list(
             State(pool): State<$pool>,
             headers: HeaderMap,
@@ -592,6 +607,7 @@ macro_rules! common {
         pub fn router(pool: $pool) -> Router {
             Router::new()
                 .route("/people", get(list).post(post).patch(update_many))
+                .route("/people_hooked", get(list_hooked))
                 .route("/people/{id}", get(retrieve).patch(update).delete(remove))
                 .with_state(pool)
         }

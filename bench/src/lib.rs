@@ -8,6 +8,9 @@
 pub mod app;
 
 pub mod handwritten;
+/// The `list-hooked` workload's model (the fields of `people`, as in the example).
+#[allow(missing_docs)]
+pub mod hooked;
 pub mod load;
 pub mod queries;
 pub mod report;

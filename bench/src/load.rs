@@ -21,6 +21,9 @@ pub enum Workload {
     Retrieve,
     /// `GET /people?limit=100`: the first 100 rows by id.
     List,
+    /// `GET /people_hooked?limit=100`: the list behind a pre hook that runs no SQL (the
+    /// generated side) or the same check written by hand.
+    ListHooked,
     /// `GET /people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100` with
     /// `Prefer: count=exact`.
     ListFiltered,
@@ -54,9 +57,10 @@ impl Workload {
     /// Every workload, in the order the benchmark runs them (create before remove).
     /// The PostgREST writes (bulk create, update by filters, upsert) come last: they grow
     /// the table and rewrite seeded ages, which the workloads before them read.
-    pub const ALL: [Workload; 10] = [
+    pub const ALL: [Workload; 11] = [
         Workload::Retrieve,
         Workload::List,
+        Workload::ListHooked,
         Workload::ListFiltered,
         Workload::Create,
         Workload::Update,
@@ -72,6 +76,7 @@ impl Workload {
         match self {
             Workload::Retrieve => "retrieve",
             Workload::List => "list",
+            Workload::ListHooked => "list-hooked",
             Workload::ListFiltered => "list-filtered",
             Workload::Create => "create",
             Workload::Update => "update",
@@ -88,6 +93,9 @@ impl Workload {
         match self {
             Workload::Retrieve => "`GET /people/{id}` (random seeded id)",
             Workload::List => "`GET /people?limit=100`",
+            Workload::ListHooked => {
+                "`GET /people_hooked?limit=100` (a list pre hook that runs no SQL)"
+            }
             Workload::ListFiltered => {
                 "`GET /people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100`, \
                  `Prefer: count=exact`"
@@ -419,6 +427,7 @@ fn request(
     Some(match workload {
         Workload::Retrieve => get(format!("/people/{id}"), None),
         Workload::List => get("/people?limit=100".into(), None),
+        Workload::ListHooked => get("/people_hooked?limit=100".into(), None),
         Workload::ListFiltered => get(
             "/people?age=gte.30&is_admin=eq.false&order=age.desc&limit=100".into(),
             Some("count=exact"),

@@ -42,6 +42,12 @@ impl Side {
     }
 }
 
+/// The generated side's router: the `people` example, and `/people_hooked` (the
+/// `list-hooked` workload's model).
+pub fn generated(db: Db) -> axum::Router {
+    crate::app::app(db.clone()).merge(crate::hooked::HookedPerson::router().with_state(db))
+}
+
 /// Serves one side on a free loopback port until standard input closes (the child's end of
 /// [`Server::start`]). Prints `listening ADDR` once bound, and answers each `heap` line on
 /// standard input with a `heap ...` line ([`Heap`]). With `seed`, first makes the table and
@@ -54,7 +60,7 @@ pub async fn serve(side: Side, url: &str, seed: Option<u64>) -> Result<(), Error
         crate::app::seed(&db, rows).await?;
     }
     let app = match side {
-        Side::Generated => crate::app::app(db.clone()),
+        Side::Generated => generated(db.clone()),
         Side::Handwritten => crate::handwritten::router(db.clone()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

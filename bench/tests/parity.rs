@@ -48,7 +48,7 @@ async fn answer(bdb: &BenchDb, generated: bool, workload: Workload, n: u64) -> A
     }
     let db = Db::connect(&bdb.url).await.expect("connect");
     let router = match generated {
-        true => expose_bench::app::app(db.clone()),
+        true => expose_bench::server::generated(db.clone()),
         false => expose_bench::handwritten::router(db.clone()),
     };
     let (req, expected) = one_request(workload, SEED_ROWS, "parity", n, 7);
