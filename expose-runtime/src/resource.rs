@@ -11,7 +11,7 @@ use crate::schema::{Policy, Schema};
 use expose_core::OperationKind;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 /// A model ready to serve: its schema, each operation's compiled policy and the caches
 /// of its statements and row sizes; built once per router, shared by its operations.
@@ -34,6 +34,10 @@ pub(crate) struct Resource {
     row_len: AtomicUsize,
     /// The idempotency keys of this router's requests in progress.
     pub(crate) in_flight: InFlight,
+    /// Whether the MySQL-family server behind this router takes `INSERT ... RETURNING`
+    /// (MariaDB 10.5+, not MySQL): asked once, at the first bulk insert that answers with
+    /// its rows.
+    pub(crate) insert_returning: OnceLock<bool>,
 }
 
 /// A resource is read as its schema by the layers below it (planning, SQL, output).
@@ -100,6 +104,7 @@ impl Resource {
             output_columns: columns(output),
             row_len: AtomicUsize::new(128),
             in_flight: InFlight::default(),
+            insert_returning: OnceLock::new(),
         }
     }
 

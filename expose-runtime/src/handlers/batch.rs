@@ -544,7 +544,9 @@ pub(super) async fn create_many_in<B: Driver>(
     // Rows a scope checks go one by one, as hooked ones do.
     let hooked = (ctx.is_some() && has_hooks(op)) || !batch.with_check.is_empty();
     if upsert.is_none() && !hooked && batch.keyed.is_none() {
-        if let Some(shape) = one_statement_insert(&rows, B::DIALECT.returning || !reply.rows) {
+        let answerable =
+            B::DIALECT.returning || !reply.rows || insert_returning::<B>(pool, res).await?;
+        if let Some(shape) = one_statement_insert(&rows, answerable) {
             return insert_at_once::<B>(pool, sent, res, rows, shape, columns, reply).await;
         }
     }
@@ -939,6 +941,28 @@ async fn insert_at_once<B: Driver>(
         body: reply.rows.then_some(out),
         inserted: n > 0,
     })
+}
+
+/// Whether the server takes `INSERT ... RETURNING` where the dialect does not promise it:
+/// MariaDB 10.5+ does, MySQL does not. Asked once per router (a bulk insert then costs one
+/// statement, not a transaction with a read-back).
+async fn insert_returning<B: Driver>(pool: &Pool<B>, res: &Resource) -> Result<bool, Problem> {
+    if let Some(known) = res.insert_returning.get() {
+        return Ok(*known);
+    }
+    let map = |e| db_error::map(res, e);
+    let sql = "SELECT CAST(VERSION() LIKE '%MariaDB%' \
+               AND CAST(SUBSTRING_INDEX(VERSION(), '.', 1) AS UNSIGNED) * 1000 \
+               + CAST(SUBSTRING_INDEX(SUBSTRING_INDEX(VERSION(), '.', 2), '.', -1) AS UNSIGNED) \
+               >= 10005 AS SIGNED)";
+    let row = B::fetch_optional_pooled(pool, sql, &[])
+        .await
+        .map_err(map)?;
+    let known = match row {
+        Some(row) => B::get_i64(&row, 0).map_err(map)? == 1,
+        None => false,
+    };
+    Ok(*res.insert_returning.get_or_init(|| known))
 }
 
 /// The step between the ids of one multi-row insert when the server hands them out
