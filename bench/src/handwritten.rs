@@ -15,7 +15,8 @@
 //! - PostgREST's writes of many rows, as the generated API answers them: `POST /people` of
 //!   a JSON array (one multi-row `INSERT`; with `Prefer: return=representation` 201 and the
 //!   rows as an array, else an empty 201), `PATCH /people?id=gte.N&id=lt.M` (one
-//!   `UPDATE ... WHERE`, 204) and `POST /people?on_conflict=email` with
+//!   `UPDATE ... WHERE` in a transaction that is rolled back when it changed more than the
+//!   example's `max_affected`, 100 rows: 400; else 204) and `POST /people?on_conflict=email` with
 //!   `Prefer: resolution=merge-duplicates` (an upsert: 201 when the row was inserted, 200
 //!   when it was merged, the row in a one-element array with `return=representation`).
 //!
@@ -289,6 +290,9 @@ fn prefers(headers: &HeaderMap, token: &str) -> bool {
 
 /// Most rows of one bulk create (as the generated API's default `max_rows`).
 const MAX_ROWS: usize = 1000;
+
+/// Most rows one `PATCH /people?<filters>` may change (the example's `max_affected`).
+const MAX_AFFECTED: u64 = 100;
 
 /// What a `POST /people` asks for.
 enum PostBody {
@@ -595,10 +599,20 @@ macro_rules! common {
         ) -> Result<StatusCode, ApiError> {
             let filters = write_filters(query.as_deref())?;
             if !is_empty(&p) {
+                // The same bound as the generated API's `max_affected = 100`, kept the way
+                // PostgREST keeps its own: write, count, and roll back above the bound.
                 let mut qb = QueryBuilder::<$db>::new("UPDATE people SET ");
                 push_set(&mut qb, p);
                 push_where(&mut qb, &filters);
-                qb.build().execute(&pool).await?;
+                let mut tx = pool.begin().await?;
+                let done = qb.build().execute(&mut *tx).await?;
+                if done.rows_affected() > MAX_AFFECTED {
+                    tx.rollback().await?;
+                    return Err(ApiError::BadRequest(format!(
+                        "more than {MAX_AFFECTED} rows; nothing was written"
+                    )));
+                }
+                tx.commit().await?;
             }
             Ok(StatusCode::NO_CONTENT)
         }

@@ -108,7 +108,38 @@ async fn both_sides_answer_alike(backend: Backend, url: &str) {
             );
         }
     }
+    over_the_bound_is_refused_alike(&bdb).await;
     bdb.cleanup().await;
+}
+
+/// A `PATCH` whose filters choose more rows than `max_affected` (100) is refused by both
+/// sides with a 400, and neither writes anything: the hand-written reference keeps the
+/// generated API's bound, so that the `update-filtered` cell compares the same contract.
+async fn over_the_bound_is_refused_alike(bdb: &BenchDb) {
+    for generated in [true, false] {
+        bdb.reset_table(SEED_ROWS).await.expect("seed the table");
+        let db = Db::connect(&bdb.url).await.expect("connect");
+        let router = match generated {
+            true => expose_bench::server::generated(db.clone()),
+            false => expose_bench::handwritten::router(db.clone()),
+        };
+        let patch = axum::http::Request::patch("/people?id=gte.1&id=lt.200")
+            .header("content-type", "application/json")
+            .body(Body::from(r#"{"age": 149}"#))
+            .expect("a request");
+        let resp = router.clone().oneshot(patch).await.expect("an answer");
+        assert_eq!(resp.status(), 400, "generated: {generated}");
+        let list = axum::http::Request::get("/people?age=eq.149&select=id")
+            .body(Body::empty())
+            .expect("a request");
+        let resp = expose_bench::server::generated(db.clone())
+            .oneshot(list)
+            .await
+            .expect("an answer");
+        let body = resp.into_body().collect().await.expect("a body").to_bytes();
+        assert_eq!(&body[..], b"[]", "generated: {generated}: nothing written");
+        db.close().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
