@@ -792,6 +792,52 @@ fn one_upsert(
     }))
 }
 
+/// The statement of a one-row upsert: its text depends only on which fields it inserts and
+/// merges, its conflict field and what it returns, so the common shapes are built once.
+fn upsert_statement<'r, B: Driver>(
+    res: &'r Resource,
+    mut values: Vec<(usize, Value)>,
+    conflict: usize,
+    mut set: Option<Vec<(usize, Value)>>,
+    ret: Option<&[Column]>,
+) -> (sql::Sql<'r>, Vec<Value>) {
+    let returning = match ret {
+        None => sql::Returning::Nothing,
+        Some([c]) if c.field == res.key && c.alias.is_none() => sql::Returning::Key,
+        Some(cols) if cols == res.output_columns.as_slice() => sql::Returning::Output,
+        Some(_) => {
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::upsert(&mut w, res, values, conflict, set, ret);
+            return (w.sql.into(), w.args);
+        }
+    };
+    let (inserting, merging) = (
+        sql::written(&mut values),
+        set.as_mut().map(|s| sql::written(s)),
+    );
+    let shape = sql::Shape::Upsert {
+        values: inserting,
+        conflict,
+        set: merging,
+        returning,
+    };
+    let inserted = values.len();
+    let args = values
+        .into_iter()
+        .chain(set.into_iter().flatten())
+        .map(|(_, v)| v)
+        .collect();
+    res.statements
+        .statement(B::DIALECT, shape, args, |mut args: Vec<Value>| {
+            let merged = args.split_off(inserted);
+            let values = FieldSet(inserting).iter().zip(args).collect();
+            let set = merging.map(|s| FieldSet(s).iter().zip(merged).collect());
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::upsert(&mut w, res, values, conflict, set, ret);
+            w
+        })
+}
+
 /// A one-row upsert without a transaction, on the write's connection ([`Upsert`] says how
 /// each dialect spells it): the statement that writes is the write's point of no return.
 async fn upsert_at_once<B: Driver>(
@@ -815,8 +861,8 @@ async fn upsert_at_once<B: Driver>(
     let cols = if reply.rows { columns } else { &key };
     let (n, inserted) = match (B::DIALECT.upsert, one.set) {
         (How::OnConflict, set) => {
-            let mut w = SqlWriter::new(B::DIALECT);
-            sql::upsert(&mut w, res, one.values, one.conflict.0, set, Some(cols));
+            let (sql, args) =
+                upsert_statement::<B>(res, one.values, one.conflict.0, set, Some(cols));
             let mut inserted = false;
             let mut n = 0;
             let mut read = |row: &B::Row| {
@@ -824,7 +870,7 @@ async fn upsert_at_once<B: Driver>(
                 inserted = B::get_i64(row, cols.len())? == 1;
                 output::write_row::<B>(res, cols, row, &mut out)
             };
-            B::fetch_each(conn, &w.sql, &w.args, &mut read)
+            B::fetch_each(conn, &sql, &args, &mut read)
                 .await
                 .map_err(map)?;
             (n, inserted)
@@ -852,9 +898,8 @@ async fn upsert_at_once<B: Driver>(
             (n, n > 0)
         }
         (How::OnDuplicateKey, set) => {
-            let mut w = SqlWriter::new(B::DIALECT);
-            sql::upsert(&mut w, res, one.values, one.conflict.0, set, None);
-            let done = B::execute(conn, &w.sql, &w.args).await.map_err(map)?;
+            let (sql, args) = upsert_statement::<B>(res, one.values, one.conflict.0, set, None);
+            let done = B::execute(conn, &sql, &args).await.map_err(map)?;
             // The row, read back by its conflict value: its key tells an insert (the
             // statement's new id) from a merge (which reports none, and reports 1 affected
             // row rather than 2 when it changed nothing).

@@ -25,6 +25,30 @@ pub(crate) enum Shape {
     Update(u64),
     /// `DELETE FROM t WHERE key = ?`; binds the key.
     Delete,
+    /// One row upserted ([`upsert`](super::upsert)): the fields inserted, the conflict
+    /// field, the fields a merge sets (`None`: a duplicate is ignored) and what it returns;
+    /// binds the inserted values in field order, then the merged ones in field order.
+    Upsert {
+        /// The fields inserted.
+        values: u64,
+        /// The conflict field.
+        conflict: usize,
+        /// The fields a merge sets.
+        set: Option<u64>,
+        /// What it returns.
+        returning: Returning,
+    },
+}
+
+/// What a cached write returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Returning {
+    /// Nothing.
+    Nothing,
+    /// The key alone.
+    Key,
+    /// The resource's default answer columns.
+    Output,
 }
 
 /// Most shapes kept per dialect: clients choose which optional fields a write sends, so the

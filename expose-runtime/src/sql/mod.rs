@@ -5,6 +5,6 @@ mod cache;
 mod statements;
 mod writer;
 
-pub(crate) use cache::{written, KeyArgs, Shape, Sql, StatementCache};
+pub(crate) use cache::{written, KeyArgs, Returning, Shape, Sql, StatementCache};
 pub(crate) use statements::*;
 pub(crate) use writer::SqlWriter;
