@@ -83,7 +83,7 @@ pub use decimal::sqlite_collation;
 pub use endpoints::{Call, Endpoints, OperationHandler};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
-pub use model::Model;
+pub use model::{Model, ModelFn, Relation};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{method_not_allowed, not_found, ready};
@@ -666,10 +666,21 @@ pub use expose_macros::expose;
 pub use expose_macros::Enum;
 
 /// Implemented by `#[expose]` for each exposed struct: its static description.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an exposed model",
+    label = "not a struct with #[expose(...)]",
+    note = "`references = {Self}` and `embed({Self})` name a struct that has #[expose(...)]; for a table without a model, write the foreign key as text: references = \"table(column)\""
+)]
 pub trait Exposed {
+    /// The type of the key field.
+    type Key;
     /// Fields, types and policies, as the attribute declared them.
     const MODEL: &'static model::Model;
 }
+
+/// The macro's check of `#[expose(references = User)] owner_id: K`: `User`'s key is a `K`.
+#[doc(hidden)]
+pub const fn same_key<T: Exposed<Key = K>, K>() {}
 
 #[doc(hidden)]
 pub mod __private {
@@ -677,7 +688,10 @@ pub mod __private {
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
     pub use crate::hooks::InputValue;
-    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn};
+    pub use crate::model::{
+        FieldsFn, Force, ForceFn, Hook, Model, ModelFn, Operation, Relation, ScopeFn, ValidateFn,
+    };
+    pub use crate::same_key;
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
     pub use crate::scope::{Col, Cond, FieldMask, IntoScope, Scope};

@@ -7,7 +7,7 @@ use crate::filter::Column;
 use crate::model::{Model, Operation};
 use crate::problem::Problem;
 use crate::query;
-use crate::schema::{Policy, Schema};
+use crate::schema::{same_model, Policy, Related, Schema};
 use expose_core::OperationKind;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -63,7 +63,8 @@ impl Resource {
     /// When the model names a field it does not have, or a policy does not parse: the macro
     /// checks both at compile time, so this only fires on a hand-written `Model`.
     pub(crate) fn compile(model: &'static Model) -> Resource {
-        let schema = Schema::new(model);
+        let mut schema = Schema::new(model);
+        schema.related = related(model);
         let mut policies: [Option<Policy>; OperationKind::COUNT] = Default::default();
         for op in model.operations {
             policies[op.kind.index()] = Some(match op.kind.reads() {
@@ -129,6 +130,43 @@ impl Resource {
                 && columns.len() == etag.len())
             || columns == etag
     }
+}
+
+/// Every model a request to `model` may embed, at any depth: those of its list's and
+/// retrieve's `embed`, then those of their lists', each once.
+///
+/// # Panics
+/// When an embedded model exposes no list, whose policy an embed follows.
+fn related(model: &'static Model) -> Vec<Related> {
+    let mut found: Vec<&'static Model> = Vec::new();
+    let mut queue: Vec<&'static Model> = [OperationKind::List, OperationKind::Retrieve]
+        .into_iter()
+        .filter_map(|k| model.operation(k))
+        .flat_map(|op| op.embed.iter().map(|f| f()))
+        .collect();
+    while let Some(m) = queue.pop() {
+        if found.iter().any(|f| same_model(f, m)) {
+            continue;
+        }
+        found.push(m);
+        if let Some(op) = m.operation(OperationKind::List) {
+            queue.extend(op.embed.iter().map(|f| f()));
+        }
+    }
+    found
+        .into_iter()
+        .map(|m| {
+            let schema = Schema::new(m);
+            let op = m.operation(OperationKind::List).unwrap_or_else(|| {
+                panic!(
+                    "{} is embedded (`embed({})`) but exposes no `list`, whose policy an embed follows; expose `list` on it",
+                    m.rust_name, m.rust_name
+                )
+            });
+            let list = read_policy(&schema, op);
+            Related { schema, list }
+        })
+        .collect()
 }
 
 fn read_policy(schema: &Schema, op: &'static Operation) -> Policy {
