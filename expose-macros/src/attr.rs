@@ -450,7 +450,9 @@ pub(crate) fn parse_field(
                             let v = value.call(syn::Path::parse_mod_style)?;
                             set(cx, &meta, &mut references_model, v);
                         } else {
-                            return Err(value.error(
+                            let other: syn::Expr = value.parse()?;
+                            return Err(syn::Error::new_spanned(
+                                other,
                                 "`references` takes an exposed model, like references = User, or a table's column as text, like references = \"users(id)\"",
                             ));
                         }
