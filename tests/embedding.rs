@@ -107,12 +107,9 @@ pub async fn no_bots(ctx: &mut HookCtx) -> Result<(), Problem> {
 }
 
 async fn setup(t: &TestDb, users: i64) -> axum::Router {
-    expose_runtime::create_tables(
-        &t.db,
-        &[RelUser::MODEL, RelPost::MODEL, RelComment::MODEL],
-    )
-    .await
-    .expect("tables");
+    expose_runtime::create_tables(&t.db, &[RelUser::MODEL, RelPost::MODEL, RelComment::MODEL])
+        .await
+        .expect("tables");
     let mut sql = String::from("INSERT INTO rel_users (id, name, email, token, active) VALUES ");
     for id in 1..=users {
         if id > 1 {
@@ -151,12 +148,7 @@ async fn setup(t: &TestDb, users: i64) -> axum::Router {
 
 async fn get(app: &axum::Router, uri: &str, headers: &[(&str, &str)]) -> Value {
     let r = send(app, "GET", uri, headers, None).await;
-    assert_eq!(
-        r.status,
-        200,
-        "{uri}: {}",
-        String::from_utf8_lossy(&r.body)
-    );
+    assert_eq!(r.status, 200, "{uri}: {}", String::from_utf8_lossy(&r.body));
     r.json()
 }
 
@@ -173,7 +165,12 @@ async fn refused(app: &axum::Router, uri: &str, headers: &[(&str, &str)], status
 async fn to_one_and_to_many(t: Arc<TestDb>) {
     let app = setup(&t, 4).await;
     // To-one: an object.
-    let posts = get(&app, "/rel_posts?select=id,title,rel_users(name)&id=lte.4", &[]).await;
+    let posts = get(
+        &app,
+        "/rel_posts?select=id,title,rel_users(name)&id=lte.4",
+        &[],
+    )
+    .await;
     assert_eq!(
         posts,
         json!([
@@ -195,7 +192,12 @@ async fn to_one_and_to_many(t: Arc<TestDb>) {
         ])
     );
     // Aliases, `*` beside an embed, only an embed.
-    let post = get(&app, "/rel_posts?select=*,author:rel_users(who:name)&id=eq.4", &[]).await;
+    let post = get(
+        &app,
+        "/rel_posts?select=*,author:rel_users(who:name)&id=eq.4",
+        &[],
+    )
+    .await;
     assert_eq!(
         post,
         json!([{"id": 4, "owner_id": 2, "title": "Mine", "body": "b4", "published": true,
@@ -221,14 +223,29 @@ async fn to_one_and_to_many(t: Arc<TestDb>) {
     assert_eq!(r.json(), json!({"id": 4, "rel_users": {"name": "user2"}}));
     // Retrieve.
     let one = get(&app, "/rel_users/2?select=name,rel_posts(title)", &[]).await;
-    assert_eq!(one, json!({"name": "user2", "rel_posts": [{"title": "Mine"}]}));
-    let one = get(&app, "/rel_posts/1?select=title,rel_users(name),rel_comments(body)", &[]).await;
+    assert_eq!(
+        one,
+        json!({"name": "user2", "rel_posts": [{"title": "Mine"}]})
+    );
+    let one = get(
+        &app,
+        "/rel_posts/1?select=title,rel_users(name),rel_comments(body)",
+        &[],
+    )
+    .await;
     assert_eq!(
         one,
         json!({"title": "Hello", "rel_users": {"name": "user1"},
                "rel_comments": [{"body": "nice"}, {"body": "thanks"}]})
     );
-    let r = send(&app, "GET", "/rel_posts/1?select=title,rel_users(name)", &[], None).await;
+    let r = send(
+        &app,
+        "GET",
+        "/rel_posts/1?select=title,rel_users(name)",
+        &[],
+        None,
+    )
+    .await;
     let etag = r.header("etag").expect("an ETag").to_owned();
     let r = send(
         &app,
@@ -263,7 +280,10 @@ async fn nesting_and_ambiguity(t: Arc<TestDb>) {
     // Two references from comments to users: the client names one, by the field.
     let detail = refused(&app, "/rel_comments?select=body,rel_users(name)", &[], 400).await;
     assert!(detail.contains("ambiguous"), "{detail}");
-    assert!(detail.contains("rel_users!author_id") && detail.contains("rel_users!reviewer_id"), "{detail}");
+    assert!(
+        detail.contains("rel_users!author_id") && detail.contains("rel_users!reviewer_id"),
+        "{detail}"
+    );
     let comments = get(
         &app,
         "/rel_comments?select=id,author:rel_users!author_id(name),reviewer:rel_users!reviewer_id(name)",
@@ -290,7 +310,13 @@ async fn nesting_and_ambiguity(t: Arc<TestDb>) {
         users,
         json!([{"id": 1, "reviewed": [{"id": 1}]}, {"id": 2, "reviewed": [{"id": 3}]}])
     );
-    let detail = refused(&app, "/rel_comments?select=body,rel_users!post_id(name)", &[], 400).await;
+    let detail = refused(
+        &app,
+        "/rel_comments?select=body,rel_users!post_id(name)",
+        &[],
+        400,
+    )
+    .await;
     assert!(detail.contains("no reference field `post_id`"), "{detail}");
 }
 
@@ -337,7 +363,12 @@ async fn embedded_filters_order_limit(t: Arc<TestDb>) {
         ]}])
     );
     // The row cap (users' `embed_rows = 3`) clamps a larger limit, as `max_limit` does.
-    let users = get(&app, "/rel_users?select=id,rel_posts(id)&rel_posts.limit=50&id=eq.1", &[]).await;
+    let users = get(
+        &app,
+        "/rel_users?select=id,rel_posts(id)&rel_posts.limit=50&id=eq.1",
+        &[],
+    )
+    .await;
     assert_eq!(users[0]["rel_posts"].as_array().unwrap().len(), 3);
     let users = get(
         &app,
@@ -345,7 +376,11 @@ async fn embedded_filters_order_limit(t: Arc<TestDb>) {
         &[("x-user", "1")],
     )
     .await;
-    assert_eq!(users[0]["rel_posts"].as_array().unwrap().len(), 3, "capped at 3 of 4");
+    assert_eq!(
+        users[0]["rel_posts"].as_array().unwrap().len(),
+        3,
+        "capped at 3 of 4"
+    );
     // `!inner`: only parents with a matching embedded row; `is.null`: those without any.
     let users = get(
         &app,
@@ -354,7 +389,12 @@ async fn embedded_filters_order_limit(t: Arc<TestDb>) {
     )
     .await;
     assert_eq!(users, json!([{"id": 2, "rel_posts": [{"title": "Mine"}]}]));
-    let users = get(&app, "/rel_users?select=id,rel_posts(id)&rel_posts=is.null", &[]).await;
+    let users = get(
+        &app,
+        "/rel_users?select=id,rel_posts(id)&rel_posts=is.null",
+        &[],
+    )
+    .await;
     assert_eq!(users, json!([{"id": 4, "rel_posts": []}]));
 }
 
@@ -363,8 +403,14 @@ async fn policies_of_the_embedded_model(t: Arc<TestDb>) {
     // A field hidden from every read: refused as a missing field is, in select, filters and
     // order.
     let detail = refused(&app, "/rel_posts?select=id,rel_users(token)", &[], 400).await;
-    assert!(detail.contains("`token` is not a field you can select in `rel_users`"), "{detail}");
-    assert!(!detail.contains("token,") && !detail.contains(", token"), "{detail}");
+    assert!(
+        detail.contains("`token` is not a field you can select in `rel_users`"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("token,") && !detail.contains(", token"),
+        "{detail}"
+    );
     let detail = refused(
         &app,
         "/rel_users?select=id,rel_posts(id)&rel_posts.body=eq.b1",
@@ -382,7 +428,10 @@ async fn policies_of_the_embedded_model(t: Arc<TestDb>) {
         &[("x-admin", "1")],
     )
     .await;
-    assert_eq!(posts, json!([{"id": 1, "rel_users": {"email": "u1@example.com"}}]));
+    assert_eq!(
+        posts,
+        json!([{"id": 1, "rel_users": {"email": "u1@example.com"}}])
+    );
     let star = get(&app, "/rel_posts?select=id,rel_users(*)&id=eq.1", &[]).await;
     assert!(star[0]["rel_users"].get("email").is_none(), "{star}");
     let detail = refused(
@@ -392,19 +441,38 @@ async fn policies_of_the_embedded_model(t: Arc<TestDb>) {
         400,
     )
     .await;
-    assert!(detail.contains("`token` is not a field you can sort rel_users on"), "{detail}");
+    assert!(
+        detail.contains("`token` is not a field you can sort rel_users on"),
+        "{detail}"
+    );
     // The scope: a draft appears embedded only to its owner, as on /rel_posts.
-    let users = get(&app, "/rel_users?select=id,rel_posts(id)&id=eq.1&rel_posts.limit=3", &[]).await;
-    assert_eq!(users, json!([{"id": 1, "rel_posts": [{"id": 1}, {"id": 3}, {"id": 5}]}]));
+    let users = get(
+        &app,
+        "/rel_users?select=id,rel_posts(id)&id=eq.1&rel_posts.limit=3",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        users,
+        json!([{"id": 1, "rel_posts": [{"id": 1}, {"id": 3}, {"id": 5}]}])
+    );
     let users = get(
         &app,
         "/rel_users?select=id,rel_posts(id)&id=eq.1",
         &[("x-user", "1")],
     )
     .await;
-    assert_eq!(users, json!([{"id": 1, "rel_posts": [{"id": 1}, {"id": 2}, {"id": 3}]}]));
+    assert_eq!(
+        users,
+        json!([{"id": 1, "rel_posts": [{"id": 1}, {"id": 2}, {"id": 3}]}])
+    );
     // Through a nested embed too: comment 4 is on the draft.
-    let comments = get(&app, "/rel_comments?select=id,rel_posts(title)&id=eq.4", &[]).await;
+    let comments = get(
+        &app,
+        "/rel_comments?select=id,rel_posts(title)&id=eq.4",
+        &[],
+    )
+    .await;
     assert_eq!(comments, json!([{"id": 4, "rel_posts": null}]));
     let comments = get(
         &app,
@@ -412,7 +480,10 @@ async fn policies_of_the_embedded_model(t: Arc<TestDb>) {
         &[("x-user", "1")],
     )
     .await;
-    assert_eq!(comments, json!([{"id": 4, "rel_posts": {"title": "Draft"}}]));
+    assert_eq!(
+        comments,
+        json!([{"id": 4, "rel_posts": {"title": "Draft"}}])
+    );
     // `where`: user 3 is never listed, so its post's author is null.
     let posts = get(&app, "/rel_posts?select=id,rel_users(name)&id=eq.6", &[]).await;
     assert_eq!(posts, json!([{"id": 6, "rel_users": null}]));
@@ -444,18 +515,66 @@ async fn policies_of_the_embedded_model(t: Arc<TestDb>) {
 async fn refusals(t: Arc<TestDb>) {
     let app = setup(&t, 4).await;
     let cases: &[(&str, &str, &str)] = &[
-        ("/rel_posts?select=id,nope(id)", "select", "`nope` is not a resource rel_posts can embed; embeddable: rel_users, rel_comments"),
-        ("/rel_comments?select=id,rel_comments(id)", "select", "`rel_comments` is not a resource rel_comments can embed"),
-        ("/rel_users?select=id,rel_posts(id,rel_comments(id,rel_users!author_id(id)))", "select", "nests embedded resources 3 deep; rel_users allows at most 2"),
-        ("/rel_posts?select=id,rel_users(name)&rel_users.limit=2", "rel_users.limit", "embeds one rel_users row (or null)"),
-        ("/rel_posts?select=id&rel_users.name=eq.x", "rel_users.name", "`rel_users` is not an embedded resource of `select`"),
-        ("/rel_users?select=id,rel_posts(id)&rel_posts=eq.1", "rel_posts", "only `rel_posts=is.null`"),
-        ("/rel_users?select=id,rel_posts(id,rel_comments!inner(id))", "select", "`!inner` applies to resources embedded at the top"),
-        ("/rel_users?select=id,rel_posts(nope)", "select", "`nope` is not a field you can select in `rel_posts`"),
-        ("/rel_users?select=id,x:rel_posts(id),x:rel_comments!author_id(id)", "select", "two resources named `x`"),
-        ("/rel_users?select=id,id:rel_posts(id)", "select", "a column and an embedded resource `id`"),
-        ("/rel_users?select=id,...rel_posts(id)", "select", "spreading an embedded resource"),
-        ("/rel_users?select=id,rel_posts(id", "select", "unbalanced parentheses"),
+        (
+            "/rel_posts?select=id,nope(id)",
+            "select",
+            "`nope` is not a resource rel_posts can embed; embeddable: rel_users, rel_comments",
+        ),
+        (
+            "/rel_comments?select=id,rel_comments(id)",
+            "select",
+            "`rel_comments` is not a resource rel_comments can embed",
+        ),
+        (
+            "/rel_users?select=id,rel_posts(id,rel_comments(id,rel_users!author_id(id)))",
+            "select",
+            "nests embedded resources 3 deep; rel_users allows at most 2",
+        ),
+        (
+            "/rel_posts?select=id,rel_users(name)&rel_users.limit=2",
+            "rel_users.limit",
+            "embeds one rel_users row (or null)",
+        ),
+        (
+            "/rel_posts?select=id&rel_users.name=eq.x",
+            "rel_users.name",
+            "`rel_users` is not an embedded resource of `select`",
+        ),
+        (
+            "/rel_users?select=id,rel_posts(id)&rel_posts=eq.1",
+            "rel_posts",
+            "only `rel_posts=is.null`",
+        ),
+        (
+            "/rel_users?select=id,rel_posts(id,rel_comments!inner(id))",
+            "select",
+            "`!inner` applies to resources embedded at the top",
+        ),
+        (
+            "/rel_users?select=id,rel_posts(nope)",
+            "select",
+            "`nope` is not a field you can select in `rel_posts`",
+        ),
+        (
+            "/rel_users?select=id,x:rel_posts(id),x:rel_comments!author_id(id)",
+            "select",
+            "two resources named `x`",
+        ),
+        (
+            "/rel_users?select=id,id:rel_posts(id)",
+            "select",
+            "a column and an embedded resource `id`",
+        ),
+        (
+            "/rel_users?select=id,...rel_posts(id)",
+            "select",
+            "spreading an embedded resource",
+        ),
+        (
+            "/rel_users?select=id,rel_posts(id",
+            "select",
+            "unbalanced parentheses",
+        ),
     ];
     for (uri, param, fragment) in cases {
         let r = send(&app, "GET", uri, &[], None).await;
@@ -484,7 +603,13 @@ async fn refusals(t: Arc<TestDb>) {
     )
     .await;
     let p = r.problem(400);
-    assert!(p["detail"].as_str().unwrap().contains("read by list and retrieve only"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("read by list and retrieve only"),
+        "{p}"
+    );
 }
 
 /// Log output captured in memory.
@@ -525,9 +650,11 @@ async fn statements(app: &axum::Router, uri: &str) -> (Value, usize) {
 async fn statements_do_not_grow_with_parents(t: Arc<TestDb>) {
     let app = setup(&t, 60).await;
     // 60 users with posts, each post with two comments.
-    let mut posts = String::from("INSERT INTO rel_posts (id, owner_id, title, body, published) VALUES ");
-    let mut comments =
-        String::from("INSERT INTO rel_comments (id, post_id, author_id, reviewer_id, body) VALUES ");
+    let mut posts =
+        String::from("INSERT INTO rel_posts (id, owner_id, title, body, published) VALUES ");
+    let mut comments = String::from(
+        "INSERT INTO rel_comments (id, post_id, author_id, reviewer_id, body) VALUES ",
+    );
     for u in 4..=60 {
         let p = 100 + u;
         if u > 4 {
@@ -535,7 +662,11 @@ async fn statements_do_not_grow_with_parents(t: Arc<TestDb>) {
             comments.push_str(", ");
         }
         posts.push_str(&format!("({p}, {u}, 'p{u}', 'b', TRUE)"));
-        comments.push_str(&format!("({}, {p}, 1, NULL, 'a'), ({}, {p}, 2, NULL, 'b')", 2 * p, 2 * p + 1));
+        comments.push_str(&format!(
+            "({}, {p}, 1, NULL, 'a'), ({}, {p}, 2, NULL, 'b')",
+            2 * p,
+            2 * p + 1
+        ));
     }
     t.db.execute(&posts).await.expect("posts");
     t.db.execute(&comments).await.expect("comments");
@@ -555,7 +686,11 @@ async fn statements_do_not_grow_with_parents(t: Arc<TestDb>) {
         .sum();
     assert!(nested >= 90, "{nested} comments embedded");
     // One statement per level: users, their posts, those posts' comments.
-    assert_eq!((small, large), (3, 3), "statements for 3 and for 50 parents");
+    assert_eq!(
+        (small, large),
+        (3, 3),
+        "statements for 3 and for 50 parents"
+    );
 }
 
 backend_tests!(

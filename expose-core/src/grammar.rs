@@ -1374,10 +1374,7 @@ pub fn parse_query<'a>(
                         kind,
                     };
                     if !matches!(param.kind, EmbedParamKind::Filter(_))
-                        && query
-                            .embedded
-                            .iter()
-                            .any(|p| p.param == param.param)
+                        && query.embedded.iter().any(|p| p.param == param.param)
                     {
                         return Err(err(key, format!("`{key}` may appear only once")));
                     }
@@ -2089,20 +2086,27 @@ mod tests {
                 item(Some("a"), "b"),
             ]))
         );
-        let embed = |alias: Option<&str>, relation: &str, hint: Option<&str>, inner, select| Embed {
-            alias: alias.map(Into::into),
-            relation: relation.into(),
-            hint: hint.map(Into::into),
-            inner,
-            select,
-        };
+        let embed =
+            |alias: Option<&str>, relation: &str, hint: Option<&str>, inner, select| Embed {
+                alias: alias.map(Into::into),
+                relation: relation.into(),
+                hint: hint.map(Into::into),
+                inner,
+                select,
+            };
         assert_eq!(
             parse_select("*, author:users!owner_id(name), posts!inner(id,comments(*))"),
             Ok(Select {
                 star: true,
                 items: vec![],
                 embeds: vec![
-                    embed(Some("author"), "users", Some("owner_id"), false, fields(vec![item(None, "name")])),
+                    embed(
+                        Some("author"),
+                        "users",
+                        Some("owner_id"),
+                        false,
+                        fields(vec![item(None, "name")])
+                    ),
                     embed(
                         None,
                         "posts",
@@ -2407,12 +2411,18 @@ mod tests {
             .prop_map(|(alias, field)| SelectItem { alias, field });
         let flat = (any::<bool>(), prop::collection::vec(item, 0..5))
             .prop_filter("`*` or fields", |(star, items)| *star == items.is_empty())
-            .prop_map(|(star, items)| Select { star, items, embeds: vec![] });
+            .prop_map(|(star, items)| Select {
+                star,
+                items,
+                embeds: vec![],
+            });
         flat.prop_recursive(3, 12, 3, |inner| {
             let embed = (
                 prop::option::of(field()),
                 field(),
-                prop::option::of(field().prop_filter("not a keyword", |h| h != "inner" && h != "left")),
+                prop::option::of(
+                    field().prop_filter("not a keyword", |h| h != "inner" && h != "left"),
+                ),
                 any::<bool>(),
                 inner.clone(),
             )

@@ -415,7 +415,11 @@ fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op) {
         ("upsert", tok(&op.upsert), CREATE),
         ("max_affected", tok(&op.max_affected), COLLECTION_WRITES),
         ("unfiltered", tok(&op.unfiltered), COLLECTION_WRITES),
-        ("embed", op.embed.as_ref().map(|(i, _)| i as &dyn ToTokens), READS),
+        (
+            "embed",
+            op.embed.as_ref().map(|(i, _)| i as &dyn ToTokens),
+            READS,
+        ),
         ("embed_depth", tok(&op.embed_depth), READS),
         ("embed_rows", tok(&op.embed_rows), READS),
     ]);
@@ -751,9 +755,19 @@ fn checked_op(
         },
         embed_depth: match kind {
             List | OperationKind::Retrieve => {
-                let d = int_of(cx, "embed_depth", op.embed_depth.as_ref(), all.embed_depth.as_ref());
-                if let (Some(0), Some(tok)) = (d, op.embed_depth.as_ref().or(all.embed_depth.as_ref())) {
-                    cx.error_spanned_by(tok, "`embed_depth` must be at least 1; leave out `embed` to allow no embedding");
+                let d = int_of(
+                    cx,
+                    "embed_depth",
+                    op.embed_depth.as_ref(),
+                    all.embed_depth.as_ref(),
+                );
+                if let (Some(0), Some(tok)) =
+                    (d, op.embed_depth.as_ref().or(all.embed_depth.as_ref()))
+                {
+                    cx.error_spanned_by(
+                        tok,
+                        "`embed_depth` must be at least 1; leave out `embed` to allow no embedding",
+                    );
                 }
                 d
             }
@@ -761,8 +775,15 @@ fn checked_op(
         },
         embed_rows: match kind {
             List | OperationKind::Retrieve => {
-                let n = int_of(cx, "embed_rows", op.embed_rows.as_ref(), all.embed_rows.as_ref());
-                if let (Some(0), Some(tok)) = (n, op.embed_rows.as_ref().or(all.embed_rows.as_ref())) {
+                let n = int_of(
+                    cx,
+                    "embed_rows",
+                    op.embed_rows.as_ref(),
+                    all.embed_rows.as_ref(),
+                );
+                if let (Some(0), Some(tok)) =
+                    (n, op.embed_rows.as_ref().or(all.embed_rows.as_ref()))
+                {
                     cx.error_spanned_by(tok, "`embed_rows` must be at least 1");
                 }
                 n
@@ -787,7 +808,10 @@ fn embed_models(cx: &Ctxt, op: &Op, all: &Op) -> Vec<syn::Path> {
     }
     if models.is_empty() {
         if let Some((i, _)) = op.embed.as_ref().or(all.embed.as_ref()) {
-            cx.error_spanned_by(i, "`embed` lists no model; write embed(User, ...) or leave it out");
+            cx.error_spanned_by(
+                i,
+                "`embed` lists no model; write embed(User, ...) or leave it out",
+            );
         }
     }
     seen.into_iter().cloned().collect()

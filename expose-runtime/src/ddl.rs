@@ -152,7 +152,10 @@ fn column(model: &Model, f: &Field, backend: Backend) -> Result<String, String> 
     } else if let Some(r) = model.relations.iter().find(|r| r.field == f.ident) {
         let target = (r.target)();
         let key = target.fields.iter().find(|k| k.key).ok_or_else(|| {
-            format!("{} references {}, which has no key", f.ident, target.rust_name)
+            format!(
+                "{} references {}, which has no key",
+                f.ident, target.rust_name
+            )
         })?;
         def.push_str(&format!(" REFERENCES {} ({})", target.table, key.column));
     }

@@ -133,10 +133,10 @@ impl Resource {
 }
 
 /// Every model a request to `model` may embed, at any depth: those of its list's and
-/// retrieve's `embed`, then those of their lists', each once.
+/// retrieve's `embed`, then those of theirs (their list's, else their retrieve's), each once.
 ///
 /// # Panics
-/// When an embedded model exposes no list, whose policy an embed follows.
+/// When an embedded model exposes neither list nor retrieve, whose policy an embed follows.
 fn related(model: &'static Model) -> Vec<Related> {
     let mut found: Vec<&'static Model> = Vec::new();
     let mut queue: Vec<&'static Model> = [OperationKind::List, OperationKind::Retrieve]
@@ -149,7 +149,10 @@ fn related(model: &'static Model) -> Vec<Related> {
             continue;
         }
         found.push(m);
-        if let Some(op) = m.operation(OperationKind::List) {
+        let policy = m
+            .operation(OperationKind::List)
+            .or_else(|| m.operation(OperationKind::Retrieve));
+        if let Some(op) = policy {
             queue.extend(op.embed.iter().map(|f| f()));
         }
     }
@@ -157,14 +160,17 @@ fn related(model: &'static Model) -> Vec<Related> {
         .into_iter()
         .map(|m| {
             let schema = Schema::new(m);
-            let op = m.operation(OperationKind::List).unwrap_or_else(|| {
-                panic!(
-                    "{} is embedded (`embed({})`) but exposes no `list`, whose policy an embed follows; expose `list` on it",
-                    m.rust_name, m.rust_name
-                )
-            });
-            let list = read_policy(&schema, op);
-            Related { schema, list }
+            let op = m
+                .operation(OperationKind::List)
+                .or_else(|| m.operation(OperationKind::Retrieve))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} is embedded (`embed({})`) but exposes neither `list` nor `retrieve`, whose policy an embed follows; expose one of them",
+                        m.rust_name, m.rust_name
+                    )
+                });
+            let policy = read_policy(&schema, op);
+            Related { schema, policy }
         })
         .collect()
 }

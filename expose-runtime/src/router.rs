@@ -62,7 +62,7 @@ pub(crate) fn model_router<S: DbState>(
     let model: &'static Model = res.model;
     // Hooks of embedded models read the state too.
     let boxes_state = model.operations.iter().any(handlers::needs_ctx)
-        || res.related.iter().any(|r| handlers::needs_ctx(r.list.op));
+        || res.related.iter().any(|r| handlers::needs_ctx(r.policy.op));
     let mut paths = [
         (MethodRouter::<S>::new(), Vec::new()),
         (MethodRouter::new(), Vec::new()),

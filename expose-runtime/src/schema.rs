@@ -28,12 +28,12 @@ pub(crate) struct Schema {
     pub(crate) related: Vec<Related>,
 }
 
-/// A model reachable by embedding: its schema and the policy of its list, which every
-/// embed of it follows.
+/// A model reachable by embedding: its schema and the policy every embed of it follows:
+/// its list's, else (a model read by key only) its retrieve's.
 #[derive(Debug)]
 pub(crate) struct Related {
     pub(crate) schema: Schema,
-    pub(crate) list: Policy,
+    pub(crate) policy: Policy,
 }
 
 /// Whether two descriptions are the same model (a `const` may be copied, so its address is

@@ -29,16 +29,17 @@ impl Guests {
         }
     }
 
-    /// The caller's access to `related` (its list's readable fields narrowed by `fields_for`,
-    /// its scope), computed from a hook context of its list with [`HookCtx::embedded_in`].
+    /// The caller's access to `related` (the readable fields of its list, else of its
+    /// retrieve, narrowed by `fields_for`; its scope), computed from a hook context of that
+    /// operation with [`HookCtx::embedded_in`].
     pub(super) fn access(&mut self, req: &Req<'_>, related: &Related) -> Result<Access, Problem> {
-        let op = related.list.op;
-        let ctx = hook_ctx(OperationKind::List, req, None, Some(self.root));
+        let op = related.policy.op;
+        let ctx = hook_ctx(op.kind, req, None, Some(self.root));
         let scope = match op.scope {
-            Some(f) => scope_filters(OperationKind::List, &f(&ctx)?).0,
+            Some(f) => scope_filters(op.kind, &f(&ctx)?).0,
             None => Vec::new(),
         };
-        let mut readable = related.list.fields;
+        let mut readable = related.policy.fields;
         if let Some(f) = op.fields_for {
             let mut bits = u64::MAX;
             f(&ctx, &mut bits)?;
@@ -51,7 +52,8 @@ impl Guests {
         Ok(Access { readable, scope })
     }
 
-    /// Runs each embedded model's list `pre` hooks, once; a refusal refuses the request.
+    /// Runs each embedded model's list (else retrieve) `pre` hooks, once; a refusal refuses
+    /// the request.
     /// A statement a hook runs is in a transaction of its own, rolled back after it.
     pub(super) async fn run_pre_hooks(self) -> Result<(), Problem> {
         for (_, hooks, mut ctx) in self.contexts {

@@ -150,18 +150,23 @@ async fn embedded(
         max_conditions: op.max_conditions,
         max_in_items: op.max_in_items,
     };
-    let parsed = query::grammar::parse_query(
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        &limits,
-    )
-    .map_err(|e| Problem::invalid_parameter(e.param, e.message))?;
+    let parsed =
+        query::grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
+            .map_err(|e| Problem::invalid_parameter(e.param, e.message))?;
     let readable = narrow_readable(res, policy.fields, prepared.fields);
     let (columns, embeds) = query::plan_read_select(res, readable, parsed.select)?;
     let mut guests = embed::Guests::new(res);
     let planned = {
         let req = &req;
         let mut access = |r: &crate::schema::Related| guests.access(req, r);
-        query::plan_embeds(res, policy, embeds, parsed.embedded, Vec::new(), &mut access)?
+        query::plan_embeds(
+            res,
+            policy,
+            embeds,
+            parsed.embedded,
+            Vec::new(),
+            &mut access,
+        )?
     };
     let mut filters = policy.forced.clone();
     filters.extend(prepared.scope);
@@ -177,8 +182,11 @@ async fn embedded(
         filters: &filters,
     };
     let sent = req.sent;
-    let out = on_backend!(&req.db, retrieve_embedded(sent, res, op, prepared.ctx, read))?
-        .ok_or_else(|| not_found(res, key))?;
+    let out = on_backend!(
+        &req.db,
+        retrieve_embedded(sent, res, op, prepared.ctx, read)
+    )?
+    .ok_or_else(|| not_found(res, key))?;
     let etag = output::etag(&out);
     if if_none_match.is_some_and(|t| t.matches_weak(&etag)) {
         return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), &etag));
@@ -212,7 +220,13 @@ async fn retrieve_embedded<B: Driver>(
         let rows = match read_tx::<B>(ctx) {
             Some(mut tx) => {
                 let rows = embed::read::<B>(
-                    &mut tx, res, &w.sql, &w.args, read.all, read.shown, read.embeds,
+                    &mut tx,
+                    res,
+                    &w.sql,
+                    &w.args,
+                    read.all,
+                    read.shown,
+                    read.embeds,
                 )
                 .await;
                 ctx.tx = Some(B::wrap_tx(tx));
@@ -221,7 +235,13 @@ async fn retrieve_embedded<B: Driver>(
             None => {
                 let mut conn = pool.acquire().await.map_err(map)?;
                 embed::read::<B>(
-                    &mut conn, res, &w.sql, &w.args, read.all, read.shown, read.embeds,
+                    &mut conn,
+                    res,
+                    &w.sql,
+                    &w.args,
+                    read.all,
+                    read.shown,
+                    read.embeds,
                 )
                 .await
             }
@@ -235,7 +255,13 @@ async fn retrieve_embedded<B: Driver>(
     }
     let mut conn = pool.acquire().await.map_err(map)?;
     let rows = embed::read::<B>(
-        &mut conn, res, &w.sql, &w.args, read.all, read.shown, read.embeds,
+        &mut conn,
+        res,
+        &w.sql,
+        &w.args,
+        read.all,
+        read.shown,
+        read.embeds,
     )
     .await
     .map_err(map)?;

@@ -144,13 +144,15 @@ impl Planner<'_, '_> {
             let (target, link) = self.resolve(parent, parent_op, &e)?;
             let root = self.root;
             let related = &root.related[target];
-            let (schema, policy) = (&related.schema, &related.list);
+            let (schema, policy) = (&related.schema, &related.policy);
             if !policy.op.post.is_empty() {
                 return Err(Problem::invalid_parameter(
                     "select",
                     format!(
-                        "`{}` cannot be embedded: its list has `post` hooks, which see whole pages; read it at /{}",
-                        e.relation, schema.model.path
+                        "`{}` cannot be embedded: its {} has `post` hooks, which see whole answers; read it at /{}",
+                        e.relation,
+                        policy.op.kind.name(),
+                        schema.model.path
                     ),
                 ));
             }
@@ -222,10 +224,7 @@ impl Planner<'_, '_> {
                     nulls_first: false,
                 });
             }
-            let nested = match schema.model.operation(expose_core::OperationKind::List) {
-                Some(op) => self.level(schema, op, e.select.embeds.clone(), &here, None)?,
-                None => Vec::new(),
-            };
+            let nested = self.level(schema, policy.op, e.select.embeds.clone(), &here, None)?;
             let null_test = match &mut top {
                 Some((_, nulls)) => nulls
                     .iter()
@@ -387,7 +386,11 @@ fn exists(target: usize, link: Link, filters: &[Filter], negated: bool) -> Filte
 }
 
 /// The embedded model's columns from its `select`, within what the caller may read of it.
-fn columns(schema: &Schema, readable: FieldSet, e: &grammar::Embed) -> Result<Vec<Column>, Problem> {
+fn columns(
+    schema: &Schema,
+    readable: FieldSet,
+    e: &grammar::Embed,
+) -> Result<Vec<Column>, Problem> {
     let mut columns: Vec<Column> = Vec::new();
     if e.select.star {
         columns.extend(readable.iter().map(|field| Column { field, alias: None }));

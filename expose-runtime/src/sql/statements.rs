@@ -59,7 +59,11 @@ fn filter(w: &mut SqlWriter, res: &Schema, f: &Filter) {
                 w.push("NOT ");
             }
             w.push("EXISTS (SELECT 1 FROM ").ident(child.model.table);
-            w.push(" ").ident(RELATED).push(" WHERE ").ident(RELATED).push(".");
+            w.push(" ")
+                .ident(RELATED)
+                .push(" WHERE ")
+                .ident(RELATED)
+                .push(".");
             w.ident(child.field(e.link.child).column).push(" = ");
             w.ident(res.model.table).push(".");
             w.ident(res.field(e.link.parent).column);
@@ -324,8 +328,15 @@ pub(crate) fn embedded(
     w.push(") AS ").ident(ROW_NUMBER);
     w.push(" FROM ").ident(res.model.table);
     keyed(w);
-    w.push(") ").ident(EMBEDDED).push(" WHERE ").ident(ROW_NUMBER);
-    w.push(" > ").number(offset).push(" AND ").ident(ROW_NUMBER).push(" <= ");
+    w.push(") ")
+        .ident(EMBEDDED)
+        .push(" WHERE ")
+        .ident(ROW_NUMBER);
+    w.push(" > ")
+        .number(offset)
+        .push(" AND ")
+        .ident(ROW_NUMBER)
+        .push(" <= ");
     w.number(offset.saturating_add(limit).min(i64::MAX as u64));
     w.push(" ORDER BY ").ident(ROW_NUMBER);
 }
