@@ -303,35 +303,7 @@ impl Planner<'_, '_> {
                 ),
             ));
         }
-        // (model, link, the reference field's Rust and API names)
-        let mut found: Vec<(&'static Model, Link, &str, &str)> = Vec::new();
-        for m in models {
-            let key = m.fields.iter().position(|f| f.key).unwrap_or(0);
-            for r in parent.model.relations {
-                if same_model((r.target)(), m) {
-                    if let Some(i) = parent.by_ident(r.field) {
-                        let link = Link {
-                            parent: i,
-                            child: key,
-                            many: false,
-                        };
-                        found.push((m, link, r.field, parent.field(i).name));
-                    }
-                }
-            }
-            for r in m.relations {
-                if same_model((r.target)(), parent.model) {
-                    if let Some(i) = m.fields.iter().position(|f| f.ident == r.field) {
-                        let link = Link {
-                            parent: parent.key,
-                            child: i,
-                            many: true,
-                        };
-                        found.push((m, link, r.field, m.fields[i].name));
-                    }
-                }
-            }
-        }
+        let mut found = candidates(parent, &models);
         if let Some(hint) = &e.hint {
             found.retain(|(_, _, ident, name)| ident == hint || name == hint);
         }
@@ -374,6 +346,63 @@ impl Planner<'_, '_> {
             )),
         }
     }
+}
+
+/// One relation a model may embed through: the related model, the link, and the reference
+/// field's Rust and API names.
+type Candidate = (&'static Model, Link, &'static str, &'static str);
+
+/// The relations between `parent` and each of `models`: its references to them (to-one),
+/// theirs to it (to-many).
+fn candidates(parent: &Schema, models: &[&'static Model]) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    for &m in models {
+        let key = m.fields.iter().position(|f| f.key).unwrap_or(0);
+        for r in parent.model.relations {
+            if same_model((r.target)(), m) {
+                if let Some(i) = parent.by_ident(r.field) {
+                    let link = Link {
+                        parent: i,
+                        child: key,
+                        many: false,
+                    };
+                    found.push((m, link, r.field, parent.field(i).name));
+                }
+            }
+        }
+        for r in m.relations {
+            if same_model((r.target)(), parent.model) {
+                if let Some(i) = m.fields.iter().position(|f| f.ident == r.field) {
+                    let link = Link {
+                        parent: parent.key,
+                        child: i,
+                        many: true,
+                    };
+                    found.push((m, link, r.field, m.fields[i].name));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What a read under `op` may embed, for its documentation: each relation as the client
+/// names it (`users`, or `users!owner_id` when two fields relate the models), and whether it
+/// is to-many (an array) or to-one (an object or null).
+pub(crate) fn embeddable(parent: &Schema, op: &Operation) -> Vec<(String, bool)> {
+    let models: Vec<&'static Model> = op.embed.iter().map(|f| f()).collect();
+    let found = candidates(parent, &models);
+    found
+        .iter()
+        .map(|(m, link, _, field)| {
+            let twice = found.iter().filter(|(n, ..)| n.path == m.path).count() > 1;
+            let name = match twice {
+                true => format!("{}!{field}", m.path),
+                false => m.path.to_owned(),
+            };
+            (name, link.many)
+        })
+        .collect()
 }
 
 fn exists(target: usize, link: Link, filters: &[Filter], negated: bool) -> Filter {
