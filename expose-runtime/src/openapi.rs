@@ -1968,7 +1968,11 @@ fn read_select_param(res: &Resource, policy: &Policy) -> Json {
     let names: Vec<String> = embeddable
         .iter()
         .map(|(name, many)| {
-            let shape = if *many { "an array" } else { "an object or null" };
+            let shape = if *many {
+                "an array"
+            } else {
+                "an object or null"
+            };
             format!("`{name}(...)` ({shape})")
         })
         .collect();
@@ -2526,7 +2530,11 @@ mod tests {
         let r = res();
         let policy = r.policy(OperationKind::List).expect("list");
         let pairs = vec![(key.to_owned(), value.to_owned())];
-        plan_list(r, policy, &pairs, None)
+        let mut no_access =
+            |_: &crate::schema::Related| -> Result<crate::query::Access, crate::Problem> {
+                Err(crate::Problem::internal(&"Thing embeds nothing"))
+            };
+        plan_list(r, policy, &pairs, None, &mut no_access)
             .map(|_| ())
             .map_err(|p| p.detail().to_owned())
     }

@@ -144,17 +144,7 @@ pub(super) fn attach<'a, B: Driver>(
             let mut children: Vec<Node> = Vec::new();
             for chunk in keys.chunks(KEYS_PER_STATEMENT) {
                 let mut w = SqlWriter::new(B::DIALECT);
-                let per_parent = e.link.many.then_some((e.limit, e.offset));
-                sql::embedded(
-                    &mut w,
-                    child,
-                    &fields,
-                    e.link.child,
-                    chunk,
-                    &e.filters,
-                    &e.order,
-                    per_parent,
-                );
+                sql::embedded(&mut w, child, &fields, e, chunk);
                 let mut collect = |row: &B::Row| {
                     // The link to the parent is read like the nested links, and comes first.
                     children.push(node::<B>(child, &all, shown, row)?);

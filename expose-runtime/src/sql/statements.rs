@@ -4,7 +4,7 @@ use super::SqlWriter;
 use crate::db::{Bound, Like};
 use crate::field_type::FieldType;
 use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
-use crate::query::ListPlan;
+use crate::query::{EmbedPlan, ListPlan};
 use crate::schema::Schema;
 use crate::value::Value;
 use expose_core::grammar::{IsValue, Op};
@@ -276,20 +276,19 @@ pub(crate) fn list_of(
     }
 }
 
-/// The rows embedded under a page of parents, whose `link` field is one of `keys`:
-/// `SELECT fields FROM t WHERE link IN (...) AND filters`; with `per_parent` (a to-many
-/// relation's limit and offset), numbered per parent in the embed's order and kept
-/// within it (`ROW_NUMBER() OVER (PARTITION BY link ORDER BY ...)`), in that order.
+/// The rows of `embed` under a page of parents, whose link field is one of `keys`:
+/// `SELECT fields FROM t WHERE link IN (...) AND filters ORDER BY ...`; to-many, numbered
+/// per parent in the embed's order and kept within its limit and offset
+/// (`ROW_NUMBER() OVER (PARTITION BY link ORDER BY ...)`), in that order.
 pub(crate) fn embedded(
     w: &mut SqlWriter,
     res: &Schema,
     fields: &[usize],
-    link: usize,
+    embed: &EmbedPlan,
     keys: &[Value],
-    filters: &[Filter],
-    order: &[OrderKey],
-    per_parent: Option<(u64, u64)>,
 ) {
+    let (link, filters, order) = (embed.link.child, &embed.filters, &embed.order);
+    let per_parent = embed.link.many.then_some((embed.limit, embed.offset));
     let names = || fields.iter().map(|f| res.field(*f).column);
     let keyed = |w: &mut SqlWriter| {
         w.push(" WHERE ");
