@@ -280,6 +280,20 @@ async fn relations(t: Arc<TestDb>) {
             {"id": 3, "posts": [{"id": 3}, {"id": 4}]},
         ])
     );
+    // A custom route on the posts list embeds as the list does.
+    let mine = get_as(
+        &app,
+        "/posts/mine?select=id,users(name)&order=id",
+        Some(BOB),
+    )
+    .await;
+    assert_eq!(
+        mine.json(),
+        serde_json::json!([
+            {"id": 3, "users": {"name": "Bob"}},
+            {"id": 4, "users": {"name": "Bob"}},
+        ])
+    );
     // The users list itself stays the admins'.
     get_as(&app, "/users?select=name", None).await.problem(401);
     get_as(&app, "/users?select=name,posts(id)", Some(ALICE))

@@ -396,6 +396,23 @@ async fn embedded_filters_order_limit(t: Arc<TestDb>) {
     )
     .await;
     assert_eq!(users, json!([{"id": 4, "rel_posts": []}]));
+    // The count is of the parents `!inner` keeps.
+    let r = send(
+        &app,
+        "GET",
+        "/rel_users?select=id,rel_posts!inner(id)&rel_posts.published=eq.true",
+        &[("prefer", "count=exact")],
+        None,
+    )
+    .await;
+    assert_eq!(r.header("content-range"), Some("0-1/2"));
+    let users = get(
+        &app,
+        "/rel_users?select=id,rel_posts(id)&rel_posts=not.is.null",
+        &[],
+    )
+    .await;
+    assert_eq!(users.as_array().unwrap().len(), 2);
 }
 
 async fn policies_of_the_embedded_model(t: Arc<TestDb>) {
