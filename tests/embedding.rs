@@ -203,6 +203,20 @@ async fn to_one_and_to_many(t: Arc<TestDb>) {
         json!([{"id": 4, "owner_id": 2, "title": "Mine", "body": "b4", "published": true,
                 "author": {"who": "user2"}}])
     );
+    // Spread: a to-one embed's fields among the parent's; `null` each when it has no row.
+    let spread = get(
+        &app,
+        "/rel_posts?select=id,...rel_users(author:name,active)&id=in.(4,6)",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        spread,
+        json!([
+            {"id": 4, "author": "user2", "active": true},
+            {"id": 6, "author": null, "active": null},
+        ])
+    );
     let only = get(&app, "/rel_posts?select=rel_users(id)&id=eq.1", &[]).await;
     assert_eq!(only, json!([{"rel_users": {"id": 1}}]));
     let star = get(&app, "/rel_posts?select=id,rel_users(*)&id=eq.1", &[]).await;
@@ -575,17 +589,27 @@ async fn refusals(t: Arc<TestDb>) {
         (
             "/rel_users?select=id,x:rel_posts(id),x:rel_comments!author_id(id)",
             "select",
-            "two resources named `x`",
+            "names two members `x`",
         ),
         (
             "/rel_users?select=id,id:rel_posts(id)",
             "select",
-            "a column and an embedded resource `id`",
+            "names two members `id`",
         ),
         (
-            "/rel_users?select=id,...rel_posts(id)",
+            "/rel_users?select=id,...rel_posts(title)",
             "select",
-            "spreading an embedded resource",
+            "only a to-one resource (one row or none) can be spread",
+        ),
+        (
+            "/rel_posts?select=id,...rel_users(*)",
+            "select",
+            "a spread resource lists its fields",
+        ),
+        (
+            "/rel_posts?select=id,...rel_users(id)",
+            "select",
+            "names two members `id`",
         ),
         (
             "/rel_users?select=id,rel_posts(id",

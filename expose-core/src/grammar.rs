@@ -15,7 +15,8 @@
 //!   ([`Direction::ALL`], [`Nulls::ALL`]);
 //! - `select=*` or `select=[alias:]field,...`, e.g. `select=id,fullName:name`, with
 //!   embedded resources among the items: `[alias:]relation[!hint][!inner](select)`, e.g.
-//!   `select=*,author:users!owner_id(name),posts!inner(title,comments(body))`;
+//!   `select=*,author:users!owner_id(name),posts!inner(title,comments(body))`, or spread
+//!   among the parent's fields: `...users(author:name)`;
 //! - parameters of an embedded resource, named by its path in `select`: filters
 //!   `posts.published=eq.true`, `posts.order=...`, `posts.limit=3`, `posts.offset=1`; a
 //!   filter on the embed itself (`posts=is.null`) is a top-level filter named like a field;
@@ -339,6 +340,8 @@ pub struct Embed {
     pub hint: Option<String>,
     /// `!inner`: only parents with at least one matching embedded row.
     pub inner: bool,
+    /// `...relation(fields)`: the embedded row's fields written among the parent's.
+    pub spread: bool,
     /// What to select of the embedded rows.
     pub select: Select,
 }
@@ -1146,9 +1149,13 @@ fn parse_select_in(value: &str, nesting: usize) -> Result<Select, String> {
         if item.is_empty() {
             return Err("`select` has an empty item; remove the extra `,`".into());
         }
-        if item.starts_with("...") {
+        let (spread, item) = match item.strip_prefix("...") {
+            Some(rest) => (true, rest.trim_start()),
+            None => (false, item),
+        };
+        if spread && !item.contains('(') {
             return Err(format!(
-                "spreading an embedded resource (`{}`) is not supported; embed it as `relation(fields)`",
+                "`...{}`: only an embedded resource can be spread, as in `...users(name)`",
                 show(item)
             ));
         }
@@ -1172,7 +1179,14 @@ fn parse_select_in(value: &str, nesting: usize) -> Result<Select, String> {
                 ));
             }
             let inner = parse_select_in(&item[open + 1..item.len() - 1], nesting + 1)?;
-            select.embeds.push(parse_embed_head(&item[..open], inner)?);
+            let embed = parse_embed_head(&item[..open], inner)?;
+            if spread && embed.alias.is_some() {
+                return Err(format!(
+                    "`...{}`: a spread resource takes no alias; rename its fields instead, as in `...users(author:name)`",
+                    show(item)
+                ));
+            }
+            select.embeds.push(Embed { spread, ..embed });
             continue;
         }
         let (alias, field) = match item.split_once(':') {
@@ -1255,6 +1269,7 @@ fn parse_embed_head(head: &str, select: Select) -> Result<Embed, String> {
         relation: relation.to_owned(),
         hint,
         inner,
+        spread: false,
         select,
     })
 }
@@ -1549,6 +1564,9 @@ pub fn render_select(select: &Select) -> String {
     }));
     for e in &select.embeds {
         let mut p = String::new();
+        if e.spread {
+            p.push_str("...");
+        }
         if let Some(a) = &e.alias {
             p.push_str(a);
             p.push(':');
@@ -2092,8 +2110,26 @@ mod tests {
                 relation: relation.into(),
                 hint: hint.map(Into::into),
                 inner,
+                spread: false,
                 select,
             };
+        assert_eq!(
+            parse_select("id,...users!owner_id(name)"),
+            Ok(Select {
+                star: false,
+                items: vec![item(None, "id")],
+                embeds: vec![Embed {
+                    spread: true,
+                    ..embed(
+                        None,
+                        "users",
+                        Some("owner_id"),
+                        false,
+                        fields(vec![item(None, "name")])
+                    )
+                }],
+            })
+        );
         assert_eq!(
             parse_select("*, author:users!owner_id(name), posts!inner(id,comments(*))"),
             Ok(Select {
@@ -2132,7 +2168,8 @@ mod tests {
             ("users(name", "unbalanced parentheses"),
             ("users(name))", "unbalanced parentheses"),
             ("users(name)x", "text after its `)`"),
-            ("...users(name)", "spreading an embedded resource"),
+            ("...name", "only an embedded resource can be spread"),
+            ("...a:users(name)", "a spread resource takes no alias"),
             ("users!a!b(name)", "unexpected `!b`"),
             ("a.b(name)", "must be a resource name"),
             ("a::text", "casts (`::`) are not supported"),
@@ -2424,13 +2461,15 @@ mod tests {
                     field().prop_filter("not a keyword", |h| h != "inner" && h != "left"),
                 ),
                 any::<bool>(),
+                any::<bool>(),
                 inner.clone(),
             )
-                .prop_map(|(alias, relation, hint, inner, select)| Embed {
-                    alias,
+                .prop_map(|(alias, relation, hint, inner, spread, select)| Embed {
+                    alias: alias.filter(|_| !spread),
                     relation,
                     hint,
                     inner,
+                    spread,
                     select,
                 });
             (inner, prop::collection::vec(embed, 1..3)).prop_map(|(mut s, embeds)| {

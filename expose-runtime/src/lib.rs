@@ -409,6 +409,8 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 ///   of `select`;
 /// - two references to one model (`author_id`, `reviewer_id`): the client names the field,
 ///   `users!author_id(name)`; without it the request is refused as ambiguous.
+/// - `...users(author:name)`: a to-one embed's fields written among the parent's (`null`
+///   each when it has no row).
 ///
 /// An embedded model is read under its own `list` policy (its `retrieve`'s when it exposes
 /// no list), as the same caller reading it directly: its readable fields (a hidden field

@@ -184,6 +184,10 @@ pub(super) fn attach<'a, B: Driver>(
                     g.push(b']');
                 }
             }
+            if e.spread {
+                spread(child, e, &groups, parents, j)?;
+                continue;
+            }
             let name = serde_json::to_vec(&e.name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
             for p in parents.iter_mut() {
                 if p.json.len() > 1 {
@@ -201,6 +205,47 @@ pub(super) fn attach<'a, B: Driver>(
         }
         Ok(())
     })
+}
+
+/// Writes a spread to-one embed's fields among each parent's: its row's members, or each
+/// field `null` when it has none.
+fn spread(
+    child: &Schema,
+    e: &EmbedPlan,
+    groups: &HashMap<String, Vec<u8>>,
+    parents: &mut [Node],
+    j: usize,
+) -> Result<(), sqlx::Error> {
+    let mut nulls = Vec::new();
+    for (i, c) in e.columns.iter().enumerate() {
+        if i > 0 {
+            nulls.push(b',');
+        }
+        match &c.alias {
+            Some(a) => {
+                serde_json::to_writer(&mut nulls, a)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                nulls.push(b':');
+            }
+            None => nulls.extend_from_slice(&child.json_keys[c.field]),
+        }
+        nulls.extend_from_slice(b"null");
+    }
+    for p in parents.iter_mut() {
+        let members = match group_key(&p.links[j]).and_then(|k| groups.get(&k)) {
+            // The row's object without its braces.
+            Some(g) => &g[1..g.len() - 1],
+            None => &nulls[..],
+        };
+        if members.is_empty() {
+            continue;
+        }
+        if p.json.len() > 1 {
+            p.json.push(b',');
+        }
+        p.json.extend_from_slice(members);
+    }
+    Ok(())
 }
 
 /// Runs a read's statement for parents with embeds: every row rendered with its embeds;

@@ -38,6 +38,8 @@ pub(crate) struct EmbedPlan {
     pub(crate) limit: u64,
     /// Rows skipped per parent (to-many).
     pub(crate) offset: u64,
+    /// `...relation(fields)`: the fields written among the parent's (to-one only).
+    pub(crate) spread: bool,
     pub(crate) embeds: Vec<EmbedPlan>,
 }
 
@@ -142,6 +144,15 @@ impl Planner<'_, '_> {
                 ));
             }
             let (target, link) = self.resolve(parent, parent_op, &e)?;
+            if e.spread && link.many {
+                return Err(Problem::invalid_parameter(
+                    "select",
+                    format!(
+                        "`...{}(...)`: only a to-one resource (one row or none) can be spread; embed {} as `{}(...)`, an array",
+                        e.relation, e.relation, e.relation
+                    ),
+                ));
+            }
             let root = self.root;
             let related = &root.related[target];
             let (schema, policy) = (&related.schema, &related.policy);
@@ -255,6 +266,7 @@ impl Planner<'_, '_> {
                 order,
                 limit: limit.unwrap_or(self.rows).min(self.rows),
                 offset: offset.unwrap_or(0).min(i64::MAX as u64),
+                spread: e.spread,
                 embeds: nested,
             });
         }
@@ -414,6 +426,34 @@ fn exists(target: usize, link: Link, filters: &[Filter], negated: bool) -> Filte
     }))
 }
 
+/// The members `select`'s embeds write into their parent: an embed's name, or the fields
+/// of a spread one (named as written; a spread lists its fields and embeds nothing).
+pub(crate) fn embed_members(embeds: &[grammar::Embed]) -> Result<Vec<&str>, Problem> {
+    let mut names = Vec::new();
+    for e in embeds {
+        if !e.spread {
+            names.push(e.alias.as_deref().unwrap_or(&e.relation));
+            continue;
+        }
+        if e.select.star || !e.select.embeds.is_empty() {
+            return Err(Problem::invalid_parameter(
+                "select",
+                format!(
+                    "`...{}(...)`: a spread resource lists its fields, without `*` or embeds, as in `...{}(name)`",
+                    e.relation, e.relation
+                ),
+            ));
+        }
+        names.extend(
+            e.select
+                .items
+                .iter()
+                .map(|i| i.alias.as_deref().unwrap_or(&i.field)),
+        );
+    }
+    Ok(names)
+}
+
 /// The embedded model's columns from its `select`, within what the caller may read of it.
 fn columns(
     schema: &Schema,
@@ -445,11 +485,7 @@ fn columns(
         });
     }
     let mut names = std::collections::HashSet::new();
-    let embedded = e
-        .select
-        .embeds
-        .iter()
-        .map(|n| n.alias.as_deref().unwrap_or(&n.relation));
+    let embedded = embed_members(&e.select.embeds)?;
     for name in columns
         .iter()
         .map(|c| c.alias.as_deref().unwrap_or(schema.field(c.field).name))

@@ -239,15 +239,13 @@ pub(crate) fn plan_read_select(
             ));
         }
     }
-    for e in &select.embeds {
-        let name = e.alias.as_deref().unwrap_or(&e.relation);
-        if names.contains(name) {
+    for name in embed::embed_members(&select.embeds)? {
+        if !names.insert(name) {
             return Err(Problem::invalid_parameter(
                 "select",
                 format!(
-                    "`select` names a column and an embedded resource `{name}`; rename one, \
-                     as in `{name}2:{}(...)`",
-                    e.relation
+                    "`select` names two members `{name}` (fields, embedded resources or the \
+                     fields of a spread one); give each its own name with `alias:`"
                 ),
             ));
         }
