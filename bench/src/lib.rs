@@ -10,6 +10,7 @@ pub mod app;
 pub mod handwritten;
 pub mod load;
 pub mod queries;
+pub mod relations;
 pub mod report;
 pub mod run;
 pub mod server;

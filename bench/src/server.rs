@@ -52,10 +52,15 @@ pub async fn serve(side: Side, url: &str, seed: Option<u64>) -> Result<(), Error
     if let Some(rows) = seed {
         crate::app::create_table(&db).await?;
         crate::app::seed(&db, rows).await?;
+        crate::relations::reset(&db, rows).await?;
     }
     let app = match side {
-        Side::Generated => crate::app::app(db.clone()),
-        Side::Handwritten => crate::handwritten::router(db.clone()),
+        Side::Generated => {
+            crate::app::app(db.clone()).merge(crate::relations::generated(db.clone()))
+        }
+        Side::Handwritten => {
+            crate::handwritten::router(db.clone()).merge(crate::relations::handwritten(db.clone()))
+        }
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;

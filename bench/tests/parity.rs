@@ -48,8 +48,11 @@ async fn answer(bdb: &BenchDb, generated: bool, workload: Workload, n: u64) -> A
     }
     let db = Db::connect(&bdb.url).await.expect("connect");
     let router = match generated {
-        true => expose_bench::app::app(db.clone()),
-        false => expose_bench::handwritten::router(db.clone()),
+        true => {
+            expose_bench::app::app(db.clone()).merge(expose_bench::relations::generated(db.clone()))
+        }
+        false => expose_bench::handwritten::router(db.clone())
+            .merge(expose_bench::relations::handwritten(db.clone())),
     };
     let (req, expected) = one_request(workload, SEED_ROWS, "parity", n, 7);
     let (method, uri) = (req.method().clone(), req.uri().clone());
