@@ -65,6 +65,14 @@ impl Resource {
     pub(crate) fn compile(model: &'static Model) -> Resource {
         let mut schema = Schema::new(model);
         schema.related = related(model);
+        for kind in [OperationKind::List, OperationKind::Retrieve] {
+            if let Some(op) = model.operation(kind) {
+                check_embeds(&schema, op);
+            }
+        }
+        for r in &schema.related {
+            check_embeds(&r.schema, r.policy.op);
+        }
         let mut policies: [Option<Policy>; OperationKind::COUNT] = Default::default();
         for op in model.operations {
             policies[op.kind.index()] = Some(match op.kind.reads() {
@@ -129,6 +137,21 @@ impl Resource {
             || (std::ptr::eq(columns, self.output_columns.as_slice())
                 && columns.len() == etag.len())
             || columns == etag
+    }
+}
+
+/// # Panics
+/// When `op` lets a client embed a model that no reference relates to `schema`'s: the
+/// router would refuse every such embed.
+fn check_embeds(schema: &Schema, op: &Operation) {
+    if let Some(m) = query::unrelated(schema, op) {
+        let (a, b) = (schema.model.rust_name, m.rust_name);
+        panic!(
+            "{a} embeds {b} (`embed({b})` on its {}), but no field of either references the \
+             other: add #[expose(references = {a})] to a field of {b}, or \
+             #[expose(references = {b})] to a field of {a}",
+            op.kind.name()
+        );
     }
 }
 
@@ -263,5 +286,29 @@ impl Drop for Held<'_> {
     fn drop(&mut self) {
         let mut set = self.set.0.lock().unwrap_or_else(|e| e.into_inner());
         set.remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resource;
+    use crate::{expose, Exposed};
+
+    #[expose(as = "tags", list)]
+    pub struct Tag {
+        pub id: i64,
+    }
+
+    #[expose(as = "notes", list(embed(Tag)))]
+    pub struct Note {
+        pub id: i64,
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "Note embeds Tag (`embed(Tag)` on its list), but no field of either references the other"
+    )]
+    fn an_embed_without_a_reference_fails_at_build() {
+        let _ = Resource::compile(<Note as Exposed>::MODEL);
     }
 }

@@ -398,6 +398,15 @@ fn candidates(parent: &Schema, models: &[&'static Model]) -> Vec<Candidate> {
     found
 }
 
+/// The first model `op` lets a client embed that no reference relates to `parent` (a
+/// misdeclared `embed(...)`), if any.
+pub(crate) fn unrelated(parent: &Schema, op: &Operation) -> Option<&'static Model> {
+    op.embed
+        .iter()
+        .map(|f| f())
+        .find(|m| candidates(parent, &[*m]).is_empty())
+}
+
 /// What a read under `op` may embed, for its documentation: each relation as the client
 /// names it (`users`, or `users!owner_id` when two fields relate the models), and whether it
 /// is to-many (an array) or to-one (an object or null).
