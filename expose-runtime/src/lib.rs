@@ -422,7 +422,8 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// embeds is one statement, whatever the number of parent rows (their keys bound in
 /// `IN (...)`, 1000 per statement). Unknown or not embeddable relations, too deep a
 /// nesting and ambiguous relations are refused with a 400 problem naming them; writes do
-/// not embed.
+/// not embed. Building the router (`router()`) panics when `embed(...)` names a model that
+/// no reference relates to this one, or one that exposes neither list nor retrieve.
 ///
 /// ```
 /// use expose_runtime::expose;
