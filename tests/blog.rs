@@ -199,6 +199,108 @@ async fn forced_owner_and_outbox(t: Arc<TestDb>) {
     );
 }
 
+async fn relations(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    // Anyone reading posts sees the author's name, never the e-mail (unless admin) nor the
+    // token.
+    let r = get_as(&app, "/posts?select=id,users(name)&order=id", None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json(),
+        serde_json::json!([
+            {"id": 1, "users": {"name": "Alice"}},
+            {"id": 3, "users": {"name": "Bob"}},
+        ])
+    );
+    let author = get_as(&app, "/posts/1?select=title,author:users(*)", Some(BOB)).await;
+    assert_eq!(
+        author.json(),
+        serde_json::json!({"title": "Hello", "author": {"id": 2, "name": "Alice", "is_admin": false}})
+    );
+    for who in [None, Some(ALICE)] {
+        let p = get_as(&app, "/posts?select=id,users(email)", who)
+            .await
+            .problem(400);
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("`email` is not a field"),
+            "{p}"
+        );
+    }
+    let p = get_as(&app, "/posts?select=id,users(token)", Some(ADMIN))
+        .await
+        .problem(400);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`token` is not a field"),
+        "{p}"
+    );
+    let r = get_as(
+        &app,
+        "/posts?select=id,users(email)&owner_id=eq.3&published=eq.true",
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!([{"id": 3, "users": {"email": "bob@example.com"}}])
+    );
+    // A signed-in user reading a user with their posts sees only the posts they may read:
+    // their own drafts, others' published posts.
+    let mine = get_as(
+        &app,
+        "/users/2?select=name,posts(id)&posts.order=id",
+        Some(ALICE),
+    )
+    .await;
+    assert_eq!(
+        mine.json(),
+        serde_json::json!({"name": "Alice", "posts": [{"id": 1}, {"id": 2}]})
+    );
+    let bobs = get_as(&app, "/users/3?select=name,posts(id)", Some(ALICE)).await;
+    assert_eq!(
+        bobs.json(),
+        serde_json::json!({"name": "Bob", "posts": [{"id": 3}]})
+    );
+    let all = get_as(
+        &app,
+        "/users?select=id,posts(id)&posts.order=id",
+        Some(ADMIN),
+    )
+    .await;
+    assert_eq!(
+        all.json(),
+        serde_json::json!([
+            {"id": 1, "posts": []},
+            {"id": 2, "posts": [{"id": 1}, {"id": 2}]},
+            {"id": 3, "posts": [{"id": 3}, {"id": 4}]},
+        ])
+    );
+    // A custom route on the posts list embeds as the list does.
+    let mine = get_as(
+        &app,
+        "/posts/mine?select=id,users(name)&order=id",
+        Some(BOB),
+    )
+    .await;
+    assert_eq!(
+        mine.json(),
+        serde_json::json!([
+            {"id": 3, "users": {"name": "Bob"}},
+            {"id": 4, "users": {"name": "Bob"}},
+        ])
+    );
+    // The users list itself stays the admins'.
+    get_as(&app, "/users?select=name", None).await.problem(401);
+    get_as(&app, "/users?select=name,posts(id)", Some(ALICE))
+        .await
+        .problem(403);
+}
+
 async fn users_are_for_admins(t: Arc<TestDb>) {
     let app = blog(&t).await;
     get_as(&app, "/users", None).await.problem(401);
@@ -283,5 +385,6 @@ backend_tests!(
     ownership,
     many_row_writes_stay_in_scope,
     forced_owner_and_outbox,
-    users_are_for_admins
+    users_are_for_admins,
+    relations,
 );

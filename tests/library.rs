@@ -242,7 +242,52 @@ async fn staff_return_books(t: Arc<TestDb>) {
     assert_eq!(count(&t.db, open).await, 1);
 }
 
+async fn loans_embed_book_and_member(t: Arc<TestDb>) {
+    let app = library(&t).await;
+    assert_eq!(loan(&app, STAFF, 1, 2).await.status, 201);
+    assert_eq!(loan(&app, STAFF, 2, 3).await.status, 201);
+    let uri = "/loans?select=id,books(title),member:members(name,email)";
+    // Staff: every loan, the member's e-mail too.
+    let r = call(&app, "GET", uri, STAFF, None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json(),
+        json!([
+            {"id": 1, "books": {"title": "Book 1"}, "member": {"name": "Ann", "email": "ann@library.example"}},
+            {"id": 2, "books": {"title": "Book 2"}, "member": {"name": "Ben", "email": "ben@library.example"}},
+        ])
+    );
+    // A member: their own loans; the e-mail is staff's only, as on /members/{id}.
+    let r = call(&app, "GET", uri, ANN, None).await;
+    let p = r.problem(400);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`email` is not a field"),
+        "{p}"
+    );
+    let r = call(
+        &app,
+        "GET",
+        "/loans?select=id,books(*),members(name)",
+        ANN,
+        None,
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        json!([{"id": 1, "books": {"id": 1, "title": "Book 1", "on_loan": true}, "members": {"name": "Ann"}}])
+    );
+    let r = call(&app, "GET", "/loans/2?select=id,members(name)", BEN, None).await;
+    assert_eq!(r.json(), json!({"id": 2, "members": {"name": "Ben"}}));
+    call(&app, "GET", "/loans?select=id,members(name)", "", None)
+        .await
+        .problem(401);
+}
+
 backend_tests!(
+    loans_embed_book_and_member,
     seeded_books_and_members,
     loans_mark_books,
     members_create_only_their_own,

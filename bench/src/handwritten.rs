@@ -975,9 +975,11 @@ pub mod mysql {
 /// The hand-written API for whichever backend `db` holds (the pool is the one
 /// [`Db::connect`] built, so both servers run with the same pool settings).
 pub fn router(db: Db) -> Router {
-    match db {
+    let relations = crate::relations::handwritten(db.clone());
+    let people = match db {
         Db::Sqlite(p) => sqlite::router(p),
         Db::Postgres(p) => postgres::router(p),
         Db::MySql(p) => mysql::router(p),
-    }
+    };
+    people.merge(relations)
 }

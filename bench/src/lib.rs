@@ -13,6 +13,7 @@ pub mod handwritten;
 pub mod hooked;
 pub mod load;
 pub mod queries;
+pub mod relations;
 pub mod report;
 pub mod run;
 pub mod server;

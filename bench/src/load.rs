@@ -45,6 +45,12 @@ pub enum Workload {
     /// `Prefer: resolution=merge-duplicates, return=representation`: every other request a
     /// seeded e-mail (a merge: 200 and a one-row array), the others a new one (an insert: 201).
     Upsert,
+    /// `GET /articles?select=id,title,authors(name)&limit=100`: 100 articles, each with its
+    /// author (issue 29; the reference joins).
+    EmbedAuthor,
+    /// `GET /authors?select=id,name,articles(id,title)&articles.order=id.desc&articles.limit=5&limit=20`:
+    /// 20 authors with their last 5 articles (the reference runs a second query).
+    EmbedArticles,
 }
 
 /// Rows in one [`Workload::BulkCreate`] request.
@@ -57,11 +63,13 @@ impl Workload {
     /// Every workload, in the order the benchmark runs them (create before remove).
     /// The PostgREST writes (bulk create, update by filters, upsert) come last: they grow
     /// the table and rewrite seeded ages, which the workloads before them read.
-    pub const ALL: [Workload; 11] = [
+    pub const ALL: [Workload; 13] = [
         Workload::Retrieve,
         Workload::List,
         Workload::ListHooked,
         Workload::ListFiltered,
+        Workload::EmbedAuthor,
+        Workload::EmbedArticles,
         Workload::Create,
         Workload::Update,
         Workload::Remove,
@@ -85,6 +93,8 @@ impl Workload {
             Workload::BulkCreate => "bulk-create",
             Workload::UpdateFiltered => "update-filtered",
             Workload::Upsert => "upsert",
+            Workload::EmbedAuthor => "embed-author",
+            Workload::EmbedArticles => "embed-articles",
         }
     }
 
@@ -116,6 +126,15 @@ impl Workload {
                 "`POST /people?on_conflict=email` of one person, \
                  `Prefer: resolution=merge-duplicates, return=representation` (half a seeded \
                  e-mail: 200, half a new one: 201)"
+            }
+            Workload::EmbedAuthor => {
+                "`GET /articles?select=id,title,authors(name)&limit=100` (100 articles with their \
+                 author; reference: a `LEFT JOIN`)"
+            }
+            Workload::EmbedArticles => {
+                "`GET /authors?select=id,name,articles(id,title)&articles.order=id.desc&\
+                 articles.limit=5&limit=20` (20 authors with their last 5 articles; reference: a \
+                 second query with `ROW_NUMBER()`)"
             }
         }
     }
@@ -454,6 +473,15 @@ fn request(
         }
         // Every other request merges into a seeded row.
         Workload::Upsert => upsert(id, n.is_multiple_of(2), n, tag),
+        Workload::EmbedAuthor => get(
+            "/articles?select=id,title,authors(name)&limit=100".into(),
+            None,
+        ),
+        Workload::EmbedArticles => get(
+            "/authors?select=id,name,articles(id,title)&articles.order=id.desc&articles.limit=5&limit=20"
+                .into(),
+            None,
+        ),
     })
 }
 

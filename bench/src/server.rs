@@ -42,10 +42,12 @@ impl Side {
     }
 }
 
-/// The generated side's router: the `people` example, and `/people_hooked` (the
-/// `list-hooked` workload's model).
+/// The generated side's router: the `people` example, `/people_hooked` (the `list-hooked`
+/// workload's model) and the embedding workloads' models ([`crate::relations`]).
 pub fn generated(db: Db) -> axum::Router {
-    crate::app::app(db.clone()).merge(crate::hooked::HookedPerson::router().with_state(db))
+    crate::app::app(db.clone())
+        .merge(crate::hooked::HookedPerson::router().with_state(db.clone()))
+        .merge(crate::relations::generated(db))
 }
 
 /// Serves one side on a free loopback port until standard input closes (the child's end of
@@ -58,6 +60,7 @@ pub async fn serve(side: Side, url: &str, seed: Option<u64>) -> Result<(), Error
     if let Some(rows) = seed {
         crate::app::create_table(&db).await?;
         crate::app::seed(&db, rows).await?;
+        crate::relations::reset(&db, rows).await?;
     }
     let app = match side {
         Side::Generated => generated(db.clone()),

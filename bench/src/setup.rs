@@ -112,18 +112,26 @@ impl BenchDb {
         })
     }
 
-    /// Drops and re-creates `people` with `rows` seeded rows (ids `1..=rows`), then refreshes
+    /// Drops and re-creates `people` with `rows` seeded rows (ids `1..=rows`), and the
+    /// relations workloads' tables ([`crate::relations::reset`]), then refreshes
     /// the planner's statistics so that no auto-analyze starts in the middle of a run.
     pub async fn reset_table(&self, rows: u64) -> Result<(), Error> {
         self.db.execute("DROP TABLE IF EXISTS people").await?;
         app::create_table(&self.db).await?;
         app::seed(&self.db, rows).await?;
-        let analyze = match self.backend {
-            Backend::Sqlite => "ANALYZE",
-            Backend::Postgres => "VACUUM ANALYZE people",
-            Backend::MySql => "ANALYZE TABLE people",
+        crate::relations::reset(&self.db, rows).await?;
+        let analyze: &[&str] = match self.backend {
+            Backend::Sqlite => &["ANALYZE"],
+            Backend::Postgres => &[
+                "VACUUM ANALYZE people",
+                "VACUUM ANALYZE bench_authors",
+                "VACUUM ANALYZE bench_articles",
+            ],
+            Backend::MySql => &["ANALYZE TABLE people, bench_authors, bench_articles"],
         };
-        self.db.execute(analyze).await?;
+        for sql in analyze {
+            self.db.execute(sql).await?;
+        }
         Ok(())
     }
 

@@ -4,6 +4,9 @@
 //! - only the author or an admin updates or removes a post (others get 404);
 //! - `owner_id` is forced from the token on create;
 //! - only admins list users, and only they see `email`;
+//! - posts embed their author (`/posts?select=title,users(name)`): anyone sees the name, only
+//!   admins the e-mail, nobody the token; users embed their posts
+//!   (`/users/2?select=name,posts(title)`), only those the caller may read;
 //! - creating a post writes an `outbox` row in the same transaction;
 //! - `/admin/users` is a second view of the users table, for admins: e-mail visible,
 //!   `is_admin` writable, `token` never;
@@ -32,8 +35,8 @@ pub struct CurrentUser {
 #[expose(
     as = "users",
     all(fields = "-token", fields_for = user_fields),
-    list(pre = [require_admin]),
-    retrieve(pre = [require_user])
+    list(pre = [admins_or_embedded], embed(Post)),
+    retrieve(pre = [require_user], embed(Post))
 )]
 pub struct User {
     #[expose(id, generated)]
@@ -74,8 +77,8 @@ pub struct AdminUser {
 #[expose(
     as = "posts",
     all(scope = visible_posts),
-    list(order = "created_at.desc", filter = "owner_id,title,published,created_at"),
-    retrieve,
+    list(order = "created_at.desc", filter = "owner_id,title,published,created_at", embed(User)),
+    retrieve(embed(User)),
     create(
         fields = "title,body,published",
         pre = [require_user],
@@ -88,7 +91,7 @@ pub struct AdminUser {
 pub struct Post {
     #[expose(id, generated)]
     pub id: i64,
-    #[expose(references = "users (id)")]
+    #[expose(references = User)]
     pub owner_id: i64,
     pub title: String,
     pub body: String,
@@ -115,6 +118,16 @@ pub async fn require_admin(ctx: &mut HookCtx) -> Result<(), Problem> {
         Some(u) if u.is_admin => Ok(()),
         Some(_) => Err(Problem::forbidden("only admins may do this")),
         None => Err(Problem::unauthorized("send Authorization: Bearer <token>")),
+    }
+}
+
+/// `pre` hook of the users list: admins only, except for the authors embedded in a post
+/// (`/posts?select=title,users(name)`), whose rows and fields the list's policy still
+/// bounds (no e-mail for non-admins, never the token).
+pub async fn admins_or_embedded(ctx: &mut HookCtx) -> Result<(), Problem> {
+    match ctx.embedded_in() {
+        Some("posts") => Ok(()),
+        _ => require_admin(ctx).await,
     }
 }
 

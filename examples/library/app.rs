@@ -8,7 +8,9 @@
 //!   locked before the open loans are counted): a fourth is a 409 problem naming the limit;
 //! - a new loan marks its book on loan in the same transaction, reading the written row
 //!   (not the response, which `?select=id` narrows); a book already on loan is a 409;
-//! - only staff change a loan; setting `returned_at` returns the book.
+//! - only staff change a loan; setting `returned_at` returns the book;
+//! - a loan embeds its book and member (`/loans?select=id,books(title),members(name)`), each
+//!   read as a direct read of it would be (a member's e-mail for staff only).
 
 use axum::extract::{FromRef, Request, State};
 use axum::middleware::Next;
@@ -74,8 +76,8 @@ pub struct Member {
     as = "loans",
     state = Library,
     all(scope = own_loans, pre = [require_member]),
-    list(order = "id"),
-    retrieve,
+    list(order = "id", embed(Book, Member)),
+    retrieve(embed(Book, Member)),
     create(fields = "book_id,member_id", pre = [at_most_open], post = [mark_on_loan]),
     update(fields = "returned_at", pre = [staff_only], post = [return_book])
 )]
@@ -83,7 +85,9 @@ pub struct Member {
 pub struct Loan {
     #[expose(id, generated)]
     pub id: i64,
+    #[expose(references = Book)]
     pub book_id: i64,
+    #[expose(references = Member)]
     pub member_id: i64,
     #[expose(generated)]
     pub loaned_at: DateTime<Utc>,

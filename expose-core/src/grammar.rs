@@ -13,7 +13,13 @@
 //!   e.g. `or=(age.lt.18,and(name.eq.x,email.is.null))`;
 //! - `order=field[.asc|.desc][.nullsfirst|.nullslast],...`, e.g. `order=age.desc,name`
 //!   ([`Direction::ALL`], [`Nulls::ALL`]);
-//! - `select=*` or `select=[alias:]field,...`, e.g. `select=id,fullName:name`;
+//! - `select=*` or `select=[alias:]field,...`, e.g. `select=id,fullName:name`, with
+//!   embedded resources among the items: `[alias:]relation[!hint][!inner](select)`, e.g.
+//!   `select=*,author:users!owner_id(name),posts!inner(title,comments(body))`, or spread
+//!   among the parent's fields: `...users(author:name)`;
+//! - parameters of an embedded resource, named by its path in `select`: filters
+//!   `posts.published=eq.true`, `posts.order=...`, `posts.limit=3`, `posts.offset=1`; a
+//!   filter on the embed itself (`posts=is.null`) is a top-level filter named like a field;
 //! - `limit` and `offset`: plain decimal digits; the `Range` header: `0-24` or `10-`.
 //!
 //! A value may be double-quoted, with `\"` and `\\` as escapes; inside quotes `,` `(` `)` and
@@ -313,7 +319,7 @@ impl Nulls {
     }
 }
 
-/// One item of `select=`: `field` or `alias:field`.
+/// One field item of `select=`: `field` or `alias:field`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectItem {
     /// The output name, if renamed with `alias:field`.
@@ -322,13 +328,94 @@ pub struct SelectItem {
     pub field: String,
 }
 
-/// `select=` value: `*` or a list of items
+/// One embedded resource of `select=`: `[alias:]relation[!hint][!inner](select)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Select {
-    /// `select=*`: every field the policy allows.
-    All,
-    /// The listed items, in order.
-    Items(Vec<SelectItem>),
+pub struct Embed {
+    /// The output name, if renamed with `alias:relation(...)`.
+    pub alias: Option<String>,
+    /// The related resource, by its path (`users`).
+    pub relation: String,
+    /// The reference field that disambiguates two relations to one resource
+    /// (`users!owner_id`).
+    pub hint: Option<String>,
+    /// `!inner`: only parents with at least one matching embedded row.
+    pub inner: bool,
+    /// `...relation(fields)`: the embedded row's fields written among the parent's.
+    pub spread: bool,
+    /// What to select of the embedded rows.
+    pub select: Select,
+}
+
+/// `select=` value: `*` and/or field items, and embedded resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Select {
+    /// `*`: every field the policy allows (before any items).
+    pub star: bool,
+    /// The listed fields, in order.
+    pub items: Vec<SelectItem>,
+    /// The embedded resources, in order.
+    pub embeds: Vec<Embed>,
+}
+
+impl Select {
+    /// `select=*`.
+    pub fn all() -> Select {
+        Select {
+            star: true,
+            items: Vec::new(),
+            embeds: Vec::new(),
+        }
+    }
+
+    /// The deepest nesting of embeds: 0 without any, 1 for `users(name)`.
+    pub fn depth(&self) -> usize {
+        self.embeds
+            .iter()
+            .map(|e| 1 + e.select.depth())
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// One parameter of an embedded resource: `posts.published=eq.true`, `posts.order=...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbedParam {
+    /// The query parameter's key as given.
+    pub param: String,
+    /// The embed's path in `select`: its output names from the top (`["users", "posts"]`
+    /// for `users.posts.limit`).
+    pub path: Vec<String>,
+    /// What the parameter says.
+    pub kind: EmbedParamKind,
+}
+
+/// What an [`EmbedParam`] says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmbedParamKind {
+    /// A filter on the embedded rows (a condition or a logic tree).
+    Filter(Expr),
+    /// `rel.order=...`.
+    Order(Vec<OrderTerm>),
+    /// `rel.limit=n`: most embedded rows per parent.
+    Limit(u64),
+    /// `rel.offset=n`: embedded rows skipped per parent.
+    Offset(u64),
+}
+
+/// Splits a query key addressed to an embedded resource: `posts.order` into `("posts",
+/// "order")`, `users.posts.published` into `("users.posts", "published")`; `None` for a
+/// top-level key (no `.`, or a logic tree `not.or` / `not.and`).
+pub fn split_embedded(key: &str) -> Option<(&str, &str)> {
+    if matches!(key, "not.or" | "not.and") {
+        return None;
+    }
+    for tree in [".not.or", ".not.and"] {
+        if let Some(path) = key.strip_suffix(tree) {
+            return (!path.is_empty()).then(|| (path, &tree[1..]));
+        }
+    }
+    let (path, last) = key.rsplit_once('.')?;
+    (!path.is_empty() && !last.is_empty()).then_some((path, last))
 }
 
 /// A syntax error: which query parameter and what was wrong, in a sentence a client can act on.
@@ -397,6 +484,8 @@ pub struct ParsedQuery {
     pub limit: Option<u64>,
     /// `offset=`, if given.
     pub offset: Option<u64>,
+    /// Parameters of embedded resources (`posts.limit=3`), in the order written.
+    pub embedded: Vec<EmbedParam>,
 }
 
 /// Bounds on the size of a query, checked by [`parse_query`].
@@ -1007,54 +1096,182 @@ fn parse_order_term(term: &str) -> Result<OrderTerm, SyntaxError> {
     })
 }
 
-/// Parses `select=`: `*`, or comma-separated `field` / `alias:field` items, e.g.
-/// `name,fullName:name`. Whitespace around items is ignored; casts (`::`), embedding and
-/// mixing `*` with items are not supported.
+/// Parses `select=`: `*`, comma-separated `field` / `alias:field` items and embedded
+/// resources `[alias:]relation[!hint][!inner](...)`, e.g. `*,author:users(name)`.
+/// Whitespace around items is ignored; casts (`::`) and spreads (`...rel(...)`) are not
+/// supported; embeds nest at most [`crate::defaults::SELECT_MAX_NESTING`] deep.
 pub fn parse_select(value: &str) -> Result<Select, SyntaxError> {
+    parse_select_in(value, 0).map_err(|m| err("select", m))
+}
+
+/// Splits at the commas outside parentheses; `None` when the parentheses do not balance.
+fn split_top(value: &str) -> Option<Vec<&str>> {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (i, c) in value.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.checked_sub(1)?,
+            ',' if depth == 0 => {
+                parts.push(&value[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    (depth == 0).then(|| {
+        parts.push(&value[start..]);
+        parts
+    })
+}
+
+fn parse_select_in(value: &str, nesting: usize) -> Result<Select, String> {
     let value = value.trim();
-    if value == "*" {
-        return Ok(Select::All);
-    }
-    let fail = |m: String| Err(err("select", m));
+    let mut select = Select {
+        star: false,
+        items: Vec::new(),
+        embeds: Vec::new(),
+    };
     if value.is_empty() {
-        return fail("`select` is empty; use `*` or a comma-separated list of fields".into());
+        return Err(if nesting == 0 {
+            "`select` is empty; use `*` or a comma-separated list of fields".into()
+        } else {
+            "`select` has an embedded resource with nothing to select; list its fields, as in `users(name)`".into()
+        });
     }
-    let mut items = Vec::new();
-    for item in value.split(',').map(str::trim) {
+    let parts = split_top(value).ok_or_else(|| {
+        format!(
+            "`select` has unbalanced parentheses in `{}`; an embedded resource reads `relation(fields)`",
+            show(value)
+        )
+    })?;
+    for item in parts.into_iter().map(str::trim) {
         if item.is_empty() {
-            return fail("`select` has an empty item; remove the extra `,`".into());
+            return Err("`select` has an empty item; remove the extra `,`".into());
+        }
+        let (spread, item) = match item.strip_prefix("...") {
+            Some(rest) => (true, rest.trim_start()),
+            None => (false, item),
+        };
+        if spread && !item.contains('(') {
+            return Err(format!(
+                "`...{}`: only an embedded resource can be spread, as in `...users(name)`",
+                show(item)
+            ));
         }
         if item.contains("::") {
-            return fail(format!(
+            return Err(format!(
                 "casts (`::`) are not supported in `select`; got `{}`",
                 show(item)
             ));
+        }
+        if let Some(open) = item.find('(') {
+            if !item.ends_with(')') {
+                return Err(format!(
+                    "`select` item `{}` has text after its `)`; an embedded resource reads `relation(fields)`",
+                    show(item)
+                ));
+            }
+            if nesting + 1 > crate::defaults::SELECT_MAX_NESTING {
+                return Err(format!(
+                    "`select` nests embedded resources more than {} deep",
+                    crate::defaults::SELECT_MAX_NESTING
+                ));
+            }
+            let inner = parse_select_in(&item[open + 1..item.len() - 1], nesting + 1)?;
+            let embed = parse_embed_head(&item[..open], inner)?;
+            if spread && embed.alias.is_some() {
+                return Err(format!(
+                    "`...{}`: a spread resource takes no alias; rename its fields instead, as in `...users(author:name)`",
+                    show(item)
+                ));
+            }
+            select.embeds.push(Embed { spread, ..embed });
+            continue;
         }
         let (alias, field) = match item.split_once(':') {
             Some((alias, field)) => (Some(alias.trim()), field.trim()),
             None => (None, item),
         };
+        if field == "*" && alias.is_none() {
+            if select.star || !select.items.is_empty() {
+                return Err(
+                    "`*` in `select` must come first and once; it already selects every readable field"
+                        .into(),
+                );
+            }
+            select.star = true;
+            continue;
+        }
         if field == "*" {
-            return fail("`*` cannot be combined with other items in `select`".into());
+            return Err("`*` cannot be renamed in `select`".into());
         }
         if field.contains(':') {
-            return fail(format!(
+            return Err(format!(
                 "`select` item `{}` has more than one `:`; expected `alias:field`",
                 show(item)
             ));
         }
-        let checked = alias
+        alias
             .map_or(Ok(()), |a| check_name("alias", a))
-            .and_then(|()| check_name("field", field));
-        if let Err(m) = checked {
-            return fail(format!("in `select`: {m}"));
+            .and_then(|()| check_name("field", field))
+            .map_err(|m| format!("in `select`: {m}"))?;
+        if select.star {
+            return Err(format!(
+                "`*` already selects every readable field; remove `{}` or list the fields without `*`",
+                show(item)
+            ));
         }
-        items.push(SelectItem {
+        select.items.push(SelectItem {
             alias: alias.map(str::to_owned),
             field: field.to_owned(),
         });
     }
-    Ok(Select::Items(items))
+    Ok(select)
+}
+
+/// `[alias:]relation[!hint][!inner]`, the text before an embed's `(`.
+fn parse_embed_head(head: &str, select: Select) -> Result<Embed, String> {
+    let head = head.trim();
+    let (alias, rest) = match head.split_once(':') {
+        Some((a, r)) => (Some(a.trim()), r.trim()),
+        None => (None, head),
+    };
+    let mut words = rest.split('!');
+    let relation = words.next().unwrap_or_default().trim();
+    let (mut hint, mut inner) = (None, false);
+    for word in words.map(str::trim) {
+        match word {
+            "inner" if !inner => inner = true,
+            "left" => {}
+            w if hint.is_none() && !w.is_empty() && w != "inner" => hint = Some(w.to_owned()),
+            w => {
+                return Err(format!(
+                    "embedded resource `{}` has an unexpected `!{}`; write `relation[!field][!inner](...)`",
+                    show(head),
+                    show(w)
+                ))
+            }
+        }
+    }
+    alias
+        .map_or(Ok(()), |a| check_name("alias", a))
+        .and_then(|()| check_name("embedded resource", relation))
+        .map_err(|m| format!("in `select`: {m}"))?;
+    if relation.contains(['.', ':']) || alias.is_some_and(|a| a.contains('.')) {
+        return Err(format!(
+            "in `select`: embedded resource `{}` must be a resource name, without `.` or `:`",
+            show(head)
+        ));
+    }
+    Ok(Embed {
+        alias: alias.map(str::to_owned),
+        relation: relation.to_owned(),
+        hint,
+        inner,
+        spread: false,
+        select,
+    })
 }
 
 /// Parses plain decimal digits into a `u64`; the error completes "`x` ...".
@@ -1143,12 +1360,48 @@ pub fn parse_query<'a>(
                 let tree = parse_logic_in(key, value, limits.max_depth, &mut budget, (key, key))?;
                 query.filters.push(tree);
             }
-            field => {
-                budget.take(field)?;
-                let cond = parse_cond(field, value, false, limits.max_in_items)
-                    .map_err(|f| f.at(field, ""))?;
-                query.filters.push(Expr::Cond(cond));
-            }
+            field => match split_embedded(field) {
+                Some((path, last)) => {
+                    let kind = match last {
+                        "order" => EmbedParamKind::Order(parse_order(value).map_err(|e| {
+                            err(key, e.message.replace("`order`", &format!("`{key}`")))
+                        })?),
+                        "limit" | "offset" => {
+                            let n = parse_non_negative(key, value)?;
+                            match last {
+                                "limit" => EmbedParamKind::Limit(n),
+                                _ => EmbedParamKind::Offset(n),
+                            }
+                        }
+                        "or" | "and" | "not.or" | "not.and" => EmbedParamKind::Filter(
+                            parse_logic_in(last, value, limits.max_depth, &mut budget, (key, key))?,
+                        ),
+                        field => {
+                            budget.take(key)?;
+                            let cond = parse_cond(field, value, false, limits.max_in_items)
+                                .map_err(|f| f.at(key, ""))?;
+                            EmbedParamKind::Filter(Expr::Cond(cond))
+                        }
+                    };
+                    let param = EmbedParam {
+                        param: key.to_owned(),
+                        path: path.split('.').map(str::to_owned).collect(),
+                        kind,
+                    };
+                    if !matches!(param.kind, EmbedParamKind::Filter(_))
+                        && query.embedded.iter().any(|p| p.param == param.param)
+                    {
+                        return Err(err(key, format!("`{key}` may appear only once")));
+                    }
+                    query.embedded.push(param);
+                }
+                None => {
+                    budget.take(field)?;
+                    let cond = parse_cond(field, value, false, limits.max_in_items)
+                        .map_err(|f| f.at(field, ""))?;
+                    query.filters.push(Expr::Cond(cond));
+                }
+            },
         }
     }
     Ok(query)
@@ -1298,19 +1551,40 @@ pub fn render_order(terms: &[OrderTerm]) -> String {
     terms.join(",")
 }
 
-/// Renders a `select=` value: `*` or `field,alias:field,...`.
+/// Renders a `select=` value: `*`, `field,alias:field,...` and embeds
+/// `alias:relation!hint!inner(...)`.
 pub fn render_select(select: &Select) -> String {
-    match select {
-        Select::All => "*".to_owned(),
-        Select::Items(items) => items
-            .iter()
-            .map(|i| match &i.alias {
-                Some(alias) => format!("{alias}:{}", i.field),
-                None => i.field.clone(),
-            })
-            .collect::<Vec<_>>()
-            .join(","),
+    let mut parts: Vec<String> = Vec::new();
+    if select.star {
+        parts.push("*".to_owned());
     }
+    parts.extend(select.items.iter().map(|i| match &i.alias {
+        Some(alias) => format!("{alias}:{}", i.field),
+        None => i.field.clone(),
+    }));
+    for e in &select.embeds {
+        let mut p = String::new();
+        if e.spread {
+            p.push_str("...");
+        }
+        if let Some(a) = &e.alias {
+            p.push_str(a);
+            p.push(':');
+        }
+        p.push_str(&e.relation);
+        if let Some(h) = &e.hint {
+            p.push('!');
+            p.push_str(h);
+        }
+        if e.inner {
+            p.push_str("!inner");
+        }
+        p.push('(');
+        p.push_str(&render_select(&e.select));
+        p.push(')');
+        parts.push(p);
+    }
+    parts.join(",")
 }
 
 #[cfg(test)]
@@ -1814,28 +2088,96 @@ mod tests {
             alias: alias.map(Into::into),
             field: field.into(),
         };
-        assert_eq!(parse_select("*"), Ok(Select::All));
-        assert_eq!(parse_select(" * "), Ok(Select::All));
+        let fields = |items: Vec<SelectItem>| Select {
+            star: false,
+            items,
+            embeds: vec![],
+        };
+        assert_eq!(parse_select("*"), Ok(Select::all()));
+        assert_eq!(parse_select(" * "), Ok(Select::all()));
         assert_eq!(
             parse_select("name, fullName:name ,id,a : b"),
-            Ok(Select::Items(vec![
+            Ok(fields(vec![
                 item(None, "name"),
                 item(Some("fullName"), "name"),
                 item(None, "id"),
                 item(Some("a"), "b"),
             ]))
         );
+        let embed =
+            |alias: Option<&str>, relation: &str, hint: Option<&str>, inner, select| Embed {
+                alias: alias.map(Into::into),
+                relation: relation.into(),
+                hint: hint.map(Into::into),
+                inner,
+                spread: false,
+                select,
+            };
+        assert_eq!(
+            parse_select("id,...users!owner_id(name)"),
+            Ok(Select {
+                star: false,
+                items: vec![item(None, "id")],
+                embeds: vec![Embed {
+                    spread: true,
+                    ..embed(
+                        None,
+                        "users",
+                        Some("owner_id"),
+                        false,
+                        fields(vec![item(None, "name")])
+                    )
+                }],
+            })
+        );
+        assert_eq!(
+            parse_select("*, author:users!owner_id(name), posts!inner(id,comments(*))"),
+            Ok(Select {
+                star: true,
+                items: vec![],
+                embeds: vec![
+                    embed(
+                        Some("author"),
+                        "users",
+                        Some("owner_id"),
+                        false,
+                        fields(vec![item(None, "name")])
+                    ),
+                    embed(
+                        None,
+                        "posts",
+                        None,
+                        true,
+                        Select {
+                            star: false,
+                            items: vec![item(None, "id")],
+                            embeds: vec![embed(None, "comments", None, false, Select::all())],
+                        }
+                    ),
+                ],
+            })
+        );
+        assert_eq!(parse_select("a,b(c(d(e)))").map(|s| s.depth()), Ok(3));
         for (value, fragment) in [
             ("", "`select` is empty"),
             ("a,", "`select` has an empty item"),
-            ("*,a", "`*` cannot be combined"),
-            ("a,x:*", "`*` cannot be combined"),
+            ("a,*", "`*` in `select` must come first"),
+            ("*,a", "`*` already selects every readable field"),
+            ("a,x:*", "`*` cannot be renamed"),
+            ("users()", "nothing to select"),
+            ("users(name", "unbalanced parentheses"),
+            ("users(name))", "unbalanced parentheses"),
+            ("users(name)x", "text after its `)`"),
+            ("...name", "only an embedded resource can be spread"),
+            ("...a:users(name)", "a spread resource takes no alias"),
+            ("users!a!b(name)", "unexpected `!b`"),
+            ("a.b(name)", "must be a resource name"),
             ("a::text", "casts (`::`) are not supported"),
             ("x:a::text", "casts (`::`)"),
             ("a:b:c", "`select` item `a:b:c` has more than one `:`"),
             (":a", "in `select`: empty alias name"),
             ("a:", "empty field name"),
-            ("items(*)", "must not contain `(`"),
+            ("items(*", "unbalanced parentheses"),
             ("a b", "must not contain whitespace"),
         ] {
             fails(parse_select(value), "select", fragment);
@@ -1909,12 +2251,16 @@ mod tests {
                 Expr::Or(vec![eq("a", "1"), eq("b", "2")]),
                 Expr::Cond(scalar("age", false, Op::Lt, "65")),
                 not(Expr::And(vec![Expr::Cond(is("c", IsValue::True))])),
-                eq("a.b", "1"),
                 eq("not", "1"),
             ],
             order: parse_order("age.desc").ok(),
             limit: Some(10),
             offset: Some(20),
+            embedded: vec![EmbedParam {
+                param: "a.b".into(),
+                path: vec!["a".into()],
+                kind: EmbedParamKind::Filter(eq("b", "1")),
+            }],
         };
         assert_eq!(q, Ok(want));
         assert_eq!(query(&[]), Ok(ParsedQuery::default()));
@@ -2034,7 +2380,7 @@ mod tests {
             render_order(&parse_order("a.asc,b.desc.nullslast").unwrap()),
             "a,b.desc.nullslast"
         );
-        assert_eq!(render_select(&Select::All), "*");
+        assert_eq!(render_select(&Select::all()), "*");
         assert_eq!(render_select(&parse_select("a, b:c").unwrap()), "a,b:c");
     }
 
@@ -2100,10 +2446,37 @@ mod tests {
     fn selects() -> impl Strategy<Value = Select> {
         let item = (prop::option::of(field()), field())
             .prop_map(|(alias, field)| SelectItem { alias, field });
-        prop_oneof![
-            Just(Select::All),
-            prop::collection::vec(item, 1..5).prop_map(Select::Items),
-        ]
+        let flat = (any::<bool>(), prop::collection::vec(item, 0..5))
+            .prop_filter("`*` or fields", |(star, items)| *star == items.is_empty())
+            .prop_map(|(star, items)| Select {
+                star,
+                items,
+                embeds: vec![],
+            });
+        flat.prop_recursive(3, 12, 3, |inner| {
+            let embed = (
+                prop::option::of(field()),
+                field(),
+                prop::option::of(
+                    field().prop_filter("not a keyword", |h| h != "inner" && h != "left"),
+                ),
+                any::<bool>(),
+                any::<bool>(),
+                inner.clone(),
+            )
+                .prop_map(|(alias, relation, hint, inner, spread, select)| Embed {
+                    alias: alias.filter(|_| !spread),
+                    relation,
+                    hint,
+                    inner,
+                    spread,
+                    select,
+                });
+            (inner, prop::collection::vec(embed, 1..3)).prop_map(|(mut s, embeds)| {
+                s.embeds = embeds;
+                s
+            })
+        })
     }
 
     /// Text made of grammar fragments, up to ~12k characters.
@@ -2235,7 +2608,35 @@ mod tests {
             }
             let limits = Limits { max_depth: 8, max_conditions: usize::MAX, max_in_items: usize::MAX };
             let parsed = parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits);
-            prop_assert_eq!(parsed, Ok(ParsedQuery { select, filters, order, limit, offset }));
+            prop_assert_eq!(parsed, Ok(ParsedQuery { select, filters, order, limit, offset, embedded: vec![] }));
+        }
+
+        #[test]
+        fn embedded_params_are_read_by_their_path(
+            path in prop::collection::vec(field(), 1..3),
+            cond in condition().prop_filter("reserved key", |c| !matches!(
+                c.field.as_str(),
+                "order" | "limit" | "offset" | "or" | "and"
+            )),
+            order in order_terms(),
+            limit in any::<u64>(),
+        ) {
+            let prefix = path.join(".");
+            let pairs = [
+                (format!("{prefix}.{}", cond.field), render_condition_value(&cond)),
+                (format!("{prefix}.order"), render_order(&order)),
+                (format!("{prefix}.limit"), limit.to_string()),
+            ];
+            let limits = Limits { max_depth: 8, max_conditions: usize::MAX, max_in_items: usize::MAX };
+            let parsed = parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
+                .expect("parses");
+            let kinds: Vec<_> = parsed.embedded.iter().map(|p| (p.path.clone(), p.kind.clone())).collect();
+            prop_assert_eq!(kinds, vec![
+                (path.clone(), EmbedParamKind::Filter(Expr::Cond(cond))),
+                (path.clone(), EmbedParamKind::Order(order)),
+                (path, EmbedParamKind::Limit(limit)),
+            ]);
+            prop_assert!(parsed.filters.is_empty());
         }
     }
 }

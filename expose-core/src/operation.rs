@@ -129,6 +129,14 @@ pub mod defaults {
     /// Most rows one update or remove chosen by filters may change (`max_affected`); a
     /// request's `Prefer: max-affected=n` may only lower it.
     pub const MAX_AFFECTED: u64 = 1000;
+    /// Deepest nesting of embedded resources in one `select` (`embed_depth`):
+    /// `users(posts(...))` is depth 2.
+    pub const EMBED_DEPTH: usize = 1;
+    /// Most embedded rows per parent row and relation (`embed_rows`): a larger
+    /// `rel.limit` is clamped to it.
+    pub const EMBED_ROWS: u64 = 100;
+    /// Deepest nesting of embedded resources the `select` grammar reads at all.
+    pub const SELECT_MAX_NESTING: usize = 16;
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub(crate) struct Field {
     pub(crate) generate: Option<syn::Path>,
     /// `#[expose(references = "users(id)")]`: the foreign key the DDL writes.
     pub(crate) references: Option<LitStr>,
+    /// `#[expose(references = User)]`: a relation to an exposed model's key.
+    pub(crate) references_model: Option<syn::Path>,
     /// `#[expose(version)]`: the row version behind ETags, bumped on every update.
     pub(crate) version: Option<Ident>,
     /// `#[expose(unique)]`: a column with a unique index of its own (an upsert's target).
@@ -102,6 +104,12 @@ pub(crate) struct Op {
     pub(crate) max_affected: Option<LitInt>,
     /// Update and remove on the collection path: a request without any filter is allowed.
     pub(crate) unfiltered: Option<Ident>,
+    /// List, retrieve: `embed(User, Comment)`, the models a client may embed.
+    pub(crate) embed: Option<(Ident, Vec<syn::Path>)>,
+    /// List, retrieve: deepest nesting of embeds.
+    pub(crate) embed_depth: Option<LitInt>,
+    /// List, retrieve: most embedded rows per parent and relation.
+    pub(crate) embed_rows: Option<LitInt>,
 }
 
 /// The struct-level attribute.

@@ -36,6 +36,9 @@ const OP_KEYS: &[&str] = &[
     "upsert",
     "max_affected",
     "unfiltered",
+    "embed",
+    "embed_depth",
+    "embed_rows",
 ];
 /// Field keys.
 const FIELD_KEYS: &[&str] = &[
@@ -297,10 +300,27 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                     };
                     set(cx, &meta, slot, ident);
                 }
+                "embed" => {
+                    if !meta.input.peek(syn::token::Paren) {
+                        return Err(meta.error(
+                            "`embed` takes the models a client may embed, like embed(User, Comment)",
+                        ));
+                    }
+                    let content;
+                    syn::parenthesized!(content in meta.input);
+                    let models: Vec<syn::Path> = content
+                        .parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?
+                        .into_iter()
+                        .collect();
+                    let ident = meta.path.get_ident().cloned().expect("an ident");
+                    set(cx, &meta, &mut op.embed, (ident, models));
+                }
                 "limit" | "max_limit" | "fixed_limit" | "max_conditions" | "max_depth"
-                | "max_in" | "max_rows" | "max_affected" => {
+                | "max_in" | "max_rows" | "max_affected" | "embed_depth" | "embed_rows" => {
                     let v = lit_int(&meta)?;
                     let slot = match name.as_str() {
+                        "embed_depth" => &mut op.embed_depth,
+                        "embed_rows" => &mut op.embed_rows,
                         "limit" => &mut op.limit,
                         "max_limit" => &mut op.max_limit,
                         "fixed_limit" => &mut op.fixed_limit,
@@ -391,6 +411,7 @@ pub(crate) fn parse_field(
     let mut default_sql: Option<LitStr> = None;
     let mut generate: Option<syn::Path> = None;
     let mut references: Option<LitStr> = None;
+    let mut references_model: Option<syn::Path> = None;
     let mut version = None;
     let mut unique = None;
     let mut column: Option<LitStr> = None;
@@ -421,8 +442,20 @@ pub(crate) fn parse_field(
                             set(cx, &meta, &mut default, i);
                         }
                     } else if meta.path.is_ident("references") {
-                        let v = lit_str(&meta, "references = \"users(id)\"")?;
-                        set(cx, &meta, &mut references, v);
+                        let value = meta.value()?;
+                        if value.peek(LitStr) {
+                            let v: LitStr = value.parse()?;
+                            set(cx, &meta, &mut references, v);
+                        } else if value.peek(Ident) || value.peek(syn::Token![::]) || value.peek(syn::Token![crate]) || value.peek(syn::Token![self]) || value.peek(syn::Token![super]) {
+                            let v = value.call(syn::Path::parse_mod_style)?;
+                            set(cx, &meta, &mut references_model, v);
+                        } else {
+                            let other: syn::Expr = value.parse()?;
+                            return Err(syn::Error::new_spanned(
+                                other,
+                                "`references` takes an exposed model, like references = User, or a table's column as text, like references = \"users(id)\"",
+                            ));
+                        }
                     } else if meta.path.is_ident("generate") {
                         let f: syn::Path = meta.value()?.call(syn::Path::parse_mod_style)?;
                         set(cx, &meta, &mut generate, f);
@@ -470,6 +503,12 @@ pub(crate) fn parse_field(
             });
         }
     }
+    if let (Some(text), Some(_)) = (&references, &references_model) {
+        cx.error_spanned_by(
+            text,
+            "give `references` once: a model (references = User) or a table's column as text",
+        );
+    }
     let rust = ident.to_string();
     let rust = rust.strip_prefix("r#").unwrap_or(&rust).to_owned();
     let name = rename.unwrap_or_else(|| apply_rename_all(&rust, rename_all));
@@ -484,6 +523,7 @@ pub(crate) fn parse_field(
         default_sql,
         generate,
         references,
+        references_model,
         version,
         unique,
         doc: doc(&field.attrs),

@@ -34,6 +34,10 @@ pub(crate) struct CheckedOp {
     pub(crate) upsert: bool,
     pub(crate) max_affected: Option<u64>,
     pub(crate) unfiltered: bool,
+    /// The models a client may embed (list, retrieve).
+    pub(crate) embed: Vec<syn::Path>,
+    pub(crate) embed_depth: Option<u64>,
+    pub(crate) embed_rows: Option<u64>,
 }
 
 /// The value kind of a field, read off its Rust type where it is one we know.
@@ -382,6 +386,7 @@ fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op) {
     const ITEM_WRITES: &[OperationKind] = &[Update, Remove, Replace];
     const BODY: &[OperationKind] = &[Create, Update, Replace];
     const CREATE: &[OperationKind] = &[Create];
+    const READS: &[OperationKind] = &[List, Retrieve];
     // A create's scope checks its new rows (`WITH CHECK`).
     const SCOPED: &[OperationKind] = &[List, Retrieve, Create, Update, Remove, Replace];
     let mut options: Vec<(&str, Option<&dyn ToTokens>, &[OperationKind])> = vec![
@@ -410,6 +415,13 @@ fn check_op_options(cx: &Ctxt, kind: OperationKind, op: &Op) {
         ("upsert", tok(&op.upsert), CREATE),
         ("max_affected", tok(&op.max_affected), COLLECTION_WRITES),
         ("unfiltered", tok(&op.unfiltered), COLLECTION_WRITES),
+        (
+            "embed",
+            op.embed.as_ref().map(|(i, _)| i as &dyn ToTokens),
+            READS,
+        ),
+        ("embed_depth", tok(&op.embed_depth), READS),
+        ("embed_rows", tok(&op.embed_rows), READS),
     ]);
     for (name, tok, applies) in options {
         let Some(tok) = tok.filter(|_| !applies.contains(&kind)) else {
@@ -737,7 +749,72 @@ fn checked_op(
         },
         unfiltered: matches!(kind, Update | Remove)
             && (op.unfiltered.is_some() || all.unfiltered.is_some()),
+        embed: match kind {
+            List | OperationKind::Retrieve => embed_models(cx, op, all),
+            _ => Vec::new(),
+        },
+        embed_depth: match kind {
+            List | OperationKind::Retrieve => {
+                let d = int_of(
+                    cx,
+                    "embed_depth",
+                    op.embed_depth.as_ref(),
+                    all.embed_depth.as_ref(),
+                );
+                if let (Some(0), Some(tok)) =
+                    (d, op.embed_depth.as_ref().or(all.embed_depth.as_ref()))
+                {
+                    cx.error_spanned_by(
+                        tok,
+                        "`embed_depth` must be at least 1; leave out `embed` to allow no embedding",
+                    );
+                }
+                d
+            }
+            _ => None,
+        },
+        embed_rows: match kind {
+            List | OperationKind::Retrieve => {
+                let n = int_of(
+                    cx,
+                    "embed_rows",
+                    op.embed_rows.as_ref(),
+                    all.embed_rows.as_ref(),
+                );
+                if let (Some(0), Some(tok)) =
+                    (n, op.embed_rows.as_ref().or(all.embed_rows.as_ref()))
+                {
+                    cx.error_spanned_by(tok, "`embed_rows` must be at least 1");
+                }
+                n
+            }
+            _ => None,
+        },
     }
+}
+
+/// The models of `embed(...)`: the operation's own, else those of `all(...)`; each once.
+fn embed_models(cx: &Ctxt, op: &Op, all: &Op) -> Vec<syn::Path> {
+    let Some((_, models)) = op.embed.as_ref().or(all.embed.as_ref()) else {
+        return Vec::new();
+    };
+    let mut seen: Vec<&syn::Path> = Vec::new();
+    for m in models {
+        if seen.contains(&m) {
+            cx.error_spanned_by(m, "this model is already in `embed`; give it once");
+        } else {
+            seen.push(m);
+        }
+    }
+    if models.is_empty() {
+        if let Some((i, _)) = op.embed.as_ref().or(all.embed.as_ref()) {
+            cx.error_spanned_by(
+                i,
+                "`embed` lists no model; write embed(User, ...) or leave it out",
+            );
+        }
+    }
+    seen.into_iter().cloned().collect()
 }
 
 /// The fields a client may filter on in a collection update or remove: each must be

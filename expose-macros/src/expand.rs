@@ -289,6 +289,25 @@ fn model(
             (name.clone(), quote!(const #name: __e::Operation = #value;))
         })
         .unzip();
+    let relations: Vec<TokenStream> = fields
+        .iter()
+        .filter_map(|f| {
+            let path = f.references_model.as_ref()?;
+            let target = model_fn(path, &mut glue);
+            let key_ty = unoptioned(&f.ty);
+            let field = f.ident_str();
+            let check = quote_spanned!(path.span()=> __e::same_key::<#path, #key_ty>());
+            Some(quote!({
+                const _: () = #check;
+                __e::Relation { field: #field, target: #target }
+            }))
+        })
+        .collect();
+    let key_ty = fields
+        .iter()
+        .find(|f| f.key.is_some())
+        .or_else(|| fields.iter().find(|f| f.ident_str() == "id"))
+        .map_or_else(|| quote!(()), |f| f.ty.to_token_stream());
     let validate = match &attr_validate {
         Some(path) => {
             let name = glue.get("validate", path, |name| {
@@ -351,7 +370,9 @@ fn model(
                     fields: &[#(#field_descs),*],
                     operations: &[#(#op_names),*],
                     validate: #validate,
+                    relations: &[#(#relations),*],
                 };
+                type Key = #key_ty;
             }
         };
         #[automatically_derived]
@@ -422,6 +443,8 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         ("max_in_items", op.max_in),
         ("max_rows", op.max_rows),
         ("max_affected", op.max_affected),
+        ("embed_depth", op.embed_depth),
+        ("embed_rows", op.embed_rows),
     ];
     for (name, value) in nums {
         if let Some(v) = value {
@@ -499,7 +522,40 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
     if op.upsert {
         opts.push(quote!(upsert: true));
     }
+    if !op.embed.is_empty() {
+        let names = op.embed.iter().map(|path| model_fn(path, glue));
+        opts.push(quote!(embed: &[#(#names),*]));
+    }
     opts
+}
+
+/// A function giving the model of an exposed struct (`embed(User)`, `references = User`),
+/// spanned at its path, so that a struct without `#[expose]` is reported there.
+fn model_fn(path: &syn::Path, glue: &mut Glue) -> Ident {
+    glue.get("model", path, |name| {
+        let model = quote_spanned!(path.span()=> <#path as __e::Exposed>::MODEL);
+        quote! {
+            fn #name() -> &'static __e::Model {
+                #model
+            }
+        }
+    })
+}
+
+/// `T` of `Option<T>`, else the type itself.
+fn unoptioned(ty: &syn::Type) -> &syn::Type {
+    if let syn::Type::Path(p) = ty {
+        if let Some(last) = p.path.segments.last() {
+            if last.ident == "Option" {
+                if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+                    if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                        return inner;
+                    }
+                }
+            }
+        }
+    }
+    ty
 }
 
 /// One rule of a field, as a `Rule` value.

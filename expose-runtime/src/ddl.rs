@@ -53,7 +53,7 @@ impl Model {
     /// Each field is a column of the type [`verify`](crate::verify()) accepts; a non-`Option`
     /// field is `NOT NULL`; the key is the `PRIMARY KEY` (a `generated` integer key
     /// auto-increments, a `generated` UUID key defaults to `gen_random_uuid()` on
-    /// PostgreSQL); a `unique` field is `UNIQUE`; `#[expose(references = "users(id)")]` is a foreign key; a `generated` date-time defaults to the
+    /// PostgreSQL); a `unique` field is `UNIQUE`; `#[expose(references = "users(id)")]` is a foreign key, and so is `#[expose(references = User)]` (to `User`'s table and key); a `generated` date-time defaults to the
     /// current time; `#[expose(default = "...")]` is written after `DEFAULT` as given; a
     /// `version` field defaults to 1. A `default` without SQL text, or another `generated`
     /// field, is an [`DdlError::Inexpressible`]: the DDL does not guess.
@@ -149,6 +149,15 @@ fn column(model: &Model, f: &Field, backend: Backend) -> Result<String, String> 
     if !f.references.is_empty() {
         def.push_str(" REFERENCES ");
         def.push_str(f.references);
+    } else if let Some(r) = model.relations.iter().find(|r| r.field == f.ident) {
+        let target = (r.target)();
+        let key = target.fields.iter().find(|k| k.key).ok_or_else(|| {
+            format!(
+                "{} references {}, which has no key",
+                f.ident, target.rust_name
+            )
+        })?;
+        def.push_str(&format!(" REFERENCES {} ({})", target.table, key.column));
     }
     Ok(def)
 }

@@ -11,6 +11,28 @@ pub(crate) enum Filter {
     And(Vec<Filter>),
     Or(Vec<Filter>),
     Not(Box<Filter>),
+    /// Whether a related row matches: `!inner` and `rel=is.null` on an embedded resource.
+    Related(Box<Exists>),
+}
+
+/// `[NOT] EXISTS (SELECT 1 FROM child WHERE child.link = parent.link AND filters)`, over
+/// the model at `target` of the router's related models (`Schema::related`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Exists {
+    pub(crate) target: usize,
+    pub(crate) link: Link,
+    /// The child's conditions (its scope, `where` and the request's filters on it).
+    pub(crate) filters: Vec<Filter>,
+    pub(crate) negated: bool,
+}
+
+/// How a parent row and its embedded rows match: `child` field of the embedded model equals
+/// `parent` field of the parent; `many` for a to-many relation (an array), else to-one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Link {
+    pub(crate) parent: usize,
+    pub(crate) child: usize,
+    pub(crate) many: bool,
 }
 
 /// One typed condition.

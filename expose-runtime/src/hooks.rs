@@ -528,12 +528,36 @@ pub struct HookCtx {
     pub(crate) tx: Option<Tx>,
     /// A read's hooks: no transaction until a hook runs a statement, which begins one.
     pub(crate) lazy_tx: bool,
+    /// The path of the resource read when this model's rows are embedded in its answer.
+    pub(crate) embedded_in: Option<&'static str>,
 }
 
 impl HookCtx {
     /// The operation running.
     pub fn operation(&self) -> OperationKind {
         self.op
+    }
+
+    /// When this model's rows are embedded in another resource's answer
+    /// (`GET /posts?select=title,users(name)`), that resource's path (`Some("posts")`); else
+    /// `None`. An embedded model's list `pre` hooks run once per request, before any
+    /// statement, with this set (the operation is [`OperationKind::List`]); its scope and
+    /// `fields_for` see it too. A hook that refuses refuses the whole request.
+    ///
+    /// ```
+    /// use expose_runtime::{HookCtx, Problem};
+    ///
+    /// /// Only admins page through `/users`; anyone may see the names embedded in posts
+    /// /// (the list's `fields` and `fields_for` still bound what an embed shows).
+    /// async fn admins_or_embedded(ctx: &mut HookCtx) -> Result<(), Problem> {
+    ///     match ctx.embedded_in() {
+    ///         Some("posts") => Ok(()),
+    ///         _ => Err(Problem::forbidden("only admins may list users")),
+    ///     }
+    /// }
+    /// ```
+    pub fn embedded_in(&self) -> Option<&str> {
+        self.embedded_in
     }
 
     /// The request method.

@@ -83,7 +83,7 @@ pub use decimal::sqlite_collation;
 pub use endpoints::{Call, Endpoints, OperationHandler};
 pub use field_type::{FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
-pub use model::Model;
+pub use model::{Model, ModelFn, Relation};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{method_not_allowed, not_found, ready};
@@ -207,6 +207,9 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `upsert` | create | allows `Prefer: resolution=merge-duplicates` (or `ignore-duplicates`) with `?on_conflict=` naming the key or a `unique` field; needs `update` exposed too, and a key the client sends or a `unique` field | off |
 /// | `max_affected = 1000` | update, remove | most rows one collection write may change; above it the request answers 400 and nothing is written (`Prefer: max-affected=n` may only lower it) | 1000 |
 /// | `unfiltered` | update, remove | allows a collection write without any filter (every row in `scope` and `where`); refused with 400 otherwise | off |
+/// | `embed(User, Comment)` | list, retrieve | the exposed models a client may embed in `select` (see [Relations](#relations)) | none |
+/// | `embed_depth = 2` | list, retrieve | the deepest nesting of embeds (`users(posts(...))` is 2); deeper is refused with 400 | 1 |
+/// | `embed_rows = 20` | list, retrieve | most embedded rows per parent row and relation; a larger `rel.limit` is clamped to it | 100 |
 ///
 /// Operators in `where`: `eq`, `neq`, `gt`, `gte`, `lt`, `lte`, `like`, `ilike` (`String`
 /// fields only; `*` is the wildcard), `in.(a,b)`, `is.null`, `is.not_null`, and `is.true`,
@@ -362,7 +365,8 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `default` | the column has a database default, so create may omit it | off |
 /// | `default = "FALSE"` | the same, with the default's SQL text, which [`Model::create_table`] writes after `DEFAULT` | none: the DDL refuses a bare `default` |
 /// | `generate = uuid::Uuid::new_v4` | the key only: a `fn() -> T` of the key's type that makes the key when a create sends none (where the database has no default); the client may still send one | off |
-/// | `references = "users (id)"` | the foreign key [`Model::create_table`] writes after `REFERENCES` | none |
+/// | `references = User` | a relation to the exposed model `User`, whose key the field holds (checked at compile time: `User` has `#[expose]`, its key has the field's type, or `Option` of it); [`Model::create_table`] writes the foreign key; see [Relations](#relations) | none |
+/// | `references = "users (id)"` | the foreign key [`Model::create_table`] writes after `REFERENCES`, for a table without a model | none |
 /// | `version` | the row version behind `ETag`s, bumped by every update; an integer; never writable; at most one | off |
 /// | `column = "person_id"` | the SQL column | the field name |
 /// | `unique` | the column has a unique index of its own, so `?on_conflict=` of an upsert may name it; not on the key, which is unique already | off |
@@ -386,6 +390,58 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 ///     pub display_name: String,                // `name` in JSON and in `?name=eq.x`
 ///     pub created_on: chrono::NaiveDate,       // `createdOn`
 ///     pub settings: Option<serde_json::Value>,
+/// }
+/// ```
+///
+/// # Relations
+///
+/// `#[expose(references = User)] owner_id: i64` makes two relations: a post's `users` (one
+/// user, or `null`) and a user's `posts` (an array). A read lists the models a client may
+/// embed with `embed(...)`; the client then asks as in PostgREST:
+///
+/// - `GET /posts?select=id,title,users(name)`, `?select=*,author:users(name)`,
+///   `GET /users/1?select=name,posts(id,title)`, nested `posts(title,comments(body))`
+///   (each level under the embedded model's own `embed` list, within `embed_depth`);
+/// - on the embedded rows: `posts.published=eq.true`, `posts.order=id.desc`,
+///   `posts.limit=3`, `posts.offset=3` (per parent row, at most `embed_rows`);
+/// - `posts!inner(title)`: only the parents with a matching embedded row;
+///   `posts=is.null`: only those without (`not.is.null`: with); both on embeds at the top
+///   of `select`;
+/// - two references to one model (`author_id`, `reviewer_id`): the client names the field,
+///   `users!author_id(name)`; without it the request is refused as ambiguous.
+/// - `...users(author:name)`: a to-one embed's fields written among the parent's (`null`
+///   each when it has no row).
+///
+/// An embedded model is read under its own `list` policy (its `retrieve`'s when it exposes
+/// no list), as the same caller reading it directly: its readable fields (a hidden field
+/// cannot be selected, filtered or sorted on, and is refused as a missing field is), its
+/// `fields_for`, its `scope` (a scoped-out to-one row is `null`, scoped-out children are
+/// absent) and its `where`. Its `pre` hooks run once per request, before any statement,
+/// with [`HookCtx::embedded_in`] naming the resource read, and a refusal refuses the
+/// request; a model whose policy has `post` hooks cannot be embedded (400). Each level of
+/// embeds is one statement, whatever the number of parent rows (their keys bound in
+/// `IN (...)`, 1000 per statement). Unknown or not embeddable relations, too deep a
+/// nesting and ambiguous relations are refused with a 400 problem naming them; writes do
+/// not embed. Building the router (`router()`) panics when `embed(...)` names a model that
+/// no reference relates to this one, or one that exposes neither list nor retrieve.
+///
+/// ```
+/// use expose_runtime::expose;
+///
+/// #[expose(as = "users", list(embed(Post)), retrieve(embed(Post)))]
+/// pub struct User {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     pub name: String,
+/// }
+///
+/// #[expose(as = "posts", list(embed(User), embed_rows = 20), retrieve(embed(User)))]
+/// pub struct Post {
+///     #[expose(id, generated)]
+///     pub id: i64,
+///     #[expose(references = User)]
+///     pub owner_id: i64,
+///     pub title: String,
 /// }
 /// ```
 ///
@@ -666,10 +722,21 @@ pub use expose_macros::expose;
 pub use expose_macros::Enum;
 
 /// Implemented by `#[expose]` for each exposed struct: its static description.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an exposed model",
+    label = "not a struct with #[expose(...)]",
+    note = "`references = {Self}` and `embed({Self})` name a struct that has #[expose(...)]; for a table without a model, write the foreign key as text: references = \"table(column)\""
+)]
 pub trait Exposed {
+    /// The type of the key field.
+    type Key;
     /// Fields, types and policies, as the attribute declared them.
     const MODEL: &'static model::Model;
 }
+
+/// The macro's check of `#[expose(references = User)] owner_id: K`: `User`'s key is a `K`.
+#[doc(hidden)]
+pub const fn same_key<T: Exposed<Key = K>, K>() {}
 
 #[doc(hidden)]
 pub mod __private {
@@ -677,9 +744,12 @@ pub mod __private {
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
     pub use crate::hooks::{hook_future, InputValue};
-    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn};
+    pub use crate::model::{
+        FieldsFn, Force, ForceFn, Hook, Model, ModelFn, Operation, Relation, ScopeFn, ValidateFn,
+    };
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
+    pub use crate::same_key;
     pub use crate::scope::{Col, Cond, FieldMask, IntoScope, Scope};
     pub use crate::validation::FieldErrors;
     pub use crate::Exposed;

@@ -30,7 +30,23 @@ pub struct Model {
     /// The model's own validation (`#[expose(validate = f)]`), run on every row a create,
     /// update or replace writes, after the fields' rules and before any SQL.
     pub validate: Option<ValidateFn>,
+    /// The references of its fields to other exposed models
+    /// (`#[expose(references = User)] owner_id: i64`), in field order.
+    pub relations: &'static [Relation],
 }
+
+/// A field's reference to another exposed model's key: a to-one relation from this model
+/// (a post's `users`) and a to-many one from the target (a user's `posts`).
+#[derive(Debug)]
+pub struct Relation {
+    /// The referencing field (Rust identifier).
+    pub field: &'static str,
+    /// The referenced model; a function, so that two models may reference each other.
+    pub target: ModelFn,
+}
+
+/// An exposed model's description, by function (`<User as Exposed>::MODEL`).
+pub type ModelFn = fn() -> &'static Model;
 
 impl Model {
     /// The policy of `kind`, when the model exposes it.
@@ -93,6 +109,14 @@ pub struct Operation {
     /// Update and remove: whether a collection write without any filter (every row in the
     /// scope) is allowed; refused with 400 otherwise.
     pub unfiltered: bool,
+    /// List, retrieve: the models a client may embed (`select=title,users(name)`), each
+    /// related to this one by a reference on either side.
+    pub embed: &'static [ModelFn],
+    /// List, retrieve: the deepest nesting of embeds (`users(posts(...))` is 2).
+    pub embed_depth: usize,
+    /// List, retrieve: most embedded rows per parent row and relation; a larger
+    /// `rel.limit` is clamped to it.
+    pub embed_rows: u64,
     /// Create: whether `Prefer: resolution=merge-duplicates|ignore-duplicates` with
     /// `on_conflict` (an upsert on the key or a `unique` field) is allowed.
     pub upsert: bool,
@@ -153,6 +177,9 @@ impl Operation {
             max_affected: defaults::MAX_AFFECTED,
             unfiltered: false,
             upsert: false,
+            embed: &[],
+            embed_depth: defaults::EMBED_DEPTH,
+            embed_rows: defaults::EMBED_ROWS,
         }
     }
 }

@@ -883,7 +883,7 @@ impl Doc<'_> {
         };
         let res = self.res;
         let mut params = self.filter_params(policy);
-        params.push(select_param(res, policy.fields));
+        params.push(read_select_param(res, policy));
         if !op.fixed_order {
             let names = res.names(policy.sortable);
             params.push(json!({
@@ -1028,7 +1028,7 @@ impl Doc<'_> {
             return Json::Null;
         };
         let params = vec![
-            select_param(self.res, policy.fields),
+            read_select_param(self.res, policy),
             json!({
                 "name": "If-None-Match",
                 "in": "header",
@@ -1958,6 +1958,40 @@ fn idempotency_param() -> Json {
     })
 }
 
+/// `select` of a list or retrieve: [`select_param`], and the resources it may embed.
+fn read_select_param(res: &Resource, policy: &Policy) -> Json {
+    let mut param = select_param(res, policy.fields);
+    let embeddable = crate::query::embeddable(res, policy.op);
+    if embeddable.is_empty() {
+        return param;
+    }
+    let names: Vec<String> = embeddable
+        .iter()
+        .map(|(name, many)| {
+            let shape = if *many {
+                "an array"
+            } else {
+                "an object or null"
+            };
+            format!("`{name}(...)` ({shape})")
+        })
+        .collect();
+    param["description"] = json!(format!(
+        "The fields to answer with: `*` or comma-separated `field` / `alias:field`, no two \
+         giving the same name (400); fields: {}. Embedded resources (PostgREST's \
+         `[alias:]relation(fields)`, each read under its own policies, nested at most {} \
+         deep, at most {} rows per parent; their rows filtered, ordered and limited with \
+         `relation.field=op.value`, `relation.order`, `relation.limit`, `relation.offset`): {}.",
+        res.names(policy.fields),
+        policy.op.embed_depth,
+        policy.op.embed_rows,
+        names.join(", ")
+    ));
+    // The fields' pattern does not describe embeds.
+    param["schema"] = json!({ "type": "string" });
+    param
+}
+
 fn select_param(res: &Resource, readable: FieldSet) -> Json {
     json!({
         "name": "select",
@@ -2496,7 +2530,11 @@ mod tests {
         let r = res();
         let policy = r.policy(OperationKind::List).expect("list");
         let pairs = vec![(key.to_owned(), value.to_owned())];
-        plan_list(r, policy, &pairs, None)
+        let mut no_access =
+            |_: &crate::schema::Related| -> Result<crate::query::Access, crate::Problem> {
+                Err(crate::Problem::internal(&"Thing embeds nothing"))
+            };
+        plan_list(r, policy, &pairs, None, &mut no_access)
             .map(|_| ())
             .map_err(|p| p.detail().to_owned())
     }

@@ -7,7 +7,7 @@ use crate::filter::Column;
 use crate::model::{Model, Operation};
 use crate::problem::Problem;
 use crate::query;
-use crate::schema::{Policy, Schema};
+use crate::schema::{same_model, Policy, Related, Schema};
 use expose_core::OperationKind;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -67,7 +67,16 @@ impl Resource {
     /// When the model names a field it does not have, or a policy does not parse: the macro
     /// checks both at compile time, so this only fires on a hand-written `Model`.
     pub(crate) fn compile(model: &'static Model) -> Resource {
-        let schema = Schema::new(model);
+        let mut schema = Schema::new(model);
+        schema.related = related(model);
+        for kind in [OperationKind::List, OperationKind::Retrieve] {
+            if let Some(op) = model.operation(kind) {
+                check_embeds(&schema, op);
+            }
+        }
+        for r in &schema.related {
+            check_embeds(&r.schema, r.policy.op);
+        }
         let mut policies: [Option<Policy>; OperationKind::COUNT] = Default::default();
         for op in model.operations {
             policies[op.kind.index()] = Some(match op.kind.reads() {
@@ -134,6 +143,64 @@ impl Resource {
                 && columns.len() == etag.len())
             || columns == etag
     }
+}
+
+/// # Panics
+/// When `op` lets a client embed a model that no reference relates to `schema`'s: the
+/// router would refuse every such embed.
+fn check_embeds(schema: &Schema, op: &Operation) {
+    if let Some(m) = query::unrelated(schema, op) {
+        let (a, b) = (schema.model.rust_name, m.rust_name);
+        panic!(
+            "{a} embeds {b} (`embed({b})` on its {}), but no field of either references the \
+             other: add #[expose(references = {a})] to a field of {b}, or \
+             #[expose(references = {b})] to a field of {a}",
+            op.kind.name()
+        );
+    }
+}
+
+/// Every model a request to `model` may embed, at any depth: those of its list's and
+/// retrieve's `embed`, then those of theirs (their list's, else their retrieve's), each once.
+///
+/// # Panics
+/// When an embedded model exposes neither list nor retrieve, whose policy an embed follows.
+fn related(model: &'static Model) -> Vec<Related> {
+    let mut found: Vec<&'static Model> = Vec::new();
+    let mut queue: Vec<&'static Model> = [OperationKind::List, OperationKind::Retrieve]
+        .into_iter()
+        .filter_map(|k| model.operation(k))
+        .flat_map(|op| op.embed.iter().map(|f| f()))
+        .collect();
+    while let Some(m) = queue.pop() {
+        if found.iter().any(|f| same_model(f, m)) {
+            continue;
+        }
+        found.push(m);
+        let policy = m
+            .operation(OperationKind::List)
+            .or_else(|| m.operation(OperationKind::Retrieve));
+        if let Some(op) = policy {
+            queue.extend(op.embed.iter().map(|f| f()));
+        }
+    }
+    found
+        .into_iter()
+        .map(|m| {
+            let schema = Schema::new(m);
+            let op = m
+                .operation(OperationKind::List)
+                .or_else(|| m.operation(OperationKind::Retrieve))
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{} is embedded (`embed({})`) but exposes neither `list` nor `retrieve`, whose policy an embed follows; expose one of them",
+                        m.rust_name, m.rust_name
+                    )
+                });
+            let policy = read_policy(&schema, op);
+            Related { schema, policy }
+        })
+        .collect()
 }
 
 fn read_policy(schema: &Schema, op: &'static Operation) -> Policy {
@@ -224,5 +291,29 @@ impl Drop for Held<'_> {
     fn drop(&mut self) {
         let mut set = self.set.0.lock().unwrap_or_else(|e| e.into_inner());
         set.remove(&self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Resource;
+    use crate::{expose, Exposed};
+
+    #[expose(as = "tags", list)]
+    pub struct Tag {
+        pub id: i64,
+    }
+
+    #[expose(as = "notes", list(embed(Tag)))]
+    pub struct Note {
+        pub id: i64,
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "Note embeds Tag (`embed(Tag)` on its list), but no field of either references the other"
+    )]
+    fn an_embed_without_a_reference_fails_at_build() {
+        let _ = Resource::compile(<Note as Exposed>::MODEL);
     }
 }

@@ -60,7 +60,9 @@ pub(crate) fn model_router<S: DbState>(
     without: &[OperationKind],
 ) -> Router<S> {
     let model: &'static Model = res.model;
-    let boxes_state = model.operations.iter().any(handlers::needs_ctx);
+    // Hooks of embedded models read the state too.
+    let boxes_state = model.operations.iter().any(handlers::needs_ctx)
+        || res.related.iter().any(|r| handlers::needs_ctx(r.policy.op));
     let mut paths = [
         (MethodRouter::<S>::new(), Vec::new()),
         (MethodRouter::new(), Vec::new()),

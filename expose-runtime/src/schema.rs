@@ -23,6 +23,23 @@ pub(crate) struct Schema {
     pub(crate) json_keys: Vec<Box<[u8]>>,
     /// Every `pattern` rule of the fields, compiled once.
     patterns: Vec<(&'static str, regex::Regex)>,
+    /// The models a request may embed, through this model's embed lists and theirs, each
+    /// once (a router's model only; empty for the related models themselves).
+    pub(crate) related: Vec<Related>,
+}
+
+/// A model reachable by embedding: its schema and the policy every embed of it follows:
+/// its list's, else (a model read by key only) its retrieve's.
+#[derive(Debug)]
+pub(crate) struct Related {
+    pub(crate) schema: Schema,
+    pub(crate) policy: Policy,
+}
+
+/// Whether two descriptions are the same model (a `const` may be copied, so its address is
+/// not enough).
+pub(crate) fn same_model(a: &Model, b: &Model) -> bool {
+    std::ptr::eq(a, b) || (a.rust_name == b.rust_name && a.path == b.path && a.table == b.table)
 }
 
 impl Schema {
@@ -66,7 +83,15 @@ impl Schema {
                     (p, re)
                 })
                 .collect(),
+            related: Vec::new(),
         }
+    }
+
+    /// The index in [`Schema::related`] of `model`.
+    pub(crate) fn related_index(&self, model: &Model) -> Option<usize> {
+        self.related
+            .iter()
+            .position(|r| same_model(r.schema.model, model))
     }
 
     /// Checks a value written to field `i` against the field's rules; adds one offender

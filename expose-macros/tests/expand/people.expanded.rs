@@ -68,7 +68,9 @@ const _: () = {
             ],
             operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
             validate: __e::None,
+            relations: &[],
         };
+        type Key = i64;
     }
 };
 #[automatically_derived]

@@ -40,7 +40,9 @@ const _: () = {
             ],
             operations: &[__LIST, __RETRIEVE],
             validate: __e::None,
+            relations: &[],
         };
+        type Key = uuid::Uuid;
     }
 };
 #[automatically_derived]

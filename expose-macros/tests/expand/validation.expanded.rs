@@ -123,7 +123,9 @@ const _: () = {
             ],
             operations: &[__CREATE, __UPDATE],
             validate: __e::Some(__validate_handle_is_not_name),
+            relations: &[],
         };
+        type Key = i64;
     }
 };
 #[automatically_derived]

@@ -66,7 +66,9 @@ const _: () = {
             ],
             operations: &[__LIST, __CREATE, __UPDATE, __REMOVE, __REPLACE],
             validate: __e::None,
+            relations: &[],
         };
+        type Key = i64;
     }
 };
 #[automatically_derived]

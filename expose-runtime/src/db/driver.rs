@@ -138,6 +138,9 @@ macro_rules! backend {
                 args: &'e [Value],
                 f: &'e mut (dyn FnMut(&Self::Row) -> Result<(), sqlx::Error> + Send),
             ) -> BoxFut<'e, Result<(), sqlx::Error>> {
+                // In the request's task (sqlx logs SQLite's statements on its worker thread):
+                // what a test counts the statements of one request by.
+                tracing::trace!(target: "expose_runtime::rows", rows_of = sql);
                 Box::pin(async move {
                     let q = sqlx::query_with::<$db, _>(sql, bind_all(args)?);
                     let mut rows = q.fetch(&mut *conn);

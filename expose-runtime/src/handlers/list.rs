@@ -26,10 +26,23 @@ pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, P
     let pairs = query::pairs(req.parts.uri.query());
     let media = query::list_media(&req.headers)?;
     let range = query::range(&req.headers)?;
-    let mut plan = query::plan_list(res, policy, &pairs, range)?;
+    let mut guests = embed::Guests::new(res);
+    let mut plan = {
+        let req = &req;
+        let mut access = |r: &crate::schema::Related| guests.access(req, r);
+        query::plan_list(res, policy, &pairs, range, &mut access)?
+    };
+    if !plan.embeds.is_empty() && media == ListMedia::Csv {
+        return Err(Problem::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "not-acceptable",
+            "embedded resources are written as JSON only; ask for application/json, or select no embedded resource",
+        ));
+    }
     plan.filters.extend(prepared.scope);
     let prefer = query::prefer(&req.headers)?;
     req.release_headers();
+    guests.run_pre_hooks().await?;
     let sent = req.sent;
     on_backend!(
         &req.db,
@@ -48,12 +61,35 @@ async fn list_rows<B: Driver>(
     out: &mut Vec<u8>,
 ) -> Result<(u64, Option<Total>), sqlx::Error> {
     let mut w = SqlWriter::new(B::DIALECT);
-    sql::list(&mut w, res, plan, fetch);
-    out.reserve(64 + fetch.min(1000) as usize * 96);
-    let mut page = output::Page::start(res, &plan.columns, media, out);
-    let mut render = |row: &B::Row| page.row::<B>(row, out);
-    B::fetch_each(conn, &w.sql, &w.args, &mut render).await?;
-    let n = page.finish(out);
+    let n = if plan.embeds.is_empty() {
+        sql::list(&mut w, res, plan, fetch);
+        out.reserve(64 + fetch.min(1000) as usize * 96);
+        let mut page = output::Page::start(res, &plan.columns, media, out);
+        let mut render = |row: &B::Row| page.row::<B>(row, out);
+        B::fetch_each(conn, &w.sql, &w.args, &mut render).await?;
+        page.finish(out)
+    } else {
+        let all = embed::with_links(&plan.columns, &plan.embeds);
+        sql::list_of(&mut w, res, &all, plan, fetch);
+        let shown = plan.columns.len();
+        let rows = embed::read::<B>(conn, res, &w.sql, &w.args, &all, shown, &plan.embeds);
+        let rows = rows.await?;
+        // CSV is refused with embeds.
+        match media {
+            ListMedia::Object => out.extend(rows.first().into_iter().flatten()),
+            _ => {
+                out.push(b'[');
+                for (i, r) in rows.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    out.extend_from_slice(r);
+                }
+                out.push(b']');
+            }
+        }
+        rows.len() as u64
+    };
     let total = match count {
         Some(count) => {
             let page = count::Page {

@@ -59,6 +59,7 @@ macro_rules! on_backend {
 mod batch;
 mod count;
 mod create;
+mod embed;
 mod filtered;
 mod idempotency;
 mod list;
@@ -217,23 +218,7 @@ fn prepare<'r>(
         };
         return Ok((policy, prepared));
     }
-    let ctx = HookCtx {
-        op: kind,
-        parts: {
-            let mut parts = req.parts.clone();
-            parts.headers = req.headers.clone();
-            parts
-        },
-        key,
-        input: None,
-        output: None,
-        before: None,
-        row: None,
-        state: req.state.clone().unwrap_or_else(|| (Arc::new(()), "()")),
-        db: req.db.clone(),
-        tx: None,
-        lazy_tx: false,
-    };
+    let ctx = hook_ctx(kind, req, key, None);
     let (mut scope, check) = match op.scope {
         Some(f) => scope_filters(kind, &f(&ctx)?),
         None => Default::default(),
@@ -255,6 +240,33 @@ fn prepare<'r>(
         fields,
     };
     Ok((policy, prepared))
+}
+
+/// The hook context of an operation on this request.
+fn hook_ctx(
+    kind: OperationKind,
+    req: &Req<'_>,
+    key: Option<Value>,
+    embedded_in: Option<&'static str>,
+) -> HookCtx {
+    HookCtx {
+        op: kind,
+        parts: {
+            let mut parts = req.parts.clone();
+            parts.headers = req.headers.clone();
+            parts
+        },
+        key,
+        input: None,
+        output: None,
+        before: None,
+        row: None,
+        state: req.state.clone().unwrap_or_else(|| (Arc::new(()), "()")),
+        db: req.db.clone(),
+        tx: None,
+        lazy_tx: false,
+        embedded_in,
+    }
 }
 
 /// Runs hooks with the write's transaction lent to their context; returns it.

@@ -11,6 +11,9 @@ pub(crate) async fn retrieve(
     let (policy, prepared) = prepare(res, OperationKind::Retrieve, &req, Some(key_value.clone()))?;
     let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
+    if embeds_asked(&pairs) {
+        return embedded(res, req, key, key_value, policy, prepared, pairs).await;
+    }
     only_params(&pairs, &["select"], "retrieve")?;
     query::require_json(&req.headers)?;
     let if_none_match = conditional::if_none_match(&req.headers);
@@ -112,4 +115,155 @@ async fn read_hooked<B: Driver>(
     read_post_hooks(op, ctx, &mut out).await?;
     finish_read::<B>(sent, ctx).await.map_err(map)?;
     Ok(Some((out, etag)))
+}
+
+/// Whether a retrieve's query asks for embedded resources.
+fn embeds_asked(pairs: &[(String, String)]) -> bool {
+    pairs.iter().any(|(k, v)| {
+        (k == "select" && v.contains('(')) || query::grammar::split_embedded(k).is_some()
+    })
+}
+
+/// A retrieve with embedded resources: the row and its embeds, with an `ETag` of the whole
+/// answer (so `If-None-Match` sees a change of an embedded row too).
+#[allow(clippy::too_many_arguments)]
+async fn embedded(
+    res: &Resource,
+    mut req: Req<'_>,
+    key: &str,
+    key_value: Value,
+    policy: &Policy,
+    prepared: Prepared,
+    pairs: Vec<(String, String)>,
+) -> Result<Response, Problem> {
+    let op = policy.op;
+    let plain: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| query::grammar::split_embedded(k).is_none())
+        .cloned()
+        .collect();
+    only_params(&plain, &["select"], "retrieve")?;
+    query::require_json(&req.headers)?;
+    let if_none_match = conditional::if_none_match(&req.headers);
+    let limits = query::grammar::Limits {
+        max_depth: op.max_depth,
+        max_conditions: op.max_conditions,
+        max_in_items: op.max_in_items,
+    };
+    let parsed =
+        query::grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
+            .map_err(|e| Problem::invalid_parameter(e.param, e.message))?;
+    let readable = narrow_readable(res, policy.fields, prepared.fields);
+    let (columns, embeds) = query::plan_read_select(res, readable, parsed.select)?;
+    let mut guests = embed::Guests::new(res);
+    let planned = {
+        let req = &req;
+        let mut access = |r: &crate::schema::Related| guests.access(req, r);
+        query::plan_embeds(
+            res,
+            policy,
+            embeds,
+            parsed.embedded,
+            Vec::new(),
+            &mut access,
+        )?
+    };
+    let mut filters = policy.forced.clone();
+    filters.extend(prepared.scope);
+    filters.extend(planned.parent_filters);
+    req.release_headers();
+    guests.run_pre_hooks().await?;
+    let all = embed::with_links(&columns, &planned.tree);
+    let read = Read {
+        all: &all,
+        shown: columns.len(),
+        embeds: &planned.tree,
+        key: key_value,
+        filters: &filters,
+    };
+    let sent = req.sent;
+    let out = on_backend!(
+        &req.db,
+        retrieve_embedded(sent, res, op, prepared.ctx, read)
+    )?
+    .ok_or_else(|| not_found(res, key))?;
+    let etag = output::etag(&out);
+    if if_none_match.is_some_and(|t| t.matches_weak(&etag)) {
+        return Ok(with_etag(StatusCode::NOT_MODIFIED.into_response(), &etag));
+    }
+    Ok(with_etag(json_response(StatusCode::OK, out), &etag))
+}
+
+/// What a retrieve with embeds reads.
+struct Read<'a> {
+    all: &'a [Column],
+    shown: usize,
+    embeds: &'a [crate::query::EmbedPlan],
+    key: Value,
+    filters: &'a [Filter],
+}
+
+async fn retrieve_embedded<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    op: &Operation,
+    mut ctx: Option<Box<HookCtx>>,
+    read: Read<'_>,
+) -> Result<Option<Vec<u8>>, Problem> {
+    let map = |e| db_error::map(res, e);
+    let mut w = SqlWriter::new(B::DIALECT);
+    sql::by_key(&mut w, res, read.all, read.key.clone(), read.filters);
+    let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
+    if let Some(ctx) = hooked {
+        run_read_hooks(op.pre, ctx).await?;
+        let rows = match read_tx::<B>(ctx) {
+            Some(mut tx) => {
+                let rows = embed::read::<B>(
+                    &mut tx,
+                    res,
+                    &w.sql,
+                    &w.args,
+                    read.all,
+                    read.shown,
+                    read.embeds,
+                )
+                .await;
+                ctx.tx = Some(B::wrap_tx(tx));
+                rows
+            }
+            None => {
+                let mut conn = pool.acquire().await.map_err(map)?;
+                embed::read::<B>(
+                    &mut conn,
+                    res,
+                    &w.sql,
+                    &w.args,
+                    read.all,
+                    read.shown,
+                    read.embeds,
+                )
+                .await
+            }
+        };
+        let Some(mut out) = rows.map_err(map)?.into_iter().next() else {
+            return Ok(None);
+        };
+        read_post_hooks(op, ctx, &mut out).await?;
+        finish_read::<B>(sent, ctx).await.map_err(map)?;
+        return Ok(Some(out));
+    }
+    let mut conn = pool.acquire().await.map_err(map)?;
+    let rows = embed::read::<B>(
+        &mut conn,
+        res,
+        &w.sql,
+        &w.args,
+        read.all,
+        read.shown,
+        read.embeds,
+    )
+    .await
+    .map_err(map)?;
+    Ok(rows.into_iter().next())
 }

@@ -4,8 +4,10 @@
 //! read (`headers`).
 
 pub(crate) use expose_core::grammar;
+mod embed;
 mod headers;
 mod plan;
 
+pub(crate) use embed::{embeddable, unrelated, Access, EmbedPlan};
 pub(crate) use headers::*;
 pub(crate) use plan::*;

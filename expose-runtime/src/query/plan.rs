@@ -1,6 +1,7 @@
 //! From parsed syntax to a checked, typed plan: every field name is resolved against the
 //! policy, every value typed by its field; nothing unchecked reaches the SQL builder.
 
+use super::embed::{self, AccessFn, EmbedPlan, NullTest};
 use super::grammar::{self, Expr, Op, Select, TypeClass};
 use crate::field::FieldSet;
 use crate::field_type::FieldType;
@@ -17,11 +18,13 @@ pub(crate) struct ListPlan {
     pub(crate) order: Vec<OrderKey>,
     pub(crate) limit: u64,
     pub(crate) offset: u64,
+    /// The embedded resources of `select`.
+    pub(crate) embeds: Vec<EmbedPlan>,
 }
 
 /// Whether names in a policy string are Rust identifiers or API names.
 #[derive(Clone, Copy)]
-enum Names {
+pub(super) enum Names {
     Ident,
     Api,
 }
@@ -65,7 +68,7 @@ pub(crate) fn compile_forced(res: &Schema, filter: &str) -> Result<Filter, Strin
     type_expr(res, all, Names::Ident, "filter", expr).map_err(|p| p.detail().to_owned())
 }
 
-fn order_key(field: usize, t: &grammar::OrderTerm) -> OrderKey {
+pub(super) fn order_key(field: usize, t: &grammar::OrderTerm) -> OrderKey {
     OrderKey {
         field,
         desc: t.descending,
@@ -78,7 +81,7 @@ fn order_key(field: usize, t: &grammar::OrderTerm) -> OrderKey {
     }
 }
 
-fn type_expr(
+pub(super) fn type_expr(
     res: &Schema,
     allowed: FieldSet,
     names: Names,
@@ -184,39 +187,87 @@ fn dangling_escape(pattern: &str) -> bool {
     pattern.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1
 }
 
-/// Resolves `select=` against the readable fields; `None` selects them all.
+/// Resolves `select=` against the readable fields; `None` selects them all. Embedded
+/// resources are refused: only list and retrieve read them ([`plan_read_select`]).
 pub(crate) fn plan_select(
     res: &Schema,
     readable: FieldSet,
     select: Option<Select>,
 ) -> Result<Vec<Column>, Problem> {
-    let all = || {
+    if let Some(e) = select.as_ref().and_then(|s| s.embeds.first()) {
+        return Err(Problem::invalid_parameter(
+            "select",
+            format!(
+                "`{}(...)`: embedded resources are read by list and retrieve only, not in this answer",
+                e.relation
+            ),
+        ));
+    }
+    let (columns, _) = plan_read_select(res, readable, select)?;
+    Ok(columns)
+}
+
+/// Resolves `select=` against the readable fields, its embedded resources aside (`None`
+/// selects every readable field).
+pub(crate) fn plan_read_select(
+    res: &Schema,
+    readable: FieldSet,
+    select: Option<Select>,
+) -> Result<(Vec<Column>, Vec<grammar::Embed>), Problem> {
+    let all = || -> Vec<Column> {
         readable
             .iter()
             .map(|field| Column { field, alias: None })
             .collect()
     };
-    match select {
-        None | Some(Select::All) => Ok(all()),
-        Some(Select::Items(items)) => {
-            let columns = select_items(res, readable, items)?;
-            let mut names = std::collections::HashSet::new();
-            for c in &columns {
-                let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
-                if !names.insert(name) {
-                    return Err(Problem::invalid_parameter(
-                        "select",
-                        format!(
-                            "`select` names two columns `{name}`; give each its own name, \
-                             as in `{name}2:{}`",
-                            res.field(c.field).name
-                        ),
-                    ));
-                }
-            }
-            Ok(columns)
+    let Some(select) = select else {
+        return Ok((all(), Vec::new()));
+    };
+    let mut columns = if select.star { all() } else { Vec::new() };
+    columns.extend(select_items(res, readable, select.items)?);
+    let mut names = std::collections::HashSet::new();
+    for c in &columns {
+        let name = c.alias.as_deref().unwrap_or(res.field(c.field).name);
+        if !names.insert(name) {
+            return Err(Problem::invalid_parameter(
+                "select",
+                format!(
+                    "`select` names two columns `{name}`; give each its own name, \
+                     as in `{name}2:{}`",
+                    res.field(c.field).name
+                ),
+            ));
         }
     }
+    for name in embed::embed_members(&select.embeds)? {
+        if !names.insert(name) {
+            return Err(Problem::invalid_parameter(
+                "select",
+                format!(
+                    "`select` names two members `{name}` (fields, embedded resources or the \
+                     fields of a spread one); give each its own name with `alias:`"
+                ),
+            ));
+        }
+    }
+    Ok((columns, select.embeds))
+}
+
+/// Plans the embeds of a read (list, retrieve) of `res` under `policy`: `embeds` from
+/// `select`, the parameters addressed to them, and the top-level filters on them
+/// (`posts=is.null`), taken out of `filters`.
+pub(crate) fn plan_embeds(
+    res: &Schema,
+    policy: &Policy,
+    embeds: Vec<grammar::Embed>,
+    params: Vec<grammar::EmbedParam>,
+    nulls: Vec<NullTest>,
+    access: &mut AccessFn<'_>,
+) -> Result<embed::Embeds, Problem> {
+    if embeds.is_empty() && params.is_empty() && nulls.is_empty() {
+        return Ok(embed::Embeds::default());
+    }
+    embed::plan(res, policy.op, embeds, params, nulls, access)
 }
 
 fn select_items(
@@ -248,12 +299,48 @@ fn select_items(
         .collect()
 }
 
-/// Checks a list request's query string against the policy.
+/// A top-level filter that names an embedded resource instead of a field: only `is.null`
+/// and `not.is.null` apply to it.
+fn null_test(
+    res: &Schema,
+    embeds: &[grammar::Embed],
+    expr: &Expr,
+    param: &str,
+) -> Result<Option<NullTest>, Problem> {
+    let Expr::Cond(c) = expr else {
+        return Ok(None);
+    };
+    let is_embed = embeds
+        .iter()
+        .any(|e| e.alias.as_deref().unwrap_or(&e.relation) == c.field);
+    if !is_embed || res.by_name(&c.field).is_some() {
+        return Ok(None);
+    }
+    match (c.op, &c.operand) {
+        (Op::Is, grammar::Operand::Is(grammar::IsValue::Null)) => Ok(Some(NullTest {
+            name: c.field.clone(),
+            param: param.to_owned(),
+            is_null: !c.negated,
+        })),
+        _ => Err(Problem::invalid_parameter(
+            param,
+            format!(
+                "`{}` is an embedded resource: only `{0}=is.null` (parents without one) and \
+                 `{0}=not.is.null` apply to it; filter its rows with `{0}.field=op.value`",
+                c.field
+            ),
+        )),
+    }
+}
+
+/// Checks a list request's query string against the policy; `access` gives the caller's
+/// access to each embedded model.
 pub(crate) fn plan_list(
     res: &Schema,
     policy: &Policy,
     pairs: &[(String, String)],
     range: Option<(u64, Option<u64>)>,
+    access: &mut AccessFn<'_>,
 ) -> Result<ListPlan, Problem> {
     let op = policy.op;
     let limits = grammar::Limits {
@@ -263,11 +350,17 @@ pub(crate) fn plan_list(
     };
     let parsed = grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
         .map_err(syntax)?;
-    let columns = plan_select(res, policy.fields, parsed.select)?;
+    let (columns, embeds) = plan_read_select(res, policy.fields, parsed.select)?;
     let mut filters = policy.forced.clone();
+    let mut nulls = Vec::new();
     for (expr, param) in parsed.filters.into_iter().zip(filter_params(pairs)) {
-        filters.push(type_expr(res, policy.filterable, Names::Api, param, expr)?);
+        match null_test(res, &embeds, &expr, param)? {
+            Some(n) => nulls.push(n),
+            None => filters.push(type_expr(res, policy.filterable, Names::Api, param, expr)?),
+        }
     }
+    let embedded = plan_embeds(res, policy, embeds, parsed.embedded, nulls, access)?;
+    filters.extend(embedded.parent_filters);
     let mut order = match parsed.order {
         Some(_) if op.fixed_order => {
             return Err(Problem::invalid_parameter(
@@ -341,6 +434,7 @@ pub(crate) fn plan_list(
         order,
         limit,
         offset,
+        embeds: embedded.tree,
     })
 }
 
@@ -387,6 +481,16 @@ pub(crate) fn plan_write(
     let parsed = grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
         .map_err(syntax)?;
     let columns = plan_select(res, readable, parsed.select)?;
+    if let Some(p) = parsed.embedded.first() {
+        return Err(Problem::invalid_parameter(
+            p.param.clone(),
+            format!(
+                "`{}` addresses an embedded resource; a {} embeds none",
+                p.param,
+                op.kind.name()
+            ),
+        ));
+    }
     let filtered = !parsed.filters.is_empty();
     let mut filters = policy.forced.clone();
     for (expr, param) in parsed.filters.into_iter().zip(filter_params(pairs)) {
@@ -405,6 +509,7 @@ fn filter_params(pairs: &[(String, String)]) -> impl Iterator<Item = &str> {
         .iter()
         .map(|(k, _)| k.as_str())
         .filter(|k| !matches!(*k, "select" | "order" | "limit" | "offset"))
+        .filter(|k| grammar::split_embedded(k).is_none())
 }
 
 #[cfg(test)]

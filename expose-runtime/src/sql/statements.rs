@@ -4,7 +4,7 @@ use super::SqlWriter;
 use crate::db::{Bound, Like};
 use crate::field_type::FieldType;
 use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
-use crate::query::ListPlan;
+use crate::query::{EmbedPlan, ListPlan};
 use crate::schema::Schema;
 use crate::value::Value;
 use expose_core::grammar::{IsValue, Op};
@@ -49,8 +49,36 @@ fn filter(w: &mut SqlWriter, res: &Schema, f: &Filter) {
             filter(w, res, f);
             w.push(")");
         }
+        Filter::Related(e) => {
+            // The planner makes these on the router's model only, whose schema holds the graph.
+            let Some(child) = res.related.get(e.target).map(|r| &r.schema) else {
+                w.push("1=0");
+                return;
+            };
+            if e.negated {
+                w.push("NOT ");
+            }
+            w.push("EXISTS (SELECT 1 FROM ").ident(child.model.table);
+            w.push(" ")
+                .ident(RELATED)
+                .push(" WHERE ")
+                .ident(RELATED)
+                .push(".");
+            w.ident(child.field(e.link.child).column).push(" = ");
+            w.ident(res.model.table).push(".");
+            w.ident(res.field(e.link.parent).column);
+            for f in &e.filters {
+                w.push(" AND ");
+                filter(w, child, f);
+            }
+            w.push(")");
+        }
     }
 }
+
+/// The alias of the related table in an `EXISTS` subquery: unqualified columns inside it
+/// are the related model's, and the parent's table keeps its own name.
+const RELATED: &str = "expose_related";
 
 fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
     let col = res.field(c.field).column;
@@ -228,7 +256,18 @@ fn order_by(w: &mut SqlWriter, res: &Schema, order: &[OrderKey]) {
 
 /// `SELECT cols FROM t WHERE ... ORDER BY ... LIMIT n OFFSET m`.
 pub(crate) fn list(w: &mut SqlWriter, res: &Schema, plan: &ListPlan, limit: u64) {
-    select_columns(w, res, &plan.columns);
+    list_of(w, res, &plan.columns, plan, limit);
+}
+
+/// [`list`] with other columns (the plan's and the fields its embeds join on).
+pub(crate) fn list_of(
+    w: &mut SqlWriter,
+    res: &Schema,
+    columns: &[Column],
+    plan: &ListPlan,
+    limit: u64,
+) {
+    select_columns(w, res, columns);
     where_all(w, res, &plan.filters);
     order_by(w, res, &plan.order);
     w.push(" LIMIT ").number(limit);
@@ -236,6 +275,73 @@ pub(crate) fn list(w: &mut SqlWriter, res: &Schema, plan: &ListPlan, limit: u64)
         w.push(" OFFSET ").number(plan.offset);
     }
 }
+
+/// The rows of `embed` under a page of parents, whose link field is one of `keys`:
+/// `SELECT fields FROM t WHERE link IN (...) AND filters ORDER BY ...`; to-many, numbered
+/// per parent in the embed's order and kept within its limit and offset
+/// (`ROW_NUMBER() OVER (PARTITION BY link ORDER BY ...)`), in that order.
+pub(crate) fn embedded(
+    w: &mut SqlWriter,
+    res: &Schema,
+    fields: &[usize],
+    embed: &EmbedPlan,
+    keys: &[Value],
+) {
+    let (link, filters, order) = (embed.link.child, &embed.filters, &embed.order);
+    let per_parent = embed.link.many.then_some((embed.limit, embed.offset));
+    let names = || fields.iter().map(|f| res.field(*f).column);
+    let keyed = |w: &mut SqlWriter| {
+        w.push(" WHERE ");
+        column(w, res, link).push(" IN (");
+        for (i, v) in keys.iter().enumerate() {
+            if i > 0 {
+                w.push(", ");
+            }
+            value(w, res, link, v);
+        }
+        w.push(")");
+        for f in filters {
+            w.push(" AND ");
+            filter(w, res, f);
+        }
+    };
+    let Some((limit, offset)) = per_parent else {
+        w.push("SELECT ").ident_list(names());
+        w.push(" FROM ").ident(res.model.table);
+        keyed(w);
+        order_by(w, res, order);
+        return;
+    };
+    let mut inner: Vec<usize> = Vec::with_capacity(fields.len());
+    for f in fields {
+        if !inner.contains(f) {
+            inner.push(*f);
+        }
+    }
+    w.push("SELECT ").ident_list(names());
+    w.push(" FROM (SELECT ");
+    w.ident_list(inner.iter().map(|f| res.field(*f).column));
+    w.push(", ROW_NUMBER() OVER (PARTITION BY ");
+    column(w, res, link);
+    order_by(w, res, order);
+    w.push(") AS ").ident(ROW_NUMBER);
+    w.push(" FROM ").ident(res.model.table);
+    keyed(w);
+    w.push(") ")
+        .ident(EMBEDDED)
+        .push(" WHERE ")
+        .ident(ROW_NUMBER);
+    w.push(" > ")
+        .number(offset)
+        .push(" AND ")
+        .ident(ROW_NUMBER)
+        .push(" <= ");
+    w.number(offset.saturating_add(limit).min(i64::MAX as u64));
+    w.push(" ORDER BY ").ident(ROW_NUMBER);
+}
+
+const ROW_NUMBER: &str = "expose_rn";
+const EMBEDDED: &str = "expose_embedded";
 
 /// `SELECT COUNT(*) FROM t WHERE ...`.
 pub(crate) fn count(w: &mut SqlWriter, res: &Schema, filters: &[Filter]) {
