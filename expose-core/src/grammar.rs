@@ -577,6 +577,58 @@ fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Splits an array literal as PostgREST writes it in a filter (`tags=cs.{a,"b,c"}`, the
+/// operand of `cs`, `cd` and `ov` on an array field) into its items' texts: items
+/// separated by `,`, double-quoted where they hold `,`, `{`, `}`, `"`, `\\` or surrounding
+/// spaces (`\\` escapes the next character, quoted or not). An unquoted `NULL` (any case)
+/// and nested arrays are refused: array fields hold neither. The error completes
+/// "expected an array literal such as {a,b} (...)".
+pub fn parse_array_literal(s: &str) -> Result<Vec<String>, &'static str> {
+    let inner = s
+        .trim()
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .ok_or("in braces")?;
+    let mut items = Vec::new();
+    if inner.trim().is_empty() {
+        return Ok(items);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut text = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => text.extend(chars.next()),
+                    Some(c) => text.push(c),
+                    None => return Err("an unterminated double quote"),
+                }
+            }
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        } else {
+            while let Some(c) = chars.next_if(|c| !matches!(c, ',' | '"')) {
+                match c {
+                    '{' | '}' => return Err("nested arrays are not supported"),
+                    '\\' => text.extend(chars.next()),
+                    c => text.push(c),
+                }
+            }
+            text.truncate(text.trim_end().len());
+            if text.eq_ignore_ascii_case("null") {
+                return Err("items must not be null");
+            }
+        }
+        items.push(text);
+        match chars.next() {
+            None => return Ok(items),
+            Some(',') => {}
+            Some(_) => return Err("items separated by `,`"),
+        }
+    }
+}
+
 /// Parses a condition value (`[not.]op.operand`) for `field`; the error is a bare message.
 /// `tree` selects the rules inside a logic tree (operands with `,()"` must be quoted).
 fn parse_cond(field: &str, value: &str, tree: bool, max_in: usize) -> Result<Condition, Fail> {

@@ -465,7 +465,7 @@ impl<'de> DeserializeSeed<'de> for Typed {
     type Value = Result<Value, ValueError>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        if self.ty == FieldType::Json {
+        if matches!(self.ty, FieldType::Json | FieldType::Array(_)) {
             let json = serde_json::Value::deserialize(d)?;
             return Ok(Value::from_json(self.ty, self.nullable, json));
         }

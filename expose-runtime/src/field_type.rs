@@ -32,6 +32,39 @@ pub enum FieldType {
     Decimal,
     /// A Rust enum stored as text (`#[derive(expose_runtime::Enum)]`): one of these names.
     Enum(&'static [&'static str]),
+    /// `Vec<T>` of an [`ArrayItem`] type: a PostgreSQL array (`TEXT[]`, `BIGINT[]`, ...);
+    /// on SQLite and MySQL/MariaDB, which have no arrays, a JSON array (SQLite `TEXT`,
+    /// MySQL `JSON`). Tested with `cs`, `cd` and `ov` on every backend.
+    Array(ArrayItem),
+}
+
+/// The item type of an array field ([`FieldType::Array`]): `Vec<String>`, `Vec<i32>`,
+/// `Vec<i64>`, `Vec<f64>`, `Vec<bool>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayItem {
+    /// `String` (PostgreSQL `TEXT[]`).
+    Text,
+    /// `i32` (PostgreSQL `INTEGER[]`).
+    I32,
+    /// `i64` (PostgreSQL `BIGINT[]`).
+    I64,
+    /// `f64` (PostgreSQL `DOUBLE PRECISION[]`).
+    F64,
+    /// `bool` (PostgreSQL `BOOLEAN[]`).
+    Bool,
+}
+
+impl ArrayItem {
+    /// The field type of one item.
+    pub fn field_type(self) -> FieldType {
+        match self {
+            ArrayItem::Text => FieldType::Text,
+            ArrayItem::I32 => FieldType::I32,
+            ArrayItem::I64 => FieldType::I64,
+            ArrayItem::F64 => FieldType::F64,
+            ArrayItem::Bool => FieldType::Bool,
+        }
+    }
 }
 
 impl FieldType {
@@ -52,6 +85,11 @@ impl FieldType {
                 "a decimal number of at most 28 significant digits, such as 12.50 or \"12.50\""
             }
             FieldType::Enum(_) => "one of the allowed values",
+            FieldType::Array(ArrayItem::Text) => "an array of strings",
+            FieldType::Array(ArrayItem::I32) => "an array of 32-bit integers",
+            FieldType::Array(ArrayItem::I64) => "an array of 64-bit integers",
+            FieldType::Array(ArrayItem::F64) => "an array of finite numbers",
+            FieldType::Array(ArrayItem::Bool) => "an array of true/false values",
         }
     }
 
@@ -63,6 +101,7 @@ impl FieldType {
             FieldType::Bool => TypeClass::Bool,
             FieldType::Json => TypeClass::Json,
             FieldType::Enum(_) => TypeClass::Enum,
+            FieldType::Array(_) => TypeClass::Array,
             FieldType::I16
             | FieldType::I32
             | FieldType::I64
@@ -75,9 +114,11 @@ impl FieldType {
         }
     }
 
-    /// Whether values of this type have an order (`gt`, `lt`, sorting).
+    /// Whether values of this type have an order (`gt`, `lt`, sorting): not JSON, not
+    /// arrays (whose order differs between PostgreSQL's arrays and the JSON text that
+    /// holds them elsewhere).
     pub fn is_ordered(self) -> bool {
-        !matches!(self, FieldType::Json)
+        !matches!(self, FieldType::Json | FieldType::Array(_))
     }
 }
 
@@ -92,7 +133,7 @@ impl FieldType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported #[expose] field type",
     label = "unsupported field type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, enums with #[derive(expose_runtime::Enum)], and Option of each"
+    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, Vec<String>, Vec<i32>, Vec<i64>, Vec<f64>, Vec<bool>, enums with #[derive(expose_runtime::Enum)], and Option of each"
 )]
 pub trait FieldKind {
     /// The value type.

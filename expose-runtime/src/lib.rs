@@ -81,7 +81,7 @@ pub use db::{Backend, ColumnError, ColumnIndex, Db, DbState, FromRow, FromValue,
 pub use ddl::{create_tables, DdlError};
 pub use decimal::sqlite_collation;
 pub use endpoints::{Call, Endpoints, OperationHandler};
-pub use field_type::{FieldKind, FieldType};
+pub use field_type::{ArrayItem, FieldKind, FieldType};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
 pub use model::Model;
 pub use openapi::OpenApi;
@@ -92,7 +92,7 @@ pub use scope::{Col, Cond, FieldMask, IntoScope, Scope};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
 pub use validation::{ErrorField, FieldErrors};
-pub use value::{Value, ValueError};
+pub use value::{Array, Value, ValueError};
 pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 
 /// Turns a struct with named fields into a REST resource.

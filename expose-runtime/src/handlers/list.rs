@@ -27,6 +27,7 @@ pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, P
     let media = query::list_media(&req.headers)?;
     let range = query::range(&req.headers)?;
     let mut plan = query::plan_list(res, policy, &pairs, range)?;
+    query::check_backend(res, &plan.filters, req.db.backend())?;
     plan.filters.extend(prepared.scope);
     let prefer = query::prefer(&req.headers)?;
     req.release_headers();
