@@ -366,15 +366,25 @@ impl FromValue for serde_json::Value {
     }
 }
 
+/// An array column read on every backend: a PostgreSQL array, or the JSON array that holds
+/// it on SQLite (text) and MySQL (`JSON`).
 macro_rules! arrays {
     ($($t:ty => $v:ident),*) => {$(
         impl FromValue for Vec<$t> {
             fn from_value(v: &Value) -> Option<Self> {
-                match v {
-                    Value::Array(a) => match &**a {
-                        crate::value::Array::$v(x) => Some(x.clone()),
+                use crate::field_type::ArrayItem;
+                use crate::value::Array;
+                let json = match v {
+                    Value::Array(a) => return match &**a {
+                        Array::$v(x) => Some(x.clone()),
                         _ => None,
                     },
+                    Value::Json(j) => (**j).clone(),
+                    Value::Text(t) => serde_json::from_str(t).ok()?,
+                    _ => return None,
+                };
+                match Array::from_json(ArrayItem::$v, json).ok()? {
+                    Array::$v(x) => Some(x),
                     _ => None,
                 }
             }
