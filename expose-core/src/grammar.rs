@@ -890,17 +890,22 @@ fn containment_operand_at(item: &str) -> bool {
 /// parentheses and a containment operator's `{...}` / `[...]` literal. `None` if a quote is
 /// left open.
 fn item_end(s: &str) -> Option<usize> {
-    let (mut depth, mut quoted, mut skip, mut brackets) = (0usize, false, false, 0usize);
+    let (mut depth, mut quoted, mut skip) = (0usize, false, false);
+    // Inside a containment literal: its brackets (`{}` or `[]`, the kind that opened it;
+    // the other kind nests only inside JSON, where it is balanced) and their depth.
+    let (mut literal, mut brackets) = ((0u8, 0u8), 0usize);
     for (i, b) in s.bytes().enumerate() {
         match (quoted, b) {
             _ if skip => skip = false,
             (true, b'\\') => skip = true,
             (true, b'"') => quoted = false,
             (false, b'"') => quoted = true,
-            (false, b'{' | b'[') if brackets > 0 || containment_operand_at(&s[..i]) => {
-                brackets += 1
+            (false, open @ (b'{' | b'[')) if brackets == 0 && containment_operand_at(&s[..i]) => {
+                literal = (open, if open == b'{' { b'}' } else { b']' });
+                brackets = 1;
             }
-            (false, b'}' | b']') if brackets > 0 => brackets -= 1,
+            (false, b) if brackets > 0 && b == literal.0 => brackets += 1,
+            (false, b) if brackets > 0 && b == literal.1 => brackets -= 1,
             _ if brackets > 0 => {}
             (false, b'(') => depth += 1,
             (false, b')' | b',') if depth == 0 => return Some(i),

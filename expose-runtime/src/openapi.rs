@@ -2521,6 +2521,8 @@ mod tests {
         pub sort_me: String,
         pub price: Option<rust_decimal::Decimal>,
         pub mood: Mood,
+        pub tags: Vec<String>,
+        pub counts: Option<Vec<f64>>,
     }
 
     /// An enum field's values, one needing escaping in a pattern.
