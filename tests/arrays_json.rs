@@ -59,7 +59,12 @@ async fn app(t: &TestDb) -> axum::Router {
         r#"{"tags":["A","x y","{q}"],"scores":[10],"small":[1,2],"ratios":[],"flags":[],"meta":{"a":2}}"#,
     ] {
         let r = send(&app, "POST", "/types_posts", &[], Some(body)).await;
-        assert_eq!(r.status, 201, "{body}: {}", String::from_utf8_lossy(&r.body));
+        assert_eq!(
+            r.status,
+            201,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
     }
     app
 }
@@ -69,8 +74,19 @@ fn enc(query: &str) -> String {
     query
         .bytes()
         .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'=' | b'&'
-            | b'(' | b')' | b',' | b':' => (b as char).to_string(),
+            b'a'..=b'z'
+            | b'A'..=b'Z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'~'
+            | b'='
+            | b'&'
+            | b'('
+            | b')'
+            | b','
+            | b':' => (b as char).to_string(),
             b => format!("%{b:02X}"),
         })
         .collect()
@@ -126,11 +142,16 @@ async fn arrays_round_trip(t: Arc<TestDb>) {
         )
         .await
         .unwrap();
-    assert_eq!((tags, scores), (vec!["a".to_owned(), "b".to_owned()], vec![1, 2, 3]));
+    assert_eq!(
+        (tags, scores),
+        (vec!["a".to_owned(), "b".to_owned()], vec![1, 2, 3])
+    );
     // The helpers user code calls, on every backend (`SELECT 1` is an INT4 on PostgreSQL).
     assert_eq!(t.db.fetch_i64("SELECT 1").await.unwrap(), 1);
     assert_eq!(
-        t.db.fetch_i64("SELECT COUNT(*) FROM types_posts").await.unwrap(),
+        t.db.fetch_i64("SELECT COUNT(*) FROM types_posts")
+            .await
+            .unwrap(),
         4
     );
 }
@@ -190,7 +211,10 @@ async fn json_containment(t: Arc<TestDb>) {
             let r = get(&app, &format!("/types_posts?{}", enc(q))).await;
             let p = r.problem(400);
             let detail = p["detail"].as_str().unwrap();
-            assert!(detail.contains("`meta`") && detail.contains("SQLite"), "{q}: {p}");
+            assert!(
+                detail.contains("`meta`") && detail.contains("SQLite"),
+                "{q}: {p}"
+            );
         }
         assert_eq!(ids(&app, "meta=is.null").await, [3]);
         return;
@@ -201,7 +225,10 @@ async fn json_containment(t: Arc<TestDb>) {
     assert_eq!(ids(&app, "meta=cd.{\"a\":2,\"z\":0}").await, [4]);
     assert_eq!(ids(&app, "meta=cs.[1]").await, [2]);
     assert_eq!(ids(&app, "meta=not.cs.{\"a\":1}").await, [2, 4]);
-    assert_eq!(ids(&app, "or=(meta.cs.{\"a\":2},meta.cs.[2])").await, [2, 4]);
+    assert_eq!(
+        ids(&app, "or=(meta.cs.{\"a\":2},meta.cs.[2])").await,
+        [2, 4]
+    );
 }
 
 async fn misuse_is_refused(t: Arc<TestDb>) {
@@ -228,11 +255,26 @@ async fn misuse_is_refused(t: Arc<TestDb>) {
         assert!(!detail.contains("SELECT"), "{q}: {p}");
     }
     for (body, fragment) in [
-        (r#"{"tags":"a","scores":[],"small":[],"flags":[]}"#, "an array of strings"),
-        (r#"{"tags":[1],"scores":[],"small":[],"flags":[]}"#, "item 0: expected a string"),
-        (r#"{"tags":["a",null],"scores":[],"small":[],"flags":[]}"#, "item 1: must not be null"),
-        (r#"{"tags":[],"scores":[],"small":[3000000000],"flags":[]}"#, "item 0"),
-        (r#"{"tags":[],"scores":[1.5],"small":[],"flags":[]}"#, "item 0"),
+        (
+            r#"{"tags":"a","scores":[],"small":[],"flags":[]}"#,
+            "an array of strings",
+        ),
+        (
+            r#"{"tags":[1],"scores":[],"small":[],"flags":[]}"#,
+            "item 0: expected a string",
+        ),
+        (
+            r#"{"tags":["a",null],"scores":[],"small":[],"flags":[]}"#,
+            "item 1: must not be null",
+        ),
+        (
+            r#"{"tags":[],"scores":[],"small":[3000000000],"flags":[]}"#,
+            "item 0",
+        ),
+        (
+            r#"{"tags":[],"scores":[1.5],"small":[],"flags":[]}"#,
+            "item 0",
+        ),
     ] {
         let r = send(&app, "POST", "/types_posts", &[], Some(body)).await;
         let p = r.problem(422);
@@ -264,7 +306,9 @@ async fn verify_checks_array_columns(t: Arc<TestDb>) {
         .unwrap_err();
     let m = e.to_string();
     assert!(
-        m.contains("Wrong.tags") && m.contains("Rust Vec<String>") && m.to_lowercase().contains("int"),
+        m.contains("Wrong.tags")
+            && m.contains("Rust Vec<String>")
+            && m.to_lowercase().contains("int"),
         "{m}"
     );
 }
@@ -286,7 +330,10 @@ fn the_openapi_schema_says_array() {
     assert_eq!(props["tags"]["type"], "array");
     assert_eq!(props["tags"]["items"]["type"], "string");
     assert_eq!(props["scores"]["items"]["format"], "int64");
-    assert_eq!(props["ratios"]["type"], serde_json::json!(["array", "null"]));
+    assert_eq!(
+        props["ratios"]["type"],
+        serde_json::json!(["array", "null"])
+    );
     let params = doc["paths"]["/types_posts"]["get"]["parameters"]
         .as_array()
         .unwrap();
@@ -296,7 +343,11 @@ fn the_openapi_schema_says_array() {
     };
     // The operators each takes (the patterns themselves are checked against the parser in
     // the runtime's OpenAPI tests).
-    assert!(pattern("tags").contains("(?:cs|cd|ov)"), "{}", pattern("tags"));
+    assert!(
+        pattern("tags").contains("(?:cs|cd|ov)"),
+        "{}",
+        pattern("tags")
+    );
     assert!(!pattern("tags").contains("eq"), "{}", pattern("tags"));
     assert!(pattern("meta").contains("(?:cs|cd)"), "{}", pattern("meta"));
 }

@@ -1577,10 +1577,17 @@ mod tests {
             parse_logic("or", "(name.eq.{x,y.eq.1)", 4).unwrap(),
             Expr::Or(vec![eq("name", "{x"), eq("y", "1")])
         );
-        fails(parse_logic("or", "(tags.cs.{a,b)", 4), "or", "missing a closing");
+        fails(
+            parse_logic("or", "(tags.cs.{a,b)", 4),
+            "or",
+            "missing a closing",
+        );
         let (k, v) = render_logic(&Expr::Or(vec![cs("{a,b}"), cs("{x")]));
         assert_eq!(v, "(tags.cs.\"{a,b}\",tags.cs.\"{x\")");
-        assert_eq!(parse_logic(&k, &v, 4).unwrap(), Expr::Or(vec![cs("{a,b}"), cs("{x")]));
+        assert_eq!(
+            parse_logic(&k, &v, 4).unwrap(),
+            Expr::Or(vec![cs("{a,b}"), cs("{x")])
+        );
     }
 
     #[test]

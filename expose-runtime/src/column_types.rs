@@ -178,7 +178,7 @@ pub(crate) fn column_type(ty: FieldType, backend: Backend) -> ColumnType {
                 ("JSON", &["json", "longtext"]),
             ],
         ),
-            // No arrays on SQLite and MySQL/MariaDB: a JSON array there.
+        // No arrays on SQLite and MySQL/MariaDB: a JSON array there.
         FieldType::Array(item) => {
             let (rust, pg): (_, (&'static str, &'static [&'static str])) = match item {
                 ArrayItem::Text => ("Vec<String>", ("TEXT[]", &["_text"])),

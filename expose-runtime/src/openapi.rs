@@ -2345,7 +2345,8 @@ fn array_literal(item: ArrayItem) -> String {
 fn json_doc() -> String {
     let ws = "[ \\t\\n\\r]*";
     let string = "\"(?:[^\"\\\\\\u0000-\\u001f]|\\\\[\"\\\\/bfnrt])*\"";
-    let plain = "(?:-?(?:0|[1-9][0-9]{0,15})(?:\\.[0-9]{1,15})?(?:[eE][+-]?[0-9]{1,2})?|true|false|null)";
+    let plain =
+        "(?:-?(?:0|[1-9][0-9]{0,15})(?:\\.[0-9]{1,15})?(?:[eE][+-]?[0-9]{1,2})?|true|false|null)";
     let scalar = format!("(?:{string}|{plain})");
     let member = format!("{ws}{string}{ws}:{ws}{scalar}{ws}");
     let item = format!("{ws}{scalar}{ws}");

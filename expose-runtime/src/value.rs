@@ -432,7 +432,10 @@ mod tests {
         let strings = |v: &[&str]| Ok(Array::Text(v.iter().map(|s| s.to_string()).collect()));
         assert_eq!(text("{a,b}"), strings(&["a", "b"]));
         assert_eq!(text("{}"), strings(&[]));
-        assert_eq!(text("{ a , \"b,c\" ,\"d\\\"e\"}"), strings(&["a", "b,c", "d\"e"]));
+        assert_eq!(
+            text("{ a , \"b,c\" ,\"d\\\"e\"}"),
+            strings(&["a", "b,c", "d\"e"])
+        );
         assert_eq!(text("{\"\"}"), strings(&[""]));
         assert_eq!(text("{\"NULL\"}"), strings(&["NULL"]));
         for bad in ["a,b", "{a", "{NULL}", "{{a}}", "{\"a}", "{\"a\"b}"] {

@@ -278,9 +278,9 @@ macro_rules! backend {
                         or_null(row.try_get_unchecked(i)?, ty, Value::Text)
                     }
                     FieldType::Enum(_) => or_null(row.try_get(i)?, ty, Value::Text),
-                    FieldType::Array(item) => or_null(get_array(row, i, item)?, ty, |a| {
-                        Value::Array(Box::new(a))
-                    }),
+                    FieldType::Array(item) => {
+                        or_null(get_array(row, i, item)?, ty, |a| Value::Array(Box::new(a)))
+                    }
                 })
             }
 
@@ -397,11 +397,15 @@ mod sqlite {
         i: usize,
         item: ArrayItem,
     ) -> Result<Option<Array>, sqlx::Error> {
-        let Some(json) = row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)? else {
+        let Some(json) =
+            row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
+        else {
             return Ok(None);
         };
         Array::from_json(item, json.0).map(Some).map_err(|e| {
-            sqlx::Error::Decode(format!("column {i} is not a JSON array of its items: {}", e.0).into())
+            sqlx::Error::Decode(
+                format!("column {i} is not a JSON array of its items: {}", e.0).into(),
+            )
         })
     }
 
@@ -582,11 +586,15 @@ mod mysql {
         i: usize,
         item: ArrayItem,
     ) -> Result<Option<Array>, sqlx::Error> {
-        let Some(json) = row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)? else {
+        let Some(json) =
+            row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
+        else {
             return Ok(None);
         };
         Array::from_json(item, json.0).map(Some).map_err(|e| {
-            sqlx::Error::Decode(format!("column {i} is not a JSON array of its items: {}", e.0).into())
+            sqlx::Error::Decode(
+                format!("column {i} is not a JSON array of its items: {}", e.0).into(),
+            )
         })
     }
 

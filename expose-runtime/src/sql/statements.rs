@@ -153,9 +153,21 @@ fn containment(w: &mut SqlWriter, res: &Schema, c: &Cond, v: &Value) {
         }
         Containment::JsonContains => {
             match c.op {
-                Op::Cs => w.push("JSON_CONTAINS(").ident(col).push(", ").bind(v.clone()),
-                Op::Cd => w.push("JSON_CONTAINS(").bind(v.clone()).push(", ").ident(col),
-                _ => w.push("JSON_OVERLAPS(").ident(col).push(", ").bind(v.clone()),
+                Op::Cs => w
+                    .push("JSON_CONTAINS(")
+                    .ident(col)
+                    .push(", ")
+                    .bind(v.clone()),
+                Op::Cd => w
+                    .push("JSON_CONTAINS(")
+                    .bind(v.clone())
+                    .push(", ")
+                    .ident(col),
+                _ => w
+                    .push("JSON_OVERLAPS(")
+                    .ident(col)
+                    .push(", ")
+                    .bind(v.clone()),
             };
             w.push(")");
         }
