@@ -474,10 +474,10 @@ mod postgres {
     binder!(bind_all, sqlx::Postgres);
 
     /// A native array (`TEXT[]`, `BIGINT[]`, ...).
-    fn add_array<'q>(
+    fn add_array(
         a: &mut sqlx::postgres::PgArguments,
         item: ArrayItem,
-        x: Option<&'q Array>,
+        x: Option<&Array>,
     ) -> Result<(), sqlx::error::BoxDynError> {
         use sqlx::Arguments as _;
         match (x, item) {
