@@ -560,9 +560,28 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 ///
 /// ```compile_fail,E0277
 /// # use expose_runtime::expose;
-/// // error[E0277]: `Vec<String>` is not a supported #[expose] field type (at `Vec<String>`)
+/// // error[E0277]: `Vec<NaiveDate>` is not a supported #[expose] field type (at `Vec<...>`)
 /// #[expose(as = "people", list)]
-/// pub struct Person { pub id: i64, pub tags: Vec<String> }
+/// pub struct Person { pub id: i64, pub days: Vec<chrono::NaiveDate> }
+/// ```
+///
+/// Arrays (`Vec<String>`, `Vec<i32>`, `Vec<i64>`, `Vec<f64>`, `Vec<bool>`) and JSON take
+/// containment in `where` (`cs`, `cd`, `ov` with an array literal; `cs`, `cd` with a JSON
+/// document); another operator on them, or containment on another type, does not compile:
+///
+/// ```
+/// use expose_runtime::expose;
+///
+/// #[expose(as = "posts", list(where = "tags.cs.{published},meta.cd.{\"a\":1,\"b\":2}"))]
+/// pub struct Post { pub id: i64, pub tags: Vec<String>, pub meta: serde_json::Value }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: operator `cs` is not supported by `title` of type `String`: cs, cd and ov apply
+/// // to array (`Vec<T>`) fields, and `cs` and `cd` to JSON (`serde_json::Value`) fields, only
+/// #[expose(as = "posts", list(where = "title.cs.{a}"))]
+/// pub struct Post { pub id: i64, pub title: String }
 /// ```
 ///
 /// ```compile_fail
