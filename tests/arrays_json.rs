@@ -44,6 +44,22 @@ pub struct Wrong {
     pub tags: Vec<String>,
 }
 
+/// A typed JSON field: documents must read as a `Prefs`.
+#[expose(as = "types_prefs", list, retrieve, create, update)]
+pub struct Member {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub prefs: expose_runtime::Json<Prefs>,
+    pub extra: Option<expose_runtime::Json<Vec<String>>>,
+}
+
+#[derive(serde::Deserialize)]
+#[allow(dead_code)]
+pub struct Prefs {
+    pub theme: String,
+    pub size: u8,
+}
+
 async fn app(t: &TestDb) -> axum::Router {
     expose_runtime::create_tables(&t.db, &[Post::MODEL])
         .await
@@ -313,7 +329,78 @@ async fn verify_checks_array_columns(t: Arc<TestDb>) {
     );
 }
 
+async fn typed_json(t: Arc<TestDb>) {
+    expose_runtime::create_tables(&t.db, &[Member::MODEL])
+        .await
+        .unwrap();
+    expose_runtime::verify(&t.db, &[Member::MODEL])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let app = Member::router().with_state(t.db.clone());
+    for body in [
+        r#"{"prefs":{"theme":"dark","size":12},"extra":["a"]}"#,
+        r#"{"prefs":{"theme":"light","size":9,"more":true},"extra":null}"#,
+    ] {
+        let r = send(&app, "POST", "/types_prefs", &[], Some(body)).await;
+        assert_eq!(
+            r.status,
+            201,
+            "{body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
+    let back = get(&app, "/types_prefs/1").await.json();
+    assert_eq!(
+        back["prefs"],
+        serde_json::json!({"theme": "dark", "size": 12})
+    );
+    assert_eq!(back["extra"], serde_json::json!(["a"]));
+    // A document that is not a `Prefs` (or not a `Vec<String>`): 422 naming the field.
+    for (body, field) in [
+        (r#"{"prefs":{"theme":"dark"}}"#, "prefs"),
+        (r#"{"prefs":{"theme":"dark","size":300}}"#, "prefs"),
+        (r#"{"prefs":[1]}"#, "prefs"),
+        (r#"{"prefs":{"theme":"x","size":1},"extra":[1]}"#, "extra"),
+    ] {
+        let p = send(&app, "POST", "/types_prefs", &[], Some(body))
+            .await
+            .problem(422);
+        assert_eq!(p["errors"][0]["name"], field, "{body}: {p}");
+        let detail = p["errors"][0]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("does not have the field's type"),
+            "{body}: {p}"
+        );
+    }
+    let r = send(
+        &app,
+        "PATCH",
+        "/types_prefs/1",
+        &[],
+        Some(r#"{"prefs":{"size":1}}"#),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    if t.backend != Backend::Sqlite {
+        let r = get(
+            &app,
+            &format!("/types_prefs?{}", enc("prefs=cs.{\"theme\":\"light\"}")),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let ids: Vec<i64> = r
+            .json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids, [2]);
+    }
+}
+
 backend_tests!(
+    typed_json,
     arrays_round_trip,
     arrays_take_cs_cd_and_ov,
     json_containment,

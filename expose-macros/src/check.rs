@@ -186,7 +186,7 @@ fn kind_of(ty: &syn::Type) -> Kind {
         "f64" => Kind::F64,
         "bool" => Kind::Bool,
         "String" => Kind::Text,
-        "Value" => Kind::Json,
+        "Value" | "Json" => Kind::Json,
         "DateTime" | "NaiveDate" | "Uuid" | "Decimal" => Kind::Scalar,
         _ => Kind::Other,
     }

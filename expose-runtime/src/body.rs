@@ -338,6 +338,18 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                 nullable: f.nullable,
             })? {
                 Ok(v) => {
+                    // A typed JSON field's document must read as its type.
+                    if let (Some(shape), Value::Json(doc)) = (f.shape, &v) {
+                        if let Err(why) = shape(doc) {
+                            errors.push(Offender {
+                                name: key.into_owned(),
+                                location: "body",
+                                rule: None,
+                                detail: format!("does not have the field's type: {why}"),
+                            });
+                            continue;
+                        }
+                    }
                     if !f.rules.is_empty() {
                         broken += res.check_rules(i, &v, &key, &mut errors);
                     }

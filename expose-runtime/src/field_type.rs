@@ -133,16 +133,35 @@ impl FieldType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported #[expose] field type",
     label = "unsupported field type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, Vec<String>, Vec<i32>, Vec<i64>, Vec<f64>, Vec<bool>, enums with #[derive(expose_runtime::Enum)], and Option of each"
+    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, expose_runtime::Json<T>, rust_decimal::Decimal, Vec<String>, Vec<i32>, Vec<i64>, Vec<f64>, Vec<bool>, enums with #[derive(expose_runtime::Enum)], and Option of each"
 )]
 pub trait FieldKind {
     /// The value type.
     const TYPE: FieldType;
     /// Whether the field accepts `null`.
     const NULLABLE: bool = false;
+    /// For a typed JSON field ([`Json<T>`](crate::Json)): the check that a written document
+    /// reads as a `T` (a body whose document does not is a 422 naming the field).
+    const SHAPE: Option<JsonShape> = None;
 }
+
+/// Checks that a JSON document reads as a typed JSON field's type; the error says why not.
+pub type JsonShape = fn(&serde_json::Value) -> Result<(), String>;
 
 impl<T: FieldKind> FieldKind for Option<T> {
     const TYPE: FieldType = T::TYPE;
     const NULLABLE: bool = true;
+    const SHAPE: Option<JsonShape> = T::SHAPE;
+}
+
+/// A JSON column whose documents are `T`s ([`Json`](crate::Json), sqlx's): stored, filtered
+/// (`cs`, `cd`) and answered as `serde_json::Value` is, and a written document must
+/// deserialize as a `T`.
+impl<T: serde::de::DeserializeOwned> FieldKind for sqlx::types::Json<T> {
+    const TYPE: FieldType = FieldType::Json;
+    const SHAPE: Option<JsonShape> = Some(shape::<T>);
+}
+
+fn shape<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<(), String> {
+    T::deserialize(v).map(|_| ()).map_err(|e| e.to_string())
 }

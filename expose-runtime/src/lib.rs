@@ -81,7 +81,7 @@ pub use db::{Backend, ColumnError, ColumnIndex, Db, DbState, FromRow, FromValue,
 pub use ddl::{create_tables, DdlError};
 pub use decimal::sqlite_collation;
 pub use endpoints::{Call, Endpoints, OperationHandler};
-pub use field_type::{ArrayItem, FieldKind, FieldType};
+pub use field_type::{ArrayItem, FieldKind, FieldType, JsonShape};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
 pub use model::Model;
 pub use openapi::OpenApi;
@@ -91,6 +91,11 @@ pub use rules::{Choice, Num, Rule};
 pub use scope::{Col, Cond, FieldMask, IntoScope, Scope};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
+/// A typed JSON field: `pub settings: expose_runtime::Json<Settings>` is a JSON column
+/// (as `serde_json::Value` is: `JSONB`, `JSON`, `TEXT`; `cs` and `cd` filters) whose written
+/// documents must deserialize as a `Settings` (else a 422 naming the field). It is sqlx's
+/// `Json`, so user SQL binds and decodes it too.
+pub use sqlx::types::Json;
 pub use validation::{ErrorField, FieldErrors};
 pub use value::{Array, Value, ValueError};
 pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
