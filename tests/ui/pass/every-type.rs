@@ -39,6 +39,14 @@ pub struct Sample {
     pub doubles: Vec<f64>,
     pub flags: Vec<bool>,
     pub o_tags: Option<Vec<String>>,
+    pub typed: expose_runtime::Json<Prefs>,
+    pub o_typed: Option<expose_runtime::Json<Vec<i32>>>,
+}
+
+/// The type of a typed JSON field.
+#[derive(serde::Deserialize)]
+pub struct Prefs {
+    pub theme: String,
 }
 
 /// Containment in `where`: arrays take `cs`, `cd`, `ov`; JSON `cs` and `cd`.
