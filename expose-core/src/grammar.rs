@@ -887,9 +887,9 @@ fn containment_operand_at(item: &str) -> bool {
 }
 
 /// Byte length of the tree item at the start of `s`: up to the first `,` or `)` outside quotes,
-/// parentheses and a containment operator's `{...}` / `[...]` literal. `None` if a quote is
-/// left open.
-fn item_end(s: &str) -> Option<usize> {
+/// parentheses and a containment operator's `{...}` / `[...]` literal. The error says what
+/// was left open: a quote, or such a literal.
+fn item_end(s: &str) -> Result<usize, &'static str> {
     let (mut depth, mut quoted, mut skip) = (0usize, false, false);
     // Inside a containment literal: its brackets (`{}` or `[]`, the kind that opened it;
     // the other kind nests only inside JSON, where it is balanced) and their depth.
@@ -908,12 +908,16 @@ fn item_end(s: &str) -> Option<usize> {
             (false, b) if brackets > 0 && b == literal.1 => brackets -= 1,
             _ if brackets > 0 => {}
             (false, b'(') => depth += 1,
-            (false, b')' | b',') if depth == 0 => return Some(i),
+            (false, b')' | b',') if depth == 0 => return Ok(i),
             (false, b')') => depth -= 1,
             _ => {}
         }
     }
-    (!quoted).then_some(s.len())
+    match (quoted, brackets) {
+        (true, _) => Err("an unterminated double quote"),
+        (_, 0) => Ok(s.len()),
+        _ => Err("a `{...}` or `[...]` value without its closing bracket"),
+    }
 }
 
 /// Parses the logic tree `key=value`. Errors name `param` as the parameter and call the
@@ -976,8 +980,9 @@ fn parse_logic_in(
             }
             Some(_) => {}
         }
-        let Some(end) = item_end(rest) else {
-            return fail(format!("`{k}` has an unterminated double quote"));
+        let end = match item_end(rest) {
+            Ok(end) => end,
+            Err(what) => return fail(format!("`{k}` has {what}")),
         };
         let (text, after) = rest.split_at(end);
         rest = after;
@@ -1580,7 +1585,7 @@ mod tests {
         fails(
             parse_logic("or", "(tags.cs.{a,b)", 4),
             "or",
-            "missing a closing",
+            "has a `{...}` or `[...]` value without its closing bracket",
         );
         let (k, v) = render_logic(&Expr::Or(vec![cs("{a,b}"), cs("{x")]));
         assert_eq!(v, "(tags.cs.\"{a,b}\",tags.cs.\"{x\")");
