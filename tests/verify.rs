@@ -402,7 +402,51 @@ async fn uuid_key_generated_in_rust(t: Arc<TestDb>) {
     get(&app, &uri).await.problem(404);
 }
 
+/// A field that references another table: `verify` wants the foreign key.
+#[expose(as = "fk_loans", retrieve)]
+pub struct FkLoan {
+    #[expose(id, generated)]
+    pub id: i64,
+    #[expose(references = "fk_members (id)")]
+    pub member_id: i64,
+}
+
+#[expose(as = "fk_members", retrieve)]
+pub struct FkMember {
+    #[expose(id, generated)]
+    pub id: i64,
+}
+
+async fn no_foreign_key(t: Arc<TestDb>) {
+    expose_runtime::create_tables(&t.db, &[FkMember::MODEL])
+        .await
+        .unwrap();
+    let ddl = FkLoan::MODEL.create_table(t.backend).unwrap();
+    // The model's table without its REFERENCES clause.
+    let without = ddl.replace(" REFERENCES fk_members (id)", "");
+    assert_ne!(ddl, without, "{ddl}");
+    t.db.execute(&without).await.unwrap();
+    let (kinds, message) = refusal(&t.db, &[FkMember::MODEL, FkLoan::MODEL]).await;
+    assert_eq!(kinds, [MismatchKind::NoForeignKey], "{message}");
+    let line = message
+        .lines()
+        .find(|l| l.contains("FkLoan.member_id "))
+        .unwrap();
+    assert!(
+        line.contains("(column fk_loans.member_id; Rust i64, SQL "),
+        "{line}"
+    );
+    assert!(line.contains("references fk_members(id)"), "{line}");
+    // With the DDL's foreign key, accepted.
+    t.db.execute("DROP TABLE fk_loans").await.unwrap();
+    t.db.execute(&ddl).await.unwrap();
+    expose_runtime::verify(&t.db, &[FkMember::MODEL, FkLoan::MODEL])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}
+
 backend_tests!(
+    no_foreign_key,
     missing_table,
     missing_column,
     incompatible_types,

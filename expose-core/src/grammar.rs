@@ -7,7 +7,8 @@
 //! The accepted grammar, a subset of PostgREST's:
 //!
 //! - field filter: `field=[not.]op.value`, e.g. `age=not.gt.5`, `name=in.(a,"b,c")`;
-//!   operators are `eq neq gt gte lt lte like ilike in is` ([`Op::ALL`]);
+//!   operators are `eq neq gt gte lt lte like ilike in is cs cd ov` ([`Op::ALL`]); the
+//!   containment ones take an array literal `{a,b}` or a JSON document, e.g. `tags=cs.{a,b}`;
 //! - logic tree: `or`, `and`, `not.or` or `not.and` `=(item,...)`, where an item is
 //!   `field.[not.]op.value` or a nested `and(...)`, `or(...)`, `not.and(...)`, `not.or(...)`,
 //!   e.g. `or=(age.lt.18,and(name.eq.x,email.is.null))`;
@@ -23,7 +24,9 @@
 //! - `limit` and `offset`: plain decimal digits; the `Range` header: `0-24` or `10-`.
 //!
 //! A value may be double-quoted, with `\"` and `\\` as escapes; inside quotes `,` `(` `)` and
-//! `.` are literal. Inside a logic tree a value containing `,` `(` `)` or `"` must be quoted.
+//! `.` are literal. Inside a logic tree a value containing `,` `(` `)` or `"` must be quoted,
+//! except the operand of `cs`, `cd` and `ov` when it is a `{...}` or `[...]` literal (as
+//! PostgREST reads `or=(tags.cs.{a,b},tags.ov.{c,d})`).
 //! The `render_*` functions write syntax trees back in this form, quoting where needed.
 //!
 //! Whatever the input, the parsers return a [`SyntaxError`] naming the offending parameter
@@ -59,11 +62,19 @@ pub enum Op {
     In,
     /// `is`: `null`, `not_null`, `true`, `false` or `unknown`.
     Is,
+    /// `cs`: contains (`@>`): an array field holds every item of `{a,b}`, a JSON field
+    /// contains the document given.
+    Cs,
+    /// `cd`: contained in (`<@`): every item of an array field is one of `{a,b}`, a JSON
+    /// field is contained in the document given.
+    Cd,
+    /// `ov`: overlaps (`&&`): an array field holds at least one item of `{a,b}`.
+    Ov,
 }
 
 impl Op {
     /// Every operator, in the order error messages list them.
-    pub const ALL: [Op; 10] = [
+    pub const ALL: [Op; 13] = [
         Op::Eq,
         Op::Neq,
         Op::Gt,
@@ -74,6 +85,9 @@ impl Op {
         Op::Ilike,
         Op::In,
         Op::Is,
+        Op::Cs,
+        Op::Cd,
+        Op::Ov,
     ];
 
     /// The operator as written in a URL, e.g. `"gte"`.
@@ -89,6 +103,9 @@ impl Op {
             Op::Ilike => "ilike",
             Op::In => "in",
             Op::Is => "is",
+            Op::Cs => "cs",
+            Op::Cd => "cd",
+            Op::Ov => "ov",
         }
     }
 
@@ -119,13 +136,24 @@ impl Op {
         matches!(self, Op::Like | Op::Ilike)
     }
 
+    /// Whether the operator tests containment or overlap (`cs`, `cd`, `ov`), which applies
+    /// to arrays (and `cs`, `cd` to JSON) only.
+    pub const fn is_containment(self) -> bool {
+        matches!(self, Op::Cs | Op::Cd | Op::Ov)
+    }
+
     /// Whether the operator applies to a field of the given class: `is` to every field
-    /// (with the values [`IsValue::applies_to`] allows), the others to all but JSON, the
-    /// ordering ones not to true/false or enumerations, the pattern ones to text only.
+    /// (with the values [`IsValue::applies_to`] allows); `cs`, `cd`, `ov` to arrays, `cs`
+    /// and `cd` to JSON, and none of the three to other classes; the comparisons to all
+    /// but arrays and JSON, the ordering ones not to true/false or enumerations, the
+    /// pattern ones to text only.
     pub const fn applies_to(self, class: TypeClass) -> bool {
         match (self, class) {
             (Op::Is, _) => true,
+            (op, TypeClass::Array) => op.is_containment(),
+            (Op::Cs | Op::Cd, TypeClass::Json) => true,
             (_, TypeClass::Json) => false,
+            (op, _) if op.is_containment() => false,
             (op, TypeClass::Bool | TypeClass::Enum) => !op.is_ordering() && !op.is_pattern(),
             (op, TypeClass::Ordered) => !op.is_pattern(),
             (_, TypeClass::Text) => true,
@@ -155,8 +183,11 @@ pub enum TypeClass {
     /// true/false: compared for equality only; the one class that takes `is.true`,
     /// `is.false` and `is.unknown`.
     Bool,
-    /// JSON: tested with `is.null` and `is.not_null` only.
+    /// JSON: tested for containment (`cs`, `cd`) and with `is.null` and `is.not_null`.
     Json,
+    /// An array (`Vec<T>`): tested for containment and overlap (`cs`, `cd`, `ov`) and with
+    /// `is.null` and `is.not_null`.
+    Array,
     /// One of a fixed set of names (a Rust enum stored as text): compared for equality only
     /// (`eq`, `neq`, `in`, `is.null`, `is.not_null`).
     Enum,
@@ -635,6 +666,58 @@ fn push_quoted(out: &mut String, s: &str) {
     out.push('"');
 }
 
+/// Splits an array literal as PostgREST writes it in a filter (`tags=cs.{a,"b,c"}`, the
+/// operand of `cs`, `cd` and `ov` on an array field) into its items' texts: items
+/// separated by `,`, double-quoted where they hold `,`, `{`, `}`, `"`, `\\` or surrounding
+/// spaces (`\\` escapes the next character, quoted or not). An unquoted `NULL` (any case)
+/// and nested arrays are refused: array fields hold neither. The error completes
+/// "expected an array literal such as {a,b} (...)".
+pub fn parse_array_literal(s: &str) -> Result<Vec<String>, &'static str> {
+    let inner = s
+        .trim()
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .ok_or("in braces")?;
+    let mut items = Vec::new();
+    if inner.trim().is_empty() {
+        return Ok(items);
+    }
+    let mut chars = inner.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut text = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => text.extend(chars.next()),
+                    Some(c) => text.push(c),
+                    None => return Err("an unterminated double quote"),
+                }
+            }
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        } else {
+            while let Some(c) = chars.next_if(|c| !matches!(c, ',' | '"')) {
+                match c {
+                    '{' | '}' => return Err("nested arrays are not supported"),
+                    '\\' => text.extend(chars.next()),
+                    c => text.push(c),
+                }
+            }
+            text.truncate(text.trim_end().len());
+            if text.eq_ignore_ascii_case("null") {
+                return Err("items must not be null");
+            }
+        }
+        items.push(text);
+        match chars.next() {
+            None => return Ok(items),
+            Some(',') => {}
+            Some(_) => return Err("items separated by `,`"),
+        }
+    }
+}
+
 /// Parses a condition value (`[not.]op.operand`) for `field`; the error is a bare message.
 /// `tree` selects the rules inside a logic tree (operands with `,()"` must be quoted).
 fn parse_cond(field: &str, value: &str, tree: bool, max_in: usize) -> Result<Condition, Fail> {
@@ -686,6 +769,10 @@ fn parse_cond(field: &str, value: &str, tree: bool, max_in: usize) -> Result<Con
                 })
             }
         },
+        // A containment literal is taken whole, as `item_end` delimited it.
+        OperandShape::Scalar if op.is_containment() && text.starts_with(['{', '[']) => {
+            Operand::Scalar(text.to_owned())
+        }
         OperandShape::Scalar => Operand::Scalar(parse_scalar(field, text, tree)?),
     };
     Ok(Condition {
@@ -875,23 +962,51 @@ fn group_open(s: &str) -> Option<(bool, bool, &str)> {
     .find_map(|(prefix, negated, or)| Some((negated, or, s.strip_prefix(prefix)?)))
 }
 
-/// Byte length of the tree item at the start of `s`: up to the first `,` or `)` outside quotes
-/// and parentheses. `None` if a quote is left open.
-fn item_end(s: &str) -> Option<usize> {
+/// Whether a tree item written up to here (`tags.cs.`, `tags.not.ov.`) is followed by the
+/// operand of a containment operator, whose `{...}` or `[...]` literal may hold `,`.
+fn containment_operand_at(item: &str) -> bool {
+    Op::ALL
+        .into_iter()
+        .filter(|op| op.is_containment())
+        .any(|op| {
+            item.strip_suffix('.')
+                .and_then(|s| s.strip_suffix(op.as_str()))
+                .is_some_and(|s| s.ends_with('.'))
+        })
+}
+
+/// Byte length of the tree item at the start of `s`: up to the first `,` or `)` outside quotes,
+/// parentheses and a containment operator's `{...}` / `[...]` literal. The error says what
+/// was left open: a quote, or such a literal.
+fn item_end(s: &str) -> Result<usize, &'static str> {
     let (mut depth, mut quoted, mut skip) = (0usize, false, false);
+    // Inside a containment literal: its brackets (`{}` or `[]`, the kind that opened it;
+    // the other kind nests only inside JSON, where it is balanced) and their depth.
+    let (mut literal, mut brackets) = ((0u8, 0u8), 0usize);
     for (i, b) in s.bytes().enumerate() {
         match (quoted, b) {
             _ if skip => skip = false,
             (true, b'\\') => skip = true,
             (true, b'"') => quoted = false,
             (false, b'"') => quoted = true,
+            (false, open @ (b'{' | b'[')) if brackets == 0 && containment_operand_at(&s[..i]) => {
+                literal = (open, if open == b'{' { b'}' } else { b']' });
+                brackets = 1;
+            }
+            (false, b) if brackets > 0 && b == literal.0 => brackets += 1,
+            (false, b) if brackets > 0 && b == literal.1 => brackets -= 1,
+            _ if brackets > 0 => {}
             (false, b'(') => depth += 1,
-            (false, b')' | b',') if depth == 0 => return Some(i),
+            (false, b')' | b',') if depth == 0 => return Ok(i),
             (false, b')') => depth -= 1,
             _ => {}
         }
     }
-    (!quoted).then_some(s.len())
+    match (quoted, brackets) {
+        (true, _) => Err("an unterminated double quote"),
+        (_, 0) => Ok(s.len()),
+        _ => Err("a `{...}` or `[...]` value without its closing bracket"),
+    }
 }
 
 /// Parses the logic tree `key=value`. Errors name `param` as the parameter and call the
@@ -954,8 +1069,9 @@ fn parse_logic_in(
             }
             Some(_) => {}
         }
-        let Some(end) = item_end(rest) else {
-            return fail(format!("`{k}` has an unterminated double quote"));
+        let end = match item_end(rest) {
+            Ok(end) => end,
+            Err(what) => return fail(format!("`{k}` has {what}")),
         };
         let (text, after) = rest.split_at(end);
         rest = after;
@@ -1408,7 +1524,8 @@ pub fn parse_query<'a>(
 }
 
 fn needs_quotes(s: &str) -> bool {
-    s.contains([',', '(', ')', '"'])
+    // A leading `{` or `[` would start a containment literal in a logic tree.
+    s.contains([',', '(', ')', '"']) || s.starts_with(['{', '['])
 }
 
 fn push_operand(out: &mut String, operand: &Operand) {
@@ -1650,9 +1767,12 @@ mod tests {
         for op in Op::ALL {
             assert_eq!(Op::parse(op.as_str()), Some(op));
         }
-        assert_eq!(op_names(), "eq, neq, gt, gte, lt, lte, like, ilike, in, is");
         assert_eq!(
-            (Op::parse("EQ"), Op::parse("cs"), Op::parse("")),
+            op_names(),
+            "eq, neq, gt, gte, lt, lte, like, ilike, in, is, cs, cd, ov"
+        );
+        assert_eq!(
+            (Op::parse("EQ"), Op::parse("sl"), Op::parse("")),
             (None, None, None)
         );
         for v in IsValue::ALL {
@@ -1687,12 +1807,14 @@ mod tests {
         assert_eq!(names(Text), "eq neq gt gte lt lte like ilike in is");
         assert_eq!(names(Ordered), "eq neq gt gte lt lte in is");
         assert_eq!(names(Bool), "eq neq in is");
-        assert_eq!(names(Json), "is");
+        assert_eq!(names(Json), "is cs cd");
         assert_eq!(names(Enum), "eq neq in is");
+        assert_eq!(names(Array), "is cs cd ov");
         let shapes = Op::ALL.map(Op::operand);
         assert_eq!(shapes[..8], [OperandShape::Scalar; 8]);
-        assert_eq!(shapes[8..], [OperandShape::List, OperandShape::Is]);
-        for class in [Text, Ordered, Json, Enum] {
+        assert_eq!(shapes[8..10], [OperandShape::List, OperandShape::Is]);
+        assert_eq!(shapes[10..], [OperandShape::Scalar; 3]);
+        for class in [Text, Ordered, Json, Enum, Array] {
             let values: Vec<_> = IsValue::ALL
                 .into_iter()
                 .filter(|v| v.applies_to(class))
@@ -1700,6 +1822,51 @@ mod tests {
             assert_eq!(values, [IsValue::Null, IsValue::NotNull]);
         }
         assert!(IsValue::ALL.into_iter().all(|v| v.applies_to(Bool)));
+    }
+
+    #[test]
+    fn containment_literals() {
+        let cs = |v: &str| Expr::Cond(scalar("tags", false, Op::Cs, v));
+        assert_eq!(
+            parse_condition("tags", "cs.{a,b}").unwrap(),
+            scalar("tags", false, Op::Cs, "{a,b}")
+        );
+        assert_eq!(
+            parse_condition("meta", "not.cd.{\"a\":[1,2]}").unwrap(),
+            scalar("meta", true, Op::Cd, "{\"a\":[1,2]}")
+        );
+        // In a logic tree a `{...}` / `[...]` literal may hold `,`, `(`, `)` and quotes.
+        assert_eq!(
+            parse_logic("or", "(tags.cs.{a,\"b,c\"},tags.ov.[1,2],x.eq.1)", 4).unwrap(),
+            Expr::Or(vec![
+                cs("{a,\"b,c\"}"),
+                Expr::Cond(scalar("tags", false, Op::Ov, "[1,2]")),
+                eq("x", "1"),
+            ])
+        );
+        assert_eq!(
+            parse_where("tags.not.cs.{(a)},and(tags.cd.{a})", 4).unwrap(),
+            Expr::And(vec![
+                Expr::Cond(scalar("tags", true, Op::Cs, "{(a)}")),
+                Expr::And(vec![Expr::Cond(scalar("tags", false, Op::Cd, "{a}"))]),
+            ])
+        );
+        // Only after a containment operator: elsewhere `{` is plain text, and `,` ends it.
+        assert_eq!(
+            parse_logic("or", "(name.eq.{x,y.eq.1)", 4).unwrap(),
+            Expr::Or(vec![eq("name", "{x"), eq("y", "1")])
+        );
+        fails(
+            parse_logic("or", "(tags.cs.{a,b)", 4),
+            "or",
+            "has a `{...}` or `[...]` value without its closing bracket",
+        );
+        let (k, v) = render_logic(&Expr::Or(vec![cs("{a,b}"), cs("{x")]));
+        assert_eq!(v, "(tags.cs.\"{a,b}\",tags.cs.\"{x\")");
+        assert_eq!(
+            parse_logic(&k, &v, 4).unwrap(),
+            Expr::Or(vec![cs("{a,b}"), cs("{x")])
+        );
     }
 
     #[test]
@@ -1728,7 +1895,7 @@ mod tests {
         );
         assert_eq!(
             Unknown::Operator(String::new()).candidates().join(" "),
-            "eq neq gt gte lt lte like ilike in is"
+            "eq neq gt gte lt lte like ilike in is cs cd ov"
         );
         // Errors about anything else carry no word.
         for r in [
@@ -1846,7 +2013,7 @@ mod tests {
         assert_eq!(
             e.message,
             "unknown operator `foo` in `age`; expected one of eq, neq, gt, gte, lt, lte, \
-             like, ilike, in, is (optionally prefixed with `not.`)"
+             like, ilike, in, is, cs, cd, ov (optionally prefixed with `not.`)"
         );
         assert_eq!(e.to_string(), e.message);
         for (value, fragment) in [

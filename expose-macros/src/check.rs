@@ -51,11 +51,36 @@ enum Kind {
     Bool,
     Text,
     Json,
+    /// `Vec<T>` of a supported item type (the item's kind: `I32`, `I64`, `F64`, `Bool` or
+    /// `Text`).
+    Array(Item),
     /// Dates, date-times, UUIDs, decimals: ordered, not text; their values are left to the
     /// runtime.
     Scalar,
     /// A type this check does not know (an alias, say); the runtime decides.
     Other,
+}
+
+/// The item kind of an array field.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Item {
+    I32,
+    I64,
+    F64,
+    Bool,
+    Text,
+}
+
+impl Item {
+    fn kind(self) -> Kind {
+        match self {
+            Item::I32 => Kind::I32,
+            Item::I64 => Kind::I64,
+            Item::F64 => Kind::F64,
+            Item::Bool => Kind::Bool,
+            Item::Text => Kind::Text,
+        }
+    }
 }
 
 impl Kind {
@@ -65,6 +90,7 @@ impl Kind {
             Kind::Text => TypeClass::Text,
             Kind::Bool => TypeClass::Bool,
             Kind::Json => TypeClass::Json,
+            Kind::Array(_) => TypeClass::Array,
             Kind::I16 | Kind::I32 | Kind::I64 | Kind::F32 | Kind::F64 | Kind::Scalar => {
                 TypeClass::Ordered
             }
@@ -74,7 +100,22 @@ impl Kind {
 
     /// Checks one operand value as the runtime's `Value::parse` will at router build (for
     /// the kinds it can tell here); the error says what is expected.
-    fn check_value(self, v: &str) -> Result<(), &'static str> {
+    fn check_value(self, v: &str) -> Result<(), String> {
+        if let Kind::Array(item) = self {
+            let items = grammar::parse_array_literal(v)
+                .map_err(|why| format!("an array literal such as {{a,b}} ({why})"))?;
+            return items
+                .iter()
+                .try_for_each(|i| item.kind().check_value(i))
+                .map_err(|e| format!("an array literal of items each {e}"));
+        }
+        if self == Kind::Json {
+            return serde_json_free_check(v);
+        }
+        self.check_scalar(v).map_err(str::to_owned)
+    }
+
+    fn check_scalar(self, v: &str) -> Result<(), &'static str> {
         fn finite<T: std::str::FromStr + Into<f64>>(v: &str) -> bool {
             v.parse::<T>().is_ok_and(|x| x.into().is_finite())
         }
@@ -92,7 +133,7 @@ impl Kind {
             Kind::F64 => (finite::<f64>(v), "a finite number"),
             Kind::Bool => (matches!(v, "true" | "false"), "`true` or `false`"),
             Kind::Text => (!v.contains('\0'), "text without NUL characters"),
-            Kind::Json | Kind::Scalar | Kind::Other => (true, ""),
+            Kind::Json | Kind::Array(_) | Kind::Scalar | Kind::Other => (true, ""),
         };
         if ok {
             Ok(())
@@ -100,6 +141,17 @@ impl Kind {
             Err(expected)
         }
     }
+}
+
+/// A JSON document's outline as the macro can check it without a JSON parser: an object
+/// or an array in balanced brackets, or a scalar; the runtime parses it at router build.
+fn serde_json_free_check(v: &str) -> Result<(), String> {
+    let v = v.trim();
+    let balanced = |open: char, close: char| v.starts_with(open) && v.ends_with(close);
+    if v.is_empty() || (v.starts_with(['{', '[']) && !balanced('{', '}') && !balanced('[', ']')) {
+        return Err("a JSON document such as {\"a\":1} or [1,2]".into());
+    }
+    Ok(())
 }
 
 fn kind_of(ty: &syn::Type) -> Kind {
@@ -116,6 +168,20 @@ fn kind_of(ty: &syn::Type) -> Kind {
             }
         }
     }
+    if last.ident == "Vec" {
+        if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+            if let Some(syn::GenericArgument::Type(inner)) = a.args.first() {
+                return match kind_of(inner) {
+                    Kind::I32 => Kind::Array(Item::I32),
+                    Kind::I64 => Kind::Array(Item::I64),
+                    Kind::F64 => Kind::Array(Item::F64),
+                    Kind::Bool => Kind::Array(Item::Bool),
+                    Kind::Text => Kind::Array(Item::Text),
+                    _ => Kind::Other,
+                };
+            }
+        }
+    }
     match last.ident.to_string().as_str() {
         "i16" => Kind::I16,
         "i32" => Kind::I32,
@@ -124,7 +190,7 @@ fn kind_of(ty: &syn::Type) -> Kind {
         "f64" => Kind::F64,
         "bool" => Kind::Bool,
         "String" => Kind::Text,
-        "Value" => Kind::Json,
+        "Value" | "Json" => Kind::Json,
         "DateTime" | "NaiveDate" | "Uuid" | "Decimal" => Kind::Scalar,
         _ => Kind::Other,
     }
@@ -631,7 +697,12 @@ fn checked_op(
     let (filterable, sortable) = match kind {
         List => (
             sub_list(pick(&op.filter, &all.filter), "filtered on"),
-            sub_list(pick(&op.sort, &all.sort), "sorted on"),
+            sub_list(pick(&op.sort, &all.sort), "sorted on").inspect(|l| {
+                let lit = pick(&op.sort, &all.sort);
+                for f in fields.iter().filter(|f| l.contains(&f.ident_str())) {
+                    refuse_unordered(cx, lit.as_ref(), f, "`sort`");
+                }
+            }),
         ),
         // A collection write's filters are its own: `all(filter = ...)` stays the list's.
         Update | Remove => (
@@ -895,6 +966,7 @@ fn check_order(cx: &Ctxt, lit: &LitStr, fields: &[Field], readable: &[String]) {
     };
     for t in &terms {
         if let Some(f) = resolve(cx, fields, &t.field, lit) {
+            refuse_unordered(cx, Some(lit), f, "`order`");
             if !readable.contains(&f.ident_str()) {
                 cx.error_spanned_by(
                     lit,
@@ -902,6 +974,20 @@ fn check_order(cx: &Ctxt, lit: &LitStr, fields: &[Field], readable: &[String]) {
                 );
             }
         }
+    }
+}
+
+/// Refuses an array field in `sort` or `order`: arrays have no order that every backend
+/// shares (PostgreSQL compares arrays, elsewhere they are JSON text).
+fn refuse_unordered(cx: &Ctxt, lit: Option<&LitStr>, f: &Field, place: &str) {
+    if let (Kind::Array(_), Some(lit)) = (kind_of(&f.ty), lit) {
+        cx.error_spanned_by(
+            lit,
+            format!(
+                "`{}` is an array field, which has no order on every backend; remove it from {place}",
+                f.ident_str()
+            ),
+        );
     }
 }
 
@@ -949,7 +1035,7 @@ fn and_list(items: &[String]) -> String {
 
 /// Why an operator (or, with `is`, an `is` value) does not apply to a class: what the class
 /// takes instead, read off the grammar's operator table.
-fn not_applicable_hint(class: TypeClass, is: bool) -> String {
+fn not_applicable_hint(class: TypeClass, is: bool, containment: bool) -> String {
     let ops = |keep: &dyn Fn(grammar::Op) -> bool| -> Vec<String> {
         let ops = grammar::Op::ALL.into_iter().filter(|op| keep(*op));
         ops.map(|op| op.as_str().to_owned()).collect()
@@ -959,14 +1045,19 @@ fn not_applicable_hint(class: TypeClass, is: bool) -> String {
         values.map(|v| format!("is.{}", v.as_str())).collect()
     };
     match class {
-        TypeClass::Json => {
-            let values = is_values(&|v| v.applies_to(class));
-            let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
-            format!(
-                "JSON fields can only be tested with {}",
-                quoted.join(" or ")
-            )
+        TypeClass::Json | TypeClass::Array => {
+            let mut words: Vec<String> = ops(&|op| op.applies_to(class) && op.is_containment())
+                .into_iter()
+                .map(|op| format!("`{op}`"))
+                .collect();
+            words.extend(is_values(&|v| v.applies_to(class)).iter().map(|v| format!("`{v}`")));
+            let what = if class == TypeClass::Json { "JSON" } else { "array" };
+            format!("{what} fields can only be tested with {}", words.join(", "))
         }
+        _ if containment => format!(
+            "{} apply to array (`Vec<T>`) fields, and `cs` and `cd` to JSON (`serde_json::Value`) fields, only",
+            and_list(&ops(&grammar::Op::is_containment))
+        ),
         TypeClass::Bool => format!(
             "true/false fields take {}",
             and_list(&ops(&|op| op.applies_to(class)))
@@ -1001,7 +1092,7 @@ fn check_condition(cx: &Ctxt, lit: &LitStr, c: &grammar::Condition, fields: &[Fi
             format!(
                 "operator `{op}` is not supported by `{name}` of type `{}`: {}",
                 ty(),
-                not_applicable_hint(class, false)
+                not_applicable_hint(class, false, c.op.is_containment())
             ),
         );
         return;
@@ -1015,7 +1106,7 @@ fn check_condition(cx: &Ctxt, lit: &LitStr, c: &grammar::Condition, fields: &[Fi
                         "`is.{}` is not supported by `{name}` of type `{}`: {}",
                         v.as_str(),
                         ty(),
-                        not_applicable_hint(class, true)
+                        not_applicable_hint(class, true, false)
                     ),
                 );
             }

@@ -338,6 +338,18 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
                 nullable: f.nullable,
             })? {
                 Ok(v) => {
+                    // A typed JSON field's document must read as its type.
+                    if let (Some(shape), Value::Json(doc)) = (f.shape, &v) {
+                        if let Err(why) = shape(doc) {
+                            errors.push(Offender {
+                                name: key.into_owned(),
+                                location: "body",
+                                rule: None,
+                                detail: format!("does not have the field's type: {why}"),
+                            });
+                            continue;
+                        }
+                    }
                     if !f.rules.is_empty() {
                         broken += res.check_rules(i, &v, &key, &mut errors);
                     }
@@ -465,7 +477,7 @@ impl<'de> DeserializeSeed<'de> for Typed {
     type Value = Result<Value, ValueError>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        if self.ty == FieldType::Json {
+        if matches!(self.ty, FieldType::Json | FieldType::Array(_)) {
             let json = serde_json::Value::deserialize(d)?;
             return Ok(Value::from_json(self.ty, self.nullable, json));
         }

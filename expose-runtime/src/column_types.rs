@@ -3,7 +3,7 @@
 //! read. A new field type is one more arm of [`column_type`].
 
 use crate::db::Backend;
-use crate::field_type::FieldType;
+use crate::field_type::{ArrayItem, FieldType};
 
 /// The SQL side of one field type on one backend.
 #[derive(Debug, Clone, Copy)]
@@ -178,6 +178,24 @@ pub(crate) fn column_type(ty: FieldType, backend: Backend) -> ColumnType {
                 ("JSON", &["json", "longtext"]),
             ],
         ),
+        // No arrays on SQLite and MySQL/MariaDB: a JSON array there.
+        FieldType::Array(item) => {
+            let (rust, pg): (_, (&'static str, &'static [&'static str])) = match item {
+                ArrayItem::Text => ("Vec<String>", ("TEXT[]", &["_text"])),
+                ArrayItem::I32 => ("Vec<i32>", ("INTEGER[]", &["_int4"])),
+                ArrayItem::I64 => ("Vec<i64>", ("BIGINT[]", &["_int8"])),
+                ArrayItem::F64 => ("Vec<f64>", ("DOUBLE PRECISION[]", &["_float8"])),
+                ArrayItem::Bool => ("Vec<bool>", ("BOOLEAN[]", &["_bool"])),
+            };
+            (
+                rust,
+                [
+                    ("TEXT", &["text", "json"]),
+                    pg,
+                    ("JSON", &["json", "longtext"]),
+                ],
+            )
+        }
     };
     let (ddl, accepts) = per_backend[match backend {
         Backend::Sqlite => 0,
@@ -214,5 +232,10 @@ mod tests {
         let f64 = column_type(FieldType::F64, Backend::Postgres);
         assert!(!f64.holds("numeric"));
         assert!(column_type(FieldType::DateTime, Backend::Sqlite).holds("TEXT"));
+        let tags = FieldType::Array(ArrayItem::Text);
+        assert!(column_type(tags, Backend::Postgres).holds("_text"));
+        assert!(!column_type(tags, Backend::Postgres).holds("text"));
+        assert!(!column_type(FieldType::Array(ArrayItem::I64), Backend::Postgres).holds("_int4"));
+        assert!(column_type(tags, Backend::MySql).holds("longtext"));
     }
 }

@@ -41,6 +41,9 @@ pub struct Field {
     /// The rules a value the client writes must pass (`#[expose(validate(...))]`), checked
     /// before any SQL.
     pub rules: &'static [Rule],
+    /// For a typed JSON field (`Json<T>`): the check that a written document reads as a
+    /// `T`, from its [`FieldKind::SHAPE`](crate::FieldKind::SHAPE).
+    pub shape: Option<crate::field_type::JsonShape>,
 }
 
 impl Field {
@@ -64,6 +67,7 @@ impl Field {
             generate: None,
             references: "",
             rules: &[],
+            shape: T::SHAPE,
         }
     }
 

@@ -32,6 +32,39 @@ pub enum FieldType {
     Decimal,
     /// A Rust enum stored as text (`#[derive(expose_runtime::Enum)]`): one of these names.
     Enum(&'static [&'static str]),
+    /// `Vec<T>` of an [`ArrayItem`] type: a PostgreSQL array (`TEXT[]`, `BIGINT[]`, ...);
+    /// on SQLite and MySQL/MariaDB, which have no arrays, a JSON array (SQLite `TEXT`,
+    /// MySQL `JSON`). Tested with `cs`, `cd` and `ov` on every backend.
+    Array(ArrayItem),
+}
+
+/// The item type of an array field ([`FieldType::Array`]): `Vec<String>`, `Vec<i32>`,
+/// `Vec<i64>`, `Vec<f64>`, `Vec<bool>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrayItem {
+    /// `String` (PostgreSQL `TEXT[]`).
+    Text,
+    /// `i32` (PostgreSQL `INTEGER[]`).
+    I32,
+    /// `i64` (PostgreSQL `BIGINT[]`).
+    I64,
+    /// `f64` (PostgreSQL `DOUBLE PRECISION[]`).
+    F64,
+    /// `bool` (PostgreSQL `BOOLEAN[]`).
+    Bool,
+}
+
+impl ArrayItem {
+    /// The field type of one item.
+    pub fn field_type(self) -> FieldType {
+        match self {
+            ArrayItem::Text => FieldType::Text,
+            ArrayItem::I32 => FieldType::I32,
+            ArrayItem::I64 => FieldType::I64,
+            ArrayItem::F64 => FieldType::F64,
+            ArrayItem::Bool => FieldType::Bool,
+        }
+    }
 }
 
 impl FieldType {
@@ -52,6 +85,11 @@ impl FieldType {
                 "a decimal number of at most 28 significant digits, such as 12.50 or \"12.50\""
             }
             FieldType::Enum(_) => "one of the allowed values",
+            FieldType::Array(ArrayItem::Text) => "an array of strings",
+            FieldType::Array(ArrayItem::I32) => "an array of 32-bit integers",
+            FieldType::Array(ArrayItem::I64) => "an array of 64-bit integers",
+            FieldType::Array(ArrayItem::F64) => "an array of finite numbers",
+            FieldType::Array(ArrayItem::Bool) => "an array of true/false values",
         }
     }
 
@@ -63,6 +101,7 @@ impl FieldType {
             FieldType::Bool => TypeClass::Bool,
             FieldType::Json => TypeClass::Json,
             FieldType::Enum(_) => TypeClass::Enum,
+            FieldType::Array(_) => TypeClass::Array,
             FieldType::I16
             | FieldType::I32
             | FieldType::I64
@@ -75,9 +114,11 @@ impl FieldType {
         }
     }
 
-    /// Whether values of this type have an order (`gt`, `lt`, sorting).
+    /// Whether values of this type have an order (`gt`, `lt`, sorting): not JSON, not
+    /// arrays (whose order differs between PostgreSQL's arrays and the JSON text that
+    /// holds them elsewhere).
     pub fn is_ordered(self) -> bool {
-        !matches!(self, FieldType::Json)
+        !matches!(self, FieldType::Json | FieldType::Array(_))
     }
 }
 
@@ -92,16 +133,35 @@ impl FieldType {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a supported #[expose] field type",
     label = "unsupported field type",
-    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, enums with #[derive(expose_runtime::Enum)], and Option of each"
+    note = "supported: i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, expose_runtime::Json<T>, rust_decimal::Decimal, Vec<String>, Vec<i32>, Vec<i64>, Vec<f64>, Vec<bool>, enums with #[derive(expose_runtime::Enum)], and Option of each"
 )]
 pub trait FieldKind {
     /// The value type.
     const TYPE: FieldType;
     /// Whether the field accepts `null`.
     const NULLABLE: bool = false;
+    /// For a typed JSON field ([`Json<T>`](crate::Json)): the check that a written document
+    /// reads as a `T` (a body whose document does not is a 422 naming the field).
+    const SHAPE: Option<JsonShape> = None;
 }
+
+/// Checks that a JSON document reads as a typed JSON field's type; the error says why not.
+pub type JsonShape = fn(&serde_json::Value) -> Result<(), String>;
 
 impl<T: FieldKind> FieldKind for Option<T> {
     const TYPE: FieldType = T::TYPE;
     const NULLABLE: bool = true;
+    const SHAPE: Option<JsonShape> = T::SHAPE;
+}
+
+/// A JSON column whose documents are `T`s ([`Json`](crate::Json), sqlx's): stored, filtered
+/// (`cs`, `cd`) and answered as `serde_json::Value` is, and a written document must
+/// deserialize as a `T`.
+impl<T: serde::de::DeserializeOwned> FieldKind for sqlx::types::Json<T> {
+    const TYPE: FieldType = FieldType::Json;
+    const SHAPE: Option<JsonShape> = Some(shape::<T>);
+}
+
+fn shape<T: serde::de::DeserializeOwned>(v: &serde_json::Value) -> Result<(), String> {
+    T::deserialize(v).map(|_| ()).map_err(|e| e.to_string())
 }

@@ -454,6 +454,38 @@ impl InputValue for serde_json::Value {
     }
 }
 
+/// A typed JSON field, read as its `T` (deserialized from the document; `None` when it
+/// does not read as one).
+impl<T: serde::de::DeserializeOwned> InputValue for sqlx::types::Json<T> {
+    type Ref<'a> = T;
+    fn read(v: &Value) -> Option<T> {
+        match v {
+            Value::Json(j) => T::deserialize(&**j).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// An array field, read as a slice of its items.
+macro_rules! input_arrays {
+    ($($t:ty => $v:ident),*) => {$(
+        impl InputValue for Vec<$t> {
+            type Ref<'a> = &'a [$t];
+            fn read(v: &Value) -> Option<&[$t]> {
+                match v {
+                    Value::Array(a) => match &**a {
+                        crate::value::Array::$v(x) => Some(x),
+                        _ => None,
+                    },
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+input_arrays!(String => Text, i32 => I32, i64 => I64, f64 => F64, bool => Bool);
+
 macro_rules! input_values {
     ($($t:ty => $v:ident),*) => {$(
         impl InputValue for $t {

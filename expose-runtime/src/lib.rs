@@ -81,7 +81,7 @@ pub use db::{Backend, ColumnError, ColumnIndex, Db, DbState, FromRow, FromValue,
 pub use ddl::{create_tables, DdlError};
 pub use decimal::sqlite_collation;
 pub use endpoints::{Call, Endpoints, OperationHandler};
-pub use field_type::{FieldKind, FieldType};
+pub use field_type::{ArrayItem, FieldKind, FieldType, JsonShape};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
 pub use model::{Model, ModelFn, Relation};
 pub use openapi::OpenApi;
@@ -91,8 +91,13 @@ pub use rules::{Choice, Num, Rule};
 pub use scope::{Col, Cond, FieldMask, IntoScope, Scope};
 pub use serve::{serve, Serve, ServeConfig};
 pub use shutdown::shutdown_signal;
+/// A typed JSON field: `pub settings: expose_runtime::Json<Settings>` is a JSON column
+/// (as `serde_json::Value` is: `JSONB`, `JSON`, `TEXT`; `cs` and `cd` filters) whose written
+/// documents must deserialize as a `Settings` (else a 422 naming the field). It is sqlx's
+/// `Json`, so user SQL binds and decodes it too.
+pub use sqlx::types::Json;
 pub use validation::{ErrorField, FieldErrors};
-pub use value::{Value, ValueError};
+pub use value::{Array, Value, ValueError};
 pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 
 /// Turns a struct with named fields into a REST resource.
@@ -616,9 +621,28 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 ///
 /// ```compile_fail,E0277
 /// # use expose_runtime::expose;
-/// // error[E0277]: `Vec<String>` is not a supported #[expose] field type (at `Vec<String>`)
+/// // error[E0277]: `Vec<NaiveDate>` is not a supported #[expose] field type (at `Vec<...>`)
 /// #[expose(as = "people", list)]
-/// pub struct Person { pub id: i64, pub tags: Vec<String> }
+/// pub struct Person { pub id: i64, pub days: Vec<chrono::NaiveDate> }
+/// ```
+///
+/// Arrays (`Vec<String>`, `Vec<i32>`, `Vec<i64>`, `Vec<f64>`, `Vec<bool>`) and JSON take
+/// containment in `where` (`cs`, `cd`, `ov` with an array literal; `cs`, `cd` with a JSON
+/// document); another operator on them, or containment on another type, does not compile:
+///
+/// ```
+/// use expose_runtime::expose;
+///
+/// #[expose(as = "posts", list(where = "tags.cs.{published},meta.cd.{\"a\":1,\"b\":2}"))]
+/// pub struct Post { pub id: i64, pub tags: Vec<String>, pub meta: serde_json::Value }
+/// ```
+///
+/// ```compile_fail
+/// # use expose_runtime::expose;
+/// // error: operator `cs` is not supported by `title` of type `String`: cs, cd and ov apply
+/// // to array (`Vec<T>`) fields, and `cs` and `cd` to JSON (`serde_json::Value`) fields, only
+/// #[expose(as = "posts", list(where = "title.cs.{a}"))]
+/// pub struct Post { pub id: i64, pub title: String }
 /// ```
 ///
 /// ```compile_fail

@@ -54,7 +54,7 @@
 //! `Prefer` and `Accept`, and hooks may refuse a request with any problem.
 
 use crate::field::{Field, FieldSet};
-use crate::field_type::FieldType;
+use crate::field_type::{ArrayItem, FieldType};
 use crate::model::{Model, Operation};
 use crate::problem::PROBLEM_JSON;
 use crate::query::{CSV, OBJECT_JSON};
@@ -2182,6 +2182,9 @@ fn type_schema(ty: FieldType, nullable: bool) -> Json {
             }
             json!({ "type": t("string"), "enum": values })
         }
+        FieldType::Array(item) => {
+            json!({ "type": t("array"), "items": type_schema(item.field_type(), false) })
+        }
     }
 }
 
@@ -2347,9 +2350,43 @@ fn atom(ty: FieldType) -> String {
             format!("(?:{HEX}{{32}}|{h}|\\{{{h}\\}}|urn:uuid:{h})")
         }
         // Only a key in a path takes these here: conditions on text depend on where they
-        // stand (see `condition`), and JSON values are never compared.
+        // stand (see `condition`), and JSON values are compared as documents (`json_doc`).
         FieldType::Text | FieldType::Json => "[^\\u0000]+".to_owned(),
+        FieldType::Array(item) => array_literal(item),
     }
+}
+
+/// An array literal as `Value::parse` reads it, `{a,"b,c"}`: items optionally quoted,
+/// with spaces around them. (An unquoted `NULL` item is refused, which no pattern says.)
+fn array_literal(item: ArrayItem) -> String {
+    let item = match item {
+        ArrayItem::Text => {
+            format!("(?:{QUOTED}|[^\\s,{{}}\"\\\\\\u0000](?:[^,{{}}\"\\\\\\u0000]*[^\\s,{{}}\"\\\\\\u0000])?)")
+        }
+        _ => {
+            let a = atom(item.field_type());
+            format!("(?:{a}|\"{a}\")")
+        }
+    };
+    let item = format!("\\s*{item}\\s*");
+    format!("\\{{(?:{item}(?:,{item})*)?\\}}")
+}
+
+/// A JSON document a containment filter takes: an object of scalar members, an array of
+/// scalars, or a scalar other than a string (inside a logic tree a quoted value is
+/// unquoted, so a string would lose its quotes). Nested documents, strings with `\u`
+/// escapes and exponents past two digits are accepted too, which the pattern leaves out.
+fn json_doc() -> String {
+    let ws = "[ \\t\\n\\r]*";
+    let string = "\"(?:[^\"\\\\\\u0000-\\u001f]|\\\\[\"\\\\/bfnrt])*\"";
+    let plain =
+        "(?:-?(?:0|[1-9][0-9]{0,15})(?:\\.[0-9]{1,15})?(?:[eE][+-]?[0-9]{1,2})?|true|false|null)";
+    let scalar = format!("(?:{string}|{plain})");
+    let member = format!("{ws}{string}{ws}:{ws}{scalar}{ws}");
+    let item = format!("{ws}{scalar}{ws}");
+    format!(
+        "(?:(?:\\{{(?:{member}(?:,{member})*|{ws})\\}}|\\[(?:{item}(?:,{item})*|{ws})\\]|{plain}){ws}|\"{ws}{plain}{ws}\")"
+    )
 }
 
 /// The operators a type takes, for a description: e.g. `eq, neq, in, is (null, not_null,
@@ -2378,7 +2415,14 @@ fn ops_text(ty: FieldType) -> String {
 fn value_note(ty: FieldType) -> String {
     match ty {
         FieldType::Text => "Text must not contain NUL.".to_owned(),
-        FieldType::Json => "JSON fields are only tested with `is`.".to_owned(),
+        FieldType::Json => "JSON fields are tested for containment (`cs`, `cd`: a JSON \
+                            document, e.g. `cs.{\"a\":1}`; not on SQLite) and with `is`."
+            .to_owned(),
+        FieldType::Array(_) => format!(
+            "Values: an array literal such as `{{a,b}}` ({}; quote items holding `,`, `{{`, `}}`, \
+             `\"` or spaces).",
+            ty.describe()
+        ),
         FieldType::F32 | FieldType::F64 => "Values: finite numbers.".to_owned(),
         FieldType::Decimal => {
             "Values: decimal numbers, exact, of at most 28 digits after the point.".to_owned()
@@ -2416,6 +2460,9 @@ fn condition(ty: FieldType, max_in: usize, tree: bool) -> String {
             };
             (scalar, format!("(?:{unquoted_item}|{QUOTED})"))
         }
+        // Containment operands only: no `in` list.
+        FieldType::Json => (json_doc(), String::new()),
+        FieldType::Array(item) => (array_literal(item), String::new()),
         _ => {
             let a = atom(ty);
             let v = format!("(?:{a}|\"{a}\")");
@@ -2509,6 +2556,8 @@ mod tests {
         pub sort_me: String,
         pub price: Option<rust_decimal::Decimal>,
         pub mood: Mood,
+        pub tags: Vec<String>,
+        pub counts: Option<Vec<f64>>,
     }
 
     /// An enum field's values, one needing escaping in a pattern.

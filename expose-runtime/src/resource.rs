@@ -211,9 +211,17 @@ fn read_policy(schema: &Schema, op: &'static Operation) -> Policy {
     let filterable = op
         .filterable
         .map_or(readable, |f| within(schema.set(f, "filterable fields")));
+    // By default the readable fields whose values have an order (not JSON, not arrays).
+    let ordered = readable.iter().filter(|&i| schema.ty(i).is_ordered()).fold(
+        FieldSet::default(),
+        |mut s, i| {
+            s.insert(i);
+            s
+        },
+    );
     let sortable = op
         .sortable
-        .map_or(readable, |f| within(schema.set(f, "sortable fields")));
+        .map_or(ordered, |f| within(schema.set(f, "sortable fields")));
     let default_order = if op.default_order.is_empty() {
         Vec::new()
     } else {

@@ -1,6 +1,6 @@
 //! Typed values: what a request body or query parameter holds once checked against a field.
 
-use crate::field_type::{FieldKind, FieldType};
+use crate::field_type::{ArrayItem, FieldKind, FieldType};
 
 /// A value bound to a SQL parameter, typed by its field.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +32,107 @@ pub enum Value {
     Json(Box<serde_json::Value>),
     /// An exact decimal.
     Decimal(rust_decimal::Decimal),
+    /// An array (`Vec<T>`), boxed as a document is.
+    Array(Box<Array>),
+}
+
+/// The items of an array value ([`Value::Array`]), typed by the field's [`ArrayItem`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Array {
+    /// `Vec<String>`.
+    Text(Vec<String>),
+    /// `Vec<i32>`.
+    I32(Vec<i32>),
+    /// `Vec<i64>`.
+    I64(Vec<i64>),
+    /// `Vec<f64>`.
+    F64(Vec<f64>),
+    /// `Vec<bool>`.
+    Bool(Vec<bool>),
+}
+
+impl Array {
+    /// The type of the items.
+    pub fn item(&self) -> ArrayItem {
+        match self {
+            Array::Text(_) => ArrayItem::Text,
+            Array::I32(_) => ArrayItem::I32,
+            Array::I64(_) => ArrayItem::I64,
+            Array::F64(_) => ArrayItem::F64,
+            Array::Bool(_) => ArrayItem::Bool,
+        }
+    }
+
+    /// The array as a JSON array (how SQLite and MySQL store it, and how it is answered).
+    pub fn to_json(&self) -> serde_json::Value {
+        fn all<T: Clone + Into<serde_json::Value>>(v: &[T]) -> serde_json::Value {
+            serde_json::Value::Array(v.iter().cloned().map(Into::into).collect())
+        }
+        match self {
+            Array::Text(v) => all(v),
+            Array::I32(v) => all(v),
+            Array::I64(v) => all(v),
+            Array::F64(v) => all(v),
+            Array::Bool(v) => all(v),
+        }
+    }
+
+    /// An array of `item`s from values already checked as items of that type.
+    fn collect(item: ArrayItem, values: Vec<Value>) -> Array {
+        macro_rules! pick {
+            ($variant:ident) => {
+                Array::$variant(
+                    values
+                        .into_iter()
+                        .filter_map(|v| match v {
+                            Value::$variant(x) => Some(x),
+                            _ => None,
+                        })
+                        .collect(),
+                )
+            };
+        }
+        match item {
+            ArrayItem::Text => pick!(Text),
+            ArrayItem::I32 => pick!(I32),
+            ArrayItem::I64 => pick!(I64),
+            ArrayItem::F64 => pick!(F64),
+            ArrayItem::Bool => pick!(Bool),
+        }
+    }
+
+    /// Reads a JSON array of `item`s (as stored on SQLite and MySQL, or sent in a body).
+    pub(crate) fn from_json(item: ArrayItem, v: serde_json::Value) -> Result<Array, ValueError> {
+        let serde_json::Value::Array(items) = v else {
+            return Err(expected(FieldType::Array(item)));
+        };
+        let values = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                Value::from_json(item.field_type(), false, v)
+                    .map_err(|e| ValueError(format!("item {i}: {}", e.0)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Array::collect(item, values))
+    }
+
+    /// Reads an array literal as PostgREST writes it in a filter, `{a,b,"c,d"}`
+    /// ([`expose_core::grammar::parse_array_literal`]), each item as an `item`.
+    pub(crate) fn parse(item: ArrayItem, s: &str) -> Result<Array, ValueError> {
+        let texts = expose_core::grammar::parse_array_literal(s).map_err(|why| {
+            ValueError(format!("expected an array literal such as {{a,b}} ({why})"))
+        })?;
+        let values = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                Value::parse(item.field_type(), t)
+                    .map_err(|e| ValueError(format!("item {i}: {}", e.0)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Array::collect(item, values))
+    }
 }
 
 /// Why a value does not fit its field; the caller adds which field.
@@ -114,6 +215,7 @@ impl Value {
                 true => Value::Text(s.to_owned()),
                 false => return Err(bad()),
             },
+            FieldType::Array(item) => Value::Array(Box::new(Array::parse(item, s)?)),
         })
     }
 
@@ -179,6 +281,7 @@ impl Value {
             // a float: see `body.rs`).
             (FieldType::Decimal, J::Number(n)) => Value::parse(ty, &n.to_string())?,
             (FieldType::Json, v) => Value::Json(Box::new(v)),
+            (FieldType::Array(item), v) => Value::Array(Box::new(Array::from_json(item, v)?)),
             _ => return Err(bad()),
         })
     }
@@ -228,6 +331,30 @@ kinds! {
     rust_decimal::Decimal => Decimal,
 }
 
+/// The array types: each `Vec<T>` gets its `FieldKind` and its `Value` conversion.
+macro_rules! arrays {
+    ($($t:ty => $v:ident),* $(,)?) => {
+        $(
+            impl FieldKind for Vec<$t> {
+                const TYPE: FieldType = FieldType::Array(ArrayItem::$v);
+            }
+            impl From<Vec<$t>> for Value {
+                fn from(x: Vec<$t>) -> Value {
+                    Value::Array(Box::new(Array::$v(x)))
+                }
+            }
+        )*
+    };
+}
+
+arrays! {
+    String => Text,
+    i32 => I32,
+    i64 => I64,
+    f64 => F64,
+    bool => Bool,
+}
+
 /// Converts a value to a field's type where that loses nothing.
 pub(crate) fn coerce(v: Value, ty: FieldType, nullable: bool) -> Option<Value> {
     Some(match (v, ty) {
@@ -253,6 +380,7 @@ pub(crate) fn coerce(v: Value, ty: FieldType, nullable: bool) -> Option<Value> {
         | (v @ Value::Json(_), FieldType::Json)
         | (v @ Value::Decimal(_), FieldType::Decimal) => v,
         (Value::Text(t), FieldType::Enum(names)) if names.contains(&t.as_str()) => Value::Text(t),
+        (Value::Array(a), FieldType::Array(item)) if a.item() == item => Value::Array(a),
         (Value::I16(x), FieldType::Decimal) => Value::Decimal(x.into()),
         (Value::I32(x), FieldType::Decimal) => Value::Decimal(x.into()),
         (Value::I64(x), FieldType::Decimal) => Value::Decimal(x.into()),
@@ -296,6 +424,38 @@ mod tests {
             Value::from_json(FieldType::I64, false, j("-1e3")),
             Ok(Value::I64(-1000))
         );
+    }
+
+    #[test]
+    fn array_literals_and_json_arrays() {
+        let text = |s: &str| Array::parse(ArrayItem::Text, s);
+        let strings = |v: &[&str]| Ok(Array::Text(v.iter().map(|s| s.to_string()).collect()));
+        assert_eq!(text("{a,b}"), strings(&["a", "b"]));
+        assert_eq!(text("{}"), strings(&[]));
+        assert_eq!(
+            text("{ a , \"b,c\" ,\"d\\\"e\"}"),
+            strings(&["a", "b,c", "d\"e"])
+        );
+        assert_eq!(text("{\"\"}"), strings(&[""]));
+        assert_eq!(text("{\"NULL\"}"), strings(&["NULL"]));
+        for bad in ["a,b", "{a", "{NULL}", "{{a}}", "{\"a}", "{\"a\"b}"] {
+            assert!(text(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Array::parse(ArrayItem::I64, "{1, -2}"),
+            Ok(Array::I64(vec![1, -2]))
+        );
+        let e = Array::parse(ArrayItem::I32, "{1,x}").unwrap_err();
+        assert!(e.0.starts_with("item 1: expected"), "{e:?}");
+        let j = |s: &str| serde_json::from_str::<serde_json::Value>(s).unwrap();
+        assert_eq!(
+            Value::from_json(FieldType::Array(ArrayItem::Bool), false, j("[true,false]")),
+            Ok(Value::from(vec![true, false]))
+        );
+        let e = Value::from_json(FieldType::Array(ArrayItem::Text), false, j("[\"a\",null]"));
+        assert_eq!(e, Err(ValueError("item 1: must not be null".into())));
+        assert!(Value::from_json(FieldType::Array(ArrayItem::F64), false, j("1")).is_err());
+        assert_eq!(Array::F64(vec![1.5]).to_json(), j("[1.5]"));
     }
 
     #[test]

@@ -26,6 +26,8 @@ struct Table {
     columns: Vec<Column>,
     /// Columns with a unique index (or primary key) of their own, without a predicate.
     unique: Vec<String>,
+    /// Foreign keys of one column: (column, referenced table, referenced column).
+    references: Vec<(String, String, String)>,
 }
 
 /// How a model and its table disagree.
@@ -46,6 +48,8 @@ pub enum MismatchKind {
     NoDefault,
     /// The key is neither generated (by the database or in Rust) nor sent by clients.
     KeyNotSupplied,
+    /// A field that `references = "table(column)"` without that foreign key on its column.
+    NoForeignKey,
     /// A `unique` field (an upsert's `on_conflict` target) without a unique index.
     NotUnique,
 }
@@ -151,7 +155,8 @@ impl std::error::Error for VerifyError {
 /// nullable column (a `null` sent would be refused, default or not); a `generated`,
 /// `default` or `version` field's column has a default (an identity, auto-increment,
 /// generated column or SQLite's rowid count), and for a key that create does not take from
-/// the client the mismatch says that a create would store no key; a `unique` field has a unique index of its own.
+/// the client the mismatch says that a create would store no key; a `unique` field has a unique index of its own;
+/// a field with `references = "table(column)"` has that foreign key on its column.
 pub async fn verify(db: &Db, models: &[&'static Model]) -> Result<(), VerifyError> {
     let mut out = Vec::new();
     for model in models {
@@ -164,6 +169,17 @@ pub async fn verify(db: &Db, models: &[&'static Model]) -> Result<(), VerifyErro
         true => Ok(()),
         false => Err(VerifyError::Mismatches(out)),
     }
+}
+
+/// `users(id)` / `users (id)` as (table, column); `None` for none, or another form (a
+/// schema-qualified or composite reference, which the DDL writes as given and `verify` leaves
+/// alone).
+fn referenced(references: &str) -> Option<(&str, &str)> {
+    let (table, rest) = references.split_once('(')?;
+    let column = rest.trim().strip_suffix(')')?.trim();
+    let table = table.trim();
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+    (plain(table) && plain(column)).then_some((table, column))
 }
 
 fn compare(model: &'static Model, table: &Table, backend: Backend, out: &mut Vec<Mismatch>) {
@@ -298,6 +314,24 @@ fn compare(model: &'static Model, table: &Table, backend: Backend, out: &mut Vec
                 );
             }
         }
+        if let Some((to_table, to_column)) = referenced(f.references) {
+            let found = table.references.iter().any(|(c, t, tc)| {
+                c.eq_ignore_ascii_case(f.column)
+                    && t.eq_ignore_ascii_case(to_table)
+                    && (tc.is_empty() || tc.eq_ignore_ascii_case(to_column))
+            });
+            if !found {
+                push(
+                    MismatchKind::NoForeignKey,
+                    sql.clone(),
+                    format!(
+                        "the field references {to_table}({to_column}), but the column has no such \
+                         foreign key; add FOREIGN KEY ({}) REFERENCES {to_table}({to_column})",
+                        f.column
+                    ),
+                );
+            }
+        }
         if f.unique
             && !table
                 .unique
@@ -359,6 +393,20 @@ async fn read_table(db: &Db, table: &str) -> Result<Table, sqlx::Error> {
                     t.unique.push(c.clone());
                 }
             }
+            // `to` is NULL when the key names the referenced table's primary key implicitly.
+            let keys: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+                "SELECT id, \"from\", \"table\", \"to\" FROM pragma_foreign_key_list(?)",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
+            for (id, from, to_table, to) in &keys {
+                if keys.iter().filter(|k| k.0 == *id).count() == 1 {
+                    // Empty: any column of that table (its primary key, not named here).
+                    let to = to.clone().unwrap_or_default();
+                    t.references.push((from.clone(), to_table.clone(), to));
+                }
+            }
         }
         Db::Postgres(pool) => {
             let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(
@@ -392,6 +440,19 @@ async fn read_table(db: &Db, table: &str) -> Result<Table, sqlx::Error> {
             .fetch_all(pool)
             .await?;
             t.unique = unique.into_iter().map(|(c,)| c).collect();
+            t.references = sqlx::query_as(
+                "SELECT a.attname::text, rc.relname::text, ra.attname::text FROM pg_constraint k \
+                 JOIN pg_class c ON c.oid = k.conrelid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 JOIN pg_class rc ON rc.oid = k.confrelid \
+                 JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] \
+                 JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1] \
+                 WHERE k.contype = 'f' AND cardinality(k.conkey) = 1 \
+                 AND n.nspname = current_schema() AND c.relname = $1",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
         }
         Db::MySql(pool) => {
             let rows: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
@@ -433,6 +494,19 @@ async fn read_table(db: &Db, table: &str) -> Result<Table, sqlx::Error> {
             .fetch_all(pool)
             .await?;
             t.unique = unique.into_iter().map(|(c,)| c).collect();
+            t.references = sqlx::query_as(
+                "SELECT CAST(COLUMN_NAME AS CHAR), CAST(REFERENCED_TABLE_NAME AS CHAR), \
+                 CAST(REFERENCED_COLUMN_NAME AS CHAR) FROM information_schema.KEY_COLUMN_USAGE k \
+                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
+                 AND REFERENCED_TABLE_NAME IS NOT NULL \
+                 AND (SELECT COUNT(*) FROM information_schema.KEY_COLUMN_USAGE o \
+                      WHERE o.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA \
+                      AND o.TABLE_NAME = k.TABLE_NAME \
+                      AND o.CONSTRAINT_NAME = k.CONSTRAINT_NAME) = 1",
+            )
+            .bind(table)
+            .fetch_all(pool)
+            .await?;
         }
     }
     Ok(t)

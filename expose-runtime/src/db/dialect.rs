@@ -28,6 +28,21 @@ pub(crate) struct Dialect {
     pub(crate) explain: Option<&'static str>,
     /// How one row is upserted in one statement.
     pub(crate) upsert: Upsert,
+    /// How `cs`, `cd` and `ov` are written.
+    pub(crate) containment: Containment,
+}
+
+/// How a dialect tests containment and overlap (`cs`, `cd`, `ov`) of arrays and JSON
+/// (`sql::statements::containment`).
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub(crate) enum Containment {
+    /// `@>`, `<@`, `&&` on native arrays, `@>` and `<@` on `jsonb` (PostgreSQL).
+    Operators,
+    /// Arrays are JSON arrays in text, their items listed by `json_each`; JSON documents
+    /// have no containment (SQLite; refused before SQL, `query::check_backend`).
+    JsonEach,
+    /// `JSON_CONTAINS` and `JSON_OVERLAPS` on JSON arrays and documents (MySQL/MariaDB).
+    JsonContains,
 }
 
 /// How one statement writes the rows its filters choose only when there are at most `cap`
@@ -92,6 +107,7 @@ impl Dialect {
         bound: Bound::Counted,
         explain: None,
         upsert: Upsert::MergeFirst,
+        containment: Containment::JsonEach,
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
         id: 1,
@@ -106,6 +122,7 @@ impl Dialect {
         bound: Bound::ChosenKeys,
         explain: Some("EXPLAIN (FORMAT JSON) "),
         upsert: Upsert::OnConflict,
+        containment: Containment::Operators,
     };
     pub(crate) const MYSQL: Dialect = Dialect {
         id: 2,
@@ -120,5 +137,6 @@ impl Dialect {
         bound: Bound::Limited,
         explain: Some("EXPLAIN "),
         upsert: Upsert::OnDuplicateKey,
+        containment: Containment::JsonContains,
     };
 }

@@ -6,8 +6,8 @@
 
 use super::row::{unsupported, Row as UserRow, UNKNOWN_NULL};
 use super::Dialect;
-use crate::field_type::FieldType;
-use crate::value::Value;
+use crate::field_type::{ArrayItem, FieldType};
+use crate::value::{Array, Value};
 use futures_core::future::BoxFuture as BoxFut;
 use sqlx::{Column as _, Database, Row, TypeInfo as _, ValueRef as _};
 use std::sync::Arc;
@@ -245,6 +245,10 @@ macro_rules! backend {
                         json_to(out, &row.try_get_unchecked::<Option<&str>, _>(i)?)
                     }
                     FieldType::Enum(_) => json_to(out, &row.try_get::<Option<&str>, _>(i)?),
+                    FieldType::Array(item) => match get_array(row, i, item)? {
+                        Some(a) => json_to(out, &a.to_json()),
+                        None => json_to(out, &()),
+                    },
                 }
             }
 
@@ -277,6 +281,9 @@ macro_rules! backend {
                         or_null(row.try_get_unchecked(i)?, ty, Value::Text)
                     }
                     FieldType::Enum(_) => or_null(row.try_get(i)?, ty, Value::Text),
+                    FieldType::Array(item) => {
+                        or_null(get_array(row, i, item)?, ty, |a| Value::Array(Box::new(a)))
+                    }
                 })
             }
 
@@ -348,6 +355,7 @@ macro_rules! binder {
                         FieldType::Date => a.add(None::<chrono::NaiveDate>),
                         FieldType::Uuid => a.add(None::<uuid::Uuid>),
                         FieldType::Json => a.add(None::<sqlx::types::Json<&serde_json::Value>>),
+                        FieldType::Array(item) => add_array(&mut a, *item, None),
                     },
                     Value::I16(x) => a.add(*x),
                     Value::I32(x) => a.add(*x),
@@ -361,6 +369,7 @@ macro_rules! binder {
                     Value::Uuid(x) => a.add(*x),
                     Value::Json(x) => a.add(sqlx::types::Json(&**x)),
                     Value::Decimal(x) => a.add(decimal_arg(x)),
+                    Value::Array(x) => add_array(&mut a, x.item(), Some(x)),
                 }
                 .map_err(sqlx::Error::Encode)?;
             }
@@ -371,7 +380,37 @@ macro_rules! binder {
 
 mod sqlite {
     use super::*;
+    type DB = sqlx::Sqlite;
     binder!(bind_all, sqlx::Sqlite);
+
+    /// No arrays here: an array is stored as a JSON array (`TEXT` on SQLite, `JSON` on
+    /// MySQL), bound as its JSON text.
+    fn add_array<'q>(
+        a: &mut <DB as Database>::Arguments<'q>,
+        _item: ArrayItem,
+        x: Option<&'q Array>,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        use sqlx::Arguments as _;
+        a.add(x.map(|x| sqlx::types::Json(x.to_json())))
+    }
+
+    /// An array stored as a JSON array; anything else in the column is a decode error.
+    fn get_array(
+        row: &<DB as Database>::Row,
+        i: usize,
+        item: ArrayItem,
+    ) -> Result<Option<Array>, sqlx::Error> {
+        let Some(json) =
+            row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
+        else {
+            return Ok(None);
+        };
+        Array::from_json(item, json.0).map(Some).map_err(|e| {
+            sqlx::Error::Decode(
+                format!("column {i} is not a JSON array of its items: {}", e.0).into(),
+            )
+        })
+    }
 
     /// SQLite has no decimal type: a decimal is bound as its text (a `TEXT` column keeps
     /// it exactly; `decimal.rs`).
@@ -437,6 +476,41 @@ mod postgres {
     use super::*;
     binder!(bind_all, sqlx::Postgres);
 
+    /// A native array (`TEXT[]`, `BIGINT[]`, ...).
+    fn add_array(
+        a: &mut sqlx::postgres::PgArguments,
+        item: ArrayItem,
+        x: Option<&Array>,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        use sqlx::Arguments as _;
+        match (x, item) {
+            (Some(Array::Text(v)), _) => a.add(v.as_slice()),
+            (Some(Array::I32(v)), _) => a.add(v.as_slice()),
+            (Some(Array::I64(v)), _) => a.add(v.as_slice()),
+            (Some(Array::F64(v)), _) => a.add(v.as_slice()),
+            (Some(Array::Bool(v)), _) => a.add(v.as_slice()),
+            (None, ArrayItem::Text) => a.add(None::<&[String]>),
+            (None, ArrayItem::I32) => a.add(None::<&[i32]>),
+            (None, ArrayItem::I64) => a.add(None::<&[i64]>),
+            (None, ArrayItem::F64) => a.add(None::<&[f64]>),
+            (None, ArrayItem::Bool) => a.add(None::<&[bool]>),
+        }
+    }
+
+    fn get_array(
+        row: &sqlx::postgres::PgRow,
+        i: usize,
+        item: ArrayItem,
+    ) -> Result<Option<Array>, sqlx::Error> {
+        Ok(match item {
+            ArrayItem::Text => row.try_get::<Option<Vec<String>>, _>(i)?.map(Array::Text),
+            ArrayItem::I32 => row.try_get::<Option<Vec<i32>>, _>(i)?.map(Array::I32),
+            ArrayItem::I64 => row.try_get::<Option<Vec<i64>>, _>(i)?.map(Array::I64),
+            ArrayItem::F64 => row.try_get::<Option<Vec<f64>>, _>(i)?.map(Array::F64),
+            ArrayItem::Bool => row.try_get::<Option<Vec<bool>>, _>(i)?.map(Array::Bool),
+        })
+    }
+
     type DecimalArg = rust_decimal::Decimal;
     fn decimal_arg(d: &rust_decimal::Decimal) -> rust_decimal::Decimal {
         *d
@@ -483,6 +557,11 @@ mod postgres {
             "UUID" => Value::Uuid(row.try_get(i)?),
             "NUMERIC" => Value::Decimal(row.try_get(i)?),
             "JSON" | "JSONB" => Value::Json(Box::new(row.try_get::<sqlx::types::Json<_>, _>(i)?.0)),
+            "TEXT[]" | "VARCHAR[]" => Value::from(row.try_get::<Vec<String>, _>(i)?),
+            "INT4[]" => Value::from(row.try_get::<Vec<i32>, _>(i)?),
+            "INT8[]" => Value::from(row.try_get::<Vec<i64>, _>(i)?),
+            "FLOAT8[]" => Value::from(row.try_get::<Vec<f64>, _>(i)?),
+            "BOOL[]" => Value::from(row.try_get::<Vec<bool>, _>(i)?),
             t => return Err(unsupported(col.name(), t)),
         })
     }
@@ -490,7 +569,37 @@ mod postgres {
 
 mod mysql {
     use super::*;
+    type DB = sqlx::MySql;
     binder!(bind_all, sqlx::MySql);
+
+    /// No arrays here: an array is stored as a JSON array (`TEXT` on SQLite, `JSON` on
+    /// MySQL), bound as its JSON text.
+    fn add_array<'q>(
+        a: &mut <DB as Database>::Arguments<'q>,
+        _item: ArrayItem,
+        x: Option<&'q Array>,
+    ) -> Result<(), sqlx::error::BoxDynError> {
+        use sqlx::Arguments as _;
+        a.add(x.map(|x| sqlx::types::Json(x.to_json())))
+    }
+
+    /// An array stored as a JSON array; anything else in the column is a decode error.
+    fn get_array(
+        row: &<DB as Database>::Row,
+        i: usize,
+        item: ArrayItem,
+    ) -> Result<Option<Array>, sqlx::Error> {
+        let Some(json) =
+            row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
+        else {
+            return Ok(None);
+        };
+        Array::from_json(item, json.0).map(Some).map_err(|e| {
+            sqlx::Error::Decode(
+                format!("column {i} is not a JSON array of its items: {}", e.0).into(),
+            )
+        })
+    }
 
     type DecimalArg = rust_decimal::Decimal;
     fn decimal_arg(d: &rust_decimal::Decimal) -> rust_decimal::Decimal {

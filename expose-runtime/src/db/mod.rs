@@ -10,7 +10,7 @@ mod row;
 mod write_queue;
 
 pub(crate) use commit::{Sent, WriteTx};
-pub(crate) use dialect::{Bound, Dialect, Like, Upsert};
+pub(crate) use dialect::{Bound, Containment, Dialect, Like, Upsert};
 pub(crate) use driver::{Driver, Tx};
 pub(crate) use placeholders::rewrite as placeholders;
 pub(crate) use row::json as json_of;

@@ -127,6 +127,7 @@ pub(crate) fn json(v: &Value) -> serde_json::Value {
         Value::Json(x) => (**x).clone(),
         // Its text: a JSON number would go through `f64` here.
         Value::Decimal(x) => x.to_string().into(),
+        Value::Array(a) => a.to_json(),
     }
 }
 
@@ -163,6 +164,13 @@ fn describe(v: &Value) -> String {
         Value::Uuid(_) => ("UUID", "uuid::Uuid"),
         Value::Json(_) => ("JSON", "serde_json::Value"),
         Value::Decimal(_) => ("NUMERIC", "rust_decimal::Decimal"),
+        Value::Array(a) => match a.item() {
+            crate::field_type::ArrayItem::Text => ("TEXT[]", "Vec<String>"),
+            crate::field_type::ArrayItem::I32 => ("INTEGER[]", "Vec<i32>"),
+            crate::field_type::ArrayItem::I64 => ("BIGINT[]", "Vec<i64>"),
+            crate::field_type::ArrayItem::F64 => ("DOUBLE PRECISION[]", "Vec<f64>"),
+            crate::field_type::ArrayItem::Bool => ("BOOLEAN[]", "Vec<bool>"),
+        },
     };
     format!("{sql} ({rust})")
 }
@@ -241,7 +249,7 @@ impl ColumnIndex for usize {
 /// [`FromRow`]). `Option<T>` reads `NULL` as `None`; `T` alone refuses it.
 #[diagnostic::on_unimplemented(
     message = "a column cannot be read as `{Self}`",
-    note = "columns read as i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, Value, or an Option of one"
+    note = "columns read as i16, i32, i64, f32, f64, bool, String, chrono::DateTime<Utc>, chrono::NaiveDate, uuid::Uuid, serde_json::Value, rust_decimal::Decimal, Vec<String>, Vec<i32>, Vec<i64>, Vec<f64>, Vec<bool>, Value, or an Option of one"
 )]
 pub trait FromValue: Sized {
     /// The value as `Self`, or `None` when it is of another type (or does not fit).
@@ -352,10 +360,39 @@ impl FromValue for serde_json::Value {
     fn from_value(v: &Value) -> Option<Self> {
         match v {
             Value::Json(x) => Some((**x).clone()),
+            Value::Array(a) => Some(a.to_json()),
             _ => None,
         }
     }
 }
+
+/// An array column read on every backend: a PostgreSQL array, or the JSON array that holds
+/// it on SQLite (text) and MySQL (`JSON`).
+macro_rules! arrays {
+    ($($t:ty => $v:ident),*) => {$(
+        impl FromValue for Vec<$t> {
+            fn from_value(v: &Value) -> Option<Self> {
+                use crate::field_type::ArrayItem;
+                use crate::value::Array;
+                let json = match v {
+                    Value::Array(a) => return match &**a {
+                        Array::$v(x) => Some(x.clone()),
+                        _ => None,
+                    },
+                    Value::Json(j) => (**j).clone(),
+                    Value::Text(t) => serde_json::from_str(t).ok()?,
+                    _ => return None,
+                };
+                match Array::from_json(ArrayItem::$v, json).ok()? {
+                    Array::$v(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    )*};
+}
+
+arrays!(String => Text, i32 => I32, i64 => I64, f64 => F64, bool => Bool);
 
 /// What a fetch returns each row as: [`Row`] itself, a tuple of [`FromValue`]s read by
 /// position (`(i64,)`, `(i64, Option<String>)`, up to 8), or a type of yours that reads its

@@ -17,6 +17,7 @@ fn plan(
     let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     let mut plan = query::plan_write(res, policy, res.output, &pairs)?;
+    query::check_backend(res, &plan.filters, &[], req.db.backend())?;
     if !plan.filtered && !op.unfiltered {
         let what = match op.kind {
             OperationKind::Remove => "DELETE",

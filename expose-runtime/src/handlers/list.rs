@@ -39,6 +39,7 @@ pub(crate) async fn list(res: &Resource, mut req: Req<'_>) -> Result<Response, P
             "embedded resources are written as JSON only; ask for application/json, or select no embedded resource",
         ));
     }
+    query::check_backend(res, &plan.filters, &plan.embeds, req.db.backend())?;
     plan.filters.extend(prepared.scope);
     let prefer = query::prefer(&req.headers)?;
     req.release_headers();

@@ -168,6 +168,12 @@ async fn embedded(
             &mut access,
         )?
     };
+    query::check_backend(
+        res,
+        &planned.parent_filters,
+        &planned.tree,
+        req.db.backend(),
+    )?;
     let mut filters = policy.forced.clone();
     filters.extend(prepared.scope);
     filters.extend(planned.parent_filters);

@@ -136,7 +136,13 @@ fn type_cond(
         return Err(refuse(if c.op.is_pattern() {
             format!("`{op}` applies to text fields only")
         } else if class == TypeClass::Json {
-            "JSON fields can only be tested with `is`".into()
+            "JSON fields can only be tested with `cs`, `cd` and `is`".into()
+        } else if class == TypeClass::Array {
+            format!("`{op}` does not apply to array fields; use cs, cd, ov or is")
+        } else if c.op == Op::Ov {
+            "`ov` applies to array fields only".into()
+        } else if c.op.is_containment() {
+            format!("`{op}` applies to array and JSON fields only")
         } else if let FieldType::Enum(names) = ty {
             format!(
                 "`{op}` does not apply to a field of fixed values ({}); use eq, neq or in",
@@ -180,6 +186,57 @@ fn type_cond(
         negated: c.negated,
         operand,
     })
+}
+
+/// Refuses the conditions `backend` cannot run (after planning, where the backend is
+/// known): `cs` and `cd` on a JSON field on SQLite, which has no JSON containment
+/// (arrays, stored there as JSON arrays, are tested with `json_each`); in `filters` and in
+/// those of the embedded resources (`embeds`, over `res`'s related models).
+pub(crate) fn check_backend(
+    res: &Schema,
+    filters: &[Filter],
+    embeds: &[EmbedPlan],
+    backend: crate::db::Backend,
+) -> Result<(), Problem> {
+    fn walk(root: &Schema, res: &Schema, f: &Filter, out: &mut Option<&'static str>) {
+        match f {
+            Filter::Cond(c) => {
+                if c.op.is_containment() && res.ty(c.field) == FieldType::Json {
+                    out.get_or_insert(res.field(c.field).name);
+                }
+            }
+            Filter::And(v) | Filter::Or(v) => v.iter().for_each(|f| walk(root, res, f, out)),
+            Filter::Not(f) => walk(root, res, f, out),
+            Filter::Related(e) => {
+                let child = &root.related[e.target].schema;
+                e.filters.iter().for_each(|f| walk(root, child, f, out));
+            }
+        }
+    }
+    fn embedded(root: &Schema, embeds: &[EmbedPlan], out: &mut Option<&'static str>) {
+        for e in embeds {
+            let child = &root.related[e.target].schema;
+            e.filters.iter().for_each(|f| walk(root, child, f, out));
+            embedded(root, &e.embeds, out);
+        }
+    }
+    if backend != crate::db::Backend::Sqlite {
+        return Ok(());
+    }
+    let mut found = None;
+    filters.iter().for_each(|f| walk(res, res, f, &mut found));
+    embedded(res, embeds, &mut found);
+    match found {
+        None => Ok(()),
+        Some(name) => Err(Problem::invalid_parameter(
+            name,
+            format!(
+                "`{name}`: `cs` and `cd` on a JSON field are not available on this \
+                 server's database (SQLite has no JSON containment; PostgreSQL and \
+                 MySQL/MariaDB have it); use `is`"
+            ),
+        )),
+    }
 }
 
 /// Whether a `like` pattern ends with an unpaired `\`.

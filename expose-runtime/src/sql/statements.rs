@@ -1,7 +1,7 @@
 //! The statements of each operation, written once for every dialect.
 
 use super::SqlWriter;
-use crate::db::{Bound, Like};
+use crate::db::{Bound, Containment, Like};
 use crate::field_type::FieldType;
 use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
 use crate::query::{EmbedPlan, ListPlan};
@@ -135,6 +135,7 @@ fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
                 w.bind(v.clone()).push(")");
             }
         },
+        (Op::Cs | Op::Cd | Op::Ov, Operand::One(v)) => containment(w, res, c, v),
         (op, Operand::One(v)) => {
             column(w, res, c.field).push(match op {
                 Op::Eq => " = ",
@@ -153,6 +154,83 @@ fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
     }
     if c.negated {
         w.push(")");
+    }
+}
+
+/// `cs` (the column holds every item of `v`), `cd` (every item of the column is in `v`) or
+/// `ov` (they share an item) on an array field, `cs` / `cd` on a JSON field (`@>` / `<@`),
+/// as the dialect's [`Containment`] says. A `NULL` column is neither (SQL's unknown, as
+/// PostgreSQL's operators answer).
+fn containment(w: &mut SqlWriter, res: &Schema, c: &Cond, v: &Value) {
+    let col = res.field(c.field).column;
+    let json = res.ty(c.field) == FieldType::Json;
+    match w.dialect.containment {
+        Containment::Operators => {
+            // `json` columns too (the cast is a no-op on `jsonb`, which keeps its indexes).
+            if json {
+                w.push("CAST(").ident(col).push(" AS jsonb)");
+            } else {
+                w.ident(col);
+            }
+            w.push(match c.op {
+                Op::Cs => " @> ",
+                Op::Cd => " <@ ",
+                _ => " && ",
+            });
+            w.bind(v.clone());
+        }
+        Containment::JsonContains => {
+            match c.op {
+                Op::Cs => w
+                    .push("JSON_CONTAINS(")
+                    .ident(col)
+                    .push(", ")
+                    .bind(v.clone()),
+                Op::Cd => w
+                    .push("JSON_CONTAINS(")
+                    .bind(v.clone())
+                    .push(", ")
+                    .ident(col),
+                _ => w
+                    .push("JSON_OVERLAPS(")
+                    .ident(col)
+                    .push(", ")
+                    .bind(v.clone()),
+            };
+            w.push(")");
+        }
+        // The column qualified by its table: `json_each` has columns of its own (`key`,
+        // `value`, `type`, ...) that a field's column may be named like.
+        Containment::JsonEach => {
+            let qualified = |w: &mut SqlWriter| {
+                w.ident(res.model.table).push(".").ident(col);
+            };
+            w.push("(CASE WHEN ");
+            qualified(w);
+            w.push(" IS NULL THEN NULL ELSE ");
+            // The items of `outer`, one of which is (`ov`) or none of which is not (`cs`,
+            // `cd`) among the items of `inner`.
+            let (exists, outer_is_column) = match c.op {
+                Op::Cs => ("NOT EXISTS", false),
+                Op::Cd => ("NOT EXISTS", true),
+                _ => ("EXISTS", true),
+            };
+            w.push(exists).push(" (SELECT 1 FROM json_each(");
+            if outer_is_column {
+                qualified(w);
+            } else {
+                w.bind(v.clone());
+            }
+            w.push(") AS expose_item WHERE expose_item.value ");
+            w.push(if c.op == Op::Ov { "IN" } else { "NOT IN" });
+            w.push(" (SELECT value FROM json_each(");
+            if outer_is_column {
+                w.bind(v.clone());
+            } else {
+                qualified(w);
+            }
+            w.push("))) END)");
+        }
     }
 }
 

@@ -3,7 +3,7 @@ use expose_runtime::expose;
 #[expose(as = "people", list)]
 pub struct Person {
     pub id: i64,
-    pub tags: Vec<String>,
+    pub timeout: std::time::Duration,
 }
 
 fn main() {}

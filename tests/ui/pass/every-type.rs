@@ -33,6 +33,36 @@ pub struct Sample {
     pub o_price: Option<rust_decimal::Decimal>,
     pub status: Status,
     pub o_status: Option<Status>,
+    pub tags: Vec<String>,
+    pub ints: Vec<i32>,
+    pub bigs: Vec<i64>,
+    pub doubles: Vec<f64>,
+    pub flags: Vec<bool>,
+    pub o_tags: Option<Vec<String>>,
+    pub typed: expose_runtime::Json<Prefs>,
+    pub o_typed: Option<expose_runtime::Json<Vec<i32>>>,
+}
+
+/// The type of a typed JSON field.
+#[derive(serde::Deserialize)]
+pub struct Prefs {
+    pub theme: String,
+}
+
+/// Containment in `where`: arrays take `cs`, `cd`, `ov`; JSON `cs` and `cd`.
+#[expose(
+    as = "tagged",
+    list(
+        where = "tags.cs.{a,\"b,c\"},or(ints.ov.{1,2},bigs.cd.{3}),meta.cs.{\"a\":[1]}",
+        where = "meta.not.cd.[1,2]"
+    )
+)]
+pub struct Tagged {
+    pub id: i64,
+    pub tags: Vec<String>,
+    pub ints: Vec<i32>,
+    pub bigs: Vec<i64>,
+    pub meta: serde_json::Value,
 }
 
 /// An enum stored as text, with serde's names.
@@ -61,4 +91,5 @@ fn main() {
     let _ = Sample::router::<expose_runtime::Db>();
     let _ = Small::router::<expose_runtime::Db>();
     let _ = Text::router::<expose_runtime::Db>();
+    let _ = Tagged::router::<expose_runtime::Db>();
 }
