@@ -1,6 +1,6 @@
 //! Parsing: the struct attribute's arguments, the field attributes and serde's renames.
 
-use crate::ast::{Attr, ChoiceLit, Field, NumLit, Op, OperationKind, Rule, RuleKind};
+use crate::ast::{Action, Attr, ChoiceLit, Field, NumLit, Op, OperationKind, Rule, RuleKind};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parse;
@@ -9,8 +9,12 @@ use syn::{Ident, LitInt, LitStr};
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
     "as", "table", "validate", "state", "all", "list", "retrieve", "create", "update", "remove",
-    "replace",
+    "replace", "action",
 ];
+/// Options of `action(function, ...)`.
+const ACTION_KEYS: &[&str] = &["method", "scope", "pre", "post", "doc", "require_if_match"];
+/// How an action is written, for messages.
+const ACTION_EXAMPLE: &str = "action(publish, method = \"POST\", scope = own_posts)";
 /// Operation keys.
 const OP_KEYS: &[&str] = &[
     "fields",
@@ -201,6 +205,9 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
                     attr.all = op;
                 }
                 seen_all = true;
+            } else if meta.path.is_ident("action") {
+                let action = parse_action(cx, &meta)?;
+                attr.actions.push(action);
             } else if let Some(kind) = OperationKind::ALL
                 .iter()
                 .find(|k| meta.path.is_ident(k.name()))
@@ -376,6 +383,100 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
         Ok(())
     })?;
     Ok(op)
+}
+
+/// `action(publish, method = "POST", scope = own_posts, pre = [...], post = [...])`: the
+/// function's path first, then its options.
+fn parse_action(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Action> {
+    if !outer.input.peek(syn::token::Paren) {
+        return Err(outer.error(format!(
+            "`action` takes the function to run and its options: write {ACTION_EXAMPLE}"
+        )));
+    }
+    let content;
+    syn::parenthesized!(content in outer.input);
+    let first_item = || {
+        format!(
+            "the first item of `action(...)` is the path of the function to run (`publish` or \
+             `handlers::publish`, without generics or a call), then its options: write {ACTION_EXAMPLE}"
+        )
+    };
+    if content.is_empty() || content.peek(syn::Lit) {
+        return Err(content.error(first_item()));
+    }
+    let func: syn::Path = content
+        .call(syn::Path::parse_mod_style)
+        .map_err(|e| syn::Error::new(e.span(), first_item()))?;
+    if !content.is_empty() && !content.peek(syn::Token![,]) {
+        return Err(content.error(first_item()));
+    }
+    if let Some(k) = ACTION_KEYS.iter().find(|k| func.is_ident(k)) {
+        return Err(syn::Error::new_spanned(
+            &func,
+            format!("`{k}` is an option of the action; {}", first_item()),
+        ));
+    }
+    let mut action = Action {
+        func,
+        method: None,
+        scope: None,
+        pre: Vec::new(),
+        post: Vec::new(),
+        doc: None,
+        require_if_match: None,
+    };
+    if content.is_empty() {
+        return Ok(action);
+    }
+    content.parse::<syn::Token![,]>()?;
+    let rest: proc_macro2::TokenStream = content.parse()?;
+    let (mut seen_pre, mut seen_post) = (false, false);
+    let parser = syn::meta::parser(|meta| {
+        let r = (|| {
+            let name = key(&meta);
+            match name.as_str() {
+                "method" => {
+                    let v = lit_str(&meta, "method = \"POST\"")?;
+                    set(cx, &meta, &mut action.method, v);
+                }
+                "doc" => {
+                    let v = lit_str(&meta, "doc = \"Publish a post\"")?;
+                    set(cx, &meta, &mut action.doc, v);
+                }
+                "scope" => {
+                    let v: syn::Path = meta.value()?.call(syn::Path::parse_mod_style)?;
+                    set(cx, &meta, &mut action.scope, v);
+                }
+                "require_if_match" => {
+                    let v = flag(&meta)?;
+                    set(cx, &meta, &mut action.require_if_match, v);
+                }
+                "pre" | "post" => {
+                    let (seen, list) = match name.as_str() {
+                        "pre" => (&mut seen_pre, &mut action.pre),
+                        _ => (&mut seen_post, &mut action.post),
+                    };
+                    let found = paths(&meta)?;
+                    if std::mem::replace(seen, true) {
+                        cx.syn_error(meta.error(format!(
+                            "duplicate expose option `{name}`; list every hook once: {name} = [first, second]"
+                        )));
+                    } else {
+                        list.extend(found);
+                    }
+                }
+                _ => return unknown(cx, &meta, "action option", ACTION_KEYS),
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            cx.syn_error(e);
+            skip(&meta)?;
+        }
+        Ok(())
+    });
+    syn::parse::Parser::parse2(parser, rest)?;
+    Ok(action)
 }
 
 /// Reads `#[expose(...)]`, serde's renames and the doc comment of one named field.

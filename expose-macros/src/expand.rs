@@ -7,7 +7,7 @@
 
 use crate::ast::{Field, OperationKind};
 use crate::attr;
-use crate::check::{self, CheckedOp};
+use crate::check::{self, CheckedAction, CheckedOp};
 use crate::ctxt::Ctxt;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -65,6 +65,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         Vec::new()
     };
+    let actions = check::check_actions(&cx, &attr);
     let path = attr
         .path
         .as_ref()
@@ -82,7 +83,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             &table,
             &doc,
             &fields,
-            &ops,
+            (&ops, &actions),
             attr.validate.as_ref(),
             true,
             attr.state.as_ref(),
@@ -91,7 +92,17 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             let err = e.to_compile_error();
             if named && !generic {
                 // Same items, no operations and no adapters: nothing more to report.
-                let stub = model(&input, &path, &table, &doc, &fields, &[], None, false, None);
+                let stub = model(
+                    &input,
+                    &path,
+                    &table,
+                    &doc,
+                    &fields,
+                    (&[], &[]),
+                    None,
+                    false,
+                    None,
+                );
                 quote!(#err #stub)
             } else {
                 quote!(#err #input)
@@ -207,7 +218,7 @@ fn model(
     table: &str,
     struct_doc: &str,
     fields: &[Field],
-    ops: &[CheckedOp],
+    (ops, actions): (&[CheckedOp], &[CheckedAction]),
     attr_validate: Option<&syn::Path>,
     with_rules: bool,
     state: Option<&syn::Type>,
@@ -281,12 +292,27 @@ fn model(
             let name = format_ident!("__{}", variant.to_uppercase());
             let kind = Ident::new(&variant, Span::call_site());
             let base = quote!(__e::Operation::of(__e::OperationKind::#kind));
-            let opts = operation(op, ident, &mut glue);
+            let opts = operation(op, ident, &mut glue, None);
             let value = match opts.is_empty() {
                 true => base,
                 false => quote!(__e::Operation { #(#opts,)* ..#base }),
             };
             (name.clone(), quote!(const #name: __e::Operation = #value;))
+        })
+        .unzip();
+    // One `const` per action (the update it runs), and its entry in the model's table.
+    let (action_consts, action_entries): (Vec<TokenStream>, Vec<TokenStream>) = actions
+        .iter()
+        .map(|a| {
+            let run = action_glue(a, ident, &mut glue);
+            let name = format_ident!("__ACTION_{}", a.name.to_uppercase());
+            let opts = operation(&a.op, ident, &mut glue, Some(&run));
+            let value = quote!(__e::Operation { #(#opts,)* ..__e::Operation::of(__e::OperationKind::Update) });
+            let (segment, method, doc) = (&a.name, &a.method, &a.doc);
+            (
+                quote!(const #name: __e::Operation = #value;),
+                quote!(__e::Action { name: #segment, method: #method, doc: #doc, op: #name }),
+            )
         })
         .unzip();
     let validate = match &attr_validate {
@@ -341,6 +367,7 @@ fn model(
             use ::expose_runtime::__private as __e;
             #(#glue)*
             #(#op_consts)*
+            #(#action_consts)*
             #[automatically_derived]
             impl __e::Exposed for #ident {
                 const MODEL: &'static __e::Model = &__e::Model {
@@ -350,6 +377,7 @@ fn model(
                     doc: #struct_doc,
                     fields: &[#(#field_descs),*],
                     operations: &[#(#op_names),*],
+                    actions: &[#(#action_entries),*],
                     validate: #validate,
                 };
             }
@@ -391,8 +419,32 @@ fn model(
     }
 }
 
-/// The non-default options of one operation, as `name: value` pairs of `Operation`.
-fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenStream> {
+/// The adapter of an action's function: the row it loaded, typed, and the hook context.
+/// Spanned at the function's path, so that a missing or mistyped function (or a struct
+/// without `Deserialize`) is reported there.
+fn action_glue(a: &CheckedAction, model: &syn::Ident, glue: &mut Glue) -> syn::Ident {
+    let path = &a.func;
+    glue.get("action", path, |name| {
+        let call = quote_spanned!(path.span()=>
+            let row = __e::action_row::<#model>(ctx)?;
+            #path(row, ctx).await
+        );
+        quote! {
+            fn #name(ctx: &mut __e::HookCtx) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
+                __e::Box::pin(async move { #call })
+            }
+        }
+    })
+}
+
+/// The non-default options of one operation, as `name: value` pairs of `Operation`; an
+/// action's adapter (`run`) ends its `pre` hooks.
+fn operation(
+    op: &CheckedOp,
+    model: &syn::Ident,
+    glue: &mut Glue,
+    run: Option<&syn::Ident>,
+) -> Vec<TokenStream> {
     let mut opts = Vec::new();
     if !op.fields.is_empty() {
         let fields = &op.fields;
@@ -434,7 +486,8 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         opts.push(quote!(fixed_limit: true));
     }
     for (which, hooks) in [("pre", &op.pre), ("post", &op.post)] {
-        if hooks.is_empty() {
+        let tail = run.filter(|_| which == "pre");
+        if hooks.is_empty() && tail.is_none() {
             continue;
         }
         let names = hooks.iter().map(|path| {
@@ -447,6 +500,7 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
                 }
             })
         });
+        let names: Vec<syn::Ident> = names.chain(tail.cloned()).collect();
         let which = syn::Ident::new(which, Span::call_site());
         opts.push(quote!(#which: &[#(#names),*]));
     }

@@ -875,3 +875,10 @@ fn missing(op: OperationKind, what: &str, who: &str) -> Problem {
         op.name()
     ))
 }
+
+/// The row an action loaded, typed: what the macro's adapter of an action's function passes
+/// it (`#[expose(action(publish))]` calls `publish(row, ctx)`).
+#[doc(hidden)]
+pub fn action_row<T: serde::de::DeserializeOwned>(ctx: &HookCtx) -> Result<T, Problem> {
+    ctx.before()?.deserialize()
+}

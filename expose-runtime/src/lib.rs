@@ -676,8 +676,11 @@ pub mod __private {
     pub use crate::config::RouterConfig;
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
+    pub use crate::hooks::action_row;
     pub use crate::hooks::InputValue;
-    pub use crate::model::{FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn};
+    pub use crate::model::{
+        Action, FieldsFn, Force, ForceFn, Hook, Model, Operation, ScopeFn, ValidateFn,
+    };
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
     pub use crate::scope::{Col, Cond, FieldMask, IntoScope, Scope};

@@ -688,6 +688,55 @@ impl Doc<'_> {
             item.insert("parameters".into(), json!([self.key_parameter()]));
             paths.insert(format!("/{}/{{id}}", m.path), Json::Object(item));
         }
+        for action in m.actions {
+            let mut item = Map::new();
+            item.insert(action.method.to_ascii_lowercase(), self.action(action));
+            item.insert("parameters".into(), json!([self.key_parameter()]));
+            paths.insert(
+                format!("/{}/{{id}}/{}", m.path, action.name),
+                Json::Object(item),
+            );
+        }
+    }
+
+    /// A declared action: no body, `select` on the answer, the written row.
+    fn action(&self, action: &'static crate::model::Action) -> Json {
+        let (res, op) = (self.res, &action.op);
+        let params = vec![select_param(res, res.output), if_match_param(op)];
+        let mut responses = Map::new();
+        responses.insert(
+            "200".into(),
+            json!({
+                "description": "The record as the action left it.",
+                "headers": { "ETag": etag_header() },
+                "content": { "application/json": { "schema": self.schema_ref("") } },
+            }),
+        );
+        precondition_responses(&mut responses, op);
+        responses.insert(
+            "400".into(),
+            problem("The id is not valid, `select` is not, or an unknown query parameter."),
+        );
+        responses.insert(
+            "404".into(),
+            problem("No such record within the action's scope; nothing was written."),
+        );
+        responses.insert(
+            "409".into(),
+            problem("The change conflicts with another record (a unique or foreign key)."),
+        );
+        responses.insert(
+            "422".into(),
+            problem("A value the action set breaks a rule of the model or the table."),
+        );
+        self.common(&mut responses, op);
+        let summary = match action.doc {
+            "" => format!("`{}` one of {}", action.name, self.model().path),
+            doc => doc.to_owned(),
+        };
+        let mut o = self.operation(OperationKind::Update, &summary, op, params, None, responses);
+        o["operationId"] = format!("{}_{}", action.name, self.op_id_path()).into();
+        o
     }
 
     /// The document of one operation (on its own path: the item's for an item operation).
