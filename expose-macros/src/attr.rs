@@ -395,21 +395,31 @@ fn parse_action(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Action> {
     }
     let content;
     syn::parenthesized!(content in outer.input);
+    // Parsed apart, so that an error leaves nothing unread in the attribute.
+    let tokens: proc_macro2::TokenStream = content.parse()?;
     let first_item = || {
         format!(
             "the first item of `action(...)` is the path of the function to run (`publish` or \
              `handlers::publish`, without generics or a call), then its options: write {ACTION_EXAMPLE}"
         )
     };
-    if content.is_empty() || content.peek(syn::Lit) {
-        return Err(content.error(first_item()));
-    }
-    let func: syn::Path = content
-        .call(syn::Path::parse_mod_style)
-        .map_err(|e| syn::Error::new(e.span(), first_item()))?;
-    if !content.is_empty() && !content.peek(syn::Token![,]) {
-        return Err(content.error(first_item()));
-    }
+    let head =
+        |input: syn::parse::ParseStream| -> syn::Result<(syn::Path, proc_macro2::TokenStream)> {
+            if input.is_empty() || input.peek(syn::Lit) {
+                return Err(input.error(first_item()));
+            }
+            let func: syn::Path = input
+                .call(syn::Path::parse_mod_style)
+                .map_err(|e| syn::Error::new(e.span(), first_item()))?;
+            if !input.is_empty() && !input.peek(syn::Token![,]) {
+                return Err(input.error(first_item()));
+            }
+            if !input.is_empty() {
+                input.parse::<syn::Token![,]>()?;
+            }
+            Ok((func, input.parse()?))
+        };
+    let (func, rest) = syn::parse::Parser::parse2(head, tokens)?;
     if let Some(k) = ACTION_KEYS.iter().find(|k| func.is_ident(k)) {
         return Err(syn::Error::new_spanned(
             &func,
@@ -425,11 +435,6 @@ fn parse_action(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Action> {
         doc: None,
         require_if_match: None,
     };
-    if content.is_empty() {
-        return Ok(action);
-    }
-    content.parse::<syn::Token![,]>()?;
-    let rest: proc_macro2::TokenStream = content.parse()?;
     let (mut seen_pre, mut seen_post) = (false, false);
     let parser = syn::meta::parser(|meta| {
         let r = (|| {

@@ -304,7 +304,7 @@ fn model(
     let (action_consts, action_entries): (Vec<TokenStream>, Vec<TokenStream>) = actions
         .iter()
         .map(|a| {
-            let run = action_glue(a, ident, &mut glue);
+            let run = action_glue(a, &mut glue);
             let name = format_ident!("__ACTION_{}", a.name.to_uppercase());
             let opts = operation(&a.op, ident, &mut glue, Some(&run));
             let value = quote!(__e::Operation { #(#opts,)* ..__e::Operation::of(__e::OperationKind::Update) });
@@ -419,14 +419,14 @@ fn model(
     }
 }
 
-/// The adapter of an action's function: the row it loaded, typed, and the hook context.
-/// Spanned at the function's path, so that a missing or mistyped function (or a struct
-/// without `Deserialize`) is reported there.
-fn action_glue(a: &CheckedAction, model: &syn::Ident, glue: &mut Glue) -> syn::Ident {
+/// The adapter of an action's function: the row it loaded, as the type the function takes
+/// (the model, deserialized), and the hook context. Spanned at the function's path, so that
+/// a missing or mistyped function (or a row type without `Deserialize`) is reported there.
+fn action_glue(a: &CheckedAction, glue: &mut Glue) -> syn::Ident {
     let path = &a.func;
     glue.get("action", path, |name| {
         let call = quote_spanned!(path.span()=>
-            let row = __e::action_row::<#model>(ctx)?;
+            let row = __e::action_row(ctx)?;
             #path(row, ctx).await
         );
         quote! {

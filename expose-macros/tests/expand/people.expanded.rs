@@ -67,6 +67,7 @@ const _: () = {
                 __e::Field::of::<chrono::DateTime<chrono::Utc>>("created_at").generated(),
             ],
             operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
+            actions: &[],
             validate: __e::None,
         };
     }

@@ -120,6 +120,7 @@ const _: () = {
                 __e::Field::of::<i64>("version").version(),
             ],
             operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
+            actions: &[],
             validate: __e::None,
         };
     }

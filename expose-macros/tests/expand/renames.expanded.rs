@@ -39,6 +39,7 @@ const _: () = {
                 __e::Field::of::<chrono::NaiveDate>("created_at").name("createdAt"),
             ],
             operations: &[__LIST, __RETRIEVE],
+            actions: &[],
             validate: __e::None,
         };
     }

@@ -122,6 +122,7 @@ const _: () = {
                     ),
             ],
             operations: &[__CREATE, __UPDATE],
+            actions: &[],
             validate: __e::Some(__validate_handle_is_not_name),
         };
     }

@@ -65,6 +65,7 @@ const _: () = {
                 __e::Field::of::<bool>("archived").default(),
             ],
             operations: &[__LIST, __CREATE, __UPDATE, __REMOVE, __REPLACE],
+            actions: &[],
             validate: __e::None,
         };
     }
