@@ -762,7 +762,7 @@ fn the_document_holds_the_custom_route_and_the_security() {
     assert_eq!(doc["paths"]["/users"]["get"]["operationId"], "list_users");
     assert!(doc["paths"]["/admin/users/{id}"]["patch"].is_object());
     assert!(doc["paths"]["/users/{id}"].get("patch").is_none());
-    let props = &doc["components"]["schemas"]["AdminUserUpdate"]["properties"];
+    let props = &doc["components"]["schemas"]["AdminUsersUpdate"]["properties"];
     assert!(
         props.get("is_admin").is_some() && props.get("token").is_none(),
         "{props}"

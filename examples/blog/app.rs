@@ -5,8 +5,8 @@
 //! - `owner_id` is forced from the token on create;
 //! - only admins list users, and only they see `email`;
 //! - creating a post writes an `outbox` row in the same transaction;
-//! - `/admin/users` is a second view of the users table, for admins: e-mail visible,
-//!   `is_admin` writable, `token` never;
+//! - `/admin/users` is a second exposure of `User` (`view = AdminUsers`), for admins: e-mail
+//!   visible, `is_admin` writable, `token` never;
 //! - `POST /posts/{id}/publish` is a declared action: the author (or an admin) publishes;
 //! - `GET /posts/mine` is a custom route on the posts list: the caller's own posts, drafts
 //!   included, with the same query grammar and policies as `/posts`.
@@ -29,11 +29,24 @@ pub struct CurrentUser {
 }
 
 /// A user. Only admins list users; only admins see `email`; nobody sees `token`.
+///
+/// Exposed twice: the public `/users` (the first attribute) and, through the generated
+/// marker type `AdminUsers`, the admin view served under `/admin` (`/admin/users`): admins
+/// only (a signed-in non-admin gets 403, an anonymous caller 401), e-mail visible, `is_admin`
+/// writable, `token` neither readable nor writable.
 #[expose(
     as = "users",
     all(fields = "-token", fields_for = user_fields),
     list(pre = [require_admin]),
     retrieve(pre = [require_user])
+)]
+#[expose(
+    view = AdminUsers,
+    as = "users",
+    all(fields = "-token", pre = [require_admin]),
+    list(order = "id"),
+    retrieve,
+    update(fields = "name,email,is_admin")
 )]
 pub struct User {
     #[expose(id, generated)]
@@ -44,28 +57,6 @@ pub struct User {
     #[expose(default = "FALSE")]
     pub is_admin: bool,
     #[expose(unique)]
-    pub token: String,
-}
-
-/// The admin view of the users table, served under `/admin` (`/admin/users`): admins only
-/// (a signed-in non-admin gets 403, an anonymous caller 401), e-mail visible, `is_admin`
-/// writable, `token` neither readable nor writable. A struct is exposed once: a second view of
-/// a table with other policies is a second struct on it (`table = "users"`).
-#[expose(
-    as = "users",
-    table = "users",
-    all(fields = "-token", pre = [require_admin]),
-    list(order = "id"),
-    retrieve,
-    update(fields = "name,email,is_admin")
-)]
-pub struct AdminUser {
-    #[expose(id, generated)]
-    pub id: i64,
-    pub name: String,
-    pub email: String,
-    #[expose(default)]
-    pub is_admin: bool,
     pub token: String,
 }
 
@@ -229,7 +220,7 @@ pub fn api() -> expose_runtime::OpenApi {
     expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
         .resource::<User>()
         .resource::<Post>()
-        .resource_under::<AdminUser>("/admin")
+        .resource_under::<AdminUsers>("/admin")
         .route(
             Route::of::<Post>(OperationKind::List, "/posts/mine")
                 .summary("List the caller's own posts")
@@ -251,7 +242,7 @@ pub fn app(db: Db) -> axum::Router {
     axum::Router::new()
         .merge(User::router())
         .merge(posts.router())
-        .nest("/admin", AdminUser::router())
+        .nest("/admin", AdminUsers::router())
         .route(
             "/posts/mine",
             axum::routing::get(mine).fallback(expose_runtime::method_not_allowed),

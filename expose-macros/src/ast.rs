@@ -119,6 +119,9 @@ pub(crate) struct Attr {
     pub(crate) state: Option<Type>,
     /// `action(publish, ...)`: the declared actions on one row, in the order written.
     pub(crate) actions: Vec<Action>,
+    /// `view = AdminUsers`: on a further `#[expose]` of the struct, the marker type that
+    /// this exposure generates and implements the model for.
+    pub(crate) view: Option<Ident>,
 }
 
 /// One `action(function, options...)` as written.

@@ -9,7 +9,7 @@ use syn::{Ident, LitInt, LitStr};
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
     "as", "table", "validate", "state", "all", "list", "retrieve", "create", "update", "remove",
-    "replace", "action",
+    "replace", "action", "view",
 ];
 /// Options of `action(function, ...)`.
 const ACTION_KEYS: &[&str] = &["method", "scope", "pre", "post", "doc", "require_if_match"];
@@ -168,6 +168,13 @@ fn state_type(meta: &ParseNestedMeta) -> syn::Result<syn::Type> {
     value.parse()
 }
 
+/// A further exposure's attribute, its checked operations and actions.
+pub(crate) type ParsedView = (
+    Attr,
+    Vec<crate::check::CheckedOp>,
+    Vec<crate::check::CheckedAction>,
+);
+
 /// Parses the arguments of `#[expose(...)]` on the struct.
 pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> Attr {
     let mut attr = Attr::default();
@@ -205,6 +212,14 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
                     attr.all = op;
                 }
                 seen_all = true;
+            } else if meta.path.is_ident("view") {
+                let v: Ident = meta.value()?.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "write `view = AdminUsers`: the name of the type this exposure generates",
+                    )
+                })?;
+                set(cx, &meta, &mut attr.view, v);
             } else if meta.path.is_ident("action") {
                 let action = parse_action(cx, &meta)?;
                 attr.actions.push(action);

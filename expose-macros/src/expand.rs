@@ -21,8 +21,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(_) => return not_a_struct(item),
     };
     let cx = Ctxt::new();
-    second_exposure(&cx, &mut input.attrs);
+    let further = further_exposures(&cx, &mut input.attrs);
     let attr = attr::parse_struct_attr(&cx, args);
+    if let Some(v) = &attr.view {
+        cx.error_spanned_by(
+            v,
+            "`view` names the type of a further exposure of the struct; the first #[expose] is the \
+             struct's own: remove `view` here, and give it on the second #[expose]",
+        );
+    }
     let rename_all = attr::rename_all(&input.attrs);
     let mut fields = Vec::new();
     let mut named = false;
@@ -66,34 +73,80 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Vec::new()
     };
     let actions = check::check_actions(&cx, &attr);
-    let path = attr
-        .path
-        .as_ref()
-        .map(syn::LitStr::value)
-        .unwrap_or_default();
-    let table = attr
-        .table
-        .as_ref()
-        .map_or_else(|| path.clone(), syn::LitStr::value);
+    // Each further `#[expose(view = AdminUsers, ...)]`: its own attribute, checked alike.
+    let views: Vec<(syn::Ident, attr::ParsedView)> = further
+        .into_iter()
+        .filter_map(|(at, args)| {
+            let attr = attr::parse_struct_attr(&cx, args);
+            let Some(view) = attr.view.clone() else {
+                cx.error_spanned_by(at, SECOND_WITHOUT_VIEW);
+                return None;
+            };
+            let ops = if named {
+                check::check(&cx, &attr, &fields, &view)
+            } else {
+                Vec::new()
+            };
+            let actions = check::check_actions(&cx, &attr);
+            Some((view, (attr, ops, actions)))
+        })
+        .collect();
     let doc = attr::doc(&input.attrs);
+    let path_of = |attr: &crate::ast::Attr| {
+        let path = attr
+            .path
+            .as_ref()
+            .map(syn::LitStr::value)
+            .unwrap_or_default();
+        let table = attr
+            .table
+            .as_ref()
+            .map_or_else(|| path.clone(), syn::LitStr::value);
+        (path, table)
+    };
+    let (path, table) = path_of(&attr);
     match cx.check() {
-        Ok(()) => model(
-            &input,
-            &path,
-            &table,
-            &doc,
-            &fields,
-            (&ops, &actions),
-            attr.validate.as_ref(),
-            true,
-            attr.state.as_ref(),
-        ),
+        Ok(()) => {
+            let mut out = model(
+                &input,
+                None,
+                &path,
+                &table,
+                &doc,
+                &fields,
+                (&ops, &actions),
+                attr.validate.as_ref(),
+                true,
+                attr.state.as_ref(),
+            );
+            for (view, (attr, ops, actions)) in &views {
+                let (path, table) = path_of(attr);
+                let view_doc = format!(
+                    "A further exposure of [`{}`] at `/{path}`, with its own policies: its rows are `{}`s.",
+                    input.ident, input.ident
+                );
+                out.extend(model(
+                    &input,
+                    Some(view),
+                    &path,
+                    &table,
+                    &view_doc,
+                    &fields,
+                    (ops, actions),
+                    attr.validate.as_ref(),
+                    true,
+                    attr.state.as_ref(),
+                ));
+            }
+            out
+        }
         Err(e) => {
             let err = e.to_compile_error();
             if named && !generic {
                 // Same items, no operations and no adapters: nothing more to report.
-                let stub = model(
+                let mut stub = model(
                     &input,
+                    None,
                     &path,
                     &table,
                     &doc,
@@ -103,6 +156,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                     false,
                     None,
                 );
+                for (view, _) in &views {
+                    stub.extend(model(
+                        &input,
+                        Some(view),
+                        "",
+                        "",
+                        "",
+                        &fields,
+                        (&[], &[]),
+                        None,
+                        false,
+                        None,
+                    ));
+                }
                 quote!(#err #stub)
             } else {
                 quote!(#err #input)
@@ -130,9 +197,19 @@ fn not_a_struct(item: TokenStream) -> TokenStream {
     quote!(#err #item)
 }
 
-/// A second `#[expose]` on the struct: one error at it, and the attribute removed, so that
-/// it does not expand into a second model (five cascading errors).
-fn second_exposure(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>) {
+/// What a further `#[expose]` without `view` is told.
+const SECOND_WITHOUT_VIEW: &str = "a further exposure of this struct names the type it generates: write \
+    #[expose(view = AdminUsers, as = \"users\", ...)] with this exposure's own policies; `AdminUsers` \
+    gets its own router, endpoints and FIELDS, with rows of this struct. Mount it under a prefix \
+    (`Router::nest(\"/admin\", AdminUsers::router())`); to serve the same operations at another path, \
+    route `Type::endpoints().list()` (and the others) there instead";
+
+/// The further `#[expose(...)]` attributes of the struct (each a `view`), taken off it so
+/// that none expands into a second model of the struct itself (a cascade of errors).
+fn further_exposures(
+    cx: &Ctxt,
+    attrs: &mut Vec<syn::Attribute>,
+) -> Vec<(syn::Attribute, TokenStream)> {
     let is_expose = |a: &syn::Attribute| {
         a.path()
             .segments
@@ -140,17 +217,15 @@ fn second_exposure(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>) {
             .is_some_and(|s| s.ident == "expose")
             && matches!(a.style, syn::AttrStyle::Outer)
     };
+    let mut out = Vec::new();
     for a in attrs.iter().filter(|a| is_expose(a)) {
-        cx.error_spanned_by(
-            a,
-            "a struct is exposed once: remove this second #[expose]. For a second view of the same table \
-             with other policies (an admin API), declare another struct with its own `as = \"...\"` and \
-             `table = \"<the table>\"` and mount its router under a prefix \
-             (`Router::nest(\"/admin\", AdminUser::router())`); to serve the same operations at \
-             another path, route `Type::endpoints().list()` (and the others) there",
-        );
+        match a.meta.require_list() {
+            Ok(list) => out.push((a.clone(), list.tokens.clone())),
+            Err(_) => cx.error_spanned_by(a, SECOND_WITHOUT_VIEW),
+        }
     }
     attrs.retain(|a| !is_expose(a));
+    out
 }
 
 /// Removes `#[expose(...)]` from every field, whatever the item's shape (rust-lang/rust#65823).
@@ -214,6 +289,7 @@ impl Glue {
 #[allow(clippy::too_many_arguments)]
 fn model(
     input: &syn::DeriveInput,
+    view: Option<&syn::Ident>,
     path: &str,
     table: &str,
     struct_doc: &str,
@@ -223,7 +299,21 @@ fn model(
     with_rules: bool,
     state: Option<&syn::Type>,
 ) -> TokenStream {
-    let (ident, vis) = (&input.ident, &input.vis);
+    let (row, vis) = (&input.ident, &input.vis);
+    // A view is a marker type implementing the model for rows of the struct.
+    let ident = view.unwrap_or(row);
+    let item = match view {
+        None => quote! {
+            // Every field is a column the generated API reads or writes, even when no Rust code does.
+            #[allow(dead_code)]
+            #input
+        },
+        Some(v) => quote! {
+            #[doc = #struct_doc]
+            #[derive(Debug, Clone, Copy)]
+            #vis struct #v;
+        },
+    };
     let rust_name = ident.to_string();
     let has_key = fields.iter().any(|f| f.key.is_some());
     let field_descs = fields.iter().map(|f| {
@@ -354,9 +444,7 @@ fn model(
         " The operations of `/{path}` one by one: each as a handler to mount at any path, a router without some, and calls from custom handlers."
     );
     quote! {
-        // Every field is a column the generated API reads or writes, even when no Rust code does.
-        #[allow(dead_code)]
-        #input
+        #item
         #[doc = #fields_doc]
         #[allow(dead_code, missing_docs, unused_qualifications)]
         #vis struct #fields_ty {
@@ -370,6 +458,7 @@ fn model(
             #(#action_consts)*
             #[automatically_derived]
             impl __e::Exposed for #ident {
+                type Row = #row;
                 const MODEL: &'static __e::Model = &__e::Model {
                     rust_name: #rust_name,
                     path: #path,

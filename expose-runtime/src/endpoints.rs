@@ -453,9 +453,9 @@ where
 
     /// The list's rows, typed. Every field `M` needs must be in the answer (`select`,
     /// `fields` and `fields_for` may leave some out): otherwise a 500 problem names it.
-    pub async fn list_rows(self) -> Result<Vec<M>, Problem>
+    pub async fn list_rows(self) -> Result<Vec<M::Row>, Problem>
     where
-        M: serde::de::DeserializeOwned,
+        M::Row: serde::de::DeserializeOwned,
     {
         let body = self.run_json(OperationKind::List, None).await?;
         serde_json::from_slice(&body).map_err(|e| Problem::internal(&e))
@@ -469,9 +469,9 @@ where
     }
 
     /// The row with key `key`, typed; a 404 problem outside the scope and the conditions.
-    pub async fn retrieve_row(self, key: impl std::fmt::Display) -> Result<M, Problem>
+    pub async fn retrieve_row(self, key: impl std::fmt::Display) -> Result<M::Row, Problem>
     where
-        M: serde::de::DeserializeOwned,
+        M::Row: serde::de::DeserializeOwned,
     {
         let body = self
             .run_json(OperationKind::Retrieve, Some(key.to_string()))

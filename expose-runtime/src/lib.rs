@@ -665,8 +665,12 @@ pub use expose_macros::expose;
 /// ```
 pub use expose_macros::Enum;
 
-/// Implemented by `#[expose]` for each exposed struct: its static description.
+/// Implemented by `#[expose]` for each exposed struct (and each further exposure's `view`
+/// type): its static description.
 pub trait Exposed {
+    /// The rows' type: the struct itself, or for a `view = AdminUsers` exposure the struct
+    /// it is a view of.
+    type Row;
     /// Fields, types and policies, as the attribute declared them.
     const MODEL: &'static model::Model;
 }
