@@ -153,6 +153,74 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `list`, `retrieve`, `create`, `update`, `remove`, `replace` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
 /// | `all(...)` | options shared by every operation that they apply to | none |
 /// | `validate = check_loan` | the model's own validation, for rules across fields: `fn(&Input) -> Result<(), FieldErrors>`, run on every row a write body holds (see [Validation](#validation)) | none |
+/// | `action(publish, ...)` | a declared action on one row at `/{path}/{id}/publish` (see [Actions](#actions)); repeatable | none |
+/// | `view = AdminUsers` | on a further `#[expose]` of the struct only: the marker type this exposure generates (see [Several exposures](#several-exposures)) | none |
+///
+/// # Actions
+///
+/// `action(f, method = "POST", scope = s, pre = [..], post = [..], require_if_match, doc = "..")`
+/// routes `{method} /{path}/{id}/{f's name}` to `async fn f(row: R, ctx: &mut HookCtx) ->
+/// Result<(), Problem>`, where `R` is the struct (with `serde::Deserialize`) or any type serde
+/// deserializes from the row's fields. The row is loaded and locked under the action's scope
+/// (`scope`, else `all`'s, and `all`'s `where`) in a transaction: outside it the answer is
+/// 404 and nothing is written. `f` sets what is written with `ctx.input_mut()?.set(...)`
+/// (nothing set: nothing written) and may run statements of its own (`ctx.execute`) in the
+/// same transaction; a problem it returns rolls everything back. The answer is the written
+/// row, narrowed by `?select=`, with its `ETag`; another method on the path is a 405 with
+/// `Allow`. `method` is `POST` (default), `PUT`, `PATCH` or `DELETE`; the action's `pre` hooks
+/// (after `all`'s) run before `f`, its `post` hooks after the write.
+///
+/// ```
+/// use expose_runtime::{expose, Cond, HookCtx, Problem};
+///
+/// #[derive(serde::Deserialize)]
+/// #[expose(as = "posts", list, retrieve, action(publish, scope = not_archived))]
+/// pub struct Post {
+///     pub id: i64,
+///     pub published: bool,
+///     pub archived: bool,
+/// }
+///
+/// fn not_archived(_: &HookCtx) -> Result<Cond<Post>, Problem> {
+///     Ok(Post::FIELDS.archived.eq(false))
+/// }
+///
+/// /// `POST /posts/{id}/publish`.
+/// async fn publish(post: Post, ctx: &mut HookCtx) -> Result<(), Problem> {
+///     if !post.published {
+///         ctx.input_mut()?.set(Post::FIELDS.published, true)?;
+///     }
+///     Ok(())
+/// }
+/// # let _ = Post::router::<expose_runtime::Db>();
+/// ```
+///
+/// # Several exposures
+///
+/// A struct may carry further `#[expose(view = Name, ...)]` attributes: each generates
+/// `pub struct Name;`, exposed with that attribute's path and policies over rows of the
+/// struct, with its own `Name::router()`, `Name::endpoints()`, `Name::FIELDS` and
+/// `Name::MODEL` (its scopes and `fields_for` take `Cond<Name>` / `FieldMask<Name>`). Field
+/// attributes are the struct's, shared by every exposure. A further `#[expose]` without
+/// `view` is a compile error that says so.
+///
+/// ```
+/// use expose_runtime::{expose, Db};
+///
+/// #[expose(as = "users", all(fields = "-token"), list)]
+/// #[expose(view = AdminUsers, as = "users", all(fields = "-token"), list, update(fields = "is_admin"))]
+/// pub struct User {
+///     pub id: i64,
+///     pub name: String,
+///     pub is_admin: bool,
+///     pub token: String,
+/// }
+///
+/// let app: axum::Router<Db> = axum::Router::new()
+///     .merge(User::router())
+///     .nest("/admin", AdminUsers::router());
+/// # let _ = app;
+/// ```
 ///
 /// An operation's own option wins over the same option in `all(...)`; `where`, `pre`, `post`
 /// and `force`/`overwrite` are combined (those of `all(...)` first). `all(fields = ...)` is
