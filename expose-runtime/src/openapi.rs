@@ -335,14 +335,20 @@ impl OpenApi {
                 .map(|url| json!({ "url": if url.is_empty() { "/" } else { url } }))
                 .collect(),
         };
-        json!({
+        let mut doc = json!({
             "openapi": "3.1.0",
             "info": info,
             "servers": servers,
             "tags": tags,
             "paths": paths,
             "components": components,
-        })
+        });
+        if self.bearer.is_none() {
+            // Said, not left out: no operation needs credentials (linters such as redocly's
+            // `security-defined` ask every document to say it).
+            doc["security"] = json!([]);
+        }
+        doc
     }
 
     /// A short listing: each resource, its operations (method and path), and the address of
