@@ -51,6 +51,7 @@ const _: () = {
     const __REMOVE: __e::Operation = __e::Operation::of(__e::OperationKind::Remove);
     #[automatically_derived]
     impl __e::Exposed for Person {
+        type Row = Person;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Person",
             path: "people",

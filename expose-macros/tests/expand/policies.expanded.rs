@@ -107,6 +107,7 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Post {
+        type Row = Post;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Post",
             path: "posts",

@@ -28,6 +28,7 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Account {
+        type Row = Account;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Account",
             path: "accounts",

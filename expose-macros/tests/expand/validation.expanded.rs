@@ -61,6 +61,7 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Signup {
+        type Row = Signup;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Signup",
             path: "signups",

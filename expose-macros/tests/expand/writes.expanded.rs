@@ -51,6 +51,7 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Contact {
+        type Row = Contact;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Contact",
             path: "contacts",
