@@ -954,6 +954,16 @@ async fn actions(t: Arc<TestDb>) {
         "shout_tickets"
     );
     assert!(doc["paths"]["/tickets/{id}/close"]["post"].is_object());
+    let index = expose_runtime::OpenApi::new("t", "1")
+        .resource::<Ticket>()
+        .index();
+    let listed = index["resources"][0]["operations"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|o| o["path"] == "/tickets/{id}/close" && o["method"] == "POST"),
+        "{listed:?}"
+    );
 }
 
 backend_tests!(

@@ -10,7 +10,14 @@
 fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/pass/*.rs");
-    for fixture in ["custom", "people", "policies", "renames", "validation", "writes"] {
+    for fixture in [
+        "custom",
+        "people",
+        "policies",
+        "renames",
+        "validation",
+        "writes",
+    ] {
         t.pass(format!("expose-macros/tests/expand/{fixture}.rs"));
     }
     t.compile_fail("tests/ui/fail/*.rs");

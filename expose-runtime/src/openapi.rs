@@ -44,7 +44,8 @@
 //!   (`max-affected`), `Accept`, `If-Match`; no `order`, `limit` or `offset`;
 //! - replace (`PUT /path/{id}`): the whole row, replaced (200, 204) or inserted (201);
 //! - every status each operation can answer, problems as `application/problem+json`;
-//! - only the operations the model exposes.
+//! - only the operations the model exposes, and its declared actions
+//!   (`POST /path/{id}/publish`: `select`, no body, the written row).
 //!
 //! What a JSON Schema cannot say is said in the descriptions: an upper `Range` bound must not
 //! be below the lower one, numbers must be finite, logic trees may nest `and(...)` / `or(...)`
@@ -368,7 +369,7 @@ impl OpenApi {
                 let item = format!("{server}{nested}/{}/{{id}}", m.path);
                 // Updates and removes are on both paths: the item's, and the collection's
                 // (rows chosen by filters).
-                let ops: Vec<Json> = OperationKind::ALL
+                let mut ops: Vec<Json> = OperationKind::ALL
                     .into_iter()
                     .filter(|k| m.operation(*k).is_some())
                     .flat_map(|k| {
@@ -379,6 +380,9 @@ impl OpenApi {
                         })
                     })
                     .collect();
+                ops.extend(m.actions.iter().map(|a| {
+                    json!({ "operation": a.name, "method": a.method, "path": format!("{item}/{}", a.name) })
+                }));
                 json!({
                     "name": m.path,
                     "description": m.doc,
