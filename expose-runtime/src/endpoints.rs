@@ -486,10 +486,12 @@ where
     }
 
     /// Updates the row with key `key` with `body` (a JSON object of writable fields) in
-    /// place of the request's body: a custom route that sets fields itself (`POST
-    /// /posts/{id}/publish` setting `published`), under the update's scope, `fields_for`,
-    /// forced values and hooks (404 outside the scope and the conditions, nothing written).
-    /// The answer is the written row, narrowed by the client's `select=` as any update's.
+    /// place of the request's body: a custom route that sets fields itself, under the
+    /// update's scope, `fields_for`, forced values and hooks (404 outside the scope and the
+    /// conditions, nothing written). The answer is the written row, narrowed by the client's
+    /// `select=` as any update's. A route of the model's own (`POST /posts/{id}/publish`) is
+    /// better declared as an action (`#[expose(action(publish, ...))]`): its function sees
+    /// the loaded row, and the document lists it.
     pub async fn update_with(
         mut self,
         key: impl std::fmt::Display,
