@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Real JavaScript clients (@supabase/postgrest-js, @raphiniert/ra-data-postgrest) against the
-# running `people` example, on every backend:
+# running `people` example, on every backend; then, once on SQLite, the OpenAPI documents of
+# `people` and `blog` for generated clients: `redocly lint` (recommended rules) on both, an
+# openapi-typescript + openapi-fetch client of `people` type-checked with `tsc --strict` and run,
+# and an openapi-python-client client of `people` (pinned, in <target>/clients-venv) run:
 #
 #   bash clients/run.sh                   # SQLite, plus PostgreSQL / MariaDB when their URL is set
 #   bash clients/run.sh sqlite postgres   # only these
@@ -15,7 +18,7 @@ CLIENTS="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$CLIENTS")"
 
 fail() { echo "clients: $*" >&2; exit 1; }
-for tool in node npm cargo curl; do
+for tool in node npm cargo curl python3; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 
@@ -51,16 +54,24 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# The example, built once; its binary is started directly for each backend.
+# The examples, built once; their binaries are started directly for each backend.
 cd "$ROOT"
-echo "clients: building the people example"
-cargo build --quiet --example people
+echo "clients: building the people and blog examples"
+cargo build --quiet --example people --example blog
 TARGET="$(cargo metadata --format-version 1 --no-deps |
   node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
 BIN="$TARGET/debug/examples/people"
 [ -x "$BIN" ] || fail "$BIN was not built"
 LOGS="$TARGET/clients"
 mkdir -p "$LOGS"
+
+# openapi-python-client, pinned, in a venv of its own (as .ci/openapi.sh installs its tools).
+VENV="$TARGET/clients-venv"
+if [ ! -x "$VENV/bin/openapi-python-client" ]; then
+  echo "clients: installing openapi-python-client into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "openapi-python-client==0.26.1"
+fi
 WORK="$(mktemp -d)"
 
 SERVER=
@@ -83,16 +94,17 @@ free_port() {
 
 # Starts the example on DATABASE_URL $1, logging to $2; sets SERVER and PORT once /ready
 # answers. Another process may take the free port before the server binds it: then it tries
-# another port (three times).
+# another port (three times). $3 and $4 (default: the people example and /ready) name another
+# binary and the path that answers once it is up.
 start() {
-  local url=$1 log=$2 attempt deadline
+  local url=$1 log=$2 bin=${3:-$BIN} probe=${4:-/ready} attempt deadline
   for attempt in 1 2 3; do
     PORT="$(free_port)"
-    DATABASE_URL="$url" ADDR="127.0.0.1:$PORT" SEED_ROWS=200 "$BIN" >"$log" 2>&1 &
+    DATABASE_URL="$url" ADDR="127.0.0.1:$PORT" SEED_ROWS=200 "$bin" >"$log" 2>&1 &
     SERVER=$!
     deadline=$((SECONDS + 60))
     while ((SECONDS < deadline)); do
-      curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/ready" 2>/dev/null && return 0
+      curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT$probe" 2>/dev/null && return 0
       kill -0 "$SERVER" 2>/dev/null || break
       sleep 0.2
     done
@@ -157,9 +169,55 @@ run_backend() {
   echo "${RESULTS[-1]}"
 }
 
+# The documents and the generated clients, on SQLite: what they check is the document, the
+# same on every backend.
+run_documents() {
+  local gen="$CLIENTS/generated" begin secs outcome=FAIL log="$LOGS/documents.log"
+  begin=$EPOCHREALTIME
+  rm -rf "$gen" && mkdir -p "$gen"
+  rm -f "$WORK"/docs-*.db*
+  # In a subshell (for `tee`), which stops the servers it starts.
+  if (
+    start "sqlite:$WORK/docs-blog.db?mode=rwc" "$LOGS/documents-blog-server.log" \
+      "$TARGET/debug/examples/blog" /openapi.json &&
+      curl -fsS "http://127.0.0.1:$PORT/openapi.json" -o "$gen/blog.json" &&
+      stop &&
+      start "sqlite:$WORK/docs-people.db?mode=rwc" "$LOGS/documents-people-server.log" &&
+      curl -fsS "http://127.0.0.1:$PORT/openapi.json" -o "$gen/people.json" &&
+      (
+        set -e
+        cd "$CLIENTS"
+        echo "clients: redocly lint (recommended) on the people and blog documents"
+        npx --no-install redocly lint --extends recommended --format=summary \
+          generated/people.json generated/blog.json
+        echo "clients: openapi-typescript + openapi-fetch, tsc --strict"
+        npx --no-install openapi-typescript generated/people.json -o generated/people.d.ts
+        npx --no-install tsc --strict --module nodenext --moduleResolution nodenext \
+          --target es2022 --outDir generated/ts typed/people.ts
+        BASE_URL="http://127.0.0.1:$PORT" node generated/ts/people.js
+        echo "clients: openapi-python-client"
+        cd "$gen" && mkdir -p python
+        "$VENV/bin/openapi-python-client" generate --path people.json --meta none \
+          --output-path "$gen/python/people_client" --config "$CLIENTS/python/config.yaml"
+        BASE_URL="http://127.0.0.1:$PORT" "$VENV/bin/python" "$CLIENTS/python/people_check.py" \
+          "$gen/python"
+      )
+    rc=$?
+    stop
+    exit $rc
+  ) 2>&1 | tee "$log"; then
+    outcome=pass
+  fi
+  secs="$(awk -v a="$begin" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
+  [ $outcome = pass ] || FAILED=1
+  RESULTS+=("clients: documents and generated clients: $outcome (${secs} s; log in $log)")
+  echo "${RESULTS[-1]}"
+}
+
 for backend in "${BACKENDS[@]}"; do
   run_backend "$backend"
 done
+run_documents
 echo
 printf '%s\n' "${RESULTS[@]}"
 exit $FAILED

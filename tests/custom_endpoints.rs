@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use expose_runtime::{Db, OperationKind, Problem};
+use expose_runtime::{expose, Db, Endpoints, OperationKind, Problem};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::sync::Arc;
@@ -262,8 +262,11 @@ async fn status_of(r: Response) -> (StatusCode, serde_json::Value) {
 }
 
 /// `GET /published-titles`: a handler that computes with the list's typed rows.
-async fn published_titles(State(db): State<Db>, req: Request) -> Result<String, Problem> {
-    let posts = Post::endpoints()
+async fn published_titles(
+    State((posts, db)): State<(Endpoints<Post>, Db)>,
+    req: Request,
+) -> Result<String, Problem> {
+    let posts = posts
         .call(req, db)
         .and(Post::FIELDS.published.eq(true))
         .list_rows()
@@ -408,7 +411,7 @@ async fn calls(t: Arc<TestDb>) {
     // A handler computing with typed rows.
     let app = axum::Router::new()
         .route("/published-titles", axum::routing::get(published_titles))
-        .with_state(db.clone());
+        .with_state((posts.clone(), db.clone()));
     let r = send(&app, "GET", "/published-titles?order=id", &[], None).await;
     assert_eq!(String::from_utf8_lossy(&r.body), "edited|Bob's news");
     send(&app, "GET", "/published-titles?nope=1", &[], None)
@@ -721,10 +724,24 @@ async fn admin_users(t: Arc<TestDb>) {
 fn the_document_holds_the_custom_route_and_the_security() {
     let doc = app::api().document();
     let publish = &doc["paths"]["/posts/{id}/publish"]["post"];
-    assert_eq!(publish["operationId"], "update_posts_id_publish");
+    // The declared action, documented from the model alone.
+    assert_eq!(publish["operationId"], "publish_posts");
+    assert_eq!(
+        publish["summary"],
+        "Publish a post: its author or an admin sets `published`."
+    );
     assert!(publish.get("requestBody").is_none(), "{publish}");
-    assert_eq!(publish["parameters"][0]["name"], "id");
+    assert_eq!(
+        doc["paths"]["/posts/{id}/publish"]["parameters"][0]["name"],
+        "id"
+    );
+    assert_eq!(publish["parameters"][0]["name"], "select");
+    assert_eq!(
+        publish["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Post"
+    );
     assert!(publish["responses"]["404"].is_object());
+    assert!(doc["paths"]["/posts/{id}/publish"].get("get").is_none());
     let mine = &doc["paths"]["/posts/mine"]["get"];
     assert_eq!(mine["operationId"], "list_posts_mine");
     assert_eq!(mine["summary"], "List the caller's own posts");
@@ -745,7 +762,7 @@ fn the_document_holds_the_custom_route_and_the_security() {
     assert_eq!(doc["paths"]["/users"]["get"]["operationId"], "list_users");
     assert!(doc["paths"]["/admin/users/{id}"]["patch"].is_object());
     assert!(doc["paths"]["/users/{id}"].get("patch").is_none());
-    let props = &doc["components"]["schemas"]["AdminUserUpdate"]["properties"];
+    let props = &doc["components"]["schemas"]["AdminUsersUpdate"]["properties"];
     assert!(
         props.get("is_admin").is_some() && props.get("token").is_none(),
         "{props}"
@@ -792,7 +809,165 @@ fn the_document_holds_the_custom_route_and_the_security() {
         .contains("default 100"));
 }
 
+/// A ticket, with two declared actions: `close` (a write of its own in the action's
+/// transaction, and a refusal that rolls it back) and `shout` (`PATCH`, behind a `pre` hook).
+#[derive(Debug, serde::Deserialize)]
+#[expose(
+    as = "tickets",
+    table = "custom_tickets",
+    list,
+    retrieve,
+    action(close, scope = unlocked),
+    action(shout, method = "PATCH", pre = [needs_header])
+)]
+pub struct Ticket {
+    #[expose(id, generated)]
+    pub id: i64,
+    pub title: String,
+    pub status: String,
+    #[expose(default = "FALSE")]
+    pub locked: bool,
+    #[expose(default = "0")]
+    pub closes: i64,
+}
+
+/// The scope of `close`: locked tickets are out of reach.
+fn unlocked(_: &expose_runtime::HookCtx) -> Result<expose_runtime::Cond<Ticket>, Problem> {
+    Ok(Ticket::FIELDS.locked.eq(false))
+}
+
+/// Counts the attempt with a statement of its own, then refuses a closed ticket: the
+/// refusal rolls the count back.
+async fn close(t: Ticket, ctx: &mut expose_runtime::HookCtx) -> Result<(), Problem> {
+    ctx.execute(
+        "UPDATE custom_tickets SET closes = closes + 1 WHERE id = ?",
+        &[t.id.into()],
+    )
+    .await?;
+    if t.status == "closed" {
+        return Err(Problem::conflict("the ticket is already closed"));
+    }
+    ctx.input_mut()?.set(Ticket::FIELDS.status, "closed")
+}
+
+async fn shout(t: Ticket, ctx: &mut expose_runtime::HookCtx) -> Result<(), Problem> {
+    ctx.input_mut()?
+        .set(Ticket::FIELDS.title, t.title.to_uppercase())
+}
+
+async fn needs_header(ctx: &mut expose_runtime::HookCtx) -> Result<(), Problem> {
+    match ctx.headers().contains_key("x-loud") {
+        true => Ok(()),
+        false => Err(Problem::forbidden("send x-loud")),
+    }
+}
+
+/// Declared actions beyond the blog's: a write of the function's own in the action's
+/// transaction, rolled back with its refusal; the action's scope; a `pre` hook; another
+/// method; the action mounted at another path; unknown actions.
+async fn actions(t: Arc<TestDb>) {
+    expose_runtime::create_tables(&t.db, &[Ticket::MODEL])
+        .await
+        .unwrap();
+    t.db.execute(
+        "INSERT INTO custom_tickets (title, status, locked, closes) VALUES \
+         ('printer', 'open', FALSE, 0), ('vpn', 'open', TRUE, 0)",
+    )
+    .await
+    .unwrap();
+    let tickets = Ticket::endpoints();
+    let app = axum::Router::new()
+        .merge(tickets.router())
+        .route("/desk/{id}/close-it", tickets.action("close"))
+        .fallback(expose_runtime::not_found)
+        .with_state(t.db.clone());
+    let row = |id: i64| {
+        let db = t.db.clone();
+        async move {
+            let rows: Vec<(String, String, i64)> = db
+                .fetch_all(
+                    "SELECT title, status, closes FROM custom_tickets WHERE id = ?",
+                    &[id.into()],
+                )
+                .await
+                .unwrap();
+            rows[0].clone()
+        }
+    };
+    // Closed: the written row, narrowed by `select`; the function's own statement kept.
+    let r = send(&app, "POST", "/tickets/1/close?select=status", &[], None).await;
+    assert_eq!(r.json(), serde_json::json!({"status": "closed"}));
+    assert!(r.header("etag").is_some());
+    assert_eq!(row(1).await, ("printer".into(), "closed".into(), 1));
+    // Refused by the function: 409, and its own statement rolled back.
+    send(&app, "POST", "/tickets/1/close", &[], None)
+        .await
+        .problem(409);
+    assert_eq!(row(1).await.2, 1);
+    // Outside the action's scope (locked): 404, nothing written, not even the count.
+    send(&app, "POST", "/tickets/2/close", &[], None)
+        .await
+        .problem(404);
+    send(&app, "POST", "/desk/2/close-it", &[], None)
+        .await
+        .problem(404);
+    assert_eq!(row(2).await, ("vpn".into(), "open".into(), 0));
+    // No such row, a key that is not one, an unknown parameter.
+    send(&app, "POST", "/tickets/9/close", &[], None)
+        .await
+        .problem(404);
+    send(&app, "POST", "/tickets/x/close", &[], None)
+        .await
+        .problem(400);
+    send(&app, "POST", "/tickets/2/close?order=id", &[], None)
+        .await
+        .problem(400);
+    // Another method: 405 with `Allow`; an undeclared action: 404.
+    let r = send(&app, "GET", "/tickets/1/close", &[], None).await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = send(&app, "POST", "/tickets/1/shout", &[], None).await;
+    r.problem(405);
+    assert_eq!(r.header("allow"), Some("PATCH"));
+    send(&app, "POST", "/tickets/1/reopen", &[], None)
+        .await
+        .problem(404);
+    // A `pre` hook runs before the function; PATCH.
+    send(&app, "PATCH", "/tickets/2/shout", &[], None)
+        .await
+        .problem(403);
+    assert_eq!(row(2).await.0, "vpn");
+    let r = send(&app, "PATCH", "/tickets/2/shout", &[("x-loud", "1")], None).await;
+    assert_eq!(r.json()["title"], "VPN");
+    // The action at another path, with its key before the last segment.
+    t.db.execute("UPDATE custom_tickets SET locked = FALSE WHERE id = 2")
+        .await
+        .unwrap();
+    let r = send(&app, "POST", "/desk/2/close-it?select=id,status", &[], None).await;
+    assert_eq!(r.json(), serde_json::json!({"id": 2, "status": "closed"}));
+    // Both actions in the document, from the model.
+    let doc = expose_runtime::OpenApi::new("t", "1")
+        .resource::<Ticket>()
+        .document();
+    assert_eq!(
+        doc["paths"]["/tickets/{id}/shout"]["patch"]["operationId"],
+        "shout_tickets"
+    );
+    assert!(doc["paths"]["/tickets/{id}/close"]["post"].is_object());
+    let index = expose_runtime::OpenApi::new("t", "1")
+        .resource::<Ticket>()
+        .index();
+    let listed = index["resources"][0]["operations"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|o| o["path"] == "/tickets/{id}/close" && o["method"] == "POST"),
+        "{listed:?}"
+    );
+}
+
 backend_tests!(
+    actions,
     admin_users,
     publish,
     mine,

@@ -11,6 +11,7 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("tests/ui/pass/*.rs");
     for fixture in [
+        "custom",
         "people",
         "policies",
         "relations",

@@ -8,18 +8,18 @@
 //!   admins the e-mail, nobody the token; users embed their posts
 //!   (`/users/2?select=name,posts(title)`), only those the caller may read;
 //! - creating a post writes an `outbox` row in the same transaction;
-//! - `/admin/users` is a second view of the users table, for admins: e-mail visible,
-//!   `is_admin` writable, `token` never;
-//! - `POST /posts/{id}/publish` publishes a post through the update and its scope;
+//! - `/admin/users` is a second exposure of `User` (`view = AdminUsers`), for admins: e-mail
+//!   visible, `is_admin` writable, `token` never;
+//! - `POST /posts/{id}/publish` is a declared action: the author (or an admin) publishes;
 //! - `GET /posts/mine` is a custom route on the posts list: the caller's own posts, drafts
 //!   included, with the same query grammar and policies as `/posts`.
 
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use expose_runtime::openapi::Route;
 use expose_runtime::{
-    expose, Backend, Cond, Db, FieldMask, HookCtx, OperationKind, Problem, Value,
+    expose, Backend, Cond, Db, Endpoints, FieldMask, HookCtx, OperationKind, Problem, Value,
 };
 
 /// Who is calling, as the auth middleware found them.
@@ -32,11 +32,24 @@ pub struct CurrentUser {
 }
 
 /// A user. Only admins list users; only admins see `email`; nobody sees `token`.
+///
+/// Exposed twice: the public `/users` (the first attribute) and, through the generated
+/// marker type `AdminUsers`, the admin view served under `/admin` (`/admin/users`): admins
+/// only (a signed-in non-admin gets 403, an anonymous caller 401), e-mail visible, `is_admin`
+/// writable, `token` neither readable nor writable.
 #[expose(
     as = "users",
     all(fields = "-token", fields_for = user_fields),
     list(pre = [admins_or_embedded], embed(Post)),
     retrieve(pre = [require_user], embed(Post))
+)]
+#[expose(
+    view = AdminUsers,
+    as = "users",
+    all(fields = "-token", pre = [require_admin]),
+    list(order = "id"),
+    retrieve,
+    update(fields = "name,email,is_admin")
 )]
 pub struct User {
     #[expose(id, generated)]
@@ -47,28 +60,6 @@ pub struct User {
     #[expose(default = "FALSE")]
     pub is_admin: bool,
     #[expose(unique)]
-    pub token: String,
-}
-
-/// The admin view of the users table, served under `/admin` (`/admin/users`): admins only
-/// (a signed-in non-admin gets 403, an anonymous caller 401), e-mail visible, `is_admin`
-/// writable, `token` neither readable nor writable. A struct is exposed once: a second view of
-/// a table with other policies is a second struct on it (`table = "users"`).
-#[expose(
-    as = "users",
-    table = "users",
-    all(fields = "-token", pre = [require_admin]),
-    list(order = "id"),
-    retrieve,
-    update(fields = "name,email,is_admin")
-)]
-pub struct AdminUser {
-    #[expose(id, generated)]
-    pub id: i64,
-    pub name: String,
-    pub email: String,
-    #[expose(default)]
-    pub is_admin: bool,
     pub token: String,
 }
 
@@ -86,7 +77,8 @@ pub struct AdminUser {
         post = [announce_post]
     ),
     update(fields = "title,body,published", scope = own_posts),
-    remove(scope = own_posts)
+    remove(scope = own_posts),
+    action(publish, method = "POST", scope = own_posts, doc = "Publish a post: its author or an admin sets `published`.")
 )]
 pub struct Post {
     #[expose(id, generated)]
@@ -183,25 +175,25 @@ pub async fn announce_post(ctx: &mut HookCtx) -> Result<(), Problem> {
 /// query (`select`, filters, `order`, `limit`, `Prefer: count=exact`) applies as on `/posts`,
 /// under the same scope and policies; the owner condition is ANDed outside the client's
 /// filters, which can only narrow it. Anonymous callers get 401.
-pub async fn my_posts(State(db): State<Db>, req: Request) -> Response {
+pub async fn my_posts(posts: Endpoints<Post>, db: Db, req: Request) -> Response {
     let Some(me) = req.extensions().get::<CurrentUser>().copied() else {
         return Problem::unauthorized("send Authorization: Bearer <token>").into_response();
     };
-    Post::endpoints()
+    posts
         .call(req, db)
         .and(Post::FIELDS.owner_id.eq(me.id))
         .list()
         .await
 }
 
-/// `POST /posts/{id}/publish`: the post's author (or an admin) sets `published`, through the
-/// update and its scope (`own_posts`): another user's post is a 404 and nothing is written;
-/// `?select=id,published` narrows the answer, the written row.
-pub async fn publish(State(db): State<Db>, Path(id): Path<String>, req: Request) -> Response {
-    Post::endpoints()
-        .call(req, db)
-        .update_with(id, &serde_json::json!({ "published": true }))
-        .await
+/// Action `POST /posts/{id}/publish` (declared on [`Post`]): the post, loaded under
+/// `own_posts` (another user's post is a 404 and nothing is written), is published in the
+/// action's transaction; the answer is the written row, narrowed by `?select=`.
+pub async fn publish(post: Post, ctx: &mut HookCtx) -> Result<(), Problem> {
+    if !post.published {
+        ctx.input_mut()?.set(Post::FIELDS.published, true)?;
+    }
+    Ok(())
 }
 
 /// Axum middleware: `Authorization: Bearer <token>` → [`CurrentUser`] in the extensions.
@@ -241,37 +233,32 @@ pub fn api() -> expose_runtime::OpenApi {
     expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
         .resource::<User>()
         .resource::<Post>()
-        .resource_under::<AdminUser>("/admin")
+        .resource_under::<AdminUsers>("/admin")
         .route(
             Route::of::<Post>(OperationKind::List, "/posts/mine")
                 .summary("List the caller's own posts")
                 .description("The caller's own posts, drafts included, with the query of `/posts`.")
                 .signed_in(),
         )
-        .route(
-            Route::of::<Post>(OperationKind::Update, "/posts/{id}/publish")
-                .method("POST")
-                .no_body()
-                .summary("Publish a post")
-                .description("The author (or an admin) sets `published`; another user gets 404."),
-        )
         .bearer_auth("A user's token: `Authorization: Bearer <token>`.")
 }
 
-/// The router of the example.
+/// The router of the example. The posts' operations are compiled once, here: the generated
+/// routes (with the `publish` action) and the custom `/posts/mine` share them.
 pub fn app(db: Db) -> axum::Router {
     let api = api();
+    let posts = Post::endpoints();
+    let mine = {
+        let posts = posts.clone();
+        move |State(db): State<Db>, req: Request| my_posts(posts.clone(), db, req)
+    };
     axum::Router::new()
         .merge(User::router())
-        .merge(Post::router())
-        .nest("/admin", AdminUser::router())
+        .merge(posts.router())
+        .nest("/admin", AdminUsers::router())
         .route(
             "/posts/mine",
-            axum::routing::get(my_posts).fallback(expose_runtime::method_not_allowed),
-        )
-        .route(
-            "/posts/{id}/publish",
-            axum::routing::post(publish).fallback(expose_runtime::method_not_allowed),
+            axum::routing::get(mine).fallback(expose_runtime::method_not_allowed),
         )
         .merge(api.router()) // GET /openapi.json
         .merge(api.index_router("/"))

@@ -125,4 +125,21 @@ pub(crate) struct Attr {
     /// `state = AppState`: the state type the model's hooks read, checked against the
     /// router's state at compile time.
     pub(crate) state: Option<Type>,
+    /// `action(publish, ...)`: the declared actions on one row, in the order written.
+    pub(crate) actions: Vec<Action>,
+    /// `view = AdminUsers`: on a further `#[expose]` of the struct, the marker type that
+    /// this exposure generates and implements the model for.
+    pub(crate) view: Option<Ident>,
+}
+
+/// One `action(function, options...)` as written.
+pub(crate) struct Action {
+    /// The function to run; its last segment names the route (`/{path}/{id}/publish`).
+    pub(crate) func: syn::Path,
+    pub(crate) method: Option<LitStr>,
+    pub(crate) scope: Option<syn::Path>,
+    pub(crate) pre: Vec<syn::Path>,
+    pub(crate) post: Vec<syn::Path>,
+    pub(crate) doc: Option<LitStr>,
+    pub(crate) require_if_match: Option<Ident>,
 }

@@ -1,6 +1,6 @@
 //! Parsing: the struct attribute's arguments, the field attributes and serde's renames.
 
-use crate::ast::{Attr, ChoiceLit, Field, NumLit, Op, OperationKind, Rule, RuleKind};
+use crate::ast::{Action, Attr, ChoiceLit, Field, NumLit, Op, OperationKind, Rule, RuleKind};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parse;
@@ -9,8 +9,12 @@ use syn::{Ident, LitInt, LitStr};
 /// Struct-level keys.
 const STRUCT_KEYS: &[&str] = &[
     "as", "table", "validate", "state", "all", "list", "retrieve", "create", "update", "remove",
-    "replace",
+    "replace", "action", "view",
 ];
+/// Options of `action(function, ...)`.
+const ACTION_KEYS: &[&str] = &["method", "scope", "pre", "post", "doc", "require_if_match"];
+/// How an action is written, for messages.
+const ACTION_EXAMPLE: &str = "action(publish, method = \"POST\", scope = own_posts)";
 /// Operation keys.
 const OP_KEYS: &[&str] = &[
     "fields",
@@ -167,6 +171,13 @@ fn state_type(meta: &ParseNestedMeta) -> syn::Result<syn::Type> {
     value.parse()
 }
 
+/// A further exposure's attribute, its checked operations and actions.
+pub(crate) type ParsedView = (
+    Attr,
+    Vec<crate::check::CheckedOp>,
+    Vec<crate::check::CheckedAction>,
+);
+
 /// Parses the arguments of `#[expose(...)]` on the struct.
 pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> Attr {
     let mut attr = Attr::default();
@@ -204,6 +215,17 @@ pub(crate) fn parse_struct_attr(cx: &Ctxt, args: proc_macro2::TokenStream) -> At
                     attr.all = op;
                 }
                 seen_all = true;
+            } else if meta.path.is_ident("view") {
+                let v: Ident = meta.value()?.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "write `view = AdminUsers`: the name of the type this exposure generates",
+                    )
+                })?;
+                set(cx, &meta, &mut attr.view, v);
+            } else if meta.path.is_ident("action") {
+                let action = parse_action(cx, &meta)?;
+                attr.actions.push(action);
             } else if let Some(kind) = OperationKind::ALL
                 .iter()
                 .find(|k| meta.path.is_ident(k.name()))
@@ -396,6 +418,105 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
         Ok(())
     })?;
     Ok(op)
+}
+
+/// `action(publish, method = "POST", scope = own_posts, pre = [...], post = [...])`: the
+/// function's path first, then its options.
+fn parse_action(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Action> {
+    if !outer.input.peek(syn::token::Paren) {
+        return Err(outer.error(format!(
+            "`action` takes the function to run and its options: write {ACTION_EXAMPLE}"
+        )));
+    }
+    let content;
+    syn::parenthesized!(content in outer.input);
+    // Parsed apart, so that an error leaves nothing unread in the attribute.
+    let tokens: proc_macro2::TokenStream = content.parse()?;
+    let first_item = || {
+        format!(
+            "the first item of `action(...)` is the path of the function to run (`publish` or \
+             `handlers::publish`, without generics or a call), then its options: write {ACTION_EXAMPLE}"
+        )
+    };
+    let head =
+        |input: syn::parse::ParseStream| -> syn::Result<(syn::Path, proc_macro2::TokenStream)> {
+            if input.is_empty() || input.peek(syn::Lit) {
+                return Err(input.error(first_item()));
+            }
+            let func: syn::Path = input
+                .call(syn::Path::parse_mod_style)
+                .map_err(|e| syn::Error::new(e.span(), first_item()))?;
+            if !input.is_empty() && !input.peek(syn::Token![,]) {
+                return Err(input.error(first_item()));
+            }
+            if !input.is_empty() {
+                input.parse::<syn::Token![,]>()?;
+            }
+            Ok((func, input.parse()?))
+        };
+    let (func, rest) = syn::parse::Parser::parse2(head, tokens)?;
+    if let Some(k) = ACTION_KEYS.iter().find(|k| func.is_ident(k)) {
+        return Err(syn::Error::new_spanned(
+            &func,
+            format!("`{k}` is an option of the action; {}", first_item()),
+        ));
+    }
+    let mut action = Action {
+        func,
+        method: None,
+        scope: None,
+        pre: Vec::new(),
+        post: Vec::new(),
+        doc: None,
+        require_if_match: None,
+    };
+    let (mut seen_pre, mut seen_post) = (false, false);
+    let parser = syn::meta::parser(|meta| {
+        let r = (|| {
+            let name = key(&meta);
+            match name.as_str() {
+                "method" => {
+                    let v = lit_str(&meta, "method = \"POST\"")?;
+                    set(cx, &meta, &mut action.method, v);
+                }
+                "doc" => {
+                    let v = lit_str(&meta, "doc = \"Publish a post\"")?;
+                    set(cx, &meta, &mut action.doc, v);
+                }
+                "scope" => {
+                    let v: syn::Path = meta.value()?.call(syn::Path::parse_mod_style)?;
+                    set(cx, &meta, &mut action.scope, v);
+                }
+                "require_if_match" => {
+                    let v = flag(&meta)?;
+                    set(cx, &meta, &mut action.require_if_match, v);
+                }
+                "pre" | "post" => {
+                    let (seen, list) = match name.as_str() {
+                        "pre" => (&mut seen_pre, &mut action.pre),
+                        _ => (&mut seen_post, &mut action.post),
+                    };
+                    let found = paths(&meta)?;
+                    if std::mem::replace(seen, true) {
+                        cx.syn_error(meta.error(format!(
+                            "duplicate expose option `{name}`; list every hook once: {name} = [first, second]"
+                        )));
+                    } else {
+                        list.extend(found);
+                    }
+                }
+                _ => return unknown(cx, &meta, "action option", ACTION_KEYS),
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            cx.syn_error(e);
+            skip(&meta)?;
+        }
+        Ok(())
+    });
+    syn::parse::Parser::parse2(parser, rest)?;
+    Ok(action)
 }
 
 /// Reads `#[expose(...)]`, serde's renames and the doc comment of one named field.

@@ -1301,3 +1301,91 @@ fn check_rules(cx: &Ctxt, f: &Field) {
         }
     }
 }
+
+/// A checked `action(...)`: its route and the update it runs (options merged with `all`).
+pub(crate) struct CheckedAction {
+    pub(crate) func: syn::Path,
+    /// The URL segment: the function's name.
+    pub(crate) name: String,
+    pub(crate) method: String,
+    pub(crate) doc: String,
+    pub(crate) op: CheckedOp,
+}
+
+/// The methods an action may use: it writes, so not `GET` or `HEAD`.
+const ACTION_METHODS: &[&str] = &["POST", "PUT", "PATCH", "DELETE"];
+
+/// Checks the declared actions: a method that writes, one action per name; each runs as an
+/// update with the action's scope (else `all`'s), `all`'s `where`, and its hooks after
+/// `all`'s.
+pub(crate) fn check_actions(cx: &Ctxt, attr: &Attr) -> Vec<CheckedAction> {
+    let mut out: Vec<CheckedAction> = Vec::new();
+    for a in &attr.actions {
+        let last = a.func.segments.last().expect("a path has a segment");
+        let name = last.ident.to_string();
+        let name = name.strip_prefix("r#").unwrap_or(&name).to_owned();
+        if out.iter().any(|o| o.name == name) {
+            cx.error_spanned_by(
+                &a.func,
+                format!("a second action named `{name}`: each action's function names its route (`/{{id}}/{name}`); declare it once"),
+            );
+            continue;
+        }
+        let method = match &a.method {
+            None => "POST".to_owned(),
+            Some(m) => {
+                let v = m.value();
+                let upper = v.to_ascii_uppercase();
+                if ACTION_METHODS.contains(&upper.as_str()) && upper == v {
+                    v
+                } else {
+                    let why = if ACTION_METHODS.contains(&upper.as_str()) {
+                        format!("write the method in capitals: method = \"{upper}\"")
+                    } else if matches!(upper.as_str(), "GET" | "HEAD") {
+                        "an action writes, so it takes POST, PUT, PATCH or DELETE; a read is the retrieve, or a custom route over `Type::endpoints()`".to_owned()
+                    } else {
+                        format!("unknown action method `{v}`: use POST (the default), PUT, PATCH or DELETE")
+                    };
+                    cx.error_spanned_by(m, why);
+                    continue;
+                }
+            }
+        };
+        let op = CheckedOp {
+            kind: OperationKind::Update,
+            fields: Vec::new(),
+            filterable: None,
+            sortable: None,
+            order: None,
+            fixed_order: false,
+            wheres: attr.all.wheres.iter().map(LitStr::value).collect(),
+            limit: None,
+            max_limit: None,
+            fixed_limit: false,
+            max_conditions: None,
+            max_depth: None,
+            max_in: None,
+            pre: attr.all.pre.iter().chain(&a.pre).cloned().collect(),
+            post: attr.all.post.iter().chain(&a.post).cloned().collect(),
+            scope: a.scope.clone().or_else(|| attr.all.scope.clone()),
+            fields_for: None,
+            force: Vec::new(),
+            require_if_match: a.require_if_match.is_some() || attr.all.require_if_match.is_some(),
+            max_rows: None,
+            upsert: false,
+            max_affected: None,
+            unfiltered: false,
+            embed: Vec::new(),
+            embed_depth: None,
+            embed_rows: None,
+        };
+        out.push(CheckedAction {
+            func: a.func.clone(),
+            name,
+            method,
+            doc: a.doc.as_ref().map(LitStr::value).unwrap_or_default(),
+            op,
+        });
+    }
+    out
+}

@@ -7,7 +7,7 @@
 
 use crate::ast::{Field, OperationKind};
 use crate::attr;
-use crate::check::{self, CheckedOp};
+use crate::check::{self, CheckedAction, CheckedOp};
 use crate::ctxt::Ctxt;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
@@ -21,8 +21,15 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(_) => return not_a_struct(item),
     };
     let cx = Ctxt::new();
-    second_exposure(&cx, &mut input.attrs);
+    let further = further_exposures(&cx, &mut input.attrs);
     let attr = attr::parse_struct_attr(&cx, args);
+    if let Some(v) = &attr.view {
+        cx.error_spanned_by(
+            v,
+            "`view` names the type of a further exposure of the struct; the first #[expose] is the \
+             struct's own: remove `view` here, and give it on the second #[expose]",
+        );
+    }
     let rename_all = attr::rename_all(&input.attrs);
     let mut fields = Vec::new();
     let mut named = false;
@@ -65,33 +72,104 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         Vec::new()
     };
-    let path = attr
-        .path
-        .as_ref()
-        .map(syn::LitStr::value)
-        .unwrap_or_default();
-    let table = attr
-        .table
-        .as_ref()
-        .map_or_else(|| path.clone(), syn::LitStr::value);
+    let actions = check::check_actions(&cx, &attr);
+    // Each further `#[expose(view = AdminUsers, ...)]`: its own attribute, checked alike.
+    let views: Vec<(syn::Ident, attr::ParsedView)> = further
+        .into_iter()
+        .filter_map(|(at, args)| {
+            let attr = attr::parse_struct_attr(&cx, args);
+            let Some(view) = attr.view.clone() else {
+                cx.error_spanned_by(at, SECOND_WITHOUT_VIEW);
+                return None;
+            };
+            let ops = if named {
+                check::check(&cx, &attr, &fields, &view)
+            } else {
+                Vec::new()
+            };
+            let actions = check::check_actions(&cx, &attr);
+            Some((view, (attr, ops, actions)))
+        })
+        .collect();
     let doc = attr::doc(&input.attrs);
+    let path_of = |attr: &crate::ast::Attr| {
+        let path = attr
+            .path
+            .as_ref()
+            .map(syn::LitStr::value)
+            .unwrap_or_default();
+        let table = attr
+            .table
+            .as_ref()
+            .map_or_else(|| path.clone(), syn::LitStr::value);
+        (path, table)
+    };
+    let (path, table) = path_of(&attr);
     match cx.check() {
-        Ok(()) => model(
-            &input,
-            &path,
-            &table,
-            &doc,
-            &fields,
-            &ops,
-            attr.validate.as_ref(),
-            true,
-            attr.state.as_ref(),
-        ),
+        Ok(()) => {
+            let mut out = model(
+                &input,
+                None,
+                &path,
+                &table,
+                &doc,
+                &fields,
+                (&ops, &actions),
+                attr.validate.as_ref(),
+                true,
+                attr.state.as_ref(),
+            );
+            for (view, (attr, ops, actions)) in &views {
+                let (path, table) = path_of(attr);
+                let view_doc = format!(
+                    "A further exposure of [`{}`] at `/{path}`, with its own policies: its rows are `{}`s.",
+                    input.ident, input.ident
+                );
+                out.extend(model(
+                    &input,
+                    Some(view),
+                    &path,
+                    &table,
+                    &view_doc,
+                    &fields,
+                    (ops, actions),
+                    attr.validate.as_ref(),
+                    true,
+                    attr.state.as_ref(),
+                ));
+            }
+            out
+        }
         Err(e) => {
             let err = e.to_compile_error();
             if named && !generic {
                 // Same items, no operations and no adapters: nothing more to report.
-                let stub = model(&input, &path, &table, &doc, &fields, &[], None, false, None);
+                let mut stub = model(
+                    &input,
+                    None,
+                    &path,
+                    &table,
+                    &doc,
+                    &fields,
+                    (&[], &[]),
+                    None,
+                    false,
+                    None,
+                );
+                for (view, _) in &views {
+                    stub.extend(model(
+                        &input,
+                        Some(view),
+                        "",
+                        "",
+                        "",
+                        &fields,
+                        (&[], &[]),
+                        None,
+                        false,
+                        None,
+                    ));
+                }
                 quote!(#err #stub)
             } else {
                 quote!(#err #input)
@@ -119,9 +197,19 @@ fn not_a_struct(item: TokenStream) -> TokenStream {
     quote!(#err #item)
 }
 
-/// A second `#[expose]` on the struct: one error at it, and the attribute removed, so that
-/// it does not expand into a second model (five cascading errors).
-fn second_exposure(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>) {
+/// What a further `#[expose]` without `view` is told.
+const SECOND_WITHOUT_VIEW: &str = "a further exposure of this struct names the type it generates: write \
+    #[expose(view = AdminUsers, as = \"users\", ...)] with this exposure's own policies; `AdminUsers` \
+    gets its own router, endpoints and FIELDS, with rows of this struct. Mount it under a prefix \
+    (`Router::nest(\"/admin\", AdminUsers::router())`); to serve the same operations at another path, \
+    route `Type::endpoints().list()` (and the others) there instead";
+
+/// The further `#[expose(...)]` attributes of the struct (each a `view`), taken off it so
+/// that none expands into a second model of the struct itself (a cascade of errors).
+fn further_exposures(
+    cx: &Ctxt,
+    attrs: &mut Vec<syn::Attribute>,
+) -> Vec<(syn::Attribute, TokenStream)> {
     let is_expose = |a: &syn::Attribute| {
         a.path()
             .segments
@@ -129,17 +217,15 @@ fn second_exposure(cx: &Ctxt, attrs: &mut Vec<syn::Attribute>) {
             .is_some_and(|s| s.ident == "expose")
             && matches!(a.style, syn::AttrStyle::Outer)
     };
+    let mut out = Vec::new();
     for a in attrs.iter().filter(|a| is_expose(a)) {
-        cx.error_spanned_by(
-            a,
-            "a struct is exposed once: remove this second #[expose]. For a second view of the same table \
-             with other policies (an admin API), declare another struct with its own `as = \"...\"` and \
-             `table = \"<the table>\"` and mount its router under a prefix \
-             (`Router::nest(\"/admin\", AdminUser::router())`); to serve the same operations at \
-             another path, route `Type::endpoints().list()` (and the others) there",
-        );
+        match a.meta.require_list() {
+            Ok(list) => out.push((a.clone(), list.tokens.clone())),
+            Err(_) => cx.error_spanned_by(a, SECOND_WITHOUT_VIEW),
+        }
     }
     attrs.retain(|a| !is_expose(a));
+    out
 }
 
 /// Removes `#[expose(...)]` from every field, whatever the item's shape (rust-lang/rust#65823).
@@ -203,16 +289,31 @@ impl Glue {
 #[allow(clippy::too_many_arguments)]
 fn model(
     input: &syn::DeriveInput,
+    view: Option<&syn::Ident>,
     path: &str,
     table: &str,
     struct_doc: &str,
     fields: &[Field],
-    ops: &[CheckedOp],
+    (ops, actions): (&[CheckedOp], &[CheckedAction]),
     attr_validate: Option<&syn::Path>,
     with_rules: bool,
     state: Option<&syn::Type>,
 ) -> TokenStream {
-    let (ident, vis) = (&input.ident, &input.vis);
+    let (row, vis) = (&input.ident, &input.vis);
+    // A view is a marker type implementing the model for rows of the struct.
+    let ident = view.unwrap_or(row);
+    let item = match view {
+        None => quote! {
+            // Every field is a column the generated API reads or writes, even when no Rust code does.
+            #[allow(dead_code)]
+            #input
+        },
+        Some(v) => quote! {
+            #[doc = #struct_doc]
+            #[derive(Debug, Clone, Copy)]
+            #vis struct #v;
+        },
+    };
     let rust_name = ident.to_string();
     let has_key = fields.iter().any(|f| f.key.is_some());
     let field_descs = fields.iter().map(|f| {
@@ -281,7 +382,7 @@ fn model(
             let name = format_ident!("__{}", variant.to_uppercase());
             let kind = Ident::new(&variant, Span::call_site());
             let base = quote!(__e::Operation::of(__e::OperationKind::#kind));
-            let opts = operation(op, ident, &mut glue);
+            let opts = operation(op, ident, &mut glue, None);
             let value = match opts.is_empty() {
                 true => base,
                 false => quote!(__e::Operation { #(#opts,)* ..#base }),
@@ -308,6 +409,21 @@ fn model(
         .find(|f| f.key.is_some())
         .or_else(|| fields.iter().find(|f| f.ident_str() == "id"))
         .map_or_else(|| quote!(()), |f| f.ty.to_token_stream());
+    // One `const` per action (the update it runs), and its entry in the model's table.
+    let (action_consts, action_entries): (Vec<TokenStream>, Vec<TokenStream>) = actions
+        .iter()
+        .map(|a| {
+            let run = action_glue(a, &mut glue);
+            let name = format_ident!("__ACTION_{}", a.name.to_uppercase());
+            let opts = operation(&a.op, ident, &mut glue, Some(&run));
+            let value = quote!(__e::Operation { #(#opts,)* ..__e::Operation::of(__e::OperationKind::Update) });
+            let (segment, method, doc) = (&a.name, &a.method, &a.doc);
+            (
+                quote!(const #name: __e::Operation = #value;),
+                quote!(__e::Action { name: #segment, method: #method, doc: #doc, op: #name }),
+            )
+        })
+        .unzip();
     let validate = match &attr_validate {
         Some(path) => {
             let name = glue.get("validate", path, |name| {
@@ -347,9 +463,7 @@ fn model(
         " The operations of `/{path}` one by one: each as a handler to mount at any path, a router without some, and calls from custom handlers."
     );
     quote! {
-        // Every field is a column the generated API reads or writes, even when no Rust code does.
-        #[allow(dead_code)]
-        #input
+        #item
         #[doc = #fields_doc]
         #[allow(dead_code, missing_docs, unused_qualifications)]
         #vis struct #fields_ty {
@@ -360,8 +474,11 @@ fn model(
             use ::expose_runtime::__private as __e;
             #(#glue)*
             #(#op_consts)*
+            #(#action_consts)*
             #[automatically_derived]
             impl __e::Exposed for #ident {
+                type Row = #row;
+                type Key = #key_ty;
                 const MODEL: &'static __e::Model = &__e::Model {
                     rust_name: #rust_name,
                     path: #path,
@@ -369,10 +486,10 @@ fn model(
                     doc: #struct_doc,
                     fields: &[#(#field_descs),*],
                     operations: &[#(#op_names),*],
+                    actions: &[#(#action_entries),*],
                     validate: #validate,
                     relations: &[#(#relations),*],
                 };
-                type Key = #key_ty;
             }
         };
         #[automatically_derived]
@@ -412,8 +529,32 @@ fn model(
     }
 }
 
-/// The non-default options of one operation, as `name: value` pairs of `Operation`.
-fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenStream> {
+/// The adapter of an action's function: the row it loaded, as the type the function takes
+/// (the model, deserialized), and the hook context. Spanned at the function's path, so that
+/// a missing or mistyped function (or a row type without `Deserialize`) is reported there.
+fn action_glue(a: &CheckedAction, glue: &mut Glue) -> syn::Ident {
+    let path = &a.func;
+    glue.get("action", path, |name| {
+        let call = quote_spanned!(path.span()=>
+            let row = __e::action_row(ctx)?;
+            #path(row, ctx).await
+        );
+        quote! {
+            fn #name(ctx: &mut __e::HookCtx) -> __e::BoxFuture<'_, __e::Result<(), __e::Problem>> {
+                __e::Box::pin(async move { #call })
+            }
+        }
+    })
+}
+
+/// The non-default options of one operation, as `name: value` pairs of `Operation`; an
+/// action's adapter (`run`) ends its `pre` hooks.
+fn operation(
+    op: &CheckedOp,
+    model: &syn::Ident,
+    glue: &mut Glue,
+    run: Option<&syn::Ident>,
+) -> Vec<TokenStream> {
     let mut opts = Vec::new();
     if !op.fields.is_empty() {
         let fields = &op.fields;
@@ -457,7 +598,8 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
         opts.push(quote!(fixed_limit: true));
     }
     for (which, hooks) in [("pre", &op.pre), ("post", &op.post)] {
-        if hooks.is_empty() {
+        let tail = run.filter(|_| which == "pre");
+        if hooks.is_empty() && tail.is_none() {
             continue;
         }
         let names = hooks.iter().map(|path| {
@@ -470,6 +612,7 @@ fn operation(op: &CheckedOp, model: &syn::Ident, glue: &mut Glue) -> Vec<TokenSt
                 }
             })
         });
+        let names: Vec<syn::Ident> = names.chain(tail.cloned()).collect();
         let which = syn::Ident::new(which, Span::call_site());
         opts.push(quote!(#which: &[#(#names),*]));
     }

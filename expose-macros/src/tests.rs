@@ -81,4 +81,4 @@ macro_rules! snapshot {
     )*};
 }
 
-snapshot!(people, policies, relations, renames, validation, writes);
+snapshot!(custom, people, policies, relations, renames, validation, writes);

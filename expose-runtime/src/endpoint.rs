@@ -37,6 +37,9 @@ pub(crate) struct Endpoint {
     pub(crate) boxes_state: bool,
     /// Served on the collection path: an update or remove of the rows its filters choose.
     pub(crate) on_collection: bool,
+    /// The model's declared action of this index, run as an update (`kind` is `Update`),
+    /// served at `/{path}/{id}/{name}`.
+    pub(crate) action: Option<usize>,
 }
 
 /// The marker type of [`Endpoint`]'s [`Handler`] implementation.
@@ -91,6 +94,17 @@ pub(crate) fn operation<'a, S: DbState>(
     let key = extra.and_then(|x| x.key.as_deref());
     // The request (with its headers) is taken inside the operation's future, so that the
     // endpoint's future does not hold a second header map.
+    if let Some(index) = ep.action {
+        return Box::pin(async move {
+            let mut parts = parts;
+            let req = ep.req(state, &mut parts, sent_ref, filters);
+            let key = match key {
+                Some(k) => Cow::Borrowed(k),
+                None => action_key(res, req.parts)?,
+            };
+            handlers::action(res, req, index, &key).await
+        });
+    }
     match ep.kind {
         OperationKind::List => Box::pin(async move {
             let mut parts = parts;
@@ -140,6 +154,14 @@ pub(crate) fn operation<'a, S: DbState>(
 }
 
 impl Endpoint {
+    /// The operation's name for the trace line: the action's, or the operation's.
+    pub(crate) fn name(&self) -> &'static str {
+        match self.action {
+            Some(i) => self.res.model.actions[i].name,
+            None => self.kind.name(),
+        }
+    }
+
     /// The request as the handlers take it; the app's state is boxed only when some
     /// operation has a hook context to show it in.
     fn req<'a, S: DbState>(
@@ -180,15 +202,31 @@ fn key_of<'p>(
     }
 }
 
+/// The `{id}` segment of an action's path (`/posts/{id}/publish`): the segment before the
+/// last.
+fn action_key<'p>(res: &Resource, parts: &'p Parts) -> Result<Cow<'p, str>, Problem> {
+    let path = parts.uri.path();
+    let head = path.rsplit_once('/').map_or("", |(head, _)| head);
+    segment_key(res, last_segment(head))
+}
+
+/// What follows the last `/` of `path`.
+fn last_segment(path: &str) -> &str {
+    // Keys are short: a byte loop, not `rsplit`'s searcher.
+    &path[path.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1)..]
+}
+
 /// The `{id}` segment of an item's path: the path's last segment (the router's item route
 /// ends with it), percent-decoded as axum decodes its path parameters, and borrowed from
 /// the request unless it had escapes. Read from the path rather than with axum's `Path`,
 /// which wants exactly one parameter: the router also serves nested under a prefix with
 /// parameters of its own (`/tenants/{tenant}`).
 fn path_key<'p>(res: &Resource, parts: &'p Parts) -> Result<Cow<'p, str>, Problem> {
-    let path = parts.uri.path();
-    // Keys are short: a byte loop, not `rsplit`'s searcher.
-    let raw = &path[path.bytes().rposition(|b| b == b'/').map_or(0, |i| i + 1)..];
+    segment_key(res, last_segment(parts.uri.path()))
+}
+
+/// A raw path segment as a key, percent-decoded.
+fn segment_key<'p>(res: &Resource, raw: &'p str) -> Result<Cow<'p, str>, Problem> {
     if !raw.bytes().any(|b| b == b'%') {
         return Ok(Cow::Borrowed(raw));
     }
@@ -241,7 +279,7 @@ pub(crate) async fn serve(e: &Endpoint, query_len: usize, sent: &Sent, mut op: O
     if let Some(started) = started {
         tracing::info!(
             resource = e.res.model.path,
-            operation = e.kind.name(),
+            operation = e.name(),
             status = response.status().as_u16(),
             latency_us = started.elapsed().as_micros() as u64,
             "expose request"

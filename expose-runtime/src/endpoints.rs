@@ -11,8 +11,8 @@
 //! ```
 //! use axum::extract::{Request, State};
 //! use axum::response::Response;
-//! use axum::routing::post;
-//! use expose_runtime::{expose, Db, OperationKind, Problem};
+//! use axum::routing::{get, post};
+//! use expose_runtime::{expose, Db, Endpoints, OperationKind, Problem};
 //!
 //! #[expose(as = "posts", list, retrieve, create, update)]
 //! pub struct Post {
@@ -22,8 +22,8 @@
 //! }
 //!
 //! /// `GET /posts/published`: the list, with the client's query, on published posts only.
-//! async fn published(State(db): State<Db>, req: Request) -> Response {
-//!     Post::endpoints()
+//! async fn published(posts: Endpoints<Post>, db: Db, req: Request) -> Response {
+//!     posts
 //!         .call(req, db)
 //!         .and(Post::FIELDS.published.eq(true))
 //!         .list()
@@ -34,6 +34,7 @@
 //!     Problem::forbidden("posts are created by the editors' tool")
 //! }
 //!
+//! // Compiled once, when the application is built; clones share it.
 //! let posts = Post::endpoints();
 //! let app: axum::Router<Db> = axum::Router::new()
 //!     // Every route but create, which the application answers itself.
@@ -41,14 +42,16 @@
 //!     .route("/posts", post(my_create))
 //!     // The list again, at another path.
 //!     .route("/articles", posts.list())
-//!     .route("/posts/published", axum::routing::get(published));
+//!     .route(
+//!         "/posts/published",
+//!         get(move |State(db): State<Db>, req: Request| published(posts.clone(), db, req)),
+//!     );
 //! # let _ = app;
 //! ```
 
 use crate::config::RouterConfig;
 use crate::db::Db;
 use crate::endpoint::{self, Endpoint, Extra};
-use crate::model::Model;
 use crate::problem::Problem;
 use crate::resource::Resource;
 use crate::router;
@@ -64,11 +67,12 @@ use expose_core::OperationKind;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// The operations of model `M`, one by one; `M::endpoints()` makes one. Cheap to make and
-/// to clone: every `Endpoints` of a model shares its one compiled resource (policies,
-/// statement cache).
+/// The operations of model `M`, one by one; `M::endpoints()` makes one. It owns `M`'s
+/// compiled resource (policies, statement cache), which its clones, the handlers it gives
+/// and the routers it builds share: make it once when the application is built, and clone
+/// it (cheaply) into the handlers that call it.
 pub struct Endpoints<M> {
     res: Arc<Resource>,
     config: RouterConfig,
@@ -99,33 +103,21 @@ impl<M: Exposed> Default for Endpoints<M> {
     }
 }
 
-/// The compiled resource of `model`, made once per process and shared.
-fn shared(model: &'static Model) -> Arc<Resource> {
-    static ALL: Mutex<Vec<(usize, Arc<Resource>)>> = Mutex::new(Vec::new());
-    let addr = std::ptr::from_ref(model) as usize;
-    let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some((_, res)) = all.iter().find(|(a, _)| *a == addr) {
-        return res.clone();
-    }
-    let res = Arc::new(Resource::compile(model));
-    all.push((addr, res.clone()));
-    res
-}
-
 impl<M: Exposed> Endpoints<M> {
-    /// The operations of `M` with the default [`RouterConfig`].
+    /// The operations of `M` with the default [`RouterConfig`]: compiles `M`'s policies
+    /// (as `M::router()` does), so make it once, when the application is built, and clone
+    /// it into the handlers that use it.
     pub fn new() -> Self {
+        Self::with_config(RouterConfig::default())
+    }
+
+    /// The operations of `M` with other settings (body limit, timeout, ...).
+    pub fn with_config(config: RouterConfig) -> Self {
         Endpoints {
-            res: shared(M::MODEL),
-            config: RouterConfig::default(),
+            res: Arc::new(Resource::compile(M::MODEL)),
+            config,
             _model: PhantomData,
         }
-    }
-
-    /// The same operations with other settings (body limit, timeout, ...).
-    pub fn with_config(mut self, config: RouterConfig) -> Self {
-        self.config = config;
-        self
     }
 
     fn endpoint(&self, kind: OperationKind, on_collection: bool) -> Endpoint {
@@ -146,6 +138,7 @@ impl<M: Exposed> Endpoints<M> {
                 .iter()
                 .any(crate::handlers::needs_ctx),
             on_collection,
+            action: None,
         }
     }
 
@@ -268,6 +261,32 @@ impl<M: Exposed> Endpoints<M> {
         Db: FromRef<S>,
     {
         self.method_router(OperationKind::Replace, false)
+    }
+
+    /// The declared action `name` (`#[expose(action(publish, ...))]`) on its method, at
+    /// whatever path it is routed whose segment before the last is the key
+    /// (`/posts/{id}/publish`); any other method is a 405 problem with `Allow`.
+    ///
+    /// # Panics
+    /// When `M` declares no action `name`, as the router is built.
+    pub fn action<S>(&self, name: &str) -> MethodRouter<S>
+    where
+        S: Clone + Send + Sync + 'static,
+        Db: FromRef<S>,
+    {
+        let index = self
+            .res
+            .model
+            .actions
+            .iter()
+            .position(|a| a.name == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} declares no action `{name}`: add action({name}, ...) to its #[expose(...)]",
+                    self.res.model.rust_name
+                )
+            });
+        router::action_router(&self.res, &self.config, index)
     }
 
     /// Every route of `M`, as `M::router()` gives them.
@@ -434,9 +453,9 @@ where
 
     /// The list's rows, typed. Every field `M` needs must be in the answer (`select`,
     /// `fields` and `fields_for` may leave some out): otherwise a 500 problem names it.
-    pub async fn list_rows(self) -> Result<Vec<M>, Problem>
+    pub async fn list_rows(self) -> Result<Vec<M::Row>, Problem>
     where
-        M: serde::de::DeserializeOwned,
+        M::Row: serde::de::DeserializeOwned,
     {
         let body = self.run_json(OperationKind::List, None).await?;
         serde_json::from_slice(&body).map_err(|e| Problem::internal(&e))
@@ -450,9 +469,9 @@ where
     }
 
     /// The row with key `key`, typed; a 404 problem outside the scope and the conditions.
-    pub async fn retrieve_row(self, key: impl std::fmt::Display) -> Result<M, Problem>
+    pub async fn retrieve_row(self, key: impl std::fmt::Display) -> Result<M::Row, Problem>
     where
-        M: serde::de::DeserializeOwned,
+        M::Row: serde::de::DeserializeOwned,
     {
         let body = self
             .run_json(OperationKind::Retrieve, Some(key.to_string()))
@@ -467,10 +486,12 @@ where
     }
 
     /// Updates the row with key `key` with `body` (a JSON object of writable fields) in
-    /// place of the request's body: a custom route that sets fields itself (`POST
-    /// /posts/{id}/publish` setting `published`), under the update's scope, `fields_for`,
-    /// forced values and hooks (404 outside the scope and the conditions, nothing written).
-    /// The answer is the written row, narrowed by the client's `select=` as any update's.
+    /// place of the request's body: a custom route that sets fields itself, under the
+    /// update's scope, `fields_for`, forced values and hooks (404 outside the scope and the
+    /// conditions, nothing written). The answer is the written row, narrowed by the client's
+    /// `select=` as any update's. A route of the model's own (`POST /posts/{id}/publish`) is
+    /// better declared as an action (`#[expose(action(publish, ...))]`): its function sees
+    /// the loaded row, and the document lists it.
     pub async fn update_with(
         mut self,
         key: impl std::fmt::Display,

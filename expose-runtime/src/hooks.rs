@@ -950,3 +950,21 @@ fn missing(op: OperationKind, what: &str, who: &str) -> Problem {
         op.name()
     ))
 }
+
+/// The row an action loaded, as the type its function takes: what the macro's adapter of
+/// an action's function passes it (`#[expose(action(publish))]` calls `publish(row, ctx)`).
+#[doc(hidden)]
+pub fn action_row<T: ActionRow>(ctx: &HookCtx) -> Result<T, Problem> {
+    ctx.before()?.deserialize()
+}
+
+/// What an action's function takes as its row: a type serde deserializes (the model's
+/// struct with `#[derive(serde::Deserialize)]`, or a struct of some of its fields).
+#[diagnostic::on_unimplemented(
+    message = "an action's function takes the row as a type serde can deserialize; `{Self}` is not one",
+    label = "the action passes the row it loaded to this function",
+    note = "derive `serde::Deserialize` on `{Self}`: the function is `async fn publish(row: Post, ctx: &mut HookCtx) -> Result<(), Problem>`"
+)]
+pub trait ActionRow: serde::de::DeserializeOwned {}
+
+impl<T: serde::de::DeserializeOwned> ActionRow for T {}

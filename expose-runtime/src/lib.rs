@@ -158,6 +158,74 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `list`, `retrieve`, `create`, `update`, `remove`, `replace` | the operations exposed, each bare or with options in parentheses; any other answers 405 | at least one is required |
 /// | `all(...)` | options shared by every operation that they apply to | none |
 /// | `validate = check_loan` | the model's own validation, for rules across fields: `fn(&Input) -> Result<(), FieldErrors>`, run on every row a write body holds (see [Validation](#validation)) | none |
+/// | `action(publish, ...)` | a declared action on one row at `/{path}/{id}/publish` (see [Actions](#actions)); repeatable | none |
+/// | `view = AdminUsers` | on a further `#[expose]` of the struct only: the marker type this exposure generates (see [Several exposures](#several-exposures)) | none |
+///
+/// # Actions
+///
+/// `action(f, method = "POST", scope = s, pre = [..], post = [..], require_if_match, doc = "..")`
+/// routes `{method} /{path}/{id}/{f's name}` to `async fn f(row: R, ctx: &mut HookCtx) ->
+/// Result<(), Problem>`, where `R` is the struct (with `serde::Deserialize`) or any type serde
+/// deserializes from the row's fields. The row is loaded and locked under the action's scope
+/// (`scope`, else `all`'s, and `all`'s `where`) in a transaction: outside it the answer is
+/// 404 and nothing is written. `f` sets what is written with `ctx.input_mut()?.set(...)`
+/// (nothing set: nothing written) and may run statements of its own (`ctx.execute`) in the
+/// same transaction; a problem it returns rolls everything back. The answer is the written
+/// row, narrowed by `?select=`, with its `ETag`; another method on the path is a 405 with
+/// `Allow`. `method` is `POST` (default), `PUT`, `PATCH` or `DELETE`; the action's `pre` hooks
+/// (after `all`'s) run before `f`, its `post` hooks after the write.
+///
+/// ```
+/// use expose_runtime::{expose, Cond, HookCtx, Problem};
+///
+/// #[derive(serde::Deserialize)]
+/// #[expose(as = "posts", list, retrieve, action(publish, scope = not_archived))]
+/// pub struct Post {
+///     pub id: i64,
+///     pub published: bool,
+///     pub archived: bool,
+/// }
+///
+/// fn not_archived(_: &HookCtx) -> Result<Cond<Post>, Problem> {
+///     Ok(Post::FIELDS.archived.eq(false))
+/// }
+///
+/// /// `POST /posts/{id}/publish`.
+/// async fn publish(post: Post, ctx: &mut HookCtx) -> Result<(), Problem> {
+///     if !post.published {
+///         ctx.input_mut()?.set(Post::FIELDS.published, true)?;
+///     }
+///     Ok(())
+/// }
+/// # let _ = Post::router::<expose_runtime::Db>();
+/// ```
+///
+/// # Several exposures
+///
+/// A struct may carry further `#[expose(view = Name, ...)]` attributes: each generates
+/// `pub struct Name;`, exposed with that attribute's path and policies over rows of the
+/// struct, with its own `Name::router()`, `Name::endpoints()`, `Name::FIELDS` and
+/// `Name::MODEL` (its scopes and `fields_for` take `Cond<Name>` / `FieldMask<Name>`). Field
+/// attributes are the struct's, shared by every exposure. A further `#[expose]` without
+/// `view` is a compile error that says so.
+///
+/// ```
+/// use expose_runtime::{expose, Db};
+///
+/// #[expose(as = "users", all(fields = "-token"), list)]
+/// #[expose(view = AdminUsers, as = "users", all(fields = "-token"), list, update(fields = "is_admin"))]
+/// pub struct User {
+///     pub id: i64,
+///     pub name: String,
+///     pub is_admin: bool,
+///     pub token: String,
+/// }
+///
+/// let app: axum::Router<Db> = axum::Router::new()
+///     .merge(User::router())
+///     .nest("/admin", AdminUsers::router());
+/// # let _ = app;
+/// ```
 ///
 /// An operation's own option wins over the same option in `all(...)`; `where`, `pre`, `post`
 /// and `force`/`overwrite` are combined (those of `all(...)` first). `all(fields = ...)` is
@@ -745,7 +813,8 @@ pub use expose_macros::expose;
 /// ```
 pub use expose_macros::Enum;
 
-/// Implemented by `#[expose]` for each exposed struct: its static description.
+/// Implemented by `#[expose]` for each exposed struct (and each further exposure's `view`
+/// type): its static description.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not an exposed model",
     label = "not a struct with #[expose(...)]",
@@ -754,6 +823,9 @@ pub use expose_macros::Enum;
 pub trait Exposed {
     /// The type of the key field.
     type Key;
+    /// The rows' type: the struct itself, or for a `view = AdminUsers` exposure the struct
+    /// it is a view of.
+    type Row;
     /// Fields, types and policies, as the attribute declared them.
     const MODEL: &'static model::Model;
 }
@@ -767,9 +839,10 @@ pub mod __private {
     pub use crate::config::RouterConfig;
     pub use crate::field::Field;
     pub use crate::field_type::{FieldKind, FieldType};
-    pub use crate::hooks::{hook_future, InputValue};
+    pub use crate::hooks::{action_row, hook_future, InputValue};
     pub use crate::model::{
-        FieldsFn, Force, ForceFn, Hook, Model, ModelFn, Operation, Relation, ScopeFn, ValidateFn,
+        Action, FieldsFn, Force, ForceFn, Hook, Model, ModelFn, Operation, Relation, ScopeFn,
+        ValidateFn,
     };
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};

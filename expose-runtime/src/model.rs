@@ -27,6 +27,9 @@ pub struct Model {
     pub fields: &'static [Field],
     /// The operations exposed, each once; any other answers 405.
     pub operations: &'static [Operation],
+    /// The declared actions on one row (`#[expose(action(publish, ...))]`), each routed at
+    /// `/{path}/{id}/{name}`.
+    pub actions: &'static [Action],
     /// The model's own validation (`#[expose(validate = f)]`), run on every row a create,
     /// update or replace writes, after the fields' rules and before any SQL.
     pub validate: Option<ValidateFn>,
@@ -53,6 +56,31 @@ impl Model {
     pub fn operation(&self, kind: OperationKind) -> Option<&'static Operation> {
         self.operations.iter().find(|op| op.kind == kind)
     }
+
+    /// The action named `name` (its URL segment), when the model declares it.
+    pub fn action(&self, name: &str) -> Option<&'static Action> {
+        self.actions.iter().find(|a| a.name == name)
+    }
+}
+
+/// A declared action on one row (`#[expose(action(publish, method = "POST", scope = f))]`):
+/// `POST /{path}/{id}/publish` loads the row under the action's scope (404 outside it,
+/// nothing written), runs the action's function in a transaction, writes what it set and
+/// answers the written row, narrowed by `select=` as any read.
+///
+/// It runs as an update whose values come from the function rather than from a request
+/// body: `op` is that update's policy (kind [`OperationKind::Update`]), whose `pre` hooks
+/// end with the action's function, adapted by the macro.
+#[derive(Debug)]
+pub struct Action {
+    /// The URL segment after the key: the function's name.
+    pub name: &'static str,
+    /// The HTTP method (`POST`, `PUT`, `PATCH` or `DELETE`).
+    pub method: &'static str,
+    /// The function's documentation comment, when the macro can read it; else empty.
+    pub doc: &'static str,
+    /// The update it runs: its scope, hooks (the function last among `pre`) and options.
+    pub op: Operation,
 }
 
 /// The policy of one operation.

@@ -20,6 +20,8 @@ pub(crate) struct Resource {
     pub(crate) schema: Schema,
     /// Each exposed operation's policy, indexed by [`OperationKind::index`].
     policies: [Option<Policy>; OperationKind::COUNT],
+    /// Each declared action's policy (an update's), in the model's order.
+    actions: Vec<Policy>,
     /// What create and update answer with: retrieve's fields, else list's, else the key.
     pub(crate) output: FieldSet,
     /// What an `ETag` is computed from: the output fields and the version.
@@ -58,6 +60,11 @@ impl Resource {
     /// The policy of `kind`, when the model exposes it.
     pub(crate) fn policy(&self, kind: OperationKind) -> Option<&Policy> {
         self.policies[kind.index()].as_ref()
+    }
+
+    /// The policy of the model's action number `index`.
+    pub(crate) fn action(&self, index: usize) -> Option<&Policy> {
+        self.actions.get(index)
     }
 
     /// Builds the resource; every router of a model builds its own (and its statement
@@ -104,9 +111,15 @@ impl Resource {
         if let Some(v) = schema.version {
             etag.insert(v);
         }
+        let actions = model
+            .actions
+            .iter()
+            .map(|a| write_policy(&schema, &a.op))
+            .collect();
         Resource {
             schema,
             policies,
+            actions,
             output,
             etag_columns: columns(etag),
             statements: Default::default(),

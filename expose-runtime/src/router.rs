@@ -1,5 +1,5 @@
-//! Routes of a compiled resource: `/{path}` and `/{path}/{id}`, a 405 problem with `Allow`
-//! for every method that is not exposed.
+//! Routes of a compiled resource: `/{path}`, `/{path}/{id}` and its actions'
+//! `/{path}/{id}/{action}`, a 405 problem with `Allow` for every method that is not exposed.
 
 use crate::config::RouterConfig;
 use crate::db::{Db, DbState};
@@ -87,6 +87,7 @@ pub(crate) fn model_router<S: DbState>(
             kind,
             boxes_state,
             on_collection,
+            action: None,
         };
         let method = Method::from_bytes(kind.method().as_bytes()).expect("a method name");
         let filter = MethodFilter::try_from(method.clone()).expect("a routable method");
@@ -104,9 +105,38 @@ pub(crate) fn model_router<S: DbState>(
             HeaderValue::from_str(&allow.join(", ")).unwrap_or(HeaderValue::from_static(""));
         routes.fallback(move || async move { method_not_allowed_with(&allow) })
     });
-    Router::new()
+    let router = Router::new()
         .route(&format!("/{}", model.path), collection)
-        .route(&format!("/{}/{{id}}", model.path), item)
+        .route(&format!("/{}/{{id}}", model.path), item);
+    (0..model.actions.len()).fold(router, |router, i| {
+        let path = format!("/{}/{{id}}/{}", model.path, model.actions[i].name);
+        router.route(&path, action_router(&res, &config, i))
+    })
+}
+
+/// The route of action number `index`: its method, and a 405 problem with `Allow` for the
+/// others.
+pub(crate) fn action_router<S: DbState>(
+    res: &Arc<Resource>,
+    config: &RouterConfig,
+    index: usize,
+) -> MethodRouter<S> {
+    let action = &res.model.actions[index];
+    let endpoint = Endpoint {
+        res: res.clone(),
+        config: config.clone(),
+        kind: OperationKind::Update,
+        // An action's function sees the state in its context.
+        boxes_state: true,
+        on_collection: false,
+        action: Some(index),
+    };
+    let method = Method::from_bytes(action.method.as_bytes()).expect("a method name");
+    let filter = MethodFilter::try_from(method).expect("a routable method");
+    let allow = HeaderValue::from_static(action.method);
+    MethodRouter::new()
+        .on(filter, endpoint)
+        .fallback(move || async move { method_not_allowed_with(&allow) })
 }
 
 /// A fallback for the application's router: paths no route matches answer a 404

@@ -51,6 +51,8 @@ const _: () = {
     const __REMOVE: __e::Operation = __e::Operation::of(__e::OperationKind::Remove);
     #[automatically_derived]
     impl __e::Exposed for Person {
+        type Row = Person;
+        type Key = i64;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Person",
             path: "people",
@@ -67,10 +69,10 @@ const _: () = {
                 __e::Field::of::<chrono::DateTime<chrono::Utc>>("created_at").generated(),
             ],
             operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
+            actions: &[],
             validate: __e::None,
             relations: &[],
         };
-        type Key = i64;
     }
 };
 #[automatically_derived]

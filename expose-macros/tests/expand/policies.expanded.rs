@@ -107,6 +107,8 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Post {
+        type Row = Post;
+        type Key = i64;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Post",
             path: "posts",
@@ -120,10 +122,10 @@ const _: () = {
                 __e::Field::of::<i64>("version").version(),
             ],
             operations: &[__LIST, __RETRIEVE, __CREATE, __UPDATE, __REMOVE],
+            actions: &[],
             validate: __e::None,
             relations: &[],
         };
-        type Key = i64;
     }
 };
 #[automatically_derived]

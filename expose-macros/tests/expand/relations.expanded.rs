@@ -34,6 +34,8 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Post {
+        type Row = Post;
+        type Key = i64;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Post",
             path: "posts",
@@ -46,6 +48,7 @@ const _: () = {
                 __e::Field::of::<String>("title"),
             ],
             operations: &[__LIST, __RETRIEVE],
+            actions: &[],
             validate: __e::None,
             relations: &[
                 {
@@ -64,7 +67,6 @@ const _: () = {
                 },
             ],
         };
-        type Key = i64;
     }
 };
 #[automatically_derived]

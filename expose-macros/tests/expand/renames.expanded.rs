@@ -28,6 +28,8 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Account {
+        type Row = Account;
+        type Key = uuid::Uuid;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Account",
             path: "accounts",
@@ -39,10 +41,10 @@ const _: () = {
                 __e::Field::of::<chrono::NaiveDate>("created_at").name("createdAt"),
             ],
             operations: &[__LIST, __RETRIEVE],
+            actions: &[],
             validate: __e::None,
             relations: &[],
         };
-        type Key = uuid::Uuid;
     }
 };
 #[automatically_derived]

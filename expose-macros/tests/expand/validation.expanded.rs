@@ -61,6 +61,8 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Signup {
+        type Row = Signup;
+        type Key = i64;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Signup",
             path: "signups",
@@ -122,10 +124,10 @@ const _: () = {
                     ),
             ],
             operations: &[__CREATE, __UPDATE],
+            actions: &[],
             validate: __e::Some(__validate_handle_is_not_name),
             relations: &[],
         };
-        type Key = i64;
     }
 };
 #[automatically_derived]

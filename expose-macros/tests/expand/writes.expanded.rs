@@ -51,6 +51,8 @@ const _: () = {
     };
     #[automatically_derived]
     impl __e::Exposed for Contact {
+        type Row = Contact;
+        type Key = i64;
         const MODEL: &'static __e::Model = &__e::Model {
             rust_name: "Contact",
             path: "contacts",
@@ -65,10 +67,10 @@ const _: () = {
                 __e::Field::of::<bool>("archived").default(),
             ],
             operations: &[__LIST, __CREATE, __UPDATE, __REMOVE, __REPLACE],
+            actions: &[],
             validate: __e::None,
             relations: &[],
         };
-        type Key = i64;
     }
 };
 #[automatically_derived]

@@ -1,4 +1,4 @@
-//! The five operations, generic over the backend; each returns a response or a problem.
+//! The operations (and declared actions), generic over the backend; each returns a response or a problem.
 //!
 //! An operation without hooks runs its one statement on a pooled connection. A write with
 //! hooks runs in a transaction: `pre` hooks, the statement(s), `post` hooks, commit; any
@@ -56,6 +56,7 @@ macro_rules! on_backend {
     };
 }
 
+mod action;
 mod batch;
 mod count;
 mod create;
@@ -68,6 +69,7 @@ mod replace;
 mod retrieve;
 mod update;
 
+pub(crate) use action::action;
 pub(crate) use create::create;
 pub(crate) use filtered::{remove_many, update_many};
 pub(crate) use list::list;
@@ -201,6 +203,16 @@ fn prepare<'r>(
     let policy = res
         .policy(kind)
         .ok_or_else(|| Problem::internal(&format!("{} is not exposed", kind.name())))?;
+    Ok((policy, prepare_policy(kind, policy, req, key)?))
+}
+
+/// [`prepare`] with the policy given: an action's, which runs as an update.
+fn prepare_policy(
+    kind: OperationKind,
+    policy: &Policy,
+    req: &Req<'_>,
+    key: Option<Value>,
+) -> Result<Prepared, Problem> {
     let op = policy.op;
     // A write's `where` bounds the rows it may change as its scope does.
     let forced = || match kind.writes() {
@@ -210,13 +222,12 @@ fn prepare<'r>(
     if !needs_ctx(op) {
         let mut scope = forced();
         scope.extend(req.extra.iter().cloned());
-        let prepared = Prepared {
+        return Ok(Prepared {
             ctx: None,
             scope,
             check: Vec::new(),
             fields: None,
-        };
-        return Ok((policy, prepared));
+        });
     }
     let ctx = hook_ctx(kind, req, key, None);
     let (mut scope, check) = match op.scope {
@@ -233,13 +244,12 @@ fn prepare<'r>(
         }
         None => None,
     };
-    let prepared = Prepared {
+    Ok(Prepared {
         ctx: Some(Box::new(ctx)),
         scope,
         check,
         fields,
-    };
-    Ok((policy, prepared))
+    })
 }
 
 /// The hook context of an operation on this request.

@@ -128,7 +128,7 @@ async fn update_in<B: Driver>(
 /// leaves against the scope: in a transaction, between
 /// the `pre` and `post` hooks.
 #[allow(clippy::too_many_arguments)]
-async fn update_checked<B: Driver>(
+pub(super) async fn update_checked<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,

@@ -1,0 +1,13 @@
+use expose_runtime::{expose, HookCtx, Problem};
+
+#[expose(as = "posts", retrieve, action(publish))]
+pub struct Post {
+    pub id: i64,
+    pub published: bool,
+}
+
+pub async fn publish(_: Post, _: &mut HookCtx) -> Result<(), Problem> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use expose_runtime::{expose, HookCtx, Problem};
+
+#[derive(serde::Deserialize)]
+#[expose(as = "posts", retrieve, action(publish, scop = own_posts))]
+pub struct Post {
+    pub id: i64,
+    pub published: bool,
+}
+
+pub async fn publish(_: Post, _: &mut HookCtx) -> Result<(), Problem> {
+    Ok(())
+}
+
+fn main() {}
