@@ -980,7 +980,7 @@ impl Doc<'_> {
             "in": "query",
             "required": false,
             "description": "Rows to skip, default 0 when not sent; at most 2^64−1.",
-            "schema": { "type": "integer", "minimum": 0 },
+            "schema": { "type": "integer", "minimum": 0, "maximum": u64::MAX },
         }));
         params.extend(self.tree_params(op, "Tree"));
         params.push(prefer_param(true));
@@ -2052,8 +2052,12 @@ fn read_select_param(res: &Resource, policy: &Policy) -> Json {
         policy.op.embed_rows,
         names.join(", ")
     ));
-    // The fields' pattern does not describe embeds.
-    param["schema"] = json!({ "type": "string" });
+    // The fields' pattern, or a value with an embed: a regular expression cannot count
+    // parentheses, so the server checks what is inside one (as it does the logic trees').
+    param["schema"] = json!({
+        "type": "string",
+        "pattern": format!("{}|^[^()]*\\(.*\\)[^()]*$", select_pattern(res, policy.fields)),
+    });
     param
 }
 
