@@ -45,8 +45,9 @@ struct Cli {
     /// MySQL/MariaDB server; the benchmark owns the database `expose_bench` on it.
     #[arg(long, default_value = "mysql://root@127.0.0.1:3306/test")]
     mysql: String,
-    /// Workloads to run, comma-separated (default all): retrieve, list, list-filtered,
-    /// create, update, remove, mixed, bulk-create, update-filtered, upsert.
+    /// Workloads to run, comma-separated (default all): retrieve, list, list-hooked,
+    /// list-filtered, embed-author, embed-articles, create, update, remove, mixed,
+    /// bulk-create, update-filtered, upsert.
     #[arg(long, value_delimiter = ',')]
     workloads: Option<Vec<String>>,
     /// Concurrent connections, comma-separated (default 1,32; --soak: the first, default 16).
