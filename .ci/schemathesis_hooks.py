@@ -232,29 +232,25 @@ TREES = ("or", "and", "not.or", "not.and")
 NESTED = re.compile(r"(?:^|[(,\s])(?:not\.)?(?:and|or)\(")
 
 
-def _refused_nested_tree(case, response):
-    """Whether the 400 names a logic-tree parameter whose value holds a nested group."""
+def _refused_param(case, response, holds):
+    """Whether the 400 names a query parameter whose value `holds(name, value)` accepts:
+    a part of the value that the parameter's pattern leaves to the server."""
     try:
         names = {e.get("name") for e in response.json().get("errors", [])}
     except (ValueError, AttributeError):
         return False
     query = case.query if isinstance(case.query, dict) else {}
-    return any(
-        k in names and isinstance(v, str) and NESTED.search(v)
-        for k, v in query.items()
-        if k in TREES
-    )
+    return any(k in names and isinstance(v, str) and holds(k, v) for k, v in query.items())
+
+
+def _refused_nested_tree(case, response):
+    """Whether the 400 names a logic-tree parameter whose value holds a nested group."""
+    return _refused_param(case, response, lambda k, v: k in TREES and NESTED.search(v))
 
 
 def _refused_embed(case, response):
     """Whether the 400 names `select` whose value embeds a resource (holds a `(`)."""
-    try:
-        names = {e.get("name") for e in response.json().get("errors", [])}
-    except (ValueError, AttributeError):
-        return False
-    query = case.query if isinstance(case.query, dict) else {}
-    value = query.get("select")
-    return "select" in names and isinstance(value, str) and "(" in value
+    return _refused_param(case, response, lambda k, v: k == "select" and "(" in v)
 
 
 @schemathesis.hook
