@@ -17,10 +17,12 @@ set -euo pipefail
 CLIENTS="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(dirname "$CLIENTS")"
 
-fail() { echo "clients: $*" >&2; exit 1; }
-for tool in node npm cargo curl python3; do
-  command -v "$tool" >/dev/null || fail "$tool is not installed"
-done
+NAME=clients
+# shellcheck source=../.ci/lib.sh
+source "$ROOT/.ci/lib.sh"
+need_tools node npm cargo curl python3
+# The examples start with 200 seed rows.
+export SEED_ROWS=200
 
 # Which backends.
 if [ -n "${CI:-}" ]; then
@@ -34,18 +36,7 @@ else
   [ -z "${EXPOSE_TEST_POSTGRES:-}" ] || BACKENDS+=(postgres)
   [ -z "${EXPOSE_TEST_MYSQL:-}" ] || BACKENDS+=(mysql)
 fi
-for backend in "${BACKENDS[@]}"; do
-  case $backend in
-    sqlite) ;;
-    postgres)
-      [ -n "${EXPOSE_TEST_POSTGRES:-}" ] || fail "postgres asked for but EXPOSE_TEST_POSTGRES is not set"
-      command -v psql >/dev/null || fail "psql is not installed" ;;
-    mysql)
-      [ -n "${EXPOSE_TEST_MYSQL:-}" ] || fail "mysql asked for but EXPOSE_TEST_MYSQL is not set"
-      command -v mariadb >/dev/null || command -v mysql >/dev/null || fail "neither mariadb nor mysql (the client) is installed" ;;
-    *) fail "unknown backend '$backend' (sqlite, postgres, mysql)" ;;
-  esac
-done
+check_backends "${BACKENDS[@]}"
 
 # The clients' packages, exactly as locked.
 cd "$CLIENTS"
@@ -74,67 +65,14 @@ if [ ! -x "$VENV/bin/openapi-python-client" ]; then
 fi
 WORK="$(mktemp -d)"
 
-SERVER=
-stop() {
-  if [ -n "$SERVER" ]; then
-    kill "$SERVER" 2>/dev/null || true # SIGTERM: graceful shutdown
-    for _ in $(seq 1 50); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER" 2>/dev/null || true
-    wait "$SERVER" 2>/dev/null || true
-    SERVER=
-  fi
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
-# Starts the example on DATABASE_URL $1, logging to $2; sets SERVER and PORT once /ready
-# answers. Another process may take the free port before the server binds it: then it tries
-# another port (three times). $3 and $4 (default: the people example and /ready) name another
-# binary and the path that answers once it is up.
-start() {
-  local url=$1 log=$2 bin=${3:-$BIN} probe=${4:-/ready} attempt deadline
-  for attempt in 1 2 3; do
-    PORT="$(free_port)"
-    DATABASE_URL="$url" ADDR="127.0.0.1:$PORT" SEED_ROWS=200 "$bin" >"$log" 2>&1 &
-    SERVER=$!
-    deadline=$((SECONDS + 60))
-    while ((SECONDS < deadline)); do
-      curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT$probe" 2>/dev/null && return 0
-      kill -0 "$SERVER" 2>/dev/null || break
-      sleep 0.2
-    done
-    if kill -0 "$SERVER" 2>/dev/null; then
-      echo "clients: the server was not ready within 60 s; its log ($log):" >&2
-    elif grep -q "Address already in use" "$log" && ((attempt < 3)); then
-      wait "$SERVER" 2>/dev/null || true
-      SERVER=
-      continue
-    else
-      echo "clients: the server exited before it was ready; its log ($log):" >&2
-    fi
-    cat "$log" >&2
-    stop
-    return 1
-  done
-}
+CLEANUP='rm -rf "$WORK"'
 
 drop_postgres() {
   PGOPTIONS='--client-min-messages=warning' psql "$EXPOSE_TEST_POSTGRES" -v ON_ERROR_STOP=1 -q \
     -c 'DROP TABLE IF EXISTS people'
 }
 
-drop_mysql() { # mysql://user[:password]@host[:port]/database
-  local re='^mysql://([^:@/]+)(:([^@]*))?@([^:/?]+)(:([0-9]+))?/([^?]+)' client
-  [[ $EXPOSE_TEST_MYSQL =~ $re ]] || { echo "clients: cannot read EXPOSE_TEST_MYSQL=$EXPOSE_TEST_MYSQL" >&2; return 1; }
-  client="$(command -v mariadb || command -v mysql)"
-  MYSQL_PWD="${BASH_REMATCH[3]}" "$client" -h "${BASH_REMATCH[4]}" -P "${BASH_REMATCH[6]:-3306}" \
-    -u "${BASH_REMATCH[1]}" "${BASH_REMATCH[7]}" -e 'DROP TABLE IF EXISTS people'
-}
+drop_mysql() { mysql_exec "$EXPOSE_TEST_MYSQL" 'DROP TABLE IF EXISTS people'; }
 
 # Runs the suites on one backend; prints its result line and records it.
 RESULTS=()
@@ -150,7 +88,7 @@ run_backend() {
   esac
   if [ -n "${counts:-}" ]; then
     : # reported below
-  elif echo "clients: $backend: starting the people example" && start "$url" "$LOGS/$backend-server.log"; then
+  elif echo "clients: $backend: starting the people example" && start "$url" "$LOGS/$backend-server.log" "$BIN"; then
     echo "clients: $backend: node --test against http://127.0.0.1:$PORT"
     if (cd "$CLIENTS" && BASE_URL="http://127.0.0.1:$PORT" node --test --test-reporter=spec --test-timeout=30000 \
       postgrest.test.mjs ra-data-postgrest.test.mjs) 2>&1 | tee "$LOGS/$backend-tests.log"; then
@@ -163,7 +101,7 @@ run_backend() {
   else
     counts="the server did not start"
   fi
-  secs="$(awk -v a="$begin" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
+  secs="$(elapsed "$begin")"
   [ $outcome = pass ] || FAILED=1
   RESULTS+=("clients: $backend: $outcome ($counts; ${secs} s; logs in $LOGS/$backend-*.log)")
   echo "${RESULTS[-1]}"
@@ -182,7 +120,7 @@ run_documents() {
       "$TARGET/debug/examples/blog" /openapi.json &&
       curl -fsS "http://127.0.0.1:$PORT/openapi.json" -o "$gen/blog.json" &&
       stop &&
-      start "sqlite:$WORK/docs-people.db?mode=rwc" "$LOGS/documents-people-server.log" &&
+      start "sqlite:$WORK/docs-people.db?mode=rwc" "$LOGS/documents-people-server.log" "$BIN" &&
       curl -fsS "http://127.0.0.1:$PORT/openapi.json" -o "$gen/people.json" &&
       (
         set -e
@@ -208,7 +146,7 @@ run_documents() {
   ) 2>&1 | tee "$log"; then
     outcome=pass
   fi
-  secs="$(awk -v a="$begin" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')"
+  secs="$(elapsed "$begin")"
   [ $outcome = pass ] || FAILED=1
   RESULTS+=("clients: documents and generated clients: $outcome (${secs} s; log in $log)")
   echo "${RESULTS[-1]}"

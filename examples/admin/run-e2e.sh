@@ -23,10 +23,10 @@ ROOT="$(cd "$ADMIN/../.." && pwd)"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 export CHROMIUM
 
-fail() { echo "admin-e2e: $*" >&2; exit 1; }
-for tool in node npm cargo curl; do
-  command -v "$tool" >/dev/null || fail "$tool is not installed"
-done
+NAME=admin-e2e
+# shellcheck source=../../.ci/lib.sh
+source "$ROOT/.ci/lib.sh"
+need_tools node npm cargo curl
 [ -x "$CHROMIUM" ] || fail "no browser at $CHROMIUM: install Debian's chromium (apt-get install chromium); the browser test never skips"
 
 # Which backends.
@@ -39,21 +39,9 @@ else
   BACKENDS=(sqlite)
   [ -z "${EXPOSE_TEST_POSTGRES:-}" ] || BACKENDS+=(postgres)
 fi
-for backend in "${BACKENDS[@]}"; do
-  case $backend in
-    sqlite) ;;
-    postgres)
-      [ -n "${EXPOSE_TEST_POSTGRES:-}" ] || fail "postgres asked for but EXPOSE_TEST_POSTGRES is not set"
-      command -v psql >/dev/null || fail "psql is not installed" ;;
-    mysql)
-      [ -n "${EXPOSE_TEST_MYSQL:-}" ] || fail "mysql asked for but EXPOSE_TEST_MYSQL is not set"
-      command -v mariadb >/dev/null || command -v mysql >/dev/null || fail "neither mariadb nor mysql (the client) is installed" ;;
-    *) fail "unknown backend '$backend' (sqlite, postgres, mysql)" ;;
-  esac
-done
+check_backends "${BACKENDS[@]}"
 
 BEGIN=$EPOCHREALTIME
-elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 
 # The page: its locked packages, then the build when a source is newer than it.
 cd "$WEB"
@@ -80,57 +68,11 @@ mkdir -p "$OUT"
 WORK="$(mktemp -d)"
 echo "admin-e2e: page and example ready in $(elapsed "$BEGIN") s"
 
-SERVER=
-stop() {
-  if [ -n "$SERVER" ]; then
-    kill "$SERVER" 2>/dev/null || true # SIGTERM: graceful shutdown
-    for _ in $(seq 1 50); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$SERVER" 2>/dev/null || true
-    wait "$SERVER" 2>/dev/null || true
-    SERVER=
-  fi
-}
-trap 'stop; rm -rf "$WORK"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-free_port() {
-  node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
+CLEANUP='rm -rf "$WORK"'
 
 # The origin the CORS layer is set up for in these runs; the test checks its headers.
 CORS_ORIGIN=http://localhost:5173
 export CORS_ORIGIN
-
-# Starts the example on DATABASE_URL $1, logging to $2; sets SERVER and PORT once /ready
-# answers. Another process may take the free port before the server binds it: then it tries
-# another port (three times).
-start() {
-  local url=$1 log=$2 attempt deadline
-  for attempt in 1 2 3; do
-    PORT="$(free_port)"
-    DATABASE_URL="$url" ADDR="127.0.0.1:$PORT" SEED_ROWS=200 ADMIN_DIR="$WEB/dist" "$BIN" >"$log" 2>&1 &
-    SERVER=$!
-    deadline=$((SECONDS + 60))
-    while ((SECONDS < deadline)); do
-      curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PORT/ready" 2>/dev/null && return 0
-      kill -0 "$SERVER" 2>/dev/null || break
-      sleep 0.2
-    done
-    if kill -0 "$SERVER" 2>/dev/null; then
-      echo "admin-e2e: the server was not ready within 60 s; its log ($log):" >&2
-    elif grep -q "Address already in use" "$log" && ((attempt < 3)); then
-      wait "$SERVER" 2>/dev/null || true
-      SERVER=
-      continue
-    else
-      echo "admin-e2e: the server exited before it was ready; its log ($log):" >&2
-    fi
-    cat "$log" >&2
-    stop
-    return 1
-  done
-}
 
 # A URL with one more query parameter.
 with_param() { case $1 in *\?*) echo "$1&$2" ;; *) echo "$1?$2" ;; esac; }
@@ -142,11 +84,8 @@ fresh_postgres() { # the schema admin_e2e, empty; prints the URL that uses it
 }
 
 fresh_mysql() { # the database admin_e2e, empty; prints the URL that uses it
-  local re='^mysql://([^:@/]+)(:([^@]*))?@([^:/?]+)(:([0-9]+))?/([^?]+)(.*)$' client
-  [[ $EXPOSE_TEST_MYSQL =~ $re ]] || { echo "admin-e2e: cannot read EXPOSE_TEST_MYSQL=$EXPOSE_TEST_MYSQL" >&2; return 1; }
-  client="$(command -v mariadb || command -v mysql)"
-  MYSQL_PWD="${BASH_REMATCH[3]}" "$client" -h "${BASH_REMATCH[4]}" -P "${BASH_REMATCH[6]:-3306}" \
-    -u "${BASH_REMATCH[1]}" -e 'DROP DATABASE IF EXISTS admin_e2e; CREATE DATABASE admin_e2e' >&2 || return 1
+  mysql_exec "$EXPOSE_TEST_MYSQL" 'DROP DATABASE IF EXISTS admin_e2e; CREATE DATABASE admin_e2e' >&2 || return 1
+  [[ $EXPOSE_TEST_MYSQL =~ $MYSQL_URL_RE ]]
   echo "mysql://${BASH_REMATCH[1]}${BASH_REMATCH[2]}@${BASH_REMATCH[4]}${BASH_REMATCH[5]}/admin_e2e${BASH_REMATCH[8]}"
 }
 
@@ -164,7 +103,7 @@ run_backend() {
   esac
   if [ -n "$counts" ]; then
     : # reported below
-  elif echo "admin-e2e: $backend: starting the admin example" && start "$url" "$dir/server.log"; then
+  elif echo "admin-e2e: $backend: starting the admin example" && SEED_ROWS=200 ADMIN_DIR="$WEB/dist" start "$url" "$dir/server.log" "$BIN"; then
     echo "admin-e2e: $backend: browser test against http://127.0.0.1:$PORT/admin/"
     if (cd "$WEB" && BASE_URL="http://127.0.0.1:$PORT" SCREENSHOTS="$dir" \
       node --test --test-reporter=spec --test-timeout=120000 e2e.mjs) 2>&1 | tee "$dir/test.log"; then

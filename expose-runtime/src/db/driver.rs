@@ -378,39 +378,46 @@ macro_rules! binder {
     };
 }
 
+/// The array codec of a backend with no array type: an array is stored as a JSON array
+/// (`TEXT` on SQLite, `JSON` on MySQL), bound as its JSON text and read back from it;
+/// anything else in the column is a decode error. Expands in the backend's module, where
+/// `DB` names its database.
+macro_rules! json_arrays {
+    () => {
+        fn add_array<'q>(
+            a: &mut <DB as Database>::Arguments<'q>,
+            _item: ArrayItem,
+            x: Option<&'q Array>,
+        ) -> Result<(), sqlx::error::BoxDynError> {
+            use sqlx::Arguments as _;
+            a.add(x.map(|x| sqlx::types::Json(x.to_json())))
+        }
+
+        fn get_array(
+            row: &<DB as Database>::Row,
+            i: usize,
+            item: ArrayItem,
+        ) -> Result<Option<Array>, sqlx::Error> {
+            let Some(json) =
+                row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
+            else {
+                return Ok(None);
+            };
+            Array::from_json(item, json.0).map(Some).map_err(|e| {
+                sqlx::Error::Decode(
+                    format!("column {i} is not a JSON array of its items: {}", e.0).into(),
+                )
+            })
+        }
+    };
+}
+
 mod sqlite {
     use super::*;
     type DB = sqlx::Sqlite;
     binder!(bind_all, sqlx::Sqlite);
 
-    /// No arrays here: an array is stored as a JSON array (`TEXT` on SQLite, `JSON` on
-    /// MySQL), bound as its JSON text.
-    fn add_array<'q>(
-        a: &mut <DB as Database>::Arguments<'q>,
-        _item: ArrayItem,
-        x: Option<&'q Array>,
-    ) -> Result<(), sqlx::error::BoxDynError> {
-        use sqlx::Arguments as _;
-        a.add(x.map(|x| sqlx::types::Json(x.to_json())))
-    }
-
-    /// An array stored as a JSON array; anything else in the column is a decode error.
-    fn get_array(
-        row: &<DB as Database>::Row,
-        i: usize,
-        item: ArrayItem,
-    ) -> Result<Option<Array>, sqlx::Error> {
-        let Some(json) =
-            row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
-        else {
-            return Ok(None);
-        };
-        Array::from_json(item, json.0).map(Some).map_err(|e| {
-            sqlx::Error::Decode(
-                format!("column {i} is not a JSON array of its items: {}", e.0).into(),
-            )
-        })
-    }
+    json_arrays!();
 
     /// SQLite has no decimal type: a decimal is bound as its text (a `TEXT` column keeps
     /// it exactly; `decimal.rs`).
@@ -572,34 +579,7 @@ mod mysql {
     type DB = sqlx::MySql;
     binder!(bind_all, sqlx::MySql);
 
-    /// No arrays here: an array is stored as a JSON array (`TEXT` on SQLite, `JSON` on
-    /// MySQL), bound as its JSON text.
-    fn add_array<'q>(
-        a: &mut <DB as Database>::Arguments<'q>,
-        _item: ArrayItem,
-        x: Option<&'q Array>,
-    ) -> Result<(), sqlx::error::BoxDynError> {
-        use sqlx::Arguments as _;
-        a.add(x.map(|x| sqlx::types::Json(x.to_json())))
-    }
-
-    /// An array stored as a JSON array; anything else in the column is a decode error.
-    fn get_array(
-        row: &<DB as Database>::Row,
-        i: usize,
-        item: ArrayItem,
-    ) -> Result<Option<Array>, sqlx::Error> {
-        let Some(json) =
-            row.try_get_unchecked::<Option<sqlx::types::Json<serde_json::Value>>, _>(i)?
-        else {
-            return Ok(None);
-        };
-        Array::from_json(item, json.0).map(Some).map_err(|e| {
-            sqlx::Error::Decode(
-                format!("column {i} is not a JSON array of its items: {}", e.0).into(),
-            )
-        })
-    }
+    json_arrays!();
 
     type DecimalArg = rust_decimal::Decimal;
     fn decimal_arg(d: &rust_decimal::Decimal) -> rust_decimal::Decimal {
