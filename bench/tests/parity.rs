@@ -4,7 +4,8 @@
 //! against a freshly seeded table, once per side, so that new rows get the same ids.
 //!
 //! SQLite always runs; PostgreSQL when `EXPOSE_TEST_POSTGRES` holds a URL, MySQL/MariaDB
-//! when `EXPOSE_TEST_MYSQL` does (as the workspace's end-to-end tests; `.ci/run` sets both).
+//! when `EXPOSE_TEST_MYSQL` does (as the workspace's end-to-end tests; `.ci/run` sets both;
+//! with `CI` set, a missing URL fails).
 
 use axum::body::Body;
 use expose_bench::load::{one_request, Workload};
@@ -151,7 +152,7 @@ async fn sqlite() {
 async fn postgres() {
     match std::env::var("EXPOSE_TEST_POSTGRES") {
         Ok(url) => both_sides_answer_alike(Backend::Postgres, &url).await,
-        Err(_) => eprintln!("not run on PostgreSQL: set EXPOSE_TEST_POSTGRES to run it"),
+        Err(_) => not_run("PostgreSQL", "EXPOSE_TEST_POSTGRES"),
     }
 }
 
@@ -159,6 +160,15 @@ async fn postgres() {
 async fn mysql() {
     match std::env::var("EXPOSE_TEST_MYSQL") {
         Ok(url) => both_sides_answer_alike(Backend::MySql, &url).await,
-        Err(_) => eprintln!("not run on MySQL/MariaDB: set EXPOSE_TEST_MYSQL to run it"),
+        Err(_) => not_run("MySQL/MariaDB", "EXPOSE_TEST_MYSQL"),
     }
+}
+
+/// A backend whose URL is not set is skipped with a line on stderr, and fails under `CI`.
+fn not_run(backend: &str, var: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but {var} is not: refusing to skip {backend}"
+    );
+    eprintln!("not run on {backend}: set {var} to run it");
 }
