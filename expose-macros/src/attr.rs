@@ -1,6 +1,6 @@
 //! Parsing: the struct attribute's arguments, the field attributes and serde's renames.
 
-use crate::ast::{Action, Attr, ChoiceLit, Field, NumLit, Op, OperationKind, Rule, RuleKind};
+use crate::ast::{Action, Attr, ChoiceLit, EmbedModel, Field, NumLit, Op, OperationKind, Rule, RuleKind};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parse;
@@ -119,6 +119,48 @@ fn set<T>(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) {
     } else {
         *slot = Some(value);
     }
+}
+
+/// The models of `embed(User, Tag(through = PostTag))`.
+fn parse_embed(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<EmbedModel>> {
+    const EXAMPLE: &str = "embed(Tag(through = PostTag))";
+    let mut models = Vec::new();
+    meta.parse_nested_meta(|m| {
+        let mut through = None;
+        if m.input.peek(syn::Token![=]) {
+            skip(&m)?;
+            return Err(m.error(format!(
+                "a model embedded many-to-many names its join model in parentheses, like {EXAMPLE}"
+            )));
+        }
+        if m.input.peek(syn::token::Paren) {
+            let at = m.input.span();
+            m.parse_nested_meta(|o| {
+                if o.path.is_ident("through") {
+                    let v: syn::Path = o
+                        .value()
+                        .map_err(|_| o.error(format!("write `through = PostTag`, as in {EXAMPLE}")))?
+                        .call(syn::Path::parse_mod_style)?;
+                    set(cx, &o, &mut through, v);
+                    Ok(())
+                } else {
+                    unknown(cx, &o, "embed option", &["through"])
+                }
+            })?;
+            if through.is_none() {
+                cx.syn_error(syn::Error::new(
+                    at,
+                    format!("name the join model the rows are linked through, like {EXAMPLE}, or write the model alone"),
+                ));
+            }
+        }
+        models.push(EmbedModel {
+            model: m.path.clone(),
+            through,
+        });
+        Ok(())
+    })?;
+    Ok(models)
 }
 
 /// `key = "..."`; a value of another kind is reported with an example.
@@ -328,12 +370,7 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                             "`embed` takes the models a client may embed, like embed(User, Comment)",
                         ));
                     }
-                    let content;
-                    syn::parenthesized!(content in meta.input);
-                    let models: Vec<syn::Path> = content
-                        .parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?
-                        .into_iter()
-                        .collect();
+                    let models = parse_embed(cx, &meta)?;
                     let ident = meta.path.get_ident().cloned().expect("an ident");
                     set(cx, &meta, &mut op.embed, (ident, models));
                 }

@@ -83,7 +83,7 @@ pub use decimal::sqlite_collation;
 pub use endpoints::{Call, Endpoints, OperationHandler};
 pub use field_type::{ArrayItem, FieldKind, FieldType, JsonShape};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
-pub use model::{Model, ModelFn, Relation};
+pub use model::{Model, ModelFn, Relation, Through};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{method_not_allowed, not_found, ready};
@@ -834,6 +834,21 @@ pub trait Exposed {
 #[doc(hidden)]
 pub const fn same_key<T: Exposed<Key = K>, K>() {}
 
+/// Implemented by `#[expose]` for a model with a field `#[expose(references = T)]`: what
+/// `embed(Tag(through = PostTag))` checks of the join model, at compile time.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no reference to `{T}`, so it cannot join `{T}` many-to-many",
+    label = "no field of this model references `{T}`",
+    note = "a join model has a reference to each side: add #[expose(references = {T})] to the field of `{Self}` holding a `{T}`'s key"
+)]
+pub trait References<T> {}
+
+/// The macro's check of `embed(T(through = J))` on `P`: `J` is exposed and references
+/// both `P` and `T` (whose key types its own `references` checked).
+#[doc(hidden)]
+pub const fn joins<P, T, J: Exposed + References<P> + References<T>>() {}
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::config::RouterConfig;
@@ -842,11 +857,11 @@ pub mod __private {
     pub use crate::hooks::{action_row, hook_future, InputValue};
     pub use crate::model::{
         Action, FieldsFn, Force, ForceFn, Hook, Model, ModelFn, Operation, Relation, ScopeFn,
-        ValidateFn,
+        Through, ValidateFn,
     };
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
-    pub use crate::same_key;
+    pub use crate::{joins, same_key, References};
     pub use crate::scope::{Col, Cond, FieldMask, IntoScope, Scope};
     pub use crate::validation::FieldErrors;
     pub use crate::Exposed;
