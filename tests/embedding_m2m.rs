@@ -97,12 +97,9 @@ pub fn link_fields(ctx: &HookCtx, fields: &mut FieldMask<M2mPostTag>) -> Result<
 }
 
 async fn setup(t: &TestDb) -> axum::Router {
-    expose_runtime::create_tables(
-        &t.db,
-        &[M2mPost::MODEL, M2mTag::MODEL, M2mPostTag::MODEL],
-    )
-    .await
-    .expect("tables");
+    expose_runtime::create_tables(&t.db, &[M2mPost::MODEL, M2mTag::MODEL, M2mPostTag::MODEL])
+        .await
+        .expect("tables");
     // Post 2 is user 1's draft; post 4 has no tags.
     t.db.execute(
         "INSERT INTO m2m_posts (id, owner_id, title, published) VALUES \
@@ -180,8 +177,16 @@ async fn both_directions(t: Arc<TestDb>) {
         ])
     );
     // The join model's scope: an admin reads the hidden link, so the embed shows it.
-    let posts = get(&app, "/m2m_posts?select=id,m2m_tags(name)&id=eq.3", &[("x-admin", "1")]).await;
-    assert_eq!(posts, json!([{"id": 3, "m2m_tags": [{"name": "sql"}, {"name": "web"}]}]));
+    let posts = get(
+        &app,
+        "/m2m_posts?select=id,m2m_tags(name)&id=eq.3",
+        &[("x-admin", "1")],
+    )
+    .await;
+    assert_eq!(
+        posts,
+        json!([{"id": 3, "m2m_tags": [{"name": "sql"}, {"name": "web"}]}])
+    );
     // Tags → posts: the post's scope applies (the draft for its owner only).
     let tags = get(&app, "/m2m_tags?select=name,m2m_posts(title)", &[]).await;
     assert_eq!(
@@ -193,7 +198,12 @@ async fn both_directions(t: Arc<TestDb>) {
             {"name": "lonely", "m2m_posts": []},
         ])
     );
-    let tags = get(&app, "/m2m_tags?select=name,m2m_posts(title)&id=eq.1", &[("x-user", "1")]).await;
+    let tags = get(
+        &app,
+        "/m2m_tags?select=name,m2m_posts(title)&id=eq.1",
+        &[("x-user", "1")],
+    )
+    .await;
     assert_eq!(
         tags,
         json!([{"name": "rust", "m2m_posts": [{"title": "Hello"}, {"title": "Draft"}]}])
@@ -210,8 +220,18 @@ async fn both_directions(t: Arc<TestDb>) {
         json!([{"id": 1, "owner_id": 1, "title": "Hello", "published": true,
                 "labels": [{"label": "rust"}, {"label": "sql"}, {"label": "web"}]}])
     );
-    let post = send(&app, "GET", "/m2m_posts/3?select=title,m2m_tags(id)", &[], None).await;
-    assert_eq!(post.json(), json!({"title": "Third", "m2m_tags": [{"id": 2}]}));
+    let post = send(
+        &app,
+        "GET",
+        "/m2m_posts/3?select=title,m2m_tags(id)",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        post.json(),
+        json!({"title": "Third", "m2m_tags": [{"id": 2}]})
+    );
     // Nesting: tags of posts, and their posts in turn.
     let posts = get(
         &app,
@@ -233,24 +253,41 @@ async fn filters_order_limit(t: Arc<TestDb>) {
     let app = setup(&t).await;
     let q = |extra: &str| format!("/m2m_posts?select=id,m2m_tags(name)&id=lte.3{extra}");
     let posts = get(&app, &q("&m2m_tags.order=name.desc&m2m_tags.limit=2"), &[]).await;
-    assert_eq!(names(&posts, "m2m_tags", "name"), [vec!["web", "sql"], vec!["sql"]]);
+    assert_eq!(
+        names(&posts, "m2m_tags", "name"),
+        [vec!["web", "sql"], vec!["sql"]]
+    );
     let posts = get(&app, &q("&m2m_tags.offset=1"), &[("x-admin", "1")]).await;
-    assert_eq!(names(&posts, "m2m_tags", "name"), [vec!["sql", "web"], vec!["web"]]);
+    assert_eq!(
+        names(&posts, "m2m_tags", "name"),
+        [vec!["sql", "web"], vec!["web"]]
+    );
     let posts = get(&app, &q("&m2m_tags.name=in.(sql,web)"), &[]).await;
-    assert_eq!(names(&posts, "m2m_tags", "name"), [vec!["sql", "web"], vec!["sql"]]);
+    assert_eq!(
+        names(&posts, "m2m_tags", "name"),
+        [vec!["sql", "web"], vec!["sql"]]
+    );
     // `embed_rows = 3` caps a larger limit.
     let posts = get(&app, &q("&m2m_tags.limit=100"), &[("x-admin", "1")]).await;
     assert_eq!(names(&posts, "m2m_tags", "name")[0], ["rust", "sql", "web"]);
     // `!inner`: only the posts with a matching tag, through links the caller can read.
     let uri = "/m2m_posts?select=id,m2m_tags!inner(name)&m2m_tags.name=eq.web";
-    assert_eq!(get(&app, uri, &[]).await, json!([{"id": 1, "m2m_tags": [{"name": "web"}]}]));
+    assert_eq!(
+        get(&app, uri, &[]).await,
+        json!([{"id": 1, "m2m_tags": [{"name": "web"}]}])
+    );
     let posts = get(&app, uri, &[("x-admin", "1")]).await;
     assert_eq!(
         posts,
         json!([{"id": 1, "m2m_tags": [{"name": "web"}]}, {"id": 3, "m2m_tags": [{"name": "web"}]}])
     );
     // `is.null`: the posts without a (readable, unarchived) tag; `not.is.null` the others.
-    let posts = get(&app, "/m2m_posts?select=id,m2m_tags(id)&m2m_tags=is.null", &[]).await;
+    let posts = get(
+        &app,
+        "/m2m_posts?select=id,m2m_tags(id)&m2m_tags=is.null",
+        &[],
+    )
+    .await;
     assert_eq!(posts, json!([{"id": 4, "m2m_tags": []}]));
     let uri = "/m2m_posts?select=id,m2m_tags(id)&m2m_tags.name=eq.web&m2m_tags=is.null";
     let ids: Vec<i64> = get(&app, uri, &[])
@@ -300,9 +337,16 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
         assert_eq!(detail.replace("secret", "nothing"), missing, "{uri}");
     }
     // A caller who cannot read which tag a link is to cannot embed tags through it.
-    let detail = refused(&app, "/m2m_posts?select=id,m2m_tags(name)", &[("x-narrow", "1")]).await;
+    let detail = refused(
+        &app,
+        "/m2m_posts?select=id,m2m_tags(name)",
+        &[("x-narrow", "1")],
+    )
+    .await;
     assert!(
-        detail.contains("m2m_tags") && detail.contains("m2m_post_tags") && detail.contains("tag_id"),
+        detail.contains("m2m_tags")
+            && detail.contains("m2m_post_tags")
+            && detail.contains("tag_id"),
         "{detail}"
     );
     // Unknown relations name the embeddable ones; a wrong hint names the relation.
@@ -322,7 +366,12 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
     .await;
     assert!(detail.contains("at most 2"), "{detail}");
     // An embed never shows more than direct reads: the links an anonymous caller reads.
-    let links = get(&app, "/m2m_post_tags?select=post_id,tag_id&post_id=eq.3", &[]).await;
+    let links = get(
+        &app,
+        "/m2m_post_tags?select=post_id,tag_id&post_id=eq.3",
+        &[],
+    )
+    .await;
     assert_eq!(links, json!([{"post_id": 3, "tag_id": 2}]));
 }
 
@@ -364,8 +413,7 @@ async fn statements_do_not_grow_with_parents(t: Arc<TestDb>) {
     let app = setup(&t).await;
     // 60 more posts, each with two tags.
     let mut posts = String::from("INSERT INTO m2m_posts (id, owner_id, title, published) VALUES ");
-    let mut links =
-        String::from("INSERT INTO m2m_post_tags (id, post_id, tag_id, hidden) VALUES ");
+    let mut links = String::from("INSERT INTO m2m_post_tags (id, post_id, tag_id, hidden) VALUES ");
     for p in 100..160 {
         if p > 100 {
             posts.push_str(", ");
@@ -398,7 +446,11 @@ async fn statements_do_not_grow_with_parents(t: Arc<TestDb>) {
     // One statement per level: posts, their tags, those tags' posts (3 of each at most).
     let first = &many[0]["m2m_tags"][0]["m2m_posts"];
     assert_eq!(first.as_array().unwrap().len(), 3, "{first}");
-    assert_eq!((small, large), (3, 3), "statements for 3 and for 50 parents");
+    assert_eq!(
+        (small, large),
+        (3, 3),
+        "statements for 3 and for 50 parents"
+    );
 }
 
 backend_tests!(

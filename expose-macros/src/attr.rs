@@ -1,6 +1,8 @@
 //! Parsing: the struct attribute's arguments, the field attributes and serde's renames.
 
-use crate::ast::{Action, Attr, ChoiceLit, EmbedModel, Field, NumLit, Op, OperationKind, Rule, RuleKind};
+use crate::ast::{
+    Action, Attr, ChoiceLit, EmbedModel, Field, NumLit, Op, OperationKind, Rule, RuleKind,
+};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parse;
@@ -121,39 +123,23 @@ fn set<T>(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) {
     }
 }
 
+/// How a model is embedded many-to-many, for messages.
+const THROUGH_EXAMPLE: &str = "embed(Tag(through = PostTag))";
+
 /// The models of `embed(User, Tag(through = PostTag))`.
 fn parse_embed(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<EmbedModel>> {
-    const EXAMPLE: &str = "embed(Tag(through = PostTag))";
     let mut models = Vec::new();
     meta.parse_nested_meta(|m| {
-        let mut through = None;
         if m.input.peek(syn::Token![=]) {
             skip(&m)?;
             return Err(m.error(format!(
-                "a model embedded many-to-many names its join model in parentheses, like {EXAMPLE}"
+                "a model embedded many-to-many names its join model in parentheses, like {THROUGH_EXAMPLE}"
             )));
         }
-        if m.input.peek(syn::token::Paren) {
-            let at = m.input.span();
-            m.parse_nested_meta(|o| {
-                if o.path.is_ident("through") {
-                    let v: syn::Path = o
-                        .value()
-                        .map_err(|_| o.error(format!("write `through = PostTag`, as in {EXAMPLE}")))?
-                        .call(syn::Path::parse_mod_style)?;
-                    set(cx, &o, &mut through, v);
-                    Ok(())
-                } else {
-                    unknown(cx, &o, "embed option", &["through"])
-                }
-            })?;
-            if through.is_none() {
-                cx.syn_error(syn::Error::new(
-                    at,
-                    format!("name the join model the rows are linked through, like {EXAMPLE}, or write the model alone"),
-                ));
-            }
-        }
+        let through = match m.input.peek(syn::token::Paren) {
+            true => parse_through(cx, &m)?,
+            false => None,
+        };
         models.push(EmbedModel {
             model: m.path.clone(),
             through,
@@ -161,6 +147,37 @@ fn parse_embed(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<EmbedModel>
         Ok(())
     })?;
     Ok(models)
+}
+
+/// `(through = PostTag)` after a model of `embed(...)`: the join model.
+fn parse_through(cx: &Ctxt, m: &ParseNestedMeta) -> syn::Result<Option<syn::Path>> {
+    let content;
+    let parens = syn::parenthesized!(content in m.input);
+    let options: proc_macro2::TokenStream = content.parse()?;
+    let mut through = None;
+    if !options.is_empty() {
+        let parse = syn::meta::parser(|o| {
+            if !o.path.is_ident("through") {
+                return unknown(cx, &o, "embed option", &["through"]);
+            }
+            let value = o.value().map_err(|_| {
+                o.error(format!(
+                    "write `through = PostTag`, as in {THROUGH_EXAMPLE}"
+                ))
+            })?;
+            let v = value.call(syn::Path::parse_mod_style)?;
+            set(cx, &o, &mut through, v);
+            Ok(())
+        });
+        syn::parse::Parser::parse2(parse, options)?;
+    }
+    if through.is_none() {
+        cx.syn_error(syn::Error::new(
+            parens.span.join(),
+            format!("name the join model the rows are linked through, like {THROUGH_EXAMPLE}, or write the model alone"),
+        ));
+    }
+    Ok(through)
 }
 
 /// `key = "..."`; a value of another kind is reported with an example.

@@ -844,10 +844,10 @@ pub const fn same_key<T: Exposed<Key = K>, K>() {}
 )]
 pub trait References<T> {}
 
-/// The macro's check of `embed(T(through = J))` on `P`: `J` is exposed and references
-/// both `P` and `T` (whose key types its own `references` checked).
+/// The macro's check of `embed(T(through = J))` on `P`: `J` references both `P` and `T`
+/// (whose key types its own `references` checked; that it is exposed, `embed` checks).
 #[doc(hidden)]
-pub const fn joins<P, T, J: Exposed + References<P> + References<T>>() {}
+pub const fn joins<P, T, J: References<P> + References<T>>() {}
 
 #[doc(hidden)]
 pub mod __private {
@@ -861,11 +861,11 @@ pub mod __private {
     };
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
-    pub use crate::{joins, same_key, References};
     pub use crate::scope::{Col, Cond, FieldMask, IntoScope, Scope};
     pub use crate::validation::FieldErrors;
     pub use crate::Exposed;
     pub use crate::Input;
+    pub use crate::{joins, same_key, References};
     pub use crate::{BoxFuture, Db, HookCtx, Problem, Value};
     pub use axum::extract::FromRef;
     pub use axum::Router;

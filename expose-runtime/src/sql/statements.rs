@@ -96,7 +96,11 @@ fn exists_through(
         return;
     };
     w.push("EXISTS (SELECT 1 FROM ").ident(join.model.table);
-    w.push(" ").ident(THROUGH).push(" WHERE ").ident(THROUGH).push(".");
+    w.push(" ")
+        .ident(THROUGH)
+        .push(" WHERE ")
+        .ident(THROUGH)
+        .push(".");
     w.ident(join.field(via.parent).column).push(" = ");
     w.ident(res.model.table).push(".");
     w.ident(res.field(e.link.parent).column);
@@ -104,10 +108,17 @@ fn exists_through(
         w.push(" AND ");
         filter(w, join, f);
     }
-    w.push(" AND EXISTS (SELECT 1 FROM ").ident(child.model.table);
-    w.push(" ").ident(RELATED).push(" WHERE ").ident(RELATED).push(".");
+    w.push(" AND EXISTS (SELECT 1 FROM ")
+        .ident(child.model.table);
+    w.push(" ")
+        .ident(RELATED)
+        .push(" WHERE ")
+        .ident(RELATED)
+        .push(".");
     w.ident(child.field(e.link.child).column).push(" = ");
-    w.ident(THROUGH).push(".").ident(join.field(via.child).column);
+    w.ident(THROUGH)
+        .push(".")
+        .ident(join.field(via.child).column);
     for f in &e.filters {
         w.push(" AND ");
         filter(w, child, f);
@@ -495,8 +506,12 @@ pub(crate) fn embedded_through(
         .ident(PARENT);
     order_by(w, res, &embed.order);
     w.push(") AS ").ident(ROW_NUMBER);
-    w.push(" FROM ").ident(res.model.table).push(" JOIN (SELECT ");
-    w.ident(join.field(via.parent).column).push(" AS ").ident(PARENT);
+    w.push(" FROM ")
+        .ident(res.model.table)
+        .push(" JOIN (SELECT ");
+    w.ident(join.field(via.parent).column)
+        .push(" AS ")
+        .ident(PARENT);
     w.push(", ")
         .ident(join.field(via.child).column)
         .push(" AS ")
@@ -514,7 +529,11 @@ pub(crate) fn embedded_through(
         w.push(" AND ");
         filter(w, join, f);
     }
-    w.push(") ").ident(THROUGH).push(" ON ").ident(THROUGH).push(".");
+    w.push(") ")
+        .ident(THROUGH)
+        .push(" ON ")
+        .ident(THROUGH)
+        .push(".");
     w.ident(CHILD).push(" = ").ident(res.model.table).push(".");
     w.ident(res.field(embed.link.child).column);
     for (i, f) in embed.filters.iter().enumerate() {
@@ -530,7 +549,12 @@ pub(crate) fn embedded_through(
         .push(" AND ")
         .ident(ROW_NUMBER)
         .push(" <= ");
-    w.number(embed.offset.saturating_add(embed.limit).min(i64::MAX as u64));
+    w.number(
+        embed
+            .offset
+            .saturating_add(embed.limit)
+            .min(i64::MAX as u64),
+    );
     w.push(" ORDER BY ").ident(ROW_NUMBER);
 }
 
