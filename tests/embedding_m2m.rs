@@ -365,6 +365,14 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
     )
     .await;
     assert!(detail.contains("at most 2"), "{detail}");
+    // The OpenAPI document names the relation beside the others, as an array.
+    let doc = expose_runtime::OpenApi::new("m2m", "1")
+        .resource::<M2mPost>()
+        .resource::<M2mTag>()
+        .document();
+    let text = doc.to_string();
+    assert!(text.contains("`m2m_tags(...)` (an array)"), "{text}");
+    assert!(text.contains("`m2m_posts(...)` (an array)"), "{text}");
     // An embed never shows more than direct reads: the links an anonymous caller reads.
     let links = get(
         &app,

@@ -280,7 +280,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `upsert` | create | allows `Prefer: resolution=merge-duplicates` (or `ignore-duplicates`) with `?on_conflict=` naming the key or a `unique` field; needs `update` exposed too, and a key the client sends or a `unique` field | off |
 /// | `max_affected = 1000` | update, remove | most rows one collection write may change; above it the request answers 400 and nothing is written (`Prefer: max-affected=n` may only lower it) | 1000 |
 /// | `unfiltered` | update, remove | allows a collection write without any filter (every row in `scope` and `where`); refused with 400 otherwise | off |
-/// | `embed(User, Comment)` | list, retrieve | the exposed models a client may embed in `select` (see [Relations](#relations)) | none |
+/// | `embed(User, Comment)` | list, retrieve | the exposed models a client may embed in `select`; `Tag(through = PostTag)` many-to-many through a join model (see [Relations](#relations)) | none |
 /// | `embed_depth = 2` | list, retrieve | the deepest nesting of embeds (`users(posts(...))` is 2); deeper is refused with 400 | 1 |
 /// | `embed_rows = 20` | list, retrieve | most embedded rows per parent row and relation; a larger `rel.limit` is clamped to it | 100 |
 ///
@@ -497,6 +497,19 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// nesting and ambiguous relations are refused with a 400 problem naming them; writes do
 /// not embed. Building the router (`router()`) panics when `embed(...)` names a model that
 /// no reference relates to this one, or one that exposes neither list nor retrieve.
+///
+/// Many-to-many: `embed(Tag(through = PostTag))` on posts embeds tags through the rows of
+/// `PostTag`, a model with a reference to each (checked at compile time: `PostTag` is
+/// exposed and has `references = Post` and `references = Tag` fields, whose types are the
+/// keys'): `GET /posts?select=title,tags(name)` (an array), and the other way if `Tag`
+/// declares `embed(Post(through = PostTag))`. Everything above applies, `!inner`,
+/// `is.null`, nesting and per-parent order and limits included; `tags!post_tags(name)`
+/// names the join model when another relation has the same name. The join rows are read
+/// as the caller would read the join model directly, under its list's (else retrieve's)
+/// `where`, `scope` and `pre` hooks (a link the caller cannot read links nothing), and both
+/// reference fields must be readable to the caller (else 400); a join model with `post`
+/// hooks cannot be used (400). Each level is still one statement, the embedded rows joined
+/// to the join rows.
 ///
 /// ```
 /// use expose_runtime::expose;
