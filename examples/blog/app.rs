@@ -354,10 +354,6 @@ pub async fn create_tables(db: &Db) -> Result<(), expose_runtime::DdlError> {
     Ok(())
 }
 
-/// The models whose tables [`create_tables`] makes (and `verify` checks at start-up).
-pub const MODELS: [&expose_runtime::Model; 4] =
-    [User::MODEL, Post::MODEL, Tag::MODEL, PostTag::MODEL];
-
 /// The demo tokens: (admin, user).
 pub const ADMIN_TOKEN: &str = "admin-token";
 /// See [`ADMIN_TOKEN`].
