@@ -219,7 +219,6 @@ pub(super) fn attach<'a, B: Driver>(
 /// the join table (one statement per [`KEYS_PER_STATEMENT`] keys): each row's node as
 /// [`attach`] makes it, but linked to its parent by the join row's reference to the parent
 /// (a row linked to two parents is read twice, once for each).
-#[allow(clippy::too_many_arguments)]
 async fn through<B: Driver>(
     conn: &mut B::Connection,
     root: &Schema,
