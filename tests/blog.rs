@@ -15,9 +15,17 @@ const BOB: &str = "Bearer bob-token"; // user 3: posts 3 (published) and 4 (draf
 async fn blog(t: &TestDb) -> axum::Router {
     app::create_tables(&t.db).await.expect("tables");
     // The tables made from the models pass the start-up check, as in `main.rs`.
-    expose_runtime::verify(&t.db, &[app::User::MODEL, app::Post::MODEL])
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    expose_runtime::verify(
+        &t.db,
+        &[
+            app::User::MODEL,
+            app::Post::MODEL,
+            app::Tag::MODEL,
+            app::PostTag::MODEL,
+        ],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     app::seed(&t.db).await.expect("seed");
     app::app(t.db.clone())
 }
@@ -301,6 +309,55 @@ async fn relations(t: Arc<TestDb>) {
         .problem(403);
 }
 
+async fn tags(t: Arc<TestDb>) {
+    let app = blog(&t).await;
+    // Posts → tags, many-to-many through `post_tags`.
+    let r = get_as(&app, "/posts?select=title,tags(name)&order=id", None).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json(),
+        serde_json::json!([
+            {"title": "Hello", "tags": [{"name": "hello"}, {"name": "news"}]},
+            {"title": "Bob's news", "tags": [{"name": "news"}]},
+        ])
+    );
+    // Tags → posts: only the posts the caller may read (Alice's draft for Alice, both
+    // drafts for an admin).
+    let uri = "/tags?select=name,posts(id)&posts.order=id";
+    for (who, wip) in [
+        (None, vec![]),
+        (Some(ALICE), vec![2]),
+        (Some(ADMIN), vec![2, 4]),
+    ] {
+        let r = get_as(&app, uri, who).await;
+        let wip: Vec<serde_json::Value> =
+            wip.iter().map(|id| serde_json::json!({"id": id})).collect();
+        assert_eq!(
+            r.json(),
+            serde_json::json!([
+                {"name": "hello", "posts": [{"id": 1}]},
+                {"name": "news", "posts": [{"id": 1}, {"id": 3}]},
+                {"name": "wip", "posts": wip},
+            ]),
+            "{who:?}"
+        );
+    }
+    let r = get_as(&app, "/tags?select=name,posts!inner(id)", None).await;
+    let names: Vec<String> = r
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["hello", "news"]);
+    // The links themselves are the admins'.
+    get_as(&app, "/post_tags", None).await.problem(401);
+    get_as(&app, "/post_tags", Some(ALICE)).await.problem(403);
+    let links = get_as(&app, "/post_tags", Some(ADMIN)).await;
+    assert_eq!(links.json().as_array().unwrap().len(), 5);
+}
+
 async fn users_are_for_admins(t: Arc<TestDb>) {
     let app = blog(&t).await;
     get_as(&app, "/users", None).await.problem(401);
@@ -387,4 +444,5 @@ backend_tests!(
     forced_owner_and_outbox,
     users_are_for_admins,
     relations,
+    tags,
 );

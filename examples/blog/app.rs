@@ -7,6 +7,9 @@
 //! - posts embed their author (`/posts?select=title,users(name)`): anyone sees the name, only
 //!   admins the e-mail, nobody the token; users embed their posts
 //!   (`/users/2?select=name,posts(title)`), only those the caller may read;
+//! - posts have tags, many-to-many through `post_tags` (`/posts?select=title,tags(name)`,
+//!   `/tags?select=name,posts(title)`, only the posts the caller may read); only admins
+//!   list `post_tags` directly;
 //! - creating a post writes an `outbox` row in the same transaction;
 //! - `/admin/users` is a second exposure of `User` (`view = AdminUsers`), for admins: e-mail
 //!   visible, `is_admin` writable, `token` never;
@@ -68,8 +71,12 @@ pub struct User {
 #[expose(
     as = "posts",
     all(scope = visible_posts),
-    list(order = "created_at.desc", filter = "owner_id,title,published,created_at", embed(User)),
-    retrieve(embed(User)),
+    list(
+        order = "created_at.desc",
+        filter = "owner_id,title,published,created_at",
+        embed(User, Tag(through = PostTag))
+    ),
+    retrieve(embed(User, Tag(through = PostTag))),
     create(
         fields = "title,body,published",
         pre = [require_user],
@@ -91,6 +98,32 @@ pub struct Post {
     pub published: bool,
     #[expose(generated)]
     pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A tag; anyone lists tags, and embeds the posts they tag (those the caller may read).
+#[expose(
+    as = "tags",
+    list(order = "name", embed(Post(through = PostTag))),
+    retrieve(embed(Post(through = PostTag)))
+)]
+pub struct Tag {
+    #[expose(id, generated)]
+    pub id: i64,
+    #[expose(unique)]
+    pub name: String,
+}
+
+/// A post's tag: the join model of posts and tags. Only admins list it directly; anyone
+/// reads it through an embed (`/posts?select=title,tags(name)`), where the posts' scope
+/// still hides the drafts the caller cannot read.
+#[expose(as = "post_tags", list(pre = [links_for_admins_or_embedded], order = "id"))]
+pub struct PostTag {
+    #[expose(id, generated)]
+    pub id: i64,
+    #[expose(references = Post)]
+    pub post_id: i64,
+    #[expose(references = Tag)]
+    pub tag_id: i64,
 }
 
 fn user(ctx: &HookCtx) -> Option<CurrentUser> {
@@ -119,6 +152,15 @@ pub async fn require_admin(ctx: &mut HookCtx) -> Result<(), Problem> {
 pub async fn admins_or_embedded(ctx: &mut HookCtx) -> Result<(), Problem> {
     match ctx.embedded_in() {
         Some("posts") => Ok(()),
+        _ => require_admin(ctx).await,
+    }
+}
+
+/// `pre` hook of the post tags list: admins only, except for the links read through an
+/// embed of tags in posts or posts in tags, where each side's scope still applies.
+pub async fn links_for_admins_or_embedded(ctx: &mut HookCtx) -> Result<(), Problem> {
+    match ctx.embedded_in() {
+        Some("posts" | "tags") => Ok(()),
         _ => require_admin(ctx).await,
     }
 }
@@ -233,6 +275,8 @@ pub fn api() -> expose_runtime::OpenApi {
     expose_runtime::OpenApi::new("blog", env!("CARGO_PKG_VERSION"))
         .resource::<User>()
         .resource::<Post>()
+        .resource::<Tag>()
+        .resource::<PostTag>()
         .resource_under::<AdminUsers>("/admin")
         .route(
             Route::of::<Post>(OperationKind::List, "/posts/mine")
@@ -255,6 +299,8 @@ pub fn app(db: Db) -> axum::Router {
     axum::Router::new()
         .merge(User::router())
         .merge(posts.router())
+        .merge(Tag::router())
+        .merge(PostTag::router())
         .nest("/admin", AdminUsers::router())
         .route(
             "/posts/mine",
@@ -270,10 +316,19 @@ pub fn app(db: Db) -> axum::Router {
         .with_state(db)
 }
 
-/// Creates the tables if they are missing: `users` and `posts` from their models, the outbox
+/// Creates the tables if they are missing: `users`, `posts`, `tags` and `post_tags` from
+/// their models (a post's or a tag's links deleted with it), the outbox
 /// (no model: only the `announce_post` hook writes it) by hand.
 pub async fn create_tables(db: &Db) -> Result<(), expose_runtime::DdlError> {
-    expose_runtime::create_tables(db, &[User::MODEL, Post::MODEL]).await?;
+    expose_runtime::create_tables(db, &[User::MODEL, Post::MODEL, Tag::MODEL]).await?;
+    // The links from their model, each foreign key deleting the links of a deleted post or
+    // tag.
+    let links = PostTag::MODEL
+        .create_table(db.backend())?
+        .replace(" (id)", " (id) ON DELETE CASCADE");
+    db.execute(&links)
+        .await
+        .map_err(expose_runtime::DdlError::Database)?;
     let (id, ts, now, tail) = match db.backend() {
         Backend::Sqlite => (
             "INTEGER PRIMARY KEY AUTOINCREMENT",
@@ -304,7 +359,8 @@ pub const ADMIN_TOKEN: &str = "admin-token";
 /// See [`ADMIN_TOKEN`].
 pub const USER_TOKEN: &str = "alice-token";
 
-/// Seeds an admin (id 1), a user (id 2) and a few posts, when there are no users yet.
+/// Seeds an admin (id 1), a user (id 2), a few posts and their tags, when there are no
+/// users yet.
 pub async fn seed(db: &Db) -> Result<(), sqlx::Error> {
     if db.fetch_i64("SELECT COUNT(*) FROM users").await? > 0 {
         return Ok(());
@@ -324,8 +380,16 @@ pub async fn seed(db: &Db) -> Result<(), sqlx::Error> {
          (4, 3, 'Bob''s draft', 'unfinished', FALSE)",
     )
     .await?;
+    db.execute("INSERT INTO tags (id, name) VALUES (1, 'hello'), (2, 'news'), (3, 'wip')")
+        .await?;
+    // Post 2 (Alice's draft) is tagged `wip`: only Alice and admins see it among its posts.
+    db.execute(
+        "INSERT INTO post_tags (id, post_id, tag_id) VALUES \
+         (1, 1, 1), (2, 1, 2), (3, 3, 2), (4, 2, 3), (5, 4, 3)",
+    )
+    .await?;
     if db.backend() == Backend::Postgres {
-        for t in ["users", "posts"] {
+        for t in ["users", "posts", "tags", "post_tags"] {
             db.execute(&format!(
                 "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"
             ))

@@ -19,7 +19,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Db::connect(&url).await?;
     app::create_tables(&db).await?;
     // The structs are a contract: refuse to start when a table disagrees with its model.
-    expose_runtime::verify(&db, &[app::User::MODEL, app::Post::MODEL]).await?;
+    expose_runtime::verify(
+        &db,
+        &[
+            app::User::MODEL,
+            app::Post::MODEL,
+            app::Tag::MODEL,
+            app::PostTag::MODEL,
+        ],
+    )
+    .await?;
     app::seed(&db).await?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;

@@ -104,12 +104,21 @@ pub(crate) struct Op {
     pub(crate) max_affected: Option<LitInt>,
     /// Update and remove on the collection path: a request without any filter is allowed.
     pub(crate) unfiltered: Option<Ident>,
-    /// List, retrieve: `embed(User, Comment)`, the models a client may embed.
-    pub(crate) embed: Option<(Ident, Vec<syn::Path>)>,
+    /// List, retrieve: `embed(User, Comment, Tag(through = PostTag))`, the models a
+    /// client may embed.
+    pub(crate) embed: Option<(Ident, Vec<EmbedModel>)>,
     /// List, retrieve: deepest nesting of embeds.
     pub(crate) embed_depth: Option<LitInt>,
     /// List, retrieve: most embedded rows per parent and relation.
     pub(crate) embed_rows: Option<LitInt>,
+}
+
+/// One model of `embed(...)`: `User` (related by a reference on either side), or
+/// `Tag(through = PostTag)` (many-to-many through the rows of a join model).
+#[derive(Clone)]
+pub(crate) struct EmbedModel {
+    pub(crate) model: syn::Path,
+    pub(crate) through: Option<syn::Path>,
 }
 
 /// The struct-level attribute.

@@ -1,6 +1,8 @@
 //! Parsing: the struct attribute's arguments, the field attributes and serde's renames.
 
-use crate::ast::{Action, Attr, ChoiceLit, Field, NumLit, Op, OperationKind, Rule, RuleKind};
+use crate::ast::{
+    Action, Attr, ChoiceLit, EmbedModel, Field, NumLit, Op, OperationKind, Rule, RuleKind,
+};
 use crate::ctxt::Ctxt;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parse;
@@ -119,6 +121,63 @@ fn set<T>(cx: &Ctxt, meta: &ParseNestedMeta, slot: &mut Option<T>, value: T) {
     } else {
         *slot = Some(value);
     }
+}
+
+/// How a model is embedded many-to-many, for messages.
+const THROUGH_EXAMPLE: &str = "embed(Tag(through = PostTag))";
+
+/// The models of `embed(User, Tag(through = PostTag))`.
+fn parse_embed(cx: &Ctxt, meta: &ParseNestedMeta) -> syn::Result<Vec<EmbedModel>> {
+    let mut models = Vec::new();
+    meta.parse_nested_meta(|m| {
+        if m.input.peek(syn::Token![=]) {
+            skip(&m)?;
+            return Err(m.error(format!(
+                "a model embedded many-to-many names its join model in parentheses, like {THROUGH_EXAMPLE}"
+            )));
+        }
+        let through = match m.input.peek(syn::token::Paren) {
+            true => parse_through(cx, &m)?,
+            false => None,
+        };
+        models.push(EmbedModel {
+            model: m.path.clone(),
+            through,
+        });
+        Ok(())
+    })?;
+    Ok(models)
+}
+
+/// `(through = PostTag)` after a model of `embed(...)`: the join model.
+fn parse_through(cx: &Ctxt, m: &ParseNestedMeta) -> syn::Result<Option<syn::Path>> {
+    let content;
+    let parens = syn::parenthesized!(content in m.input);
+    let options: proc_macro2::TokenStream = content.parse()?;
+    let mut through = None;
+    if !options.is_empty() {
+        let parse = syn::meta::parser(|o| {
+            if !o.path.is_ident("through") {
+                return unknown(cx, &o, "embed option", &["through"]);
+            }
+            let value = o.value().map_err(|_| {
+                o.error(format!(
+                    "write `through = PostTag`, as in {THROUGH_EXAMPLE}"
+                ))
+            })?;
+            let v = value.call(syn::Path::parse_mod_style)?;
+            set(cx, &o, &mut through, v);
+            Ok(())
+        });
+        syn::parse::Parser::parse2(parse, options)?;
+    }
+    if through.is_none() {
+        cx.syn_error(syn::Error::new(
+            parens.span.join(),
+            format!("name the join model the rows are linked through, like {THROUGH_EXAMPLE}, or write the model alone"),
+        ));
+    }
+    Ok(through)
 }
 
 /// `key = "..."`; a value of another kind is reported with an example.
@@ -328,12 +387,7 @@ fn parse_op(cx: &Ctxt, outer: &ParseNestedMeta) -> syn::Result<Op> {
                             "`embed` takes the models a client may embed, like embed(User, Comment)",
                         ));
                     }
-                    let content;
-                    syn::parenthesized!(content in meta.input);
-                    let models: Vec<syn::Path> = content
-                        .parse_terminated(syn::Path::parse_mod_style, syn::Token![,])?
-                        .into_iter()
-                        .collect();
+                    let models = parse_embed(cx, &meta)?;
                     let ident = meta.path.get_ident().cloned().expect("an ident");
                     set(cx, &meta, &mut op.embed, (ident, models));
                 }

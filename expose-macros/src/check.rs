@@ -1,7 +1,7 @@
 //! Validation against the struct: every name resolved, every policy consistent. The output
 //! is what `expand` writes, in Rust field names.
 
-use crate::ast::{Attr, ChoiceLit, Field, NumLit, Op, OperationKind, RuleKind};
+use crate::ast::{Attr, ChoiceLit, EmbedModel, Field, NumLit, Op, OperationKind, RuleKind};
 use crate::attr::did_you_mean;
 use crate::ctxt::Ctxt;
 use expose_core::grammar::{self, Expr, IsValue, Operand, TypeClass};
@@ -34,8 +34,8 @@ pub(crate) struct CheckedOp {
     pub(crate) upsert: bool,
     pub(crate) max_affected: Option<u64>,
     pub(crate) unfiltered: bool,
-    /// The models a client may embed (list, retrieve).
-    pub(crate) embed: Vec<syn::Path>,
+    /// The models a client may embed (list, retrieve), each alone or through a join model.
+    pub(crate) embed: Vec<EmbedModel>,
     pub(crate) embed_depth: Option<u64>,
     pub(crate) embed_rows: Option<u64>,
 }
@@ -864,16 +864,26 @@ fn checked_op(
     }
 }
 
-/// The models of `embed(...)`: the operation's own, else those of `all(...)`; each once.
-fn embed_models(cx: &Ctxt, op: &Op, all: &Op) -> Vec<syn::Path> {
+/// The models of `embed(...)`: the operation's own, else those of `all(...)`; each once
+/// (a model may be embedded directly and through a join model, or through two).
+fn embed_models(cx: &Ctxt, op: &Op, all: &Op) -> Vec<EmbedModel> {
     let Some((_, models)) = op.embed.as_ref().or(all.embed.as_ref()) else {
         return Vec::new();
     };
-    let mut seen: Vec<&syn::Path> = Vec::new();
+    let same = |a: &EmbedModel, b: &EmbedModel| a.model == b.model && a.through == b.through;
+    let mut seen: Vec<&EmbedModel> = Vec::new();
     for m in models {
-        if seen.contains(&m) {
-            cx.error_spanned_by(m, "this model is already in `embed`; give it once");
+        if seen.iter().any(|s| same(s, m)) {
+            cx.error_spanned_by(&m.model, "this model is already in `embed`; give it once");
         } else {
+            if let Some(j) = &m.through {
+                if *j == m.model {
+                    cx.error_spanned_by(
+                        j,
+                        "a model cannot be its own join model; name the model whose rows reference both sides, like embed(Tag(through = PostTag))",
+                    );
+                }
+            }
             seen.push(m);
         }
     }

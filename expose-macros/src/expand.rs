@@ -404,6 +404,20 @@ fn model(
             }))
         })
         .collect();
+    // What `embed(T(through = ThisModel))` checks: each model referenced, once.
+    let mut referenced: Vec<String> = Vec::new();
+    let reference_impls: Vec<TokenStream> = fields
+        .iter()
+        .filter_map(|f| f.references_model.as_ref())
+        .filter(|p| {
+            let name = p.to_token_stream().to_string();
+            !referenced.contains(&name) && {
+                referenced.push(name);
+                true
+            }
+        })
+        .map(|p| quote!(impl __e::References<#p> for #ident {}))
+        .collect();
     let key_ty = fields
         .iter()
         .find(|f| f.key.is_some())
@@ -475,6 +489,7 @@ fn model(
             #(#glue)*
             #(#op_consts)*
             #(#action_consts)*
+            #(#reference_impls)*
             #[automatically_derived]
             impl __e::Exposed for #ident {
                 type Row = #row;
@@ -665,9 +680,33 @@ fn operation(
     if op.upsert {
         opts.push(quote!(upsert: true));
     }
-    if !op.embed.is_empty() {
-        let names = op.embed.iter().map(|path| model_fn(path, glue));
+    let direct: Vec<&syn::Path> = op
+        .embed
+        .iter()
+        .filter(|e| e.through.is_none())
+        .map(|e| &e.model)
+        .collect();
+    if !direct.is_empty() {
+        let names = direct.iter().map(|path| model_fn(path, glue));
         opts.push(quote!(embed: &[#(#names),*]));
+    }
+    let through: Vec<TokenStream> = op
+        .embed
+        .iter()
+        .filter_map(|e| {
+            let join = e.through.as_ref()?;
+            let path = &e.model;
+            let (target, join_fn) = (model_fn(path, glue), model_fn(join, glue));
+            // Spanned at the join model: it must be exposed and reference both sides.
+            let check = quote_spanned!(join.span()=> __e::joins::<#model, #path, #join>());
+            Some(quote!({
+                const _: () = #check;
+                __e::Through { target: #target, join: #join_fn }
+            }))
+        })
+        .collect();
+    if !through.is_empty() {
+        opts.push(quote!(embed_through: &[#(#through),*]));
     }
     opts
 }

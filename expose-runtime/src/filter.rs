@@ -24,6 +24,20 @@ pub(crate) struct Exists {
     /// The child's conditions (its scope, `where` and the request's filters on it).
     pub(crate) filters: Vec<Filter>,
     pub(crate) negated: bool,
+    /// A many-to-many relation: the child rows are those linked through a join row.
+    pub(crate) via: Option<Via>,
+}
+
+/// A many-to-many relation's join rows: a parent row's children are the rows of the
+/// embedded model whose key is the `child` field of a row of the join model (at `join` of
+/// the router's related models) whose `parent` field is the parent's key, among the join
+/// rows that meet `filters` (the join model's `where` and the caller's scope on it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Via {
+    pub(crate) join: usize,
+    pub(crate) parent: usize,
+    pub(crate) child: usize,
+    pub(crate) filters: Vec<Filter>,
 }
 
 /// How a parent row and its embedded rows match: `child` field of the embedded model equals

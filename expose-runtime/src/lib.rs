@@ -83,7 +83,7 @@ pub use decimal::sqlite_collation;
 pub use endpoints::{Call, Endpoints, OperationHandler};
 pub use field_type::{ArrayItem, FieldKind, FieldType, JsonShape};
 pub use hooks::{BoxFuture, HookCtx, Input, OperationKind, Record, StateIs};
-pub use model::{Model, ModelFn, Relation};
+pub use model::{Model, ModelFn, Relation, Through};
 pub use openapi::OpenApi;
 pub use problem::{Offender, Problem, PROBLEM_JSON};
 pub use router::{method_not_allowed, not_found, ready};
@@ -280,7 +280,7 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// | `upsert` | create | allows `Prefer: resolution=merge-duplicates` (or `ignore-duplicates`) with `?on_conflict=` naming the key or a `unique` field; needs `update` exposed too, and a key the client sends or a `unique` field | off |
 /// | `max_affected = 1000` | update, remove | most rows one collection write may change; above it the request answers 400 and nothing is written (`Prefer: max-affected=n` may only lower it) | 1000 |
 /// | `unfiltered` | update, remove | allows a collection write without any filter (every row in `scope` and `where`); refused with 400 otherwise | off |
-/// | `embed(User, Comment)` | list, retrieve | the exposed models a client may embed in `select` (see [Relations](#relations)) | none |
+/// | `embed(User, Comment)` | list, retrieve | the exposed models a client may embed in `select`; `Tag(through = PostTag)` many-to-many through a join model (see [Relations](#relations)) | none |
 /// | `embed_depth = 2` | list, retrieve | the deepest nesting of embeds (`users(posts(...))` is 2); deeper is refused with 400 | 1 |
 /// | `embed_rows = 20` | list, retrieve | most embedded rows per parent row and relation; a larger `rel.limit` is clamped to it | 100 |
 ///
@@ -497,6 +497,19 @@ pub use verify::{verify, Mismatch, MismatchKind, VerifyError};
 /// nesting and ambiguous relations are refused with a 400 problem naming them; writes do
 /// not embed. Building the router (`router()`) panics when `embed(...)` names a model that
 /// no reference relates to this one, or one that exposes neither list nor retrieve.
+///
+/// Many-to-many: `embed(Tag(through = PostTag))` on posts embeds tags through the rows of
+/// `PostTag`, a model with a reference to each (checked at compile time: `PostTag` is
+/// exposed and has `references = Post` and `references = Tag` fields, whose types are the
+/// keys'): `GET /posts?select=title,tags(name)` (an array), and the other way if `Tag`
+/// declares `embed(Post(through = PostTag))`. Everything above applies, `!inner`,
+/// `is.null`, nesting and per-parent order and limits included; `tags!post_tags(name)`
+/// names the join model when another relation has the same name. The join rows are read
+/// as the caller would read the join model directly, under its list's (else retrieve's)
+/// `where`, `scope` and `pre` hooks (a link the caller cannot read links nothing), and both
+/// reference fields must be readable to the caller (else 400); a join model with `post`
+/// hooks cannot be used (400). Each level is still one statement, the embedded rows joined
+/// to the join rows.
 ///
 /// ```
 /// use expose_runtime::expose;
@@ -834,6 +847,21 @@ pub trait Exposed {
 #[doc(hidden)]
 pub const fn same_key<T: Exposed<Key = K>, K>() {}
 
+/// Implemented by `#[expose]` for a model with a field `#[expose(references = T)]`: what
+/// `embed(Tag(through = PostTag))` checks of the join model, at compile time.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no reference to `{T}`, so it cannot join `{T}` many-to-many",
+    label = "no field of this model references `{T}`",
+    note = "a join model has a reference to each side: add #[expose(references = {T})] to the field of `{Self}` holding a `{T}`'s key"
+)]
+pub trait References<T> {}
+
+/// The macro's check of `embed(T(through = J))` on `P`: `J` references both `P` and `T`
+/// (whose key types its own `references` checked; that it is exposed, `embed` checks).
+#[doc(hidden)]
+pub const fn joins<P, T, J: References<P> + References<T>>() {}
+
 #[doc(hidden)]
 pub mod __private {
     pub use crate::config::RouterConfig;
@@ -842,15 +870,15 @@ pub mod __private {
     pub use crate::hooks::{action_row, hook_future, InputValue};
     pub use crate::model::{
         Action, FieldsFn, Force, ForceFn, Hook, Model, ModelFn, Operation, Relation, ScopeFn,
-        ValidateFn,
+        Through, ValidateFn,
     };
     pub use crate::router::router;
     pub use crate::rules::{Choice, Num, Rule};
-    pub use crate::same_key;
     pub use crate::scope::{Col, Cond, FieldMask, IntoScope, Scope};
     pub use crate::validation::FieldErrors;
     pub use crate::Exposed;
     pub use crate::Input;
+    pub use crate::{joins, same_key, References};
     pub use crate::{BoxFuture, Db, HookCtx, Problem, Value};
     pub use axum::extract::FromRef;
     pub use axum::Router;

@@ -48,6 +48,16 @@ pub struct Relation {
     pub target: ModelFn,
 }
 
+/// A many-to-many relation a read may embed (`embed(Tag(through = PostTag))`): the rows of
+/// `target` linked to a parent by the rows of `join`, a model with a reference to each.
+#[derive(Debug)]
+pub struct Through {
+    /// The embedded model (`Tag`).
+    pub target: ModelFn,
+    /// The join model (`PostTag`), whose list (else retrieve) policy its rows follow too.
+    pub join: ModelFn,
+}
+
 /// An exposed model's description, by function (`<User as Exposed>::MODEL`).
 pub type ModelFn = fn() -> &'static Model;
 
@@ -140,6 +150,9 @@ pub struct Operation {
     /// List, retrieve: the models a client may embed (`select=title,users(name)`), each
     /// related to this one by a reference on either side.
     pub embed: &'static [ModelFn],
+    /// List, retrieve: the models a client may embed many-to-many, each through the rows
+    /// of a join model that references both (`embed(Tag(through = PostTag))`).
+    pub embed_through: &'static [Through],
     /// List, retrieve: the deepest nesting of embeds (`users(posts(...))` is 2).
     pub embed_depth: usize,
     /// List, retrieve: most embedded rows per parent row and relation; a larger
@@ -206,6 +219,7 @@ impl Operation {
             unfiltered: false,
             upsert: false,
             embed: &[],
+            embed_through: &[],
             embed_depth: defaults::EMBED_DEPTH,
             embed_rows: defaults::EMBED_ROWS,
         }

@@ -171,10 +171,20 @@ fn check_embeds(schema: &Schema, op: &Operation) {
             op.kind.name()
         );
     }
+    if let Some((m, j)) = query::unjoined(schema, op) {
+        let (a, b, j) = (schema.model.rust_name, m.rust_name, j.rust_name);
+        panic!(
+            "{a} embeds {b} through {j} (`embed({b}(through = {j}))` on its {}), but {j} does \
+             not reference both: add #[expose(references = {a})] and \
+             #[expose(references = {b})] to two fields of {j}",
+            op.kind.name()
+        );
+    }
 }
 
 /// Every model a request to `model` may embed, at any depth: those of its list's and
-/// retrieve's `embed`, then those of theirs (their list's, else their retrieve's), each once.
+/// retrieve's `embed` (and the join models of many-to-many ones), then those of theirs
+/// (their list's, else their retrieve's), each once.
 ///
 /// # Panics
 /// When an embedded model exposes neither list nor retrieve, whose policy an embed follows.
@@ -183,7 +193,7 @@ fn related(model: &'static Model) -> Vec<Related> {
     let mut queue: Vec<&'static Model> = [OperationKind::List, OperationKind::Retrieve]
         .into_iter()
         .filter_map(|k| model.operation(k))
-        .flat_map(|op| op.embed.iter().map(|f| f()))
+        .flat_map(embedded)
         .collect();
     while let Some(m) = queue.pop() {
         if found.iter().any(|f| same_model(f, m)) {
@@ -194,7 +204,7 @@ fn related(model: &'static Model) -> Vec<Related> {
             .operation(OperationKind::List)
             .or_else(|| m.operation(OperationKind::Retrieve));
         if let Some(op) = policy {
-            queue.extend(op.embed.iter().map(|f| f()));
+            queue.extend(embedded(op));
         }
     }
     found
@@ -214,6 +224,15 @@ fn related(model: &'static Model) -> Vec<Related> {
             Related { schema, policy }
         })
         .collect()
+}
+
+/// The models `op` lets a client embed, with the join models of many-to-many ones.
+fn embedded(op: &'static Operation) -> impl Iterator<Item = &'static Model> {
+    let through = op.embed_through.iter();
+    op.embed
+        .iter()
+        .map(|f| f())
+        .chain(through.flat_map(|t| [(t.target)(), (t.join)()]))
 }
 
 fn read_policy(schema: &Schema, op: &'static Operation) -> Policy {

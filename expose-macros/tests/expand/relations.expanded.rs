@@ -20,11 +20,26 @@ const _: () = {
     fn __model_Author() -> &'static __e::Model {
         <Author as __e::Exposed>::MODEL
     }
+    fn __model_Tag() -> &'static __e::Model {
+        <Tag as __e::Exposed>::MODEL
+    }
+    fn __model_PostTag() -> &'static __e::Model {
+        <PostTag as __e::Exposed>::MODEL
+    }
     const __LIST: __e::Operation = __e::Operation {
         fields: &["id", "owner_id", "editor_id", "title"],
         embed_depth: 2,
         embed_rows: 20,
         embed: &[__model_Author],
+        embed_through: &[
+            {
+                const _: () = __e::joins::<Post, Tag, PostTag>();
+                __e::Through {
+                    target: __model_Tag,
+                    join: __model_PostTag,
+                }
+            },
+        ],
         ..__e::Operation::of(__e::OperationKind::List)
     };
     const __RETRIEVE: __e::Operation = __e::Operation {
@@ -32,6 +47,7 @@ const _: () = {
         embed: &[__model_Author],
         ..__e::Operation::of(__e::OperationKind::Retrieve)
     };
+    impl __e::References<Author> for Post {}
     #[automatically_derived]
     impl __e::Exposed for Post {
         type Row = Post;

@@ -142,7 +142,15 @@ pub(super) fn attach<'a, B: Driver>(
             let shown = e.columns.len();
             let fields: Vec<usize> = all.iter().map(|c| c.field).collect();
             let mut children: Vec<Node> = Vec::new();
-            for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+            // A many-to-many embed reads its rows through the join table, in `through`.
+            let direct: &[Value] = match &e.through {
+                Some(via) => {
+                    through::<B>(conn, root, e, via, &keys, &all, &mut children).await?;
+                    &[]
+                }
+                None => &keys,
+            };
+            for chunk in direct.chunks(KEYS_PER_STATEMENT) {
                 let mut w = SqlWriter::new(B::DIALECT);
                 sql::embedded(&mut w, child, &fields, e, chunk);
                 let mut collect = |row: &B::Row| {
@@ -205,6 +213,38 @@ pub(super) fn attach<'a, B: Driver>(
         }
         Ok(())
     })
+}
+
+/// The rows of a many-to-many embed under the parents whose keys are `keys`, read through
+/// the join table (one statement per [`KEYS_PER_STATEMENT`] keys): each row's node as
+/// [`attach`] makes it, but linked to its parent by the join row's reference to the parent
+/// (a row linked to two parents is read twice, once for each).
+async fn through<B: Driver>(
+    conn: &mut B::Connection,
+    root: &Schema,
+    e: &EmbedPlan,
+    via: &crate::filter::Via,
+    keys: &[Value],
+    all: &[Column],
+    children: &mut Vec<Node>,
+) -> Result<(), sqlx::Error> {
+    let child = &root.related[e.target].schema;
+    let join = &root.related[via.join].schema;
+    let fields: Vec<usize> = all.iter().map(|c| c.field).collect();
+    let shown = e.columns.len();
+    for chunk in keys.chunks(KEYS_PER_STATEMENT) {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::embedded_through(&mut w, child, join, &fields, e, via, chunk);
+        let mut collect = |row: &B::Row| {
+            let mut n = node::<B>(child, all, shown, row)?;
+            // The parent's key, read after the row's columns, replaces the link read first.
+            n.links[0] = output::value_at::<B>(join, row, all.len(), via.parent)?;
+            children.push(n);
+            Ok(())
+        };
+        B::fetch_each(conn, &w.sql, &w.args, &mut collect).await?;
+    }
+    Ok(())
 }
 
 /// Writes a spread to-one embed's fields among each parent's: its row's members, or each

@@ -6,7 +6,7 @@
 use super::grammar::{self, EmbedParam, EmbedParamKind};
 use super::plan::{order_key, type_expr, Names};
 use crate::field::FieldSet;
-use crate::filter::{Column, Exists, Filter, Link, OrderKey};
+use crate::filter::{Column, Exists, Filter, Link, OrderKey, Via};
 use crate::model::{Model, Operation};
 use crate::problem::Problem;
 use crate::schema::{same_model, Related, Schema};
@@ -41,6 +41,8 @@ pub(crate) struct EmbedPlan {
     /// `...relation(fields)`: the fields written among the parent's (to-one only).
     pub(crate) spread: bool,
     pub(crate) embeds: Vec<EmbedPlan>,
+    /// A many-to-many embed's join rows (`link.child` is then the embedded model's key).
+    pub(crate) through: Option<Via>,
 }
 
 /// A request's embeds, planned: the tree, and the conditions they put on the parent rows
@@ -143,7 +145,7 @@ impl Planner<'_, '_> {
                     format!("`select` embeds two resources named `{name}`; give each its own name, as in `{name}2:{}(...)`", e.relation),
                 ));
             }
-            let (target, link) = self.resolve(parent, parent_op, &e)?;
+            let (target, link, joined) = self.resolve(parent, parent_op, &e)?;
             if e.spread && link.many {
                 return Err(Problem::invalid_parameter(
                     "select",
@@ -235,6 +237,10 @@ impl Planner<'_, '_> {
                     nulls_first: false,
                 });
             }
+            let through = match joined {
+                Some(j) => Some(self.through(&e, j)?),
+                None => None,
+            };
             let nested = self.level(schema, policy.op, e.select.embeds.clone(), &here, None)?;
             let null_test = match &mut top {
                 Some((_, nulls)) => nulls
@@ -251,10 +257,10 @@ impl Planner<'_, '_> {
                     ));
                 };
                 if e.inner {
-                    parent_filters.push(exists(target, link, &filters, false));
+                    parent_filters.push(exists(target, link, &filters, false, &through));
                 }
                 if let Some(n) = null_test {
-                    parent_filters.push(exists(target, link, &filters, n.is_null));
+                    parent_filters.push(exists(target, link, &filters, n.is_null, &through));
                 }
             }
             out.push(EmbedPlan {
@@ -268,6 +274,7 @@ impl Planner<'_, '_> {
                 offset: offset.unwrap_or(0).min(i64::MAX as u64),
                 spread: e.spread,
                 embeds: nested,
+                through,
             });
         }
         if let Some((_, nulls)) = top {
@@ -284,6 +291,48 @@ impl Planner<'_, '_> {
         Ok(out)
     }
 
+    /// A many-to-many embed's join rows, as the caller could read them at the join model
+    /// directly: its list's (else retrieve's) `where` and the caller's scope on it; both
+    /// of its reference fields must be readable to the caller, and it must have no `post`
+    /// hooks.
+    fn through(&mut self, e: &grammar::Embed, j: Joined) -> Result<Via, Problem> {
+        let root = self.root;
+        let related = &root.related[j.join];
+        let (schema, policy) = (&related.schema, &related.policy);
+        let refuse = |why: String| {
+            Problem::invalid_parameter(
+                "select",
+                format!(
+                    "`{}` cannot be embedded: its rows are linked through {}, {why}",
+                    e.relation, schema.model.path
+                ),
+            )
+        };
+        if !policy.op.post.is_empty() {
+            return Err(refuse(format!(
+                "whose {} has `post` hooks, which see whole answers",
+                policy.op.kind.name()
+            )));
+        }
+        let access = self.access(j.join)?;
+        let readable = FieldSet(policy.fields.0 & access.readable.0);
+        if !readable.contains(j.parent) || !readable.contains(j.child) {
+            return Err(refuse(format!(
+                "whose `{}` and `{}` you cannot both read",
+                schema.field(j.parent).name,
+                schema.field(j.child).name
+            )));
+        }
+        let mut filters = policy.forced.clone();
+        filters.extend(access.scope);
+        Ok(Via {
+            join: j.join,
+            parent: j.parent,
+            child: j.child,
+            filters,
+        })
+    }
+
     /// The related model and the link that `e` names from `parent`: a reference of the
     /// parent to it (to-one) or of it to the parent (to-many), among the models the parent's
     /// operation lets a client embed.
@@ -292,15 +341,22 @@ impl Planner<'_, '_> {
         parent: &Schema,
         parent_op: &Operation,
         e: &grammar::Embed,
-    ) -> Result<(usize, Link), Problem> {
+    ) -> Result<(usize, Link, Option<Joined>), Problem> {
         let allowed: Vec<&'static Model> = parent_op.embed.iter().map(|f| f()).collect();
         let models: Vec<&'static Model> = allowed
             .iter()
             .copied()
             .filter(|m| m.path == e.relation)
             .collect();
-        if models.is_empty() {
-            let names: Vec<&str> = allowed.iter().map(|m| m.path).collect();
+        let joins = joins(parent_op);
+        let joined: Vec<(&'static Model, &'static Model)> = joins
+            .iter()
+            .copied()
+            .filter(|(m, _)| m.path == e.relation)
+            .collect();
+        if models.is_empty() && joined.is_empty() {
+            let mut names: Vec<&str> = allowed.iter().map(|m| m.path).collect();
+            names.extend(joins.iter().map(|(m, _)| m.path));
             return Err(Problem::invalid_parameter(
                 "select",
                 format!(
@@ -316,13 +372,19 @@ impl Planner<'_, '_> {
             ));
         }
         let mut found = candidates(parent, &models);
+        found.extend(through_candidates(parent, &joined));
         if let Some(hint) = &e.hint {
-            found.retain(|(_, _, ident, name)| ident == hint || name == hint);
+            found.retain(|(_, _, ident, name, via)| {
+                ident == hint || name == hint || via.is_some_and(|(j, ..)| j.path == hint)
+            });
         }
         let fields = || -> String {
             found
                 .iter()
-                .map(|(_, _, _, name)| format!("`{}!{name}`", e.relation))
+                .map(|(_, _, _, name, via)| match via {
+                    Some((j, ..)) => format!("`{}!{}`", e.relation, j.path),
+                    None => format!("`{}!{name}`", e.relation),
+                })
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -340,11 +402,21 @@ impl Planner<'_, '_> {
                     ),
                 },
             )),
-            [(m, link, _, _)] => {
-                let target = self.root.related_index(m).ok_or_else(|| {
-                    Problem::internal(&format!("{} is not among the related models", m.path))
-                })?;
-                Ok((target, *link))
+            [(m, link, _, _, via)] => {
+                let index = |m: &Model| {
+                    self.root.related_index(m).ok_or_else(|| {
+                        Problem::internal(&format!("{} is not among the related models", m.path))
+                    })
+                };
+                let joined = match via {
+                    Some((j, parent, child)) => Some(Joined {
+                        join: index(j)?,
+                        parent: *parent,
+                        child: *child,
+                    }),
+                    None => None,
+                };
+                Ok((index(m)?, *link, joined))
             }
             _ => Err(Problem::invalid_parameter(
                 "select",
@@ -360,9 +432,77 @@ impl Planner<'_, '_> {
     }
 }
 
-/// One relation a model may embed through: the related model, the link, and the reference
-/// field's Rust and API names.
-type Candidate = (&'static Model, Link, &'static str, &'static str);
+/// One relation a model may embed through: the related model, the link, the reference
+/// field's Rust and API names, and a many-to-many relation's join model with its fields
+/// referencing the parent and the related model (the reference field is then the first).
+type Candidate = (
+    &'static Model,
+    Link,
+    &'static str,
+    &'static str,
+    Option<(&'static Model, usize, usize)>,
+);
+
+/// A resolved many-to-many relation: the join model (an index of [`Schema::related`]) and
+/// its fields referencing the parent and the embedded model.
+#[derive(Debug, Clone, Copy)]
+struct Joined {
+    join: usize,
+    parent: usize,
+    child: usize,
+}
+
+/// The (embedded model, join model) pairs `op` lets a client embed many-to-many.
+fn joins(op: &Operation) -> Vec<(&'static Model, &'static Model)> {
+    op.embed_through
+        .iter()
+        .map(|t| ((t.target)(), (t.join)()))
+        .collect()
+}
+
+/// The many-to-many relations between `parent` and each (model, join model) of `joins`:
+/// each pair of distinct fields of the join model, one referencing the parent and one the
+/// model.
+fn through_candidates(
+    parent: &Schema,
+    joins: &[(&'static Model, &'static Model)],
+) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    for &(m, join) in joins {
+        let key = m.fields.iter().position(|f| f.key).unwrap_or(0);
+        let index = |ident: &str| join.fields.iter().position(|f| f.ident == ident);
+        for up in join.relations {
+            if !same_model((up.target)(), parent.model) {
+                continue;
+            }
+            for down in join.relations {
+                if down.field == up.field || !same_model((down.target)(), m) {
+                    continue;
+                }
+                if let (Some(p), Some(c)) = (index(up.field), index(down.field)) {
+                    let link = Link {
+                        parent: parent.key,
+                        child: key,
+                        many: true,
+                    };
+                    found.push((m, link, up.field, join.fields[p].name, Some((join, p, c))));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The first (model, join model) of `op`'s `embed(...(through = ...))` whose join model
+/// does not reference both `parent` and the model, if any.
+pub(crate) fn unjoined(
+    parent: &Schema,
+    op: &Operation,
+) -> Option<(&'static Model, &'static Model)> {
+    joins(op)
+        .into_iter()
+        .find(|j| through_candidates(parent, std::slice::from_ref(j)).is_empty())
+}
 
 /// The relations between `parent` and each of `models`: its references to them (to-one),
 /// theirs to it (to-many).
@@ -378,7 +518,7 @@ fn candidates(parent: &Schema, models: &[&'static Model]) -> Vec<Candidate> {
                         child: key,
                         many: false,
                     };
-                    found.push((m, link, r.field, parent.field(i).name));
+                    found.push((m, link, r.field, parent.field(i).name, None));
                 }
             }
         }
@@ -390,7 +530,7 @@ fn candidates(parent: &Schema, models: &[&'static Model]) -> Vec<Candidate> {
                         child: i,
                         many: true,
                     };
-                    found.push((m, link, r.field, m.fields[i].name));
+                    found.push((m, link, r.field, m.fields[i].name, None));
                 }
             }
         }
@@ -412,26 +552,35 @@ pub(crate) fn unrelated(parent: &Schema, op: &Operation) -> Option<&'static Mode
 /// is to-many (an array) or to-one (an object or null).
 pub(crate) fn embeddable(parent: &Schema, op: &Operation) -> Vec<(String, bool)> {
     let models: Vec<&'static Model> = op.embed.iter().map(|f| f()).collect();
-    let found = candidates(parent, &models);
+    let mut found = candidates(parent, &models);
+    found.extend(through_candidates(parent, &joins(op)));
     found
         .iter()
-        .map(|(m, link, _, field)| {
+        .map(|(m, link, _, field, via)| {
             let twice = found.iter().filter(|(n, ..)| n.path == m.path).count() > 1;
-            let name = match twice {
-                true => format!("{}!{field}", m.path),
-                false => m.path.to_owned(),
+            let name = match (twice, via) {
+                (true, Some((j, ..))) => format!("{}!{}", m.path, j.path),
+                (true, None) => format!("{}!{field}", m.path),
+                (false, _) => m.path.to_owned(),
             };
             (name, link.many)
         })
         .collect()
 }
 
-fn exists(target: usize, link: Link, filters: &[Filter], negated: bool) -> Filter {
+fn exists(
+    target: usize,
+    link: Link,
+    filters: &[Filter],
+    negated: bool,
+    via: &Option<Via>,
+) -> Filter {
     Filter::Related(Box::new(Exists {
         target,
         link,
         filters: filters.to_vec(),
         negated,
+        via: via.clone(),
     }))
 }
 

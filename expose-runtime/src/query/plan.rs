@@ -210,13 +210,21 @@ pub(crate) fn check_backend(
             Filter::Related(e) => {
                 let child = &root.related[e.target].schema;
                 e.filters.iter().for_each(|f| walk(root, child, f, out));
+                through(root, e.via.as_ref(), out);
             }
+        }
+    }
+    fn through(root: &Schema, via: Option<&crate::filter::Via>, out: &mut Option<&'static str>) {
+        if let Some(via) = via {
+            let join = &root.related[via.join].schema;
+            via.filters.iter().for_each(|f| walk(root, join, f, out));
         }
     }
     fn embedded(root: &Schema, embeds: &[EmbedPlan], out: &mut Option<&'static str>) {
         for e in embeds {
             let child = &root.related[e.target].schema;
             e.filters.iter().for_each(|f| walk(root, child, f, out));
+            through(root, e.through.as_ref(), out);
             embedded(root, &e.embeds, out);
         }
     }

@@ -58,6 +58,10 @@ fn filter(w: &mut SqlWriter, res: &Schema, f: &Filter) {
             if e.negated {
                 w.push("NOT ");
             }
+            if let Some(via) = &e.via {
+                exists_through(w, res, child, e, via);
+                return;
+            }
             w.push("EXISTS (SELECT 1 FROM ").ident(child.model.table);
             w.push(" ")
                 .ident(RELATED)
@@ -75,6 +79,55 @@ fn filter(w: &mut SqlWriter, res: &Schema, f: &Filter) {
         }
     }
 }
+
+/// `EXISTS (SELECT 1 FROM join j WHERE j.parent = t.key AND join filters AND EXISTS
+/// (SELECT 1 FROM child c WHERE c.key = j.child AND filters))`: a many-to-many relation's
+/// [`Exists`](crate::filter::Exists). Unqualified columns are those of the innermost table
+/// that has them: the join model's filters its own, the child's its own.
+fn exists_through(
+    w: &mut SqlWriter,
+    res: &Schema,
+    child: &Schema,
+    e: &crate::filter::Exists,
+    via: &crate::filter::Via,
+) {
+    let Some(join) = res.related.get(via.join).map(|r| &r.schema) else {
+        w.push("1=0");
+        return;
+    };
+    w.push("EXISTS (SELECT 1 FROM ").ident(join.model.table);
+    w.push(" ")
+        .ident(THROUGH)
+        .push(" WHERE ")
+        .ident(THROUGH)
+        .push(".");
+    w.ident(join.field(via.parent).column).push(" = ");
+    w.ident(res.model.table).push(".");
+    w.ident(res.field(e.link.parent).column);
+    for f in &via.filters {
+        w.push(" AND ");
+        filter(w, join, f);
+    }
+    w.push(" AND EXISTS (SELECT 1 FROM ")
+        .ident(child.model.table);
+    w.push(" ")
+        .ident(RELATED)
+        .push(" WHERE ")
+        .ident(RELATED)
+        .push(".");
+    w.ident(child.field(e.link.child).column).push(" = ");
+    w.ident(THROUGH)
+        .push(".")
+        .ident(join.field(via.child).column);
+    for f in &e.filters {
+        w.push(" AND ");
+        filter(w, child, f);
+    }
+    w.push("))");
+}
+
+/// The alias of a many-to-many relation's join table (or of its rows' derived table).
+const THROUGH: &str = "expose_through";
 
 /// The alias of the related table in an `EXISTS` subquery: unqualified columns inside it
 /// are the related model's, and the parent's table keeps its own name.
@@ -417,6 +470,98 @@ pub(crate) fn embedded(
     w.number(offset.saturating_add(limit).min(i64::MAX as u64));
     w.push(" ORDER BY ").ident(ROW_NUMBER);
 }
+
+/// The rows of a many-to-many `embed` under a page of parents whose keys are `keys`, with
+/// the parent's key last (as [`PARENT`]): the embedded model's rows joined to the join
+/// model's rows that link them to those parents, `SELECT fields, parent FROM (SELECT
+/// fields, j.parent, ROW_NUMBER() OVER (PARTITION BY j.parent ORDER BY ...) FROM t JOIN
+/// (SELECT parent, child FROM join WHERE parent IN (...) AND join filters) j ON j.child =
+/// t.key WHERE filters) WHERE rn within the embed's offset and limit ORDER BY rn`. The
+/// join's rows are a derived table of two aliased columns, so that the embedded model's
+/// columns and filters are written unqualified, as in [`embedded`].
+pub(crate) fn embedded_through(
+    w: &mut SqlWriter,
+    res: &Schema,
+    join: &Schema,
+    fields: &[usize],
+    embed: &EmbedPlan,
+    via: &crate::filter::Via,
+    keys: &[Value],
+) {
+    let mut inner: Vec<usize> = Vec::with_capacity(fields.len());
+    for f in fields {
+        if !inner.contains(f) {
+            inner.push(*f);
+        }
+    }
+    w.push("SELECT ")
+        .ident_list(fields.iter().map(|f| res.field(*f).column));
+    w.push(", ").ident(PARENT);
+    w.push(" FROM (SELECT ");
+    w.ident_list(inner.iter().map(|f| res.field(*f).column));
+    w.push(", ").ident(THROUGH).push(".").ident(PARENT);
+    w.push(", ROW_NUMBER() OVER (PARTITION BY ")
+        .ident(THROUGH)
+        .push(".")
+        .ident(PARENT);
+    order_by(w, res, &embed.order);
+    w.push(") AS ").ident(ROW_NUMBER);
+    w.push(" FROM ")
+        .ident(res.model.table)
+        .push(" JOIN (SELECT ");
+    w.ident(join.field(via.parent).column)
+        .push(" AS ")
+        .ident(PARENT);
+    w.push(", ")
+        .ident(join.field(via.child).column)
+        .push(" AS ")
+        .ident(CHILD);
+    w.push(" FROM ").ident(join.model.table).push(" WHERE ");
+    column(w, join, via.parent).push(" IN (");
+    for (i, v) in keys.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        value(w, join, via.parent, v);
+    }
+    w.push(")");
+    for f in &via.filters {
+        w.push(" AND ");
+        filter(w, join, f);
+    }
+    w.push(") ")
+        .ident(THROUGH)
+        .push(" ON ")
+        .ident(THROUGH)
+        .push(".");
+    w.ident(CHILD).push(" = ").ident(res.model.table).push(".");
+    w.ident(res.field(embed.link.child).column);
+    for (i, f) in embed.filters.iter().enumerate() {
+        w.push(if i == 0 { " WHERE " } else { " AND " });
+        filter(w, res, f);
+    }
+    w.push(") ")
+        .ident(EMBEDDED)
+        .push(" WHERE ")
+        .ident(ROW_NUMBER);
+    w.push(" > ")
+        .number(embed.offset)
+        .push(" AND ")
+        .ident(ROW_NUMBER)
+        .push(" <= ");
+    w.number(
+        embed
+            .offset
+            .saturating_add(embed.limit)
+            .min(i64::MAX as u64),
+    );
+    w.push(" ORDER BY ").ident(ROW_NUMBER);
+}
+
+/// The parent's key in a many-to-many embed's rows ([`embedded_through`]).
+const PARENT: &str = "expose_parent";
+/// The embedded row's key in a many-to-many embed's join rows.
+const CHILD: &str = "expose_child";
 
 const ROW_NUMBER: &str = "expose_rn";
 const EMBEDDED: &str = "expose_embedded";

@@ -1,0 +1,13 @@
+use expose_runtime::expose;
+
+#[expose(as = "tags", list)]
+pub struct Tag {
+    pub id: i64,
+}
+
+#[expose(as = "posts", list(embed(Tag = PostTag)))]
+pub struct Post {
+    pub id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,18 @@
+use expose_runtime::expose;
+
+#[expose(as = "tags", list)]
+pub struct Tag {
+    pub id: i64,
+}
+
+pub struct PostTag {
+    pub post_id: i64,
+    pub tag_id: i64,
+}
+
+#[expose(as = "posts", list(embed(Tag(through = PostTag))))]
+pub struct Post {
+    pub id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+use expose_runtime::expose;
+
+#[expose(as = "tags", list)]
+pub struct Tag {
+    pub id: i64,
+}
+
+/// References posts, but not tags.
+#[expose(as = "post_tags", list)]
+pub struct PostTag {
+    pub id: i64,
+    #[expose(references = Post)]
+    pub post_id: i64,
+    pub tag_id: i64,
+}
+
+#[expose(as = "posts", list(embed(Tag(through = PostTag))))]
+pub struct Post {
+    pub id: i64,
+}
+
+fn main() {}
