@@ -1,7 +1,8 @@
 //! Embedded resources of a read: the caller's access to each embedded model, its list's
-//! `pre` hooks, and the rows, one statement per relation level whatever the number of
-//! parents (their keys bound in `IN (...)`, 1000 at most per statement), each row rendered
-//! once and placed under its parents.
+//! `pre` hooks, and the rows. A to-one embed that embeds nothing itself is joined in the
+//! read's own statement ([`Layout`]); the others are fetched after it, one statement per
+//! relation level whatever the number of parents (their keys bound in `IN (...)`, 1000 at
+//! most per statement), each row rendered once and placed under its parents.
 
 use super::*;
 use crate::hooks::BoxFuture;
@@ -67,6 +68,175 @@ impl Guests {
 pub(super) struct Node {
     json: Vec<u8>,
     links: Vec<Value>,
+    /// The members of the embeds joined in its statement, when [`attach`] writes them
+    /// among the others, in `select`'s order.
+    parts: Option<Box<Parts>>,
+}
+
+/// The members of a parent's joined embeds, kept for [`attach`].
+struct Parts {
+    /// Which embeds (by index) were joined.
+    mask: u64,
+    /// Their members, one after the other (a spread embed's without braces).
+    bytes: Vec<u8>,
+    /// Where each ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Parts {
+    /// The members of embed `j`, when it was joined.
+    fn of(&self, j: usize) -> Option<std::ops::Range<usize>> {
+        if j >= 64 || self.mask & (1 << j) == 0 {
+            return None;
+        }
+        let k = (self.mask & ((1 << j) - 1)).count_ones() as usize;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        Some(start..self.ends[k])
+    }
+}
+
+/// A read's statement with its to-one embeds joined ([`sql::list_of`], [`sql::by_key_joined`]):
+/// what it selects and where each embed is read. An embed is joined when it is to-one and
+/// embeds nothing itself (among the first [`sql::JOINED`]); the others are fetched after
+/// the statement by [`attach`].
+pub(super) struct Layout<'a> {
+    /// The parent's columns, then the link field of each embed fetched after it; the
+    /// statement selects each joined embed's key and columns after these.
+    pub(super) all: Vec<Column>,
+    /// How many of `all` are the parent's, shown.
+    pub(super) shown: usize,
+    /// The embeds joined, in order.
+    pub(super) joins: Vec<&'a EmbedPlan>,
+    /// Which embeds (by index) are joined.
+    mask: u64,
+    embeds: &'a [EmbedPlan],
+}
+
+impl<'a> Layout<'a> {
+    /// The layout of a read of `columns` with `embeds`.
+    pub(super) fn new(columns: &[Column], embeds: &'a [EmbedPlan]) -> Layout<'a> {
+        let mut all = columns.to_vec();
+        let (mut joins, mut mask) = (Vec::new(), 0u64);
+        for (j, e) in embeds.iter().enumerate() {
+            if !e.link.many && e.embeds.is_empty() && j < 64 && joins.len() < sql::JOINED.len() {
+                joins.push(e);
+                mask |= 1 << j;
+            } else {
+                all.push(Column {
+                    field: e.link.parent,
+                    alias: None,
+                });
+            }
+        }
+        Layout {
+            all,
+            shown: columns.len(),
+            joins,
+            mask,
+            embeds,
+        }
+    }
+
+    fn joined(&self, j: usize) -> bool {
+        j < 64 && self.mask & (1 << j) != 0
+    }
+}
+
+/// What a joined embed writes when its parent has no row there: `"name":` then `null`,
+/// or (spread) each of its fields `null`.
+fn head(child: &Schema, e: &EmbedPlan) -> Result<Vec<u8>, sqlx::Error> {
+    match e.spread {
+        true => null_members(child, e),
+        false => {
+            let mut head = serde_json::to_vec(&e.name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            head.push(b':');
+            Ok(head)
+        }
+    }
+}
+
+/// One parent row of a [`Layout`]'s statement: its shown columns and joined embeds
+/// rendered (in the object when `direct`, every embed being joined; else kept in its
+/// [`Parts`]), the link fields of the others read.
+fn joined_node<B: Driver>(
+    res: &Schema,
+    layout: &Layout<'_>,
+    heads: &[Vec<u8>],
+    direct: bool,
+    row: &B::Row,
+) -> Result<Node, sqlx::Error> {
+    let mut json = Vec::with_capacity(128);
+    output::write_row::<B>(res, &layout.all[..layout.shown], row, &mut json)?;
+    json.pop();
+    let mut links = Vec::with_capacity(if direct { 0 } else { layout.embeds.len() });
+    let mut parts = Parts {
+        mask: layout.mask,
+        bytes: Vec::new(),
+        ends: Vec::new(),
+    };
+    let (mut link, mut at, mut k) = (layout.shown, layout.all.len(), 0);
+    for (j, e) in layout.embeds.iter().enumerate() {
+        if !layout.joined(j) {
+            links.push(output::value_at::<B>(res, row, link, e.link.parent)?);
+            link += 1;
+            continue;
+        }
+        let child = &res.related[e.target].schema;
+        let out = if direct { &mut json } else { &mut parts.bytes };
+        let null = B::is_null(row, at)?;
+        let empty = e.spread && e.columns.is_empty();
+        if direct && !empty && out.len() > 1 {
+            out.push(b',');
+        }
+        match (e.spread, null) {
+            (_, _) if empty => {}
+            (true, true) => out.extend_from_slice(&heads[k]),
+            (true, false) => output::write_members::<B>(child, &e.columns, row, at + 1, out)?,
+            (false, true) => {
+                out.extend_from_slice(&heads[k]);
+                out.extend_from_slice(b"null");
+            }
+            (false, false) => {
+                out.extend_from_slice(&heads[k]);
+                output::write_row_from::<B>(child, &e.columns, row, at + 1, out)?;
+            }
+        }
+        if !direct {
+            links.push(Value::Null(crate::field_type::FieldType::I64));
+            parts.ends.push(parts.bytes.len());
+        }
+        at += 1 + e.columns.len();
+        k += 1;
+    }
+    let parts = (!direct).then(|| Box::new(parts));
+    Ok(Node { json, links, parts })
+}
+
+/// Runs a [`Layout`]'s statement: every row rendered with its embeds, joined and fetched;
+/// the rows' objects, in order.
+pub(super) async fn read_joined<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    sql: &str,
+    args: &[Value],
+    layout: &Layout<'_>,
+) -> Result<Vec<Vec<u8>>, sqlx::Error> {
+    let heads = layout
+        .joins
+        .iter()
+        .map(|e| head(&res.related[e.target].schema, e))
+        .collect::<Result<Vec<_>, _>>()?;
+    let direct = layout.joins.len() == layout.embeds.len();
+    let mut parents: Vec<Node> = Vec::new();
+    let mut collect = |row: &B::Row| {
+        parents.push(joined_node::<B>(res, layout, &heads, direct, row)?);
+        Ok(())
+    };
+    B::fetch_each(conn, sql, args, &mut collect).await?;
+    if !direct {
+        attach::<B>(conn, res, &mut parents, layout.embeds).await?;
+    }
+    Ok(parents.into_iter().map(close).collect())
 }
 
 /// `columns`, then the field each embed joins on (the plan's columns come first, the rest
@@ -95,7 +265,11 @@ pub(super) fn node<B: Driver>(
         .enumerate()
         .map(|(j, c)| output::value_at::<B>(schema, row, shown + j, c.field))
         .collect::<Result<_, _>>()?;
-    Ok(Node { json, links })
+    Ok(Node {
+        json,
+        links,
+        parts: None,
+    })
 }
 
 /// The node's finished JSON object.
@@ -121,6 +295,20 @@ pub(super) fn attach<'a, B: Driver>(
 ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
     Box::pin(async move {
         for (j, e) in embeds.iter().enumerate() {
+            let joined = parents.first().and_then(|p| p.parts.as_ref()?.of(j));
+            if joined.is_some() {
+                for p in parents.iter_mut() {
+                    let Some(part) = p.parts.as_ref().and_then(|x| x.of(j)) else {
+                        continue;
+                    };
+                    let Some(parts) = &p.parts else { continue };
+                    if !part.is_empty() && p.json.len() > 1 {
+                        p.json.push(b',');
+                    }
+                    p.json.extend_from_slice(&parts.bytes[part]);
+                }
+                continue;
+            }
             let child = &root.related[e.target].schema;
             let mut keys: Vec<Value> = Vec::new();
             let mut seen = std::collections::HashSet::new();
@@ -159,6 +347,7 @@ pub(super) fn attach<'a, B: Driver>(
                     .map(|c| Node {
                         json: std::mem::take(&mut c.json),
                         links: c.links.split_off(1),
+                        parts: None,
                     })
                     .collect();
                 attach::<B>(conn, root, &mut nested, &e.embeds).await?;
@@ -216,21 +405,7 @@ fn spread(
     parents: &mut [Node],
     j: usize,
 ) -> Result<(), sqlx::Error> {
-    let mut nulls = Vec::new();
-    for (i, c) in e.columns.iter().enumerate() {
-        if i > 0 {
-            nulls.push(b',');
-        }
-        match &c.alias {
-            Some(a) => {
-                serde_json::to_writer(&mut nulls, a)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                nulls.push(b':');
-            }
-            None => nulls.extend_from_slice(&child.json_keys[c.field]),
-        }
-        nulls.extend_from_slice(b"null");
-    }
+    let nulls = null_members(child, e)?;
     for p in parents.iter_mut() {
         let members = match group_key(&p.links[j]).and_then(|k| groups.get(&k)) {
             // The row's object without its braces.
@@ -248,23 +423,22 @@ fn spread(
     Ok(())
 }
 
-/// Runs a read's statement for parents with embeds: every row rendered with its embeds;
-/// the rows' objects, in order.
-pub(super) async fn read<B: Driver>(
-    conn: &mut B::Connection,
-    res: &Resource,
-    sql: &str,
-    args: &[Value],
-    all: &[Column],
-    shown: usize,
-    embeds: &[EmbedPlan],
-) -> Result<Vec<Vec<u8>>, sqlx::Error> {
-    let mut parents: Vec<Node> = Vec::new();
-    let mut collect = |row: &B::Row| {
-        parents.push(node::<B>(res, all, shown, row)?);
-        Ok(())
-    };
-    B::fetch_each(conn, sql, args, &mut collect).await?;
-    attach::<B>(conn, res, &mut parents, embeds).await?;
-    Ok(parents.into_iter().map(close).collect())
+/// A spread embed's members when its parent has no row there: each field `null`.
+fn null_members(child: &Schema, e: &EmbedPlan) -> Result<Vec<u8>, sqlx::Error> {
+    let mut nulls = Vec::new();
+    for (i, c) in e.columns.iter().enumerate() {
+        if i > 0 {
+            nulls.push(b',');
+        }
+        match &c.alias {
+            Some(a) => {
+                serde_json::to_writer(&mut nulls, a)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                nulls.push(b':');
+            }
+            None => nulls.extend_from_slice(&child.json_keys[c.field]),
+        }
+        nulls.extend_from_slice(b"null");
+    }
+    Ok(nulls)
 }

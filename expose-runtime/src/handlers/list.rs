@@ -70,10 +70,9 @@ async fn list_rows<B: Driver>(
         B::fetch_each(conn, &w.sql, &w.args, &mut render).await?;
         page.finish(out)
     } else {
-        let all = embed::with_links(&plan.columns, &plan.embeds);
-        sql::list_of(&mut w, res, &all, plan, fetch);
-        let shown = plan.columns.len();
-        let rows = embed::read::<B>(conn, res, &w.sql, &w.args, &all, shown, &plan.embeds);
+        let layout = embed::Layout::new(&plan.columns, &plan.embeds);
+        sql::list_of(&mut w, res, &layout.all, &layout.joins, plan, fetch);
+        let rows = embed::read_joined::<B>(conn, res, &w.sql, &w.args, &layout);
         let rows = rows.await?;
         // CSV is refused with embeds.
         match media {
