@@ -148,7 +148,8 @@ fn head(child: &Schema, e: &EmbedPlan) -> Result<Vec<u8>, sqlx::Error> {
     match e.spread {
         true => null_members(child, e),
         false => {
-            let mut head = serde_json::to_vec(&e.name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+            let mut head =
+                serde_json::to_vec(&e.name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
             head.push(b':');
             Ok(head)
         }

@@ -215,21 +215,26 @@ async fn retrieve_embedded<B: Driver>(
     let map = |e| db_error::map(res, e);
     let mut w = SqlWriter::new(B::DIALECT);
     let layout = &read.layout;
-    sql::by_key_joined(&mut w, res, &layout.all, &layout.joins, read.key, read.filters);
+    sql::by_key_joined(
+        &mut w,
+        res,
+        &layout.all,
+        &layout.joins,
+        read.key,
+        read.filters,
+    );
     let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
     if let Some(ctx) = hooked {
         run_read_hooks(op.pre, ctx).await?;
         let rows = match read_tx::<B>(ctx) {
             Some(mut tx) => {
-                let rows = embed::read_joined::<B>(&mut tx, res, &w.sql, &w.args, layout)
-                .await;
+                let rows = embed::read_joined::<B>(&mut tx, res, &w.sql, &w.args, layout).await;
                 ctx.tx = Some(B::wrap_tx(tx));
                 rows
             }
             None => {
                 let mut conn = pool.acquire().await.map_err(map)?;
-                embed::read_joined::<B>(&mut conn, res, &w.sql, &w.args, layout)
-                .await
+                embed::read_joined::<B>(&mut conn, res, &w.sql, &w.args, layout).await
             }
         };
         let Some(mut out) = rows.map_err(map)?.into_iter().next() else {
@@ -241,7 +246,7 @@ async fn retrieve_embedded<B: Driver>(
     }
     let mut conn = pool.acquire().await.map_err(map)?;
     let rows = embed::read_joined::<B>(&mut conn, res, &w.sql, &w.args, layout)
-    .await
-    .map_err(map)?;
+        .await
+        .map_err(map)?;
     Ok(rows.into_iter().next())
 }

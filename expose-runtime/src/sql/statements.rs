@@ -282,7 +282,9 @@ fn plain<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter 
 
 /// The column of field `i` qualified by its table's name.
 fn qualified<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter {
-    w.ident(res.model.table).push(".").ident(res.field(i).column)
+    w.ident(res.model.table)
+        .push(".")
+        .ident(res.field(i).column)
 }
 
 /// A bound value compared with field `i`.
