@@ -140,55 +140,112 @@ impl<'a> Layout<'a> {
     fn joined(&self, j: usize) -> bool {
         j < 64 && self.mask & (1 << j) != 0
     }
-}
 
-/// What a joined embed writes when its parent has no row there: `"name":` then `null`,
-/// or (spread) each of its fields `null`.
-fn head(child: &Schema, e: &EmbedPlan) -> Result<Vec<u8>, sqlx::Error> {
-    match e.spread {
-        true => null_members(child, e),
-        false => {
-            let mut head =
-                serde_json::to_vec(&e.name).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-            head.push(b':');
-            Ok(head)
-        }
+    /// Whether every embed is joined: the statement's rows are the whole answer
+    /// ([`write_joined_row`]).
+    pub(super) fn direct(&self) -> bool {
+        self.joins.len() == self.embeds.len()
+    }
+
+    /// What each joined embed writes when its parent has no row there: `"name":`, or
+    /// (spread) each of its fields `null`.
+    pub(super) fn heads(&self, res: &Schema) -> Result<Vec<Vec<u8>>, sqlx::Error> {
+        self.joins
+            .iter()
+            .map(|e| {
+                let child = &res.related[e.target].schema;
+                match e.spread {
+                    true => null_members(child, e),
+                    false => {
+                        let mut head = serde_json::to_vec(&e.name)
+                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                        head.push(b':');
+                        Ok(head)
+                    }
+                }
+            })
+            .collect()
     }
 }
 
-/// One parent row of a [`Layout`]'s statement: its shown columns and joined embeds
-/// rendered (in the object when `direct`, every embed being joined; else kept in its
-/// [`Parts`]), the link fields of the others read.
+/// One parent row of a [`Layout`]'s statement, when embeds are fetched after it: its shown
+/// columns rendered, its joined embeds kept in its [`Parts`], the link fields of the others
+/// read.
 fn joined_node<B: Driver>(
     res: &Schema,
     layout: &Layout<'_>,
     heads: &[Vec<u8>],
-    direct: bool,
     row: &B::Row,
 ) -> Result<Node, sqlx::Error> {
     let mut json = Vec::with_capacity(128);
-    output::write_row::<B>(res, &layout.all[..layout.shown], row, &mut json)?;
-    json.pop();
-    let mut links = Vec::with_capacity(if direct { 0 } else { layout.embeds.len() });
-    let mut parts = Parts {
+    let mut links = Vec::with_capacity(layout.embeds.len());
+    let mut parts = Box::new(Parts {
         mask: layout.mask,
         bytes: Vec::new(),
         ends: Vec::new(),
-    };
+    });
+    write_joined::<B>(
+        res,
+        layout,
+        heads,
+        row,
+        &mut json,
+        Some((&mut links, &mut parts)),
+    )?;
+    Ok(Node {
+        json,
+        links,
+        parts: Some(parts),
+    })
+}
+
+/// Writes one row of a [`Layout`]'s statement whose embeds are all joined: its object,
+/// the embeds among its members.
+pub(super) fn write_joined_row<B: Driver>(
+    res: &Schema,
+    layout: &Layout<'_>,
+    heads: &[Vec<u8>],
+    row: &B::Row,
+    out: &mut Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    write_joined::<B>(res, layout, heads, row, out, None)?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// Writes a row's shown columns into `json` (an object left open) and its joined embeds
+/// after them, or, with `rest`, into its [`Parts`] (the fetched embeds' link fields read
+/// into its links, a placeholder for each joined one).
+fn write_joined<B: Driver>(
+    res: &Schema,
+    layout: &Layout<'_>,
+    heads: &[Vec<u8>],
+    row: &B::Row,
+    json: &mut Vec<u8>,
+    mut rest: Option<(&mut Vec<Value>, &mut Parts)>,
+) -> Result<(), sqlx::Error> {
+    let start = json.len();
+    output::write_row::<B>(res, &layout.all[..layout.shown], row, json)?;
+    json.pop();
     let (mut link, mut at, mut k) = (layout.shown, layout.all.len(), 0);
     for (j, e) in layout.embeds.iter().enumerate() {
         if !layout.joined(j) {
-            links.push(output::value_at::<B>(res, row, link, e.link.parent)?);
+            if let Some((links, _)) = &mut rest {
+                links.push(link_at::<B>(res, row, link, e.link.parent)?);
+            }
             link += 1;
             continue;
         }
         let child = &res.related[e.target].schema;
-        let out = if direct { &mut json } else { &mut parts.bytes };
         let null = B::is_null(row, at)?;
         let empty = e.spread && e.columns.is_empty();
-        if direct && !empty && out.len() > 1 {
-            out.push(b',');
+        if rest.is_none() && !empty && json.len() > start + 1 {
+            json.push(b',');
         }
+        let out = match &mut rest {
+            Some((_, parts)) => &mut parts.bytes,
+            None => &mut *json,
+        };
         match (e.spread, null) {
             (_, _) if empty => {}
             (true, true) => out.extend_from_slice(&heads[k]),
@@ -202,15 +259,14 @@ fn joined_node<B: Driver>(
                 output::write_row_from::<B>(child, &e.columns, row, at + 1, out)?;
             }
         }
-        if !direct {
+        if let Some((links, parts)) = &mut rest {
             links.push(Value::Null(crate::field_type::FieldType::I64));
             parts.ends.push(parts.bytes.len());
         }
         at += 1 + e.columns.len();
         k += 1;
     }
-    let parts = (!direct).then(|| Box::new(parts));
-    Ok(Node { json, links, parts })
+    Ok(())
 }
 
 /// Runs a [`Layout`]'s statement: every row rendered with its embeds, joined and fetched;
@@ -222,21 +278,25 @@ pub(super) async fn read_joined<B: Driver>(
     args: &[Value],
     layout: &Layout<'_>,
 ) -> Result<Vec<Vec<u8>>, sqlx::Error> {
-    let heads = layout
-        .joins
-        .iter()
-        .map(|e| head(&res.related[e.target].schema, e))
-        .collect::<Result<Vec<_>, _>>()?;
-    let direct = layout.joins.len() == layout.embeds.len();
+    let heads = layout.heads(res)?;
+    if layout.direct() {
+        let mut rows = Vec::new();
+        let mut collect = |row: &B::Row| {
+            let mut json = Vec::with_capacity(128);
+            write_joined_row::<B>(res, layout, &heads, row, &mut json)?;
+            rows.push(json);
+            Ok(())
+        };
+        B::fetch_each(conn, sql, args, &mut collect).await?;
+        return Ok(rows);
+    }
     let mut parents: Vec<Node> = Vec::new();
     let mut collect = |row: &B::Row| {
-        parents.push(joined_node::<B>(res, layout, &heads, direct, row)?);
+        parents.push(joined_node::<B>(res, layout, &heads, row)?);
         Ok(())
     };
     B::fetch_each(conn, sql, args, &mut collect).await?;
-    if !direct {
-        attach::<B>(conn, res, &mut parents, layout.embeds).await?;
-    }
+    attach::<B>(conn, res, &mut parents, layout.embeds).await?;
     Ok(parents.into_iter().map(close).collect())
 }
 
@@ -264,13 +324,29 @@ pub(super) fn node<B: Driver>(
     let links = all[shown..]
         .iter()
         .enumerate()
-        .map(|(j, c)| output::value_at::<B>(schema, row, shown + j, c.field))
+        .map(|(j, c)| link_at::<B>(schema, row, shown + j, c.field))
         .collect::<Result<_, _>>()?;
     Ok(Node {
         json,
         links,
         parts: None,
     })
+}
+
+/// Column `i` of `row`, a link field's value (`field`), which the embed's rows are grouped
+/// by: read as it is (an integer, a text, a UUID), else through its JSON
+/// ([`output::value_at`]).
+fn link_at<B: Driver>(
+    res: &Schema,
+    row: &B::Row,
+    i: usize,
+    field: usize,
+) -> Result<Value, sqlx::Error> {
+    use crate::field_type::FieldType as T;
+    match res.ty(field) {
+        ty @ (T::I16 | T::I32 | T::I64 | T::Text | T::Uuid) => B::read_field(row, i, ty),
+        _ => output::value_at::<B>(res, row, i, field),
+    }
 }
 
 /// The node's finished JSON object.
