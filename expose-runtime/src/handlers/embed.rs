@@ -355,10 +355,40 @@ pub(super) fn close(mut node: Node) -> Vec<u8> {
     node.json
 }
 
-fn group_key(v: &Value) -> Option<String> {
+/// What an embed's rows are grouped by: their link's value (an integer as it is, any other
+/// by its text), none for `NULL`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Int(i64),
+    Other(String),
+}
+
+fn group_key(v: &Value) -> Option<GroupKey> {
     match v {
         Value::Null(_) => None,
-        v => Some(format!("{v:?}")),
+        Value::I64(n) => Some(GroupKey::Int(*n)),
+        Value::I32(n) => Some(GroupKey::Int(i64::from(*n))),
+        Value::I16(n) => Some(GroupKey::Int(i64::from(*n))),
+        v => Some(GroupKey::Other(format!("{v:?}"))),
+    }
+}
+
+/// Writes a row rendered by `write` into its group: to-many, the next item of an array
+/// (opened by the first, closed by the caller); to-one, the first row only.
+fn place(
+    groups: &mut HashMap<GroupKey, Vec<u8>>,
+    key: GroupKey,
+    many: bool,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), sqlx::Error>,
+) -> Result<(), sqlx::Error> {
+    let g = groups.entry(key).or_default();
+    if many {
+        g.push(if g.is_empty() { b'[' } else { b',' });
+        write(g)
+    } else if g.is_empty() {
+        write(g)
+    } else {
+        Ok(())
     }
 }
 
@@ -407,10 +437,22 @@ pub(super) fn attach<'a, B: Driver>(
             let shown = e.columns.len();
             let fields: Vec<usize> = all.iter().map(|c| c.field).collect();
             let mut children: Vec<Node> = Vec::new();
+            let mut groups: HashMap<GroupKey, Vec<u8>> = HashMap::new();
+            // Rows that embed nothing are written into their groups as they arrive.
+            let leaf = e.embeds.is_empty();
             for chunk in keys.chunks(KEYS_PER_STATEMENT) {
                 let mut w = SqlWriter::new(B::DIALECT);
                 sql::embedded(&mut w, child, &fields, e, chunk);
                 let mut collect = |row: &B::Row| {
+                    if leaf {
+                        let link = link_at::<B>(child, row, shown, e.link.child)?;
+                        if let Some(k) = group_key(&link) {
+                            place(&mut groups, k, e.link.many, |g| {
+                                output::write_row::<B>(child, &all[..shown], row, g)
+                            })?;
+                        }
+                        return Ok(());
+                    }
                     // The link to the parent is read like the nested links, and comes first.
                     children.push(node::<B>(child, &all, shown, row)?);
                     Ok(())
@@ -432,18 +474,14 @@ pub(super) fn attach<'a, B: Driver>(
                     c.json = n.json;
                 }
             }
-            let mut groups: HashMap<String, Vec<u8>> = HashMap::new();
             for c in children {
                 let Some(k) = group_key(&c.links[0]) else {
                     continue;
                 };
-                let g = groups.entry(k).or_default();
-                if e.link.many {
-                    g.push(if g.is_empty() { b'[' } else { b',' });
+                place(&mut groups, k, e.link.many, |g| {
                     g.extend_from_slice(&close(c));
-                } else if g.is_empty() {
-                    g.extend_from_slice(&close(c));
-                }
+                    Ok(())
+                })?;
             }
             if e.link.many {
                 for g in groups.values_mut() {
@@ -478,7 +516,7 @@ pub(super) fn attach<'a, B: Driver>(
 fn spread(
     child: &Schema,
     e: &EmbedPlan,
-    groups: &HashMap<String, Vec<u8>>,
+    groups: &HashMap<GroupKey, Vec<u8>>,
     parents: &mut [Node],
     j: usize,
 ) -> Result<(), sqlx::Error> {
