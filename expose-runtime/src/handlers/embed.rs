@@ -8,7 +8,9 @@ use super::*;
 use crate::hooks::BoxFuture;
 use crate::query::{Access, EmbedPlan};
 use crate::schema::{Related, Schema};
-use std::collections::HashMap;
+/// The maps an embed's rows are grouped in (keys from the database: a fast hash, seeded
+/// per process).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Most parent keys bound in one statement (SQLite binds at most 32766 values, PostgreSQL
 /// 65535).
@@ -381,7 +383,9 @@ fn place(
     many: bool,
     write: impl FnOnce(&mut Vec<u8>) -> Result<(), sqlx::Error>,
 ) -> Result<(), sqlx::Error> {
-    let g = groups.entry(key).or_default();
+    let g = groups
+        .entry(key)
+        .or_insert_with(|| Vec::with_capacity(if many { 256 } else { 64 }));
     if many {
         g.push(if g.is_empty() { b'[' } else { b',' });
         write(g)
@@ -418,7 +422,8 @@ pub(super) fn attach<'a, B: Driver>(
             }
             let child = &root.related[e.target].schema;
             let mut keys: Vec<Value> = Vec::new();
-            let mut seen = std::collections::HashSet::new();
+            let mut seen: std::collections::HashSet<_, foldhash::fast::RandomState> =
+                Default::default();
             for p in parents.iter() {
                 if let Some(k) = group_key(&p.links[j]) {
                     if seen.insert(k) {
@@ -437,7 +442,7 @@ pub(super) fn attach<'a, B: Driver>(
             let shown = e.columns.len();
             let fields: Vec<usize> = all.iter().map(|c| c.field).collect();
             let mut children: Vec<Node> = Vec::new();
-            let mut groups: HashMap<GroupKey, Vec<u8>> = HashMap::new();
+            let mut groups: HashMap<GroupKey, Vec<u8>> = HashMap::default();
             // Rows that embed nothing are written into their groups as they arrive.
             let leaf = e.embeds.is_empty();
             for chunk in keys.chunks(KEYS_PER_STATEMENT) {
