@@ -653,6 +653,179 @@ async fn refusals(t: Arc<TestDb>) {
     );
 }
 
+/// A to-one embed that embeds nothing is joined in its parent's statement: what it shows
+/// is what the statement per level showed (its model's scope, `where` and the filters on
+/// it make it `null`, never drop the parent), under aliases that cannot clash.
+async fn joined_to_one(t: Arc<TestDb>) {
+    let app = setup(&t, 4).await;
+    // A scoped-out target (post 2 is user 1's draft) is null; the parent stays.
+    let comments = get(
+        &app,
+        "/rel_comments?select=id,rel_posts(title)&id=gte.3",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        comments,
+        json!([{"id": 3, "rel_posts": {"title": "Mine"}}, {"id": 4, "rel_posts": null}])
+    );
+    let mine = get(
+        &app,
+        "/rel_comments?select=id,rel_posts(title)&id=eq.4",
+        &[("x-user", "1")],
+    )
+    .await;
+    assert_eq!(mine, json!([{"id": 4, "rel_posts": {"title": "Draft"}}]));
+    // The embedded list's `where` (user 3 is inactive): null.
+    let ghost = get(&app, "/rel_posts?select=id,rel_users(name)&id=eq.6", &[]).await;
+    assert_eq!(ghost, json!([{"id": 6, "rel_users": null}]));
+    // A filter on the embed: null where it fails, the parent kept; on a spread, each field
+    // null.
+    let filtered = get(
+        &app,
+        "/rel_posts?select=id,rel_users(name)&rel_users.name=eq.user2&id=lte.4",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        filtered,
+        json!([
+            {"id": 1, "rel_users": null},
+            {"id": 3, "rel_users": null},
+            {"id": 4, "rel_users": {"name": "user2"}},
+        ])
+    );
+    let spread = get(
+        &app,
+        "/rel_posts?select=id,...rel_users(author:name)&rel_users.name=eq.user1&id=in.(1,4)",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        spread,
+        json!([{"id": 1, "author": "user1"}, {"id": 4, "author": null}])
+    );
+    // Columns of the same name in both tables (`id`), the parent's filters and order on
+    // them: each table's own.
+    let clash = get(
+        &app,
+        "/rel_posts?select=id,rel_users(id,name)&id=gte.4&order=id.desc",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        clash,
+        json!([
+            {"id": 6, "rel_users": null},
+            {"id": 5, "rel_users": {"id": 1, "name": "user1"}},
+            {"id": 4, "rel_users": {"id": 2, "name": "user2"}},
+        ])
+    );
+    // A null reference; the same table twice through two references, each its own join.
+    let both = get(
+        &app,
+        "/rel_comments?select=id,author:rel_users!author_id(name),reviewer:rel_users!reviewer_id(who:name)",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        both,
+        json!([
+            {"id": 1, "author": {"name": "user2"}, "reviewer": {"who": "user1"}},
+            {"id": 2, "author": {"name": "user1"}, "reviewer": null},
+            {"id": 3, "author": {"name": "user1"}, "reviewer": {"who": "user2"}},
+            {"id": 4, "author": {"name": "user2"}, "reviewer": null},
+        ])
+    );
+    // A filter on one of the two joins of the same table is its own.
+    let one = get(
+        &app,
+        "/rel_comments?select=id,author:rel_users!author_id(name),reviewer:rel_users!reviewer_id(name)&reviewer.name=eq.user2",
+        &[],
+    )
+    .await;
+    assert_eq!(
+        one[0],
+        json!({"id": 1, "author": {"name": "user2"}, "reviewer": null})
+    );
+    assert_eq!(
+        one[2],
+        json!({"id": 3, "author": {"name": "user1"}, "reviewer": {"name": "user2"}})
+    );
+    // `!inner` keeps the parents with a match; the count is theirs, and without `!inner`
+    // the count is the parents' whatever their embeds.
+    let r = send(
+        &app,
+        "GET",
+        "/rel_comments?select=id,rel_users!reviewer_id!inner(name)",
+        &[("prefer", "count=exact")],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.header("content-range"), Some("0-1/2"));
+    assert_eq!(
+        r.json(),
+        json!([{"id": 1, "rel_users": {"name": "user1"}}, {"id": 3, "rel_users": {"name": "user2"}}])
+    );
+    let r = send(
+        &app,
+        "GET",
+        "/rel_comments?select=id,rel_users!reviewer_id(name)&rel_users.name=eq.user2",
+        &[("prefer", "count=exact")],
+        None,
+    )
+    .await;
+    assert_eq!(r.header("content-range"), Some("0-3/4"));
+    // A hidden field cannot be selected or filtered through the join; a narrowed one only
+    // by whom `fields_for` lets read it.
+    let detail = refused(&app, "/rel_posts?select=id,rel_users(token)", &[], 400).await;
+    assert!(detail.contains("`token`"), "{detail}");
+    let detail = refused(
+        &app,
+        "/rel_posts?select=id,rel_users(name)&rel_users.token=eq.secret1",
+        &[],
+        400,
+    )
+    .await;
+    assert!(detail.contains("token"), "{detail}");
+    refused(&app, "/rel_posts?select=id,rel_users(email)", &[], 400).await;
+    let admin = get(
+        &app,
+        "/rel_posts?select=id,rel_users(email)&rel_users.email=like.u1*&id=in.(1,4)",
+        &[("x-admin", "1")],
+    )
+    .await;
+    assert_eq!(
+        admin,
+        json!([{"id": 1, "rel_users": {"email": "u1@example.com"}}, {"id": 4, "rel_users": null}])
+    );
+    // Joined and fetched embeds keep `select`'s order of members.
+    let r = send(
+        &app,
+        "GET",
+        "/rel_posts?select=id,rel_comments(id),rel_users(name),title&id=eq.4",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(
+        String::from_utf8_lossy(&r.body),
+        r#"[{"id":4,"title":"Mine","rel_comments":[{"id":3}],"rel_users":{"name":"user2"}}]"#
+    );
+    // Retrieve joins too.
+    let post = get(
+        &app,
+        "/rel_posts/2?select=title,author:rel_users(id,name)",
+        &[("x-user", "1")],
+    )
+    .await;
+    assert_eq!(
+        post,
+        json!({"title": "Draft", "author": {"id": 1, "name": "user1"}})
+    );
+}
+
 /// Log output captured in memory.
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -732,6 +905,40 @@ async fn statements_do_not_grow_with_parents(t: Arc<TestDb>) {
         (3, 3),
         "statements for 3 and for 50 parents"
     );
+    // To-one embeds that embed nothing are joined in their parent's statement: one
+    // statement for comments with their post and two users.
+    let joined = |n: u32| {
+        format!("/rel_comments?select=id,rel_posts(title),author:rel_users!author_id(name),reviewer:rel_users!reviewer_id(name)&limit={n}")
+    };
+    let (few, small) = statements(&app, &joined(3)).await;
+    let (many, large) = statements(&app, &joined(50)).await;
+    assert_eq!(few.as_array().unwrap().len(), 3);
+    assert_eq!(many.as_array().unwrap().len(), 50);
+    assert!(many
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["author"]["name"].is_string()));
+    assert_eq!((small, large), (1, 1), "joined: statements for 3 and 50");
+    // Beside a to-many embed, and a to-one with an embed of its own: one statement more
+    // per level fetched (posts with their owner joined, then the comments; posts, their
+    // owners, the owners' posts).
+    let mixed = |n: u32| format!("/rel_posts?select=id,rel_users(name),rel_comments(id)&limit={n}");
+    let (_, small) = statements(&app, &mixed(3)).await;
+    let (_, large) = statements(&app, &mixed(50)).await;
+    assert_eq!((small, large), (2, 2), "mixed: statements for 3 and 50");
+    let nested = |n: u32| format!("/rel_posts?select=id,rel_users(name,rel_posts(id))&limit={n}");
+    let (many, small) = statements(&app, &nested(3)).await;
+    assert!(
+        many[0]["rel_users"]["rel_posts"][0]["id"].is_number(),
+        "{many}"
+    );
+    let (_, large) = statements(&app, &nested(50)).await;
+    assert_eq!(
+        (small, large),
+        (3, 3),
+        "nested under a to-one: statements for 3 and 50"
+    );
 }
 
 backend_tests!(
@@ -741,4 +948,5 @@ backend_tests!(
     policies_of_the_embedded_model,
     refusals,
     statements_do_not_grow_with_parents,
+    joined_to_one,
 );

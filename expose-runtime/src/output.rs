@@ -29,6 +29,19 @@ pub(crate) fn write_row_from<B: Driver>(
     out: &mut Vec<u8>,
 ) -> Result<(), sqlx::Error> {
     out.push(b'{');
+    write_members::<B>(res, columns, row, first, out)?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// The members [`write_row_from`] writes between its braces (`"a":1,"b":2`).
+pub(crate) fn write_members<B: Driver>(
+    res: &Schema,
+    columns: &[Column],
+    row: &B::Row,
+    first: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), sqlx::Error> {
     for (j, c) in columns.iter().enumerate() {
         let i = first + j;
         if j > 0 {
@@ -44,7 +57,6 @@ pub(crate) fn write_row_from<B: Driver>(
         }
         B::write_json(row, i, res.ty(c.field), out)?;
     }
-    out.push(b'}');
     Ok(())
 }
 

@@ -72,6 +72,9 @@ pub(crate) trait Driver: Database {
     /// [`Driver::write_json`] reads it; `NULL` as `Value::Null`).
     fn read_field(row: &Self::Row, i: usize, ty: FieldType) -> Result<Value, sqlx::Error>;
 
+    /// Whether column `i` is `NULL`.
+    fn is_null(row: &Self::Row, i: usize) -> Result<bool, sqlx::Error>;
+
     /// Reads column `i` as an integer (counts).
     fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error>;
 
@@ -285,6 +288,10 @@ macro_rules! backend {
                         or_null(get_array(row, i, item)?, ty, |a| Value::Array(Box::new(a)))
                     }
                 })
+            }
+
+            fn is_null(row: &Self::Row, i: usize) -> Result<bool, sqlx::Error> {
+                Ok(row.try_get_raw(i)?.is_null())
             }
 
             fn get_i64(row: &Self::Row, i: usize) -> Result<i64, sqlx::Error> {

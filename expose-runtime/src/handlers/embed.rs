@@ -1,13 +1,16 @@
 //! Embedded resources of a read: the caller's access to each embedded model, its list's
-//! `pre` hooks, and the rows, one statement per relation level whatever the number of
-//! parents (their keys bound in `IN (...)`, 1000 at most per statement), each row rendered
-//! once and placed under its parents.
+//! `pre` hooks, and the rows. A to-one embed that embeds nothing itself is joined in the
+//! read's own statement ([`Layout`]); the others are fetched after it, one statement per
+//! relation level whatever the number of parents (their keys bound in `IN (...)`, 1000 at
+//! most per statement), each row rendered once and placed under its parents.
 
 use super::*;
 use crate::hooks::BoxFuture;
 use crate::query::{Access, EmbedPlan};
 use crate::schema::{Related, Schema};
-use std::collections::HashMap;
+/// The maps an embed's rows are grouped in (keys from the database: a fast hash, seeded
+/// per process).
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Most parent keys bound in one statement (SQLite binds at most 32766 values, PostgreSQL
 /// 65535).
@@ -67,6 +70,241 @@ impl Guests {
 pub(super) struct Node {
     json: Vec<u8>,
     links: Vec<Value>,
+    /// The members of the embeds joined in its statement, when [`attach`] writes them
+    /// among the others, in `select`'s order.
+    parts: Option<Box<Parts>>,
+}
+
+/// The members of a parent's joined embeds, kept for [`attach`].
+struct Parts {
+    /// Which embeds (by index) were joined.
+    mask: u64,
+    /// Their members, one after the other (a spread embed's without braces).
+    bytes: Vec<u8>,
+    /// Where each ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Parts {
+    /// The members of embed `j`, when it was joined.
+    fn of(&self, j: usize) -> Option<std::ops::Range<usize>> {
+        if j >= 64 || self.mask & (1 << j) == 0 {
+            return None;
+        }
+        let k = (self.mask & ((1 << j) - 1)).count_ones() as usize;
+        let start = if k == 0 { 0 } else { self.ends[k - 1] };
+        Some(start..self.ends[k])
+    }
+}
+
+/// A read's statement with its to-one embeds joined ([`sql::list_of`], [`sql::by_key_joined`]):
+/// what it selects and where each embed is read. An embed is joined when it is to-one and
+/// embeds nothing itself (among the first [`sql::JOINED`]); the others are fetched after
+/// the statement by [`attach`].
+pub(super) struct Layout<'a> {
+    /// The parent's columns, then the link field of each embed fetched after it; the
+    /// statement selects each joined embed's key and columns after these.
+    pub(super) all: Vec<Column>,
+    /// How many of `all` are the parent's, shown.
+    pub(super) shown: usize,
+    /// The embeds joined, in order.
+    pub(super) joins: Vec<&'a EmbedPlan>,
+    /// Which embeds (by index) are joined.
+    mask: u64,
+    embeds: &'a [EmbedPlan],
+}
+
+impl<'a> Layout<'a> {
+    /// The layout of a read of `columns` with `embeds`.
+    pub(super) fn new(columns: &[Column], embeds: &'a [EmbedPlan]) -> Layout<'a> {
+        let mut all = columns.to_vec();
+        let (mut joins, mut mask) = (Vec::new(), 0u64);
+        for (j, e) in embeds.iter().enumerate() {
+            if !e.link.many
+                && e.through.is_none()
+                && e.embeds.is_empty()
+                && j < 64
+                && joins.len() < sql::JOINED.len()
+            {
+                joins.push(e);
+                mask |= 1 << j;
+            } else {
+                all.push(Column {
+                    field: e.link.parent,
+                    alias: None,
+                });
+            }
+        }
+        Layout {
+            all,
+            shown: columns.len(),
+            joins,
+            mask,
+            embeds,
+        }
+    }
+
+    fn joined(&self, j: usize) -> bool {
+        j < 64 && self.mask & (1 << j) != 0
+    }
+
+    /// Whether every embed is joined: the statement's rows are the whole answer
+    /// ([`write_joined_row`]).
+    pub(super) fn direct(&self) -> bool {
+        self.joins.len() == self.embeds.len()
+    }
+
+    /// What each joined embed writes when its parent has no row there: `"name":`, or
+    /// (spread) each of its fields `null`.
+    pub(super) fn heads(&self, res: &Schema) -> Result<Vec<Vec<u8>>, sqlx::Error> {
+        self.joins
+            .iter()
+            .map(|e| {
+                let child = &res.related[e.target].schema;
+                match e.spread {
+                    true => null_members(child, e),
+                    false => {
+                        let mut head = serde_json::to_vec(&e.name)
+                            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                        head.push(b':');
+                        Ok(head)
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// One parent row of a [`Layout`]'s statement, when embeds are fetched after it: its shown
+/// columns rendered, its joined embeds kept in its [`Parts`], the link fields of the others
+/// read.
+fn joined_node<B: Driver>(
+    res: &Schema,
+    layout: &Layout<'_>,
+    heads: &[Vec<u8>],
+    row: &B::Row,
+) -> Result<Node, sqlx::Error> {
+    let mut json = Vec::with_capacity(128);
+    let mut links = Vec::with_capacity(layout.embeds.len());
+    let mut parts = Box::new(Parts {
+        mask: layout.mask,
+        bytes: Vec::new(),
+        ends: Vec::new(),
+    });
+    write_joined::<B>(
+        res,
+        layout,
+        heads,
+        row,
+        &mut json,
+        Some((&mut links, &mut parts)),
+    )?;
+    Ok(Node {
+        json,
+        links,
+        parts: Some(parts),
+    })
+}
+
+/// Writes one row of a [`Layout`]'s statement whose embeds are all joined: its object,
+/// the embeds among its members.
+pub(super) fn write_joined_row<B: Driver>(
+    res: &Schema,
+    layout: &Layout<'_>,
+    heads: &[Vec<u8>],
+    row: &B::Row,
+    out: &mut Vec<u8>,
+) -> Result<(), sqlx::Error> {
+    write_joined::<B>(res, layout, heads, row, out, None)?;
+    out.push(b'}');
+    Ok(())
+}
+
+/// Writes a row's shown columns into `json` (an object left open) and its joined embeds
+/// after them, or, with `rest`, into its [`Parts`] (the fetched embeds' link fields read
+/// into its links, a placeholder for each joined one).
+fn write_joined<B: Driver>(
+    res: &Schema,
+    layout: &Layout<'_>,
+    heads: &[Vec<u8>],
+    row: &B::Row,
+    json: &mut Vec<u8>,
+    mut rest: Option<(&mut Vec<Value>, &mut Parts)>,
+) -> Result<(), sqlx::Error> {
+    let start = json.len();
+    output::write_row::<B>(res, &layout.all[..layout.shown], row, json)?;
+    json.pop();
+    let (mut link, mut at, mut k) = (layout.shown, layout.all.len(), 0);
+    for (j, e) in layout.embeds.iter().enumerate() {
+        if !layout.joined(j) {
+            if let Some((links, _)) = &mut rest {
+                links.push(link_at::<B>(res, row, link, e.link.parent)?);
+            }
+            link += 1;
+            continue;
+        }
+        let child = &res.related[e.target].schema;
+        let null = B::is_null(row, at)?;
+        let empty = e.spread && e.columns.is_empty();
+        if rest.is_none() && !empty && json.len() > start + 1 {
+            json.push(b',');
+        }
+        let out = match &mut rest {
+            Some((_, parts)) => &mut parts.bytes,
+            None => &mut *json,
+        };
+        match (e.spread, null) {
+            (_, _) if empty => {}
+            (true, true) => out.extend_from_slice(&heads[k]),
+            (true, false) => output::write_members::<B>(child, &e.columns, row, at + 1, out)?,
+            (false, true) => {
+                out.extend_from_slice(&heads[k]);
+                out.extend_from_slice(b"null");
+            }
+            (false, false) => {
+                out.extend_from_slice(&heads[k]);
+                output::write_row_from::<B>(child, &e.columns, row, at + 1, out)?;
+            }
+        }
+        if let Some((links, parts)) = &mut rest {
+            links.push(Value::Null(crate::field_type::FieldType::I64));
+            parts.ends.push(parts.bytes.len());
+        }
+        at += 1 + e.columns.len();
+        k += 1;
+    }
+    Ok(())
+}
+
+/// Runs a [`Layout`]'s statement: every row rendered with its embeds, joined and fetched;
+/// the rows' objects, in order.
+pub(super) async fn read_joined<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    sql: &str,
+    args: &[Value],
+    layout: &Layout<'_>,
+) -> Result<Vec<Vec<u8>>, sqlx::Error> {
+    let heads = layout.heads(res)?;
+    if layout.direct() {
+        let mut rows = Vec::new();
+        let mut collect = |row: &B::Row| {
+            let mut json = Vec::with_capacity(128);
+            write_joined_row::<B>(res, layout, &heads, row, &mut json)?;
+            rows.push(json);
+            Ok(())
+        };
+        B::fetch_each(conn, sql, args, &mut collect).await?;
+        return Ok(rows);
+    }
+    let mut parents: Vec<Node> = Vec::new();
+    let mut collect = |row: &B::Row| {
+        parents.push(joined_node::<B>(res, layout, &heads, row)?);
+        Ok(())
+    };
+    B::fetch_each(conn, sql, args, &mut collect).await?;
+    attach::<B>(conn, res, &mut parents, layout.embeds).await?;
+    Ok(parents.into_iter().map(close).collect())
 }
 
 /// `columns`, then the field each embed joins on (the plan's columns come first, the rest
@@ -93,9 +331,29 @@ pub(super) fn node<B: Driver>(
     let links = all[shown..]
         .iter()
         .enumerate()
-        .map(|(j, c)| output::value_at::<B>(schema, row, shown + j, c.field))
+        .map(|(j, c)| link_at::<B>(schema, row, shown + j, c.field))
         .collect::<Result<_, _>>()?;
-    Ok(Node { json, links })
+    Ok(Node {
+        json,
+        links,
+        parts: None,
+    })
+}
+
+/// Column `i` of `row`, a link field's value (`field`), which the embed's rows are grouped
+/// by: read as it is (an integer, a text, a UUID), else through its JSON
+/// ([`output::value_at`]).
+fn link_at<B: Driver>(
+    res: &Schema,
+    row: &B::Row,
+    i: usize,
+    field: usize,
+) -> Result<Value, sqlx::Error> {
+    use crate::field_type::FieldType as T;
+    match res.ty(field) {
+        ty @ (T::I16 | T::I32 | T::I64 | T::Text | T::Uuid) => B::read_field(row, i, ty),
+        _ => output::value_at::<B>(res, row, i, field),
+    }
 }
 
 /// The node's finished JSON object.
@@ -104,10 +362,42 @@ pub(super) fn close(mut node: Node) -> Vec<u8> {
     node.json
 }
 
-fn group_key(v: &Value) -> Option<String> {
+/// What an embed's rows are grouped by: their link's value (an integer as it is, any other
+/// by its text), none for `NULL`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    Int(i64),
+    Other(String),
+}
+
+fn group_key(v: &Value) -> Option<GroupKey> {
     match v {
         Value::Null(_) => None,
-        v => Some(format!("{v:?}")),
+        Value::I64(n) => Some(GroupKey::Int(*n)),
+        Value::I32(n) => Some(GroupKey::Int(i64::from(*n))),
+        Value::I16(n) => Some(GroupKey::Int(i64::from(*n))),
+        v => Some(GroupKey::Other(format!("{v:?}"))),
+    }
+}
+
+/// Writes a row rendered by `write` into its group: to-many, the next item of an array
+/// (opened by the first, closed by the caller); to-one, the first row only.
+fn place(
+    groups: &mut HashMap<GroupKey, Vec<u8>>,
+    key: GroupKey,
+    many: bool,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), sqlx::Error>,
+) -> Result<(), sqlx::Error> {
+    let g = groups
+        .entry(key)
+        .or_insert_with(|| Vec::with_capacity(if many { 256 } else { 64 }));
+    if many {
+        g.push(if g.is_empty() { b'[' } else { b',' });
+        write(g)
+    } else if g.is_empty() {
+        write(g)
+    } else {
+        Ok(())
     }
 }
 
@@ -121,9 +411,24 @@ pub(super) fn attach<'a, B: Driver>(
 ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
     Box::pin(async move {
         for (j, e) in embeds.iter().enumerate() {
+            let joined = parents.first().and_then(|p| p.parts.as_ref()?.of(j));
+            if joined.is_some() {
+                for p in parents.iter_mut() {
+                    let Some(part) = p.parts.as_ref().and_then(|x| x.of(j)) else {
+                        continue;
+                    };
+                    let Some(parts) = &p.parts else { continue };
+                    if !part.is_empty() && p.json.len() > 1 {
+                        p.json.push(b',');
+                    }
+                    p.json.extend_from_slice(&parts.bytes[part]);
+                }
+                continue;
+            }
             let child = &root.related[e.target].schema;
             let mut keys: Vec<Value> = Vec::new();
-            let mut seen = std::collections::HashSet::new();
+            let mut seen: std::collections::HashSet<_, foldhash::fast::RandomState> =
+                Default::default();
             for p in parents.iter() {
                 if let Some(k) = group_key(&p.links[j]) {
                     if seen.insert(k) {
@@ -142,6 +447,9 @@ pub(super) fn attach<'a, B: Driver>(
             let shown = e.columns.len();
             let fields: Vec<usize> = all.iter().map(|c| c.field).collect();
             let mut children: Vec<Node> = Vec::new();
+            let mut groups: HashMap<GroupKey, Vec<u8>> = HashMap::default();
+            // Rows that embed nothing are written into their groups as they arrive.
+            let leaf = e.embeds.is_empty();
             // A many-to-many embed reads its rows through the join table, in `through`.
             let direct: &[Value] = match &e.through {
                 Some(via) => {
@@ -154,6 +462,15 @@ pub(super) fn attach<'a, B: Driver>(
                 let mut w = SqlWriter::new(B::DIALECT);
                 sql::embedded(&mut w, child, &fields, e, chunk);
                 let mut collect = |row: &B::Row| {
+                    if leaf {
+                        let link = link_at::<B>(child, row, shown, e.link.child)?;
+                        if let Some(k) = group_key(&link) {
+                            place(&mut groups, k, e.link.many, |g| {
+                                output::write_row::<B>(child, &all[..shown], row, g)
+                            })?;
+                        }
+                        return Ok(());
+                    }
                     // The link to the parent is read like the nested links, and comes first.
                     children.push(node::<B>(child, &all, shown, row)?);
                     Ok(())
@@ -167,6 +484,7 @@ pub(super) fn attach<'a, B: Driver>(
                     .map(|c| Node {
                         json: std::mem::take(&mut c.json),
                         links: c.links.split_off(1),
+                        parts: None,
                     })
                     .collect();
                 attach::<B>(conn, root, &mut nested, &e.embeds).await?;
@@ -174,18 +492,14 @@ pub(super) fn attach<'a, B: Driver>(
                     c.json = n.json;
                 }
             }
-            let mut groups: HashMap<String, Vec<u8>> = HashMap::new();
             for c in children {
                 let Some(k) = group_key(&c.links[0]) else {
                     continue;
                 };
-                let g = groups.entry(k).or_default();
-                if e.link.many {
-                    g.push(if g.is_empty() { b'[' } else { b',' });
+                place(&mut groups, k, e.link.many, |g| {
                     g.extend_from_slice(&close(c));
-                } else if g.is_empty() {
-                    g.extend_from_slice(&close(c));
-                }
+                    Ok(())
+                })?;
             }
             if e.link.many {
                 for g in groups.values_mut() {
@@ -252,25 +566,11 @@ async fn through<B: Driver>(
 fn spread(
     child: &Schema,
     e: &EmbedPlan,
-    groups: &HashMap<String, Vec<u8>>,
+    groups: &HashMap<GroupKey, Vec<u8>>,
     parents: &mut [Node],
     j: usize,
 ) -> Result<(), sqlx::Error> {
-    let mut nulls = Vec::new();
-    for (i, c) in e.columns.iter().enumerate() {
-        if i > 0 {
-            nulls.push(b',');
-        }
-        match &c.alias {
-            Some(a) => {
-                serde_json::to_writer(&mut nulls, a)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                nulls.push(b':');
-            }
-            None => nulls.extend_from_slice(&child.json_keys[c.field]),
-        }
-        nulls.extend_from_slice(b"null");
-    }
+    let nulls = null_members(child, e)?;
     for p in parents.iter_mut() {
         let members = match group_key(&p.links[j]).and_then(|k| groups.get(&k)) {
             // The row's object without its braces.
@@ -288,23 +588,22 @@ fn spread(
     Ok(())
 }
 
-/// Runs a read's statement for parents with embeds: every row rendered with its embeds;
-/// the rows' objects, in order.
-pub(super) async fn read<B: Driver>(
-    conn: &mut B::Connection,
-    res: &Resource,
-    sql: &str,
-    args: &[Value],
-    all: &[Column],
-    shown: usize,
-    embeds: &[EmbedPlan],
-) -> Result<Vec<Vec<u8>>, sqlx::Error> {
-    let mut parents: Vec<Node> = Vec::new();
-    let mut collect = |row: &B::Row| {
-        parents.push(node::<B>(res, all, shown, row)?);
-        Ok(())
-    };
-    B::fetch_each(conn, sql, args, &mut collect).await?;
-    attach::<B>(conn, res, &mut parents, embeds).await?;
-    Ok(parents.into_iter().map(close).collect())
+/// A spread embed's members when its parent has no row there: each field `null`.
+fn null_members(child: &Schema, e: &EmbedPlan) -> Result<Vec<u8>, sqlx::Error> {
+    let mut nulls = Vec::new();
+    for (i, c) in e.columns.iter().enumerate() {
+        if i > 0 {
+            nulls.push(b',');
+        }
+        match &c.alias {
+            Some(a) => {
+                serde_json::to_writer(&mut nulls, a)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+                nulls.push(b':');
+            }
+            None => nulls.extend_from_slice(&child.json_keys[c.field]),
+        }
+        nulls.extend_from_slice(b"null");
+    }
+    Ok(nulls)
 }

@@ -70,10 +70,34 @@ async fn list_rows<B: Driver>(
         B::fetch_each(conn, &w.sql, &w.args, &mut render).await?;
         page.finish(out)
     } else {
-        let all = embed::with_links(&plan.columns, &plan.embeds);
-        sql::list_of(&mut w, res, &all, plan, fetch);
-        let shown = plan.columns.len();
-        let rows = embed::read::<B>(conn, res, &w.sql, &w.args, &all, shown, &plan.embeds);
+        let layout = embed::Layout::new(&plan.columns, &plan.embeds);
+        sql::list_of(&mut w, res, &layout.all, &layout.joins, plan, fetch);
+        if layout.direct() {
+            // Every embed joined: each row is written as it arrives, as without embeds.
+            let heads = layout.heads(res)?;
+            let singular = media == ListMedia::Object;
+            out.reserve(64 + fetch.min(1000) as usize * 128);
+            if !singular {
+                out.push(b'[');
+            }
+            let mut n = 0u64;
+            let mut render = |row: &B::Row| {
+                n += 1;
+                if singular && n > 1 {
+                    return Ok(());
+                }
+                if n > 1 {
+                    out.push(b',');
+                }
+                embed::write_joined_row::<B>(res, &layout, &heads, row, out)
+            };
+            B::fetch_each(conn, &w.sql, &w.args, &mut render).await?;
+            if !singular {
+                out.push(b']');
+            }
+            return finish_rows::<B>(conn, res, op, plan, fetch, count, n).await;
+        }
+        let rows = embed::read_joined::<B>(conn, res, &w.sql, &w.args, &layout);
         let rows = rows.await?;
         // CSV is refused with embeds.
         match media {
@@ -91,6 +115,19 @@ async fn list_rows<B: Driver>(
         }
         rows.len() as u64
     };
+    finish_rows::<B>(conn, res, op, plan, fetch, count, n).await
+}
+
+/// The number of rows a page read and, when asked, the total.
+async fn finish_rows<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    op: &Operation,
+    plan: &query::ListPlan,
+    fetch: u64,
+    count: Option<query::Count>,
+    n: u64,
+) -> Result<(u64, Option<Total>), sqlx::Error> {
     let total = match count {
         Some(count) => {
             let page = count::Page {

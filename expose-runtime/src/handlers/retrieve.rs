@@ -179,11 +179,8 @@ async fn embedded(
     filters.extend(planned.parent_filters);
     req.release_headers();
     guests.run_pre_hooks().await?;
-    let all = embed::with_links(&columns, &planned.tree);
     let read = Read {
-        all: &all,
-        shown: columns.len(),
-        embeds: &planned.tree,
+        layout: embed::Layout::new(&columns, &planned.tree),
         key: key_value,
         filters: &filters,
     };
@@ -202,9 +199,7 @@ async fn embedded(
 
 /// What a retrieve with embeds reads.
 struct Read<'a> {
-    all: &'a [Column],
-    shown: usize,
-    embeds: &'a [crate::query::EmbedPlan],
+    layout: embed::Layout<'a>,
     key: Value,
     filters: &'a [Filter],
 }
@@ -219,37 +214,27 @@ async fn retrieve_embedded<B: Driver>(
 ) -> Result<Option<Vec<u8>>, Problem> {
     let map = |e| db_error::map(res, e);
     let mut w = SqlWriter::new(B::DIALECT);
-    sql::by_key(&mut w, res, read.all, read.key.clone(), read.filters);
+    let layout = &read.layout;
+    sql::by_key_joined(
+        &mut w,
+        res,
+        &layout.all,
+        &layout.joins,
+        read.key,
+        read.filters,
+    );
     let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
     if let Some(ctx) = hooked {
         run_read_hooks(op.pre, ctx).await?;
         let rows = match read_tx::<B>(ctx) {
             Some(mut tx) => {
-                let rows = embed::read::<B>(
-                    &mut tx,
-                    res,
-                    &w.sql,
-                    &w.args,
-                    read.all,
-                    read.shown,
-                    read.embeds,
-                )
-                .await;
+                let rows = embed::read_joined::<B>(&mut tx, res, &w.sql, &w.args, layout).await;
                 ctx.tx = Some(B::wrap_tx(tx));
                 rows
             }
             None => {
                 let mut conn = pool.acquire().await.map_err(map)?;
-                embed::read::<B>(
-                    &mut conn,
-                    res,
-                    &w.sql,
-                    &w.args,
-                    read.all,
-                    read.shown,
-                    read.embeds,
-                )
-                .await
+                embed::read_joined::<B>(&mut conn, res, &w.sql, &w.args, layout).await
             }
         };
         let Some(mut out) = rows.map_err(map)?.into_iter().next() else {
@@ -260,16 +245,8 @@ async fn retrieve_embedded<B: Driver>(
         return Ok(Some(out));
     }
     let mut conn = pool.acquire().await.map_err(map)?;
-    let rows = embed::read::<B>(
-        &mut conn,
-        res,
-        &w.sql,
-        &w.args,
-        read.all,
-        read.shown,
-        read.embeds,
-    )
-    .await
-    .map_err(map)?;
+    let rows = embed::read_joined::<B>(&mut conn, res, &w.sql, &w.args, layout)
+        .await
+        .map_err(map)?;
     Ok(rows.into_iter().next())
 }

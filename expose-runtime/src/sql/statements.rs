@@ -69,12 +69,13 @@ fn filter(w: &mut SqlWriter, res: &Schema, f: &Filter) {
                 .ident(RELATED)
                 .push(".");
             w.ident(child.field(e.link.child).column).push(" = ");
-            w.ident(res.model.table).push(".");
-            w.ident(res.field(e.link.parent).column);
+            qualified(w, res, e.link.parent);
+            let outer = w.qualifier.replace(RELATED);
             for f in &e.filters {
                 w.push(" AND ");
                 filter(w, child, f);
             }
+            w.qualifier = outer;
             w.push(")");
         }
     }
@@ -134,13 +135,15 @@ const THROUGH: &str = "expose_through";
 const RELATED: &str = "expose_related";
 
 fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
-    let col = res.field(c.field).column;
+    let col = |w: &mut SqlWriter| {
+        plain(w, res, c.field);
+    };
     if c.negated {
         w.push("NOT (");
     }
     match (&c.op, &c.operand) {
         (Op::Is, Operand::Is(v)) => {
-            w.ident(col);
+            col(w);
             w.push(match v {
                 IsValue::Null | IsValue::Unknown => " IS NULL",
                 IsValue::NotNull => " IS NOT NULL",
@@ -164,27 +167,34 @@ fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
         }
         (Op::Like, Operand::One(v)) => match w.dialect.like {
             Like::Native => {
-                w.ident(col).push(" LIKE ").bind(v.clone());
+                col(w);
+                w.push(" LIKE ").bind(v.clone());
             }
             Like::Glob => {
-                w.ident(col).push(" GLOB ").bind(glob(v));
+                col(w);
+                w.push(" GLOB ").bind(glob(v));
             }
             Like::Binary => {
-                w.ident(col).push(" LIKE BINARY ").bind(v.clone());
+                col(w);
+                w.push(" LIKE BINARY ").bind(v.clone());
             }
         },
         (Op::Ilike, Operand::One(v)) => match w.dialect.like {
             Like::Native => {
-                w.ident(col).push(" ILIKE ").bind(v.clone());
+                col(w);
+                w.push(" ILIKE ").bind(v.clone());
             }
             // SQLite's LIKE already ignores ASCII case; unlike the others it has no escape
             // character unless told.
             Like::Glob => {
-                w.ident(col).push(" LIKE ").bind(v.clone());
+                col(w);
+                w.push(" LIKE ").bind(v.clone());
                 w.push(" ESCAPE '\\'");
             }
             Like::Binary => {
-                w.push("LOWER(").ident(col).push(") LIKE LOWER(");
+                w.push("LOWER(");
+                col(w);
+                w.push(") LIKE LOWER(");
                 w.bind(v.clone()).push(")");
             }
         },
@@ -215,15 +225,15 @@ fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
 /// as the dialect's [`Containment`] says. A `NULL` column is neither (SQL's unknown, as
 /// PostgreSQL's operators answer).
 fn containment(w: &mut SqlWriter, res: &Schema, c: &Cond, v: &Value) {
-    let col = res.field(c.field).column;
     let json = res.ty(c.field) == FieldType::Json;
     match w.dialect.containment {
         Containment::Operators => {
             // `json` columns too (the cast is a no-op on `jsonb`, which keeps its indexes).
             if json {
-                w.push("CAST(").ident(col).push(" AS jsonb)");
+                w.push("CAST(");
+                plain(w, res, c.field).push(" AS jsonb)");
             } else {
-                w.ident(col);
+                plain(w, res, c.field);
             }
             w.push(match c.op {
                 Op::Cs => " @> ",
@@ -234,21 +244,18 @@ fn containment(w: &mut SqlWriter, res: &Schema, c: &Cond, v: &Value) {
         }
         Containment::JsonContains => {
             match c.op {
-                Op::Cs => w
-                    .push("JSON_CONTAINS(")
-                    .ident(col)
-                    .push(", ")
-                    .bind(v.clone()),
-                Op::Cd => w
-                    .push("JSON_CONTAINS(")
-                    .bind(v.clone())
-                    .push(", ")
-                    .ident(col),
-                _ => w
-                    .push("JSON_OVERLAPS(")
-                    .ident(col)
-                    .push(", ")
-                    .bind(v.clone()),
+                Op::Cs => {
+                    w.push("JSON_CONTAINS(");
+                    plain(w, res, c.field).push(", ").bind(v.clone())
+                }
+                Op::Cd => {
+                    w.push("JSON_CONTAINS(").bind(v.clone()).push(", ");
+                    plain(w, res, c.field)
+                }
+                _ => {
+                    w.push("JSON_OVERLAPS(");
+                    plain(w, res, c.field).push(", ").bind(v.clone())
+                }
             };
             w.push(")");
         }
@@ -256,7 +263,8 @@ fn containment(w: &mut SqlWriter, res: &Schema, c: &Cond, v: &Value) {
         // `value`, `type`, ...) that a field's column may be named like.
         Containment::JsonEach => {
             let qualified = |w: &mut SqlWriter| {
-                w.ident(res.model.table).push(".").ident(col);
+                let table = w.qualifier.unwrap_or(res.model.table);
+                w.ident(table).push(".").ident(res.field(c.field).column);
             };
             w.push("(CASE WHEN ");
             qualified(w);
@@ -304,16 +312,32 @@ fn text_decimal(w: &SqlWriter, res: &Schema, i: usize) -> bool {
 
 /// The column of field `i`, as it is compared and sorted.
 fn column<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter {
-    let col = res.field(i).column;
     if text_datetime(w, res, i) {
-        w.push("julianday(").ident(col).push(")")
+        w.push("julianday(");
+        plain(w, res, i).push(")")
     } else if text_decimal(w, res, i) {
-        w.ident(col)
+        plain(w, res, i)
             .push(" COLLATE ")
             .push(crate::decimal::COLLATION)
     } else {
-        w.ident(col)
+        plain(w, res, i)
     }
+}
+
+/// The column of field `i` as stored, qualified by the writer's
+/// [`qualifier`](SqlWriter::qualifier) when it has one.
+fn plain<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter {
+    if let Some(q) = w.qualifier {
+        w.ident(q).push(".");
+    }
+    w.ident(res.field(i).column)
+}
+
+/// The column of field `i` qualified by its table's name.
+fn qualified<'w>(w: &'w mut SqlWriter, res: &Schema, i: usize) -> &'w mut SqlWriter {
+    w.ident(res.model.table)
+        .push(".")
+        .ident(res.field(i).column)
 }
 
 /// A bound value compared with field `i`.
@@ -378,33 +402,102 @@ fn order_by(w: &mut SqlWriter, res: &Schema, order: &[OrderKey]) {
                 " NULLS LAST"
             });
         } else {
-            w.ident(f.column).push(" IS NULL");
+            plain(w, res, k.field).push(" IS NULL");
             w.push(if k.nulls_first { " DESC, " } else { " ASC, " });
-            w.ident(f.column).push(dir);
+            plain(w, res, k.field).push(dir);
         }
     }
 }
 
 /// `SELECT cols FROM t WHERE ... ORDER BY ... LIMIT n OFFSET m`.
 pub(crate) fn list(w: &mut SqlWriter, res: &Schema, plan: &ListPlan, limit: u64) {
-    list_of(w, res, &plan.columns, plan, limit);
+    list_of(w, res, &plan.columns, &[], plan, limit);
 }
 
-/// [`list`] with other columns (the plan's and the fields its embeds join on).
+/// [`list`] with other columns (the plan's and the fields its embeds join on), and the
+/// to-one embeds `joins` joined ([`select_joined`]).
 pub(crate) fn list_of(
     w: &mut SqlWriter,
     res: &Schema,
     columns: &[Column],
+    joins: &[&EmbedPlan],
     plan: &ListPlan,
     limit: u64,
 ) {
-    select_columns(w, res, columns);
+    select_joined(w, res, columns, joins);
     where_all(w, res, &plan.filters);
     order_by(w, res, &plan.order);
     w.push(" LIMIT ").number(limit);
     if plan.offset > 0 {
         w.push(" OFFSET ").number(plan.offset);
     }
+    w.qualifier = None;
+}
+
+/// The aliases of the tables a read joins, one per to-one embed joined in its statement
+/// (a read joins at most this many; its other embeds are fetched after it).
+pub(crate) const JOINED: [&str; 8] = [
+    "expose_j0",
+    "expose_j1",
+    "expose_j2",
+    "expose_j3",
+    "expose_j4",
+    "expose_j5",
+    "expose_j6",
+    "expose_j7",
+];
+
+/// `SELECT t.a, ..., expose_j0.key, expose_j0.b, ... FROM t LEFT JOIN c AS expose_j0 ON
+/// expose_j0.key = t.link AND <the embed's filters> ...`: the parent's columns, then for
+/// each to-one embed of `joins` its key (`NULL` when the parent has no row there, or none
+/// the embed's filters let through: the parent stays, its embed is `null`) and its columns,
+/// under an alias of its own ([`JOINED`]), so that the same table joined twice, or the
+/// parent's own, cannot clash. What follows (`WHERE`, `ORDER BY`) is qualified by `t`
+/// until the caller resets the writer's qualifier. Without joins, [`select_columns`].
+fn select_joined(w: &mut SqlWriter, res: &Schema, columns: &[Column], joins: &[&EmbedPlan]) {
+    if joins.is_empty() {
+        select_columns(w, res, columns);
+        return;
+    }
+    w.push("SELECT ");
+    for (i, c) in columns.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        qualified(w, res, c.field);
+    }
+    for (j, (e, alias)) in joins.iter().zip(JOINED).enumerate() {
+        let child = &res.related[e.target].schema;
+        let fields = std::iter::once(e.link.child).chain(e.columns.iter().map(|c| c.field));
+        for (i, f) in fields.enumerate() {
+            if i > 0 || j > 0 || !columns.is_empty() {
+                w.push(", ");
+            }
+            w.ident(alias).push(".").ident(child.field(f).column);
+        }
+    }
+    w.push(" FROM ").ident(res.model.table);
+    for (e, alias) in joins.iter().zip(JOINED) {
+        let child = &res.related[e.target].schema;
+        w.push(" LEFT JOIN ").ident(child.model.table);
+        w.push(" AS ").ident(alias).push(" ON ");
+        w.qualifier = Some(alias);
+        column(w, child, e.link.child).push(" = ");
+        w.qualifier = Some(res.model.table);
+        // As a bound value is compared ([`value`]): text as binary on MySQL/MariaDB.
+        if w.dialect.like == Like::Binary
+            && matches!(res.ty(e.link.parent), FieldType::Text | FieldType::Enum(_))
+        {
+            w.push("BINARY ");
+        }
+        column(w, res, e.link.parent);
+        w.qualifier = Some(alias);
+        for f in &e.filters {
+            w.push(" AND ");
+            filter(w, child, f);
+        }
+    }
+    w.qualifier = Some(res.model.table);
 }
 
 /// The rows of `embed` under a page of parents, whose link field is one of `keys`:
@@ -618,12 +711,25 @@ pub(crate) fn by_key(
     key: Value,
     filters: &[Filter],
 ) {
-    select_columns(w, res, columns);
+    by_key_joined(w, res, columns, &[], key, filters);
+}
+
+/// [`by_key`] with the to-one embeds `joins` joined ([`select_joined`]).
+pub(crate) fn by_key_joined(
+    w: &mut SqlWriter,
+    res: &Schema,
+    columns: &[Column],
+    joins: &[&EmbedPlan],
+    key: Value,
+    filters: &[Filter],
+) {
+    select_joined(w, res, columns, joins);
     where_all(w, res, &[key_filter(res, key)]);
     for f in filters {
         w.push(" AND ");
         filter(w, res, f);
     }
+    w.qualifier = None;
 }
 
 fn returning(w: &mut SqlWriter, res: &Schema, columns: Option<&[Column]>) {

@@ -14,6 +14,10 @@ pub(crate) struct SqlWriter {
     pub(crate) sql: String,
     pub(crate) args: Vec<Value>,
     pub(crate) dialect: &'static Dialect,
+    /// The table (or alias) that qualifies the columns of filters and orders written now:
+    /// set where a statement reads more than one table (a join, an `EXISTS`); `None`
+    /// writes them unqualified.
+    pub(crate) qualifier: Option<&'static str>,
 }
 
 impl SqlWriter {
@@ -22,6 +26,7 @@ impl SqlWriter {
             sql: String::with_capacity(128),
             args: Vec::new(),
             dialect,
+            qualifier: None,
         }
     }
 
