@@ -512,3 +512,55 @@ backend_tests!(
     policies_and_refusals,
     statements_do_not_grow_with_rows,
 );
+
+/// The document shows the embeddable resources in the row schemas (a `$ref` to the related
+/// model's row schema where the document has it, an object otherwise) and in the `select`
+/// of writes.
+#[test]
+fn the_document_shows_embedded_shapes() {
+    let doc = expose_runtime::OpenApi::new("ew", "1")
+        .resource::<EwUser>()
+        .resource::<EwPost>()
+        .document();
+    let schemas = &doc["components"]["schemas"];
+    let post = &schemas["EwPost"]["properties"];
+    assert_eq!(
+        post["ew_users"]["anyOf"],
+        json!([{"$ref": "#/components/schemas/EwUser"}, {"type": "null"}])
+    );
+    // Notes are not in this document: an object.
+    assert_eq!(post["ew_notes"]["anyOf"][0]["type"], "array");
+    assert_eq!(post["ew_notes"]["anyOf"][0]["items"]["type"], "object");
+    assert_eq!(
+        schemas["EwUser"]["properties"]["ew_posts"]["anyOf"],
+        json!([{"type": "array", "items": {"$ref": "#/components/schemas/EwPost"}}])
+    );
+    assert!(schemas["EwPost"].get("additionalProperties").is_none());
+    assert!(post.get("owner_id").is_some() && post.get("token").is_none());
+    // Every write that answers rows takes embeds in `select`.
+    let select = |path: &str, method: &str| {
+        let params = doc["paths"][path][method]["parameters"].as_array().unwrap();
+        params
+            .iter()
+            .find(|p| p["name"] == "select")
+            .unwrap_or_else(|| panic!("{method} {path}"))["description"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for (path, method) in [
+        ("/ew_posts", "post"),
+        ("/ew_posts", "patch"),
+        ("/ew_posts", "delete"),
+        ("/ew_posts/{id}", "patch"),
+        ("/ew_posts/{id}", "put"),
+        ("/ew_posts/{id}/publish", "post"),
+    ] {
+        let d = select(path, method);
+        assert!(
+            d.contains("`ew_users(...)` (an object or null)") && d.contains("after the write"),
+            "{method} {path}: {d}"
+        );
+    }
+    assert!(select("/ew_posts", "get").contains("relation.limit"));
+}

@@ -41,24 +41,17 @@ impl Answer<'_> {
     }
 }
 
-/// The read policy a write's answer embeds under: the retrieve's when it embeds something,
-/// else the list's, else the retrieve's (which then refuses every relation).
+/// The read policy a write's answer embeds under ([`Resource::answer_policy`]).
 fn read_policy(res: &Resource) -> Result<&Policy, Problem> {
-    let retrieve = res.policy(OperationKind::Retrieve);
-    let list = res.policy(OperationKind::List);
-    retrieve
-        .filter(|p| !p.op.embed.is_empty())
-        .or(list)
-        .or(retrieve)
-        .ok_or_else(|| {
-            Problem::invalid_parameter(
-                "select",
-                format!(
-                    "{} has no list or retrieve, so a write's answer embeds no resource",
-                    res.model.path
-                ),
-            )
-        })
+    res.answer_policy().ok_or_else(|| {
+        Problem::invalid_parameter(
+            "select",
+            format!(
+                "{} has no list or retrieve, so a write's answer embeds no resource",
+                res.model.path
+            ),
+        )
+    })
 }
 
 /// Plans a single-row write's `select` (create, update, replace, action): its columns
