@@ -89,7 +89,7 @@ pub(super) async fn answer_select<'r>(
 pub(super) async fn answer_embeds<'r>(
     res: &'r Resource,
     req: &Req<'_>,
-    mut columns: Vec<Column>,
+    columns: Vec<Column>,
     embeds: Vec<query::grammar::Embed>,
 ) -> Result<Answer<'r>, Problem> {
     if embeds.is_empty() {
@@ -98,6 +98,17 @@ pub(super) async fn answer_embeds<'r>(
             embeds: None,
         });
     }
+    // Boxed, so that a write without embeds does not carry this future's state.
+    let planned = Box::pin(plan_embeds(res, req, columns, embeds));
+    planned.await
+}
+
+async fn plan_embeds<'r>(
+    res: &'r Resource,
+    req: &Req<'_>,
+    mut columns: Vec<Column>,
+    embeds: Vec<query::grammar::Embed>,
+) -> Result<Answer<'r>, Problem> {
     if let Some(e) = embeds.iter().find(|e| e.inner) {
         return Err(Problem::invalid_parameter(
             "select",
@@ -128,7 +139,8 @@ pub(super) async fn answer_embeds<'r>(
 
 /// Takes the link members out of a rendered row (`{..., "<link 0>": 5}`): the row keeps
 /// its other members; the link members' text (without braces) is returned. `None` when the
-/// row has none.
+/// row has none: its last members are not link members alone (a name with `:` is no alias,
+/// and a value of a JSON field holding such a name is not at the top level).
 pub(super) fn take_links(row: &mut Vec<u8>) -> Option<Vec<u8>> {
     let at = row
         .windows(FIRST_LINK.len())
@@ -138,9 +150,25 @@ pub(super) fn take_links(row: &mut Vec<u8>) -> Option<Vec<u8>> {
         return None;
     }
     let links = row[at..row.len() - 1].to_vec();
+    link_members(&links)?;
     row.truncate(if before == b',' { at - 1 } else { at });
     row.push(b'}');
     Some(links)
+}
+
+/// The link members' text (`"<link 0>":5,"<link 1>":"a"`) as a map from their names to
+/// their values' JSON; `None` unless it is link members only.
+fn link_members(links: &[u8]) -> Option<HashMap<String, Box<serde_json::value::RawValue>>> {
+    let mut text = Vec::with_capacity(links.len() + 2);
+    text.push(b'{');
+    text.extend_from_slice(links);
+    text.push(b'}');
+    let members: HashMap<String, Box<serde_json::value::RawValue>> =
+        serde_json::from_slice(&text).ok()?;
+    members
+        .keys()
+        .all(|k| k.starts_with(LINK))
+        .then_some(members)
 }
 
 /// Puts link members taken by [`take_links`] back at the end of a row (after `post` hooks
@@ -164,12 +192,7 @@ fn parent(res: &Resource, tree: &[EmbedPlan], mut row: Vec<u8>) -> Result<Node, 
     let Some(links) = take_links(&mut row) else {
         return Err(row);
     };
-    let mut text = Vec::with_capacity(links.len() + 2);
-    text.push(b'{');
-    text.extend_from_slice(&links);
-    text.push(b'}');
-    let Ok(members) = serde_json::from_slice::<HashMap<String, &serde_json::value::RawValue>>(&text)
-    else {
+    let Some(members) = link_members(&links) else {
         return Err(row);
     };
     let mut values = Vec::with_capacity(tree.len());
@@ -254,5 +277,9 @@ mod tests {
         assert_eq!(only, br#"{"\u0001expose-link:0":null}"#.to_vec());
         let mut plain = br#"{"id":1}"#.to_vec();
         assert_eq!(take_links(&mut plain), None);
+        // A JSON field's value that holds such a name is not a link member.
+        let mut json = br#"{"id":1,"data":{"\u0001expose-link:0":5}}"#.to_vec();
+        assert_eq!(take_links(&mut json), None);
+        assert_eq!(json, br#"{"id":1,"data":{"\u0001expose-link:0":5}}"#.to_vec());
     }
 }
