@@ -863,17 +863,16 @@ impl Doc<'_> {
                 (false, true) => "the rows that reference it which the caller may read (an array)",
                 _ => "the row it references (or null), or the rows that reference it (an array), by the relation named",
             };
-            props.insert(
-                m.path.into(),
-                json!({
-                    "anyOf": shapes,
-                    "description": format!(
-                        "Embedded {} with `select=...,{}(...)`: {what}; present only when \
-                         `select` embeds it, with the fields it selects.",
-                        m.path, m.path
-                    ),
-                }),
-            );
+            let mut property = match shapes.len() {
+                1 => shapes.remove(0),
+                _ => json!({ "anyOf": shapes }),
+            };
+            property["description"] = json!(format!(
+                "Embedded {} with `select=...,{}(...)`: {what}; present only when `select` \
+                 embeds it, with the fields it selects.",
+                m.path, m.path
+            ));
+            props.insert(m.path.into(), property);
         }
         schema["description"] = json!(join(&[
             self.model().doc,

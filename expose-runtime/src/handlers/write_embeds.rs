@@ -103,6 +103,8 @@ pub(super) async fn answer_embeds<'r>(
     planned.await
 }
 
+/// [`answer_embeds`] with embeds: planned, checked for the backend, the embedded models'
+/// `pre` hooks run; the link fields appended to the columns.
 async fn plan_embeds<'r>(
     res: &'r Resource,
     req: &Req<'_>,

@@ -256,7 +256,7 @@ pub(crate) fn plan_select(
         return Err(Problem::invalid_parameter(
             "select",
             format!(
-                "`{}(...)`: embedded resources are read by list and retrieve only, not in this answer",
+                "`{}(...)`: this answer embeds no resource",
                 e.relation
             ),
         ));
