@@ -300,7 +300,10 @@ async fn relations(t: Arc<TestDb>) {
         &app,
         "POST",
         "/posts?select=id,title,users(name)",
-        &[("authorization", ALICE), ("prefer", "return=representation")],
+        &[
+            ("authorization", ALICE),
+            ("prefer", "return=representation"),
+        ],
         Some(r#"{"title":"Embedded","body":"b"}"#),
     )
     .await;
@@ -310,14 +313,10 @@ async fn relations(t: Arc<TestDb>) {
     assert_eq!(created[0]["title"], "Embedded");
     let id = created[0]["id"].as_i64().unwrap();
     // The outbox's `post` hook saw the row without the embeds' join fields.
-    let payload: (String,) = t
-        .db
-        .fetch_one(
-            "SELECT payload FROM outbox ORDER BY id DESC LIMIT 1",
-            &[],
-        )
-        .await
-        .unwrap();
+    let payload: (String,) =
+        t.db.fetch_one("SELECT payload FROM outbox ORDER BY id DESC LIMIT 1", &[])
+            .await
+            .unwrap();
     assert!(!payload.0.contains("expose-link"), "{}", payload.0);
     let r = send(
         &app,
@@ -341,7 +340,13 @@ async fn relations(t: Arc<TestDb>) {
     )
     .await
     .problem(400);
-    assert!(p["detail"].as_str().unwrap().contains("`email` is not a field"), "{p}");
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`email` is not a field"),
+        "{p}"
+    );
     let r = send(
         &app,
         "PATCH",

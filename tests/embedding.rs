@@ -661,10 +661,7 @@ async fn refusals(t: Arc<TestDb>) {
     )
     .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(
-        r.json(),
-        json!([{"id": 9, "rel_users": {"name": "user1"}}])
-    );
+    assert_eq!(r.json(), json!([{"id": 9, "rel_users": {"name": "user1"}}]));
 }
 
 /// Log output captured in memory.

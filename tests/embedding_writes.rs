@@ -218,7 +218,10 @@ async fn creates(t: Arc<TestDb>) {
         &app,
         "POST",
         "/ew_posts?select=id,title,ew_users(name),ew_notes(body)",
-        &[("prefer", "return=representation, resolution=merge-duplicates")],
+        &[(
+            "prefer",
+            "return=representation, resolution=merge-duplicates",
+        )],
         Some(&rows.to_string()),
     )
     .await;
@@ -236,7 +239,10 @@ async fn creates(t: Arc<TestDb>) {
         &app,
         "POST",
         "/ew_posts?select=id,ew_users(name)",
-        &[("prefer", "return=representation, resolution=merge-duplicates")],
+        &[(
+            "prefer",
+            "return=representation, resolution=merge-duplicates",
+        )],
         Some(r#"{"id":24,"owner_id":2,"title":"e2","published":true}"#),
     )
     .await;
@@ -273,10 +279,7 @@ async fn updates_removes_replaces(t: Arc<TestDb>) {
         Some(r#"{"title":"Still a draft"}"#),
     )
     .await;
-    assert_eq!(
-        ok(&r, 200),
-        json!({"id": 2, "ew_notes": [{"body": "n3"}]})
-    );
+    assert_eq!(ok(&r, 200), json!({"id": 2, "ew_notes": [{"body": "n3"}]}));
     // return=minimal: no body.
     let r = send(
         &app,
@@ -371,13 +374,41 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
     let many = r#"[{"id":40,"owner_id":1,"title":"t","published":true}]"#;
     // A hidden field of the embedded model reads like a missing one, for every write.
     let cases: Vec<(&str, String, Option<&str>)> = vec![
-        ("POST", "/ew_posts?select=id,ew_users(email)".into(), Some(one)),
-        ("POST", "/ew_posts?select=id,ew_users(token)".into(), Some(many)),
-        ("PATCH", "/ew_posts/1?select=id,ew_users(email)".into(), Some(r#"{"title":"z"}"#)),
-        ("PATCH", "/ew_posts?id=eq.1&select=id,ew_users(email)".into(), Some(r#"{"title":"z"}"#)),
-        ("DELETE", "/ew_posts?id=eq.2&select=id,ew_users(email)".into(), None),
-        ("PUT", "/ew_posts/1?select=id,ew_users(email)".into(), Some(r#"{"owner_id":1,"title":"z","published":true}"#)),
-        ("POST", "/ew_posts/2/publish?select=id,ew_users(email)".into(), None),
+        (
+            "POST",
+            "/ew_posts?select=id,ew_users(email)".into(),
+            Some(one),
+        ),
+        (
+            "POST",
+            "/ew_posts?select=id,ew_users(token)".into(),
+            Some(many),
+        ),
+        (
+            "PATCH",
+            "/ew_posts/1?select=id,ew_users(email)".into(),
+            Some(r#"{"title":"z"}"#),
+        ),
+        (
+            "PATCH",
+            "/ew_posts?id=eq.1&select=id,ew_users(email)".into(),
+            Some(r#"{"title":"z"}"#),
+        ),
+        (
+            "DELETE",
+            "/ew_posts?id=eq.2&select=id,ew_users(email)".into(),
+            None,
+        ),
+        (
+            "PUT",
+            "/ew_posts/1?select=id,ew_users(email)".into(),
+            Some(r#"{"owner_id":1,"title":"z","published":true}"#),
+        ),
+        (
+            "POST",
+            "/ew_posts/2/publish?select=id,ew_users(email)".into(),
+            None,
+        ),
     ];
     for (method, uri, body) in &cases {
         let r = send(&app, method, uri, &[REP], *body).await;
@@ -387,7 +418,10 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
             detail.contains("is not a field you can select in `ew_users`"),
             "{method} {uri}: {p}"
         );
-        assert!(!detail.contains("token,") && !detail.contains("email,"), "{p}");
+        assert!(
+            !detail.contains("token,") && !detail.contains("email,"),
+            "{p}"
+        );
     }
     // The admin sees the e-mail, as when reading users.
     let r = send(
@@ -415,8 +449,16 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
     assert_eq!(r.status.as_u16(), 405);
     for (method, uri, body) in [
         ("POST", "/ew_posts?select=id,ew_posts(id)", Some(one)),
-        ("PATCH", "/ew_posts?id=eq.1&select=id,nope(id)", Some(r#"{"title":"z"}"#)),
-        ("PUT", "/ew_posts/1?select=id,nope(id)", Some(r#"{"owner_id":1,"title":"z","published":true}"#)),
+        (
+            "PATCH",
+            "/ew_posts?id=eq.1&select=id,nope(id)",
+            Some(r#"{"title":"z"}"#),
+        ),
+        (
+            "PUT",
+            "/ew_posts/1?select=id,nope(id)",
+            Some(r#"{"owner_id":1,"title":"z","published":true}"#),
+        ),
     ] {
         let r = send(&app, method, uri, &[REP], body).await;
         let p = r.problem(400);
@@ -435,7 +477,10 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
         Some(one),
     )
     .await;
-    assert!(r.problem(400)["detail"].as_str().unwrap().contains("!inner"));
+    assert!(r.problem(400)["detail"]
+        .as_str()
+        .unwrap()
+        .contains("!inner"));
     let r = send(
         &app,
         "PATCH",
@@ -534,7 +579,10 @@ fn the_document_shows_embedded_shapes() {
     let posts = &schemas["EwUser"]["properties"]["ew_posts"];
     assert_eq!(
         (&posts["type"], &posts["items"]),
-        (&json!("array"), &json!({"$ref": "#/components/schemas/EwPost"}))
+        (
+            &json!("array"),
+            &json!({"$ref": "#/components/schemas/EwPost"})
+        )
     );
     assert!(schemas["EwPost"].get("additionalProperties").is_none());
     assert!(post.get("owner_id").is_some() && post.get("token").is_none());

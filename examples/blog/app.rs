@@ -6,7 +6,9 @@
 //! - only admins list users, and only they see `email`;
 //! - posts embed their author (`/posts?select=title,users(name)`): anyone sees the name, only
 //!   admins the e-mail, nobody the token; users embed their posts
-//!   (`/users/2?select=name,posts(title)`), only those the caller may read;
+//!   (`/users/2?select=name,posts(title)`), only those the caller may read; the answers of
+//!   writes embed alike (`POST /posts?select=id,users(name)`,
+//!   `POST /posts/{id}/publish?select=id,users(name)`);
 //! - creating a post writes an `outbox` row in the same transaction;
 //! - `/admin/users` is a second exposure of `User` (`view = AdminUsers`), for admins: e-mail
 //!   visible, `is_admin` writable, `token` never;

@@ -848,7 +848,9 @@ impl Doc<'_> {
             }
             let row = match self.documented.contains(&m.rust_name) {
                 true => json!({ "$ref": format!("#/components/schemas/{}", m.rust_name) }),
-                false => json!({ "type": "object", "description": format!("A row of {}.", m.path) }),
+                false => {
+                    json!({ "type": "object", "description": format!("A row of {}.", m.path) })
+                }
             };
             let mut shapes = Vec::new();
             if one {
@@ -1271,10 +1273,7 @@ impl Doc<'_> {
         let update = res.policy(OperationKind::Update);
         let upsert = op.upsert && update.is_some();
         let targets = self.conflict_targets(policy);
-        let mut params = vec![
-            answer_select_param(res),
-            columns_param(res, policy.fields),
-        ];
+        let mut params = vec![answer_select_param(res), columns_param(res, policy.fields)];
         if upsert && targets.0 != 0 {
             let default = if targets.contains(res.key) {
                 format!("the key `{key}`")
@@ -2144,10 +2143,14 @@ fn embeds_select_param(res: &Resource, readable: FieldSet, policy: &Policy, read
         })
         .collect();
     let rows = match read {
-        true => "their rows filtered, ordered and limited with `relation.field=op.value`, \
-                 `relation.order`, `relation.limit`, `relation.offset`",
-        false => "read after the write, in its transaction; filters, order, limits and \
-                  `!inner` on them are for reads",
+        true => {
+            "their rows filtered, ordered and limited with `relation.field=op.value`, \
+                 `relation.order`, `relation.limit`, `relation.offset`"
+        }
+        false => {
+            "read after the write, in its transaction; filters, order, limits and \
+                  `!inner` on them are for reads"
+        }
     };
     param["description"] = json!(format!(
         "The fields to answer with: `*` or comma-separated `field` / `alias:field`, no two \

@@ -241,9 +241,10 @@ pub(super) async fn embed_answer<B: Driver>(
         .await
         .map_err(|e| db_error::map(res, e))?;
     let mut nodes = nodes.into_iter();
-    let mut rows = plain
-        .into_iter()
-        .map(|p| p.or_else(|| nodes.next().map(embed::close)).unwrap_or_default());
+    let mut rows = plain.into_iter().map(|p| {
+        p.or_else(|| nodes.next().map(embed::close))
+            .unwrap_or_default()
+    });
     body.clear();
     if !array {
         body.extend(rows.next().unwrap_or_default());
@@ -266,9 +267,13 @@ mod tests {
 
     #[test]
     fn link_members_come_out_and_go_back() {
-        let mut row = br#"{"id":1,"t":"a,\"\u0001expose-link:0\":","\u0001expose-link:0":5}"#.to_vec();
+        let mut row =
+            br#"{"id":1,"t":"a,\"\u0001expose-link:0\":","\u0001expose-link:0":5}"#.to_vec();
         let links = take_links(&mut row);
-        assert_eq!(row, br#"{"id":1,"t":"a,\"\u0001expose-link:0\":"}"#.to_vec());
+        assert_eq!(
+            row,
+            br#"{"id":1,"t":"a,\"\u0001expose-link:0\":"}"#.to_vec()
+        );
         assert_eq!(links.as_deref(), Some(&br#""\u0001expose-link:0":5"#[..]));
         put_links(&mut row, links);
         assert!(row.ends_with(br#"","\u0001expose-link:0":5}"#));
@@ -282,6 +287,9 @@ mod tests {
         // A JSON field's value that holds such a name is not a link member.
         let mut json = br#"{"id":1,"data":{"\u0001expose-link:0":5}}"#.to_vec();
         assert_eq!(take_links(&mut json), None);
-        assert_eq!(json, br#"{"id":1,"data":{"\u0001expose-link:0":5}}"#.to_vec());
+        assert_eq!(
+            json,
+            br#"{"id":1,"data":{"\u0001expose-link:0":5}}"#.to_vec()
+        );
     }
 }

@@ -255,10 +255,7 @@ pub(crate) fn plan_select(
     if let Some(e) = select.as_ref().and_then(|s| s.embeds.first()) {
         return Err(Problem::invalid_parameter(
             "select",
-            format!(
-                "`{}(...)`: this answer embeds no resource",
-                e.relation
-            ),
+            format!("`{}(...)`: this answer embeds no resource", e.relation),
         ));
     }
     let (columns, _) = plan_read_select(res, readable, select)?;
