@@ -334,6 +334,10 @@ async fn create_in<B: Driver>(
     }
 }
 
+/// The answer's columns, those selected (with the `ETag`'s), and whether the latter were
+/// appended.
+type AnswerColumns<'a> = (&'a [Column], &'a [Column], bool);
+
 /// A create in a transaction: between the `pre` and `post` hooks, and with the answer to its
 /// `Idempotency-Key` stored before it commits.
 #[allow(clippy::too_many_arguments)]
@@ -343,7 +347,7 @@ async fn create_tx<B: Driver>(
     res: &Resource,
     op: &Operation,
     (ctx, with_check): (Option<&mut HookCtx>, &[Filter]),
-    (cols, embeds): ((&[Column], &[Column], bool), Option<&WriteEmbeds>),
+    (cols, embeds): (AnswerColumns<'_>, Option<&WriteEmbeds>),
     values: Vec<(usize, Value)>,
     keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
