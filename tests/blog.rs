@@ -302,6 +302,71 @@ async fn relations(t: Arc<TestDb>) {
             {"id": 4, "users": {"name": "Bob"}},
         ])
     );
+    // A write's answer embeds too, under the same policies: the new post's author (its
+    // name; the e-mail only for admins), the published post after the action.
+    let r = send(
+        &app,
+        "POST",
+        "/posts?select=id,title,users(name)",
+        &[
+            ("authorization", ALICE),
+            ("prefer", "return=representation"),
+        ],
+        Some(r#"{"title":"Embedded","body":"b"}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let created = r.json();
+    assert_eq!(created[0]["users"], serde_json::json!({"name": "Alice"}));
+    assert_eq!(created[0]["title"], "Embedded");
+    let id = created[0]["id"].as_i64().unwrap();
+    // The outbox's `post` hook saw the row without the embeds' join fields.
+    let payload: (String,) =
+        t.db.fetch_one("SELECT payload FROM outbox ORDER BY id DESC LIMIT 1", &[])
+            .await
+            .unwrap();
+    assert!(!payload.0.contains("expose-link"), "{}", payload.0);
+    let r = send(
+        &app,
+        "POST",
+        &format!("/posts/{id}/publish?select=id,published,users(name)"),
+        &[("authorization", ALICE)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"id": id, "published": true, "users": {"name": "Alice"}})
+    );
+    let p = send(
+        &app,
+        "PATCH",
+        &format!("/posts/{id}?select=id,users(email)"),
+        &[("authorization", ALICE)],
+        Some(r#"{"title":"Not written"}"#),
+    )
+    .await
+    .problem(400);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`email` is not a field"),
+        "{p}"
+    );
+    let r = send(
+        &app,
+        "PATCH",
+        &format!("/posts/{id}?select=title,users(email)"),
+        &[("authorization", ADMIN)],
+        Some(r#"{"title":"Edited"}"#),
+    )
+    .await;
+    assert_eq!(
+        r.json(),
+        serde_json::json!({"title": "Edited", "users": {"email": "alice@example.com"}})
+    );
     // The users list itself stays the admins'.
     get_as(&app, "/users?select=name", None).await.problem(401);
     get_as(&app, "/users?select=name,posts(id)", Some(ALICE))

@@ -634,11 +634,12 @@ async fn refusals(t: Arc<TestDb>) {
     )
     .await;
     r.problem(406);
-    // Writes and their answers embed nothing.
+    // A write's answer embeds as a read of the row would (tests/embedding_writes.rs); a
+    // relation outside the whitelist is refused before anything is written.
     let r = send(
         &app,
         "POST",
-        "/rel_posts?select=id,rel_users(name)",
+        "/rel_posts?select=id,rel_nope(name)",
         &[("prefer", "return=representation")],
         Some(r#"{"id":9,"owner_id":1,"title":"t","body":"b","published":true}"#),
     )
@@ -648,9 +649,19 @@ async fn refusals(t: Arc<TestDb>) {
         p["detail"]
             .as_str()
             .unwrap()
-            .contains("read by list and retrieve only"),
+            .contains("`rel_nope` is not a resource rel_posts can embed"),
         "{p}"
     );
+    let r = send(
+        &app,
+        "POST",
+        "/rel_posts?select=id,rel_users(name)",
+        &[("prefer", "return=representation")],
+        Some(r#"{"id":9,"owner_id":1,"title":"t","body":"b","published":true}"#),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json(), json!([{"id": 9, "rel_users": {"name": "user1"}}]));
 }
 
 /// A to-one embed that embeds nothing is joined in its parent's statement: what it shows

@@ -6,7 +6,9 @@
 //! - only admins list users, and only they see `email`;
 //! - posts embed their author (`/posts?select=title,users(name)`): anyone sees the name, only
 //!   admins the e-mail, nobody the token; users embed their posts
-//!   (`/users/2?select=name,posts(title)`), only those the caller may read;
+//!   (`/users/2?select=name,posts(title)`), only those the caller may read; the answers of
+//!   writes embed alike (`POST /posts?select=id,users(name)`,
+//!   `POST /posts/{id}/publish?select=id,users(name)`);
 //! - posts have tags, many-to-many through `post_tags` (`/posts?select=title,tags(name)`,
 //!   `/tags?select=name,posts(title)`, only the posts the caller may read); only admins
 //!   list `post_tags` directly;

@@ -277,13 +277,18 @@ impl OpenApi {
         let mut tags = Vec::new();
         schemas.insert("Problem".into(), problem_schema());
         schemas.insert("Offender".into(), offender_schema());
+        let documented: Vec<&str> = self.models.iter().map(|m| m.rust_name).collect();
         for (model, prefix) in self.models.iter().zip(&self.prefixes) {
             let res = Resource::compile(model);
+            let doc = Doc {
+                res: &res,
+                documented: &documented,
+            };
             if prefix.is_empty() {
-                Doc { res: &res }.add(&mut paths, &mut schemas);
+                doc.add(&mut paths, &mut schemas);
             } else {
                 let mut own = Map::new();
-                Doc { res: &res }.add(&mut own, &mut schemas);
+                doc.add(&mut own, &mut schemas);
                 let suffix: String = prefix
                     .chars()
                     .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
@@ -496,7 +501,10 @@ fn add_route(route: &Route, paths: &mut Map<String, Json>) {
         )
     });
     let res = Resource::compile(model);
-    let doc = Doc { res: &res };
+    let doc = Doc {
+        res: &res,
+        documented: &[],
+    };
     let mut o = doc.operation_doc(op);
     let words: Vec<&str> = route
         .path
@@ -583,6 +591,9 @@ async fn json_bytes(body: Arc<[u8]>) -> axum::response::Response {
 
 struct Doc<'a> {
     res: &'a Resource,
+    /// The schema names of the document's models (their row schemas are components, which
+    /// an embedded resource's schema refers to).
+    documented: &'a [&'a str],
 }
 
 /// Which body a write schema describes.
@@ -624,7 +635,9 @@ impl Doc<'_> {
         let res = self.res;
         // The read schema: what list and retrieve answer, or (with neither) what writes
         // answer, which is then the key alone.
-        schemas.insert(self.schema_name(""), self.read_schema(res.output));
+        let mut row = self.read_schema(res.output);
+        self.embedded_properties(&mut row);
+        schemas.insert(self.schema_name(""), row);
         if let Some(p) = res.policy(OperationKind::Create) {
             schemas.insert(
                 self.schema_name("Create"),
@@ -712,7 +725,7 @@ impl Doc<'_> {
     /// A declared action: no body, `select` on the answer, the written row.
     fn action(&self, action: &'static crate::model::Action) -> Json {
         let (res, op) = (self.res, &action.op);
-        let params = vec![select_param(res, res.output), if_match_param(op)];
+        let params = vec![answer_select_param(res), if_match_param(op)];
         let mut responses = Map::new();
         responses.insert(
             "200".into(),
@@ -794,6 +807,82 @@ impl Doc<'_> {
         });
         s["x-expose-key"] = self.res.key_field().name.into();
         s
+    }
+
+    /// The embedded resources a row may carry (in the answers of list and retrieve, and so
+    /// of writes, which embed under one of theirs), each an optional property under its
+    /// default name, the related model's path: to-one, the related model's row schema or
+    /// null; to-many, an array of it. The row schema stays open (no `additionalProperties`):
+    /// aliases (`author:users(name)`, `who:name`) and a spread embed's fields
+    /// (`...users(name)`) give other names.
+    fn embedded_properties(&self, schema: &mut Json) {
+        let res = self.res;
+        // By path: the model, and whether it is embedded to-one, to-many.
+        let mut found: Vec<(&'static Model, bool, bool)> = Vec::new();
+        for kind in [OperationKind::List, OperationKind::Retrieve] {
+            let Some(p) = res.policy(kind) else { continue };
+            for (m, many) in crate::query::embeddable_models(res, p.op) {
+                let at = match found.iter().position(|f| f.0.path == m.path) {
+                    Some(at) => at,
+                    None => {
+                        found.push((m, false, false));
+                        found.len() - 1
+                    }
+                };
+                match many {
+                    true => found[at].2 = true,
+                    false => found[at].1 = true,
+                }
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        let Some(props) = schema["properties"].as_object_mut() else {
+            return;
+        };
+        for (m, one, many) in found {
+            if props.contains_key(m.path) {
+                // A field of that name: the server refuses the embed under it unaliased.
+                continue;
+            }
+            let row = match self.documented.contains(&m.rust_name) {
+                true => json!({ "$ref": format!("#/components/schemas/{}", m.rust_name) }),
+                false => {
+                    json!({ "type": "object", "description": format!("A row of {}.", m.path) })
+                }
+            };
+            let mut shapes = Vec::new();
+            if one {
+                shapes.push(row.clone());
+                shapes.push(json!({ "type": "null" }));
+            }
+            if many {
+                shapes.push(json!({ "type": "array", "items": row }));
+            }
+            let what = match (one, many) {
+                (true, false) => "the row it references, or null when there is none the caller may read",
+                (false, true) => "the rows that reference it which the caller may read (an array)",
+                _ => "the row it references (or null), or the rows that reference it (an array), by the relation named",
+            };
+            let mut property = match shapes.len() {
+                1 => shapes.remove(0),
+                _ => json!({ "anyOf": shapes }),
+            };
+            property["description"] = json!(format!(
+                "Embedded {} with `select=...,{}(...)`: {what}; present only when `select` \
+                 embeds it, with the fields it selects.",
+                m.path, m.path
+            ));
+            props.insert(m.path.into(), property);
+        }
+        schema["description"] = json!(join(&[
+            self.model().doc,
+            "Every field is present unless `select` names fewer (and renames those written \
+             `alias:field`); an embedded resource is present only when `select` embeds it, \
+             under its alias when it has one (a spread one, `...relation(fields)`, adds its \
+             fields instead).",
+        ]));
     }
 
     fn write_schema(&self, writable: FieldSet, op: &Operation, body: Body) -> Json {
@@ -1184,10 +1273,7 @@ impl Doc<'_> {
         let update = res.policy(OperationKind::Update);
         let upsert = op.upsert && update.is_some();
         let targets = self.conflict_targets(policy);
-        let mut params = vec![
-            select_param(res, res.output),
-            columns_param(res, policy.fields),
-        ];
+        let mut params = vec![answer_select_param(res), columns_param(res, policy.fields)];
         if upsert && targets.0 != 0 {
             let default = if targets.contains(res.key) {
                 format!("the key `{key}`")
@@ -1387,7 +1473,7 @@ impl Doc<'_> {
         let path = self.model().path;
         let update = kind == OperationKind::Update;
         let mut params = self.filter_params(policy);
-        params.push(select_param(res, res.output));
+        params.push(answer_select_param(res));
         params.extend(self.tree_params(op, &self.tree_suffix(kind)));
         params.push(many_prefer_param(op));
         params.push(write_accept_param());
@@ -1527,7 +1613,7 @@ impl Doc<'_> {
         let res = self.res;
         let key = res.key_field().name;
         let params = vec![
-            select_param(res, res.output),
+            answer_select_param(res),
             prefer_param(false),
             if_match_param(op),
             idempotency_param(),
@@ -1619,7 +1705,7 @@ impl Doc<'_> {
     fn update(&self, op: &'static Operation) -> Json {
         let res = self.res;
         let params = vec![
-            select_param(res, res.output),
+            answer_select_param(res),
             prefer_param(false),
             if_match_param(op),
             idempotency_param(),
@@ -2025,7 +2111,22 @@ fn idempotency_param() -> Json {
 
 /// `select` of a list or retrieve: [`select_param`], and the resources it may embed.
 fn read_select_param(res: &Resource, policy: &Policy) -> Json {
-    let mut param = select_param(res, policy.fields);
+    embeds_select_param(res, policy.fields, policy, true)
+}
+
+/// `select` of a write's answer: its fields, and the resources it may embed (those of the
+/// read [`Resource::answer_policy`] names).
+fn answer_select_param(res: &Resource) -> Json {
+    match res.answer_policy() {
+        Some(p) => embeds_select_param(res, res.output, p, false),
+        None => select_param(res, res.output),
+    }
+}
+
+/// `select` over the fields `readable`, with the resources `policy` may embed (in a read,
+/// with parameters of their own).
+fn embeds_select_param(res: &Resource, readable: FieldSet, policy: &Policy, read: bool) -> Json {
+    let mut param = select_param(res, readable);
     let embeddable = crate::query::embeddable(res, policy.op);
     if embeddable.is_empty() {
         return param;
@@ -2041,13 +2142,22 @@ fn read_select_param(res: &Resource, policy: &Policy) -> Json {
             format!("`{name}(...)` ({shape})")
         })
         .collect();
+    let rows = match read {
+        true => {
+            "their rows filtered, ordered and limited with `relation.field=op.value`, \
+                 `relation.order`, `relation.limit`, `relation.offset`"
+        }
+        false => {
+            "read after the write, in its transaction; filters, order, limits and \
+                  `!inner` on them are for reads"
+        }
+    };
     param["description"] = json!(format!(
         "The fields to answer with: `*` or comma-separated `field` / `alias:field`, no two \
          giving the same name (400); fields: {}. Embedded resources (PostgREST's \
          `[alias:]relation(fields)`, each read under its own policies, nested at most {} \
-         deep, at most {} rows per parent; their rows filtered, ordered and limited with \
-         `relation.field=op.value`, `relation.order`, `relation.limit`, `relation.offset`): {}.",
-        res.names(policy.fields),
+         deep, at most {} rows per parent; {rows}): {}.",
+        res.names(readable),
         policy.op.embed_depth,
         policy.op.embed_rows,
         names.join(", ")
@@ -2056,7 +2166,7 @@ fn read_select_param(res: &Resource, policy: &Policy) -> Json {
     // parentheses, so the server checks what is inside one (as it does the logic trees').
     param["schema"] = json!({
         "type": "string",
-        "pattern": format!("{}|^[^()]*\\(.*\\)[^()]*$", select_pattern(res, policy.fields)),
+        "pattern": format!("{}|^[^()]*\\(.*\\)[^()]*$", select_pattern(res, readable)),
     });
     param
 }

@@ -87,16 +87,26 @@ pub(crate) fn value_at<B: Driver>(
     i: usize,
     field: usize,
 ) -> Result<crate::value::Value, sqlx::Error> {
-    let f = res.field(field);
     let mut buf = Vec::new();
-    B::write_json(row, i, f.ty, &mut buf)?;
-    if f.ty == FieldType::Decimal && buf != b"null" {
+    B::write_json(row, i, res.ty(field), &mut buf)?;
+    value_of_json(res, field, &buf)
+}
+
+/// The JSON text of a value of field `field`, as this module writes it, read back as a
+/// typed value (a decimal from its exact text).
+pub(crate) fn value_of_json(
+    res: &Schema,
+    field: usize,
+    json: &[u8],
+) -> Result<crate::value::Value, sqlx::Error> {
+    let f = res.field(field);
+    if f.ty == FieldType::Decimal && json != b"null" {
         // The number's text, exactly (a `serde_json::Value` would hold an `f64`).
-        let text = String::from_utf8_lossy(&buf);
+        let text = String::from_utf8_lossy(json);
         return crate::value::Value::parse(f.ty, &text)
             .map_err(|e| sqlx::Error::Decode(e.0.into()));
     }
-    let json = serde_json::from_slice(&buf).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let json = serde_json::from_slice(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     crate::value::Value::from_json(f.ty, f.nullable, json)
         .map_err(|e| sqlx::Error::Decode(e.0.into()))
 }

@@ -62,6 +62,18 @@ impl Resource {
         self.policies[kind.index()].as_ref()
     }
 
+    /// The read policy a write's answer embeds under (its whitelist, `embed_depth` and
+    /// `embed_rows`): what a direct read of the written row may embed, the retrieve's when
+    /// it embeds something, else the list's, else the retrieve's; `None` when the model is
+    /// not read.
+    pub(crate) fn answer_policy(&self) -> Option<&Policy> {
+        let retrieve = self.policy(OperationKind::Retrieve);
+        retrieve
+            .filter(|p| !p.op.embed.is_empty())
+            .or(self.policy(OperationKind::List))
+            .or(retrieve)
+    }
+
     /// The policy of the model's action number `index`.
     pub(crate) fn action(&self, index: usize) -> Option<&Policy> {
         self.actions.get(index)

@@ -2,6 +2,7 @@
 //! sets (`#[expose(action(publish, ...))]`), in the update's transaction.
 
 use super::update::{update_checked, Write};
+use super::write_embeds;
 use super::*;
 
 /// Runs action number `index` of the model on the row `key`: the row is loaded (and locked)
@@ -22,7 +23,8 @@ pub(crate) async fn action(
     let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], name)?;
-    let columns = select_columns(res, res.output, &pairs)?;
+    let answer = write_embeds::answer_select(res, &req, &pairs).await?;
+    let columns = &answer.columns;
     let if_match = precondition(op, &req.headers)?;
     let write = Write {
         key: key_value,
@@ -30,11 +32,12 @@ pub(crate) async fn action(
         with_check: &prepared.check,
         if_match: if_match.as_ref(),
         keyed: None,
+        embeds: answer.embeds.as_ref(),
     };
     let sent = req.sent;
     let (out, etag) = on_backend!(
         &req.db,
-        action_in(sent, res, op, prepared.ctx, &columns, write)
+        action_in(sent, res, op, prepared.ctx, columns, write)
     )?
     .ok_or_else(|| not_found(res, key))?;
     Ok(with_etag(json_response(StatusCode::OK, out), &etag))

@@ -11,6 +11,7 @@ use super::create::{create_in_tx, integer_key};
 use super::idempotency::{self, Answer, Keyed};
 use super::remove::{delete_statement, remove_in_tx};
 use super::update::{update_in_tx, Write};
+use super::write_embeds::{self, WriteEmbeds};
 use super::*;
 use crate::query::Resolution;
 
@@ -232,6 +233,9 @@ pub(super) struct Batch<'a> {
     /// when there is a check, rows are written one by one and each is checked before the
     /// transaction commits.
     pub(super) with_check: &'a [Filter],
+    /// The answer's embedded resources: the write then runs in a transaction, and they are
+    /// read in it after the rows are written.
+    pub(super) embeds: Option<&'a WriteEmbeds>,
 }
 
 impl Batch<'_> {
@@ -249,8 +253,11 @@ impl Batch<'_> {
         &self,
         mut tx: WriteTx<'_, B>,
         res: &Resource,
-        written: Written,
+        mut written: Written,
     ) -> Result<Written, Problem> {
+        if let (Some(embeds), Some(body)) = (self.embeds, written.body.as_mut()) {
+            write_embeds::embed_answer::<B>(tx.conn(), res, embeds, body).await?;
+        }
         if let Some(k) = self.keyed {
             let answer = Answer {
                 status: if written.inserted || written.body.is_some() {
@@ -293,7 +300,7 @@ async fn one_statement<B: Driver>(
     let mut out = Vec::new();
     let mut autocommit;
     let mut tx = None;
-    let conn = if capped && batch.keyed.is_none() {
+    let conn = if capped && batch.keyed.is_none() && batch.embeds.is_none() {
         autocommit = sent.autocommit(pool).await.map_err(map)?;
         autocommit.applying()
     } else {
@@ -386,6 +393,7 @@ pub(super) async fn update_many_in<B: Driver>(
                 with_check: batch.with_check,
                 if_match: batch.if_match,
                 keyed: None,
+                embeds: None,
             };
             let cols = (columns, &*selected, appended);
             let one = update_in_tx::<B>(
@@ -459,6 +467,7 @@ pub(super) async fn remove_many_in<B: Driver>(
                 with_check: &[],
                 if_match: batch.if_match,
                 keyed: None,
+                embeds: None,
             };
             let (sql, args) = delete_statement::<B>(res, key, &[]);
             let one =
@@ -543,14 +552,15 @@ pub(super) async fn create_many_in<B: Driver>(
     }
     // Rows a scope checks go one by one, as hooked ones do.
     let hooked = (ctx.is_some() && has_hooks(op)) || !batch.with_check.is_empty();
-    if upsert.is_none() && !hooked && batch.keyed.is_none() {
+    let at_once = !hooked && batch.keyed.is_none() && batch.embeds.is_none();
+    if upsert.is_none() && at_once {
         let answerable =
             B::DIALECT.returning || !reply.rows || insert_returning::<B>(pool, res).await?;
         if let Some(shape) = one_statement_insert(&rows, answerable) {
             return insert_at_once::<B>(pool, sent, res, rows, shape, columns, reply).await;
         }
     }
-    if let Some(u) = upsert.filter(|_| !hooked && batch.keyed.is_none()) {
+    if let Some(u) = upsert.filter(|_| at_once) {
         if let Some(one) = one_upsert(res, &rows, u, update_ctx.as_deref(), B::DIALECT)? {
             return upsert_at_once::<B>(pool, sent, res, one, columns, reply).await;
         }
@@ -588,6 +598,7 @@ pub(super) async fn create_many_in<B: Driver>(
             with_check,
             if_match: None,
             keyed: None,
+            embeds: None,
         };
         let (selected, appended) = single_row_columns(res, columns);
         let cols = (columns, &*selected, appended);

@@ -2,6 +2,7 @@
 
 use super::batch::{self, create_many_in};
 use super::idempotency::{self, Answer, Keyed, Keying};
+use super::write_embeds::{self, WriteEmbeds};
 use super::*;
 use crate::body::Rows;
 use crate::query::Resolution;
@@ -25,7 +26,8 @@ pub(crate) async fn create(
     let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select", "columns", "on_conflict"], "create")?;
-    let columns = select_columns(res, res.output, &pairs)?;
+    let answer = write_embeds::answer_select(res, &req, &pairs).await?;
+    let columns = &answer.columns;
     let mut prefer = query::prefer(&req.headers)?;
     let singular = query::wants_object(&req.headers);
     let writable = narrow_writable(policy.fields, prepared.fields);
@@ -56,7 +58,8 @@ pub(crate) async fn create(
             force_values(res, op, ctx, &mut values)?;
             generate_key(res, &mut values);
             let checked = (prepared.ctx, prepared.check.as_slice());
-            return create_one(res, req, checked, &columns, values, prefer, keyed).await;
+            let answered = (columns.as_ref(), answer.embeds.as_ref());
+            return create_one(res, req, checked, answered, values, prefer, keyed).await;
         }
         Rows::One(values) => (vec![values], false),
         Rows::Many(rows) => (rows, true),
@@ -98,6 +101,7 @@ pub(crate) async fn create(
         keyed,
         status: (StatusCode::CREATED, StatusCode::OK),
         with_check: &prepared.check,
+        embeds: answer.embeds_if(prefer.ret == Some(Return::Representation)),
     };
     let sent = req.sent;
     let mut written = on_backend!(
@@ -109,7 +113,7 @@ pub(crate) async fn create(
             prepared.ctx,
             update_ctx,
             rows,
-            &columns,
+            columns,
             upsert,
             batch
         )
@@ -132,7 +136,7 @@ async fn create_one(
     res: &Resource,
     req: Req<'_>,
     (ctx, with_check): (Option<Box<HookCtx>>, &[Filter]),
-    columns: &[Column],
+    (columns, embeds): (&[Column], Option<&WriteEmbeds>),
     values: Vec<(usize, Value)>,
     prefer: query::Prefer,
     keyed: Option<&Keyed>,
@@ -153,10 +157,19 @@ async fn create_one(
         path,
         minimal,
     });
+    let embeds = embeds.filter(|_| !minimal);
     let sent = req.sent;
     let (key, out, etag) = on_backend!(
         &req.db,
-        create_in(sent, res, op, (ctx, with_check), columns, values, keeping)
+        create_in(
+            sent,
+            res,
+            op,
+            (ctx, with_check),
+            (columns, embeds),
+            values,
+            keeping
+        )
     )?;
     let location = location(path, &key);
     let mut response = match minimal {
@@ -286,14 +299,14 @@ async fn create_in<B: Driver>(
     res: &Resource,
     op: &Operation,
     (mut ctx, with_check): (Option<Box<HookCtx>>, &[Filter]),
-    columns: &[Column],
+    (columns, embeds): (&[Column], Option<&WriteEmbeds>),
     values: Vec<(usize, Value)>,
     keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let (selected, appended) = single_row_columns(res, columns);
     let hooked = ctx.as_deref_mut().filter(|_| has_hooks(op));
-    if hooked.is_some() || keeping.is_some() || !with_check.is_empty() {
+    if hooked.is_some() || keeping.is_some() || !with_check.is_empty() || embeds.is_some() {
         // Boxed (in a `let`, see `on_backend!`), so that the transaction's futures do not
         // make every create's state larger.
         let cols = (columns, &*selected, appended);
@@ -303,7 +316,7 @@ async fn create_in<B: Driver>(
             res,
             op,
             (hooked, with_check),
-            cols,
+            (cols, embeds),
             values,
             keeping,
         ));
@@ -321,6 +334,10 @@ async fn create_in<B: Driver>(
     }
 }
 
+/// The answer's columns, those selected (with the `ETag`'s), and whether the latter were
+/// appended.
+type AnswerColumns<'a> = (&'a [Column], &'a [Column], bool);
+
 /// A create in a transaction: between the `pre` and `post` hooks, and with the answer to its
 /// `Idempotency-Key` stored before it commits.
 #[allow(clippy::too_many_arguments)]
@@ -330,15 +347,17 @@ async fn create_tx<B: Driver>(
     res: &Resource,
     op: &Operation,
     (ctx, with_check): (Option<&mut HookCtx>, &[Filter]),
-    (columns, selected, appended): (&[Column], &[Column], bool),
+    (cols, embeds): (AnswerColumns<'_>, Option<&WriteEmbeds>),
     values: Vec<(usize, Value)>,
     keeping: Option<Keeping<'_>>,
 ) -> Result<(String, Vec<u8>, ETag), Problem> {
     let map = |e| db_error::map_writing(res, e);
     let tx = sent.begin(pool).await.map_err(map)?;
-    let cols = (columns, selected, appended);
-    let (key, out, etag, mut tx) =
+    let (key, mut out, etag, mut tx) =
         create_in_tx::<B>(tx, res, op, ctx, cols, values, with_check).await?;
+    if let Some(embeds) = embeds {
+        write_embeds::embed_answer::<B>(tx.conn(), res, embeds, &mut out).await?;
+    }
     if let Some(k) = &keeping {
         let answer = Answer {
             status: StatusCode::CREATED,

@@ -307,6 +307,18 @@ pub(super) async fn read_joined<B: Driver>(
     Ok(parents.into_iter().map(close).collect())
 }
 
+impl Node {
+    /// A parent rendered elsewhere (a write's answer): its object without the closing
+    /// brace, and the value of each embed's link field.
+    pub(super) fn open(json: Vec<u8>, links: Vec<Value>) -> Node {
+        Node {
+            json,
+            links,
+            parts: None,
+        }
+    }
+}
+
 /// `columns`, then the field each embed joins on (the plan's columns come first, the rest
 /// are read and not shown).
 pub(super) fn with_links(columns: &[Column], embeds: &[EmbedPlan]) -> Vec<Column> {

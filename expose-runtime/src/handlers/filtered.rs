@@ -5,6 +5,7 @@
 
 use super::batch::{self, remove_many_in, update_many_in, Batch, Cap, Reply};
 use super::idempotency::{self, Keying};
+use super::write_embeds::{self, Answer, WriteEmbeds};
 use super::*;
 
 /// The request's part of a write chosen by filters: its plan, checked.
@@ -34,6 +35,17 @@ fn plan(
     Ok(plan)
 }
 
+/// The answer's columns and embeds, planned (`select`'s embeds taken out of the plan).
+async fn answer<'r>(
+    res: &'r Resource,
+    req: &Req<'_>,
+    plan: &mut query::WritePlan,
+) -> Result<Answer<'r>, Problem> {
+    let columns = std::mem::take(&mut plan.columns);
+    let embeds = std::mem::take(&mut plan.embeds);
+    write_embeds::answer_embeds(res, req, columns, embeds).await
+}
+
 fn reply(prefer: &query::Prefer, headers: &HeaderMap) -> Reply {
     Reply {
         rows: prefer.ret == Some(Return::Representation),
@@ -49,7 +61,7 @@ fn settings<'a>(
     reply: Reply,
     if_match: Option<&'a conditional::Tags>,
     keyed: Option<&'a idempotency::Keyed>,
-    with_check: &'a [Filter],
+    (with_check, embeds): (&'a [Filter], Option<&'a WriteEmbeds>),
 ) -> Batch<'a> {
     if let Some(n) = prefer.max_affected {
         prefer.apply(format!("max-affected={n}"));
@@ -61,6 +73,7 @@ fn settings<'a>(
         keyed,
         status: (StatusCode::OK, StatusCode::NO_CONTENT),
         with_check,
+        embeds: embeds.filter(|_| reply.rows),
     }
 }
 
@@ -73,7 +86,8 @@ pub(crate) async fn update_many(
 ) -> Result<Response, Problem> {
     let (policy, prepared) = prepare(res, OperationKind::Update, &req, None)?;
     let op = policy.op;
-    let plan = plan(res, policy, &req, prepared.scope)?;
+    let mut plan = plan(res, policy, &req, prepared.scope)?;
+    let answer = answer(res, &req, &mut plan).await?;
     let mut prefer = query::prefer(&req.headers)?;
     let reply = reply(&prefer, &req.headers);
     let if_match = precondition(op, &req.headers)?;
@@ -85,10 +99,10 @@ pub(crate) async fn update_many(
     };
     let keyed = held.as_ref().map(|(k, _)| k);
     let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
-    let check = &prepared.check;
+    let check = (prepared.check.as_slice(), answer.embeds.as_ref());
     let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed, check);
     let sent = req.sent;
-    let (filters, columns) = (&plan.filters, &plan.columns);
+    let (filters, columns) = (&plan.filters, &*answer.columns);
     let mut written = on_backend!(
         &req.db,
         update_many_in(sent, res, op, prepared.ctx, values, filters, columns, batch)
@@ -108,7 +122,8 @@ pub(crate) async fn remove_many(
 ) -> Result<Response, Problem> {
     let (policy, prepared) = prepare(res, OperationKind::Remove, &req, None)?;
     let op = policy.op;
-    let plan = plan(res, policy, &req, prepared.scope)?;
+    let mut plan = plan(res, policy, &req, prepared.scope)?;
+    let answer = answer(res, &req, &mut plan).await?;
     let mut prefer = query::prefer(&req.headers)?;
     let reply = reply(&prefer, &req.headers);
     let if_match = precondition(op, &req.headers)?;
@@ -117,9 +132,10 @@ pub(crate) async fn remove_many(
         Keying::Run(held) => held,
     };
     let keyed = held.as_ref().map(|(k, _)| k);
-    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed, &[]);
+    let check = (&[][..], answer.embeds.as_ref());
+    let batch = settings(op, &mut prefer, reply, if_match.as_ref(), keyed, check);
     let sent = req.sent;
-    let (filters, columns) = (&plan.filters, &plan.columns);
+    let (filters, columns) = (&plan.filters, &*answer.columns);
     let mut written = on_backend!(
         &req.db,
         remove_many_in(sent, res, op, prepared.ctx, filters, columns, batch)

@@ -68,6 +68,7 @@ mod remove;
 mod replace;
 mod retrieve;
 mod update;
+mod write_embeds;
 
 pub(crate) use action::action;
 pub(crate) use create::create;
@@ -458,9 +459,12 @@ async fn post_hooks<'s, B: Driver>(
     let Some(ctx) = ctx.filter(|_| !op.post.is_empty()) else {
         return Ok(tx);
     };
+    // The fields embeds join on are the server's, not the hooks'.
+    let links = write_embeds::take_links(out);
     ctx.output = Some(serde_json::from_slice(out).map_err(|e| Problem::internal(&e))?);
     let tx = run_hooks::<B>(op.post, ctx, tx).await?;
     *out = serde_json::to_vec(&ctx.output).map_err(|e| Problem::internal(&e))?;
+    write_embeds::put_links(out, links);
     Ok(tx)
 }
 

@@ -27,6 +27,7 @@ pub(crate) async fn remove(
         with_check: &[],
         if_match: if_match.as_ref(),
         keyed: keyed.map(|k| (k, true)),
+        embeds: None,
     };
     let sent = req.sent;
     if !on_backend!(&req.db, remove_in(sent, res, op, prepared.ctx, write))? {

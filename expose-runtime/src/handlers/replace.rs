@@ -5,6 +5,7 @@
 use super::create::create_in_tx;
 use super::idempotency::{self, Answer, Keying};
 use super::update::{update_in_tx, Write};
+use super::write_embeds;
 use super::*;
 
 pub(crate) async fn replace(
@@ -20,7 +21,8 @@ pub(crate) async fn replace(
     let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "replace")?;
-    let columns = select_columns(res, res.output, &pairs)?;
+    let answer = write_embeds::answer_select(res, &req, &pairs).await?;
+    let columns = &answer.columns;
     let prefer = query::prefer(&req.headers)?;
     let if_match = precondition(op, &req.headers)?;
     let writable = narrow_writable(policy.fields, prepared.fields);
@@ -74,11 +76,12 @@ pub(crate) async fn replace(
         with_check: &prepared.check,
         if_match: if_match.as_ref(),
         keyed: keyed.map(|k| (k, minimal)),
+        embeds: answer.embeds_if(!minimal),
     };
     let sent = req.sent;
     let (out, etag, created) = on_backend!(
         &req.db,
-        replace_in(sent, res, op, prepared.ctx, &columns, values, write)
+        replace_in(sent, res, op, prepared.ctx, columns, values, write)
     )?;
     let status = match created {
         true => StatusCode::CREATED,
@@ -114,7 +117,7 @@ async fn replace_in<B: Driver>(
     let exists = current_row::<B>(tx.conn(), res, &write.key, write.scope)
         .await?
         .is_some();
-    let (out, etag, mut tx, created) = if exists {
+    let (mut out, etag, mut tx, created) = if exists {
         let one = update_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values, &write).await?;
         let (out, etag, tx) = one.ok_or_else(|| not_found(res, "the row"))?;
         (out, etag, tx, false)
@@ -136,6 +139,9 @@ async fn replace_in<B: Driver>(
         tx = back;
         (out, etag, tx, true)
     };
+    if let Some(embeds) = write.embeds {
+        write_embeds::embed_answer::<B>(tx.conn(), res, embeds, &mut out).await?;
+    }
     if let Some((k, minimal)) = write.keyed {
         let status = match (created, minimal) {
             (true, _) => StatusCode::CREATED,

@@ -1,6 +1,7 @@
 //! `PATCH /path/{id}`: a partial update, guarded by `If-Match`.
 
 use super::idempotency::{self, Answer, Keyed, Keying};
+use super::write_embeds::{self, WriteEmbeds};
 use super::*;
 
 pub(crate) async fn update(
@@ -16,7 +17,8 @@ pub(crate) async fn update(
     let op = policy.op;
     let pairs = query::pairs(req.parts.uri.query());
     only_params(&pairs, &["select"], "update")?;
-    let columns = select_columns(res, res.output, &pairs)?;
+    let answer = write_embeds::answer_select(res, &req, &pairs).await?;
+    let columns = &answer.columns;
     let prefer = query::prefer(&req.headers)?;
     let if_match = precondition(op, &req.headers)?;
     let writable = narrow_writable(policy.fields, prepared.fields);
@@ -34,11 +36,12 @@ pub(crate) async fn update(
         with_check: &prepared.check,
         if_match: if_match.as_ref(),
         keyed: keyed.map(|k| (k, minimal)),
+        embeds: answer.embeds_if(!minimal),
     };
     let sent = req.sent;
     let (out, etag) = on_backend!(
         &req.db,
-        update_in(sent, res, op, prepared.ctx, &columns, values, write)
+        update_in(sent, res, op, prepared.ctx, columns, values, write)
     )?
     .ok_or_else(|| not_found(res, key))?;
     let response = match minimal {
@@ -61,6 +64,8 @@ pub(super) struct Write<'a> {
     /// The request's `Idempotency-Key`, and whether its answer has no body: the write then
     /// runs in a transaction that stores its answer.
     pub(super) keyed: Option<(&'a Keyed, bool)>,
+    /// The answer's embedded resources, read in the write's transaction after it.
+    pub(super) embeds: Option<&'a WriteEmbeds>,
 }
 
 impl Write<'_> {
@@ -105,6 +110,7 @@ async fn update_in<B: Driver>(
         && write.if_match.is_none()
         && write.keyed.is_none()
         && write.with_check.is_empty()
+        && write.embeds.is_none()
     {
         let mut conn = sent.autocommit(pool).await.map_err(map)?;
         let Some(row) = update_row::<B>(conn.applying(), res, &selected, &write, values).await?
@@ -141,11 +147,14 @@ pub(super) async fn update_checked<B: Driver>(
     let map = |e| db_error::map_writing(res, e);
     let tx = sent.begin(pool).await.map_err(map)?;
     let keyed = write.keyed;
-    let Some((out, etag, mut tx)) =
+    let Some((mut out, etag, mut tx)) =
         update_in_tx::<B>(tx, res, op, ctx.as_deref_mut(), cols, values, &write).await?
     else {
         return Ok(None);
     };
+    if let Some(embeds) = write.embeds {
+        write_embeds::embed_answer::<B>(tx.conn(), res, embeds, &mut out).await?;
+    }
     if let Some((k, minimal)) = keyed {
         let answer = Answer {
             status: if minimal {

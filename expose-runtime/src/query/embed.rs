@@ -568,6 +568,18 @@ pub(crate) fn embeddable(parent: &Schema, op: &Operation) -> Vec<(String, bool)>
         .collect()
 }
 
+/// The models a read under `op` may embed, one per relation of [`embeddable`], each with
+/// whether it is to-many.
+pub(crate) fn embeddable_models(parent: &Schema, op: &Operation) -> Vec<(&'static Model, bool)> {
+    let models: Vec<&'static Model> = op.embed.iter().map(|f| f()).collect();
+    let mut found = candidates(parent, &models);
+    found.extend(through_candidates(parent, &joins(op)));
+    found
+        .into_iter()
+        .map(|(m, link, ..)| (m, link.many))
+        .collect()
+}
+
 fn exists(
     target: usize,
     link: Link,

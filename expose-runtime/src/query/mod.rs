@@ -8,6 +8,6 @@ mod embed;
 mod headers;
 mod plan;
 
-pub(crate) use embed::{embeddable, unjoined, unrelated, Access, EmbedPlan};
+pub(crate) use embed::{embeddable, embeddable_models, unjoined, unrelated, Access, EmbedPlan};
 pub(crate) use headers::*;
 pub(crate) use plan::*;

@@ -253,7 +253,8 @@ fn dangling_escape(pattern: &str) -> bool {
 }
 
 /// Resolves `select=` against the readable fields; `None` selects them all. Embedded
-/// resources are refused: only list and retrieve read them ([`plan_read_select`]).
+/// resources are refused: where an answer embeds them, its handler plans `select` with
+/// [`plan_read_select`].
 pub(crate) fn plan_select(
     res: &Schema,
     readable: FieldSet,
@@ -262,10 +263,7 @@ pub(crate) fn plan_select(
     if let Some(e) = select.as_ref().and_then(|s| s.embeds.first()) {
         return Err(Problem::invalid_parameter(
             "select",
-            format!(
-                "`{}(...)`: embedded resources are read by list and retrieve only, not in this answer",
-                e.relation
-            ),
+            format!("`{}(...)`: this answer embeds no resource", e.relation),
         ));
     }
     let (columns, _) = plan_read_select(res, readable, select)?;
@@ -508,6 +506,8 @@ pub(crate) fn plan_list(
 pub(crate) struct WritePlan {
     /// The answer's columns (`select`, against `readable`).
     pub(crate) columns: Vec<Column>,
+    /// The answer's embedded resources (`select`), planned by the handler.
+    pub(crate) embeds: Vec<grammar::Embed>,
     /// The operation's `where`, then the client's filters.
     pub(crate) filters: Vec<Filter>,
     /// Whether the client gave any filter.
@@ -545,12 +545,13 @@ pub(crate) fn plan_write(
     };
     let parsed = grammar::parse_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), &limits)
         .map_err(syntax)?;
-    let columns = plan_select(res, readable, parsed.select)?;
+    let (columns, embeds) = plan_read_select(res, readable, parsed.select)?;
     if let Some(p) = parsed.embedded.first() {
         return Err(Problem::invalid_parameter(
             p.param.clone(),
             format!(
-                "`{}` addresses an embedded resource; a {} embeds none",
+                "`{}` addresses an embedded resource; filters, order and limits on embedded \
+                 resources apply to reads (list, retrieve), not to the answer of a {}",
                 p.param,
                 op.kind.name()
             ),
@@ -563,6 +564,7 @@ pub(crate) fn plan_write(
     }
     Ok(WritePlan {
         columns,
+        embeds,
         filters,
         filtered,
     })
