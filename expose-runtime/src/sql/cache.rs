@@ -38,6 +38,25 @@ pub(crate) enum Shape {
         /// What it returns.
         returning: Returning,
     },
+    /// A one-row upsert's merge where the dialect merges first (`Upsert::MergeFirst`):
+    /// `UPDATE t SET fields WHERE conflict = ? RETURNING ...`; binds the merged values in
+    /// field order, then the conflict value.
+    MergeFirst {
+        /// The fields the merge sets.
+        set: u64,
+        /// The conflict field.
+        conflict: usize,
+        /// What it returns.
+        returning: Returning,
+    },
+    /// Its insert, when the merge matched no row: `INSERT INTO t (fields) VALUES (...)
+    /// RETURNING ...`; binds the values in field order.
+    InsertReturning {
+        /// The fields inserted.
+        values: u64,
+        /// What it returns.
+        returning: Returning,
+    },
 }
 
 /// What a cached write returns.

@@ -745,6 +745,17 @@ pub(crate) fn select_for_write(
     for_update(w);
 }
 
+/// `SELECT cols FROM t WHERE ...`: rows read without a lock, in no particular order.
+pub(crate) fn select_where(
+    w: &mut SqlWriter,
+    res: &Schema,
+    columns: &[Column],
+    filters: &[Filter],
+) {
+    select_columns(w, res, columns);
+    where_all(w, res, filters);
+}
+
 /// A condition `key IN (...)` over the given keys.
 pub(crate) fn key_in(res: &Schema, keys: Vec<Value>) -> Filter {
     Filter::Cond(Cond {
