@@ -883,6 +883,38 @@ fn merge_first_statement<'r, B: Driver>(
         })
 }
 
+/// The read-back of a one-row upsert where the dialect returns nothing: `SELECT key, cols
+/// FROM t WHERE conflict = ?` (the key first), its text built once per shape.
+fn read_back_statement<'r, B: Driver>(
+    res: &'r Resource,
+    (conflict, value): (usize, Value),
+    cols: &[Column],
+) -> (sql::Sql<'r>, Vec<Value>) {
+    let build = |value: Value| {
+        let mut all = Vec::with_capacity(cols.len() + 1);
+        all.push(Column {
+            field: res.key,
+            alias: None,
+        });
+        all.extend(cols.iter().cloned());
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::select_where(&mut w, res, &all, &[sql::field_is(conflict, value)]);
+        w
+    };
+    let Some(returning) = cached_returning(res, Some(cols)) else {
+        let w = build(value);
+        return (w.sql.into(), w.args);
+    };
+    let shape = sql::Shape::ReadBack {
+        field: conflict,
+        returning,
+    };
+    res.statements
+        .statement(B::DIALECT, shape, vec![value], |mut args: Vec<Value>| {
+            build(args.pop().expect("the conflict value"))
+        })
+}
+
 /// The insert of a one-row upsert whose merge matched no row: `INSERT INTO t (...) VALUES
 /// (...) RETURNING cols`, its text built once per shape.
 fn insert_returning_statement<'r, B: Driver>(
@@ -977,13 +1009,8 @@ async fn upsert_at_once<B: Driver>(
             // row rather than 2 when it changed nothing).
             // A plain read, after the write (autocommit: a lock would end with it), of the
             // one row the unique conflict value names.
-            let chosen = [sql::field_is(one.conflict.0, one.conflict.1)];
-            let mut all = Vec::with_capacity(cols.len() + 1);
-            all.push(key[0].clone());
-            all.extend(cols.iter().cloned());
-            let mut w = SqlWriter::new(B::DIALECT);
-            sql::select_where(&mut w, res, &all, &chosen);
-            let row = B::fetch_optional(conn, &w.sql, &w.args)
+            let (sql, args) = read_back_statement::<B>(res, one.conflict, cols);
+            let row = B::fetch_optional(conn, &sql, &args)
                 .await
                 .map_err(map)?
                 .ok_or_else(vanished)?;

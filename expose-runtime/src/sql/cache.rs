@@ -49,6 +49,14 @@ pub(crate) enum Shape {
         /// What it returns.
         returning: Returning,
     },
+    /// A one-row upsert's read-back where the dialect returns nothing (MySQL): `SELECT key,
+    /// cols FROM t WHERE field = ?` by its unique conflict field; binds the field's value.
+    ReadBack {
+        /// The unique field the row is read by.
+        field: usize,
+        /// The columns read after the key.
+        returning: Returning,
+    },
     /// Its insert, when the merge matched no row: `INSERT INTO t (fields) VALUES (...)
     /// RETURNING ...`; binds the values in field order.
     InsertReturning {
