@@ -49,14 +49,15 @@ pub(crate) enum Containment {
 /// (`sql::statements::where_capped`).
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub(crate) enum Bound {
-    /// The keys chosen and locked first, in key order (`WITH ... FOR UPDATE`), then
-    /// written: concurrent writes lock alike (PostgreSQL, whose plain `UPDATE` locks rows in
-    /// the order its plan meets them).
+    /// The rows chosen and locked first, in key order (`WITH ... FOR UPDATE`), then
+    /// written by the filtered statement once their count is within the cap: concurrent
+    /// writes lock alike (PostgreSQL, whose plain `UPDATE` locks rows in the order its plan
+    /// meets them, a bitmap scan's physical order).
     ChosenKeys,
     /// The plain filtered statement, with an uncorrelated count of at most `cap + 1`
     /// matching rows in its `WHERE` (SQLite, whose writers are serialised).
     Counted,
-    /// `UPDATE/DELETE ... ORDER BY key LIMIT cap + 1` in a transaction, rolled back when it
+    /// `UPDATE/DELETE ... LIMIT cap + 1` in a transaction, rolled back when it
     /// changed more than `cap` rows (MySQL/MariaDB: the counted form's subquery takes
     /// shared locks on the rows it counts, and two overlapping writes deadlock when each
     /// then wants the other's rows exclusively).

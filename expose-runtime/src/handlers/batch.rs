@@ -157,7 +157,7 @@ async fn fetch_body<B: Driver>(
     conn: &mut B::Connection,
     res: &Resource,
     columns: &[Column],
-    w: &SqlWriter,
+    (sql, args): (&str, &[Value]),
     singular: bool,
     out: &mut Vec<u8>,
 ) -> Result<u64, Problem> {
@@ -176,7 +176,7 @@ async fn fetch_body<B: Driver>(
             }
         }
     };
-    B::fetch_each(conn, &w.sql, &w.args, &mut render)
+    B::fetch_each(conn, sql, args, &mut render)
         .await
         .map_err(|e| db_error::map_writing(res, e))?;
     if !singular {
@@ -307,7 +307,10 @@ async fn one_statement<B: Driver>(
         tx.insert(sent.begin(pool).await.map_err(map)?).conn()
     };
     let n = match ret {
-        Some(cols) => fetch_body::<B>(conn, res, cols, w, reply.singular, &mut out).await?,
+        Some(cols) => {
+            let sql = (w.sql.as_str(), w.args.as_slice());
+            fetch_body::<B>(conn, res, cols, sql, reply.singular, &mut out).await?
+        }
         None => B::execute(conn, &w.sql, &w.args).await.map_err(map)?.rows,
     };
     if capped && n == 0 {
@@ -540,7 +543,7 @@ pub(super) async fn create_many_in<B: Driver>(
     op: &Operation,
     mut ctx: Option<Box<HookCtx>>,
     update_ctx: Option<Box<HookCtx>>,
-    rows: Vec<Vec<(usize, Value)>>,
+    mut rows: Vec<Vec<(usize, Value)>>,
     columns: &[Column],
     upsert: Option<Upsert<'_>>,
     batch: Batch<'_>,
@@ -561,7 +564,7 @@ pub(super) async fn create_many_in<B: Driver>(
         }
     }
     if let Some(u) = upsert.filter(|_| at_once) {
-        if let Some(one) = one_upsert(res, &rows, u, update_ctx.as_deref(), B::DIALECT)? {
+        if let Some(one) = one_upsert(res, &mut rows, u, update_ctx.as_deref(), B::DIALECT)? {
             return upsert_at_once::<B>(pool, sent, res, one, columns, reply).await;
         }
     }
@@ -588,7 +591,7 @@ pub(super) async fn create_many_in<B: Driver>(
         else {
             continue;
         };
-        let values = merge_values(res, policy, writable, u.field, row, update_ctx.as_deref())?;
+        let values = merge_values(res, policy, writable, u.field, &row, update_ctx.as_deref())?;
         if let Some(ctx) = update_ctx.as_deref_mut() {
             ctx.key = Some(key.clone());
         }
@@ -724,7 +727,7 @@ fn merge_values(
     policy: &Policy,
     writable: FieldSet,
     conflict: usize,
-    row: Vec<(usize, Value)>,
+    row: &[(usize, Value)],
     ctx: Option<&HookCtx>,
 ) -> Result<Vec<(usize, Value)>, Problem> {
     let forced = |i: usize| {
@@ -735,8 +738,9 @@ fn merge_values(
             .any(|f| f.field == res.field(i).ident)
     };
     let mut values: Vec<(usize, Value)> = row
-        .into_iter()
+        .iter()
         .filter(|(i, _)| *i != conflict && writable.contains(*i) && !forced(*i))
+        .cloned()
         .collect();
     force_values(res, policy.op, ctx, &mut values)?;
     Ok(values)
@@ -759,12 +763,14 @@ struct OneUpsert {
 /// no hooks and no `Idempotency-Key`.
 fn one_upsert(
     res: &Resource,
-    rows: &[Vec<(usize, Value)>],
+    rows: &mut Vec<Vec<(usize, Value)>>,
     u: Upsert<'_>,
     update_ctx: Option<&HookCtx>,
     dialect: &crate::db::Dialect,
 ) -> Result<Option<OneUpsert>, Problem> {
-    let [row] = rows else { return Ok(None) };
+    let [row] = rows.as_slice() else {
+        return Ok(None);
+    };
     let conflict = match row.iter().find(|(i, _)| *i == u.field) {
         Some((_, v)) if !matches!(v, Value::Null(_)) => (u.field, v.clone()),
         _ => return Ok(None),
@@ -781,7 +787,7 @@ fn one_upsert(
             if !scope.is_empty() || !with_check.is_empty() || has_hooks(policy.op) {
                 return Ok(None);
             }
-            let set = merge_values(res, policy, writable, u.field, row.clone(), update_ctx)?;
+            let set = merge_values(res, policy, writable, u.field, row, update_ctx)?;
             if set.is_empty() {
                 return Ok(None);
             }
@@ -796,8 +802,8 @@ fn one_upsert(
             return Ok(None);
         }
     }
-    Ok(Some(OneUpsert {
-        values: row.clone(),
+    Ok(rows.pop().map(|values| OneUpsert {
+        values,
         conflict,
         set,
     }))
@@ -812,15 +818,10 @@ fn upsert_statement<'r, B: Driver>(
     mut set: Option<Vec<(usize, Value)>>,
     ret: Option<&[Column]>,
 ) -> (sql::Sql<'r>, Vec<Value>) {
-    let returning = match ret {
-        None => sql::Returning::Nothing,
-        Some([c]) if c.field == res.key && c.alias.is_none() => sql::Returning::Key,
-        Some(cols) if cols == res.output_columns.as_slice() => sql::Returning::Output,
-        Some(_) => {
-            let mut w = SqlWriter::new(B::DIALECT);
-            sql::upsert(&mut w, res, values, conflict, set, ret);
-            return (w.sql.into(), w.args);
-        }
+    let Some(returning) = cached_returning(res, ret) else {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::upsert(&mut w, res, values, conflict, set, ret);
+        return (w.sql.into(), w.args);
     };
     let (inserting, merging) = (
         sql::written(&mut values),
@@ -846,6 +847,110 @@ fn upsert_statement<'r, B: Driver>(
             let mut w = SqlWriter::new(B::DIALECT);
             sql::upsert(&mut w, res, values, conflict, set, ret);
             w
+        })
+}
+
+/// What a one-row write returns, as the statement cache names it (`None`: columns the cache
+/// keeps no shape for, built per request).
+fn cached_returning(res: &Resource, ret: Option<&[Column]>) -> Option<sql::Returning> {
+    match ret {
+        None => Some(sql::Returning::Nothing),
+        Some([c]) if c.field == res.key && c.alias.is_none() => Some(sql::Returning::Key),
+        Some(cols) if cols == res.output_columns.as_slice() => Some(sql::Returning::Output),
+        Some(_) => None,
+    }
+}
+
+/// The merge of a one-row upsert where the dialect merges first: `UPDATE t SET ... WHERE
+/// conflict = ? RETURNING cols`, its text built once per shape.
+fn merge_first_statement<'r, B: Driver>(
+    res: &'r Resource,
+    mut set: Vec<(usize, Value)>,
+    (conflict, value): (usize, Value),
+    ret: &[Column],
+) -> (sql::Sql<'r>, Vec<Value>) {
+    let build = |set: Vec<(usize, Value)>, value: Value| {
+        let mut w = SqlWriter::new(B::DIALECT);
+        let chosen = [sql::field_is(conflict, value)];
+        sql::update_where(&mut w, res, set, &chosen, &[], None, Some(ret));
+        w
+    };
+    let Some(returning) = cached_returning(res, Some(ret)) else {
+        let w = build(set, value);
+        return (w.sql.into(), w.args);
+    };
+    let fields = sql::written(&mut set);
+    let mut args: Vec<Value> = set.into_iter().map(|(_, v)| v).collect();
+    args.push(value);
+    let shape = sql::Shape::MergeFirst {
+        set: fields,
+        conflict,
+        returning,
+    };
+    res.statements
+        .statement(B::DIALECT, shape, args, |mut args: Vec<Value>| {
+            let value = args.pop().expect("the conflict value is the last argument");
+            build(FieldSet(fields).iter().zip(args).collect(), value)
+        })
+}
+
+/// The read-back of a one-row upsert where the dialect returns nothing: `SELECT key, cols
+/// FROM t WHERE conflict = ?` (the key first), its text built once per shape.
+fn read_back_statement<'r, B: Driver>(
+    res: &'r Resource,
+    (conflict, value): (usize, Value),
+    cols: &[Column],
+) -> (sql::Sql<'r>, Vec<Value>) {
+    let build = |value: Value| {
+        let mut all = Vec::with_capacity(cols.len() + 1);
+        all.push(Column {
+            field: res.key,
+            alias: None,
+        });
+        all.extend(cols.iter().cloned());
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::select_where(&mut w, res, &all, &[sql::field_is(conflict, value)]);
+        w
+    };
+    let Some(returning) = cached_returning(res, Some(cols)) else {
+        let w = build(value);
+        return (w.sql.into(), w.args);
+    };
+    let shape = sql::Shape::ReadBack {
+        field: conflict,
+        returning,
+    };
+    res.statements
+        .statement(B::DIALECT, shape, vec![value], |mut args: Vec<Value>| {
+            build(args.pop().expect("the conflict value"))
+        })
+}
+
+/// The insert of a one-row upsert whose merge matched no row: `INSERT INTO t (...) VALUES
+/// (...) RETURNING cols`, its text built once per shape.
+fn insert_returning_statement<'r, B: Driver>(
+    res: &'r Resource,
+    mut values: Vec<(usize, Value)>,
+    ret: &[Column],
+) -> (sql::Sql<'r>, Vec<Value>) {
+    let build = |values: Vec<(usize, Value)>| {
+        let mut w = SqlWriter::new(B::DIALECT);
+        sql::insert(&mut w, res, values, Some(ret));
+        w
+    };
+    let Some(returning) = cached_returning(res, Some(ret)) else {
+        let w = build(values);
+        return (w.sql.into(), w.args);
+    };
+    let fields = sql::written(&mut values);
+    let args = values.into_iter().map(|(_, v)| v).collect();
+    let shape = sql::Shape::InsertReturning {
+        values: fields,
+        returning,
+    };
+    res.statements
+        .statement(B::DIALECT, shape, args, |args: Vec<Value>| {
+            build(FieldSet(fields).iter().zip(args).collect())
         })
 }
 
@@ -887,17 +992,15 @@ async fn upsert_at_once<B: Driver>(
             (n, inserted)
         }
         (How::MergeFirst, Some(set)) => {
-            let mut w = SqlWriter::new(B::DIALECT);
-            let chosen = [sql::field_is(one.conflict.0, one.conflict.1.clone())];
-            sql::update_where(&mut w, res, set, &chosen, &[], None, Some(cols));
-            let merged = fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?;
+            let (sql, args) = merge_first_statement::<B>(res, set, one.conflict, cols);
+            let merged = fetch_body::<B>(conn, res, cols, (&sql, &args), true, &mut out).await?;
             if merged > 0 {
                 (merged, false)
             } else {
-                let mut w = SqlWriter::new(B::DIALECT);
-                sql::insert(&mut w, res, one.values, Some(cols));
+                let (sql, args) = insert_returning_statement::<B>(res, one.values, cols);
+                let sql = (&*sql, args.as_slice());
                 (
-                    fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?,
+                    fetch_body::<B>(conn, res, cols, sql, true, &mut out).await?,
                     true,
                 )
             }
@@ -905,7 +1008,8 @@ async fn upsert_at_once<B: Driver>(
         (How::MergeFirst, None) => {
             let mut w = SqlWriter::new(B::DIALECT);
             sql::upsert(&mut w, res, one.values, one.conflict.0, None, Some(cols));
-            let n = fetch_body::<B>(conn, res, cols, &w, true, &mut out).await?;
+            let sql = (w.sql.as_str(), w.args.as_slice());
+            let n = fetch_body::<B>(conn, res, cols, sql, true, &mut out).await?;
             (n, n > 0)
         }
         (How::OnDuplicateKey, set) => {
@@ -914,17 +1018,20 @@ async fn upsert_at_once<B: Driver>(
             // The row, read back by its conflict value: its key tells an insert (the
             // statement's new id) from a merge (which reports none, and reports 1 affected
             // row rather than 2 when it changed nothing).
-            let chosen = [sql::field_is(one.conflict.0, one.conflict.1.clone())];
-            let (keys, rendered) = rows_for_write::<B>(conn, res, &chosen, Some(cols), 1).await?;
-            let key = keys.first().ok_or_else(vanished)?;
+            // A plain read, after the write (autocommit: a lock would end with it), of the
+            // one row the unique conflict value names.
+            let (sql, args) = read_back_statement::<B>(res, one.conflict, cols);
+            let row = B::fetch_optional(conn, &sql, &args)
+                .await
+                .map_err(map)?
+                .ok_or_else(vanished)?;
+            let read = output::value_at::<B>(res, &row, 0, res.key).map_err(map)?;
+            output::write_row_from::<B>(res, cols, &row, 1, &mut out).map_err(map)?;
             let new = done
                 .last_insert_id
                 .map(|id| integer_key(res, id))
                 .transpose()?;
-            if let Some(row) = rendered.rows.into_iter().next() {
-                out = row;
-            }
-            (1, done.rows == 1 && new.as_ref() == Some(key))
+            (1, done.rows == 1 && new == Some(read))
         }
     };
     if reply.singular {
@@ -983,7 +1090,8 @@ async fn insert_at_once<B: Driver>(
     let n = match ret {
         Some(cols) => {
             let conn = conn.applying();
-            fetch_body::<B>(conn, res, cols, &w, reply.singular, &mut out).await?
+            let sql = (w.sql.as_str(), w.args.as_slice());
+            fetch_body::<B>(conn, res, cols, sql, reply.singular, &mut out).await?
         }
         None => {
             B::execute(conn.applying(), &w.sql, &w.args)

@@ -38,6 +38,33 @@ pub(crate) enum Shape {
         /// What it returns.
         returning: Returning,
     },
+    /// A one-row upsert's merge where the dialect merges first (`Upsert::MergeFirst`):
+    /// `UPDATE t SET fields WHERE conflict = ? RETURNING ...`; binds the merged values in
+    /// field order, then the conflict value.
+    MergeFirst {
+        /// The fields the merge sets.
+        set: u64,
+        /// The conflict field.
+        conflict: usize,
+        /// What it returns.
+        returning: Returning,
+    },
+    /// A one-row upsert's read-back where the dialect returns nothing (MySQL): `SELECT key,
+    /// cols FROM t WHERE field = ?` by its unique conflict field; binds the field's value.
+    ReadBack {
+        /// The unique field the row is read by.
+        field: usize,
+        /// The columns read after the key.
+        returning: Returning,
+    },
+    /// Its insert, when the merge matched no row: `INSERT INTO t (fields) VALUES (...)
+    /// RETURNING ...`; binds the values in field order.
+    InsertReturning {
+        /// The fields inserted.
+        values: u64,
+        /// What it returns.
+        returning: Returning,
+    },
 }
 
 /// What a cached write returns.

@@ -893,15 +893,21 @@ fn chosen_rows(
 /// many" (the caller counts then), except MySQL's, which stops after `cap + 1` rows and
 /// which the caller rolls back when it changed more than `cap`. As the dialect's [`Bound`]
 /// says:
-/// - `ChosenKeys` (PostgreSQL): `key = ANY(ARRAY(SELECT key FROM expose_chosen)) AND
-///   (SELECT COUNT(*) FROM expose_chosen) <= cap` over the rows [`chosen_rows`] locked in
-///   key order (an array, which the planner looks up by the key's index, where `key IN
-///   (SELECT ...)` becomes a semi-join over the whole table);
+/// - `ChosenKeys` (PostgreSQL): the filters and `(SELECT COUNT(*) FROM expose_chosen) <=
+///   cap` over the rows [`chosen_rows`] locked in key order. The count is uncorrelated: the
+///   planner makes it a one-time filter that runs, and so locks every chosen row, before
+///   the write's own scan (the filters again, with the statement's snapshot, by the plan's
+///   cheapest path: no index lookup per chosen key) meets its first row. That scan meets
+///   the rows the chosen ones locked (their latest versions, re-checked against the
+///   filters as the locking read re-checked them), so it waits for no other lock and
+///   concurrent writes cannot deadlock;
 /// - `Counted` (SQLite): the filters and `(SELECT COUNT(*) FROM (SELECT 1 FROM t WHERE
 ///   <filters> LIMIT cap + 1) AS expose_chosen) <= cap`, a subquery that does not depend on
 ///   the row, evaluated once;
-/// - `Limited` (MySQL/MariaDB): the filters, `ORDER BY key LIMIT cap + 1` (rows taken in
-///   key order, so that concurrent writes lock them alike).
+/// - `Limited` (MySQL/MariaDB): the filters, `LIMIT cap + 1`. No `ORDER BY`: InnoDB locks
+///   rows as its scan reads them, in the order of the index it scans whatever the order
+///   asked (the clustered key's for a key range or a table scan), and an `ORDER BY` makes
+///   MariaDB buffer the rows before writing them ("Using buffer").
 fn where_capped(
     w: &mut SqlWriter,
     res: &Schema,
@@ -909,27 +915,21 @@ fn where_capped(
     rest: &[Filter],
     cap: Option<u64>,
 ) {
-    let key = res.field(res.key).column;
+    let empty = first.is_empty() && rest.is_empty();
     match (cap, w.dialect.bound) {
         (None, _) => where_both(w, res, first, rest),
         (Some(n), Bound::ChosenKeys) => {
-            w.push(" WHERE ")
-                .ident(key)
-                .push(" = ANY(ARRAY(SELECT ")
-                .ident(key);
-            w.push(" FROM ")
-                .ident(CHOSEN)
-                .push(")) AND (SELECT COUNT(*) FROM ");
-            w.ident(CHOSEN).push(") <= ").number(n);
+            where_both(w, res, first, rest);
+            w.push(if empty { " WHERE " } else { " AND " });
+            w.push("(SELECT COUNT(*) FROM ").ident(CHOSEN);
+            w.push(") <= ").number(n);
         }
         (Some(n), Bound::Limited) => {
             where_both(w, res, first, rest);
-            w.push(" ORDER BY ").ident(key);
             w.push(" LIMIT ").number(n.saturating_add(1));
         }
         (Some(n), Bound::Counted) => {
             where_both(w, res, first, rest);
-            let empty = first.is_empty() && rest.is_empty();
             w.push(if empty { " WHERE " } else { " AND " });
             w.push("(SELECT COUNT(*) FROM (SELECT 1 FROM ")
                 .ident(res.model.table);
@@ -994,6 +994,17 @@ pub(crate) fn select_for_write(
     column(w, res, res.key).push(" ASC");
     w.push(" LIMIT ").number(limit);
     for_update(w);
+}
+
+/// `SELECT cols FROM t WHERE ...`: rows read without a lock, in no particular order.
+pub(crate) fn select_where(
+    w: &mut SqlWriter,
+    res: &Schema,
+    columns: &[Column],
+    filters: &[Filter],
+) {
+    select_columns(w, res, columns);
+    where_all(w, res, filters);
 }
 
 /// A condition `key IN (...)` over the given keys.
