@@ -8,7 +8,7 @@ mod support;
 
 use expose_runtime::{expose, Cond, Db, FieldMask, HookCtx, Problem};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use support::{send, TestDb};
 
 fn caller(ctx: &HookCtx) -> Option<i64> {
@@ -837,39 +837,10 @@ async fn joined_to_one(t: Arc<TestDb>) {
     );
 }
 
-/// Log output captured in memory.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The row-reading statements one request runs (the runtime's `expose_runtime::rows`
 /// events, one per statement whose rows it reads).
 async fn statements(app: &axum::Router, uri: &str) -> (Value, usize) {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("expose_runtime::rows=trace")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let body = {
-        // The request runs in this task, on this thread: the subscriber sees its statements.
-        let _guard = tracing::subscriber::set_default(subscriber);
-        get(app, uri, &[]).await
-    };
-    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    let n = text.lines().filter(|l| l.contains("rows_of=")).count();
-    (body, n)
+    support::counting_statements(get(app, uri, &[])).await
 }
 
 async fn statements_do_not_grow_with_parents(t: Arc<TestDb>) {

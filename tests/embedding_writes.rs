@@ -10,7 +10,7 @@ mod support;
 
 use expose_runtime::{expose, Cond, Db, FieldMask, HookCtx, Problem};
 use serde_json::{json, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use support::{send, Reply, TestDb};
 
 const REP: (&str, &str) = ("prefer", "return=representation");
@@ -494,36 +494,9 @@ async fn policies_and_refusals(t: Arc<TestDb>) {
     assert_eq!(posts(&t).await, before);
 }
 
-/// Log output captured in memory.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The row-reading statements one request runs (`expose_runtime::rows` events).
 async fn statements(app: &axum::Router, uri: &str, body: &str) -> (Value, usize) {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("expose_runtime::rows=trace")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let r = {
-        let _guard = tracing::subscriber::set_default(subscriber);
-        send(app, "POST", uri, &[REP], Some(body)).await
-    };
-    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    let n = text.lines().filter(|l| l.contains("rows_of=")).count();
+    let (r, n) = support::counting_statements(send(app, "POST", uri, &[REP], Some(body))).await;
     (ok(&r, 201), n)
 }
 

@@ -7,8 +7,8 @@ mod app;
 mod support;
 
 use expose_runtime::{expose, Db};
-use std::sync::{Arc, Mutex};
-use support::{send, TestDb};
+use std::sync::Arc;
+use support::{send, Capture, TestDb};
 
 /// A model whose table is never created: every request to it fails inside the server.
 #[expose(as = "ghosts", list, retrieve, create)]
@@ -16,31 +16,6 @@ pub struct Ghost {
     #[expose(id, generated)]
     pub id: i64,
     pub name: String,
-}
-
-/// Log output captured in memory.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Capture {
-    fn lines(&self) -> Vec<String> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
 }
 
 /// The `key=value` fields of a log line, quotes removed.

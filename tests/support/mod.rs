@@ -289,3 +289,52 @@ pub async fn url_of(t: &TestDb) -> String {
         }
     }
 }
+
+/// Log output captured in memory (a `tracing_subscriber` writer).
+#[derive(Clone, Default)]
+pub struct Capture(pub std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Capture {
+    /// The lines written so far.
+    pub fn lines(&self) -> Vec<String> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// Runs `request` (in this task, on this thread, so that the subscriber sees it) with the
+/// runtime's `expose_runtime::rows` events captured: its output, and how many row-reading
+/// statements it ran (one event per statement whose rows the runtime reads).
+pub async fn counting_statements<T>(request: impl std::future::Future<Output = T>) -> (T, usize) {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("expose_runtime::rows=trace")
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let out = {
+        let _guard = tracing::subscriber::set_default(subscriber);
+        request.await
+    };
+    let n = capture
+        .lines()
+        .iter()
+        .filter(|l| l.contains("rows_of="))
+        .count();
+    (out, n)
+}
