@@ -155,14 +155,7 @@ fn cond(w: &mut SqlWriter, res: &Schema, c: &Cond) {
             if items.is_empty() {
                 w.push("1=0");
             } else {
-                column(w, res, c.field).push(" IN (");
-                for (i, v) in items.iter().enumerate() {
-                    if i > 0 {
-                        w.push(", ");
-                    }
-                    value(w, res, c.field, v);
-                }
-                w.push(")");
+                in_values(w, res, c.field, items);
             }
         }
         (Op::Like, Operand::One(v)) => match w.dialect.like {
@@ -357,6 +350,18 @@ fn value(w: &mut SqlWriter, res: &Schema, i: usize, v: &Value) {
 }
 
 /// Turns a LIKE pattern (`%`, `_`, `\` escapes) into a GLOB pattern.
+/// `column IN (v1, v2, ...)`, each value bound (`values` is not empty).
+fn in_values(w: &mut SqlWriter, res: &Schema, field: usize, values: &[Value]) {
+    column(w, res, field).push(" IN (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            w.push(", ");
+        }
+        value(w, res, field, v);
+    }
+    w.push(")");
+}
+
 fn glob(v: &Value) -> Value {
     let Value::Text(p) = v else {
         return v.clone();
@@ -516,14 +521,7 @@ pub(crate) fn embedded(
     let names = || fields.iter().map(|f| res.field(*f).column);
     let keyed = |w: &mut SqlWriter| {
         w.push(" WHERE ");
-        column(w, res, link).push(" IN (");
-        for (i, v) in keys.iter().enumerate() {
-            if i > 0 {
-                w.push(", ");
-            }
-            value(w, res, link, v);
-        }
-        w.push(")");
+        in_values(w, res, link, keys);
         for f in filters {
             w.push(" AND ");
             filter(w, res, f);
@@ -610,14 +608,7 @@ pub(crate) fn embedded_through(
         .push(" AS ")
         .ident(CHILD);
     w.push(" FROM ").ident(join.model.table).push(" WHERE ");
-    column(w, join, via.parent).push(" IN (");
-    for (i, v) in keys.iter().enumerate() {
-        if i > 0 {
-            w.push(", ");
-        }
-        value(w, join, via.parent, v);
-    }
-    w.push(")");
+    in_values(w, join, via.parent, keys);
     for f in &via.filters {
         w.push(" AND ");
         filter(w, join, f);
