@@ -10,8 +10,9 @@ use crate::query;
 use crate::schema::{same_model, Policy, Related, Schema};
 use expose_core::OperationKind;
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A model ready to serve: its schema, each operation's compiled policy and the caches
 /// of its statements and row sizes; built once per router, shared by its operations.
@@ -40,6 +41,40 @@ pub(crate) struct Resource {
     /// (MariaDB 10.5+, not MySQL): asked once, at the first bulk insert that answers with
     /// its rows.
     pub(crate) insert_returning: OnceLock<bool>,
+    /// Whether its writes chosen by filters met deadlocks lately.
+    pub(crate) deadlocks: Deadlocks,
+}
+
+/// Whether a model's writes chosen by filters were a deadlock's victims lately: for
+/// [`Deadlocks::WINDOW`] after the last one, they lock their rows in key order from the
+/// start (`handlers::batch`'s `in_key_order`), so that overlapping writes queue rather than
+/// deadlock again.
+#[derive(Debug, Default)]
+pub(crate) struct Deadlocks {
+    /// When the window ends, in milliseconds since the Unix epoch; 0 before any deadlock.
+    until: AtomicU64,
+}
+
+impl Deadlocks {
+    /// How long filtered writes lock in key order after a deadlock.
+    const WINDOW: Duration = Duration::from_secs(10);
+
+    fn now() -> u64 {
+        let since = SystemTime::now().duration_since(UNIX_EPOCH);
+        since.map_or(0, |d| d.as_millis() as u64)
+    }
+
+    /// A deadlock just undid one of the model's filtered writes.
+    pub(crate) fn met(&self) {
+        let until = Self::now() + Self::WINDOW.as_millis() as u64;
+        self.until.store(until, Ordering::Relaxed);
+    }
+
+    /// Whether the last deadlock is within the window (no clock read before the first).
+    pub(crate) fn recent(&self) -> bool {
+        let until = self.until.load(Ordering::Relaxed);
+        until != 0 && Self::now() < until
+    }
 }
 
 /// A resource is read as its schema by the layers below it (planning, SQL, output).
@@ -139,6 +174,7 @@ impl Resource {
             row_len: AtomicUsize::new(128),
             in_flight: InFlight::default(),
             insert_returning: OnceLock::new(),
+            deadlocks: Default::default(),
         }
     }
 
@@ -348,7 +384,7 @@ impl Drop for Held<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::Resource;
+    use super::{Deadlocks, Resource};
     use crate::{expose, Exposed};
 
     #[expose(as = "tags", list)]
@@ -367,5 +403,13 @@ mod tests {
     )]
     fn an_embed_without_a_reference_fails_at_build() {
         let _ = Resource::compile(<Note as Exposed>::MODEL);
+    }
+
+    #[test]
+    fn deadlocks_open_a_window_of_ordered_writes() {
+        let d = Deadlocks::default();
+        assert!(!d.recent(), "no deadlock met yet");
+        d.met();
+        assert!(d.recent(), "just after one");
     }
 }

@@ -49,13 +49,13 @@ pub(crate) enum Containment {
 /// (`sql::statements::where_capped`).
 #[derive(Debug, PartialEq, Eq, Clone, Copy)]
 pub(crate) enum Bound {
-    /// The rows chosen and locked first, in key order (`WITH ... FOR UPDATE`), then
-    /// written by the filtered statement once their count is within the cap: concurrent
-    /// writes lock alike (PostgreSQL, whose plain `UPDATE` locks rows in the order its plan
-    /// meets them, a bitmap scan's physical order).
-    ChosenKeys,
     /// The plain filtered statement, with an uncorrelated count of at most `cap + 1`
-    /// matching rows in its `WHERE` (SQLite, whose writers are serialised).
+    /// matching rows in its `WHERE`, evaluated once before the write's scan (SQLite, whose
+    /// writers are serialised; PostgreSQL, whose plain `SELECT` in the count takes no row
+    /// locks). On PostgreSQL two overlapping writes may still lock their rows in different
+    /// orders (a bitmap scan meets them in physical order) and one of them deadlock: that
+    /// statement ran on its own and wrote nothing, so it is sent again
+    /// (`batch::one_statement`).
     Counted,
     /// `UPDATE/DELETE ... LIMIT cap + 1` in a transaction, rolled back when it
     /// changed more than `cap` rows (MySQL/MariaDB: the counted form's subquery takes
@@ -120,7 +120,7 @@ impl Dialect {
         insert_defaults: " DEFAULT VALUES",
         row_locks: true,
         begin_write: None,
-        bound: Bound::ChosenKeys,
+        bound: Bound::Counted,
         explain: Some("EXPLAIN (FORMAT JSON) "),
         upsert: Upsert::OnConflict,
         containment: Containment::Operators,

@@ -81,6 +81,20 @@ fn meaning(d: &dyn DatabaseError, ambiguous_fk: Meaning) -> Meaning {
     }
 }
 
+/// Whether the database broke a deadlock by failing this statement (PostgreSQL's
+/// `deadlock_detected`, MySQL's `ER_LOCK_DEADLOCK`): undone whole, so that a statement sent
+/// on its own may be sent again.
+pub(crate) fn deadlocked(e: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(d) = e else {
+        return false;
+    };
+    let mysql = d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>();
+    match mysql {
+        Some(m) => m.number() == 1213,
+        None => d.code().as_deref() == Some("40P01"),
+    }
+}
+
 fn unavailable(detail: &str) -> Problem {
     Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
         .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))

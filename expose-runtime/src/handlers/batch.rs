@@ -160,7 +160,7 @@ async fn fetch_body<B: Driver>(
     (sql, args): (&str, &[Value]),
     singular: bool,
     out: &mut Vec<u8>,
-) -> Result<u64, Problem> {
+) -> Result<u64, sqlx::Error> {
     let mut n = 0;
     if !singular {
         out.push(b'[');
@@ -176,9 +176,7 @@ async fn fetch_body<B: Driver>(
             }
         }
     };
-    B::fetch_each(conn, sql, args, &mut render)
-        .await
-        .map_err(|e| db_error::map_writing(res, e))?;
+    B::fetch_each(conn, sql, args, &mut render).await?;
     if !singular {
         out.push(b']');
     }
@@ -194,8 +192,7 @@ async fn rows_for_write<B: Driver>(
     filters: &[Filter],
     columns: Option<&[Column]>,
     limit: u64,
-) -> Result<(Vec<Value>, Rendered), Problem> {
-    let map = |e| db_error::map_writing(res, e);
+) -> Result<(Vec<Value>, Rendered), sqlx::Error> {
     let mut all = vec![Column {
         field: res.key,
         alias: None,
@@ -214,9 +211,7 @@ async fn rows_for_write<B: Driver>(
         }
         Ok(())
     };
-    B::fetch_each(conn, &w.sql, &w.args, &mut read)
-        .await
-        .map_err(map)?;
+    B::fetch_each(conn, &w.sql, &w.args, &mut read).await?;
     Ok((keys, out))
 }
 
@@ -281,8 +276,14 @@ impl Batch<'_> {
 /// A write of many rows as one statement, checked against the cap and the singular
 /// `Accept` with nothing written when it fails them. Where the statement itself writes
 /// nothing over its bound ([`sql::capped`]) it runs on its own (autocommit) unless an
-/// `Idempotency-Key`'s answer is stored with it; elsewhere in a transaction rolled back
-/// when the statement changed too many rows.
+/// `Idempotency-Key`'s answer is stored with it or its answer embeds; elsewhere in a
+/// transaction rolled back when the statement changed too many rows.
+///
+/// A plain filtered write locks its rows in the order its plan meets them (PostgreSQL's
+/// bitmap scan: the table's physical order), so two overlapping ones may deadlock, and the
+/// database undoes one of them whole. That one is sent again [`in_key_order`], and so are
+/// the model's filtered writes for a while after (`resource::Deadlocks`): ordered locks cost a
+/// second pass over the rows, paid only where writes overlap.
 #[allow(clippy::too_many_arguments)]
 async fn one_statement<B: Driver>(
     pool: &Pool<B>,
@@ -297,24 +298,135 @@ async fn one_statement<B: Driver>(
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
     let capped = sql::capped(w);
+    if res.deadlocks.recent() {
+        return in_key_order::<B>(pool, sent, res, kind, w, filters, ret, batch).await;
+    }
     let mut out = Vec::new();
-    let mut autocommit;
-    let mut tx = None;
-    let conn = if capped && batch.keyed.is_none() && batch.embeds.is_none() {
-        autocommit = sent.autocommit(pool).await.map_err(map)?;
-        autocommit.applying()
+    if capped && batch.keyed.is_none() && batch.embeds.is_none() {
+        let mut autocommit = sent.autocommit(pool).await.map_err(map)?;
+        let conn = autocommit.applying();
+        match send_write::<B>(conn, res, w, ret, reply.singular, &mut out).await {
+            Err(e) if db_error::deadlocked(&e) => {}
+            n => {
+                let n = n.map_err(map)?;
+                check_written::<B>(conn, res, kind, filters, capped, n, batch).await?;
+                return Ok(Written {
+                    rows: n,
+                    body: reply.rows.then_some(out),
+                    inserted: false,
+                });
+            }
+        }
     } else {
-        tx.insert(sent.begin(pool).await.map_err(map)?).conn()
-    };
-    let n = match ret {
+        let mut tx = sent.begin(pool).await.map_err(map)?;
+        match send_write::<B>(tx.conn(), res, w, ret, reply.singular, &mut out).await {
+            Err(e) if db_error::deadlocked(&e) => {}
+            n => {
+                let n = n.map_err(map)?;
+                check_written::<B>(tx.conn(), res, kind, filters, capped, n, batch).await?;
+                let written = Written {
+                    rows: n,
+                    body: reply.rows.then_some(out),
+                    inserted: false,
+                };
+                return batch.finish(tx, res, written).await;
+            }
+        }
+    }
+    res.deadlocks.met();
+    tracing::debug!(
+        table = res.model.table,
+        "a write chosen by filters was a deadlock's victim: sent again, its rows locked in key order"
+    );
+    in_key_order::<B>(pool, sent, res, kind, w, filters, ret, batch).await
+}
+
+/// How many times [`in_key_order`] sends a write that keeps being a deadlock's victim (its
+/// ordered locks can still meet an unordered write that began before them).
+const ORDERED_ATTEMPTS: u32 = 4;
+
+/// [`one_statement`]'s write in a transaction that first locks the rows its filters choose
+/// in key order, as every write sent this way does (so that they queue rather than
+/// deadlock), checked against the cap before the statement.
+#[allow(clippy::too_many_arguments)]
+async fn in_key_order<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    kind: OperationKind,
+    w: &SqlWriter,
+    filters: &[Filter],
+    ret: Option<&[Column]>,
+    batch: &Batch<'_>,
+) -> Result<Written, Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let reply = batch.reply;
+    let limit = batch.bound().unwrap_or(u64::MAX).saturating_add(1);
+    let mut attempt = 1;
+    loop {
+        let mut tx = sent.begin(pool).await.map_err(map)?;
+        let mut out = Vec::new();
+        let n = match rows_for_write::<B>(tx.conn(), res, filters, None, limit).await {
+            Ok((keys, _)) => {
+                check_affected(res, kind, keys.len() as u64, batch.cap, reply.singular)?;
+                send_write::<B>(tx.conn(), res, w, ret, reply.singular, &mut out).await
+            }
+            Err(e) => Err(e),
+        };
+        match n {
+            Err(e) if attempt < ORDERED_ATTEMPTS && db_error::deadlocked(&e) => {
+                res.deadlocks.met();
+                attempt += 1;
+            }
+            n => {
+                let n = n.map_err(map)?;
+                check_written::<B>(tx.conn(), res, kind, filters, sql::capped(w), n, batch).await?;
+                let written = Written {
+                    rows: n,
+                    body: reply.rows.then_some(out),
+                    inserted: false,
+                };
+                return batch.finish(tx, res, written).await;
+            }
+        }
+    }
+}
+
+/// Sends a write of many rows: the rows it returns written into `out` (see [`fetch_body`])
+/// when it returns any; the number of rows it wrote.
+async fn send_write<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    w: &SqlWriter,
+    ret: Option<&[Column]>,
+    singular: bool,
+    out: &mut Vec<u8>,
+) -> Result<u64, sqlx::Error> {
+    match ret {
         Some(cols) => {
             let sql = (w.sql.as_str(), w.args.as_slice());
-            fetch_body::<B>(conn, res, cols, sql, reply.singular, &mut out).await?
+            fetch_body::<B>(conn, res, cols, sql, singular, out).await
         }
-        None => B::execute(conn, &w.sql, &w.args).await.map_err(map)?.rows,
-    };
+        None => Ok(B::execute(conn, &w.sql, &w.args).await?.rows),
+    }
+}
+
+/// Checks what a write of many rows did against its cap and the singular `Accept` (an
+/// error when the transaction, if any, must be rolled back). A bounded statement
+/// ([`sql::capped`]) that wrote nothing matched no row or more than its bound: counted
+/// then, to tell which.
+async fn check_written<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    kind: OperationKind,
+    filters: &[Filter],
+    capped: bool,
+    n: u64,
+    batch: &Batch<'_>,
+) -> Result<(), Problem> {
+    let map = |e| db_error::map_writing(res, e);
+    let singular = batch.reply.singular;
     if capped && n == 0 {
-        // Nothing written: no row matched, or more than the bound did.
         let bound = batch.bound().unwrap_or(u64::MAX);
         let mut count = SqlWriter::new(B::DIALECT);
         sql::count_at_most(&mut count, res, filters, bound.saturating_add(1));
@@ -324,19 +436,10 @@ async fn one_statement<B: Driver>(
         let total = row.map(|r| B::get_i64(&r, 0)).transpose().map_err(map)?;
         let total = total.unwrap_or(0) as u64;
         if total > bound {
-            check_affected(res, kind, total, batch.cap, reply.singular)?;
+            check_affected(res, kind, total, batch.cap, singular)?;
         }
     }
-    check_affected(res, kind, n, batch.cap, reply.singular)?;
-    let written = Written {
-        rows: n,
-        body: reply.rows.then_some(out),
-        inserted: false,
-    };
-    match tx {
-        Some(tx) => batch.finish(tx, res, written).await,
-        None => Ok(written),
-    }
+    check_affected(res, kind, n, batch.cap, singular)
 }
 
 /// `PATCH /path?<filters>`: every row the filters (and the scope) choose takes the body's
@@ -366,7 +469,9 @@ pub(super) async fn update_many_in<B: Driver>(
     }
     let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
-    let (keys, _) = rows_for_write::<B>(tx.conn(), res, filters, None, limit).await?;
+    let (keys, _) = rows_for_write::<B>(tx.conn(), res, filters, None, limit)
+        .await
+        .map_err(map)?;
     let n = keys.len() as u64;
     check_affected(res, kind, n, batch.cap, reply.singular)?;
     let mut out = Rendered::default();
@@ -380,8 +485,9 @@ pub(super) async fn update_many_in<B: Driver>(
         }
         if reply.rows && !keys.is_empty() {
             let chosen = [sql::key_in(res, keys)];
-            let (_, rendered) =
-                rows_for_write::<B>(tx.conn(), res, &chosen, Some(columns), n).await?;
+            let (_, rendered) = rows_for_write::<B>(tx.conn(), res, &chosen, Some(columns), n)
+                .await
+                .map_err(map)?;
             out = rendered;
         }
     } else {
@@ -450,7 +556,9 @@ pub(super) async fn remove_many_in<B: Driver>(
     let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
     let shown = reply.rows.then_some(columns);
-    let (keys, out) = rows_for_write::<B>(tx.conn(), res, filters, shown, limit).await?;
+    let (keys, out) = rows_for_write::<B>(tx.conn(), res, filters, shown, limit)
+        .await
+        .map_err(map)?;
     let n = keys.len() as u64;
     check_affected(res, kind, n, batch.cap, reply.singular)?;
     if !per_row {
@@ -993,23 +1101,27 @@ async fn upsert_at_once<B: Driver>(
         }
         (How::MergeFirst, Some(set)) => {
             let (sql, args) = merge_first_statement::<B>(res, set, one.conflict, cols);
-            let merged = fetch_body::<B>(conn, res, cols, (&sql, &args), true, &mut out).await?;
+            let merged = fetch_body::<B>(conn, res, cols, (&sql, &args), true, &mut out)
+                .await
+                .map_err(map)?;
             if merged > 0 {
                 (merged, false)
             } else {
                 let (sql, args) = insert_returning_statement::<B>(res, one.values, cols);
                 let sql = (&*sql, args.as_slice());
-                (
-                    fetch_body::<B>(conn, res, cols, sql, true, &mut out).await?,
-                    true,
-                )
+                let n = fetch_body::<B>(conn, res, cols, sql, true, &mut out)
+                    .await
+                    .map_err(map)?;
+                (n, true)
             }
         }
         (How::MergeFirst, None) => {
             let mut w = SqlWriter::new(B::DIALECT);
             sql::upsert(&mut w, res, one.values, one.conflict.0, None, Some(cols));
             let sql = (w.sql.as_str(), w.args.as_slice());
-            let n = fetch_body::<B>(conn, res, cols, sql, true, &mut out).await?;
+            let n = fetch_body::<B>(conn, res, cols, sql, true, &mut out)
+                .await
+                .map_err(map)?;
             (n, n > 0)
         }
         (How::OnDuplicateKey, set) => {
@@ -1091,7 +1203,9 @@ async fn insert_at_once<B: Driver>(
         Some(cols) => {
             let conn = conn.applying();
             let sql = (w.sql.as_str(), w.args.as_slice());
-            fetch_body::<B>(conn, res, cols, sql, reply.singular, &mut out).await?
+            fetch_body::<B>(conn, res, cols, sql, reply.singular, &mut out)
+                .await
+                .map_err(map)?
         }
         None => {
             B::execute(conn.applying(), &w.sql, &w.args)
@@ -1159,7 +1273,9 @@ async fn read_by_keys<B: Driver>(
     }
     let chosen = [sql::key_in(res, keys.to_vec())];
     let (found, mut rows) =
-        rows_for_write::<B>(conn, res, &chosen, Some(columns), keys.len() as u64).await?;
+        rows_for_write::<B>(conn, res, &chosen, Some(columns), keys.len() as u64)
+            .await
+            .map_err(|e| db_error::map_writing(res, e))?;
     let mut by_key: Vec<Option<Vec<u8>>> = rows.rows.drain(..).map(Some).collect();
     let mut out = Rendered::default();
     for k in keys {

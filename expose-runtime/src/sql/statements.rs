@@ -831,7 +831,6 @@ pub(crate) fn update_where(
     cap: Option<u64>,
     ret: Option<&[Column]>,
 ) {
-    chosen_rows(w, res, first, rest, cap);
     w.push("UPDATE ").ident(res.model.table).push(" SET ");
     for (n, (i, v)) in values.into_iter().enumerate() {
         if n > 0 {
@@ -850,51 +849,14 @@ pub(crate) fn update_where(
 /// The name of the rows a bounded write chose or counts ([`where_capped`]).
 const CHOSEN: &str = "expose_chosen";
 
-/// Where the dialect locks rows but cannot limit a write (PostgreSQL): `WITH expose_chosen
-/// AS (SELECT key FROM t WHERE ... ORDER BY key LIMIT cap + 1 FOR UPDATE) `, so that
-/// concurrent writes lock their rows in key order (a plain `UPDATE` locks them in the order
-/// its plan meets them, and two of them deadlock).
-fn chosen_rows(
-    w: &mut SqlWriter,
-    res: &Schema,
-    first: &[Filter],
-    rest: &[Filter],
-    cap: Option<u64>,
-) {
-    let Some(cap) = cap.filter(|_| w.dialect.bound == Bound::ChosenKeys) else {
-        return;
-    };
-    let key = res.field(res.key).column;
-    w.push("WITH ")
-        .ident(CHOSEN)
-        .push(" AS (SELECT ")
-        .ident(key);
-    w.push(" FROM ").ident(res.model.table);
-    where_both(w, res, first, rest);
-    w.push(" ORDER BY ")
-        .ident(key)
-        .push(" LIMIT ")
-        .number(cap.saturating_add(1));
-    for_update(w);
-    w.push(") ");
-}
-
 /// `WHERE ...` of a write, on at most `cap` rows when given: the statement writes nothing
 /// when its filters match more than `cap` rows, so that an answer of no rows may mean "too
 /// many" (the caller counts then), except MySQL's, which stops after `cap + 1` rows and
 /// which the caller rolls back when it changed more than `cap`. As the dialect's [`Bound`]
 /// says:
-/// - `ChosenKeys` (PostgreSQL): the filters and `(SELECT COUNT(*) FROM expose_chosen) <=
-///   cap` over the rows [`chosen_rows`] locked in key order. The count is uncorrelated: the
-///   planner makes it a one-time filter that runs, and so locks every chosen row, before
-///   the write's own scan (the filters again, with the statement's snapshot, by the plan's
-///   cheapest path: no index lookup per chosen key) meets its first row. That scan meets
-///   the rows the chosen ones locked (their latest versions, re-checked against the
-///   filters as the locking read re-checked them), so it waits for no other lock and
-///   concurrent writes cannot deadlock;
-/// - `Counted` (SQLite): the filters and `(SELECT COUNT(*) FROM (SELECT 1 FROM t WHERE
-///   <filters> LIMIT cap + 1) AS expose_chosen) <= cap`, a subquery that does not depend on
-///   the row, evaluated once;
+/// - `Counted` (SQLite, PostgreSQL): the filters and `(SELECT COUNT(*) FROM (SELECT 1 FROM
+///   t WHERE <filters> LIMIT cap + 1) AS expose_chosen) <= cap`, a subquery that does not
+///   depend on the row, evaluated once (PostgreSQL: an init plan gating the write's scan);
 /// - `Limited` (MySQL/MariaDB): the filters, `LIMIT cap + 1`. No `ORDER BY`: InnoDB locks
 ///   rows as its scan reads them, in the order of the index it scans whatever the order
 ///   asked (the clustered key's for a key range or a table scan), and an `ORDER BY` makes
@@ -909,12 +871,6 @@ fn where_capped(
     let empty = first.is_empty() && rest.is_empty();
     match (cap, w.dialect.bound) {
         (None, _) => where_both(w, res, first, rest),
-        (Some(n), Bound::ChosenKeys) => {
-            where_both(w, res, first, rest);
-            w.push(if empty { " WHERE " } else { " AND " });
-            w.push("(SELECT COUNT(*) FROM ").ident(CHOSEN);
-            w.push(") <= ").number(n);
-        }
         (Some(n), Bound::Limited) => {
             where_both(w, res, first, rest);
             w.push(" LIMIT ").number(n.saturating_add(1));
@@ -1031,7 +987,6 @@ pub(crate) fn delete_where(
     cap: Option<u64>,
     ret: Option<&[Column]>,
 ) {
-    chosen_rows(w, res, first, rest, cap);
     w.push("DELETE FROM ").ident(res.model.table);
     where_capped(w, res, first, rest, cap);
     returning(w, res, ret);
