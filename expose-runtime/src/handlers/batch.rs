@@ -277,13 +277,14 @@ impl Batch<'_> {
 /// `Accept` with nothing written when it fails them. Where the statement itself writes
 /// nothing over its bound ([`sql::capped`]) it runs on its own (autocommit) unless an
 /// `Idempotency-Key`'s answer is stored with it or its answer embeds; elsewhere in a
-/// transaction rolled back when the statement changed too many rows.
+/// transaction ([`in_tx`]) rolled back when the statement changed too many rows.
 ///
 /// A plain filtered write locks its rows in the order its plan meets them (PostgreSQL's
 /// bitmap scan: the table's physical order), so two overlapping ones may deadlock, and the
-/// database undoes one of them whole. That one is sent again [`in_key_order`], and so are
-/// the model's filtered writes for a while after (`resource::Deadlocks`): ordered locks cost a
-/// second pass over the rows, paid only where writes overlap.
+/// database undoes one of them whole. That one is sent again in a transaction that first
+/// locks its rows in key order, and so are the model's filtered writes for a while after
+/// (`resource::Deadlocks`): ordered locks cost a second pass over the rows, paid only where
+/// writes overlap.
 #[allow(clippy::too_many_arguments)]
 async fn one_statement<B: Driver>(
     pool: &Pool<B>,
@@ -298,66 +299,58 @@ async fn one_statement<B: Driver>(
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
     let capped = sql::capped(w);
-    if res.deadlocks.recent() {
-        return in_key_order::<B>(pool, sent, res, kind, w, filters, ret, batch).await;
+    let ordered = res.deadlocks.recent();
+    if ordered || !capped || batch.keyed.is_some() || batch.embeds.is_some() {
+        return in_tx::<B>(pool, sent, res, kind, (w, filters, ret), batch, ordered).await;
     }
+    let mut autocommit = sent.autocommit(pool).await.map_err(map)?;
+    let conn = autocommit.applying();
     let mut out = Vec::new();
-    if capped && batch.keyed.is_none() && batch.embeds.is_none() {
-        let mut autocommit = sent.autocommit(pool).await.map_err(map)?;
-        let conn = autocommit.applying();
-        match send_write::<B>(conn, res, w, ret, reply.singular, &mut out).await {
-            Err(e) if db_error::deadlocked(&e) => {}
-            n => {
-                let n = n.map_err(map)?;
-                check_written::<B>(conn, res, kind, filters, capped, n, batch).await?;
-                return Ok(Written {
-                    rows: n,
-                    body: reply.rows.then_some(out),
-                    inserted: false,
-                });
-            }
+    match send_write::<B>(conn, res, w, ret, reply.singular, &mut out).await {
+        Err(e) if db_error::deadlocked(&e) => {
+            drop(autocommit);
+            deadlock_met(res);
+            in_tx::<B>(pool, sent, res, kind, (w, filters, ret), batch, true).await
         }
-    } else {
-        let mut tx = sent.begin(pool).await.map_err(map)?;
-        match send_write::<B>(tx.conn(), res, w, ret, reply.singular, &mut out).await {
-            Err(e) if db_error::deadlocked(&e) => {}
-            n => {
-                let n = n.map_err(map)?;
-                check_written::<B>(tx.conn(), res, kind, filters, capped, n, batch).await?;
-                let written = Written {
-                    rows: n,
-                    body: reply.rows.then_some(out),
-                    inserted: false,
-                };
-                return batch.finish(tx, res, written).await;
-            }
+        n => {
+            let n = n.map_err(map)?;
+            check_written::<B>(conn, res, kind, filters, capped, n, batch).await?;
+            Ok(Written {
+                rows: n,
+                body: reply.rows.then_some(out),
+                inserted: false,
+            })
         }
     }
+}
+
+/// A filtered write of `res` was a deadlock's victim: it is sent again in key order, as
+/// the model's filtered writes are for a while.
+fn deadlock_met(res: &Resource) {
     res.deadlocks.met();
     tracing::debug!(
         table = res.model.table,
-        "a write chosen by filters was a deadlock's victim: sent again, its rows locked in key order"
+        "a write chosen by filters was a deadlock's victim: sent again, its rows locked in \
+         key order first"
     );
-    in_key_order::<B>(pool, sent, res, kind, w, filters, ret, batch).await
 }
 
-/// How many times [`in_key_order`] sends a write that keeps being a deadlock's victim (its
-/// ordered locks can still meet an unordered write that began before them).
-const ORDERED_ATTEMPTS: u32 = 4;
+/// How many times [`in_tx`] sends a write that keeps being a deadlock's victim (even ordered
+/// locks can meet an unordered write that began before them).
+const DEADLOCK_ATTEMPTS: u32 = 4;
 
-/// [`one_statement`]'s write in a transaction that first locks the rows its filters choose
-/// in key order, as every write sent this way does (so that they queue rather than
-/// deadlock), checked against the cap before the statement.
-#[allow(clippy::too_many_arguments)]
-async fn in_key_order<B: Driver>(
+/// [`one_statement`]'s write (its statement, filters and answer's columns) in a
+/// transaction; when `ordered`, and after a deadlock, the rows its filters choose are
+/// locked in key order first (as every write sent this way does, so that they queue rather
+/// than deadlock) and checked against the cap before the statement.
+async fn in_tx<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
     kind: OperationKind,
-    w: &SqlWriter,
-    filters: &[Filter],
-    ret: Option<&[Column]>,
+    (w, filters, ret): (&SqlWriter, &[Filter], Option<&[Column]>),
     batch: &Batch<'_>,
+    mut ordered: bool,
 ) -> Result<Written, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
@@ -366,16 +359,25 @@ async fn in_key_order<B: Driver>(
     loop {
         let mut tx = sent.begin(pool).await.map_err(map)?;
         let mut out = Vec::new();
-        let n = match rows_for_write::<B>(tx.conn(), res, filters, None, limit).await {
-            Ok((keys, _)) => {
-                check_affected(res, kind, keys.len() as u64, batch.cap, reply.singular)?;
+        let locked = match ordered {
+            true => rows_for_write::<B>(tx.conn(), res, filters, None, limit)
+                .await
+                .map(|(keys, _)| Some(keys.len() as u64)),
+            false => Ok(None),
+        };
+        let n = match locked {
+            Ok(locked) => {
+                if let Some(n) = locked {
+                    check_affected(res, kind, n, batch.cap, reply.singular)?;
+                }
                 send_write::<B>(tx.conn(), res, w, ret, reply.singular, &mut out).await
             }
             Err(e) => Err(e),
         };
         match n {
-            Err(e) if attempt < ORDERED_ATTEMPTS && db_error::deadlocked(&e) => {
-                res.deadlocks.met();
+            Err(e) if attempt < DEADLOCK_ATTEMPTS && db_error::deadlocked(&e) => {
+                deadlock_met(res);
+                ordered = true;
                 attempt += 1;
             }
             n => {
