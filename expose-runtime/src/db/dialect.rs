@@ -52,10 +52,9 @@ pub(crate) enum Bound {
     /// The plain filtered statement, with an uncorrelated count of at most `cap + 1`
     /// matching rows in its `WHERE`, evaluated once before the write's scan (SQLite, whose
     /// writers are serialised; PostgreSQL, whose plain `SELECT` in the count takes no row
-    /// locks). On PostgreSQL two overlapping writes may still lock their rows in different
-    /// orders (a bitmap scan meets them in physical order) and one of them deadlock: that
-    /// statement ran on its own and wrote nothing, so it is sent again
-    /// (`batch::one_statement`).
+    /// locks). On PostgreSQL two overlapping writes may lock their rows in different
+    /// orders (a bitmap scan meets them in physical order) and deadlock: the victim is sent
+    /// again with its rows locked in key order first (`sql::Bounded::ordered`).
     Counted,
     /// `UPDATE/DELETE ... LIMIT cap + 1` in a transaction, rolled back when it
     /// changed more than `cap` rows (MySQL/MariaDB: the counted form's subquery takes

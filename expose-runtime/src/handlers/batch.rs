@@ -236,12 +236,18 @@ pub(super) struct Batch<'a> {
 impl Batch<'_> {
     /// The most rows one statement of a write chosen by filters may change: the cap, or one
     /// row for the singular `Accept` (so that a second row is never written).
-    fn bound(&self) -> Option<u64> {
+    fn most(&self) -> Option<u64> {
         let cap = self.cap.map(|c| c.max);
         match self.reply.singular {
             true => Some(cap.map_or(1, |c| c.min(1))),
             false => cap,
         }
+    }
+
+    /// The statement's bound: [`Batch::most`] rows, locked in key order first or not.
+    fn bound(&self, ordered: bool) -> Option<sql::Bounded> {
+        let max = self.most()?;
+        Some(sql::Bounded { max, ordered })
     }
 
     async fn finish<B: Driver>(
@@ -273,20 +279,60 @@ impl Batch<'_> {
     }
 }
 
-/// A write of many rows as one statement, checked against the cap and the singular
-/// `Accept` with nothing written when it fails them. Where the statement itself writes
-/// nothing over its bound ([`sql::capped`]) it runs on its own (autocommit) unless an
-/// `Idempotency-Key`'s answer is stored with it or its answer embeds; elsewhere in a
-/// transaction ([`in_tx`]) rolled back when the statement changed too many rows.
+/// A write of many rows as one statement (`build` makes it, `ordered` or not), checked
+/// against the cap and the singular `Accept` with nothing written when it fails them.
 ///
 /// A plain filtered write locks its rows in the order its plan meets them (PostgreSQL's
 /// bitmap scan: the table's physical order), so two overlapping ones may deadlock, and the
-/// database undoes one of them whole. That one is sent again in a transaction that first
-/// locks its rows in key order, and so are the model's filtered writes for a while after
-/// (`resource::Deadlocks`): ordered locks cost a second pass over the rows, paid only where
-/// writes overlap.
+/// database undoes one of them whole. That one is sent again with its rows locked in key
+/// order first ([`sql::Bounded::ordered`]), and so are the model's filtered writes for a
+/// while after (`resource::Deadlocks`): ordered locks cost a second pass over the rows,
+/// paid only where writes overlap.
 #[allow(clippy::too_many_arguments)]
 async fn one_statement<B: Driver>(
+    pool: &Pool<B>,
+    sent: &Sent,
+    res: &Resource,
+    kind: OperationKind,
+    build: &(dyn Fn(bool) -> SqlWriter + Sync),
+    filters: &[Filter],
+    ret: Option<&[Column]>,
+    batch: &Batch<'_>,
+) -> Result<Written, Problem> {
+    let mut ordered = res.deadlocks.recent();
+    let mut attempt = 1;
+    loop {
+        let w = build(ordered);
+        match sent_once::<B>(pool, sent, res, kind, &w, filters, ret, batch).await? {
+            Ok(written) => return Ok(written),
+            Err(e) if attempt < DEADLOCK_ATTEMPTS => {
+                res.deadlocks.met();
+                tracing::debug!(
+                    table = res.model.table,
+                    attempt,
+                    error = %e,
+                    "a write chosen by filters was a deadlock's victim: sent again, its \
+                     rows locked in key order first"
+                );
+                ordered = true;
+                attempt += 1;
+            }
+            Err(e) => return Err(db_error::map_writing(res, e)),
+        }
+    }
+}
+
+/// How many times [`one_statement`] sends a write that keeps being a deadlock's victim
+/// (even ordered locks can meet an unordered write that began before them).
+const DEADLOCK_ATTEMPTS: u32 = 4;
+
+/// [`one_statement`]'s write sent once: `Ok(Err(deadlock))` when the database undid it to
+/// break a deadlock. Where the statement itself writes nothing over its bound
+/// ([`sql::capped`]) it runs on its own (autocommit) unless an `Idempotency-Key`'s answer is
+/// stored with it or its answer embeds; elsewhere in a transaction rolled back when the
+/// statement changed too many rows.
+#[allow(clippy::too_many_arguments)]
+async fn sent_once<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
@@ -295,103 +341,33 @@ async fn one_statement<B: Driver>(
     filters: &[Filter],
     ret: Option<&[Column]>,
     batch: &Batch<'_>,
-) -> Result<Written, Problem> {
+) -> Result<Result<Written, sqlx::Error>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
     let capped = sql::capped(w);
-    let ordered = res.deadlocks.recent();
-    if ordered || !capped || batch.keyed.is_some() || batch.embeds.is_some() {
-        return in_tx::<B>(pool, sent, res, kind, (w, filters, ret), batch, ordered).await;
-    }
-    let mut autocommit = sent.autocommit(pool).await.map_err(map)?;
-    let conn = autocommit.applying();
     let mut out = Vec::new();
-    match send_write::<B>(conn, res, w, ret, reply.singular, &mut out).await {
-        Err(e) if db_error::deadlocked(&e) => {
-            drop(autocommit);
-            deadlock_met(res);
-            in_tx::<B>(pool, sent, res, kind, (w, filters, ret), batch, true).await
-        }
-        n => {
-            let n = n.map_err(map)?;
-            check_written::<B>(conn, res, kind, filters, capped, n, batch).await?;
-            Ok(Written {
-                rows: n,
-                body: reply.rows.then_some(out),
-                inserted: false,
-            })
-        }
-    }
-}
-
-/// A filtered write of `res` was a deadlock's victim: it is sent again in key order, as
-/// the model's filtered writes are for a while.
-fn deadlock_met(res: &Resource) {
-    res.deadlocks.met();
-    tracing::debug!(
-        table = res.model.table,
-        "a write chosen by filters was a deadlock's victim: sent again, its rows locked in \
-         key order first"
-    );
-}
-
-/// How many times [`in_tx`] sends a write that keeps being a deadlock's victim (even ordered
-/// locks can meet an unordered write that began before them).
-const DEADLOCK_ATTEMPTS: u32 = 4;
-
-/// [`one_statement`]'s write (its statement, filters and answer's columns) in a
-/// transaction; when `ordered`, and after a deadlock, the rows its filters choose are
-/// locked in key order first (as every write sent this way does, so that they queue rather
-/// than deadlock) and checked against the cap before the statement.
-async fn in_tx<B: Driver>(
-    pool: &Pool<B>,
-    sent: &Sent,
-    res: &Resource,
-    kind: OperationKind,
-    (w, filters, ret): (&SqlWriter, &[Filter], Option<&[Column]>),
-    batch: &Batch<'_>,
-    mut ordered: bool,
-) -> Result<Written, Problem> {
-    let map = |e| db_error::map_writing(res, e);
-    let reply = batch.reply;
-    let limit = batch.bound().unwrap_or(u64::MAX).saturating_add(1);
-    let mut attempt = 1;
-    loop {
-        let mut tx = sent.begin(pool).await.map_err(map)?;
-        let mut out = Vec::new();
-        let locked = match ordered {
-            true => rows_for_write::<B>(tx.conn(), res, filters, None, limit)
-                .await
-                .map(|(keys, _)| Some(keys.len() as u64)),
-            false => Ok(None),
+    let written = |rows, out| Written {
+        rows,
+        body: reply.rows.then_some(out),
+        inserted: false,
+    };
+    if capped && batch.keyed.is_none() && batch.embeds.is_none() {
+        let mut autocommit = sent.autocommit(pool).await.map_err(map)?;
+        let conn = autocommit.applying();
+        let n = match send_write::<B>(conn, res, w, ret, reply.singular, &mut out).await {
+            Err(e) if db_error::deadlocked(&e) => return Ok(Err(e)),
+            n => n.map_err(map)?,
         };
-        let n = match locked {
-            Ok(locked) => {
-                if let Some(n) = locked {
-                    check_affected(res, kind, n, batch.cap, reply.singular)?;
-                }
-                send_write::<B>(tx.conn(), res, w, ret, reply.singular, &mut out).await
-            }
-            Err(e) => Err(e),
-        };
-        match n {
-            Err(e) if attempt < DEADLOCK_ATTEMPTS && db_error::deadlocked(&e) => {
-                deadlock_met(res);
-                ordered = true;
-                attempt += 1;
-            }
-            n => {
-                let n = n.map_err(map)?;
-                check_written::<B>(tx.conn(), res, kind, filters, sql::capped(w), n, batch).await?;
-                let written = Written {
-                    rows: n,
-                    body: reply.rows.then_some(out),
-                    inserted: false,
-                };
-                return batch.finish(tx, res, written).await;
-            }
-        }
+        check_written::<B>(conn, res, kind, filters, capped, n, batch).await?;
+        return Ok(Ok(written(n, out)));
     }
+    let mut tx = sent.begin(pool).await.map_err(map)?;
+    let n = match send_write::<B>(tx.conn(), res, w, ret, reply.singular, &mut out).await {
+        Err(e) if db_error::deadlocked(&e) => return Ok(Err(e)),
+        n => n.map_err(map)?,
+    };
+    check_written::<B>(tx.conn(), res, kind, filters, capped, n, batch).await?;
+    batch.finish(tx, res, written(n, out)).await.map(Ok)
 }
 
 /// Sends a write of many rows: the rows it returns written into `out` (see [`fetch_body`])
@@ -429,7 +405,7 @@ async fn check_written<B: Driver>(
     let map = |e| db_error::map_writing(res, e);
     let singular = batch.reply.singular;
     if capped && n == 0 {
-        let bound = batch.bound().unwrap_or(u64::MAX);
+        let bound = batch.most().unwrap_or(u64::MAX);
         let mut count = SqlWriter::new(B::DIALECT);
         sql::count_at_most(&mut count, res, filters, bound.saturating_add(1));
         let row = B::fetch_optional(conn, &count.sql, &count.args)
@@ -465,9 +441,13 @@ pub(super) async fn update_many_in<B: Driver>(
     let kind = OperationKind::Update;
     if !per_row && !values.is_empty() && (B::DIALECT.returning || !reply.rows) {
         let ret = reply.rows.then_some(columns);
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::update_where(&mut w, res, values, filters, &[], batch.bound(), ret);
-        return one_statement::<B>(pool, sent, res, kind, &w, filters, ret, &batch).await;
+        let build = |ordered| {
+            let mut w = SqlWriter::new(B::DIALECT);
+            let bound = batch.bound(ordered);
+            sql::update_where(&mut w, res, values.clone(), filters, &[], bound, ret);
+            w
+        };
+        return one_statement::<B>(pool, sent, res, kind, &build, filters, ret, &batch).await;
     }
     let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
@@ -551,9 +531,12 @@ pub(super) async fn remove_many_in<B: Driver>(
     let kind = OperationKind::Remove;
     if !per_row && (B::DIALECT.returning || !reply.rows) {
         let ret = reply.rows.then_some(columns);
-        let mut w = SqlWriter::new(B::DIALECT);
-        sql::delete_where(&mut w, res, filters, &[], batch.bound(), ret);
-        return one_statement::<B>(pool, sent, res, kind, &w, filters, ret, &batch).await;
+        let build = |ordered| {
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::delete_where(&mut w, res, filters, &[], batch.bound(ordered), ret);
+            w
+        };
+        return one_statement::<B>(pool, sent, res, kind, &build, filters, ret, &batch).await;
     }
     let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));

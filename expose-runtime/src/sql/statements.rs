@@ -820,17 +820,18 @@ pub(crate) fn update(
 }
 
 /// `UPDATE t SET a = ?, version = version + 1 WHERE a AND b ... [RETURNING cols]`: the
-/// filters of `first` then those of `rest` (an empty `WHERE` writes every row), on at most
-/// `cap` rows (see [`capped`]).
+/// filters of `first` then those of `rest` (an empty `WHERE` writes every row), within
+/// `bound` when given (see [`capped`]).
 pub(crate) fn update_where(
     w: &mut SqlWriter,
     res: &Schema,
     values: Vec<(usize, Value)>,
     first: &[Filter],
     rest: &[Filter],
-    cap: Option<u64>,
+    bound: Option<Bounded>,
     ret: Option<&[Column]>,
 ) {
+    chosen_rows(w, res, first, rest, bound);
     w.push("UPDATE ").ident(res.model.table).push(" SET ");
     for (n, (i, v)) in values.into_iter().enumerate() {
         if n > 0 {
@@ -842,12 +843,58 @@ pub(crate) fn update_where(
         let col = res.field(v).column;
         w.push(", ").ident(col).push(" = ").ident(col).push(" + 1");
     }
-    where_capped(w, res, first, rest, cap);
+    where_capped(w, res, first, rest, bound);
     returning(w, res, ret);
+}
+
+/// The bound of a write chosen by filters ([`where_capped`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Bounded {
+    /// The most rows it may change: it changes none when its filters match more.
+    pub(crate) max: u64,
+    /// Whether it locks its rows in key order before it writes them, so that overlapping
+    /// writes cannot deadlock ([`chosen_rows`]; where the dialect locks rows and counts
+    /// its bound, PostgreSQL): asked for after a deadlock.
+    pub(crate) ordered: bool,
 }
 
 /// The name of the rows a bounded write chose or counts ([`where_capped`]).
 const CHOSEN: &str = "expose_chosen";
+
+/// Whether the bounded write's rows are chosen and locked in key order first.
+fn in_key_order(w: &SqlWriter, bound: Option<Bounded>) -> bool {
+    let ordered = bound.is_some_and(|b| b.ordered);
+    ordered && w.dialect.row_locks && w.dialect.bound == Bound::Counted
+}
+
+/// Where asked ([`Bounded::ordered`]), `WITH expose_chosen AS (SELECT key FROM t WHERE ...
+/// ORDER BY key LIMIT max + 1 FOR UPDATE) `: the write's rows locked in key order before
+/// it meets them. A plain `UPDATE` locks them in the order its plan meets them (a bitmap
+/// scan's: the table's physical order), and two overlapping ones may deadlock.
+fn chosen_rows(
+    w: &mut SqlWriter,
+    res: &Schema,
+    first: &[Filter],
+    rest: &[Filter],
+    bound: Option<Bounded>,
+) {
+    let Some(b) = bound.filter(|_| in_key_order(w, bound)) else {
+        return;
+    };
+    let key = res.field(res.key).column;
+    w.push("WITH ")
+        .ident(CHOSEN)
+        .push(" AS (SELECT ")
+        .ident(key);
+    w.push(" FROM ").ident(res.model.table);
+    where_both(w, res, first, rest);
+    w.push(" ORDER BY ")
+        .ident(key)
+        .push(" LIMIT ")
+        .number(b.max.saturating_add(1));
+    for_update(w);
+    w.push(") ");
+}
 
 /// `WHERE ...` of a write, on at most `cap` rows when given: the statement writes nothing
 /// when its filters match more than `cap` rows, so that an answer of no rows may mean "too
@@ -856,7 +903,11 @@ const CHOSEN: &str = "expose_chosen";
 /// says:
 /// - `Counted` (SQLite, PostgreSQL): the filters and `(SELECT COUNT(*) FROM (SELECT 1 FROM
 ///   t WHERE <filters> LIMIT cap + 1) AS expose_chosen) <= cap`, a subquery that does not
-///   depend on the row, evaluated once (PostgreSQL: an init plan gating the write's scan);
+///   depend on the row, evaluated once (PostgreSQL: an init plan gating the write's scan).
+///   In key order ([`chosen_rows`]): the filters and `(SELECT COUNT(*) FROM expose_chosen)
+///   <= cap`, which runs, and so locks every chosen row, before the write's own scan meets
+///   its first row; that scan meets the rows already locked (their latest versions,
+///   re-checked against the filters), so it waits for no other lock;
 /// - `Limited` (MySQL/MariaDB): the filters, `LIMIT cap + 1`. No `ORDER BY`: InnoDB locks
 ///   rows as its scan reads them, in the order of the index it scans whatever the order
 ///   asked (the clustered key's for a key range or a table scan), and an `ORDER BY` makes
@@ -866,11 +917,18 @@ fn where_capped(
     res: &Schema,
     first: &[Filter],
     rest: &[Filter],
-    cap: Option<u64>,
+    bound: Option<Bounded>,
 ) {
     let empty = first.is_empty() && rest.is_empty();
-    match (cap, w.dialect.bound) {
+    let ordered = in_key_order(w, bound);
+    match (bound.map(|b| b.max), w.dialect.bound) {
         (None, _) => where_both(w, res, first, rest),
+        (Some(n), Bound::Counted) if ordered => {
+            where_both(w, res, first, rest);
+            w.push(if empty { " WHERE " } else { " AND " });
+            w.push("(SELECT COUNT(*) FROM ").ident(CHOSEN);
+            w.push(") <= ").number(n);
+        }
         (Some(n), Bound::Limited) => {
             where_both(w, res, first, rest);
             w.push(" LIMIT ").number(n.saturating_add(1));
@@ -977,18 +1035,19 @@ pub(crate) fn delete(w: &mut SqlWriter, res: &Schema, key: Value, filters: &[Fil
     delete_where(w, res, &[key_filter(res, key)], filters, None, None);
 }
 
-/// `DELETE FROM t WHERE a AND b ... [RETURNING cols]`, on at most `cap` rows (see
+/// `DELETE FROM t WHERE a AND b ... [RETURNING cols]`, within `bound` when given (see
 /// [`capped`]).
 pub(crate) fn delete_where(
     w: &mut SqlWriter,
     res: &Schema,
     first: &[Filter],
     rest: &[Filter],
-    cap: Option<u64>,
+    bound: Option<Bounded>,
     ret: Option<&[Column]>,
 ) {
+    chosen_rows(w, res, first, rest, bound);
     w.push("DELETE FROM ").ident(res.model.table);
-    where_capped(w, res, first, rest, cap);
+    where_capped(w, res, first, rest, bound);
     returning(w, res, ret);
 }
 
