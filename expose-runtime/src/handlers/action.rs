@@ -1,8 +1,7 @@
 //! `POST /path/{id}/{action}`: a declared action, run as an update whose values its function
 //! sets (`#[expose(action(publish, ...))]`), in the update's transaction.
 
-use super::update::{update_checked, Write};
-use super::write_embeds;
+use super::update::{update_checked, ByKey, Write};
 use super::*;
 
 /// Runs action number `index` of the model on the row `key`: the row is loaded (and locked)
@@ -18,28 +17,14 @@ pub(crate) async fn action(
         .action(index)
         .ok_or_else(|| Problem::internal(&format!("{} has no action {index}", res.model.path)))?;
     let name = res.model.actions[index].name;
-    let key_value = parse_key(res, key)?;
-    let prepared = prepare_policy(OperationKind::Update, policy, &req, Some(key_value.clone()))?;
     let op = policy.op;
-    let pairs = query::pairs(req.parts.uri.query());
-    only_params(&pairs, &["select"], name)?;
-    let answer = write_embeds::answer_select(res, &req, &pairs).await?;
-    let columns = &answer.columns;
-    let if_match = precondition(op, &req.headers)?;
-    let write = Write {
-        key: key_value,
-        scope: &prepared.scope,
-        with_check: &prepared.check,
-        if_match: if_match.as_ref(),
-        keyed: None,
-        embeds: answer.embeds.as_ref(),
-    };
+    let mut by = ByKey::read(res, OperationKind::Update, policy, &req, key, name).await?;
+    let ctx = by.prepared.ctx.take();
+    let columns = &by.answer.columns;
+    let write = by.write(None, true);
     let sent = req.sent;
-    let (out, etag) = on_backend!(
-        &req.db,
-        action_in(sent, res, op, prepared.ctx, columns, write)
-    )?
-    .ok_or_else(|| not_found(res, key))?;
+    let (out, etag) = on_backend!(&req.db, action_in(sent, res, op, ctx, columns, write))?
+        .ok_or_else(|| not_found(res, key))?;
     Ok(with_etag(json_response(StatusCode::OK, out), &etag))
 }
 

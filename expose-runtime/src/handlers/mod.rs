@@ -201,10 +201,14 @@ fn prepare<'r>(
     req: &Req<'_>,
     key: Option<Value>,
 ) -> Result<(&'r Policy, Prepared), Problem> {
-    let policy = res
-        .policy(kind)
-        .ok_or_else(|| Problem::internal(&format!("{} is not exposed", kind.name())))?;
+    let policy = policy_of(res, kind)?;
     Ok((policy, prepare_policy(kind, policy, req, key)?))
+}
+
+/// The policy of an operation the router routes to (exposed, else a bug: 500).
+fn policy_of(res: &Resource, kind: OperationKind) -> Result<&Policy, Problem> {
+    res.policy(kind)
+        .ok_or_else(|| Problem::internal(&format!("{} is not exposed", kind.name())))
 }
 
 /// [`prepare`] with the policy given: an action's, which runs as an update.

@@ -4,7 +4,7 @@
 
 use super::create::create_in_tx;
 use super::idempotency::{self, Answer, Keying};
-use super::update::{update_in_tx, Write};
+use super::update::{update_in_tx, ByKey, Write};
 use super::write_embeds;
 use super::*;
 
@@ -16,16 +16,12 @@ pub(crate) async fn replace(
     keep: Option<std::time::Duration>,
     body: Body,
 ) -> Result<Response, Problem> {
-    let key_value = parse_key(res, key)?;
-    let (policy, prepared) = prepare(res, OperationKind::Replace, &req, Some(key_value.clone()))?;
+    let policy = policy_of(res, OperationKind::Replace)?;
     let op = policy.op;
-    let pairs = query::pairs(req.parts.uri.query());
-    only_params(&pairs, &["select"], "replace")?;
-    let answer = write_embeds::answer_select(res, &req, &pairs).await?;
-    let columns = &answer.columns;
+    let mut by = ByKey::read(res, OperationKind::Replace, policy, &req, key, "replace").await?;
+    let columns = &by.answer.columns;
     let prefer = query::prefer(&req.headers)?;
-    let if_match = precondition(op, &req.headers)?;
-    let writable = narrow_writable(policy.fields, prepared.fields);
+    let writable = narrow_writable(policy.fields, by.prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
     let held = match idempotency::keying(res, &mut req, keep, &bytes).await? {
         Keying::Replay(answer) => return Ok(answer),
@@ -35,10 +31,11 @@ pub(crate) async fn replace(
     // The key may be in the body too (PostgREST sends it), and must then be the path's.
     let mut with_key = writable;
     with_key.insert(res.key);
-    let mut values = write_input(res, op, with_key, prepared.ctx.as_deref(), &bytes, false)?;
+    let ctx = by.prepared.ctx.take();
+    let mut values = write_input(res, op, with_key, ctx.as_deref(), &bytes, false)?;
     if let Some(at) = values.iter().position(|(i, _)| *i == res.key) {
         let (_, sent_key) = values.remove(at);
-        if sent_key != key_value {
+        if sent_key != by.key {
             return Err(Problem::bad_request(format!(
                 "the body's `{}` is not the key in the path; a PUT cannot move a row",
                 res.key_field().name
@@ -70,18 +67,11 @@ pub(crate) async fn replace(
         ));
     }
     let minimal = matches!(prefer.ret, Some(Return::Minimal | Return::HeadersOnly));
-    let write = Write {
-        key: key_value,
-        scope: &prepared.scope,
-        with_check: &prepared.check,
-        if_match: if_match.as_ref(),
-        keyed: keyed.map(|k| (k, minimal)),
-        embeds: answer.embeds_if(!minimal),
-    };
+    let write = by.write(keyed.map(|k| (k, minimal)), !minimal);
     let sent = req.sent;
     let (out, etag, created) = on_backend!(
         &req.db,
-        replace_in(sent, res, op, prepared.ctx, columns, values, write)
+        replace_in(sent, res, op, ctx, columns, values, write)
     )?;
     let status = match created {
         true => StatusCode::CREATED,

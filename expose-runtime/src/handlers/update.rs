@@ -1,7 +1,7 @@
 //! `PATCH /path/{id}`: a partial update, guarded by `If-Match`.
 
-use super::idempotency::{self, Answer, Keyed, Keying};
-use super::write_embeds::{self, WriteEmbeds};
+use super::idempotency::{self, Answer as Stored, Keyed, Keying};
+use super::write_embeds::{self, Answer, WriteEmbeds};
 use super::*;
 
 pub(crate) async fn update(
@@ -12,36 +12,26 @@ pub(crate) async fn update(
     keep: Option<std::time::Duration>,
     body: Body,
 ) -> Result<Response, Problem> {
-    let key_value = parse_key(res, key)?;
-    let (policy, prepared) = prepare(res, OperationKind::Update, &req, Some(key_value.clone()))?;
+    let policy = policy_of(res, OperationKind::Update)?;
     let op = policy.op;
-    let pairs = query::pairs(req.parts.uri.query());
-    only_params(&pairs, &["select"], "update")?;
-    let answer = write_embeds::answer_select(res, &req, &pairs).await?;
-    let columns = &answer.columns;
+    let mut by = ByKey::read(res, OperationKind::Update, policy, &req, key, "update").await?;
+    let columns = &by.answer.columns;
     let prefer = query::prefer(&req.headers)?;
-    let if_match = precondition(op, &req.headers)?;
-    let writable = narrow_writable(policy.fields, prepared.fields);
+    let writable = narrow_writable(policy.fields, by.prepared.fields);
     let bytes = body::read(&req.headers, body, body_limit).await?;
     let held = match idempotency::keying(res, &mut req, keep, &bytes).await? {
         Keying::Replay(answer) => return Ok(answer),
         Keying::Run(held) => held,
     };
     let keyed = held.as_ref().map(|(k, _)| k);
-    let values = write_input(res, op, writable, prepared.ctx.as_deref(), &bytes, false)?;
+    let ctx = by.prepared.ctx.take();
+    let values = write_input(res, op, writable, ctx.as_deref(), &bytes, false)?;
     let minimal = matches!(prefer.ret, Some(Return::Minimal | Return::HeadersOnly));
-    let write = Write {
-        key: key_value,
-        scope: &prepared.scope,
-        with_check: &prepared.check,
-        if_match: if_match.as_ref(),
-        keyed: keyed.map(|k| (k, minimal)),
-        embeds: answer.embeds_if(!minimal),
-    };
+    let write = by.write(keyed.map(|k| (k, minimal)), !minimal);
     let sent = req.sent;
     let (out, etag) = on_backend!(
         &req.db,
-        update_in(sent, res, op, prepared.ctx, columns, values, write)
+        update_in(sent, res, op, ctx, columns, values, write)
     )?
     .ok_or_else(|| not_found(res, key))?;
     let response = match minimal {
@@ -51,6 +41,55 @@ pub(crate) async fn update(
     let mut response = with_etag(response, &etag);
     applied(response.headers_mut(), &prefer);
     Ok(response)
+}
+
+/// What a write of one row by key (update, replace, action) reads of its request before
+/// its body: the key, the policy's preparation (scope, check, hook context), the answer's
+/// `select` (the only query parameter it takes) and `If-Match`.
+pub(super) struct ByKey<'r> {
+    pub(super) key: Value,
+    pub(super) prepared: Prepared,
+    pub(super) answer: Answer<'r>,
+    pub(super) if_match: Option<conditional::Tags>,
+}
+
+impl<'r> ByKey<'r> {
+    /// Reads them for a write of `kind` under `policy`; `name` is the operation's, in the
+    /// refusal of another query parameter.
+    pub(super) async fn read(
+        res: &'r Resource,
+        kind: OperationKind,
+        policy: &Policy,
+        req: &Req<'_>,
+        key: &str,
+        name: &str,
+    ) -> Result<ByKey<'r>, Problem> {
+        let key = parse_key(res, key)?;
+        let prepared = prepare_policy(kind, policy, req, Some(key.clone()))?;
+        let pairs = query::pairs(req.parts.uri.query());
+        only_params(&pairs, &["select"], name)?;
+        let answer = write_embeds::answer_select(res, req, &pairs).await?;
+        let if_match = precondition(policy.op, &req.headers)?;
+        Ok(ByKey {
+            key,
+            prepared,
+            answer,
+            if_match,
+        })
+    }
+
+    /// The write of the row: with the request's `Idempotency-Key` (and whether its answer
+    /// has no body), and the answer's embeds when it `shows` them.
+    pub(super) fn write(&self, keyed: Option<(&'r Keyed, bool)>, shows: bool) -> Write<'_> {
+        Write {
+            key: self.key.clone(),
+            scope: &self.prepared.scope,
+            with_check: &self.prepared.check,
+            if_match: self.if_match.as_ref(),
+            keyed,
+            embeds: self.answer.embeds_if(shows),
+        }
+    }
 }
 
 /// Which row a write targets and under what conditions.
@@ -156,7 +195,7 @@ pub(super) async fn update_checked<B: Driver>(
         write_embeds::embed_answer::<B>(tx.conn(), res, embeds, &mut out).await?;
     }
     if let Some((k, minimal)) = keyed {
-        let answer = Answer {
+        let answer = Stored {
             status: if minimal {
                 StatusCode::NO_CONTENT
             } else {
