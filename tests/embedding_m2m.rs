@@ -10,18 +10,7 @@ mod support;
 use expose_runtime::{expose, Cond, Db, FieldMask, HookCtx, Problem};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use support::{send, TestDb};
-
-fn caller(ctx: &HookCtx) -> Option<i64> {
-    ctx.headers()
-        .get("x-user")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-}
-
-fn admin(ctx: &HookCtx) -> bool {
-    ctx.headers().contains_key("x-admin")
-}
+use support::{admin, caller, send, TestDb};
 
 /// A post: published ones for everyone, one's own drafts too.
 #[expose(

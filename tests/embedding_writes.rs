@@ -11,13 +11,9 @@ mod support;
 use expose_runtime::{expose, Cond, Db, FieldMask, HookCtx, Problem};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use support::{send, Reply, TestDb};
+use support::{admin, send, Reply, TestDb};
 
 const REP: (&str, &str) = ("prefer", "return=representation");
-
-fn admin(ctx: &HookCtx) -> bool {
-    ctx.headers().contains_key("x-admin")
-}
 
 /// A user: `token` is never readable, `email` only for admins; inactive users are never
 /// listed, so never embedded.

@@ -338,3 +338,16 @@ pub async fn counting_statements<T>(request: impl std::future::Future<Output = T
         .count();
     (out, n)
 }
+
+/// The caller of a request in the tests' models: the `x-user` header's number, if any.
+pub fn caller(ctx: &expose_runtime::HookCtx) -> Option<i64> {
+    ctx.headers()
+        .get("x-user")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+/// Whether the tests' models take the request's caller for an admin (`x-admin`).
+pub fn admin(ctx: &expose_runtime::HookCtx) -> bool {
+    ctx.headers().contains_key("x-admin")
+}
