@@ -19,6 +19,9 @@ pub(crate) struct Dialect {
     pub(crate) insert_defaults: &'static str,
     /// `SELECT ... FOR UPDATE`.
     pub(crate) row_locks: bool,
+    /// The mode of a `LOCK TABLE t IN ... MODE` that keeps every other writer of the table
+    /// out until the transaction ends, without blocking readers (`None`: no such lock).
+    pub(crate) writers_lock: Option<&'static str>,
     /// How a writing transaction starts (`None`: the driver's `BEGIN`).
     pub(crate) begin_write: Option<&'static str>,
     /// How a write chosen by filters is bounded to at most `cap` rows in one statement.
@@ -101,6 +104,7 @@ impl Dialect {
         like: Like::Glob,
         insert_defaults: " DEFAULT VALUES",
         row_locks: false,
+        writers_lock: None,
         // Take the write lock at once: a read-then-write transaction that upgrades later
         // fails with SQLITE_BUSY when another writer got there first.
         begin_write: Some("BEGIN IMMEDIATE"),
@@ -118,6 +122,7 @@ impl Dialect {
         like: Like::Native,
         insert_defaults: " DEFAULT VALUES",
         row_locks: true,
+        writers_lock: Some("SHARE ROW EXCLUSIVE"),
         begin_write: None,
         bound: Bound::Counted,
         explain: Some("EXPLAIN (FORMAT JSON) "),
@@ -133,6 +138,7 @@ impl Dialect {
         like: Like::Binary,
         insert_defaults: " () VALUES ()",
         row_locks: true,
+        writers_lock: None,
         begin_write: None,
         bound: Bound::Limited,
         explain: Some("EXPLAIN "),

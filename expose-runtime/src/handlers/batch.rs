@@ -287,7 +287,9 @@ impl Batch<'_> {
 /// database undoes one of them whole. That one is sent again with its rows locked in key
 /// order first ([`sql::Bounded::ordered`]), and so are the model's filtered writes for a
 /// while after (`resource::Deadlocks`): ordered locks cost a second pass over the rows,
-/// paid only where writes overlap.
+/// paid only where writes overlap. Ordered writes can still meet unordered ones that began
+/// before them; the last attempt keeps the table's other writers out first
+/// ([`sql::lock_writers`], PostgreSQL), which no deadlock can reach.
 #[allow(clippy::too_many_arguments)]
 async fn one_statement<B: Driver>(
     pool: &Pool<B>,
@@ -303,9 +305,10 @@ async fn one_statement<B: Driver>(
     let mut attempt = 1;
     loop {
         let w = build(ordered);
-        match sent_once::<B>(pool, sent, res, kind, &w, filters, ret, batch).await? {
+        let last = attempt == DEADLOCK_ATTEMPTS;
+        match sent_once::<B>(pool, sent, res, kind, (&w, filters, ret), batch, last).await? {
             Ok(written) => return Ok(written),
-            Err(e) if attempt < DEADLOCK_ATTEMPTS => {
+            Err(e) if !last => {
                 res.deadlocks.met();
                 tracing::debug!(
                     table = res.model.table,
@@ -323,24 +326,23 @@ async fn one_statement<B: Driver>(
 }
 
 /// How many times [`one_statement`] sends a write that keeps being a deadlock's victim
-/// (even ordered locks can meet an unordered write that began before them).
+/// (the last time with the table's other writers kept out, where the dialect can).
 const DEADLOCK_ATTEMPTS: u32 = 4;
 
-/// [`one_statement`]'s write sent once: `Ok(Err(deadlock))` when the database undid it to
-/// break a deadlock. Where the statement itself writes nothing over its bound
-/// ([`sql::capped`]) it runs on its own (autocommit) unless an `Idempotency-Key`'s answer is
-/// stored with it or its answer embeds; elsewhere in a transaction rolled back when the
-/// statement changed too many rows.
-#[allow(clippy::too_many_arguments)]
+/// [`one_statement`]'s write (its statement, filters and answer's columns) sent once:
+/// `Ok(Err(deadlock))` when the database undid it to break a deadlock. Where the statement
+/// itself writes nothing over its bound ([`sql::capped`]) it runs on its own (autocommit)
+/// unless an `Idempotency-Key`'s answer is stored with it, its answer embeds or it keeps
+/// the table's other writers out (`alone_on_table`, after deadlocks); elsewhere in a
+/// transaction rolled back when the statement changed too many rows.
 async fn sent_once<B: Driver>(
     pool: &Pool<B>,
     sent: &Sent,
     res: &Resource,
     kind: OperationKind,
-    w: &SqlWriter,
-    filters: &[Filter],
-    ret: Option<&[Column]>,
+    (w, filters, ret): (&SqlWriter, &[Filter], Option<&[Column]>),
     batch: &Batch<'_>,
+    alone_on_table: bool,
 ) -> Result<Result<Written, sqlx::Error>, Problem> {
     let map = |e| db_error::map_writing(res, e);
     let reply = batch.reply;
@@ -351,7 +353,9 @@ async fn sent_once<B: Driver>(
         body: reply.rows.then_some(out),
         inserted: false,
     };
-    if capped && batch.keyed.is_none() && batch.embeds.is_none() {
+    let mut table_lock = SqlWriter::new(B::DIALECT);
+    let locking = alone_on_table && sql::lock_writers(&mut table_lock, res);
+    if capped && !locking && batch.keyed.is_none() && batch.embeds.is_none() {
         let mut autocommit = sent.autocommit(pool).await.map_err(map)?;
         let conn = autocommit.applying();
         let n = match send_write::<B>(conn, res, w, ret, reply.singular, &mut out).await {
@@ -362,6 +366,11 @@ async fn sent_once<B: Driver>(
         return Ok(Ok(written(n, out)));
     }
     let mut tx = sent.begin(pool).await.map_err(map)?;
+    if locking {
+        B::execute(tx.conn(), &table_lock.sql, &table_lock.args)
+            .await
+            .map_err(map)?;
+    }
     let n = match send_write::<B>(tx.conn(), res, w, ret, reply.singular, &mut out).await {
         Err(e) if db_error::deadlocked(&e) => return Ok(Err(e)),
         n => n.map_err(map)?,

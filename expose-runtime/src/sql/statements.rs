@@ -1030,6 +1030,18 @@ pub(crate) fn for_update(w: &mut SqlWriter) {
     }
 }
 
+/// `LOCK TABLE t IN <mode> MODE` where the dialect has a lock that keeps the table's other
+/// writers out until the transaction ends (PostgreSQL's `SHARE ROW EXCLUSIVE`: readers go
+/// on); false, and nothing written, elsewhere.
+pub(crate) fn lock_writers(w: &mut SqlWriter, res: &Schema) -> bool {
+    let Some(mode) = w.dialect.writers_lock else {
+        return false;
+    };
+    w.push("LOCK TABLE ").ident(res.model.table);
+    w.push(" IN ").push(mode).push(" MODE");
+    true
+}
+
 /// `DELETE FROM t WHERE key = ? AND ...`.
 pub(crate) fn delete(w: &mut SqlWriter, res: &Schema, key: Value, filters: &[Filter]) {
     delete_where(w, res, &[key_filter(res, key)], filters, None, None);
