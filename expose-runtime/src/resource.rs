@@ -47,8 +47,8 @@ pub(crate) struct Resource {
 
 /// Whether a model's writes chosen by filters were a deadlock's victims lately: for
 /// [`Deadlocks::WINDOW`] after the last one, they lock their rows in key order from the
-/// start (`handlers::batch`'s `in_key_order`), so that overlapping writes queue rather than
-/// deadlock again.
+/// start (`sql::Bounded::ordered`, chosen by `handlers::batch`), so that overlapping writes
+/// queue rather than deadlock again.
 #[derive(Debug, Default)]
 pub(crate) struct Deadlocks {
     /// When the window ends, in milliseconds since the Unix epoch; 0 before any deadlock.
