@@ -192,7 +192,7 @@ async fn rows_for_write<B: Driver>(
     filters: &[Filter],
     columns: Option<&[Column]>,
     limit: u64,
-) -> Result<(Vec<Value>, Rendered), sqlx::Error> {
+) -> Result<(Vec<Value>, Rendered), Problem> {
     let mut all = vec![Column {
         field: res.key,
         alias: None,
@@ -211,7 +211,9 @@ async fn rows_for_write<B: Driver>(
         }
         Ok(())
     };
-    B::fetch_each(conn, &w.sql, &w.args, &mut read).await?;
+    B::fetch_each(conn, &w.sql, &w.args, &mut read)
+        .await
+        .map_err(|e| db_error::map_writing(res, e))?;
     Ok((keys, out))
 }
 
@@ -353,9 +355,13 @@ async fn sent_once<B: Driver>(
         body: reply.rows.then_some(out),
         inserted: false,
     };
-    let mut table_lock = SqlWriter::new(B::DIALECT);
-    let locking = alone_on_table && sql::lock_writers(&mut table_lock, res);
-    if capped && !locking && batch.keyed.is_none() && batch.embeds.is_none() {
+    let table_lock = alone_on_table
+        .then(|| {
+            let mut w = SqlWriter::new(B::DIALECT);
+            sql::lock_writers(&mut w, res).then_some(w)
+        })
+        .flatten();
+    if capped && table_lock.is_none() && batch.keyed.is_none() && batch.embeds.is_none() {
         let mut autocommit = sent.autocommit(pool).await.map_err(map)?;
         let conn = autocommit.applying();
         let n = match send_write::<B>(conn, res, w, ret, reply.singular, &mut out).await {
@@ -366,8 +372,8 @@ async fn sent_once<B: Driver>(
         return Ok(Ok(written(n, out)));
     }
     let mut tx = sent.begin(pool).await.map_err(map)?;
-    if locking {
-        B::execute(tx.conn(), &table_lock.sql, &table_lock.args)
+    if let Some(lock) = table_lock {
+        B::execute(tx.conn(), &lock.sql, &lock.args)
             .await
             .map_err(map)?;
     }
@@ -460,9 +466,7 @@ pub(super) async fn update_many_in<B: Driver>(
     }
     let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
-    let (keys, _) = rows_for_write::<B>(tx.conn(), res, filters, None, limit)
-        .await
-        .map_err(map)?;
+    let (keys, _) = rows_for_write::<B>(tx.conn(), res, filters, None, limit).await?;
     let n = keys.len() as u64;
     check_affected(res, kind, n, batch.cap, reply.singular)?;
     let mut out = Rendered::default();
@@ -476,9 +480,8 @@ pub(super) async fn update_many_in<B: Driver>(
         }
         if reply.rows && !keys.is_empty() {
             let chosen = [sql::key_in(res, keys)];
-            let (_, rendered) = rows_for_write::<B>(tx.conn(), res, &chosen, Some(columns), n)
-                .await
-                .map_err(map)?;
+            let (_, rendered) =
+                rows_for_write::<B>(tx.conn(), res, &chosen, Some(columns), n).await?;
             out = rendered;
         }
     } else {
@@ -550,9 +553,7 @@ pub(super) async fn remove_many_in<B: Driver>(
     let mut tx = sent.begin(pool).await.map_err(map)?;
     let limit = batch.cap.map_or(u64::MAX, |c| c.max.saturating_add(1));
     let shown = reply.rows.then_some(columns);
-    let (keys, out) = rows_for_write::<B>(tx.conn(), res, filters, shown, limit)
-        .await
-        .map_err(map)?;
+    let (keys, out) = rows_for_write::<B>(tx.conn(), res, filters, shown, limit).await?;
     let n = keys.len() as u64;
     check_affected(res, kind, n, batch.cap, reply.singular)?;
     if !per_row {
@@ -1267,9 +1268,7 @@ async fn read_by_keys<B: Driver>(
     }
     let chosen = [sql::key_in(res, keys.to_vec())];
     let (found, mut rows) =
-        rows_for_write::<B>(conn, res, &chosen, Some(columns), keys.len() as u64)
-            .await
-            .map_err(|e| db_error::map_writing(res, e))?;
+        rows_for_write::<B>(conn, res, &chosen, Some(columns), keys.len() as u64).await?;
     let mut by_key: Vec<Option<Vec<u8>>> = rows.rows.drain(..).map(Some).collect();
     let mut out = Rendered::default();
     for k in keys {
