@@ -6,6 +6,7 @@
 mod app;
 mod support;
 
+use expose_runtime::{expose, Backend, HookCtx, Problem};
 use serde_json::{json, Value as Json};
 use std::sync::Arc;
 use support::{get, send, Reply, TestDb};
@@ -703,8 +704,69 @@ async fn concurrent_upserts(t: Arc<TestDb>) {
     assert_eq!((status, again.as_str()), (200, "[]"));
 }
 
+/// A label whose update overwrites who edited it last: an upsert's merge writes the
+/// fields sent as the row has them and the overwritten one as the update sets it.
+#[expose(
+    as = "stamps",
+    list(order = "id"),
+    create(upsert, overwrite(edited_by = creator)),
+    update(fields = "label", overwrite(edited_by = editor))
+)]
+pub struct Stamp {
+    #[expose(id, generated)]
+    pub id: i64,
+    #[expose(unique)]
+    pub code: String,
+    pub label: String,
+    pub edited_by: String,
+}
+
+fn creator(_: &HookCtx) -> Result<String, Problem> {
+    Ok("creator".into())
+}
+
+fn editor(_: &HookCtx) -> Result<String, Problem> {
+    Ok("editor".into())
+}
+
+async fn upsert_stamp(app: &axum::Router, label: &str) -> Reply {
+    let body = json!({"code": "a", "label": label, "edited_by": "client"}).to_string();
+    let merge = [(
+        "prefer",
+        "resolution=merge-duplicates, return=representation",
+    )];
+    send(app, "POST", "/stamps?on_conflict=code", &merge, Some(&body)).await
+}
+
+async fn upsert_merge_sets_sent_and_overwritten_fields(t: Arc<TestDb>) {
+    let ddl = match t.backend {
+        Backend::Sqlite => "CREATE TABLE stamps (id INTEGER PRIMARY KEY AUTOINCREMENT, code TEXT NOT NULL UNIQUE, label TEXT NOT NULL, edited_by TEXT NOT NULL)",
+        Backend::Postgres => "CREATE TABLE stamps (id BIGSERIAL PRIMARY KEY, code TEXT NOT NULL UNIQUE, label TEXT NOT NULL, edited_by TEXT NOT NULL)",
+        Backend::MySql => "CREATE TABLE stamps (id BIGINT AUTO_INCREMENT PRIMARY KEY, code VARCHAR(20) NOT NULL UNIQUE, label TEXT NOT NULL, edited_by TEXT NOT NULL)",
+    };
+    t.db.execute(ddl).await.expect("create stamps");
+    let app = Stamp::router().with_state(t.db.clone());
+    let r = upsert_stamp(&app, "first").await;
+    assert_eq!(r.status, 201, "{}", text(&r));
+    assert_eq!(
+        r.json(),
+        json!([{"id": 1, "code": "a", "label": "first", "edited_by": "creator"}])
+    );
+    let r = upsert_stamp(&app, "second").await;
+    assert_eq!(r.status, 200, "{}", text(&r));
+    assert_eq!(
+        r.json(),
+        json!([{"id": 1, "code": "a", "label": "second", "edited_by": "editor"}]),
+        "the label as sent, `edited_by` as the update overwrites it"
+    );
+    let all = get(&app, "/stamps").await.json();
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all}");
+    assert_eq!(all[0]["edited_by"], "editor");
+}
+
 backend_tests!(
     overlapping_writes_all_apply,
+    upsert_merge_sets_sent_and_overwritten_fields,
     overlapping_writes_by_other_fields_all_apply,
     deadlock_victim_is_sent_again,
     concurrent_upserts,

@@ -854,7 +854,7 @@ fn merge_values(
 struct OneUpsert {
     values: Vec<(usize, Value)>,
     conflict: (usize, Value),
-    set: Option<Vec<(usize, Value)>>,
+    set: Option<sql::Merge>,
 }
 
 /// The upsert of `rows` as one statement ([`upsert_at_once`]) when it can be: one row that
@@ -890,11 +890,25 @@ fn one_upsert(
             if !scope.is_empty() || !with_check.is_empty() || has_hooks(policy.op) {
                 return Ok(None);
             }
-            let set = merge_values(res, policy, writable, u.field, row, update_ctx)?;
-            if set.is_empty() {
+            // The fields the merge takes as the row has them (the statement names the
+            // row's own value, bound once), then those the update forces.
+            let forced = |i: usize| {
+                policy
+                    .op
+                    .force
+                    .iter()
+                    .any(|f| f.field == res.field(i).ident)
+            };
+            let sent = row
+                .iter()
+                .filter(|(i, _)| *i != u.field && writable.contains(*i) && !forced(*i))
+                .fold(0u64, |m, (i, _)| m | 1 << i);
+            let mut forced = Vec::new();
+            force_values(res, policy.op, update_ctx, &mut forced)?;
+            if sent == 0 && forced.is_empty() {
                 return Ok(None);
             }
-            Some(set)
+            Some(sql::Merge { sent, forced })
         }
     };
     if dialect.upsert == crate::db::Upsert::OnDuplicateKey {
@@ -918,7 +932,7 @@ fn upsert_statement<'r, B: Driver>(
     res: &'r Resource,
     mut values: Vec<(usize, Value)>,
     conflict: usize,
-    mut set: Option<Vec<(usize, Value)>>,
+    mut set: Option<sql::Merge>,
     ret: Option<&[Column]>,
 ) -> (sql::Sql<'r>, Vec<Value>) {
     let Some(returning) = cached_returning(res, ret) else {
@@ -928,7 +942,7 @@ fn upsert_statement<'r, B: Driver>(
     };
     let (inserting, merging) = (
         sql::written(&mut values),
-        set.as_mut().map(|s| sql::written(s)),
+        set.as_mut().map(|m| (m.sent, sql::written(&mut m.forced))),
     );
     let shape = sql::Shape::Upsert {
         values: inserting,
@@ -937,16 +951,17 @@ fn upsert_statement<'r, B: Driver>(
         returning,
     };
     let inserted = values.len();
-    let args = values
-        .into_iter()
-        .chain(set.into_iter().flatten())
-        .map(|(_, v)| v)
-        .collect();
+    let forced = set.map(|m| m.forced).unwrap_or_default();
+    let mut args = Vec::with_capacity(inserted + forced.len());
+    args.extend(values.into_iter().chain(forced).map(|(_, v)| v));
     res.statements
         .statement(B::DIALECT, shape, args, |mut args: Vec<Value>| {
-            let merged = args.split_off(inserted);
+            let forced = args.split_off(inserted);
             let values = FieldSet(inserting).iter().zip(args).collect();
-            let set = merging.map(|s| FieldSet(s).iter().zip(merged).collect());
+            let set = merging.map(|(sent, f)| sql::Merge {
+                sent,
+                forced: FieldSet(f).iter().zip(forced).collect(),
+            });
             let mut w = SqlWriter::new(B::DIALECT);
             sql::upsert(&mut w, res, values, conflict, set, ret);
             w
@@ -1094,7 +1109,13 @@ async fn upsert_at_once<B: Driver>(
                 .map_err(map)?;
             (n, inserted)
         }
-        (How::MergeFirst, Some(set)) => {
+        (How::MergeFirst, Some(merge)) => {
+            // An `UPDATE`: the fields it takes from the row are bound as values.
+            let mut set: Vec<(usize, Value)> = (one.values.iter())
+                .filter(|(i, _)| FieldSet(merge.sent).contains(*i))
+                .cloned()
+                .collect();
+            set.extend(merge.forced);
             let (sql, args) = merge_first_statement::<B>(res, set, one.conflict, cols);
             let merged = fetch_body::<B>(conn, res, cols, (&sql, &args), true, &mut out)
                 .await

@@ -26,15 +26,16 @@ pub(crate) enum Shape {
     /// `DELETE FROM t WHERE key = ?`; binds the key.
     Delete,
     /// One row upserted ([`upsert`](super::upsert)): the fields inserted, the conflict
-    /// field, the fields a merge sets (`None`: a duplicate is ignored) and what it returns;
-    /// binds the inserted values in field order, then the merged ones in field order.
+    /// field, the fields a merge sets (`None`: a duplicate is ignored; else those taken
+    /// from the row, then those forced) and what it returns; binds the inserted values in
+    /// field order, then the forced ones in field order.
     Upsert {
         /// The fields inserted.
         values: u64,
         /// The conflict field.
         conflict: usize,
-        /// The fields a merge sets.
-        set: Option<u64>,
+        /// The fields a merge sets: taken from the row, and forced.
+        set: Option<(u64, u64)>,
         /// What it returns.
         returning: Returning,
     },

@@ -2,6 +2,7 @@
 
 use super::SqlWriter;
 use crate::db::{Bound, Containment, Like};
+use crate::field::FieldSet;
 use crate::field_type::FieldType;
 use crate::filter::{Column, Cond, Filter, Operand, OrderKey};
 use crate::query::{EmbedPlan, ListPlan};
@@ -755,10 +756,21 @@ pub(crate) fn insert(
     returning(w, res, ret);
 }
 
+/// What a one-row upsert's merge sets: the fields it takes as the row inserted them
+/// (`sent`, named rather than bound again: `EXCLUDED.a`, MySQL's `VALUES(a)`), then the
+/// values the update forces.
+#[derive(Debug)]
+pub(crate) struct Merge {
+    /// The fields taken from the row.
+    pub(crate) sent: u64,
+    /// The forced values, bound.
+    pub(crate) forced: Vec<(usize, Value)>,
+}
+
 /// One row upserted on its `conflict` field in one statement, as the dialect spells it
-/// ([`Upsert`](crate::db::Upsert)): `INSERT ... ON CONFLICT (c) DO UPDATE SET a = ?, ...`
-/// (or `DO NOTHING` without `set`), or MySQL's `INSERT ... ON DUPLICATE KEY UPDATE a = ?,
-/// ...`; a version field counts the merge. With `ret`, `RETURNING` those columns and,
+/// ([`Upsert`](crate::db::Upsert)): `INSERT ... ON CONFLICT (c) DO UPDATE SET a =
+/// EXCLUDED.a, f = ?, ...` (or `DO NOTHING` without `set`), or MySQL's `INSERT ... ON
+/// DUPLICATE KEY UPDATE a = VALUES(a), f = ?, ...`; a version field counts the merge. With `ret`, `RETURNING` those columns and,
 /// where the dialect can say it (PostgreSQL: `xmax` is 0 in a row version its own
 /// statement inserted), whether the row was inserted, as a last column of 1 or 0.
 pub(crate) fn upsert(
@@ -766,18 +778,18 @@ pub(crate) fn upsert(
     res: &Schema,
     values: Vec<(usize, Value)>,
     conflict: usize,
-    set: Option<Vec<(usize, Value)>>,
+    set: Option<Merge>,
     ret: Option<&[Column]>,
 ) {
     let mysql = w.dialect.upsert == crate::db::Upsert::OnDuplicateKey;
     insert(w, res, values, None);
-    match (set, mysql) {
-        (None, _) => {
+    match set {
+        None => {
             w.push(" ON CONFLICT (")
                 .ident(res.field(conflict).column)
                 .push(") DO NOTHING");
         }
-        (Some(set), _) => {
+        Some(Merge { sent, forced }) => {
             match mysql {
                 true => w.push(" ON DUPLICATE KEY UPDATE "),
                 false => w
@@ -785,11 +797,20 @@ pub(crate) fn upsert(
                     .ident(res.field(conflict).column)
                     .push(") DO UPDATE SET "),
             };
-            for (n, (i, v)) in set.into_iter().enumerate() {
-                if n > 0 {
-                    w.push(", ");
-                }
+            let mut n = 0;
+            for i in FieldSet(sent).iter() {
+                let col = res.field(i).column;
+                w.push(if n > 0 { ", " } else { "" }).ident(col).push(" = ");
+                match mysql {
+                    true => w.push("VALUES(").ident(col).push(")"),
+                    false => w.push("EXCLUDED.").ident(col),
+                };
+                n += 1;
+            }
+            for (i, v) in forced {
+                w.push(if n > 0 { ", " } else { "" });
                 w.ident(res.field(i).column).push(" = ").bind(v);
+                n += 1;
             }
             if let Some(v) = res.version {
                 let col = res.field(v).column;
