@@ -259,7 +259,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let (res, w) = (self.res, self.writes);
-        let mut values = Vec::new();
+        let mut values = Vec::with_capacity(res.model.fields.len());
         let mut errors: Vec<Offender> = Vec::new();
         let mut seen = FieldSet::default();
         // Members that are not fields: their names (to find repeats; a set past a few), and

@@ -243,13 +243,6 @@ fn conflict_param(
             None => Ok(None),
         };
     };
-    let unique: Vec<&str> = res
-        .model
-        .fields
-        .iter()
-        .filter(|f| f.key || f.unique)
-        .map(|f| f.name)
-        .collect();
     if !op.upsert {
         return Err(Problem::bad_request(format!(
             "{} does not accept upserts (`Prefer: resolution=...`); send rows to insert only",
@@ -259,14 +252,18 @@ fn conflict_param(
     let Some((_, raw)) = on_conflict else {
         return Ok(Some((res.key, resolution)));
     };
-    let names: Vec<&str> = raw.split(',').map(unquote).collect();
-    let field = match names.as_slice() {
-        [one] => res
-            .by_name(one)
-            .filter(|i| unique.contains(&res.field(*i).name)),
-        _ => None,
+    let field = match raw.contains(',') {
+        false => res.by_name(unquote(raw)).filter(|i| {
+            let f = res.field(*i);
+            f.key || f.unique
+        }),
+        true => None,
     };
     field.map(|f| Some((f, resolution))).ok_or_else(|| {
+        let unique: Vec<&str> = (res.model.fields.iter())
+            .filter(|f| f.key || f.unique)
+            .map(|f| f.name)
+            .collect();
         Problem::invalid_parameter(
             "on_conflict",
             format!(

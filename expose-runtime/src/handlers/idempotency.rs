@@ -4,8 +4,15 @@
 
 use super::*;
 use crate::resource::Held;
+use axum::http::HeaderName;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// `Idempotency-Key`, named once.
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// `Idempotent-Replayed`: this answer is a stored one.
+const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// The table of stored answers (`Db::create_idempotency_table`).
 pub(crate) const TABLE: &str = "expose_idempotency";
@@ -30,7 +37,7 @@ pub(crate) fn keyed(
     parts: &Parts,
     body: &[u8],
 ) -> Result<Option<Keyed>, Problem> {
-    let Some(raw) = headers.get("idempotency-key") else {
+    let Some(raw) = headers.get(IDEMPOTENCY_KEY) else {
         return Ok(None);
     };
     let bad = |why: &str| {
@@ -135,7 +142,7 @@ impl Answer {
             }
         }
         if replayed {
-            h.insert("idempotent-replayed", HeaderValue::from_static("true"));
+            h.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
         }
         response
     }

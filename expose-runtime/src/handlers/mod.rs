@@ -446,10 +446,8 @@ fn not_found(res: &Resource, key: &str) -> Problem {
 }
 
 fn applied(h: &mut HeaderMap, prefer: &query::Prefer) {
-    if !prefer.applied.is_empty() {
-        if let Ok(v) = HeaderValue::from_str(&prefer.applied.join(", ")) {
-            h.insert("preference-applied", v);
-        }
+    if let Some(v) = prefer.applied_header() {
+        h.insert(query::PREFERENCE_APPLIED, v);
     }
 }
 

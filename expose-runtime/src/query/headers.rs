@@ -2,7 +2,15 @@
 
 use super::grammar;
 use crate::problem::Problem;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderName};
+use std::borrow::Cow;
+
+/// `Prefer` (RFC 7240), named once (a name given as text is checked and hashed anew at
+/// every lookup).
+pub(crate) const PREFER: HeaderName = HeaderName::from_static("prefer");
+
+/// `Preference-Applied` (RFC 7240).
+pub(crate) const PREFERENCE_APPLIED: HeaderName = HeaderName::from_static("preference-applied");
 
 /// The media type of PostgREST's singular responses.
 pub(crate) const OBJECT_JSON: &str = "application/vnd.pgrst.object+json";
@@ -46,7 +54,7 @@ pub(crate) struct Prefer {
     /// `max-affected=n`, honoured under `handling=strict` only (as PostgREST does).
     pub(crate) max_affected: Option<u64>,
     /// What goes into `Preference-Applied`.
-    pub(crate) applied: Vec<String>,
+    pub(crate) applied: Vec<Cow<'static, str>>,
 }
 
 /// Reads every `Prefer` header (preferences are comma-separated, in one header or several);
@@ -56,14 +64,14 @@ pub(crate) fn prefer(headers: &HeaderMap) -> Result<Prefer, Problem> {
     let mut strict = false;
     let mut unknown = Vec::new();
     let mut max_affected = None;
-    for value in headers.get_all("prefer") {
+    for value in headers.get_all(PREFER) {
         let Ok(value) = value.to_str() else {
             return Err(Problem::bad_request("the Prefer header is not valid text"));
         };
         for pref in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             // Counts, returns and handling are echoed here; the others by the operation
             // that honours them.
-            let echo = |p: &mut Prefer| p.apply(pref);
+            let echo = |p: &mut Prefer| p.apply(known(pref));
             match pref {
                 "count=exact" | "count=planned" | "count=estimated" => {
                     p.count = Some(match pref {
@@ -128,9 +136,24 @@ pub(crate) fn prefer(headers: &HeaderMap) -> Result<Prefer, Problem> {
     Ok(p)
 }
 
+/// The preferences echoed as they were read, as static text (no copy per request).
+fn known(pref: &str) -> Cow<'static, str> {
+    const ECHOED: [&str; 5] = [
+        "return=representation",
+        "return=minimal",
+        "return=headers-only",
+        "handling=strict",
+        "handling=lenient",
+    ];
+    match ECHOED.iter().find(|k| **k == pref) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(pref.to_owned()),
+    }
+}
+
 impl Prefer {
     /// Records a preference as applied, for `Preference-Applied`.
-    pub(crate) fn apply(&mut self, pref: impl Into<String>) {
+    pub(crate) fn apply(&mut self, pref: impl Into<Cow<'static, str>>) {
         let pref = pref.into();
         if !self.applied.contains(&pref) {
             self.applied.push(pref);
@@ -141,8 +164,18 @@ impl Prefer {
     /// the `count=exact` recorded when the header was read.
     pub(crate) fn applied_count(&mut self, pref: &'static str) {
         match self.applied.iter_mut().find(|p| p.starts_with("count=")) {
-            Some(p) => pref.clone_into(p),
+            Some(p) => *p = Cow::Borrowed(pref),
             None => self.apply(pref),
+        }
+    }
+
+    /// The `Preference-Applied` header's value, if any preference was applied.
+    pub(crate) fn applied_header(&self) -> Option<axum::http::HeaderValue> {
+        use axum::http::HeaderValue;
+        match self.applied.as_slice() {
+            [] => None,
+            [Cow::Borrowed(one)] => Some(HeaderValue::from_static(one)),
+            all => HeaderValue::from_maybe_shared(axum::body::Bytes::from(all.join(", "))).ok(),
         }
     }
 }
