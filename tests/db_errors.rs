@@ -326,6 +326,7 @@ async fn small_pool(t: &TestDb, statement_timeout: Option<Duration>) -> Db {
             max_connections: 1,
             acquire_timeout: Duration::from_millis(200),
             statement_timeout,
+            ..PoolConfig::default()
         },
     )
     .await

@@ -367,16 +367,24 @@ fn print_sample(name: &str, s: &Sample, seed_rows: u64) {
         if h.sqlite_peak > 0 {
             let _ = write!(line, "  sqlite {:.1} MiB", mib(h.sqlite_used));
         }
-        if let (Some(u), Some(f)) = (h.malloc_used, h.malloc_free) {
+        match (h.malloc_used, h.malloc_free) {
             // What malloc has handed out besides SQLite's heap (SQLite allocates through
             // malloc too): the server's own, Rust-side, memory.
-            let _ = write!(
-                line,
-                "  malloc {:.1} used ({:.2} not SQLite's) {:.1} free",
-                mib(u),
-                mib(u.saturating_sub(h.sqlite_used)),
-                mib(f)
-            );
+            (Some(u), Some(f)) if h.sqlite_peak > 0 => {
+                let _ = write!(
+                    line,
+                    "  malloc {:.1} used ({:.2} not SQLite's) {:.1} free",
+                    mib(u),
+                    mib(u.saturating_sub(h.sqlite_used)),
+                    mib(f)
+                );
+            }
+            // SQLite keeps no count (its memory statistics are off, as `Db::connect`
+            // leaves them): malloc's figures hold SQLite's heap too.
+            (Some(u), Some(f)) => {
+                let _ = write!(line, "  malloc {:.1} used {:.1} free", mib(u), mib(f));
+            }
+            _ => {}
         }
     }
     if let Some(w) = s.wal_bytes {

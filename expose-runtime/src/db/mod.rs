@@ -7,6 +7,7 @@ mod driver;
 pub(crate) mod error;
 mod placeholders;
 mod row;
+mod sqlite_memory;
 mod write_queue;
 
 pub(crate) use commit::{Sent, WriteTx};
@@ -100,6 +101,14 @@ impl Db {
     /// blocks (at most 7 of each small size per thread) and the arena space they keep from
     /// being reused. With those caches off (`GLIBC_TUNABLES=glibc.malloc.tcache_count=0`) RSS
     /// stays level from the 10th second; `MALLOC_ARENA_MAX=2` keeps it at 20–22 MiB.
+    ///
+    /// **SQLite's memory statistics are turned off** the first time SQLite is opened this
+    /// way in a process, before SQLite starts: with them on, every allocation and free of
+    /// SQLite takes one process-wide mutex, and a page of rows allocated on the
+    /// connections' threads and freed on tokio's makes them queue on it (at 32 connections
+    /// on 2 cores, half the CPU time of a list with SQLite went to that queue).
+    /// `sqlite3_memory_used` then reads 0; [`PoolConfig::sqlite_memory_statistics`] keeps
+    /// them. Where SQLite was already started by other code, nothing changes.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         Db::connect_with(url, PoolConfig::default()).await
     }
@@ -127,6 +136,9 @@ impl Db {
                 .await?;
             Ok(Db::MySql(pool))
         } else if url.starts_with("sqlite:") {
+            if !config.sqlite_memory_statistics {
+                sqlite_memory::statistics_off();
+            }
             let opts = sqlx::sqlite::SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
                 .foreign_keys(true)
@@ -370,6 +382,12 @@ pub struct PoolConfig {
     /// `max_statement_time`, MySQL `max_execution_time` for reads; SQLite has none and relies
     /// on the router's request timeout).
     pub statement_timeout: Option<std::time::Duration>,
+    /// SQLite only: keep SQLite's memory statistics (`sqlite3_memory_used`,
+    /// `sqlite3_status`) at the cost of a process-wide mutex on each of its allocations
+    /// (default `false`: [`Db::connect`] turns them off, before SQLite starts, for the whole
+    /// process). Set it when something reads those figures, or when other code may open
+    /// SQLite on another thread while the first pool connects.
+    pub sqlite_memory_statistics: bool,
 }
 
 impl Default for PoolConfig {
@@ -378,6 +396,7 @@ impl Default for PoolConfig {
             max_connections: 10,
             acquire_timeout: std::time::Duration::from_secs(1),
             statement_timeout: Some(std::time::Duration::from_secs(20)),
+            sqlite_memory_statistics: false,
         }
     }
 }
