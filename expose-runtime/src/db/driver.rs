@@ -29,8 +29,14 @@ pub(crate) struct Executed {
 pub(crate) trait Driver: Database {
     const DIALECT: &'static Dialect;
 
-    /// Runs a statement and hands each row to `f` as it arrives (lists render rows as they
-    /// stream in, rather than collect them first).
+    /// Runs a statement and hands each row to `f`: as it arrives from PostgreSQL and MySQL
+    /// (read from the connection's socket in the request's task: lists render rows as they
+    /// stream in, rather than collect them first), and once all have arrived from SQLite.
+    /// SQLite's rows are made on the connection's worker thread while the request reads
+    /// them on a tokio thread: rendering each one as it came, while the worker made the
+    /// next on the other core, cost 10–15 % more CPU per request than collecting them
+    /// first (SQLite, 32 connections, embed-author and list; `bench/PROFILE.md`). The
+    /// rows of a page are held either way (sqlx's row channel holds a page of 1 000).
     fn fetch_each<'e>(
         conn: &'e mut Self::Connection,
         sql: &'e str,
@@ -131,7 +137,7 @@ fn whole_rows(x: f64) -> u64 {
 }
 
 macro_rules! backend {
-    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr, $as_sqlite:expr, $planned:expr, $decode:expr) => {
+    ($db:ty, $variant:ident, $dialect:expr, $last_id:expr, $text_unchecked:expr, $as_sqlite:expr, $planned:expr, $decode:expr, $rows_collected:expr) => {
         impl Driver for $db {
             const DIALECT: &'static Dialect = &$dialect;
 
@@ -147,14 +153,20 @@ macro_rules! backend {
                 Box::pin(async move {
                     let q = sqlx::query_with::<$db, _>(sql, bind_all(args)?);
                     let mut rows = q.fetch(&mut *conn);
+                    // Rows kept to render after the last (SQLite), else none.
+                    let mut collected = Vec::new();
                     while let Some(row) = std::future::poll_fn(|cx| {
                         futures_core::Stream::poll_next(rows.as_mut(), cx)
                     })
                     .await
                     {
-                        f(&row?)?;
+                        match ($rows_collected, row?) {
+                            (true, row) => collected.push(row),
+                            (false, row) => f(&row)?,
+                        }
                     }
-                    Ok(())
+                    drop(rows);
+                    collected.iter().try_for_each(|row| f(row))
                 })
             }
 
@@ -460,7 +472,9 @@ mod sqlite {
         |p| Some(p),
         // Never asked: SQLite's dialect has no `explain`.
         |_| Err(no_estimate("SQLite keeps none")),
-        decode
+        decode,
+        // Rows collected, then rendered: see `Driver::fetch_each`.
+        true
     );
 
     /// By the value's storage class, refined by the column's declared type (`BOOLEAN`,
@@ -550,7 +564,8 @@ mod postgres {
                 .map(whole_rows)
                 .ok_or_else(|| no_estimate(&plan.0.to_string()))
         },
-        decode
+        decode,
+        false
     );
 
     fn decode(row: &sqlx::postgres::PgRow, i: usize) -> Result<Value, sqlx::Error> {
@@ -606,7 +621,8 @@ mod mysql {
         true,
         |_| None,
         planned_rows,
-        decode
+        decode,
+        false
     );
 
     /// Integers of every width (unsigned ones that fit `i64`), and `DECIMAL` (what `SUM`
