@@ -833,20 +833,24 @@ fn merge_values(
     row: &[(usize, Value)],
     ctx: Option<&HookCtx>,
 ) -> Result<Vec<(usize, Value)>, Problem> {
-    let forced = |i: usize| {
-        policy
-            .op
-            .force
-            .iter()
-            .any(|f| f.field == res.field(i).ident)
-    };
-    let mut values: Vec<(usize, Value)> = row
-        .iter()
-        .filter(|(i, _)| *i != conflict && writable.contains(*i) && !forced(*i))
+    let mut values: Vec<(usize, Value)> = (merged_as_sent(res, policy, writable, conflict, row))
         .cloned()
         .collect();
     force_values(res, policy.op, ctx, &mut values)?;
     Ok(values)
+}
+
+/// The values of a row that a merge writes as they were sent: the fields the update may
+/// write, less the conflict field and those the update forces.
+fn merged_as_sent<'a>(
+    res: &'a Resource,
+    policy: &'a Policy,
+    writable: FieldSet,
+    conflict: usize,
+    row: &'a [(usize, Value)],
+) -> impl Iterator<Item = &'a (usize, Value)> + 'a {
+    let forced = |i: usize| (policy.op.force.iter()).any(|f| f.field == res.field(i).ident);
+    (row.iter()).filter(move |(i, _)| *i != conflict && writable.contains(*i) && !forced(*i))
 }
 
 /// A one-row upsert that needs no read first: what it inserts, its conflict field and
@@ -892,16 +896,7 @@ fn one_upsert(
             }
             // The fields the merge takes as the row has them (the statement names the
             // row's own value, bound once), then those the update forces.
-            let forced = |i: usize| {
-                policy
-                    .op
-                    .force
-                    .iter()
-                    .any(|f| f.field == res.field(i).ident)
-            };
-            let sent = row
-                .iter()
-                .filter(|(i, _)| *i != u.field && writable.contains(*i) && !forced(*i))
+            let sent = merged_as_sent(res, policy, writable, u.field, row)
                 .fold(0u64, |m, (i, _)| m | 1 << i);
             let mut forced = Vec::new();
             force_values(res, policy.op, update_ctx, &mut forced)?;
