@@ -252,16 +252,14 @@ fn conflict_param(
     let Some((_, raw)) = on_conflict else {
         return Ok(Some((res.key, resolution)));
     };
+    let unique = |f: &&crate::field::Field| f.key || f.unique;
     let field = match raw.contains(',') {
-        false => res.by_name(unquote(raw)).filter(|i| {
-            let f = res.field(*i);
-            f.key || f.unique
-        }),
+        false => (res.by_name(unquote(raw))).filter(|i| unique(&res.field(*i))),
         true => None,
     };
     field.map(|f| Some((f, resolution))).ok_or_else(|| {
         let unique: Vec<&str> = (res.model.fields.iter())
-            .filter(|f| f.key || f.unique)
+            .filter(unique)
             .map(|f| f.name)
             .collect();
         Problem::invalid_parameter(

@@ -69,9 +69,8 @@ pub(crate) fn prefer(headers: &HeaderMap) -> Result<Prefer, Problem> {
             return Err(Problem::bad_request("the Prefer header is not valid text"));
         };
         for pref in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            // Counts, returns and handling are echoed here; the others by the operation
-            // that honours them.
-            let echo = |p: &mut Prefer| p.apply(known(pref));
+            // Counts, returns and handling are echoed here (as the arm's own text: no copy
+            // per request); the others by the operation that honours them.
             match pref {
                 "count=exact" | "count=planned" | "count=estimated" => {
                     p.count = Some(match pref {
@@ -85,24 +84,24 @@ pub(crate) fn prefer(headers: &HeaderMap) -> Result<Prefer, Problem> {
                 }
                 "return=representation" => {
                     p.ret = Some(Return::Representation);
-                    echo(&mut p);
+                    p.apply("return=representation");
                 }
                 "return=minimal" => {
                     p.ret = Some(Return::Minimal);
-                    echo(&mut p);
+                    p.apply("return=minimal");
                 }
                 "return=headers-only" => {
                     p.ret = Some(Return::HeadersOnly);
-                    echo(&mut p);
+                    p.apply("return=headers-only");
                 }
                 "missing=default" => p.missing_default = true,
                 "resolution=merge-duplicates" => p.resolution = Some(Resolution::Merge),
                 "resolution=ignore-duplicates" => p.resolution = Some(Resolution::Ignore),
                 "handling=strict" => {
                     strict = true;
-                    echo(&mut p);
+                    p.apply("handling=strict");
                 }
-                "handling=lenient" => echo(&mut p),
+                "handling=lenient" => p.apply("handling=lenient"),
                 other => {
                     match other.strip_prefix("max-affected=") {
                         Some(n) => {
@@ -134,21 +133,6 @@ pub(crate) fn prefer(headers: &HeaderMap) -> Result<Prefer, Problem> {
         p.max_affected = max_affected;
     }
     Ok(p)
-}
-
-/// The preferences echoed as they were read, as static text (no copy per request).
-fn known(pref: &str) -> Cow<'static, str> {
-    const ECHOED: [&str; 5] = [
-        "return=representation",
-        "return=minimal",
-        "return=headers-only",
-        "handling=strict",
-        "handling=lenient",
-    ];
-    match ECHOED.iter().find(|k| **k == pref) {
-        Some(k) => Cow::Borrowed(k),
-        None => Cow::Owned(pref.to_owned()),
-    }
 }
 
 impl Prefer {
