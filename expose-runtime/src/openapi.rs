@@ -2810,9 +2810,15 @@ mod tests {
         let r = res();
         let policy = r.policy(kind).expect("a write chosen by filters");
         let pairs = vec![(key.to_owned(), value.to_owned())];
-        crate::query::plan_write(r, policy, r.output, &pairs)
-            .map(|_| ())
-            .map_err(|p| p.detail().to_owned())
+        let plan = crate::query::plan_write(r, policy, r.output, &pairs)
+            .map_err(|p| p.detail().to_owned())?;
+        // An embed in `select` names a relation, which the handler resolves after planning
+        // (`write_embeds::answer_embeds`): `Thing` has none, so every embed is refused.
+        assert!(r.related.is_empty());
+        match plan.embeds.first() {
+            Some(e) => Err(format!("`{}` is not a relation of things", e.relation)),
+            None => Ok(()),
+        }
     }
 
     /// Every query parameter `PATCH` / `DELETE` on the collection document, with its pattern

@@ -25,28 +25,6 @@ pub(crate) struct Executed {
     pub(crate) last_insert_id: Option<i64>,
 }
 
-/// SQLite statements of the process reading rows right now (`Driver::fetch_each`).
-static SQLITE_READING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// One SQLite statement reading rows, counted while it lives.
-pub(crate) struct SqliteReading;
-
-impl SqliteReading {
-    /// Counts a statement that starts reading, and says whether another one was reading
-    /// already (then its rows are collected before they are rendered).
-    fn start() -> (Option<SqliteReading>, bool) {
-        use std::sync::atomic::Ordering::Relaxed;
-        let others = SQLITE_READING.fetch_add(1, Relaxed);
-        (Some(SqliteReading), others > 0)
-    }
-}
-
-impl Drop for SqliteReading {
-    fn drop(&mut self) {
-        SQLITE_READING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// One sqlx database the runtime can drive.
 pub(crate) trait Driver: Database {
     const DIALECT: &'static Dialect;
@@ -54,13 +32,11 @@ pub(crate) trait Driver: Database {
     /// Runs a statement and hands each row to `f`: as it arrives from PostgreSQL and MySQL
     /// (read from the connection's socket in the request's task: lists render rows as they
     /// stream in, rather than collect them first). SQLite's rows are made on the
-    /// connection's worker thread while the request reads them on a tokio thread: alone,
-    /// each is rendered as it comes, while the worker makes the next on another core; while
-    /// other statements read rows ([`SqliteReading`]), the cores are taken anyway, and
-    /// rendering each row while its worker went on cost 10–15 % more CPU per request than
-    /// collecting them first (32 connections; at one, collecting first cost 5 % of the
-    /// throughput: `bench/PROFILE.md`). The rows of a page are held either way (sqlx's row
-    /// channel holds a page of 1 000).
+    /// connection's worker thread and sent to the request's task one by one; they are
+    /// collected, then rendered after the last: rendering each row while the worker made
+    /// the next one on the other core cost 10–15 % more CPU per request at 32 connections,
+    /// and 3–8 % of the throughput at one (`bench/PROFILE.md`). The rows of a page are held
+    /// either way (sqlx's row channel holds a page of 1 000).
     fn fetch_each<'e>(
         conn: &'e mut Self::Connection,
         sql: &'e str,
@@ -176,9 +152,8 @@ macro_rules! backend {
                 tracing::trace!(target: "expose_runtime::rows", rows_of = sql);
                 Box::pin(async move {
                     let q = sqlx::query_with::<$db, _>(sql, bind_all(args)?);
-                    // Rows kept to render after the last (SQLite, while other statements
-                    // read rows), else none.
-                    let (_reading, collect) = $collect;
+                    // Rows kept to render after the last (SQLite), else none.
+                    let collect: bool = $collect;
                     let mut rows = q.fetch(&mut *conn);
                     let mut collected = Vec::new();
                     while let Some(row) = std::future::poll_fn(|cx| {
@@ -499,8 +474,8 @@ mod sqlite {
         // Never asked: SQLite's dialect has no `explain`.
         |_| Err(no_estimate("SQLite keeps none")),
         decode,
-        // Rows collected, then rendered, while others read: see `Driver::fetch_each`.
-        SqliteReading::start()
+        // Rows collected, then rendered: see `Driver::fetch_each`.
+        true
     );
 
     /// By the value's storage class, refined by the column's declared type (`BOOLEAN`,
@@ -591,7 +566,7 @@ mod postgres {
                 .ok_or_else(|| no_estimate(&plan.0.to_string()))
         },
         decode,
-        (None::<SqliteReading>, false)
+        false
     );
 
     fn decode(row: &sqlx::postgres::PgRow, i: usize) -> Result<Value, sqlx::Error> {
@@ -648,7 +623,7 @@ mod mysql {
         |_| None,
         planned_rows,
         decode,
-        (None::<SqliteReading>, false)
+        false
     );
 
     /// Integers of every width (unsigned ones that fit `i64`), and `DECIMAL` (what `SUM`
