@@ -108,10 +108,13 @@ fn type_cond(
     param: &str,
     c: grammar::Condition,
 ) -> Result<Cond, Problem> {
-    let where_ = if param == c.field {
-        format!("`{}`", c.field)
-    } else {
-        format!("`{}` in `{param}`", c.field)
+    // Where the condition is, for a refusal's detail (written only then).
+    let where_ = || {
+        if param == c.field {
+            format!("`{}`", c.field)
+        } else {
+            format!("`{}` in `{param}`", c.field)
+        }
     };
     let field = resolve(res, names, &c.field)
         .filter(|i| allowed.contains(*i))
@@ -119,13 +122,14 @@ fn type_cond(
             Problem::invalid_parameter(
                 param,
                 format!(
-                    "{where_} is not a field you can filter on; filterable fields: {}",
+                    "{} is not a field you can filter on; filterable fields: {}",
+                    where_(),
                     res.names(allowed)
                 ),
             )
         })?;
     let ty = res.ty(field);
-    let refuse = |what: String| Problem::invalid_parameter(param, format!("{where_}: {what}"));
+    let refuse = |what: String| Problem::invalid_parameter(param, format!("{}: {what}", where_()));
     let typed = |s: &str| {
         Value::parse_filter(ty, s).map_err(|e| refuse(format!("`{s}` is not valid: {}", e.0)))
     };
