@@ -618,9 +618,9 @@ async fn database_down_and_back(t: Arc<TestDb>) {
     let _ = setup(&t).await;
     // SQLite's "down": its file's directory is gone (and comes back).
     let dir = std::env::temp_dir().join(format!("expose-down-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
     let (db, proxy) = match t.backend {
         Backend::Sqlite => {
+            std::fs::create_dir_all(&dir).unwrap();
             let url = format!("sqlite:{}", dir.join("db.sqlite").display());
             let db = Db::connect_with(&url, PoolConfig::default()).await.unwrap();
             create_tables(&db).await;

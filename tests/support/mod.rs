@@ -20,6 +20,8 @@ pub struct TestDb {
     pub db: Db,
     pub backend: Backend,
     drop_sql: Option<(Db, String)>,
+    /// SQLite's file, removed (with its `-wal` and `-shm`) once the test passed.
+    file: Option<std::path::PathBuf>,
 }
 
 fn unique(prefix: &str) -> String {
@@ -39,6 +41,7 @@ impl TestDb {
                     db,
                     backend,
                     drop_sql: None,
+                    file: Some(path),
                 })
             }
             Backend::Postgres => {
@@ -63,6 +66,7 @@ impl TestDb {
                     db: Db::Postgres(pool),
                     backend,
                     drop_sql: Some((Db::Postgres(admin), format!("DROP SCHEMA {schema} CASCADE"))),
+                    file: None,
                 })
             }
             Backend::MySql => {
@@ -89,17 +93,26 @@ impl TestDb {
                     db: Db::MySql(pool),
                     backend,
                     drop_sql: Some((Db::MySql(admin), format!("DROP DATABASE {name}"))),
+                    file: None,
                 })
             }
         }
     }
 
-    /// Drops the schema or database (SQLite files live in the temp dir).
+    /// Drops the schema or database, or removes the SQLite file. A failing test skips this
+    /// (its database stays, to be looked at).
     pub async fn cleanup(self) {
         self.db.close().await;
         if let Some((admin, sql)) = self.drop_sql {
             let _ = admin.execute(&sql).await;
             admin.close().await;
+        }
+        if let Some(file) = self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut name = file.clone().into_os_string();
+                name.push(suffix);
+                let _ = std::fs::remove_file(name);
+            }
         }
     }
 }
