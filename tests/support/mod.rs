@@ -19,9 +19,15 @@ use tower::ServiceExt;
 pub struct TestDb {
     pub db: Db,
     pub backend: Backend,
-    drop_sql: Option<(Db, String)>,
-    /// SQLite's file, removed (with its `-wal` and `-shm`) once the test passed.
-    file: Option<std::path::PathBuf>,
+    cleanup: Cleanup,
+}
+
+/// What a passing test's database leaves to undo (as the bench's `setup::Cleanup`).
+enum Cleanup {
+    /// SQLite's file, with its `-wal` and `-shm`.
+    File(std::path::PathBuf),
+    /// A statement that drops the test's schema or database, on an admin pool.
+    Drop(Db, String),
 }
 
 fn unique(prefix: &str) -> String {
@@ -40,8 +46,7 @@ impl TestDb {
                 Some(TestDb {
                     db,
                     backend,
-                    drop_sql: None,
-                    file: Some(path),
+                    cleanup: Cleanup::File(path),
                 })
             }
             Backend::Postgres => {
@@ -65,8 +70,10 @@ impl TestDb {
                 Some(TestDb {
                     db: Db::Postgres(pool),
                     backend,
-                    drop_sql: Some((Db::Postgres(admin), format!("DROP SCHEMA {schema} CASCADE"))),
-                    file: None,
+                    cleanup: Cleanup::Drop(
+                        Db::Postgres(admin),
+                        format!("DROP SCHEMA {schema} CASCADE"),
+                    ),
                 })
             }
             Backend::MySql => {
@@ -92,8 +99,7 @@ impl TestDb {
                 Some(TestDb {
                     db: Db::MySql(pool),
                     backend,
-                    drop_sql: Some((Db::MySql(admin), format!("DROP DATABASE {name}"))),
-                    file: None,
+                    cleanup: Cleanup::Drop(Db::MySql(admin), format!("DROP DATABASE {name}")),
                 })
             }
         }
@@ -103,15 +109,17 @@ impl TestDb {
     /// (its database stays, to be looked at).
     pub async fn cleanup(self) {
         self.db.close().await;
-        if let Some((admin, sql)) = self.drop_sql {
-            let _ = admin.execute(&sql).await;
-            admin.close().await;
-        }
-        if let Some(file) = self.file {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut name = file.clone().into_os_string();
-                name.push(suffix);
-                let _ = std::fs::remove_file(name);
+        match self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut name = path.as_os_str().to_owned();
+                    name.push(suffix);
+                    let _ = std::fs::remove_file(name);
+                }
+            }
+            Cleanup::Drop(admin, sql) => {
+                let _ = admin.execute(&sql).await;
+                admin.close().await;
             }
         }
     }
