@@ -32,6 +32,8 @@ pub struct RelUser {
     pub email: String,
     pub token: String,
     pub active: bool,
+    /// Only user 1 has one.
+    pub motto: Option<String>,
 }
 
 /// A post: published ones for everyone, one's own drafts too.
@@ -99,15 +101,17 @@ async fn setup(t: &TestDb, users: i64) -> axum::Router {
     expose_runtime::create_tables(&t.db, &[RelUser::MODEL, RelPost::MODEL, RelComment::MODEL])
         .await
         .expect("tables");
-    let mut sql = String::from("INSERT INTO rel_users (id, name, email, token, active) VALUES ");
+    let mut sql =
+        String::from("INSERT INTO rel_users (id, name, email, token, active, motto) VALUES ");
     for id in 1..=users {
         if id > 1 {
             sql.push_str(", ");
         }
         // User 3 is inactive: its list's `where` hides it.
         let active = if id == 3 { "FALSE" } else { "TRUE" };
+        let motto = if id == 1 { "'hi'" } else { "NULL" };
         sql.push_str(&format!(
-            "({id}, 'user{id}', 'u{id}@example.com', 'secret{id}', {active})"
+            "({id}, 'user{id}', 'u{id}@example.com', 'secret{id}', {active}, {motto})"
         ));
     }
     t.db.execute(&sql).await.expect("users");
@@ -211,8 +215,34 @@ async fn to_one_and_to_many(t: Arc<TestDb>) {
     let star = get(&app, "/rel_posts?select=id,rel_users(*)&id=eq.1", &[]).await;
     assert_eq!(
         star,
-        json!([{"id": 1, "rel_users": {"id": 1, "name": "user1", "active": true}}])
+        json!([{"id": 1, "rel_users": {"id": 1, "name": "user1", "active": true, "motto": "hi"}}])
     );
+    // Whether a joined row is there is read from one of its columns that is never null
+    // (`name`) or, where all it shows may be null (`motto`), from its key: a row whose
+    // columns are all null is an object of nulls, a missing row `null`.
+    let posts = "/rel_posts?id=in.(1,4,6)&select=id,";
+    for (embed, user2) in [
+        ("rel_users(motto)", json!({"motto": null})),
+        (
+            "rel_users(motto,name)",
+            json!({"motto": null, "name": "user2"}),
+        ),
+    ] {
+        let got = get(&app, &format!("{posts}{embed}"), &[]).await;
+        let user1 = match user2.get("name") {
+            Some(_) => json!({"motto": "hi", "name": "user1"}),
+            None => json!({"motto": "hi"}),
+        };
+        assert_eq!(
+            got,
+            json!([
+                {"id": 1, "rel_users": user1},
+                {"id": 4, "rel_users": user2},
+                {"id": 6, "rel_users": null},
+            ]),
+            "{embed}"
+        );
+    }
     // A single object (`Accept: application/vnd.pgrst.object+json`) keeps its embeds.
     let r = send(
         &app,

@@ -244,7 +244,10 @@ fn write_joined<B: Driver>(
             continue;
         }
         let child = &res.related[e.target].schema;
-        let null = B::is_null(row, at)?;
+        // Its key, before its columns, or one of its columns that is never null.
+        let presence = e.joined_presence(child);
+        let null = B::is_null(row, at + presence.unwrap_or(0))?;
+        let at_columns = at + usize::from(presence.is_none());
         let empty = e.spread && e.columns.is_empty();
         if rest.is_none() && !empty && json.len() > start + 1 {
             json.push(b',');
@@ -256,21 +259,21 @@ fn write_joined<B: Driver>(
         match (e.spread, null) {
             (_, _) if empty => {}
             (true, true) => out.extend_from_slice(&heads[k]),
-            (true, false) => output::write_members::<B>(child, &e.columns, row, at + 1, out)?,
+            (true, false) => output::write_members::<B>(child, &e.columns, row, at_columns, out)?,
             (false, true) => {
                 out.extend_from_slice(&heads[k]);
                 out.extend_from_slice(b"null");
             }
             (false, false) => {
                 out.extend_from_slice(&heads[k]);
-                output::write_row_from::<B>(child, &e.columns, row, at + 1, out)?;
+                output::write_row_from::<B>(child, &e.columns, row, at_columns, out)?;
             }
         }
         if let Some((links, parts)) = &mut rest {
             links.push(Value::Null(crate::field_type::FieldType::I64));
             parts.ends.push(parts.bytes.len());
         }
-        at += 1 + e.columns.len();
+        at = at_columns + e.columns.len();
         k += 1;
     }
     Ok(())

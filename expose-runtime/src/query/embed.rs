@@ -45,6 +45,17 @@ pub(crate) struct EmbedPlan {
     pub(crate) through: Option<Via>,
 }
 
+impl EmbedPlan {
+    /// Where a joined row of this to-one embed shows that it is there: `Some(i)`, its `i`th
+    /// column, a field that is never null (a `NOT NULL` column reads `NULL` in a joined row
+    /// only where no row was joined); `None`, its key, then selected before its columns.
+    pub(crate) fn joined_presence(&self, child: &Schema) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| !child.field(c.field).nullable)
+    }
+}
+
 /// A request's embeds, planned: the tree, and the conditions they put on the parent rows
 /// (`!inner`, `rel=is.null`).
 #[derive(Debug, Default)]
