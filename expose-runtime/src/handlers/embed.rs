@@ -245,9 +245,8 @@ fn write_joined<B: Driver>(
         }
         let child = &res.related[e.target].schema;
         // Its key, before its columns, or one of its columns that is never null.
-        let presence = e.joined_presence(child);
-        let null = B::is_null(row, at + presence.unwrap_or(0))?;
-        let at_columns = at + usize::from(presence.is_none());
+        let null = B::is_null(row, at + e.presence.unwrap_or(0))?;
+        let at_columns = at + usize::from(e.presence.is_none());
         let empty = e.spread && e.columns.is_empty();
         if rest.is_none() && !empty && json.len() > start + 1 {
             json.push(b',');

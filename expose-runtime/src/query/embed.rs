@@ -43,17 +43,10 @@ pub(crate) struct EmbedPlan {
     pub(crate) embeds: Vec<EmbedPlan>,
     /// A many-to-many embed's join rows (`link.child` is then the embedded model's key).
     pub(crate) through: Option<Via>,
-}
-
-impl EmbedPlan {
-    /// Where a joined row of this to-one embed shows that it is there: `Some(i)`, its `i`th
+    /// Where a joined row of this (to-one) embed shows that it is there: `Some(i)`, its `i`th
     /// column, a field that is never null (a `NOT NULL` column reads `NULL` in a joined row
     /// only where no row was joined); `None`, its key, then selected before its columns.
-    pub(crate) fn joined_presence(&self, child: &Schema) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| !child.field(c.field).nullable)
-    }
+    pub(crate) presence: Option<usize>,
 }
 
 /// A request's embeds, planned: the tree, and the conditions they put on the parent rows
@@ -274,7 +267,9 @@ impl Planner<'_, '_> {
                     parent_filters.push(exists(target, link, &filters, n.is_null, &through));
                 }
             }
+            let presence = columns.iter().position(|c| !schema.field(c.field).nullable);
             out.push(EmbedPlan {
+                presence,
                 name,
                 target,
                 link,

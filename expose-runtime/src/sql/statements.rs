@@ -457,7 +457,7 @@ pub(crate) const JOINED: [&str; 8] = [
 /// expose_j0.key = t.link AND <the embed's filters> ...`: the parent's columns, then for
 /// each to-one embed of `joins` its key (`NULL` when the parent has no row there, or none
 /// the embed's filters let through: the parent stays, its embed is `null`; left out where
-/// one of its columns tells that instead, [`EmbedPlan::joined_presence`]) and its columns,
+/// one of its columns tells that instead, [`EmbedPlan::presence`]) and its columns,
 /// under an alias of its own ([`JOINED`]), so that the same table joined twice, or the
 /// parent's own, cannot clash. What follows (`WHERE`, `ORDER BY`) is qualified by `t`
 /// until the caller resets the writer's qualifier. Without joins, [`select_columns`].
@@ -475,7 +475,7 @@ fn select_joined(w: &mut SqlWriter, res: &Schema, columns: &[Column], joins: &[&
     }
     for (j, (e, alias)) in joins.iter().zip(JOINED).enumerate() {
         let child = &res.related[e.target].schema;
-        let key = e.joined_presence(child).is_none().then_some(e.link.child);
+        let key = e.presence.is_none().then_some(e.link.child);
         let fields = key.into_iter().chain(e.columns.iter().map(|c| c.field));
         for (i, f) in fields.enumerate() {
             if i > 0 || j > 0 || !columns.is_empty() {
