@@ -183,6 +183,25 @@ async fn fetch_body<B: Driver>(
     Ok(n)
 }
 
+/// Runs a statement that writes at most one row (one row inserted, or rows chosen by a
+/// unique value) and renders the row it returns into `out`. sqlx's `fetch_optional` hands
+/// the row over once the statement is done (SQLite's worker finishes it first), so the
+/// request's task wakes once, where reading the stream to its end wakes it for the row,
+/// then for the statement's result, while the worker commits in between.
+async fn fetch_one_body<B: Driver>(
+    conn: &mut B::Connection,
+    res: &Resource,
+    columns: &[Column],
+    (sql, args): (&str, &[Value]),
+    out: &mut Vec<u8>,
+) -> Result<Option<B::Row>, sqlx::Error> {
+    let row = B::fetch_optional(conn, sql, args).await?;
+    if let Some(row) = &row {
+        output::write_row::<B>(res, columns, row, out)?;
+    }
+    Ok(row)
+}
+
 /// The rows a write chosen by `filters` is about to change, read and locked in key order:
 /// their keys and, with `columns`, their rendering. More rows than the cap is refused here,
 /// before anything is written.
@@ -1092,17 +1111,13 @@ async fn upsert_at_once<B: Driver>(
         (How::OnConflict, set) => {
             let (sql, args) =
                 upsert_statement::<B>(res, one.values, one.conflict.0, set, Some(cols));
-            let mut inserted = false;
-            let mut n = 0;
-            let mut read = |row: &B::Row| {
-                n += 1;
-                inserted = B::get_i64(row, cols.len())? == 1;
-                output::write_row::<B>(res, cols, row, &mut out)
-            };
-            B::fetch_each(conn, &sql, &args, &mut read)
+            let row = fetch_one_body::<B>(conn, res, cols, (&sql, &args), &mut out)
                 .await
                 .map_err(map)?;
-            (n, inserted)
+            match row {
+                Some(row) => (1, B::get_i64(&row, cols.len()).map_err(map)? == 1),
+                None => (0, false),
+            }
         }
         (How::MergeFirst, Some(merge)) => {
             // An `UPDATE`: the fields it takes from the row are bound as values.
@@ -1112,27 +1127,28 @@ async fn upsert_at_once<B: Driver>(
                 .collect();
             set.extend(merge.forced);
             let (sql, args) = merge_first_statement::<B>(res, set, one.conflict, cols);
-            let merged = fetch_body::<B>(conn, res, cols, (&sql, &args), true, &mut out)
+            let merged = fetch_one_body::<B>(conn, res, cols, (&sql, &args), &mut out)
                 .await
                 .map_err(map)?;
-            if merged > 0 {
-                (merged, false)
+            if merged.is_some() {
+                (1, false)
             } else {
                 let (sql, args) = insert_returning_statement::<B>(res, one.values, cols);
                 let sql = (&*sql, args.as_slice());
-                let n = fetch_body::<B>(conn, res, cols, sql, true, &mut out)
+                let new = fetch_one_body::<B>(conn, res, cols, sql, &mut out)
                     .await
                     .map_err(map)?;
-                (n, true)
+                (u64::from(new.is_some()), true)
             }
         }
         (How::MergeFirst, None) => {
             let mut w = SqlWriter::new(B::DIALECT);
             sql::upsert(&mut w, res, one.values, one.conflict.0, None, Some(cols));
             let sql = (w.sql.as_str(), w.args.as_slice());
-            let n = fetch_body::<B>(conn, res, cols, sql, true, &mut out)
+            let new = fetch_one_body::<B>(conn, res, cols, sql, &mut out)
                 .await
                 .map_err(map)?;
+            let n = u64::from(new.is_some());
             (n, n > 0)
         }
         (How::OnDuplicateKey, set) => {
