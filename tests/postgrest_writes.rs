@@ -106,6 +106,8 @@ async fn bulk_insert(t: Arc<TestDb>) {
     .await;
     assert_eq!(r.status, 201);
     assert!(r.json().is_array());
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1), "{}", text(&r));
+    assert_eq!(r.json()[0]["email"], "new5@example.com");
     let r = send(
         &app,
         "POST",
